@@ -1,0 +1,318 @@
+//! Validated configuration.
+//!
+//! Configuration arrives from JavaScript, so every number is an `f64` that may be
+//! negative, fractional, `NaN` or infinite. [`ConfigInput`] takes it as it comes;
+//! [`Config::from_input`] turns it into whole milliseconds or a [`ConfigError`]
+//! naming the field. Nothing here can panic.
+
+use serde::Deserialize;
+
+/// Durations longer than this (about 10 years) are rejected: they are surely a
+/// unit mistake, and keeping every deadline far below `u64::MAX` means
+/// `timestamp + duration` never overflows.
+pub const MAX_DURATION_MS: u64 = 10 * 365 * 24 * 3_600_000;
+
+/// Configuration as the app writes it: every field optional, numbers unchecked.
+///
+/// Field names are the camelCase names of the JS options object.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ConfigInput {
+    /// Idle time after which the session ends. Default 15 min.
+    pub idle_timeout_ms: Option<f64>,
+    /// How long before the idle expiry the warning fires. Default 60 s, or half
+    /// the idle timeout when that is shorter.
+    pub warn_before_ms: Option<f64>,
+    /// Hard cap on the session's age; activity never extends it. Default 8 h.
+    pub absolute_timeout_ms: Option<f64>,
+    /// How long before the absolute expiry its warning fires. Default: `warnBeforeMs`.
+    pub absolute_warn_before_ms: Option<f64>,
+    /// Period of `countdown` events during a warning. Default 1 s.
+    pub countdown_interval_ms: Option<f64>,
+    /// Local activity is broadcast to other tabs at most this often. Default 5 s.
+    pub activity_broadcast_interval_ms: Option<f64>,
+    /// Refresh this long before the access token expires. Default 60 s (at most
+    /// half the token's lifetime).
+    pub refresh_before_ms: Option<f64>,
+    /// Up to this much random extra lead, so tabs and clients spread out. Default 5 s.
+    pub refresh_jitter_ms: Option<f64>,
+    /// First retry delay after a retryable refresh failure. Default 1 s.
+    pub retry_initial_ms: Option<f64>,
+    /// Cap on the retry delay. Default 60 s.
+    pub retry_max_ms: Option<f64>,
+    /// Name of the cross-tab channel; sessions with the same name share state.
+    /// Default `"wasm-session"`.
+    pub channel_name: Option<String>,
+    /// DOM events that count as activity. Default: pointerdown, pointermove,
+    /// keydown, wheel, touchstart, scroll.
+    pub activity_events: Option<Vec<String>>,
+    /// Activity events closer together than this are dropped in the shell. Default 1 s.
+    pub activity_throttle_ms: Option<f64>,
+    /// Where non-secret session state lives: `"memory"` (default), `"session"`
+    /// (sessionStorage) or `"local"` (localStorage).
+    pub storage: Option<String>,
+}
+
+/// Configuration the core runs on: whole milliseconds, every rule checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// See [`ConfigInput::idle_timeout_ms`].
+    pub idle_timeout_ms: u64,
+    /// See [`ConfigInput::warn_before_ms`].
+    pub warn_before_ms: u64,
+    /// See [`ConfigInput::absolute_timeout_ms`].
+    pub absolute_timeout_ms: u64,
+    /// See [`ConfigInput::absolute_warn_before_ms`].
+    pub absolute_warn_before_ms: u64,
+    /// See [`ConfigInput::countdown_interval_ms`].
+    pub countdown_interval_ms: u64,
+    /// See [`ConfigInput::activity_broadcast_interval_ms`].
+    pub activity_broadcast_interval_ms: u64,
+    /// See [`ConfigInput::refresh_before_ms`].
+    pub refresh_before_ms: u64,
+    /// See [`ConfigInput::refresh_jitter_ms`].
+    pub refresh_jitter_ms: u64,
+    /// See [`ConfigInput::retry_initial_ms`].
+    pub retry_initial_ms: u64,
+    /// See [`ConfigInput::retry_max_ms`].
+    pub retry_max_ms: u64,
+}
+
+/// What is wrong with a configuration value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigErrorKind {
+    /// `NaN` or infinite.
+    NotFinite,
+    /// Zero or negative where a positive duration is required.
+    NotPositive,
+    /// Negative where zero is allowed.
+    Negative,
+    /// Above [`MAX_DURATION_MS`].
+    TooLarge,
+    /// The warning would start before the session does (`warnBeforeMs >= idleTimeoutMs`).
+    WarningNotBeforeDeadline,
+    /// `absoluteTimeoutMs` is shorter than `idleTimeoutMs`.
+    AbsoluteShorterThanIdle,
+    /// `retryMaxMs` is below `retryInitialMs`.
+    RetryMaxBelowInitial,
+    /// A text option is empty, too long, or has characters it may not have.
+    BadText,
+    /// A choice that is not one of the allowed values.
+    UnknownChoice,
+    /// A list with too many entries.
+    TooMany,
+    /// Activity would be shared too rarely for other tabs to see it before they
+    /// warn: the interval must be at most half of `warnBeforeMs`.
+    BroadcastSlowerThanWarning,
+}
+
+/// A configuration error: the camelCase field it concerns and what is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The JS option name, e.g. `"warnBeforeMs"`.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub kind: ConfigErrorKind,
+}
+
+impl ConfigError {
+    /// Stable machine-readable code for every config error.
+    pub const CODE: &'static str = "invalid_config";
+
+    /// A short English description of the problem, without the field name.
+    pub fn problem(&self) -> &'static str {
+        match self.kind {
+            ConfigErrorKind::NotFinite => "must be a finite number",
+            ConfigErrorKind::NotPositive => "must be greater than zero",
+            ConfigErrorKind::Negative => "must not be negative",
+            ConfigErrorKind::TooLarge => "is longer than ten years",
+            ConfigErrorKind::WarningNotBeforeDeadline => "must be shorter than the timeout it warns of",
+            ConfigErrorKind::AbsoluteShorterThanIdle => "must not be shorter than idleTimeoutMs",
+            ConfigErrorKind::RetryMaxBelowInitial => "must not be below retryInitialMs",
+            ConfigErrorKind::BadText => "must be 1 to 64 letters, digits or - _ : .",
+            ConfigErrorKind::UnknownChoice => "must be one of the documented values",
+            ConfigErrorKind::TooMany => "has too many entries (at most 16)",
+            ConfigErrorKind::BroadcastSlowerThanWarning => {
+                "must be at most half of warnBeforeMs, so other tabs learn of activity before they warn"
+            }
+        }
+    }
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.field)?;
+        f.write_str(" ")?;
+        f.write_str(self.problem())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+const fn error(field: &'static str, kind: ConfigErrorKind) -> ConfigError {
+    ConfigError { field, kind }
+}
+
+/// Whole milliseconds from a JS number; fractions are truncated.
+fn duration(field: &'static str, value: f64, allow_zero: bool) -> Result<u64, ConfigError> {
+    if !value.is_finite() {
+        return Err(error(field, ConfigErrorKind::NotFinite));
+    }
+    if value < 0.0 {
+        let kind = if allow_zero { ConfigErrorKind::Negative } else { ConfigErrorKind::NotPositive };
+        return Err(error(field, kind));
+    }
+    if value > MAX_DURATION_MS as f64 {
+        return Err(error(field, ConfigErrorKind::TooLarge));
+    }
+    // In range [0, MAX_DURATION_MS], so the cast is exact after truncation.
+    let ms = value.trunc() as u64;
+    if ms == 0 && !allow_zero {
+        return Err(error(field, ConfigErrorKind::NotPositive));
+    }
+    Ok(ms)
+}
+
+fn positive_or(field: &'static str, value: Option<f64>, default: u64) -> Result<u64, ConfigError> {
+    value.map_or(Ok(default), |v| duration(field, v, false))
+}
+
+fn non_negative_or(field: &'static str, value: Option<f64>, default: u64) -> Result<u64, ConfigError> {
+    value.map_or(Ok(default), |v| duration(field, v, true))
+}
+
+impl Config {
+    /// Default idle timeout: 15 minutes (OWASP's upper range for low-risk apps).
+    pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 15 * 60_000;
+    /// Default absolute timeout: 8 hours, a working day.
+    pub const DEFAULT_ABSOLUTE_TIMEOUT_MS: u64 = 8 * 3_600_000;
+
+    /// Checks `input` and fills in defaults.
+    pub fn from_input(input: &ConfigInput) -> Result<Config, ConfigError> {
+        let idle_timeout_ms = positive_or("idleTimeoutMs", input.idle_timeout_ms, Self::DEFAULT_IDLE_TIMEOUT_MS)?;
+        let warn_before_ms = positive_or("warnBeforeMs", input.warn_before_ms, (idle_timeout_ms / 2).clamp(1, 60_000))?;
+        if warn_before_ms >= idle_timeout_ms {
+            return Err(error("warnBeforeMs", ConfigErrorKind::WarningNotBeforeDeadline));
+        }
+        let absolute_timeout_ms = positive_or(
+            "absoluteTimeoutMs",
+            input.absolute_timeout_ms,
+            Self::DEFAULT_ABSOLUTE_TIMEOUT_MS.max(idle_timeout_ms),
+        )?;
+        if absolute_timeout_ms < idle_timeout_ms {
+            return Err(error("absoluteTimeoutMs", ConfigErrorKind::AbsoluteShorterThanIdle));
+        }
+        let absolute_warn_before_ms = positive_or(
+            "absoluteWarnBeforeMs",
+            input.absolute_warn_before_ms,
+            warn_before_ms.min(absolute_timeout_ms / 2).max(1),
+        )?;
+        if absolute_warn_before_ms >= absolute_timeout_ms {
+            return Err(error("absoluteWarnBeforeMs", ConfigErrorKind::WarningNotBeforeDeadline));
+        }
+        let countdown_interval_ms = positive_or("countdownIntervalMs", input.countdown_interval_ms, 1_000)?;
+        let activity_broadcast_interval_ms = non_negative_or(
+            "activityBroadcastIntervalMs",
+            input.activity_broadcast_interval_ms,
+            (warn_before_ms / 4).min(5_000),
+        )?;
+        if activity_broadcast_interval_ms > warn_before_ms / 2 {
+            return Err(error("activityBroadcastIntervalMs", ConfigErrorKind::BroadcastSlowerThanWarning));
+        }
+        let refresh_before_ms = non_negative_or("refreshBeforeMs", input.refresh_before_ms, 60_000)?;
+        let refresh_jitter_ms = non_negative_or("refreshJitterMs", input.refresh_jitter_ms, 5_000)?;
+        let retry_initial_ms = positive_or("retryInitialMs", input.retry_initial_ms, 1_000)?;
+        let retry_max_ms = positive_or("retryMaxMs", input.retry_max_ms, 60_000.max(retry_initial_ms))?;
+        if retry_max_ms < retry_initial_ms {
+            return Err(error("retryMaxMs", ConfigErrorKind::RetryMaxBelowInitial));
+        }
+        Ok(Config {
+            idle_timeout_ms,
+            warn_before_ms,
+            absolute_timeout_ms,
+            absolute_warn_before_ms,
+            countdown_interval_ms,
+            activity_broadcast_interval_ms,
+            refresh_before_ms,
+            refresh_jitter_ms,
+            retry_initial_ms,
+            retry_max_ms,
+        })
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        // The defaults satisfy every rule; the fallback is never taken but keeps
+        // this free of unwrap.
+        Config::from_input(&ConfigInput::default()).unwrap_or(Config {
+            idle_timeout_ms: Self::DEFAULT_IDLE_TIMEOUT_MS,
+            warn_before_ms: 60_000,
+            absolute_timeout_ms: Self::DEFAULT_ABSOLUTE_TIMEOUT_MS,
+            absolute_warn_before_ms: 60_000,
+            countdown_interval_ms: 1_000,
+            activity_broadcast_interval_ms: 5_000,
+            refresh_before_ms: 60_000,
+            refresh_jitter_ms: 5_000,
+            retry_initial_ms: 1_000,
+            retry_max_ms: 60_000,
+        })
+    }
+}
+
+/// Where the session keeps its non-secret state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageChoice {
+    /// In wasm memory only: gone with the page.
+    Memory,
+    /// `sessionStorage`: this tab, survives reloads.
+    Session,
+    /// `localStorage`: every tab of the origin, survives restarts.
+    Local,
+}
+
+/// The browser shell's options, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellOptions {
+    /// See [`ConfigInput::channel_name`].
+    pub channel_name: String,
+    /// See [`ConfigInput::activity_events`].
+    pub activity_events: Vec<String>,
+    /// See [`ConfigInput::activity_throttle_ms`].
+    pub activity_throttle_ms: u64,
+    /// See [`ConfigInput::storage`].
+    pub storage: StorageChoice,
+}
+
+/// The default activity events.
+pub const DEFAULT_ACTIVITY_EVENTS: [&str; 6] =
+    ["pointerdown", "pointermove", "keydown", "wheel", "touchstart", "scroll"];
+
+fn name(field: &'static str, text: &str) -> Result<String, ConfigError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.');
+    if text.is_empty() || text.len() > 64 || !text.chars().all(allowed) {
+        return Err(error(field, ConfigErrorKind::BadText));
+    }
+    Ok(text.to_owned())
+}
+
+impl ShellOptions {
+    /// Checks the shell's part of `input` and fills in defaults.
+    pub fn from_input(input: &ConfigInput) -> Result<ShellOptions, ConfigError> {
+        let channel_name = name("channelName", input.channel_name.as_deref().unwrap_or("wasm-session"))?;
+        let activity_events = match &input.activity_events {
+            None => DEFAULT_ACTIVITY_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
+            Some(events) if events.len() > 16 => return Err(error("activityEvents", ConfigErrorKind::TooMany)),
+            Some(events) => events.iter().map(|e| name("activityEvents", e)).collect::<Result<_, _>>()?,
+        };
+        let activity_throttle_ms = non_negative_or("activityThrottleMs", input.activity_throttle_ms, 1_000)?;
+        let storage = match input.storage.as_deref() {
+            None | Some("memory") => StorageChoice::Memory,
+            Some("session") => StorageChoice::Session,
+            Some("local") => StorageChoice::Local,
+            Some(_) => return Err(error("storage", ConfigErrorKind::UnknownChoice)),
+        };
+        Ok(ShellOptions { channel_name, activity_events, activity_throttle_ms, storage })
+    }
+}

@@ -1,0 +1,28 @@
+//! The pure session core: no browser, no clock, no randomness.
+//!
+//! Time arrives as epoch milliseconds with every input; random bytes arrive from
+//! the shell (a seed and per-login epochs). Effects and events go out through
+//! `poll_*` methods. Everything here runs and is tested natively.
+//!
+//! - [`config`]: the options object, validated into whole milliseconds.
+//! - [`machine`]: the state machine: lifecycle, timeouts, countdown, refresh.
+//! - [`refresh`]: refresh timing, backoff and failure classification.
+//! - [`tokens`]: the token set, with secrets that never print.
+//! - [`protocol`]: the versioned cross-tab message format.
+//! - [`json`]: a small JSON reader/writer for hostile input.
+
+pub mod config;
+pub mod json;
+pub mod machine;
+pub mod protocol;
+pub mod refresh;
+pub mod tokens;
+
+pub use config::{Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions, StorageChoice};
+pub use machine::{Deadline, Effect, Event, Machine, Origin, SessionState, TimerKind, WarningCause};
+pub use protocol::{EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
+pub use refresh::{RefreshFailure, RefreshOutcome};
+pub use tokens::{parse_token_response, Secret, TokenError, TokenSet};
+
+#[cfg(test)]
+mod tests;

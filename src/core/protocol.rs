@@ -1,0 +1,358 @@
+//! The cross-tab message format: versioned JSON text, validated on receipt.
+//!
+//! Anything on the channel may be hostile (another script on the origin, an old
+//! version of the SDK in a stale tab, a replay), so decoding checks every field
+//! and answers a typed [`ProtocolError`], never a panic. The epoch check itself
+//! belongs to the state machine, which knows the current epoch.
+
+use super::json::{self, ObjectWriter, Value};
+use super::tokens::{Secret, TokenSet};
+
+/// The version this build speaks. A message of another version is rejected.
+pub const VERSION: u64 = 1;
+
+pub use super::tokens::MAX_TOKEN_LEN;
+
+/// A 128-bit random identifier, written as 32 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Id128(pub [u8; 16]);
+
+/// Identifies one tab (one `Session` object) for the life of the page.
+pub type TabId = Id128;
+/// Identifies one login: every session gets a fresh random epoch, so messages of
+/// an earlier session (stale, replayed) are told apart from current ones.
+pub type Epoch = Id128;
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl Id128 {
+    /// The 32-digit lowercase hex form.
+    pub fn to_hex(&self) -> String {
+        let mut out = String::with_capacity(32);
+        for byte in self.0 {
+            for nibble in [byte >> 4, byte & 0x0f] {
+                out.push(HEX.get(usize::from(nibble)).copied().map_or('0', char::from));
+            }
+        }
+        out
+    }
+
+    /// Parses exactly 32 hex digits (either case).
+    pub fn from_hex(text: &str) -> Option<Id128> {
+        let digits = text.as_bytes();
+        if digits.len() != 32 {
+            return None;
+        }
+        let mut bytes = [0u8; 16];
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            let (&hi, &lo) = (pair.first()?, pair.get(1)?);
+            *byte = (hex_value(hi)? << 4) | hex_value(lo)?;
+        }
+        Some(Id128(bytes))
+    }
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl core::fmt::Debug for Id128 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// Why a session ended. Every exit from `active`/`warning` carries one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EndReason {
+    /// No activity for `idleTimeoutMs`.
+    Idle,
+    /// The session reached `absoluteTimeoutMs`.
+    Absolute,
+    /// The user logged out in this tab.
+    User,
+    /// The user logged out in another tab.
+    OtherTab,
+    /// The server no longer honours the session (revoked, force logout).
+    Revoked,
+    /// The refresh token was refused.
+    RefreshFailed,
+}
+
+impl EndReason {
+    /// The JS name (`"idle"`, `"otherTab"` …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Idle => "idle",
+            EndReason::Absolute => "absolute",
+            EndReason::User => "user",
+            EndReason::OtherTab => "otherTab",
+            EndReason::Revoked => "revoked",
+            EndReason::RefreshFailed => "refreshFailed",
+        }
+    }
+
+    /// The reason from its JS name.
+    pub fn parse(text: &str) -> Option<EndReason> {
+        Some(match text {
+            "idle" => EndReason::Idle,
+            "absolute" => EndReason::Absolute,
+            "user" => EndReason::User,
+            "otherTab" => EndReason::OtherTab,
+            "revoked" => EndReason::Revoked,
+            "refreshFailed" => EndReason::RefreshFailed,
+            _ => return None,
+        })
+    }
+
+    /// Timeouts end a session as `expired`; everything else as `loggedOut`.
+    pub fn is_expiry(self) -> bool {
+        matches!(self, EndReason::Idle | EndReason::Absolute)
+    }
+}
+
+/// What a tab knows of the live session: enough for another tab to join it
+/// without a network call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// When the session began (the absolute timeout counts from here).
+    pub started_at: u64,
+    /// The latest activity in any tab (the idle timeout counts from here).
+    pub last_activity_at: u64,
+    /// The current tokens.
+    pub tokens: TokenSet,
+    /// How many refreshes produced these tokens; higher wins.
+    pub generation: u64,
+    /// When these tokens were received.
+    pub tokens_received_at: u64,
+}
+
+/// One cross-tab message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// The user was active in the sender's tab at `at`.
+    Activity {
+        /// When.
+        at: u64,
+    },
+    /// The user chose "stay signed in" in the sender's tab at `at`.
+    StaySignedIn {
+        /// When.
+        at: u64,
+    },
+    /// The sender refreshed the tokens; everyone adopts them.
+    Refreshed {
+        /// The new tokens.
+        tokens: TokenSet,
+        /// Their generation (one more than the previous).
+        generation: u64,
+        /// When the sender received them.
+        received_at: u64,
+    },
+    /// The session ended in the sender's tab.
+    Logout {
+        /// Why.
+        reason: EndReason,
+    },
+    /// The sender signed in: a new session (epoch in the envelope).
+    Login(Snapshot),
+    /// A new tab asks for the current session.
+    StateRequest,
+    /// A live tab answers a [`Message::StateRequest`].
+    StateResponse(Snapshot),
+}
+
+impl Message {
+    fn kind(&self) -> &'static str {
+        match self {
+            Message::Activity { .. } => "activity",
+            Message::StaySignedIn { .. } => "staySignedIn",
+            Message::Refreshed { .. } => "refreshed",
+            Message::Logout { .. } => "logout",
+            Message::Login(_) => "login",
+            Message::StateRequest => "stateRequest",
+            Message::StateResponse(_) => "stateResponse",
+        }
+    }
+}
+
+/// A message with its sender and session epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The sending tab.
+    pub from: TabId,
+    /// The session the message belongs to; `None` only for a state request from
+    /// a tab that has no session yet.
+    pub epoch: Option<Epoch>,
+    /// The message.
+    pub message: Message,
+}
+
+/// Why a message was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// Not JSON, or not an object, or over the size limit.
+    Malformed(json::JsonError),
+    /// A version this build does not speak.
+    UnknownVersion,
+    /// A message kind this build does not know.
+    UnknownKind,
+    /// A field is missing or has the wrong type or range; names the field.
+    BadField(&'static str),
+    /// The message belongs to another session (stale or replayed).
+    WrongEpoch,
+    /// The message claims to come from this tab.
+    FromSelf,
+    /// A login or snapshot of a session that already ended here (replay).
+    EndedEpoch,
+    /// A session snapshot whose deadlines have already passed.
+    StaleSnapshot,
+}
+
+impl ProtocolError {
+    /// Stable code for debug events.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProtocolError::Malformed(_) => "malformed_message",
+            ProtocolError::UnknownVersion => "unknown_version",
+            ProtocolError::UnknownKind => "unknown_kind",
+            ProtocolError::BadField(_) => "bad_field",
+            ProtocolError::WrongEpoch => "wrong_epoch",
+            ProtocolError::FromSelf => "from_self",
+            ProtocolError::EndedEpoch => "ended_epoch",
+            ProtocolError::StaleSnapshot => "stale_snapshot",
+        }
+    }
+}
+
+fn tokens_fields(w: &mut ObjectWriter, tokens: &TokenSet) {
+    w.opt_str("access", tokens.access_token.as_ref().map(Secret::expose));
+    w.opt_str("refresh", tokens.refresh_token.as_ref().map(Secret::expose));
+    w.opt_u64("expiresAt", tokens.expires_at);
+}
+
+fn snapshot_fields(w: &mut ObjectWriter, snapshot: &Snapshot) {
+    w.u64("startedAt", snapshot.started_at);
+    w.u64("lastActivityAt", snapshot.last_activity_at);
+    w.u64("generation", snapshot.generation);
+    w.u64("receivedAt", snapshot.tokens_received_at);
+    tokens_fields(w, &snapshot.tokens);
+}
+
+/// Encodes an envelope as JSON text.
+pub fn encode(envelope: &Envelope) -> String {
+    let mut w = ObjectWriter::new();
+    w.u64("v", VERSION);
+    w.str("kind", envelope.message.kind());
+    w.str("from", &envelope.from.to_hex());
+    if let Some(epoch) = envelope.epoch {
+        w.str("epoch", &epoch.to_hex());
+    }
+    match &envelope.message {
+        Message::Activity { at } | Message::StaySignedIn { at } => {
+            w.u64("at", *at);
+        }
+        Message::Refreshed { tokens, generation, received_at } => {
+            w.u64("generation", *generation);
+            w.u64("receivedAt", *received_at);
+            tokens_fields(&mut w, tokens);
+        }
+        Message::Logout { reason } => {
+            w.str("reason", reason.as_str());
+        }
+        Message::Login(snapshot) | Message::StateResponse(snapshot) => snapshot_fields(&mut w, snapshot),
+        Message::StateRequest => {}
+    }
+    w.finish()
+}
+
+fn field<'a>(object: &'a Value, name: &'static str) -> Result<&'a Value, ProtocolError> {
+    object.get(name).ok_or(ProtocolError::BadField(name))
+}
+
+fn time(object: &Value, name: &'static str) -> Result<u64, ProtocolError> {
+    field(object, name)?.as_u64().ok_or(ProtocolError::BadField(name))
+}
+
+fn id(object: &Value, name: &'static str) -> Result<Id128, ProtocolError> {
+    field(object, name)?.as_str().and_then(Id128::from_hex).ok_or(ProtocolError::BadField(name))
+}
+
+fn optional_token(object: &Value, name: &'static str) -> Result<Option<Secret>, ProtocolError> {
+    match object.get(name) {
+        None => Ok(None),
+        Some(value) => match value.as_str() {
+            Some(text) if !text.is_empty() && text.len() <= MAX_TOKEN_LEN => Ok(Some(Secret::new(text))),
+            _ => Err(ProtocolError::BadField(name)),
+        },
+    }
+}
+
+fn tokens(object: &Value) -> Result<TokenSet, ProtocolError> {
+    let expires_at = match object.get("expiresAt") {
+        None => None,
+        Some(value) => Some(value.as_u64().ok_or(ProtocolError::BadField("expiresAt"))?),
+    };
+    Ok(TokenSet {
+        access_token: optional_token(object, "access")?,
+        refresh_token: optional_token(object, "refresh")?,
+        expires_at,
+    })
+}
+
+fn snapshot(object: &Value) -> Result<Snapshot, ProtocolError> {
+    Ok(Snapshot {
+        started_at: time(object, "startedAt")?,
+        last_activity_at: time(object, "lastActivityAt")?,
+        generation: time(object, "generation")?,
+        tokens_received_at: time(object, "receivedAt")?,
+        tokens: tokens(object)?,
+    })
+}
+
+/// Decodes and validates a message. The epoch is required for every kind but
+/// `stateRequest`.
+pub fn decode(text: &str) -> Result<Envelope, ProtocolError> {
+    let object = json::parse(text).map_err(ProtocolError::Malformed)?;
+    if object.as_object().is_none() {
+        return Err(ProtocolError::BadField("message"));
+    }
+    if field(&object, "v")?.as_u64() != Some(VERSION) {
+        return Err(ProtocolError::UnknownVersion);
+    }
+    let kind = field(&object, "kind")?.as_str().ok_or(ProtocolError::BadField("kind"))?;
+    let from = id(&object, "from")?;
+    let epoch = match object.get("epoch") {
+        None => None,
+        Some(_) => Some(id(&object, "epoch")?),
+    };
+    let message = match kind {
+        "activity" => Message::Activity { at: time(&object, "at")? },
+        "staySignedIn" => Message::StaySignedIn { at: time(&object, "at")? },
+        "refreshed" => Message::Refreshed {
+            tokens: tokens(&object)?,
+            generation: time(&object, "generation")?,
+            received_at: time(&object, "receivedAt")?,
+        },
+        "logout" => Message::Logout {
+            reason: field(&object, "reason")?
+                .as_str()
+                .and_then(EndReason::parse)
+                .ok_or(ProtocolError::BadField("reason"))?,
+        },
+        "login" => Message::Login(snapshot(&object)?),
+        "stateRequest" => Message::StateRequest,
+        "stateResponse" => Message::StateResponse(snapshot(&object)?),
+        _ => return Err(ProtocolError::UnknownKind),
+    };
+    if epoch.is_none() && message != Message::StateRequest {
+        return Err(ProtocolError::BadField("epoch"));
+    }
+    Ok(Envelope { from, epoch, message })
+}

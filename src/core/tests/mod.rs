@@ -1,0 +1,11 @@
+//! Native tests of the core: a fake clock, a multi-tab simulator, property tests.
+
+mod config;
+mod json;
+mod lifecycle;
+mod multitab;
+mod props;
+mod protocol;
+mod refresh;
+mod sim;
+mod tokens;

@@ -1,0 +1,304 @@
+use super::sim::*;
+use crate::core::refresh::{backoff_delay, refresh_due_at, MAX_RETRY_AFTER_MS};
+use crate::core::*;
+
+#[test]
+fn refresh_is_due_ahead_of_expiry_with_bounded_jitter() {
+    let config = test_config(); // refresh 30 s ahead, up to 5 s jitter
+    let expires = T0 + 5 * MIN;
+    for random in [0, 1, 4_999, 5_000, u64::MAX] {
+        let at = refresh_due_at(&config, expires, T0, random);
+        assert!(at <= expires - 30 * SEC && at >= expires - 35 * SEC, "due at {at} for {random}");
+    }
+}
+
+#[test]
+fn short_tokens_refresh_at_half_life() {
+    let config = test_config();
+    let expires = T0 + 10 * SEC;
+    let at = refresh_due_at(&config, expires, T0, 0);
+    assert_eq!(at, T0 + 5 * SEC);
+    let jittered = refresh_due_at(&config, expires, T0, u64::MAX);
+    assert!(jittered >= T0 + 5 * SEC - 2_500 && jittered <= at);
+}
+
+#[test]
+fn backoff_doubles_with_jitter_and_is_capped() {
+    let config = test_config(); // 1 s initial, 60 s cap
+    for failures in 1..=10u32 {
+        let base = (1_000u64 << (failures - 1)).min(60_000);
+        for random in [0, 7, u64::MAX / 3, u64::MAX] {
+            let delay = backoff_delay(&config, failures, random, None);
+            assert!(delay >= base / 2 && delay <= base, "failures {failures}: {delay}");
+        }
+    }
+    assert!(backoff_delay(&config, u32::MAX, u64::MAX, None) <= 60_000);
+}
+
+#[test]
+fn retry_after_is_a_floor_but_capped() {
+    let config = test_config();
+    assert_eq!(backoff_delay(&config, 1, 0, Some(30_000)), 30_000);
+    assert_eq!(backoff_delay(&config, 1, 0, Some(u64::MAX)), MAX_RETRY_AFTER_MS);
+}
+
+#[test]
+fn failures_are_classified() {
+    for status in [408, 429, 500, 502, 503, 599] {
+        assert!(RefreshFailure::Status(status).is_retryable(), "{status}");
+    }
+    for status in [400, 401, 403, 404] {
+        assert!(!RefreshFailure::Status(status).is_retryable(), "{status}");
+    }
+    assert!(RefreshFailure::Network.is_retryable());
+    assert!(RefreshFailure::Timeout.is_retryable());
+    assert!(!RefreshFailure::InvalidGrant.is_retryable());
+    assert_eq!(RefreshFailure::Status(503).code(), "http_5xx");
+}
+
+fn effects(machine: &mut Machine) -> Vec<Effect> {
+    std::iter::from_fn(|| machine.poll_effect()).collect()
+}
+
+fn events(machine: &mut Machine) -> Vec<Event> {
+    std::iter::from_fn(|| machine.poll_event()).collect()
+}
+
+fn logged_in(expires_in: u64) -> Machine {
+    let mut machine = Machine::new(test_config(), id(1), 42);
+    machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), Some(T0 + expires_in)));
+    effects(&mut machine);
+    events(&mut machine);
+    machine
+}
+
+/// Drives the machine to its refresh deadline and through the lock.
+fn start_refresh(machine: &mut Machine) -> u64 {
+    let due = machine.refresh_due_at().expect("a refresh is scheduled");
+    machine.handle_timeout(due);
+    let attempt = match effects(machine).as_slice() {
+        [Effect::AcquireRefreshLock { attempt }] => *attempt,
+        other => panic!("expected a lock request, got {other:?}"),
+    };
+    machine.handle_lock_acquired(due, attempt);
+    match effects(machine).as_slice() {
+        [Effect::SendRefresh { attempt: sent, refresh_token }] => {
+            assert_eq!(*sent, attempt);
+            assert!(refresh_token.is_some());
+        }
+        other => panic!("expected a refresh request, got {other:?}"),
+    }
+    attempt
+}
+
+#[test]
+fn refresh_runs_at_most_once_in_flight() {
+    let mut machine = logged_in(5 * MIN);
+    let attempt = start_refresh(&mut machine);
+    assert!(machine.refresh_in_flight());
+    assert!(machine.refresh_now(machine.now()));
+    assert!(effects(&mut machine).is_empty(), "no second request while one is in flight");
+    let now = machine.now();
+    machine.handle_refresh_result(
+        now,
+        attempt,
+        RefreshOutcome::Success(TokenSet::bearer("at2", None, Some(now + 5 * MIN))),
+    );
+    assert!(!machine.refresh_in_flight());
+    assert_eq!(machine.access_token(), Some("at2"));
+}
+
+#[test]
+fn stale_refresh_result_is_ignored() {
+    let mut machine = logged_in(5 * MIN);
+    let attempt = start_refresh(&mut machine);
+    let now = machine.now();
+    machine.handle_refresh_result(now, attempt + 7, RefreshOutcome::Success(TokenSet::bearer("evil", None, None)));
+    assert_eq!(effects(&mut machine), vec![Effect::ReleaseRefreshLock { attempt: attempt + 7 }]);
+    assert_eq!(machine.access_token(), Some("at"));
+    assert!(machine.refresh_in_flight(), "the real attempt is still awaited");
+}
+
+#[test]
+fn success_keeps_old_refresh_token_when_none_is_returned_and_shares_tokens() {
+    let mut machine = logged_in(5 * MIN);
+    let attempt = start_refresh(&mut machine);
+    let now = machine.now();
+    machine.handle_refresh_result(
+        now,
+        attempt,
+        RefreshOutcome::Success(TokenSet::bearer("at2", None, Some(now + 5 * MIN))),
+    );
+    let tokens = machine.tokens().expect("live");
+    assert_eq!(tokens.refresh_token.as_ref().map(Secret::expose), Some("rt"));
+    let out = effects(&mut machine);
+    assert!(matches!(
+        out.first(),
+        Some(Effect::Broadcast(Envelope { message: Message::Refreshed { generation: 1, .. }, .. }))
+    ));
+    assert_eq!(out.get(1), Some(&Effect::ReleaseRefreshLock { attempt }), "lock released after sharing");
+    assert!(events(&mut machine).contains(&Event::Refreshed { expires_at: Some(now + 5 * MIN), origin: Origin::Local }));
+}
+
+#[test]
+fn retryable_failure_backs_off_then_succeeds() {
+    let mut machine = logged_in(5 * MIN);
+    let attempt = start_refresh(&mut machine);
+    let now = machine.now();
+    let failed = RefreshOutcome::Failed { failure: RefreshFailure::Status(503), retry_after_ms: None };
+    machine.handle_refresh_result(now, attempt, failed);
+    let retry_at = machine.refresh_due_at().expect("retry scheduled");
+    assert!(retry_at >= now + 500 && retry_at <= now + 1_000, "first retry after 0.5–1 s");
+    assert!(events(&mut machine)
+        .iter()
+        .any(|e| matches!(e, Event::RefreshFailed { definitive: false, failures: 1, .. })));
+    assert_eq!(effects(&mut machine), vec![Effect::ReleaseRefreshLock { attempt }]);
+    let second = start_refresh(&mut machine);
+    assert_ne!(second, attempt);
+    let now = machine.now();
+    machine.handle_refresh_result(
+        now,
+        second,
+        RefreshOutcome::Success(TokenSet::bearer("at2", None, Some(now + 5 * MIN))),
+    );
+    assert_eq!(machine.state(), SessionState::Active);
+    assert!(machine.refresh_due_at().expect("next scheduled") > now + 4 * MIN);
+}
+
+#[test]
+fn retry_after_header_is_honoured() {
+    let mut machine = logged_in(5 * MIN);
+    let attempt = start_refresh(&mut machine);
+    let now = machine.now();
+    let failed = RefreshOutcome::Failed { failure: RefreshFailure::Status(429), retry_after_ms: Some(20 * SEC) };
+    machine.handle_refresh_result(now, attempt, failed);
+    assert_eq!(machine.refresh_due_at(), Some(now + 20 * SEC));
+}
+
+#[test]
+fn definitive_failure_ends_the_session_without_retry() {
+    let mut machine = logged_in(5 * MIN);
+    let attempt = start_refresh(&mut machine);
+    let now = machine.now();
+    machine.handle_refresh_result(
+        now,
+        attempt,
+        RefreshOutcome::Failed { failure: RefreshFailure::Status(401), retry_after_ms: None },
+    );
+    assert_eq!(machine.state(), SessionState::LoggedOut);
+    assert_eq!(machine.end_reason(), Some(EndReason::RefreshFailed));
+    let evs = events(&mut machine);
+    assert!(evs.contains(&Event::LoggedOut { reason: EndReason::RefreshFailed, origin: Origin::Server }));
+    assert!(evs.iter().any(|e| matches!(e, Event::RefreshFailed { definitive: true, code: "http_401", .. })));
+    machine.handle_timeout(now + 10 * MIN);
+    assert!(!effects(&mut machine).iter().any(|e| matches!(e, Effect::AcquireRefreshLock { .. })), "no loop");
+}
+
+#[test]
+fn no_refresh_attempts_while_offline() {
+    let mut machine = logged_in(5 * MIN);
+    let due = machine.refresh_due_at().expect("scheduled");
+    machine.handle_online(due - SEC, false);
+    machine.handle_timeout(due + 10 * SEC);
+    assert!(effects(&mut machine).is_empty(), "nothing while offline");
+    assert_ne!(machine.next_deadline().map(|d| d.kind), Some(TimerKind::Refresh));
+    machine.handle_online(due + 20 * SEC, true);
+    assert!(matches!(effects(&mut machine).as_slice(), [Effect::AcquireRefreshLock { .. }]));
+}
+
+#[test]
+fn coming_back_online_retries_a_backed_off_refresh_at_once() {
+    let mut machine = logged_in(5 * MIN);
+    let attempt = start_refresh(&mut machine);
+    let now = machine.now();
+    machine.handle_online(now, false);
+    machine.handle_refresh_result(
+        now,
+        attempt,
+        RefreshOutcome::Failed { failure: RefreshFailure::Network, retry_after_ms: None },
+    );
+    effects(&mut machine);
+    machine.handle_online(now + 100, true);
+    assert!(matches!(effects(&mut machine).as_slice(), [Effect::AcquireRefreshLock { .. }]));
+}
+
+#[test]
+fn idle_user_is_not_kept_alive_by_refresh() {
+    // Token expiring inside the idle warning window.
+    let mut machine = logged_in(9 * MIN + 40 * SEC);
+    let warning_at = machine.idle_deadline().expect("live") - 60 * SEC;
+    machine.handle_timeout(warning_at);
+    assert_eq!(machine.state(), SessionState::Warning);
+    let due = machine.refresh_due_at().expect("scheduled");
+    assert!(due > warning_at);
+    machine.handle_timeout(due + SEC);
+    assert!(!effects(&mut machine).iter().any(|e| matches!(e, Effect::AcquireRefreshLock { .. })));
+    // The user comes back: the overdue refresh starts at once.
+    machine.handle_activity(due + 2 * SEC);
+    assert!(effects(&mut machine).iter().any(|e| matches!(e, Effect::AcquireRefreshLock { .. })));
+}
+
+#[test]
+fn token_outliving_the_session_is_not_refreshed() {
+    let machine = logged_in(24 * 60 * MIN);
+    assert_eq!(machine.refresh_due_at(), None);
+}
+
+#[test]
+fn cookie_mode_without_expiry_schedules_no_refresh() {
+    let mut machine = Machine::new(test_config(), id(1), 1);
+    machine.login(T0, id(200), TokenSet::default());
+    assert_eq!(machine.refresh_due_at(), None);
+    assert_eq!(machine.next_deadline().map(|d| d.kind), Some(TimerKind::IdleWarning));
+}
+
+#[test]
+fn lock_granted_after_another_tab_refreshed_is_released_without_a_request() {
+    let mut machine = logged_in(5 * MIN);
+    let due = machine.refresh_due_at().expect("scheduled");
+    machine.handle_timeout(due);
+    let attempt = match effects(&mut machine).as_slice() {
+        [Effect::AcquireRefreshLock { attempt }] => *attempt,
+        other => panic!("{other:?}"),
+    };
+    let shared = Envelope {
+        from: id(9),
+        epoch: Some(id(200)),
+        message: Message::Refreshed {
+            tokens: TokenSet::bearer("at-other", Some("rt-other"), Some(due + 5 * MIN)),
+            generation: 1,
+            received_at: due,
+        },
+    };
+    machine.handle_message(due, shared).expect("accepted");
+    machine.handle_lock_acquired(due + 5, attempt);
+    assert_eq!(effects(&mut machine), vec![Effect::ReleaseRefreshLock { attempt }]);
+    assert_eq!(machine.access_token(), Some("at-other"));
+    assert!(machine.refresh_due_at().expect("rescheduled") > due + 4 * MIN);
+}
+
+#[test]
+fn a_server_returning_expired_tokens_cannot_cause_a_refresh_storm() {
+    let mut machine = logged_in(5 * MIN);
+    let mut requests = 0;
+    let start = machine.refresh_due_at().expect("scheduled");
+    let mut now = start;
+    while now < start + 10 * SEC {
+        machine.handle_timeout(now);
+        for effect in effects(&mut machine) {
+            if let Effect::AcquireRefreshLock { attempt } = effect {
+                machine.handle_lock_acquired(now, attempt);
+            }
+        }
+        for effect in effects(&mut machine) {
+            if let Effect::SendRefresh { attempt, .. } = effect {
+                requests += 1;
+                let expired = TokenSet::bearer("stale", None, Some(now - MIN));
+                machine.handle_refresh_result(now, attempt, RefreshOutcome::Success(expired));
+            }
+        }
+        effects(&mut machine);
+        now += 10;
+    }
+    assert!(requests <= 11, "at most one refresh per second, got {requests}");
+}
