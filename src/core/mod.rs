@@ -24,5 +24,5 @@ pub use protocol::{EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Sn
 pub use refresh::{RefreshFailure, RefreshOutcome};
 pub use tokens::{parse_token_response, Secret, TokenError, TokenSet};
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -1,7 +1,6 @@
 //! Native tests of the core: a fake clock, a multi-tab simulator, property tests.
 
 mod config;
-mod json;
 mod lifecycle;
 mod multitab;
 mod props;
