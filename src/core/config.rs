@@ -53,6 +53,28 @@ pub struct ConfigInput {
     pub storage: Option<String>,
 }
 
+impl ConfigInput {
+    /// Every option name the options object may have (besides the `refresh`
+    /// function). JS deserialisers read only known fields, so the shell checks
+    /// the object's keys against this list to reject typos like `idleTimeout`.
+    pub const OPTION_NAMES: &'static [&'static str] = &[
+        "idleTimeoutMs",
+        "warnBeforeMs",
+        "absoluteTimeoutMs",
+        "absoluteWarnBeforeMs",
+        "countdownIntervalMs",
+        "activityBroadcastIntervalMs",
+        "refreshBeforeMs",
+        "refreshJitterMs",
+        "retryInitialMs",
+        "retryMaxMs",
+        "channelName",
+        "activityEvents",
+        "activityThrottleMs",
+        "storage",
+    ];
+}
+
 /// Configuration the core runs on: whole milliseconds, every rule checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {

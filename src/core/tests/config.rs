@@ -121,3 +121,35 @@ fn shell_options_have_defaults_and_are_checked() {
     assert_eq!(bad(|c| c.activity_events = Some(vec!["click".into(); 17])), "activityEvents");
     assert_eq!(bad(|c| c.activity_throttle_ms = Some(-1.0)), "activityThrottleMs");
 }
+
+#[test]
+fn option_names_list_matches_the_options_struct_exactly() {
+    use serde::de::value::{Error, MapDeserializer};
+    use serde::Deserialize;
+    for name in ConfigInput::OPTION_NAMES {
+        let entries = [(*name, ())].into_iter();
+        let parsed = ConfigInput::deserialize(MapDeserializer::<_, Error>::new(entries));
+        assert!(parsed.is_ok(), "{name} is a field: {parsed:?}");
+    }
+    let unknown = [("idleTimeout", ())].into_iter();
+    assert!(ConfigInput::deserialize(MapDeserializer::<_, Error>::new(unknown)).is_err());
+    // Every field is listed: a struct literal naming them all would not compile
+    // with a field missing, and the count keeps the list from growing alone.
+    assert_eq!(ConfigInput::OPTION_NAMES.len(), 14);
+    let _all = ConfigInput {
+        idle_timeout_ms: None,
+        warn_before_ms: None,
+        absolute_timeout_ms: None,
+        absolute_warn_before_ms: None,
+        countdown_interval_ms: None,
+        activity_broadcast_interval_ms: None,
+        refresh_before_ms: None,
+        refresh_jitter_ms: None,
+        retry_initial_ms: None,
+        retry_max_ms: None,
+        channel_name: None,
+        activity_events: None,
+        activity_throttle_ms: None,
+        storage: None,
+    };
+}

@@ -1,0 +1,80 @@
+/** Options of `new Session(options)`. Durations are milliseconds; every field is optional. */
+export interface SessionOptions {
+  /** Idle time after which the session ends. Default 15 min. */
+  idleTimeoutMs?: number;
+  /** How long before the idle expiry the `warning` event fires. Default 60 s (half the idle timeout if shorter). */
+  warnBeforeMs?: number;
+  /** Hard cap on session age; activity never extends it. Default 8 h. */
+  absoluteTimeoutMs?: number;
+  /** How long before the absolute expiry its warning fires. Default `warnBeforeMs`. */
+  absoluteWarnBeforeMs?: number;
+  /** Period of `countdown` events during a warning. Default 1 s. */
+  countdownIntervalMs?: number;
+  /** Local activity is shared with other tabs at most this often. Default 5 s (at most half of `warnBeforeMs`). */
+  activityBroadcastIntervalMs?: number;
+  /** Refresh this long before the access token expires (at most half its lifetime). Default 60 s. */
+  refreshBeforeMs?: number;
+  /** Up to this much random extra lead, so tabs and clients spread out. Default 5 s. */
+  refreshJitterMs?: number;
+  /** First retry delay after a retryable refresh failure. Default 1 s. */
+  retryInitialMs?: number;
+  /** Cap on the retry delay. Default 60 s. */
+  retryMaxMs?: number;
+  /** Cross-tab channel name: sessions with the same name share state. Default "wasm-session". */
+  channelName?: string;
+  /** DOM events that count as activity. Default pointerdown, pointermove, keydown, wheel, touchstart, scroll. */
+  activityEvents?: string[];
+  /** Activity events closer together than this are dropped. Default 1 s. */
+  activityThrottleMs?: number;
+  /** Where non-secret state lives. Default "memory". */
+  storage?: "memory" | "session" | "local";
+  /**
+   * Obtains new tokens. Called at most once at a time across all tabs. Resolve with a
+   * token response; reject with `{ status, retryAfterMs? }` for an HTTP answer
+   * (400/401/403 end the session, 408/429/5xx are retried) or anything else for a
+   * network failure (retried with backoff).
+   */
+  refresh?: (request: { refreshToken: string | null }) => Promise<TokenResponse> | TokenResponse;
+}
+
+/** A token response, OAuth 2.0 style (snake_case) or camelCase. `expires_in` is in seconds. */
+export interface TokenResponse {
+  access_token?: string; accessToken?: string;
+  refresh_token?: string; refreshToken?: string;
+  expires_in?: number | string; expiresIn?: number | string;
+  /** Epoch seconds or milliseconds. */
+  expires_at?: number; expiresAt?: number;
+}
+
+export type SessionState = "anonymous" | "active" | "warning" | "expired" | "loggedOut";
+export type EndReason = "idle" | "absolute" | "user" | "otherTab" | "revoked" | "refreshFailed";
+export type Origin = "local" | "otherTab" | "server";
+
+interface EventBase { /** Epoch ms when the event was emitted. */ at: number; }
+export interface StateChangeEvent extends EventBase { type: "stateChange"; from: SessionState; to: SessionState; }
+export interface StartedEvent extends EventBase { type: "started"; origin: Origin; replaced: boolean; }
+export interface WarningEvent extends EventBase { type: "warning"; cause: "idle" | "absolute"; remainingMs: number; deadline: number; }
+export interface CountdownEvent extends EventBase { type: "countdown"; cause: "idle" | "absolute"; remainingMs: number; deadline: number; }
+export interface ActivityEvent extends EventBase { type: "activity"; origin: Origin; idleDeadline: number; }
+export interface ExpiredEvent extends EventBase { type: "expired"; reason: "idle" | "absolute"; origin: Origin; }
+export interface LoggedOutEvent extends EventBase { type: "loggedOut"; reason: EndReason; origin: Origin; }
+export interface RefreshedEvent extends EventBase { type: "refreshed"; expiresAt: number | null; origin: Origin; }
+export interface RefreshFailedEvent extends EventBase { type: "refreshFailed"; code: string; definitive: boolean; retryAt: number | null; failures: number; }
+export interface ErrorEvent extends EventBase { type: "error"; code: string; message: string; }
+
+/** Every event, discriminated on `type`. */
+export type SessionEvent =
+  | StateChangeEvent | StartedEvent | WarningEvent | CountdownEvent | ActivityEvent
+  | ExpiredEvent | LoggedOutEvent | RefreshedEvent | RefreshFailedEvent | ErrorEvent;
+export type SessionEventType = SessionEvent["type"];
+export type SessionEventMap = { [K in SessionEventType]: Extract<SessionEvent, { type: K }> };
+
+/** Thrown by the SDK: a real `Error` with `name === "SessionError"` and a stable `code`. */
+export interface SessionError extends Error { name: "SessionError"; code: "invalid_config" | "invalid_tokens" | "no_crypto" | string; }
+
+export interface Session {
+  /** Listens to one event type; returns the function that stops listening. */
+  on<K extends SessionEventType>(type: K, callback: (event: SessionEventMap[K]) => void): () => void;
+  /** Listens to every event; returns the function that stops listening. */
+  onAny(callback: (event: SessionEvent) => void): () => void;
+}

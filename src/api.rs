@@ -1,0 +1,621 @@
+//! The JavaScript API: the `Session` class and its typed options and events.
+//!
+//! Every method follows one pattern ([`drive`]): read the clock, feed one input to
+//! the core, carry out its effects, hand its events to the listeners, re-arm the
+//! one timer. No `RefCell` borrow is held while a listener or any other user
+//! code runs, so a listener may call back into the session.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::browser::activity::ActivityListener;
+use crate::browser::channel::Channel;
+use crate::browser::lifecycle::{self, PageEvent, PageLifecycle};
+use crate::browser::locks::{self, LockGuard, LockRequest};
+use crate::browser::random;
+use crate::browser::storage::{StorageKind, Store};
+use crate::browser::timers::Timer;
+use crate::core::json;
+use crate::core::protocol::{decode, encode};
+use crate::core::{
+    parse_token_response, Config, ConfigError, ConfigInput, Effect, Event, Id128, Machine, RefreshFailure,
+    RefreshOutcome, ShellOptions, StorageChoice, TokenSet,
+};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = include_str!("api.d.ts");
+
+#[wasm_bindgen]
+extern "C" {
+    /// The options object (`SessionOptions` in TypeScript).
+    #[wasm_bindgen(typescript_type = "SessionOptions")]
+    pub type SessionOptionsJs;
+    /// A token response (`TokenResponse` in TypeScript).
+    #[wasm_bindgen(typescript_type = "TokenResponse | undefined")]
+    pub type TokenResponseJs;
+    /// The session state name (`SessionState` in TypeScript).
+    #[wasm_bindgen(typescript_type = "SessionState")]
+    pub type SessionStateJs;
+}
+
+/// How long a refresh lock is kept after its release is asked for. The new tokens
+/// are broadcast just before; the lock release and the message travel different
+/// paths, so this keeps the next holder from checking before the tokens arrived.
+const LOCK_SETTLE_MS: u32 = 50;
+
+/// The longest a single timer is armed for: far below `setTimeout`'s 2^31 − 1 ms
+/// limit (beyond which it fires at once), and a periodic re-check for free.
+const MAX_TIMER_MS: u64 = 3_600_000;
+
+/// A `SessionError`: a real `Error` with a stable `code`.
+fn session_error(code: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name("SessionError");
+    let _ = Reflect::set(&error, &"code".into(), &code.into());
+    error.into()
+}
+
+fn config_error(error: ConfigError) -> JsValue {
+    session_error(ConfigError::CODE, &error.to_string())
+}
+
+fn now_ms() -> u64 {
+    let now = js_sys::Date::now();
+    if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
+    }
+}
+
+/// The lock for one refresh attempt: asked for, or held.
+enum LockSlot {
+    Pending(#[allow(dead_code)] LockRequest),
+    Held(#[allow(dead_code)] LockGuard),
+}
+
+/// Everything the session holds in the browser; dropping it detaches the
+/// session from the page (listeners, timer, channel, locks).
+struct Shell {
+    timer: Option<Timer>,
+    _activity: Option<ActivityListener>,
+    _lifecycle: Option<PageLifecycle>,
+    channel: Option<Channel>,
+    store: Store,
+    locks: Vec<(u64, LockSlot)>,
+    /// Holds released lock guards for [`LOCK_SETTLE_MS`]; dropping it (a newer
+    /// release, or destroy) releases them at once.
+    settling: Option<Timer>,
+}
+
+struct Inner {
+    machine: RefCell<Machine>,
+    options: ShellOptions,
+    shell: RefCell<Option<Shell>>,
+    /// Entries `[type | null, callback]`; a JS `Set`, so that the unsubscribe
+    /// function is plain `Set.prototype.delete` bound to the entry: nothing to
+    /// own, callable even after `destroy()`.
+    listeners: js_sys::Set,
+    refresh_hook: Option<Function>,
+}
+
+/// A login session in this tab, kept in agreement with the other tabs.
+#[wasm_bindgen]
+pub struct Session {
+    inner: Rc<Inner>,
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Session")
+    }
+}
+
+/// Feeds one input to the core at the current time, then flushes.
+fn drive(inner: &Rc<Inner>, input: impl FnOnce(&mut Machine, u64)) {
+    let now = now_ms();
+    match inner.machine.try_borrow_mut() {
+        Ok(mut machine) => input(&mut machine, now),
+        Err(_) => return,
+    }
+    flush(inner);
+}
+
+/// Carries out effects, emits events, re-arms the timer. No borrow of the
+/// machine is held while effects or listeners run.
+fn flush(inner: &Rc<Inner>) {
+    loop {
+        let effect = match inner.machine.try_borrow_mut() {
+            Ok(mut machine) => machine.poll_effect(),
+            Err(_) => None,
+        };
+        let Some(effect) = effect else { break };
+        apply(inner, effect);
+    }
+    loop {
+        let event = match inner.machine.try_borrow_mut() {
+            Ok(mut machine) => machine.poll_event(),
+            Err(_) => None,
+        };
+        let Some(event) = event else { break };
+        emit(inner, &event_object(&event));
+    }
+    arm_timer(inner);
+}
+
+fn arm_timer(inner: &Rc<Inner>) {
+    let Ok(machine) = inner.machine.try_borrow() else { return };
+    let next = machine.poll_timeout();
+    drop(machine);
+    let timer = next.map(|at| {
+        let delay = at.saturating_sub(now_ms()).min(MAX_TIMER_MS);
+        let weak = Rc::downgrade(inner);
+        Timer::after(delay as u32, move || {
+            if let Some(inner) = weak.upgrade() {
+                drive(&inner, |machine, now| machine.handle_timeout(now));
+            }
+        })
+    });
+    let old = match inner.shell.try_borrow_mut() {
+        Ok(mut shell) => match shell.as_mut() {
+            Some(shell) => core::mem::replace(&mut shell.timer, timer),
+            None => None,
+        },
+        Err(_) => None,
+    };
+    drop(old);
+}
+
+fn with_shell<R>(inner: &Inner, f: impl FnOnce(&mut Shell) -> R) -> Option<R> {
+    let mut shell = inner.shell.try_borrow_mut().ok()?;
+    shell.as_mut().map(f)
+}
+
+fn lock_name(inner: &Inner) -> String {
+    let mut name = String::from("wasm-session:refresh:");
+    name.push_str(&inner.options.channel_name);
+    name
+}
+
+fn apply(inner: &Rc<Inner>, effect: Effect) {
+    match effect {
+        Effect::Broadcast(envelope) => {
+            let text = encode(&envelope);
+            with_shell(inner, |shell| shell.channel.as_ref().map(|channel| channel.post(&text)));
+        }
+        Effect::AcquireRefreshLock { attempt } => {
+            let weak = Rc::downgrade(inner);
+            let request = locks::request(&lock_name(inner), move |guard| on_lock_granted(&weak, attempt, guard));
+            // Grants always arrive in a later task; the check only guards against
+            // a grant that stored its guard first.
+            with_shell(inner, |shell| {
+                if !shell.locks.iter().any(|(a, _)| *a == attempt) {
+                    shell.locks.push((attempt, LockSlot::Pending(request)));
+                }
+            });
+        }
+        Effect::ReleaseRefreshLock { attempt } => {
+            let released = with_shell(inner, |shell| {
+                let (gone, kept): (Vec<_>, Vec<_>) =
+                    core::mem::take(&mut shell.locks).into_iter().partition(|(a, _)| *a == attempt);
+                shell.locks = kept;
+                gone
+            });
+            let held: Vec<LockSlot> = released.unwrap_or_default().into_iter().map(|(_, slot)| slot).collect();
+            let timer = Timer::after(LOCK_SETTLE_MS, move || drop(held));
+            // A previous settling timer is dropped outside the borrow: that releases
+            // its guards (resolving their promises is a JS call).
+            let previous = with_shell(inner, |shell| shell.settling.replace(timer));
+            drop(previous);
+        }
+        Effect::SendRefresh { attempt, refresh_token } => {
+            let token = refresh_token.as_ref().map(|t| t.expose().to_owned());
+            send_refresh(inner, attempt, token);
+        }
+        Effect::CallLogout { .. } => {
+            // The server call arrives with the transport (docs/CONTRACT.md); the
+            // tokens are dropped (and zeroed) here.
+        }
+        Effect::WipeStorage => {
+            with_shell(inner, |shell| shell.store.clear_namespace());
+        }
+    }
+}
+
+fn on_lock_granted(weak: &Weak<Inner>, attempt: u64, guard: LockGuard) {
+    let Some(inner) = weak.upgrade() else { return };
+    let stored = with_shell(&inner, |shell| {
+        shell.locks.retain(|(a, _)| *a != attempt);
+        shell.locks.push((attempt, LockSlot::Held(guard)));
+    });
+    if stored.is_some() {
+        drive(&inner, |machine, now| machine.handle_lock_acquired(now, attempt));
+    }
+}
+
+/// Calls the app's `refresh` option and reports the outcome to the core.
+fn send_refresh(inner: &Rc<Inner>, attempt: u64, refresh_token: Option<String>) {
+    let weak = Rc::downgrade(inner);
+    let report = move |outcome: RefreshOutcome| {
+        if let Some(inner) = weak.upgrade() {
+            drive(&inner, |machine, now| machine.handle_refresh_result(now, attempt, outcome));
+        }
+    };
+    let Some(hook) = inner.refresh_hook.clone() else {
+        report(RefreshOutcome::Failed { failure: RefreshFailure::Status(0), retry_after_ms: None });
+        return;
+    };
+    let argument = Object::new();
+    let token = refresh_token.map_or(JsValue::NULL, |t| JsValue::from_str(&t));
+    let _ = Reflect::set(&argument, &"refreshToken".into(), &token);
+    let promise = match hook.call1(&JsValue::UNDEFINED, &argument) {
+        Ok(value) => js_sys::Promise::resolve(&value),
+        Err(_) => {
+            report(RefreshOutcome::Failed { failure: RefreshFailure::Network, retry_after_ms: None });
+            return;
+        }
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let result = wasm_bindgen_futures::JsFuture::from(promise).await;
+        report(refresh_outcome(result));
+    });
+}
+
+/// Reads what the `refresh` option resolved to (a token response) or rejected
+/// with (`{ status }` for an HTTP answer, anything else for a network failure).
+fn refresh_outcome(result: Result<JsValue, JsValue>) -> RefreshOutcome {
+    match result {
+        Ok(value) => match tokens_from_js(&value) {
+            Ok(tokens) => RefreshOutcome::Success(tokens),
+            Err(_) => RefreshOutcome::Failed { failure: RefreshFailure::BadResponse, retry_after_ms: None },
+        },
+        Err(error) => {
+            let status = Reflect::get(&error, &"status".into()).ok().and_then(|s| s.as_f64());
+            let failure = match status {
+                Some(status) if (100.0..1000.0).contains(&status) => RefreshFailure::Status(status as u16),
+                _ => RefreshFailure::Network,
+            };
+            let retry_after_ms = Reflect::get(&error, &"retryAfterMs".into())
+                .ok()
+                .and_then(|v| v.as_f64())
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .map(|v| v as u64);
+            RefreshOutcome::Failed { failure, retry_after_ms }
+        }
+    }
+}
+
+/// A token response from JS, read by the core's hostile-input parser.
+fn tokens_from_js(value: &JsValue) -> Result<TokenSet, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(TokenSet::default());
+    }
+    let text = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| session_error("invalid_tokens", "tokens must be a plain object"))?;
+    let parsed = json::parse(&text).map_err(|e| session_error("invalid_tokens", e.code()))?;
+    parse_token_response(&parsed, now_ms()).map_err(|e| session_error("invalid_tokens", e.code()))
+}
+
+fn emit(inner: &Rc<Inner>, event: &JsValue) {
+    let kind = Reflect::get(event, &"type".into()).ok().and_then(|k| k.as_string()).unwrap_or_default();
+    // A snapshot: a listener may add or remove listeners.
+    let entries = js_sys::Array::from(&inner.listeners);
+    for entry in entries.iter() {
+        let entry: js_sys::Array = entry.unchecked_into();
+        let wanted = entry.get(0).as_string().is_none_or(|k| k == kind);
+        let Ok(callback) = entry.get(1).dyn_into::<Function>() else { continue };
+        if wanted {
+            if let Err(error) = callback.call1(&JsValue::UNDEFINED, event) {
+                web_sys::console::error_2(&"wasm-session: an event listener threw".into(), &error);
+            }
+        }
+    }
+}
+
+fn set(object: &Object, key: &str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(object, &key.into(), &value.into());
+}
+
+fn set_time(object: &Object, key: &str, value: Option<u64>) {
+    set(object, key, value.map_or(JsValue::NULL, |v| JsValue::from_f64(v as f64)));
+}
+
+/// The plain JS object for an event, `type` first.
+fn event_object(event: &Event) -> JsValue {
+    let object = Object::new();
+    set_time(&object, "at", Some(now_ms()));
+    match event {
+        Event::StateChange { from, to } => {
+            set(&object, "type", "stateChange");
+            set(&object, "from", from.as_str());
+            set(&object, "to", to.as_str());
+        }
+        Event::Started { origin, replaced } => {
+            set(&object, "type", "started");
+            set(&object, "origin", origin.as_str());
+            set(&object, "replaced", *replaced);
+        }
+        Event::Warning { cause, remaining_ms, deadline } | Event::Countdown { cause, remaining_ms, deadline } => {
+            let kind = if matches!(event, Event::Warning { .. }) { "warning" } else { "countdown" };
+            set(&object, "type", kind);
+            set(&object, "cause", cause.as_str());
+            set_time(&object, "remainingMs", Some(*remaining_ms));
+            set_time(&object, "deadline", Some(*deadline));
+        }
+        Event::Activity { origin, idle_deadline } => {
+            set(&object, "type", "activity");
+            set(&object, "origin", origin.as_str());
+            set_time(&object, "idleDeadline", Some(*idle_deadline));
+        }
+        Event::Expired { reason, origin } | Event::LoggedOut { reason, origin } => {
+            let kind = if matches!(event, Event::Expired { .. }) { "expired" } else { "loggedOut" };
+            set(&object, "type", kind);
+            set(&object, "reason", reason.as_str());
+            set(&object, "origin", origin.as_str());
+        }
+        Event::Refreshed { expires_at, origin } => {
+            set(&object, "type", "refreshed");
+            set_time(&object, "expiresAt", *expires_at);
+            set(&object, "origin", origin.as_str());
+        }
+        Event::RefreshFailed { code, definitive, retry_at, failures } => {
+            set(&object, "type", "refreshFailed");
+            set(&object, "code", *code);
+            set(&object, "definitive", *definitive);
+            set_time(&object, "retryAt", *retry_at);
+            set(&object, "failures", *failures);
+        }
+    }
+    object.into()
+}
+
+fn error_event(code: &str, message: &str) -> JsValue {
+    let object = Object::new();
+    set(&object, "type", "error");
+    set_time(&object, "at", Some(now_ms()));
+    set(&object, "code", code);
+    set(&object, "message", message);
+    object.into()
+}
+
+/// Splits the options object: the `refresh` function, and the plain data that
+/// serde reads (unknown keys rejected).
+fn read_options(options: &JsValue) -> Result<(ConfigInput, Option<Function>), JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok((ConfigInput::default(), None));
+    }
+    if !options.is_object() {
+        return Err(session_error(ConfigError::CODE, "options must be an object"));
+    }
+    let copy = Object::assign(&Object::new(), options.unchecked_ref());
+    for key in Object::keys(&copy).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if key != "refresh" && !ConfigInput::OPTION_NAMES.contains(&key.as_str()) {
+            let mut message = String::from("unknown option ");
+            message.push_str(&key);
+            return Err(session_error(ConfigError::CODE, &message));
+        }
+    }
+    let hook = Reflect::get(&copy, &"refresh".into()).unwrap_or(JsValue::UNDEFINED);
+    let _ = Reflect::delete_property(&copy, &"refresh".into());
+    let hook = match hook.dyn_into::<Function>() {
+        Ok(function) => Some(function),
+        Err(value) if value.is_undefined() => None,
+        Err(_) => return Err(session_error(ConfigError::CODE, "refresh must be a function")),
+    };
+    let input: ConfigInput = serde_wasm_bindgen::from_value(copy.into())
+        .map_err(|error| session_error(ConfigError::CODE, &error.to_string()))?;
+    Ok((input, hook))
+}
+
+fn storage_kind(choice: StorageChoice) -> StorageKind {
+    match choice {
+        StorageChoice::Memory => StorageKind::Memory,
+        StorageChoice::Session => StorageKind::Session,
+        StorageChoice::Local => StorageKind::Local,
+    }
+}
+
+fn random_id() -> Result<Id128, JsValue> {
+    random::id128().map(Id128).map_err(|_| session_error("no_crypto", "crypto.getRandomValues is unavailable"))
+}
+
+/// Attaches the session to the page: activity, lifecycle, channel, storage.
+fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
+    let mut problems = Vec::new();
+    let options = &inner.options;
+    let weak = Rc::downgrade(inner);
+    let channel = match Channel::open(&options.channel_name, move |text| on_message(&weak, &text)) {
+        Ok(channel) => Some(channel),
+        Err(_) => {
+            problems
+                .push(error_event("channel_unavailable", "no cross-tab channel: tabs will not be kept in agreement"));
+            None
+        }
+    };
+    let activity = web_sys::window().and_then(|w| w.document()).map(|document| {
+        let weak = Rc::downgrade(inner);
+        let events: Vec<&str> = options.activity_events.iter().map(String::as_str).collect();
+        ActivityListener::new(&document, &events, options.activity_throttle_ms as f64, move || {
+            if let Some(inner) = weak.upgrade() {
+                drive(&inner, |machine, now| machine.handle_activity(now));
+            }
+        })
+    });
+    let weak = Rc::downgrade(inner);
+    let page = PageLifecycle::new(move |event| {
+        if let Some(inner) = weak.upgrade() {
+            drive(&inner, |machine, now| match event {
+                // A page becoming visible is the user coming back.
+                PageEvent::Visible => machine.handle_activity(now),
+                PageEvent::Online => machine.handle_online(now, true),
+                PageEvent::Offline => machine.handle_online(now, false),
+                _ => machine.handle_timeout(now),
+            });
+        }
+    });
+    let mut store = Store::open(storage_kind(options.storage), &options.channel_name);
+    if let Some(fault) = store.take_fault() {
+        let _ = fault;
+        problems.push(error_event("storage_unavailable", "storage is unavailable; state is kept in memory"));
+    }
+    if let Ok(mut shell) = inner.shell.try_borrow_mut() {
+        *shell = Some(Shell {
+            timer: None,
+            _activity: activity,
+            _lifecycle: Some(page),
+            channel,
+            store,
+            locks: Vec::new(),
+            settling: None,
+        });
+    }
+    problems
+}
+
+fn on_message(weak: &Weak<Inner>, text: &str) {
+    let Some(inner) = weak.upgrade() else { return };
+    match decode(text) {
+        Ok(envelope) => {
+            let mut rejected = None;
+            drive(&inner, |machine, now| rejected = machine.handle_message(now, envelope).err());
+            if let Some(error) = rejected {
+                emit(&inner, &error_event(error.code(), "a cross-tab message was ignored"));
+            }
+        }
+        Err(error) => emit(&inner, &error_event(error.code(), "a malformed cross-tab message was dropped")),
+    }
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// Creates a session from an options object (see `SessionOptions`). Throws a
+    /// `SessionError` with `code: "invalid_config"` naming the bad field.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: Option<SessionOptionsJs>) -> Result<Session, JsValue> {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let (input, refresh_hook) = read_options(&options)?;
+        let config = Config::from_input(&input).map_err(config_error)?;
+        let shell_options = ShellOptions::from_input(&input).map_err(config_error)?;
+        let tab_id = random_id()?;
+        let seed =
+            random::seed_u64().map_err(|_| session_error("no_crypto", "crypto.getRandomValues is unavailable"))?;
+        let inner = Rc::new(Inner {
+            machine: RefCell::new(Machine::new(config, tab_id, seed)),
+            options: shell_options,
+            shell: RefCell::new(None),
+            listeners: js_sys::Set::new(&JsValue::UNDEFINED),
+            refresh_hook,
+        });
+        for problem in attach(&inner) {
+            web_sys::console::warn_1(&problem);
+        }
+        let online = lifecycle::is_online();
+        drive(&inner, |machine, now| machine.handle_online(now, online));
+        Ok(Session { inner })
+    }
+
+    /// Starts a session with the login response (`access_token`, `refresh_token`,
+    /// `expires_in` …; nothing in cookie mode). Every other tab joins it.
+    pub fn start(&self, tokens: Option<TokenResponseJs>) -> Result<(), JsValue> {
+        let tokens = tokens_from_js(&tokens.map_or(JsValue::UNDEFINED, Into::into))?;
+        let epoch = random_id()?;
+        drive(&self.inner, |machine, now| machine.login(now, epoch, tokens));
+        Ok(())
+    }
+
+    /// Joins the session of another open tab, if there is one (no network call).
+    pub fn resume(&self) {
+        drive(&self.inner, |machine, now| machine.request_state(now));
+    }
+
+    /// "Stay signed in": dismisses the idle warning in every tab.
+    #[wasm_bindgen(js_name = staySignedIn)]
+    pub fn stay_signed_in(&self) {
+        drive(&self.inner, |machine, now| machine.stay_signed_in(now));
+    }
+
+    /// Counts as user activity (for activity the DOM listeners cannot see).
+    pub fn touch(&self) {
+        drive(&self.inner, |machine, now| machine.handle_activity(now));
+    }
+
+    /// Logs out in every tab.
+    pub fn logout(&self) {
+        drive(&self.inner, |machine, now| machine.logout(now));
+    }
+
+    /// Detaches from the page: every listener, timer, channel and lock it made is
+    /// removed. The session cannot be used afterwards.
+    pub fn destroy(&self) {
+        let shell = self.inner.shell.try_borrow_mut().ok().and_then(|mut shell| shell.take());
+        drop(shell);
+        self.inner.listeners.clear();
+    }
+
+    /// `"anonymous" | "active" | "warning" | "expired" | "loggedOut"`.
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> SessionStateJs {
+        let state = self.inner.machine.try_borrow().map(|m| m.state().as_str()).unwrap_or("anonymous");
+        JsValue::from_str(state).unchecked_into()
+    }
+
+    /// Milliseconds until the session ends (idle or absolute), or `null`.
+    #[wasm_bindgen(js_name = remainingMs)]
+    pub fn remaining_ms(&self) -> Option<f64> {
+        drive(&self.inner, |machine, now| machine.handle_timeout(now));
+        self.inner.machine.try_borrow().ok()?.remaining_ms().map(|ms| ms as f64)
+    }
+
+    /// When the session ends without activity (epoch ms), or `null`.
+    #[wasm_bindgen(getter, js_name = idleDeadline)]
+    pub fn idle_deadline(&self) -> Option<f64> {
+        self.inner.machine.try_borrow().ok()?.idle_deadline().map(|ms| ms as f64)
+    }
+
+    /// When the session ends whatever happens (epoch ms), or `null`.
+    #[wasm_bindgen(getter, js_name = absoluteDeadline)]
+    pub fn absolute_deadline(&self) -> Option<f64> {
+        self.inner.machine.try_borrow().ok()?.absolute_deadline().map(|ms| ms as f64)
+    }
+
+    /// This tab's random id (32 hex digits).
+    #[wasm_bindgen(getter, js_name = tabId)]
+    pub fn tab_id(&self) -> String {
+        self.inner.machine.try_borrow().map(|m| m.tab_id().to_hex()).unwrap_or_default()
+    }
+
+    /// The current access token, for requests the app makes itself.
+    #[wasm_bindgen(getter, js_name = accessToken)]
+    pub fn access_token(&self) -> Option<String> {
+        self.inner.machine.try_borrow().ok()?.access_token().map(str::to_owned)
+    }
+
+    /// Listens to one event type; returns the function that stops listening.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(&self, kind: String, callback: Function) -> Function {
+        self.add_listener(Some(kind), callback)
+    }
+
+    /// Listens to every event; returns the function that stops listening.
+    #[wasm_bindgen(js_name = onAny, skip_typescript)]
+    pub fn on_any(&self, callback: Function) -> Function {
+        self.add_listener(None, callback)
+    }
+}
+
+impl Session {
+    fn add_listener(&self, kind: Option<String>, callback: Function) -> Function {
+        let entry = js_sys::Array::of2(&kind.map_or(JsValue::NULL, JsValue::from), &callback);
+        self.inner.listeners.add(&entry);
+        let delete: Function =
+            Reflect::get(&self.inner.listeners, &"delete".into()).unwrap_or(JsValue::UNDEFINED).unchecked_into();
+        delete.bind1(&self.inner.listeners, &JsValue::from(entry)).unchecked_into()
+    }
+}

@@ -1,0 +1,397 @@
+//! Cross-tab messages: `BroadcastChannel`, or `storage` events as a fallback.
+//!
+//! Tabs of one origin tell each other about logins, logouts, refreshed
+//! tokens and activity. The core encodes and decodes the messages; this file
+//! only carries strings between tabs.
+//!
+//! [`Transport::BroadcastChannel`] is used wherever `globalThis.BroadcastChannel`
+//! exists. It delivers to every *other* channel object of the same name and
+//! origin, including other objects in this page, never to the sender.
+//!
+//! [`Transport::Storage`] is the fallback for browsers without it: [`Channel::post`]
+//! writes `localStorage["wasm-session:" + name]` with a fresh nonce in front
+//! of the message (so that repeating a message still changes the value) and
+//! removes the key at once; every *other document* of the origin gets a
+//! `storage` event carrying the value, and strips the nonce. The document
+//! that wrote never sees its own `storage` events, so unlike a
+//! `BroadcastChannel`, two channels in one page do not hear each other.
+//!
+//! Anything that is not a string (a hostile or foreign script posting on the
+//! same channel name) is ignored.
+
+use std::cell::Cell;
+use std::fmt;
+use std::rc::Rc;
+
+use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{BroadcastChannel, MessageEvent, Storage, StorageEvent, Window};
+
+use super::{describe, Dispatch};
+
+/// The prefix of the `localStorage` key used by the storage fallback.
+pub const STORAGE_KEY_PREFIX: &str = "wasm-session:";
+
+/// Separates the nonce from the message in the storage fallback's values.
+const NONCE_SEPARATOR: char = '|';
+
+/// How a [`Channel`] reaches other tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// A `BroadcastChannel` named after the channel.
+    BroadcastChannel,
+    /// `localStorage` writes observed through `storage` events in other tabs.
+    Storage,
+}
+
+/// Why a channel could not be opened or a message not sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelError {
+    /// The requested transport does not exist here (no `BroadcastChannel`
+    /// constructor, or no window / `localStorage` for the fallback).
+    Unsupported(Transport),
+    /// The browser threw while opening the transport (e.g. `SecurityError`
+    /// from `localStorage` with storage disabled); the text describes it.
+    Open(String),
+    /// The browser threw while posting (e.g. a closed channel, a full
+    /// `localStorage`); the text describes it.
+    Post(String),
+}
+
+impl fmt::Display for ChannelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChannelError::Unsupported(transport) => write!(f, "{transport:?} is not available"),
+            ChannelError::Open(reason) => write!(f, "could not open the channel: {reason}"),
+            ChannelError::Post(reason) => write!(f, "could not post on the channel: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ChannelError {}
+
+/// A named cross-tab channel carrying strings. Dropping it closes the
+/// channel and removes its listener.
+#[derive(Debug)]
+#[must_use = "the channel is closed when dropped"]
+pub struct Channel {
+    sender: Sender,
+    dispatch: Rc<Dispatch<String>>,
+    // Dropped after `Drop::drop` has closed the dispatcher (and the channel).
+    _listener: EventListener,
+}
+
+#[derive(Debug)]
+enum Sender {
+    Broadcast(BroadcastChannel),
+    Storage { storage: Storage, key: String, sequence: Cell<u64> },
+}
+
+impl Channel {
+    /// Opens the channel `name`, over `BroadcastChannel` where the browser has
+    /// it and over `localStorage` otherwise (or if creating it throws).
+    ///
+    /// `on_message` gets every string another tab (or, for
+    /// `BroadcastChannel`, another channel object in this page) posts on the
+    /// same name. It should capture only a `Weak` reference to the session.
+    pub fn open(name: &str, on_message: impl FnMut(String) + 'static) -> Result<Channel, ChannelError> {
+        let dispatch = Dispatch::new(on_message);
+        if broadcast_channel_available() {
+            if let Ok(channel) = open_broadcast(name, &dispatch) {
+                return Ok(channel);
+            }
+        }
+        let window = web_sys::window().ok_or(ChannelError::Unsupported(Transport::Storage))?;
+        open_storage(&window, name, dispatch)
+    }
+
+    /// Opens the channel over the given transport, with no fallback (tests
+    /// use it to exercise the storage fallback where `BroadcastChannel` exists).
+    pub fn open_with(
+        name: &str,
+        transport: Transport,
+        on_message: impl FnMut(String) + 'static,
+    ) -> Result<Channel, ChannelError> {
+        let dispatch = Dispatch::new(on_message);
+        match transport {
+            Transport::BroadcastChannel => open_broadcast(name, &dispatch),
+            Transport::Storage => {
+                let window = web_sys::window().ok_or(ChannelError::Unsupported(Transport::Storage))?;
+                open_storage(&window, name, dispatch)
+            }
+        }
+    }
+
+    /// Sends `message` to the other tabs. Never delivered to this channel.
+    pub fn post(&self, message: &str) -> Result<(), ChannelError> {
+        match &self.sender {
+            Sender::Broadcast(channel) => {
+                channel.post_message(&JsValue::from_str(message)).map_err(|err| ChannelError::Post(describe(&err)))
+            }
+            Sender::Storage { storage, key, sequence } => {
+                let nonce = nonce(sequence);
+                storage.set_item(key, &encode(&nonce, message)).map_err(|err| ChannelError::Post(describe(&err)))?;
+                // The write above already fired the other tabs' events; a
+                // failed removal only leaves a stale value behind, which the
+                // next post overwrites (the nonce makes it differ).
+                let _ = storage.remove_item(key);
+                Ok(())
+            }
+        }
+    }
+
+    /// The transport in use.
+    pub fn transport(&self) -> Transport {
+        match self.sender {
+            Sender::Broadcast(_) => Transport::BroadcastChannel,
+            Sender::Storage { .. } => Transport::Storage,
+        }
+    }
+}
+
+impl Drop for Channel {
+    fn drop(&mut self) {
+        self.dispatch.close();
+        if let Sender::Broadcast(channel) = &self.sender {
+            channel.close();
+        }
+    }
+}
+
+/// Whether this global has a `BroadcastChannel` constructor.
+pub fn broadcast_channel_available() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("BroadcastChannel")).is_ok_and(|ctor| ctor.is_function())
+}
+
+fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<String>>) -> Result<Channel, ChannelError> {
+    if !broadcast_channel_available() {
+        return Err(ChannelError::Unsupported(Transport::BroadcastChannel));
+    }
+    let channel = BroadcastChannel::new(name).map_err(|err| ChannelError::Open(describe(&err)))?;
+    let on_message = dispatch.clone();
+    let listener = EventListener::new_with_options(&channel, "message", passive(), move |event| {
+        let data = event.dyn_ref::<MessageEvent>().map(MessageEvent::data);
+        if let Some(message) = data.and_then(|data| data.as_string()) {
+            on_message.call(message);
+        }
+    });
+    Ok(Channel { sender: Sender::Broadcast(channel), dispatch: dispatch.clone(), _listener: listener })
+}
+
+/// Opens the storage fallback on `window` (a parameter so tests can open one
+/// inside a same-origin iframe, the only way to see `storage` events fire).
+fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch<String>>) -> Result<Channel, ChannelError> {
+    let storage = window
+        .local_storage()
+        .map_err(|err| ChannelError::Open(describe(&err)))?
+        .ok_or(ChannelError::Unsupported(Transport::Storage))?;
+    let key = storage_key(name);
+    let on_message = dispatch.clone();
+    let wanted = key.clone();
+    let listener = EventListener::new_with_options(window, "storage", passive(), move |event| {
+        // Not `dyn_ref`: an event from another realm fails `instanceof`.
+        // The getters are plain property reads, `None` on a non-StorageEvent.
+        let event: &StorageEvent = event.unchecked_ref();
+        if event.key().as_deref() != Some(wanted.as_str()) {
+            return;
+        }
+        // `None` is the removal that follows every post.
+        if let Some(message) = event.new_value().as_deref().and_then(decode) {
+            on_message.call(message.to_owned());
+        }
+    });
+    Ok(Channel { sender: Sender::Storage { storage, key, sequence: Cell::new(0) }, dispatch, _listener: listener })
+}
+
+fn passive() -> EventListenerOptions {
+    // Passive: `message` and `storage` are not cancelable; we never preventDefault.
+    EventListenerOptions { phase: EventListenerPhase::Bubble, passive: true }
+}
+
+/// The `localStorage` key the storage fallback uses for channel `name`.
+pub fn storage_key(name: &str) -> String {
+    format!("{STORAGE_KEY_PREFIX}{name}")
+}
+
+/// A value unique to this post: random, plus a per-channel sequence number in
+/// case the random source fails.
+fn nonce(sequence: &Cell<u64>) -> String {
+    let count = sequence.get().wrapping_add(1);
+    sequence.set(count);
+    let random = super::random::seed_u64().unwrap_or_else(|_| js_sys::Date::now().to_bits());
+    format!("{random:016x}{count:x}")
+}
+
+/// The storage fallback's value for `message`: the nonce, `|`, the message.
+/// `nonce` must not contain `|`.
+fn encode(nonce: &str, message: &str) -> String {
+    format!("{nonce}{NONCE_SEPARATOR}{message}")
+}
+
+/// The message inside a storage fallback value, or `None` if it has no nonce.
+fn decode(value: &str) -> Option<&str> {
+    value.split_once(NONCE_SEPARATOR).map(|(_nonce, message)| message)
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable)]
+
+    use super::*;
+    use crate::browser::test_util::{unique, wait_until};
+    use std::cell::RefCell;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    type Log = Rc<RefCell<Vec<String>>>;
+
+    fn recorder() -> (Log, impl FnMut(String) + 'static) {
+        let log: Log = Rc::new(RefCell::new(Vec::new()));
+        let l = log.clone();
+        (log, move |message| l.borrow_mut().push(message))
+    }
+
+    fn got(log: &Log, message: &str) -> bool {
+        log.borrow().iter().any(|m| m == message)
+    }
+
+    #[wasm_bindgen_test]
+    fn open_prefers_broadcast_channel() {
+        assert!(broadcast_channel_available());
+        let channel = Channel::open(&unique("pref"), |_| {}).unwrap();
+        assert_eq!(channel.transport(), Transport::BroadcastChannel);
+        let fallback = Channel::open_with(&unique("pref"), Transport::Storage, |_| {}).unwrap();
+        assert_eq!(fallback.transport(), Transport::Storage);
+    }
+
+    #[wasm_bindgen_test]
+    async fn two_channels_hear_each_other_but_not_themselves() {
+        let name = unique("pair");
+        let (log_a, on_a) = recorder();
+        let (log_b, on_b) = recorder();
+        let a = Channel::open(&name, on_a).unwrap();
+        let b = Channel::open(&name, on_b).unwrap();
+
+        a.post("hello").unwrap();
+        a.post("hello").unwrap();
+        assert!(wait_until(|| log_b.borrow().len() == 2, 10_000.0).await);
+        assert_eq!(*log_b.borrow(), vec!["hello", "hello"]);
+
+        b.post("ping").unwrap();
+        // `a` queued its own posts before `b` posted: had they been delivered
+        // to `a`, they would have arrived before "ping".
+        assert!(wait_until(|| got(&log_a, "ping"), 10_000.0).await);
+        assert_eq!(*log_a.borrow(), vec!["ping"]);
+        assert_eq!(*log_b.borrow(), vec!["hello", "hello"]);
+    }
+
+    #[wasm_bindgen_test]
+    async fn non_string_messages_are_ignored() {
+        let name = unique("hostile");
+        let (log, on_message) = recorder();
+        let _channel = Channel::open(&name, on_message).unwrap();
+        let raw = BroadcastChannel::new(&name).unwrap();
+        raw.post_message(&JsValue::from_f64(42.0)).unwrap();
+        raw.post_message(&js_sys::Object::new()).unwrap();
+        raw.post_message(&JsValue::NULL).unwrap();
+        raw.post_message(&JsValue::from_str("after")).unwrap();
+        assert!(wait_until(|| got(&log, "after"), 10_000.0).await);
+        assert_eq!(*log.borrow(), vec!["after"]);
+        raw.close();
+    }
+
+    #[wasm_bindgen_test]
+    async fn no_delivery_after_drop() {
+        let name = unique("drop");
+        let (log_dropped, on_dropped) = recorder();
+        let (log_sentinel, on_sentinel) = recorder();
+        let sender = Channel::open(&name, |_| {}).unwrap();
+        let dropped = Channel::open(&name, on_dropped).unwrap();
+        let _sentinel = Channel::open(&name, on_sentinel).unwrap();
+        drop(dropped);
+        sender.post("late").unwrap();
+        assert!(wait_until(|| got(&log_sentinel, "late"), 10_000.0).await);
+        assert!(log_dropped.borrow().is_empty());
+    }
+
+    #[wasm_bindgen_test]
+    fn storage_encoding_round_trips() {
+        let sequence = Cell::new(0);
+        for message in ["", "plain", "with|pipes|inside", "{\"json\":[1,2]}", "ünïcødé ✓"] {
+            let first = encode(&nonce(&sequence), message);
+            let second = encode(&nonce(&sequence), message);
+            assert_ne!(first, second, "identical messages must produce different values");
+            assert_eq!(decode(&first), Some(message));
+            assert_eq!(decode(&second), Some(message));
+        }
+        assert_eq!(decode("no separator"), None);
+        assert_eq!(storage_key("x"), "wasm-session:x");
+    }
+
+    /// A same-origin `about:blank` iframe: a second document sharing our
+    /// `localStorage`, so `storage` events written by one reach the other.
+    fn iframe_window() -> Window {
+        js_sys::eval(
+            "(() => { const f = document.createElement('iframe'); \
+             document.body.appendChild(f); return f.contentWindow; })()",
+        )
+        .unwrap()
+        .unchecked_into()
+    }
+
+    fn remove_iframes() {
+        js_sys::eval("document.querySelectorAll('iframe').forEach(f => f.remove())").unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    async fn storage_fallback_delivers_across_documents() {
+        let name = unique("storage");
+        let key = storage_key(&name);
+        let frame = iframe_window();
+
+        // What the other document's `storage` events carry.
+        let seen: Rc<RefCell<Vec<Option<String>>>> = Rc::new(RefCell::new(Vec::new()));
+        let s = seen.clone();
+        let watched_key = key.clone();
+        let _sentinel = EventListener::new(&frame, "storage", move |event| {
+            let event: &StorageEvent = event.unchecked_ref();
+            if event.key().as_deref() == Some(watched_key.as_str()) {
+                s.borrow_mut().push(event.new_value());
+            }
+        });
+
+        let (log_here, on_here) = recorder();
+        let (log_there, on_there) = recorder();
+        let here = Channel::open_with(&name, Transport::Storage, on_here).unwrap();
+        let there = open_storage(&frame, &name, Dispatch::new(on_there)).unwrap();
+
+        here.post("hello").unwrap();
+        here.post("hello").unwrap();
+        // The key is written and removed at once.
+        let local = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+        assert_eq!(local.get_item(&key).unwrap(), None);
+        assert!(wait_until(|| log_there.borrow().len() == 2, 10_000.0).await);
+        assert_eq!(*log_there.borrow(), vec!["hello", "hello"]);
+        assert!(wait_until(|| seen.borrow().len() == 4, 10_000.0).await);
+        {
+            let seen = seen.borrow();
+            assert_eq!(decode(seen[0].as_deref().unwrap()), Some("hello"));
+            assert_eq!(seen[1], None);
+            assert_ne!(seen[0], seen[2], "the nonce must differ between posts");
+            assert_eq!(seen[3], None);
+        }
+
+        there.post("back").unwrap();
+        assert!(wait_until(|| got(&log_here, "back"), 10_000.0).await);
+        // Neither side heard itself.
+        assert_eq!(*log_here.borrow(), vec!["back"]);
+        assert_eq!(*log_there.borrow(), vec!["hello", "hello"]);
+
+        // After drop: the raw listener on the same window is the sentinel.
+        // Once it has seen the removal, the write was dispatched to everyone.
+        drop(there);
+        here.post("unheard").unwrap();
+        assert!(wait_until(|| seen.borrow().len() == 6, 10_000.0).await);
+        assert_eq!(*log_there.borrow(), vec!["hello", "hello"]);
+        remove_iframes();
+    }
+}

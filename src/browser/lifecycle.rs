@@ -1,0 +1,220 @@
+//! Page lifecycle: visibility, focus, back/forward cache, network, freezing.
+//!
+//! Timers are throttled or stopped while a tab is hidden, frozen or restored
+//! from the back/forward cache, and refreshes fail while offline. The core
+//! needs to hear about each of these moments to re-read the clock (and show
+//! a countdown that jumped, or expire a session that ran out while the tab
+//! slept) and to retry a refresh when the network comes back.
+//!
+//! Listeners are passive (none of these events is cancelable, so passive only
+//! documents that we never call `preventDefault`) and run in the bubble
+//! phase: on `window`, that sees the window's own `focus`, not every element
+//! focus inside the page.
+
+use std::rc::Rc;
+
+use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
+use web_sys::{EventTarget, VisibilityState};
+
+use super::Dispatch;
+
+/// A page-lifecycle moment the core may react to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PageEvent {
+    /// `visibilitychange` with `document.visibilityState == "visible"`.
+    Visible,
+    /// `visibilitychange` with `document.visibilityState == "hidden"`.
+    Hidden,
+    /// The window gained focus.
+    Focus,
+    /// `pageshow`: the page was shown, including a restore from the
+    /// back/forward cache (timers did not run while it was cached).
+    PageShow,
+    /// The browser went online (`navigator.onLine` became true).
+    Online,
+    /// The browser went offline.
+    Offline,
+    /// The page was frozen (Page Lifecycle API; Chromium only): no task will
+    /// run until `Resume`.
+    Freeze,
+    /// The page was resumed after `Freeze`.
+    Resume,
+}
+
+/// Listens for [`PageEvent`]s. Dropping it removes every listener.
+#[derive(Debug)]
+#[must_use = "the listeners are removed when the PageLifecycle is dropped"]
+pub struct PageLifecycle {
+    dispatch: Rc<Dispatch<PageEvent>>,
+    // Dropped after `Drop::drop` has closed the dispatcher.
+    _listeners: Vec<EventListener>,
+}
+
+impl PageLifecycle {
+    /// Starts listening on `window` and `document`. Outside a window (a
+    /// worker), there is nothing to listen to and the handle is inert.
+    ///
+    /// `on_event` should capture only a `Weak` reference to the session.
+    pub fn new(on_event: impl FnMut(PageEvent) + 'static) -> PageLifecycle {
+        let dispatch = Dispatch::new(on_event);
+        let mut listeners = Vec::new();
+        if let Some(window) = web_sys::window() {
+            let window_events = [
+                ("focus", PageEvent::Focus),
+                ("pageshow", PageEvent::PageShow),
+                ("online", PageEvent::Online),
+                ("offline", PageEvent::Offline),
+            ];
+            for (event_type, page_event) in window_events {
+                listeners.push(listen(&window, event_type, &dispatch, move || page_event));
+            }
+            if let Some(document) = window.document() {
+                let doc = document.clone();
+                listeners.push(listen(&document, "visibilitychange", &dispatch, move || {
+                    if doc.visibility_state() == VisibilityState::Hidden {
+                        PageEvent::Hidden
+                    } else {
+                        PageEvent::Visible
+                    }
+                }));
+                listeners.push(listen(&document, "freeze", &dispatch, || PageEvent::Freeze));
+                listeners.push(listen(&document, "resume", &dispatch, || PageEvent::Resume));
+            }
+        }
+        PageLifecycle { dispatch, _listeners: listeners }
+    }
+}
+
+impl Drop for PageLifecycle {
+    fn drop(&mut self) {
+        self.dispatch.close();
+    }
+}
+
+fn listen(
+    target: &EventTarget,
+    event_type: &'static str,
+    dispatch: &Rc<Dispatch<PageEvent>>,
+    classify: impl Fn() -> PageEvent + 'static,
+) -> EventListener {
+    // Passive: none of these events can be cancelled; we never preventDefault.
+    let options = EventListenerOptions { phase: EventListenerPhase::Bubble, passive: true };
+    let dispatch = dispatch.clone();
+    EventListener::new_with_options(target, event_type, options, move |_| dispatch.call(classify()))
+}
+
+/// Whether the page is visible now (`document.visibilityState`). True when
+/// there is no document to ask.
+pub fn is_visible() -> bool {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .is_none_or(|document| document.visibility_state() != VisibilityState::Hidden)
+}
+
+/// Whether the browser believes it is online (`navigator.onLine`). True when
+/// there is no navigator to ask: `onLine == false` is reliable, `true` is not,
+/// so the safe default is to try.
+pub fn is_online() -> bool {
+    web_sys::window().is_none_or(|window| window.navigator().on_line())
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable)]
+
+    use super::*;
+    use std::cell::RefCell;
+    use wasm_bindgen_test::wasm_bindgen_test;
+    use web_sys::Event;
+
+    fn recorder() -> (Rc<RefCell<Vec<PageEvent>>>, impl FnMut(PageEvent) + 'static) {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l = log.clone();
+        (log, move |event| l.borrow_mut().push(event))
+    }
+
+    fn fire(target: &EventTarget, event_type: &str) {
+        target.dispatch_event(&Event::new(event_type).unwrap()).unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    fn maps_each_event() {
+        let window = web_sys::window().unwrap();
+        let document = window.document().unwrap();
+        let (log, on_event) = recorder();
+        let _lifecycle = PageLifecycle::new(on_event);
+
+        fire(&document, "visibilitychange");
+        fire(&window, "focus");
+        fire(&window, "pageshow");
+        fire(&window, "online");
+        fire(&window, "offline");
+        fire(&document, "freeze");
+        fire(&document, "resume");
+
+        let visibility = if is_visible() { PageEvent::Visible } else { PageEvent::Hidden };
+        assert_eq!(
+            *log.borrow(),
+            vec![
+                visibility,
+                PageEvent::Focus,
+                PageEvent::PageShow,
+                PageEvent::Online,
+                PageEvent::Offline,
+                PageEvent::Freeze,
+                PageEvent::Resume
+            ]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn element_focus_is_not_window_focus() {
+        let document = web_sys::window().unwrap().document().unwrap();
+        let (log, on_event) = recorder();
+        let _lifecycle = PageLifecycle::new(on_event);
+        // `focus` does not bubble: focus inside the page (here on the
+        // document node) never reaches a bubble-phase listener on window.
+        fire(&document, "focus");
+        assert!(log.borrow().is_empty());
+    }
+
+    #[wasm_bindgen_test]
+    fn dropping_removes_the_listeners() {
+        let window = web_sys::window().unwrap();
+        let (log, on_event) = recorder();
+        let lifecycle = PageLifecycle::new(on_event);
+        fire(&window, "online");
+        drop(lifecycle);
+        fire(&window, "online");
+        fire(&window, "focus");
+        fire(&window.document().unwrap(), "visibilitychange");
+        assert_eq!(*log.borrow(), vec![PageEvent::Online]);
+    }
+
+    #[wasm_bindgen_test]
+    fn events_raised_inside_the_callback_are_queued_in_order() {
+        let window = web_sys::window().unwrap();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let (l, w) = (log.clone(), window.clone());
+        let _lifecycle = PageLifecycle::new(move |event| {
+            l.borrow_mut().push(event);
+            if event == PageEvent::Online {
+                // Re-enters the shell through another listener.
+                fire(&w, "focus");
+                l.borrow_mut().push(PageEvent::Resume);
+            }
+        });
+        fire(&window, "online");
+        assert_eq!(*log.borrow(), vec![PageEvent::Online, PageEvent::Resume, PageEvent::Focus]);
+    }
+
+    #[wasm_bindgen_test]
+    fn helpers_answer() {
+        // Headless Chrome is online and visible, but the helpers must only
+        // agree with the browser, whatever it says.
+        let window = web_sys::window().unwrap();
+        assert_eq!(is_online(), window.navigator().on_line());
+        let hidden = window.document().unwrap().visibility_state() == VisibilityState::Hidden;
+        assert_eq!(is_visible(), !hidden);
+    }
+}

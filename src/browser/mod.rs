@@ -1,0 +1,193 @@
+//! The browser shell: one small file per web API, each an RAII handle in the
+//! style of `gloo`.
+//!
+//! The session state machine in `core` is pure: it takes time, randomness and
+//! events as inputs and answers with effects. This module is the only place
+//! that touches the browser, and it is kept deliberately thin so that almost
+//! no logic lives where it can only be tested in a browser.
+//!
+//! # Files
+//!
+//! - [`timers`]: [`timers::Timer`], a one-shot `setTimeout`; drop cancels.
+//! - [`activity`]: [`activity::ActivityListener`], throttled capture-phase
+//!   listeners for user activity (pointer, keyboard, wheel, touch, scroll).
+//! - [`lifecycle`]: [`lifecycle::PageLifecycle`], page visibility, focus,
+//!   `pageshow`, online/offline, freeze/resume.
+//! - [`channel`]: [`channel::Channel`], cross-tab string messages over
+//!   `BroadcastChannel`, with a `localStorage` `storage`-event fallback.
+//! - [`locks`]: [`locks::request`], cross-tab mutual exclusion through the Web
+//!   Locks API, with an in-page FIFO fallback.
+//! - [`storage`]: [`storage::Store`], namespaced memory / session / local
+//!   storage that degrades to memory when web storage throws.
+//! - [`random`]: CSPRNG bytes, ids and seeds (`crypto.getRandomValues`).
+//!
+//! # Rules
+//!
+//! - One browser API per file; every file is small and documented.
+//! - A handle owns its closures. Dropping it removes listeners, cancels
+//!   timers, closes channels and aborts requests. Handles are `#[must_use]`.
+//!   No `forget()`, `Closure::forget` or `into_js_value` in library code.
+//! - Closures stored here capture nothing that keeps a session alive: callers
+//!   pass closures that capture a `Weak` to their session.
+//! - No panics: every JS call that can throw returns a `Result` or degrades;
+//!   no `unwrap` of a `JsValue`.
+//! - Never hold a `RefCell` borrow across a call into JS or into a user
+//!   callback, which may re-enter: copy out, drop the borrow, then call.
+//!   `Dispatch` (below) is the one place that calls user callbacks for event
+//!   streams; it queues events that arrive while the callback runs.
+//! - Listeners are `passive` unless they must call `preventDefault`.
+//! - Tests live next to the code, run in headless Chrome, and wait for events
+//!   or conditions (with generous upper bounds), never for durations.
+
+// The crate root keeps this module private and `api` uses only part of it.
+// Every item is still used by the tests in its file, and in test builds
+// (`--all-targets`) dead code is reported as usual.
+
+pub mod activity;
+pub mod channel;
+pub mod lifecycle;
+pub mod locks;
+pub mod random;
+pub mod storage;
+pub mod timers;
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::rc::Rc;
+
+use wasm_bindgen::JsValue;
+
+/// Calls a user callback for a stream of events without ever holding a
+/// `RefCell` borrow while the callback runs.
+///
+/// The callback is taken out of its cell for the duration of the call. An
+/// event that arrives while it is out (the callback re-entered the shell, for
+/// example by focusing an element or dispatching an event) is queued and
+/// delivered, in order, by the outer call once the callback returns. After
+/// [`Dispatch::close`] nothing more is delivered, even from the queue.
+///
+/// Note: wasm-bindgen itself refuses to re-enter the *same* `FnMut` closure
+/// (it throws "closure invoked recursively"); the browser reports that error
+/// and drops the nested event. Re-entry through a *different* listener is what
+/// the queue handles.
+pub(crate) struct Dispatch<A> {
+    callback: RefCell<Option<Callback<A>>>,
+    pending: RefCell<VecDeque<A>>,
+    closed: Cell<bool>,
+}
+
+/// A user callback for a stream of events.
+type Callback<A> = Box<dyn FnMut(A)>;
+
+impl<A> Dispatch<A> {
+    /// Wraps `callback`.
+    pub(crate) fn new(callback: impl FnMut(A) + 'static) -> Rc<Self> {
+        Rc::new(Self {
+            callback: RefCell::new(Some(Box::new(callback))),
+            pending: RefCell::new(VecDeque::new()),
+            closed: Cell::new(false),
+        })
+    }
+
+    /// Delivers `event` now, or queues it if the callback is already running.
+    pub(crate) fn call(&self, event: A) {
+        if self.closed.get() {
+            return;
+        }
+        let taken = self.callback.try_borrow_mut().ok().and_then(|mut slot| slot.take());
+        let Some(mut callback) = taken else {
+            // The callback is running further up the stack: let that call
+            // deliver this event once it returns.
+            if let Ok(mut pending) = self.pending.try_borrow_mut() {
+                pending.push_back(event);
+            }
+            return;
+        };
+        let mut next = Some(event);
+        while let Some(event) = next {
+            if self.closed.get() {
+                break;
+            }
+            callback(event);
+            next = self.pending.try_borrow_mut().ok().and_then(|mut pending| pending.pop_front());
+        }
+        if self.closed.get() {
+            self.clear_pending();
+            drop(callback);
+        } else if let Ok(mut slot) = self.callback.try_borrow_mut() {
+            *slot = Some(callback);
+        }
+    }
+
+    /// Stops all further delivery and drops the callback (or lets the running
+    /// call drop it when it returns).
+    pub(crate) fn close(&self) {
+        self.closed.set(true);
+        let callback = self.callback.try_borrow_mut().ok().and_then(|mut slot| slot.take());
+        self.clear_pending();
+        // Dropped outside any borrow: the closure's captures may run code on drop.
+        drop(callback);
+    }
+
+    fn clear_pending(&self) {
+        let pending = self.pending.try_borrow_mut().map(|mut pending| std::mem::take(&mut *pending));
+        drop(pending);
+    }
+}
+
+impl<A> fmt::Debug for Dispatch<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dispatch").field("closed", &self.closed.get()).finish_non_exhaustive()
+    }
+}
+
+/// A human-readable description of a thrown JS value (an `Error`, a
+/// `DOMException`, a string, anything), for error messages and fault events.
+///
+/// Reads `name` and `message` through `Reflect`, so it also works for errors
+/// from another realm (an iframe), where `instanceof Error` is false.
+pub(crate) fn describe(err: &JsValue) -> String {
+    let field = |key: &str| js_sys::Reflect::get(err, &JsValue::from_str(key)).ok().and_then(|value| value.as_string());
+    if err.is_object() {
+        match (field("name"), field("message")) {
+            (Some(name), Some(message)) => return format!("{name}: {message}"),
+            (None, Some(message)) => return message,
+            _ => {}
+        }
+    }
+    match err.as_string() {
+        Some(text) => text,
+        None => format!("{err:?}"),
+    }
+}
+
+/// Helpers shared by the in-file browser tests.
+#[cfg(all(test, target_arch = "wasm32"))]
+pub(crate) mod test_util {
+    /// Polls `condition` every few milliseconds until it holds or `max_ms`
+    /// have passed; returns whether it held. The bound is generous on purpose:
+    /// tests assert the condition, never how long it took.
+    pub(crate) async fn wait_until(mut condition: impl FnMut() -> bool, max_ms: f64) -> bool {
+        let start = js_sys::Date::now();
+        loop {
+            if condition() {
+                return true;
+            }
+            if js_sys::Date::now() - start > max_ms {
+                return condition();
+            }
+            gloo_timers::future::TimeoutFuture::new(5).await;
+        }
+    }
+
+    /// Lets pending tasks and microtasks run (a `setTimeout(0)` round trip).
+    pub(crate) async fn yield_to_browser() {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+    }
+
+    /// A name no other test (or earlier run) uses, for locks and channels.
+    pub(crate) fn unique(prefix: &str) -> String {
+        format!("{prefix}-{}-{}", js_sys::Date::now(), js_sys::Math::random())
+    }
+}

@@ -1,0 +1,343 @@
+//! Namespaced key/value storage: memory, `sessionStorage` or `localStorage`.
+//!
+//! The session keeps small state (tokens if the app opts in, the last
+//! activity time, the tab id) where the configuration says. Web storage is
+//! unreliable in ways that all surface as a throw: storage disabled by the
+//! user or policy (`SecurityError` from the `window.localStorage` getter
+//! itself), private modes with a zero quota, a full quota, a sandboxed iframe.
+//! Any throw degrades the [`Store`] to memory for the rest of its life,
+//! keeping every value it had read or written, and records one
+//! [`StorageFault`] so the caller can emit an event. The session keeps
+//! working; it just stops sharing or persisting that state.
+//!
+//! Keys are namespaced as `escape(namespace) + ":" + key`, where `escape`
+//! percent-encodes `%` and `:`, so that no two namespaces can collide.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use web_sys::Storage;
+
+use super::describe;
+
+/// Where a [`Store`] keeps its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StorageKind {
+    /// Only in this page's memory: gone on reload, never shared.
+    Memory,
+    /// `sessionStorage`: survives reloads of this tab, not shared with others.
+    Session,
+    /// `localStorage`: persisted and shared by every tab of the origin.
+    Local,
+}
+
+/// A web storage failure after which the [`Store`] runs in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageFault {
+    /// `requested` web storage threw; the store now keeps values in memory.
+    Degraded {
+        /// The kind the store was opened with.
+        requested: StorageKind,
+        /// What the browser threw, for logs.
+        reason: String,
+    },
+}
+
+impl fmt::Display for StorageFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageFault::Degraded { requested, reason } => {
+                write!(f, "{requested:?} storage failed ({reason}); keeping values in memory")
+            }
+        }
+    }
+}
+
+impl std::error::Error for StorageFault {}
+
+/// A namespaced view of one storage area that never throws.
+///
+/// Every fault is reported exactly once: by the `Err` of the next [`Store::set`]
+/// (whose value is nonetheless kept, in memory), or by [`Store::take_fault`]
+/// if that is called first.
+#[derive(Debug)]
+pub struct Store {
+    requested: StorageKind,
+    /// The web storage area in use; `None` once in memory.
+    web: Option<Storage>,
+    prefix: String,
+    /// Values by un-prefixed key: the whole store when in memory, otherwise a
+    /// mirror of what was last read or written, kept for degradation.
+    memory: HashMap<String, String>,
+    fault: Option<StorageFault>,
+}
+
+impl Store {
+    /// Opens the `kind` storage area under `namespace`. If the area cannot
+    /// be reached, the store starts in memory with a fault to report.
+    pub fn open(kind: StorageKind, namespace: &str) -> Store {
+        let mut store = Store {
+            requested: kind,
+            web: None,
+            prefix: format!("{}:", escape(namespace)),
+            memory: HashMap::new(),
+            fault: None,
+        };
+        let area = match kind {
+            StorageKind::Memory => return store,
+            StorageKind::Session => web_sys::window().map(|window| window.session_storage()),
+            StorageKind::Local => web_sys::window().map(|window| window.local_storage()),
+        };
+        match area {
+            Some(Ok(Some(storage))) => store.web = Some(storage),
+            Some(Ok(None)) => store.degrade("the storage area is missing".to_owned()),
+            Some(Err(err)) => store.degrade(describe(&err)),
+            None => store.degrade("no window".to_owned()),
+        }
+        store
+    }
+
+    /// The kind in effect: [`StorageKind::Memory`] once degraded.
+    pub fn kind(&self) -> StorageKind {
+        if self.web.is_some() {
+            self.requested
+        } else {
+            StorageKind::Memory
+        }
+    }
+
+    /// The value under `key`, if any.
+    pub fn get(&mut self, key: &str) -> Option<String> {
+        if let Some(web) = &self.web {
+            match web.get_item(&self.full_key(key)) {
+                Ok(Some(value)) => {
+                    self.memory.insert(key.to_owned(), value.clone());
+                    return Some(value);
+                }
+                Ok(None) => {
+                    self.memory.remove(key);
+                    return None;
+                }
+                Err(err) => self.degrade(describe(&err)),
+            }
+        }
+        self.memory.get(key).cloned()
+    }
+
+    /// Stores `value` under `key`. The value is always kept; `Err` reports a
+    /// fault not yet reported (the store is now in memory).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), StorageFault> {
+        if let Some(web) = &self.web {
+            if let Err(err) = web.set_item(&self.full_key(key), value) {
+                self.degrade(describe(&err));
+            }
+        }
+        self.memory.insert(key.to_owned(), value.to_owned());
+        match self.fault.take() {
+            Some(fault) => Err(fault),
+            None => Ok(()),
+        }
+    }
+
+    /// Removes `key`.
+    pub fn remove(&mut self, key: &str) {
+        if let Some(web) = &self.web {
+            if let Err(err) = web.remove_item(&self.full_key(key)) {
+                self.degrade(describe(&err));
+            }
+        }
+        self.memory.remove(key);
+    }
+
+    /// Removes every key of this namespace, and only those.
+    pub fn clear_namespace(&mut self) {
+        if let Some(web) = self.web.clone() {
+            match self.namespace_keys(&web) {
+                Ok(keys) => {
+                    for full_key in keys {
+                        if let Err(err) = web.remove_item(&full_key) {
+                            self.degrade(describe(&err));
+                            break;
+                        }
+                    }
+                }
+                Err(err) => self.degrade(describe(&err)),
+            }
+        }
+        self.memory.clear();
+    }
+
+    /// The fault not yet reported, if any (see [`Store`]).
+    pub fn take_fault(&mut self) -> Option<StorageFault> {
+        self.fault.take()
+    }
+
+    fn full_key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    /// The full keys of this namespace, collected before any removal (which
+    /// would shift the indices).
+    fn namespace_keys(&self, web: &Storage) -> Result<Vec<String>, wasm_bindgen::JsValue> {
+        let mut keys = Vec::new();
+        for index in 0..web.length()? {
+            if let Some(key) = web.key(index)? {
+                if key.starts_with(&self.prefix) {
+                    keys.push(key);
+                }
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Switches to memory for good and records the fault. Only reachable
+    /// while on web storage, so a store degrades (and reports) at most once.
+    fn degrade(&mut self, reason: String) {
+        self.web = None;
+        self.fault.get_or_insert(StorageFault::Degraded { requested: self.requested, reason });
+    }
+}
+
+/// Percent-encodes `%` and `:` so that the namespace never contains the
+/// separator.
+fn escape(namespace: &str) -> String {
+    namespace.replace('%', "%25").replace(':', "%3A")
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable)]
+
+    use super::*;
+    use crate::browser::test_util::unique;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    const KINDS: [StorageKind; 3] = [StorageKind::Memory, StorageKind::Session, StorageKind::Local];
+
+    #[wasm_bindgen_test]
+    fn round_trips_for_each_kind() {
+        for kind in KINDS {
+            let mut store = Store::open(kind, &unique("rt"));
+            assert_eq!(store.kind(), kind);
+            assert_eq!(store.get("k"), None);
+            store.set("k", "v1").unwrap();
+            assert_eq!(store.get("k").as_deref(), Some("v1"));
+            store.set("k", "v2").unwrap();
+            assert_eq!(store.get("k").as_deref(), Some("v2"));
+            store.remove("k");
+            assert_eq!(store.get("k"), None);
+            assert_eq!(store.take_fault(), None);
+            assert_eq!(store.kind(), kind);
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn web_kinds_persist_across_stores() {
+        for kind in [StorageKind::Session, StorageKind::Local] {
+            let namespace = unique("persist");
+            let mut writer = Store::open(kind, &namespace);
+            writer.set("k", "shared").unwrap();
+            let mut reader = Store::open(kind, &namespace);
+            assert_eq!(reader.get("k").as_deref(), Some("shared"));
+            reader.clear_namespace();
+            assert_eq!(writer.get("k"), None);
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn namespaces_are_isolated() {
+        for kind in KINDS {
+            let base = unique("ns");
+            // Without escaping, ("a", "b:c") and ("a:b", "c") would collide.
+            let mut a = Store::open(kind, &format!("{base}a"));
+            let mut ab = Store::open(kind, &format!("{base}a:b"));
+            a.set("b:c", "from a").unwrap();
+            ab.set("c", "from a:b").unwrap();
+            assert_eq!(a.get("b:c").as_deref(), Some("from a"));
+            assert_eq!(ab.get("c").as_deref(), Some("from a:b"));
+            assert_eq!(a.get("c"), None);
+
+            a.clear_namespace();
+            assert_eq!(a.get("b:c"), None);
+            assert_eq!(ab.get("c").as_deref(), Some("from a:b"), "clear_namespace reached another namespace");
+            ab.clear_namespace();
+        }
+    }
+
+    /// Makes `Storage.prototype.setItem` throw a quota error until restored.
+    fn break_set_item() {
+        js_sys::eval(
+            "globalThis.__wsOrigSetItem = Storage.prototype.setItem; \
+             Storage.prototype.setItem = function () { \
+               throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };",
+        )
+        .unwrap();
+    }
+
+    fn restore_set_item() {
+        js_sys::eval(
+            "if (globalThis.__wsOrigSetItem) { Storage.prototype.setItem = globalThis.__wsOrigSetItem; \
+             delete globalThis.__wsOrigSetItem; }",
+        )
+        .unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    fn a_throwing_set_item_degrades_to_memory_and_reports_once() {
+        for kind in [StorageKind::Session, StorageKind::Local] {
+            let mut store = Store::open(kind, &unique("fault"));
+            store.set("known", "before").unwrap();
+
+            break_set_item();
+            let first = store.set("k", "during");
+            let kind_after = store.kind();
+            let second = store.set("k2", "after");
+            restore_set_item();
+
+            assert!(
+                matches!(&first, Err(StorageFault::Degraded { requested, reason })
+                    if *requested == kind && reason.contains("QuotaExceededError")),
+                "{first:?}"
+            );
+            assert_eq!(kind_after, StorageKind::Memory);
+            assert_eq!(second, Ok(()), "the fault was reported twice");
+            assert_eq!(store.take_fault(), None, "the fault was reported twice");
+
+            // It keeps working in memory, with what it knew before.
+            assert_eq!(store.get("known").as_deref(), Some("before"));
+            assert_eq!(store.get("k").as_deref(), Some("during"));
+            assert_eq!(store.get("k2").as_deref(), Some("after"));
+            store.remove("k");
+            assert_eq!(store.get("k"), None);
+            assert_eq!(store.kind(), StorageKind::Memory);
+            store.clear_namespace();
+            assert_eq!(store.get("known"), None);
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_fault_outside_set_is_reported_by_take_fault() {
+        let mut store = Store::open(StorageKind::Local, &unique("getfault"));
+        js_sys::eval(
+            "globalThis.__wsOrigGetItem = Storage.prototype.getItem; \
+             Storage.prototype.getItem = function () { throw new DOMException('denied', 'SecurityError'); };",
+        )
+        .unwrap();
+        let value = store.get("missing");
+        js_sys::eval("Storage.prototype.getItem = globalThis.__wsOrigGetItem; delete globalThis.__wsOrigGetItem;")
+            .unwrap();
+        assert_eq!(value, None);
+        assert_eq!(store.kind(), StorageKind::Memory);
+        let fault = store.take_fault();
+        assert!(matches!(&fault, Some(StorageFault::Degraded { requested: StorageKind::Local, .. })), "{fault:?}");
+        assert_eq!(store.take_fault(), None);
+        assert_eq!(store.set("k", "v"), Ok(()));
+    }
+
+    #[wasm_bindgen_test]
+    fn escape_keeps_namespaces_apart() {
+        assert_eq!(escape("plain"), "plain");
+        assert_eq!(escape("a:b"), "a%3Ab");
+        assert_eq!(escape("a%3Ab"), "a%253Ab");
+    }
+}

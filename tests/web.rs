@@ -1,0 +1,444 @@
+//! Browser tests of the JS API (`wasm-pack test --headless --chrome`).
+//!
+//! Tests wait for conditions with generous upper bounds and never assert how
+//! long something took, so a slow machine cannot fail them.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use wasm_session::Session;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn options(pairs: &[(&str, JsValue)]) -> Object {
+    let object = Object::new();
+    for (key, value) in pairs {
+        Reflect::set(&object, &(*key).into(), value).unwrap();
+    }
+    object
+}
+
+fn num(n: f64) -> JsValue {
+    JsValue::from_f64(n)
+}
+
+/// A unique channel name per test, so tests in one page do not hear each other.
+fn channel() -> JsValue {
+    let n = (js_sys::Math::random() * 1e12) as u64;
+    JsValue::from_str(&format!("test-{n}"))
+}
+
+fn session(pairs: &[(&str, JsValue)]) -> Session {
+    Session::new(Some(options(pairs).unchecked_into())).unwrap()
+}
+
+fn tokens(pairs: &[(&str, JsValue)]) -> JsValue {
+    options(pairs).into()
+}
+
+/// Records every event a session emits.
+#[derive(Clone, Default)]
+struct Recorder(Rc<RefCell<Vec<JsValue>>>);
+
+impl Recorder {
+    fn attach(session: &Session) -> Recorder {
+        let recorder = Recorder::default();
+        let sink = recorder.0.clone();
+        let callback = Closure::<dyn FnMut(JsValue)>::new(move |event| sink.borrow_mut().push(event));
+        session.on_any(callback.as_ref().unchecked_ref::<Function>().clone());
+        callback.forget(); // test-only: lives for the page
+        recorder
+    }
+
+    fn types(&self) -> Vec<String> {
+        self.0.borrow().iter().map(|e| field(e, "type")).collect()
+    }
+
+    fn find(&self, kind: &str) -> Option<JsValue> {
+        self.0.borrow().iter().find(|e| field(e, "type") == kind).cloned()
+    }
+
+    fn count(&self, kind: &str) -> usize {
+        self.types().iter().filter(|t| *t == kind).count()
+    }
+}
+
+fn field(object: &JsValue, name: &str) -> String {
+    Reflect::get(object, &name.into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+}
+
+fn state(session: &Session) -> String {
+    JsValue::from(session.state()).as_string().unwrap_or_default()
+}
+
+async fn sleep(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
+/// Waits until `condition` holds, up to `max_ms`. Returns whether it did.
+async fn until(max_ms: u32, condition: impl Fn() -> bool) -> bool {
+    let mut waited = 0;
+    while !condition() {
+        if waited >= max_ms {
+            return false;
+        }
+        sleep(20).await;
+        waited += 20;
+    }
+    true
+}
+
+fn js(code: &str) -> JsValue {
+    js_sys::eval(code).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn a_new_session_is_anonymous_with_a_random_tab_id() {
+    let a = session(&[("channelName", channel())]);
+    let b = session(&[("channelName", channel())]);
+    assert_eq!(state(&a), "anonymous");
+    assert_eq!(a.tab_id().len(), 32);
+    assert_ne!(a.tab_id(), b.tab_id());
+    assert_eq!(a.idle_deadline(), None);
+    a.destroy();
+    b.destroy();
+}
+
+#[wasm_bindgen_test]
+fn config_errors_are_session_errors_with_a_code_naming_the_field() {
+    let error = Session::new(Some(
+        options(&[("idleTimeoutMs", num(60_000.0)), ("warnBeforeMs", num(60_000.0))]).unchecked_into(),
+    ))
+    .unwrap_err();
+    let error: js_sys::Error = error.dyn_into().expect("a real Error");
+    assert_eq!(String::from(error.name()), "SessionError");
+    assert_eq!(field(&error, "code"), "invalid_config");
+    assert!(String::from(error.message()).contains("warnBeforeMs"));
+}
+
+#[wasm_bindgen_test]
+fn unknown_options_and_wrong_types_are_rejected() {
+    let unknown = Session::new(Some(options(&[("idleTimeout", num(5.0))]).unchecked_into())).unwrap_err();
+    assert_eq!(field(&unknown, "code"), "invalid_config");
+    assert!(field(&unknown, "message").contains("idleTimeout"));
+    let wrong = Session::new(Some(options(&[("storage", "cookies".into())]).unchecked_into())).unwrap_err();
+    assert!(field(&wrong, "message").contains("storage"));
+    let hook = Session::new(Some(options(&[("refresh", num(1.0))]).unchecked_into())).unwrap_err();
+    assert!(field(&hook, "message").contains("refresh"));
+}
+
+#[wasm_bindgen_test]
+fn invalid_tokens_are_rejected_with_a_code() {
+    let s = session(&[("channelName", channel())]);
+    let error = s.start(Some(tokens(&[("access_token", num(5.0))]).unchecked_into())).unwrap_err();
+    assert_eq!(field(&error, "code"), "invalid_tokens");
+    assert_eq!(state(&s), "anonymous");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+fn start_makes_the_session_active_and_emits_events() {
+    let s = session(&[("channelName", channel()), ("idleTimeoutMs", num(600_000.0))]);
+    let events = Recorder::attach(&s);
+    s.start(Some(tokens(&[("access_token", "at".into()), ("expires_in", num(3600.0))]).unchecked_into())).unwrap();
+    assert_eq!(state(&s), "active");
+    assert_eq!(s.access_token().as_deref(), Some("at"));
+    assert_eq!(events.types(), vec!["stateChange", "started"]);
+    let remaining = s.remaining_ms().expect("live");
+    assert!(remaining > 590_000.0 && remaining <= 600_000.0);
+    let absolute = s.absolute_deadline().expect("live");
+    assert!(absolute > s.idle_deadline().expect("live"));
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+fn unsubscribe_stops_delivery_and_is_safe_after_destroy() {
+    let s = session(&[("channelName", channel())]);
+    let count = Rc::new(RefCell::new(0));
+    let sink = count.clone();
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| *sink.borrow_mut() += 1);
+    let off = s.on("stateChange".into(), callback.as_ref().unchecked_ref::<Function>().clone());
+    s.start(None).unwrap();
+    assert_eq!(*count.borrow(), 1);
+    off.call0(&JsValue::NULL).unwrap();
+    s.logout();
+    assert_eq!(*count.borrow(), 1, "no delivery after unsubscribing");
+    s.destroy();
+    off.call0(&JsValue::NULL).expect("calling it again after destroy does not throw");
+    drop(callback);
+}
+
+#[wasm_bindgen_test]
+fn a_throwing_listener_does_not_break_the_session() {
+    let s = session(&[("channelName", channel())]);
+    let thrower: Function = js("(() => { throw new Error('listener bug'); })").unchecked_into();
+    s.on("started".into(), thrower);
+    let events = Recorder::attach(&s);
+    s.start(None).unwrap();
+    assert_eq!(state(&s), "active");
+    assert!(events.find("started").is_some(), "later listeners still called");
+    s.logout();
+    assert_eq!(state(&s), "loggedOut");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+fn a_listener_may_call_back_into_the_session() {
+    let s = Rc::new(session(&[("channelName", channel())]));
+    let inner = s.clone();
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| inner.logout());
+    s.on("started".into(), callback.as_ref().unchecked_ref::<Function>().clone());
+    let events = Recorder::attach(&s);
+    s.start(None).unwrap();
+    assert_eq!(state(&s), "loggedOut", "logout() inside a listener took effect");
+    let logged_out = events.find("loggedOut").expect("event");
+    assert_eq!(field(&logged_out, "reason"), "user");
+    s.destroy();
+    drop(callback);
+}
+
+#[wasm_bindgen_test]
+async fn logout_in_one_session_reaches_another_on_the_same_channel() {
+    let name = channel();
+    let a = session(&[("channelName", name.clone())]);
+    let b = session(&[("channelName", name)]);
+    let b_events = Recorder::attach(&b);
+    a.start(None).unwrap();
+    assert!(until(5_000, || state(&b) == "active").await, "b joined a's session");
+    a.logout();
+    assert!(until(5_000, || state(&b) == "loggedOut").await);
+    let event = b_events.find("loggedOut").expect("event");
+    assert_eq!(field(&event, "reason"), "otherTab");
+    assert_eq!(field(&event, "origin"), "otherTab");
+    a.destroy();
+    b.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn activity_in_one_session_moves_the_other_sessions_idle_deadline() {
+    let name = channel();
+    let a = session(&[("channelName", name.clone()), ("activityBroadcastIntervalMs", num(0.0))]);
+    let b = session(&[("channelName", name)]);
+    a.start(None).unwrap();
+    assert!(until(5_000, || state(&b) == "active").await);
+    let before = b.idle_deadline().expect("live");
+    sleep(50).await;
+    a.touch();
+    assert!(until(5_000, || b.idle_deadline().unwrap_or(0.0) > before).await);
+    a.destroy();
+    b.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_new_session_joins_an_existing_one_with_resume() {
+    let name = channel();
+    let a = session(&[("channelName", name.clone())]);
+    a.start(Some(tokens(&[("access_token", "shared".into())]).unchecked_into())).unwrap();
+    let b = session(&[("channelName", name)]);
+    let events = Recorder::attach(&b);
+    b.resume();
+    assert!(until(5_000, || state(&b) == "active").await);
+    assert_eq!(b.access_token().as_deref(), Some("shared"));
+    let started = events.find("started").expect("event");
+    assert_eq!(field(&started, "origin"), "otherTab");
+    a.destroy();
+    b.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn warning_countdown_and_idle_expiry() {
+    let s = session(&[
+        ("channelName", channel()),
+        ("idleTimeoutMs", num(1_200.0)),
+        ("warnBeforeMs", num(1_000.0)),
+        ("countdownIntervalMs", num(200.0)),
+        ("activityEvents", Array::new().into()),
+    ]);
+    let events = Recorder::attach(&s);
+    s.start(None).unwrap();
+    assert!(until(10_000, || state(&s) == "expired").await);
+    let warning = events.find("warning").expect("a warning came first");
+    assert_eq!(field(&warning, "cause"), "idle");
+    let expired = events.find("expired").expect("event");
+    assert_eq!(field(&expired, "reason"), "idle");
+    let types = events.types();
+    let warned_at = types.iter().position(|t| t == "warning").unwrap();
+    let expired_at = types.iter().position(|t| t == "expired").unwrap();
+    assert!(warned_at < expired_at);
+    assert!(events.count("countdown") >= 1, "countdown ticks ran: {types:?}");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn stay_signed_in_in_one_session_dismisses_the_others_warning() {
+    let name = channel();
+    let opts = |name: JsValue| {
+        vec![
+            ("channelName", name),
+            ("idleTimeoutMs", num(30_000.0)),
+            ("warnBeforeMs", num(29_700.0)),
+            ("activityEvents", Array::new().into()),
+        ]
+    };
+    let a = session(&opts(name.clone()));
+    let b = session(&opts(name));
+    a.start(None).unwrap();
+    assert!(until(10_000, || state(&a) == "warning" && state(&b) == "warning").await);
+    a.stay_signed_in();
+    assert_eq!(state(&a), "active");
+    assert!(until(5_000, || state(&b) == "active").await, "b's warning was dismissed");
+    a.destroy();
+    b.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn visibility_change_after_a_passed_deadline_expires_at_once() {
+    let s = session(&[
+        ("channelName", channel()),
+        ("idleTimeoutMs", num(300.0)),
+        ("warnBeforeMs", num(100.0)),
+        ("activityEvents", Array::new().into()),
+    ]);
+    s.start(None).unwrap();
+    // Block the main thread past the deadline, as a frozen tab would be: the
+    // timer cannot run, then the page "wakes" with a visibilitychange.
+    let until_ms = js_sys::Date::now() + 400.0;
+    while js_sys::Date::now() < until_ms {}
+    assert_eq!(state(&s), "active", "no timer could run yet");
+    let document = web_sys::window().unwrap().document().unwrap();
+    document.dispatch_event(&web_sys::Event::new("visibilitychange").unwrap()).unwrap();
+    assert_eq!(state(&s), "expired", "honoured in the same task, before any timer");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn dom_activity_moves_the_idle_deadline_and_is_throttled() {
+    let s = session(&[("channelName", channel()), ("activityThrottleMs", num(60_000.0))]);
+    let events = Recorder::attach(&s);
+    s.start(None).unwrap();
+    let before = s.idle_deadline().unwrap();
+    sleep(30).await;
+    let document = web_sys::window().unwrap().document().unwrap();
+    for _ in 0..500 {
+        document.dispatch_event(&web_sys::Event::new("keydown").unwrap()).unwrap();
+    }
+    assert!(s.idle_deadline().unwrap() > before, "keydown counted as activity");
+    assert_eq!(events.count("activity"), 1, "a flood of events is throttled to one");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn only_one_of_two_sessions_refreshes_and_both_get_the_token() {
+    js("window.__refreshCalls = 0;");
+    let hook: Function = js("(async ({ refreshToken }) => { window.__refreshCalls++; \
+        await new Promise(r => setTimeout(r, 50)); \
+        return { access_token: 'fresh', refresh_token: 'rt2', expires_in: 3600 }; })")
+    .unchecked_into();
+    let name = channel();
+    let opts =
+        |name: JsValue| vec![("channelName", name), ("refresh", hook.clone().into()), ("refreshJitterMs", num(0.0))];
+    let a = session(&opts(name.clone()));
+    let b = session(&opts(name));
+    let a_events = Recorder::attach(&a);
+    let b_events = Recorder::attach(&b);
+    a.start(Some(
+        tokens(&[("access_token", "old".into()), ("refresh_token", "rt1".into()), ("expires_in", num(1.0))])
+            .unchecked_into(),
+    ))
+    .unwrap();
+    assert!(until(5_000, || state(&b) == "active").await);
+    assert!(
+        until(10_000, || a.access_token().as_deref() == Some("fresh") && b.access_token().as_deref() == Some("fresh"))
+            .await
+    );
+    sleep(300).await;
+    let calls = Reflect::get(&web_sys::window().unwrap(), &"__refreshCalls".into()).unwrap().as_f64();
+    assert_eq!(calls, Some(1.0), "one refresh for both sessions");
+    // Either tab may win the lock; the other adopts its result.
+    let origin = |events: &Recorder| events.find("refreshed").map(|e| field(&e, "origin")).unwrap_or_default();
+    let mut origins = [origin(&a_events), origin(&b_events)];
+    origins.sort();
+    assert_eq!(origins, ["local".to_owned(), "otherTab".to_owned()], "one refreshed, the other adopted");
+    a.destroy();
+    b.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_definitive_refresh_failure_ends_the_session_without_retrying() {
+    js("window.__failCalls = 0;");
+    let hook: Function = js("(async () => { window.__failCalls++; throw { status: 401 }; })").unchecked_into();
+    let s = session(&[("channelName", channel()), ("refresh", hook.into())]);
+    let events = Recorder::attach(&s);
+    s.start(Some(tokens(&[("access_token", "a".into()), ("expires_in", num(0.2))]).unchecked_into())).unwrap();
+    assert!(until(5_000, || state(&s) == "loggedOut").await);
+    let failed = events.find("refreshFailed").expect("event");
+    assert_eq!(field(&failed, "code"), "http_401");
+    assert_eq!(field(&events.find("loggedOut").unwrap(), "reason"), "refreshFailed");
+    sleep(300).await;
+    let calls = Reflect::get(&web_sys::window().unwrap(), &"__failCalls".into()).unwrap().as_f64();
+    assert_eq!(calls, Some(1.0), "no loop on 401");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_malformed_channel_message_is_dropped_with_an_error_event() {
+    let name = channel();
+    let s = session(&[("channelName", name.clone())]);
+    let events = Recorder::attach(&s);
+    let poster = web_sys::BroadcastChannel::new(&name.as_string().unwrap()).unwrap();
+    poster.post_message(&"{\"v\":1,\"kind\":\"logout\"".into()).unwrap();
+    assert!(until(5_000, || events.find("error").is_some()).await);
+    assert_eq!(state(&s), "anonymous");
+    poster.close();
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn after_destroy_no_events_arrive() {
+    let name = channel();
+    let a = session(&[("channelName", name.clone())]);
+    let b = session(&[("channelName", name), ("idleTimeoutMs", num(400.0)), ("warnBeforeMs", num(200.0))]);
+    let events = Recorder::attach(&b);
+    b.destroy();
+    a.start(None).unwrap();
+    let document = web_sys::window().unwrap().document().unwrap();
+    document.dispatch_event(&web_sys::Event::new("pointerdown").unwrap()).unwrap();
+    sleep(600).await;
+    assert!(events.types().is_empty(), "destroyed session heard nothing: {:?}", events.types());
+    assert_eq!(state(&b), "anonymous");
+    a.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn creating_and_destroying_a_thousand_sessions_leaves_nothing_behind() {
+    js("(() => {
+        const c = window.__leaks = { listeners: 0, timers: 0, channels: 0 };
+        const add = EventTarget.prototype.addEventListener, remove = EventTarget.prototype.removeEventListener;
+        EventTarget.prototype.addEventListener = function (...a) { c.listeners++; return add.apply(this, a); };
+        EventTarget.prototype.removeEventListener = function (...a) { c.listeners--; return remove.apply(this, a); };
+        const st = window.setTimeout, ct = window.clearTimeout; const live = new Set();
+        window.setTimeout = function (f, ...r) { const id = st.call(window, (...x) => { live.delete(id); c.timers = live.size; f(...x); }, ...r); live.add(id); c.timers = live.size; return id; };
+        window.clearTimeout = function (id) { live.delete(id); c.timers = live.size; return ct.call(window, id); };
+        const BC = window.BroadcastChannel;
+        window.BroadcastChannel = class extends BC { constructor(n) { super(n); c.channels++; } close() { c.channels--; return super.close(); } };
+        window.__restoreLeaks = () => { EventTarget.prototype.addEventListener = add; EventTarget.prototype.removeEventListener = remove; window.setTimeout = st; window.clearTimeout = ct; window.BroadcastChannel = BC; };
+    })()");
+    for i in 0..1_000 {
+        let s = session(&[("channelName", channel())]);
+        if i % 2 == 0 {
+            s.start(None).unwrap();
+        }
+        s.destroy();
+    }
+    let leaks = js("window.__leaks");
+    js("window.__restoreLeaks()");
+    let count = |k: &str| Reflect::get(&leaks, &k.into()).unwrap().as_f64().unwrap();
+    assert_eq!(count("listeners"), 0.0, "every listener removed");
+    assert_eq!(count("timers"), 0.0, "every timer cleared");
+    assert_eq!(count("channels"), 0.0, "every channel closed");
+}
