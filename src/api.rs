@@ -60,7 +60,7 @@ fn session_error(code: &str, message: &str) -> JsValue {
 }
 
 fn config_error(error: ConfigError) -> JsValue {
-    session_error(ConfigError::CODE, &error.to_string())
+    session_error(ConfigError::CODE, &error.message())
 }
 
 fn now_ms() -> u64 {
@@ -384,8 +384,9 @@ fn error_event(code: &str, message: &str) -> JsValue {
     object.into()
 }
 
-/// Splits the options object: the `refresh` function, and the plain data that
-/// serde reads (unknown keys rejected).
+/// Reads the options object: the `refresh` function, and the plain data, which
+/// goes through `JSON.stringify` into the core's hostile-input parser (so the
+/// core checks every key and type, and no serde code ships in the wasm).
 fn read_options(options: &JsValue) -> Result<(ConfigInput, Option<Function>), JsValue> {
     if options.is_undefined() || options.is_null() {
         return Ok((ConfigInput::default(), None));
@@ -394,14 +395,6 @@ fn read_options(options: &JsValue) -> Result<(ConfigInput, Option<Function>), Js
         return Err(session_error(ConfigError::CODE, "options must be an object"));
     }
     let copy = Object::assign(&Object::new(), options.unchecked_ref());
-    for key in Object::keys(&copy).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if key != "refresh" && !ConfigInput::OPTION_NAMES.contains(&key.as_str()) {
-            let mut message = String::from("unknown option ");
-            message.push_str(&key);
-            return Err(session_error(ConfigError::CODE, &message));
-        }
-    }
     let hook = Reflect::get(&copy, &"refresh".into()).unwrap_or(JsValue::UNDEFINED);
     let _ = Reflect::delete_property(&copy, &"refresh".into());
     let hook = match hook.dyn_into::<Function>() {
@@ -409,8 +402,12 @@ fn read_options(options: &JsValue) -> Result<(ConfigInput, Option<Function>), Js
         Err(value) if value.is_undefined() => None,
         Err(_) => return Err(session_error(ConfigError::CODE, "refresh must be a function")),
     };
-    let input: ConfigInput = serde_wasm_bindgen::from_value(copy.into())
-        .map_err(|error| session_error(ConfigError::CODE, &error.to_string()))?;
+    let text = js_sys::JSON::stringify(&copy)
+        .ok()
+        .and_then(|text| text.as_string())
+        .ok_or_else(|| session_error(ConfigError::CODE, "options must be plain data"))?;
+    let value = json::parse(&text).map_err(|_| session_error(ConfigError::CODE, "options must be plain data"))?;
+    let input = ConfigInput::from_json(&value).map_err(config_error)?;
     Ok((input, hook))
 }
 

@@ -210,7 +210,9 @@ fn passive() -> EventListenerOptions {
 
 /// The `localStorage` key the storage fallback uses for channel `name`.
 pub fn storage_key(name: &str) -> String {
-    format!("{STORAGE_KEY_PREFIX}{name}")
+    let mut key = String::from(STORAGE_KEY_PREFIX);
+    key.push_str(name);
+    key
 }
 
 /// A value unique to this post: random, plus a per-channel sequence number in
@@ -219,13 +221,28 @@ fn nonce(sequence: &Cell<u64>) -> String {
     let count = sequence.get().wrapping_add(1);
     sequence.set(count);
     let random = super::random::seed_u64().unwrap_or_else(|_| js_sys::Date::now().to_bits());
-    format!("{random:016x}{count:x}")
+    let mut text = String::with_capacity(32);
+    push_hex(&mut text, random);
+    push_hex(&mut text, count);
+    text
+}
+
+/// Appends `n` as 16 lowercase hex digits (no `format!`: it costs kilobytes of wasm).
+fn push_hex(out: &mut String, n: u64) {
+    for shift in (0..16).rev() {
+        let digit = ((n >> (shift * 4)) & 0xf) as u32;
+        out.push(char::from_digit(digit, 16).unwrap_or('0'));
+    }
 }
 
 /// The storage fallback's value for `message`: the nonce, `|`, the message.
 /// `nonce` must not contain `|`.
 fn encode(nonce: &str, message: &str) -> String {
-    format!("{nonce}{NONCE_SEPARATOR}{message}")
+    let mut value = String::with_capacity(nonce.len() + 1 + message.len());
+    value.push_str(nonce);
+    value.push(NONCE_SEPARATOR);
+    value.push_str(message);
+    value
 }
 
 /// The message inside a storage fallback value, or `None` if it has no nonce.

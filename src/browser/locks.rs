@@ -35,7 +35,7 @@
 //! a guard's drop, so the caller is never re-entered.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 
@@ -270,18 +270,22 @@ mod in_page {
     }
 
     thread_local! {
-        static QUEUES: RefCell<HashMap<String, NameQueue>> = RefCell::new(HashMap::new());
+        static QUEUES: RefCell<crate::browser::VecMap<NameQueue>> = const { RefCell::new(crate::browser::VecMap::new()) };
     }
 
     /// Runs `f` on the queues; `None` if they are unreachable (never, in
     /// practice: single-threaded, and no borrow is held across a call out).
-    fn with_queues<R>(f: impl FnOnce(&mut HashMap<String, NameQueue>) -> R) -> Option<R> {
+    fn with_queues<R>(f: impl FnOnce(&mut crate::browser::VecMap<NameQueue>) -> R) -> Option<R> {
         QUEUES.try_with(|queues| queues.try_borrow_mut().ok().map(|mut queues| f(&mut queues))).ok().flatten()
     }
 
     pub(super) fn enqueue(state: Rc<RequestState>) {
         let name = state.name.clone();
-        with_queues(|queues| queues.entry(name.clone()).or_default().waiting.push_back(state));
+        with_queues(|queues| {
+            if let Some(queue) = queues.get_or_insert_with(&name, NameQueue::default) {
+                queue.waiting.push_back(state);
+            }
+        });
         schedule_grant(name);
     }
 

@@ -142,6 +142,49 @@ impl<A> fmt::Debug for Dispatch<A> {
     }
 }
 
+/// A map for a handful of string keys: a `Vec` searched linearly. The std maps
+/// cost 7–11 KB of wasm each; these maps hold a few entries.
+#[derive(Debug, Clone)]
+pub(crate) struct VecMap<V>(Vec<(String, V)>);
+
+impl<V> VecMap<V> {
+    pub(crate) const fn new() -> Self {
+        VecMap(Vec::new())
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub(crate) fn insert(&mut self, key: &str, value: V) {
+        match self.get_mut(key) {
+            Some(slot) => *slot = value,
+            None => self.0.push((key.to_owned(), value)),
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key: &str) {
+        self.0.retain(|(k, _)| k != key);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// The value under `key`, inserted with `make` first if missing (always
+    /// `Some`; an `Option` only to avoid indexing).
+    pub(crate) fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> V) -> Option<&mut V> {
+        if self.get(key).is_none() {
+            self.0.push((key.to_owned(), make()));
+        }
+        self.get_mut(key)
+    }
+}
+
 /// A human-readable description of a thrown JS value (an `Error`, a
 /// `DOMException`, a string, anything), for error messages and fault events.
 ///
@@ -151,14 +194,14 @@ pub(crate) fn describe(err: &JsValue) -> String {
     let field = |key: &str| js_sys::Reflect::get(err, &JsValue::from_str(key)).ok().and_then(|value| value.as_string());
     if err.is_object() {
         match (field("name"), field("message")) {
-            (Some(name), Some(message)) => return format!("{name}: {message}"),
+            (Some(name), Some(message)) => return name + ": " + &message,
             (None, Some(message)) => return message,
             _ => {}
         }
     }
     match err.as_string() {
         Some(text) => text,
-        None => format!("{err:?}"),
+        None => String::from("a value that is not an Error was thrown"),
     }
 }
 

@@ -13,7 +13,6 @@
 //! Keys are namespaced as `escape(namespace) + ":" + key`, where `escape`
 //! percent-encodes `%` and `:`, so that no two namespaces can collide.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use web_sys::Storage;
@@ -68,7 +67,7 @@ pub struct Store {
     prefix: String,
     /// Values by un-prefixed key: the whole store when in memory, otherwise a
     /// mirror of what was last read or written, kept for degradation.
-    memory: HashMap<String, String>,
+    memory: super::VecMap<String>,
     fault: Option<StorageFault>,
 }
 
@@ -79,8 +78,8 @@ impl Store {
         let mut store = Store {
             requested: kind,
             web: None,
-            prefix: format!("{}:", escape(namespace)),
-            memory: HashMap::new(),
+            prefix: escape(namespace) + ":",
+            memory: super::VecMap::new(),
             fault: None,
         };
         let area = match kind {
@@ -111,7 +110,7 @@ impl Store {
         if let Some(web) = &self.web {
             match web.get_item(&self.full_key(key)) {
                 Ok(Some(value)) => {
-                    self.memory.insert(key.to_owned(), value.clone());
+                    self.memory.insert(key, value.clone());
                     return Some(value);
                 }
                 Ok(None) => {
@@ -132,7 +131,7 @@ impl Store {
                 self.degrade(describe(&err));
             }
         }
-        self.memory.insert(key.to_owned(), value.to_owned());
+        self.memory.insert(key, value.to_owned());
         match self.fault.take() {
             Some(fault) => Err(fault),
             None => Ok(()),
@@ -173,7 +172,10 @@ impl Store {
     }
 
     fn full_key(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
+        let mut full = String::with_capacity(self.prefix.len() + key.len());
+        full.push_str(&self.prefix);
+        full.push_str(key);
+        full
     }
 
     /// The full keys of this namespace, collected before any removal (which

@@ -5,7 +5,9 @@
 //! [`Config::from_input`] turns it into whole milliseconds or a [`ConfigError`]
 //! naming the field. Nothing here can panic.
 
-use serde::Deserialize;
+use std::borrow::Cow;
+
+use super::json::Value;
 
 /// Durations longer than this (about 10 years) are rejected: they are surely a
 /// unit mistake, and keeping every deadline far below `u64::MAX` means
@@ -15,8 +17,7 @@ pub const MAX_DURATION_MS: u64 = 10 * 365 * 24 * 3_600_000;
 /// Configuration as the app writes it: every field optional, numbers unchecked.
 ///
 /// Field names are the camelCase names of the JS options object.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConfigInput {
     /// Idle time after which the session ends. Default 15 min.
     pub idle_timeout_ms: Option<f64>,
@@ -51,28 +52,6 @@ pub struct ConfigInput {
     /// Where non-secret session state lives: `"memory"` (default), `"session"`
     /// (sessionStorage) or `"local"` (localStorage).
     pub storage: Option<String>,
-}
-
-impl ConfigInput {
-    /// Every option name the options object may have (besides the `refresh`
-    /// function). JS deserialisers read only known fields, so the shell checks
-    /// the object's keys against this list to reject typos like `idleTimeout`.
-    pub const OPTION_NAMES: &'static [&'static str] = &[
-        "idleTimeoutMs",
-        "warnBeforeMs",
-        "absoluteTimeoutMs",
-        "absoluteWarnBeforeMs",
-        "countdownIntervalMs",
-        "activityBroadcastIntervalMs",
-        "refreshBeforeMs",
-        "refreshJitterMs",
-        "retryInitialMs",
-        "retryMaxMs",
-        "channelName",
-        "activityEvents",
-        "activityThrottleMs",
-        "storage",
-    ];
 }
 
 /// Configuration the core runs on: whole milliseconds, every rule checked.
@@ -124,16 +103,20 @@ pub enum ConfigErrorKind {
     UnknownChoice,
     /// A list with too many entries.
     TooMany,
+    /// A value of the wrong type (a string where a number belongs …).
+    WrongType,
+    /// A key that is not an option (a typo such as `idleTimeout`).
+    UnknownOption,
     /// Activity would be shared too rarely for other tabs to see it before they
     /// warn: the interval must be at most half of `warnBeforeMs`.
     BroadcastSlowerThanWarning,
 }
 
 /// A configuration error: the camelCase field it concerns and what is wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// The JS option name, e.g. `"warnBeforeMs"`.
-    pub field: &'static str,
+    /// The JS option name, e.g. `"warnBeforeMs"` (as written, for an unknown option).
+    pub field: Cow<'static, str>,
     /// What is wrong with it.
     pub kind: ConfigErrorKind,
 }
@@ -155,6 +138,8 @@ impl ConfigError {
             ConfigErrorKind::BadText => "must be 1 to 64 letters, digits or - _ : .",
             ConfigErrorKind::UnknownChoice => "must be one of the documented values",
             ConfigErrorKind::TooMany => "has too many entries (at most 16)",
+            ConfigErrorKind::WrongType => "has the wrong type",
+            ConfigErrorKind::UnknownOption => "is not an option",
             ConfigErrorKind::BroadcastSlowerThanWarning => {
                 "must be at most half of warnBeforeMs, so other tabs learn of activity before they warn"
             }
@@ -162,18 +147,85 @@ impl ConfigError {
     }
 }
 
+impl ConfigError {
+    /// `"<field> <problem>"`, e.g. `"warnBeforeMs must be greater than zero"`.
+    pub fn message(&self) -> String {
+        let mut message = String::with_capacity(64);
+        message.push_str(&self.field);
+        message.push(' ');
+        message.push_str(self.problem());
+        message
+    }
+}
+
 impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.field)?;
-        f.write_str(" ")?;
-        f.write_str(self.problem())
+        f.write_str(&self.message())
     }
 }
 
 impl std::error::Error for ConfigError {}
 
 const fn error(field: &'static str, kind: ConfigErrorKind) -> ConfigError {
-    ConfigError { field, kind }
+    ConfigError { field: Cow::Borrowed(field), kind }
+}
+
+/// A number option. JSON has no `NaN` or `Infinity` (`JSON.stringify` writes
+/// them as `null`), so `null` is reported as not finite.
+fn number_option(field: &'static str, value: &Value) -> Result<f64, ConfigError> {
+    match value {
+        Value::Number(n) => Ok(*n),
+        Value::Null => Err(error(field, ConfigErrorKind::NotFinite)),
+        _ => Err(error(field, ConfigErrorKind::WrongType)),
+    }
+}
+
+fn text_option(field: &'static str, value: &Value) -> Result<String, ConfigError> {
+    value.as_str().map(str::to_owned).ok_or(error(field, ConfigErrorKind::WrongType))
+}
+
+impl ConfigInput {
+    /// Reads the options object (as JSON, e.g. from `JSON.stringify(options)`).
+    /// Unknown keys and wrong types are errors naming the key.
+    pub fn from_json(options: &Value) -> Result<ConfigInput, ConfigError> {
+        let members = options.as_object().ok_or(error("options", ConfigErrorKind::WrongType))?;
+        let mut input = ConfigInput::default();
+        for (key, value) in members {
+            match key.as_str() {
+                "idleTimeoutMs" => input.idle_timeout_ms = Some(number_option("idleTimeoutMs", value)?),
+                "warnBeforeMs" => input.warn_before_ms = Some(number_option("warnBeforeMs", value)?),
+                "absoluteTimeoutMs" => input.absolute_timeout_ms = Some(number_option("absoluteTimeoutMs", value)?),
+                "absoluteWarnBeforeMs" => {
+                    input.absolute_warn_before_ms = Some(number_option("absoluteWarnBeforeMs", value)?)
+                }
+                "countdownIntervalMs" => {
+                    input.countdown_interval_ms = Some(number_option("countdownIntervalMs", value)?)
+                }
+                "activityBroadcastIntervalMs" => {
+                    input.activity_broadcast_interval_ms = Some(number_option("activityBroadcastIntervalMs", value)?)
+                }
+                "refreshBeforeMs" => input.refresh_before_ms = Some(number_option("refreshBeforeMs", value)?),
+                "refreshJitterMs" => input.refresh_jitter_ms = Some(number_option("refreshJitterMs", value)?),
+                "retryInitialMs" => input.retry_initial_ms = Some(number_option("retryInitialMs", value)?),
+                "retryMaxMs" => input.retry_max_ms = Some(number_option("retryMaxMs", value)?),
+                "activityThrottleMs" => input.activity_throttle_ms = Some(number_option("activityThrottleMs", value)?),
+                "channelName" => input.channel_name = Some(text_option("channelName", value)?),
+                "storage" => input.storage = Some(text_option("storage", value)?),
+                "activityEvents" => {
+                    let items = value.as_array().ok_or(error("activityEvents", ConfigErrorKind::WrongType))?;
+                    let events =
+                        items.iter().map(|item| text_option("activityEvents", item)).collect::<Result<_, _>>()?;
+                    input.activity_events = Some(events);
+                }
+                unknown => {
+                    let mut field = String::with_capacity(unknown.len().min(64));
+                    field.extend(unknown.chars().take(64));
+                    return Err(ConfigError { field: Cow::Owned(field), kind: ConfigErrorKind::UnknownOption });
+                }
+            }
+        }
+        Ok(input)
+    }
 }
 
 /// Whole milliseconds from a JS number; fractions are truncated.

@@ -7,9 +7,9 @@ fn with(f: impl FnOnce(&mut ConfigInput)) -> Result<Config, crate::core::ConfigE
     Config::from_input(&input)
 }
 
-fn error_of(f: impl FnOnce(&mut ConfigInput)) -> (&'static str, ConfigErrorKind) {
+fn error_of(f: impl FnOnce(&mut ConfigInput)) -> (String, ConfigErrorKind) {
     let error = with(f).expect_err("config must be rejected");
-    (error.field, error.kind)
+    (error.field.into_owned(), error.kind)
 }
 
 #[test]
@@ -35,23 +35,29 @@ fn warning_must_come_before_the_idle_deadline() {
         c.idle_timeout_ms = Some(60_000.0);
         c.warn_before_ms = Some(60_000.0);
     });
-    assert_eq!(problem, ("warnBeforeMs", ConfigErrorKind::WarningNotBeforeDeadline));
+    assert_eq!(problem, ("warnBeforeMs".to_owned(), ConfigErrorKind::WarningNotBeforeDeadline));
 }
 
 #[test]
 fn zero_and_negative_durations_are_rejected() {
-    assert_eq!(error_of(|c| c.idle_timeout_ms = Some(0.0)), ("idleTimeoutMs", ConfigErrorKind::NotPositive));
-    assert_eq!(error_of(|c| c.warn_before_ms = Some(-5.0)), ("warnBeforeMs", ConfigErrorKind::NotPositive));
-    assert_eq!(error_of(|c| c.refresh_jitter_ms = Some(-1.0)), ("refreshJitterMs", ConfigErrorKind::Negative));
+    assert_eq!(error_of(|c| c.idle_timeout_ms = Some(0.0)), ("idleTimeoutMs".to_owned(), ConfigErrorKind::NotPositive));
+    assert_eq!(error_of(|c| c.warn_before_ms = Some(-5.0)), ("warnBeforeMs".to_owned(), ConfigErrorKind::NotPositive));
+    assert_eq!(
+        error_of(|c| c.refresh_jitter_ms = Some(-1.0)),
+        ("refreshJitterMs".to_owned(), ConfigErrorKind::Negative)
+    );
     assert!(with(|c| c.refresh_jitter_ms = Some(0.0)).is_ok(), "zero jitter is allowed");
 }
 
 #[test]
 fn non_finite_numbers_are_rejected() {
-    assert_eq!(error_of(|c| c.idle_timeout_ms = Some(f64::NAN)), ("idleTimeoutMs", ConfigErrorKind::NotFinite));
+    assert_eq!(
+        error_of(|c| c.idle_timeout_ms = Some(f64::NAN)),
+        ("idleTimeoutMs".to_owned(), ConfigErrorKind::NotFinite)
+    );
     assert_eq!(
         error_of(|c| c.absolute_timeout_ms = Some(f64::INFINITY)),
-        ("absoluteTimeoutMs", ConfigErrorKind::NotFinite)
+        ("absoluteTimeoutMs".to_owned(), ConfigErrorKind::NotFinite)
     );
 }
 
@@ -61,7 +67,7 @@ fn absolute_shorter_than_idle_is_rejected() {
         c.idle_timeout_ms = Some(3_600_000.0);
         c.absolute_timeout_ms = Some(1_800_000.0);
     });
-    assert_eq!(problem, ("absoluteTimeoutMs", ConfigErrorKind::AbsoluteShorterThanIdle));
+    assert_eq!(problem, ("absoluteTimeoutMs".to_owned(), ConfigErrorKind::AbsoluteShorterThanIdle));
 }
 
 #[test]
@@ -74,7 +80,10 @@ fn long_idle_timeout_raises_the_default_absolute_cap() {
 fn fractions_are_truncated_and_huge_values_rejected() {
     assert_eq!(with(|c| c.idle_timeout_ms = Some(120_000.9)).expect("valid").idle_timeout_ms, 120_000);
     let too_long = (MAX_DURATION_MS + 1) as f64;
-    assert_eq!(error_of(|c| c.absolute_timeout_ms = Some(too_long)), ("absoluteTimeoutMs", ConfigErrorKind::TooLarge));
+    assert_eq!(
+        error_of(|c| c.absolute_timeout_ms = Some(too_long)),
+        ("absoluteTimeoutMs".to_owned(), ConfigErrorKind::TooLarge)
+    );
 }
 
 #[test]
@@ -83,7 +92,7 @@ fn retry_cap_below_initial_is_rejected() {
         c.retry_initial_ms = Some(5_000.0);
         c.retry_max_ms = Some(1_000.0);
     });
-    assert_eq!(problem, ("retryMaxMs", ConfigErrorKind::RetryMaxBelowInitial));
+    assert_eq!(problem, ("retryMaxMs".to_owned(), ConfigErrorKind::RetryMaxBelowInitial));
 }
 
 #[test]
@@ -92,7 +101,7 @@ fn activity_broadcast_must_be_frequent_enough_for_other_tabs() {
         c.warn_before_ms = Some(10_000.0);
         c.activity_broadcast_interval_ms = Some(6_000.0);
     });
-    assert_eq!(problem, ("activityBroadcastIntervalMs", ConfigErrorKind::BroadcastSlowerThanWarning));
+    assert_eq!(problem, ("activityBroadcastIntervalMs".to_owned(), ConfigErrorKind::BroadcastSlowerThanWarning));
 }
 
 #[test]
@@ -113,7 +122,7 @@ fn shell_options_have_defaults_and_are_checked() {
     let bad = |f: fn(&mut ConfigInput)| {
         let mut input = ConfigInput::default();
         f(&mut input);
-        ShellOptions::from_input(&input).expect_err("rejected").field
+        ShellOptions::from_input(&input).expect_err("rejected").field.into_owned()
     };
     assert_eq!(bad(|c| c.storage = Some("cookie".into())), "storage");
     assert_eq!(bad(|c| c.channel_name = Some(String::new())), "channelName");
@@ -122,34 +131,39 @@ fn shell_options_have_defaults_and_are_checked() {
     assert_eq!(bad(|c| c.activity_throttle_ms = Some(-1.0)), "activityThrottleMs");
 }
 
+fn from_json(text: &str) -> Result<ConfigInput, crate::core::ConfigError> {
+    ConfigInput::from_json(&crate::core::json::parse(text).expect("valid JSON"))
+}
+
 #[test]
-fn option_names_list_matches_the_options_struct_exactly() {
-    use serde::de::value::{Error, MapDeserializer};
-    use serde::Deserialize;
-    for name in ConfigInput::OPTION_NAMES {
-        let entries = [(*name, ())].into_iter();
-        let parsed = ConfigInput::deserialize(MapDeserializer::<_, Error>::new(entries));
-        assert!(parsed.is_ok(), "{name} is a field: {parsed:?}");
-    }
-    let unknown = [("idleTimeout", ())].into_iter();
-    assert!(ConfigInput::deserialize(MapDeserializer::<_, Error>::new(unknown)).is_err());
-    // Every field is listed: a struct literal naming them all would not compile
-    // with a field missing, and the count keeps the list from growing alone.
-    assert_eq!(ConfigInput::OPTION_NAMES.len(), 14);
-    let _all = ConfigInput {
-        idle_timeout_ms: None,
-        warn_before_ms: None,
-        absolute_timeout_ms: None,
-        absolute_warn_before_ms: None,
-        countdown_interval_ms: None,
-        activity_broadcast_interval_ms: None,
-        refresh_before_ms: None,
-        refresh_jitter_ms: None,
-        retry_initial_ms: None,
-        retry_max_ms: None,
-        channel_name: None,
-        activity_events: None,
-        activity_throttle_ms: None,
-        storage: None,
-    };
+fn options_are_read_from_json_with_every_field() {
+    let input = from_json(
+        r#"{"idleTimeoutMs":600000,"warnBeforeMs":30000,"absoluteTimeoutMs":3600000,"absoluteWarnBeforeMs":60000,
+            "countdownIntervalMs":500,"activityBroadcastIntervalMs":1000,"refreshBeforeMs":20000,"refreshJitterMs":0,
+            "retryInitialMs":500,"retryMaxMs":30000,"activityThrottleMs":250,"channelName":"app",
+            "storage":"session","activityEvents":["keydown","click"]}"#,
+    )
+    .expect("valid");
+    assert_eq!(input.idle_timeout_ms, Some(600_000.0));
+    assert_eq!(input.retry_max_ms, Some(30_000.0));
+    assert_eq!(input.activity_throttle_ms, Some(250.0));
+    assert_eq!(input.channel_name.as_deref(), Some("app"));
+    assert_eq!(input.activity_events, Some(vec!["keydown".to_owned(), "click".to_owned()]));
+    let config = Config::from_input(&input).expect("valid");
+    assert_eq!(config.countdown_interval_ms, 500);
+}
+
+#[test]
+fn unknown_options_and_wrong_types_name_the_key() {
+    let unknown = from_json(r#"{"idleTimeout":5}"#).expect_err("typo");
+    assert_eq!((unknown.field.as_ref(), unknown.kind), ("idleTimeout", ConfigErrorKind::UnknownOption));
+    assert_eq!(unknown.message(), "idleTimeout is not an option");
+    let wrong = from_json(r#"{"idleTimeoutMs":"15m"}"#).expect_err("string");
+    assert_eq!((wrong.field.as_ref(), wrong.kind), ("idleTimeoutMs", ConfigErrorKind::WrongType));
+    let nan = from_json(r#"{"warnBeforeMs":null}"#).expect_err("NaN arrives as null");
+    assert_eq!(nan.kind, ConfigErrorKind::NotFinite);
+    let events = from_json(r#"{"activityEvents":["keydown",3]}"#).expect_err("non-string event");
+    assert_eq!(events.field.as_ref(), "activityEvents");
+    assert!(from_json("[]").is_err());
+    assert_eq!(from_json("{}"), Ok(ConfigInput::default()));
 }
