@@ -90,6 +90,9 @@ struct Shell {
     /// Holds released lock guards for [`LOCK_SETTLE_MS`]; dropping it (a newer
     /// release, or destroy) releases them at once.
     settling: Option<Timer>,
+    /// Delivers problems found while attaching (no channel, storage unusable)
+    /// on the next task, when the app has had a chance to add listeners.
+    notices: Option<Timer>,
 }
 
 struct Inner {
@@ -221,7 +224,13 @@ fn apply(inner: &Rc<Inner>, effect: Effect) {
             // tokens are dropped (and zeroed) here.
         }
         Effect::WipeStorage => {
-            with_shell(inner, |shell| shell.store.clear_namespace());
+            let fault = with_shell(inner, |shell| {
+                shell.store.clear_namespace();
+                shell.store.take_fault()
+            });
+            if let Some(Some(_)) = fault {
+                emit(inner, &error_event("storage_unavailable", "storage failed; state is kept in memory"));
+            }
         }
     }
 }
@@ -458,8 +467,7 @@ fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
         }
     });
     let mut store = Store::open(storage_kind(options.storage), &options.channel_name);
-    if let Some(fault) = store.take_fault() {
-        let _ = fault;
+    if store.take_fault().is_some() {
         problems.push(error_event("storage_unavailable", "storage is unavailable; state is kept in memory"));
     }
     if let Ok(mut shell) = inner.shell.try_borrow_mut() {
@@ -471,6 +479,7 @@ fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
             store,
             locks: Vec::new(),
             settling: None,
+            notices: None,
         });
     }
     problems
@@ -510,8 +519,17 @@ impl Session {
             listeners: js_sys::Set::new(&JsValue::UNDEFINED),
             refresh_hook,
         });
-        for problem in attach(&inner) {
-            web_sys::console::warn_1(&problem);
+        let problems = attach(&inner);
+        if !problems.is_empty() {
+            let weak = Rc::downgrade(&inner);
+            let timer = Timer::after(0, move || {
+                if let Some(inner) = weak.upgrade() {
+                    for problem in &problems {
+                        emit(&inner, problem);
+                    }
+                }
+            });
+            with_shell(&inner, |shell| shell.notices = Some(timer));
         }
         let online = lifecycle::is_online();
         drive(&inner, |machine, now| machine.handle_online(now, online));

@@ -442,3 +442,21 @@ async fn creating_and_destroying_a_thousand_sessions_leaves_nothing_behind() {
     assert_eq!(count("timers"), 0.0, "every timer cleared");
     assert_eq!(count("channels"), 0.0, "every channel closed");
 }
+
+#[wasm_bindgen_test]
+async fn unusable_storage_degrades_to_memory_with_an_error_event() {
+    // Private-mode style: the localStorage getter itself throws.
+    js("window.__realLocal = Object.getOwnPropertyDescriptor(window, 'localStorage'); \
+        Object.defineProperty(window, 'localStorage', { configurable: true, get() { throw new DOMException('denied', 'SecurityError'); } });");
+    let created =
+        Session::new(Some(options(&[("channelName", channel()), ("storage", "local".into())]).unchecked_into()));
+    js("Object.defineProperty(window, 'localStorage', window.__realLocal);");
+    let s = created.expect("a session even without storage");
+    let events = Recorder::attach(&s);
+    assert!(until(5_000, || events.find("error").is_some()).await, "the app is told");
+    assert_eq!(field(&events.find("error").unwrap(), "code"), "storage_unavailable");
+    s.start(None).unwrap();
+    s.logout();
+    assert_eq!(state(&s), "loggedOut", "the session works on, in memory");
+    s.destroy();
+}
