@@ -53,7 +53,7 @@ WASM_OPT_FEATURES := \
 	--enable-multivalue
 WASM_OPT_FLAGS ?= -Oz $(WASM_OPT_FEATURES)
 
-.PHONY: all setup test build size demo bench fuzz clean
+.PHONY: all setup test types build size demo bench fuzz clean
 
 all: test
 
@@ -67,6 +67,15 @@ test: setup
 	cargo test
 	@test -n "$(CHROMEDRIVER)" || { echo "chromedriver not found on PATH" >&2; exit 1; }
 	wasm-pack test --headless --chrome --chromedriver "$(CHROMEDRIVER)" --mode no-install
+	$(MAKE) --no-print-directory types
+
+# The published declarations, type-checked the way a TypeScript user writes code
+# (tests/types/usage.ts imports "wasm-session"); a debug build is enough.
+types: setup
+	bash scripts/setup.sh --npm tests/types >/dev/null
+	wasm-pack build --dev --mode no-install --target web --out-dir target/types-pkg --out-name $(OUT_NAME) 2>&1 | tail -n 1
+	tests/types/node_modules/.bin/tsc -p tests/types
+	@echo "types: tests/types/usage.ts type-checks against the generated declarations"
 
 build: setup
 	rm -rf $(PKG_DIR)

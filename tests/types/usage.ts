@@ -1,0 +1,45 @@
+// Compiles only if the declarations in pkg/ describe the API as documented.
+import init, { Session, type SessionEvent, type SessionOptions, type TokenResponse } from "wasm-session";
+
+export async function usage(login: TokenResponse): Promise<void> {
+  await init();
+  const options: SessionOptions = {
+    idleTimeoutMs: 15 * 60_000,
+    warnBeforeMs: 60_000,
+    absoluteTimeoutMs: 8 * 3_600_000,
+    storage: "memory",
+    refresh: async ({ refreshToken }) => ({ access_token: "a", refresh_token: refreshToken ?? undefined, expires_in: 60 }),
+  };
+  const session = new Session(options);
+  const off: () => void = session.on("warning", (e) => {
+    const remaining: number = e.remainingMs;
+    const cause: "idle" | "absolute" = e.cause;
+    void remaining, cause;
+  });
+  session.on("countdown", (e) => void (e.remainingMs satisfies number));
+  session.on("loggedOut", (e) => {
+    const origin: "local" | "otherTab" | "server" = e.origin;
+    void origin, e.reason;
+  });
+  session.onAny((e: SessionEvent) => {
+    if (e.type === "refreshFailed") void (e.definitive satisfies boolean);
+  });
+  session.start(login);
+  session.staySignedIn();
+  session.touch();
+  const state: "anonymous" | "active" | "warning" | "expired" | "loggedOut" = session.state;
+  const left: number | undefined = session.remainingMs();
+  void state, left, session.tabId, session.idleDeadline, session.absoluteDeadline;
+  session.logout();
+  session.destroy();
+  off();
+
+  // @ts-expect-error a warning carries no `reason`
+  session.on("warning", (e) => e.reason);
+  // @ts-expect-error not an event type
+  session.on("warnings", () => {});
+  // @ts-expect-error storage is one of three choices
+  new Session({ storage: "cookie" });
+  // @ts-expect-error a typo in an option name
+  new Session({ idleTimeout: 5 });
+}
