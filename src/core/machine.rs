@@ -12,8 +12,6 @@
 //! throttled is honoured before the input is applied: activity after the idle
 //! deadline cannot revive a session, and a two-hour sleep yields one transition.
 
-use std::collections::VecDeque;
-
 use super::config::Config;
 use super::protocol::{EndReason, Envelope, Epoch, Message, ProtocolError, Snapshot, TabId};
 use super::refresh::{backoff_delay, refresh_due_at, RefreshOutcome};
@@ -329,9 +327,9 @@ pub struct Machine {
     online: bool,
     state: State,
     next_attempt: u64,
-    ended_epochs: VecDeque<Epoch>,
-    effects: VecDeque<Effect>,
-    events: VecDeque<Event>,
+    ended_epochs: Vec<Epoch>,
+    effects: Vec<Effect>,
+    events: Vec<Event>,
 }
 
 impl Machine {
@@ -345,9 +343,9 @@ impl Machine {
             online: true,
             state: State::Anonymous,
             next_attempt: 1,
-            ended_epochs: VecDeque::new(),
-            effects: VecDeque::new(),
-            events: VecDeque::new(),
+            ended_epochs: Vec::new(),
+            effects: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -462,12 +460,12 @@ impl Machine {
 
     /// The next effect for the shell to carry out.
     pub fn poll_effect(&mut self) -> Option<Effect> {
-        self.effects.pop_front()
+        take_first(&mut self.effects)
     }
 
     /// The next event for the app.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        take_first(&mut self.events)
     }
 
     /// When [`Machine::handle_timeout`] should next be called.
@@ -539,7 +537,7 @@ impl Machine {
         self.advance(now);
         let online = self.online;
         let State::Live(live) = &mut self.state else {
-            self.effects.push_back(Effect::ReleaseRefreshLock { attempt });
+            self.effects.push(Effect::ReleaseRefreshLock { attempt });
             return;
         };
         match live.refresh {
@@ -547,17 +545,17 @@ impl Machine {
                 if live.generation != generation {
                     // Another tab refreshed while we waited: adopt, don't repeat.
                     live.refresh = Self::schedule(&self.config, &mut self.jitter, live);
-                    self.effects.push_back(Effect::ReleaseRefreshLock { attempt });
+                    self.effects.push(Effect::ReleaseRefreshLock { attempt });
                 } else if !online {
                     live.refresh = Refresh::Due { at: now, failures };
-                    self.effects.push_back(Effect::ReleaseRefreshLock { attempt });
+                    self.effects.push(Effect::ReleaseRefreshLock { attempt });
                 } else {
                     live.refresh = Refresh::InFlight { attempt, failures };
                     let refresh_token = live.tokens.refresh_token.clone();
-                    self.effects.push_back(Effect::SendRefresh { attempt, refresh_token });
+                    self.effects.push(Effect::SendRefresh { attempt, refresh_token });
                 }
             }
-            _ => self.effects.push_back(Effect::ReleaseRefreshLock { attempt }),
+            _ => self.effects.push(Effect::ReleaseRefreshLock { attempt }),
         }
     }
 
@@ -567,13 +565,13 @@ impl Machine {
         let now = self.clock(now);
         self.advance(now);
         let State::Live(live) = &mut self.state else {
-            self.effects.push_back(Effect::ReleaseRefreshLock { attempt });
+            self.effects.push(Effect::ReleaseRefreshLock { attempt });
             return;
         };
         let failures = match live.refresh {
             Refresh::InFlight { attempt: current, failures } if current == attempt => failures,
             _ => {
-                self.effects.push_back(Effect::ReleaseRefreshLock { attempt });
+                self.effects.push(Effect::ReleaseRefreshLock { attempt });
                 return;
             }
         };
@@ -593,24 +591,24 @@ impl Machine {
                 let epoch = live.epoch;
                 // Share before releasing the lock, so the next holder sees it.
                 self.broadcast(epoch, message);
-                self.effects.push_back(Effect::ReleaseRefreshLock { attempt });
-                self.events.push_back(Event::Refreshed { expires_at, origin: Origin::Local });
+                self.effects.push(Effect::ReleaseRefreshLock { attempt });
+                self.events.push(Event::Refreshed { expires_at, origin: Origin::Local });
             }
             RefreshOutcome::Failed { failure, retry_after_ms } => {
-                self.effects.push_back(Effect::ReleaseRefreshLock { attempt });
+                self.effects.push(Effect::ReleaseRefreshLock { attempt });
                 let failures = failures.saturating_add(1);
                 if failure.is_retryable() {
                     let delay = backoff_delay(&self.config, failures, self.jitter.next(), retry_after_ms);
                     let at = now.saturating_add(delay);
                     live.refresh = Refresh::Due { at, failures };
-                    self.events.push_back(Event::RefreshFailed {
+                    self.events.push(Event::RefreshFailed {
                         code: failure.code(),
                         definitive: false,
                         retry_at: Some(at),
                         failures,
                     });
                 } else {
-                    self.events.push_back(Event::RefreshFailed {
+                    self.events.push(Event::RefreshFailed {
                         code: failure.code(),
                         definitive: true,
                         retry_at: None,
@@ -663,7 +661,7 @@ impl Machine {
                         if at > live.last_activity_at {
                             live.last_activity_at = at;
                             let idle_deadline = live.idle_deadline(&self.config);
-                            self.events.push_back(Event::Activity { origin: Origin::OtherTab, idle_deadline });
+                            self.events.push(Event::Activity { origin: Origin::OtherTab, idle_deadline });
                         }
                     }
                     Message::Refreshed { tokens, generation, received_at } => {
@@ -675,7 +673,7 @@ impl Machine {
                                 live.refresh = Self::schedule(&self.config, &mut self.jitter, live);
                             }
                             let expires_at = live.tokens.expires_at;
-                            self.events.push_back(Event::Refreshed { expires_at, origin: Origin::OtherTab });
+                            self.events.push(Event::Refreshed { expires_at, origin: Origin::OtherTab });
                         }
                     }
                     Message::Logout { reason } => {
@@ -714,8 +712,8 @@ impl Machine {
         let snapshot = live.snapshot();
         self.state = State::Live(live);
         self.broadcast(epoch, Message::Login(snapshot));
-        self.events.push_back(Event::StateChange { from: before, to: SessionState::Active });
-        self.events.push_back(Event::Started { origin: Origin::Local, replaced: before.is_live() });
+        self.events.push(Event::StateChange { from: before, to: SessionState::Active });
+        self.events.push(Event::Started { origin: Origin::Local, replaced: before.is_live() });
         self.advance(now);
     }
 
@@ -724,7 +722,7 @@ impl Machine {
         let now = self.clock(now);
         self.advance(now);
         let envelope = Envelope { from: self.tab_id, epoch: None, message: Message::StateRequest };
-        self.effects.push_back(Effect::Broadcast(envelope));
+        self.effects.push(Effect::Broadcast(envelope));
     }
 
     /// The user asked to stay signed in: dismisses an idle warning in every tab.
@@ -768,7 +766,7 @@ impl Machine {
 
     fn broadcast(&mut self, epoch: Epoch, message: Message) {
         let envelope = Envelope { from: self.tab_id, epoch: Some(epoch), message };
-        self.effects.push_back(Effect::Broadcast(envelope));
+        self.effects.push(Effect::Broadcast(envelope));
     }
 
     fn refresh_allowed(&self, live: &Live) -> bool {
@@ -811,7 +809,7 @@ impl Machine {
             self.broadcast(epoch, Message::Activity { at: now });
         }
         if moved {
-            self.events.push_back(Event::Activity { origin: Origin::Local, idle_deadline });
+            self.events.push(Event::Activity { origin: Origin::Local, idle_deadline });
         }
         self.advance(now);
     }
@@ -833,26 +831,25 @@ impl Machine {
             (Phase::Active, None) => {}
             (Phase::Warning { .. }, None) => {
                 live.phase = Phase::Active;
-                self.events.push_back(Event::StateChange { from: SessionState::Warning, to: SessionState::Active });
+                self.events.push(Event::StateChange { from: SessionState::Warning, to: SessionState::Active });
             }
             (phase, Some((cause, deadline))) => {
                 let next_tick = next_tick(deadline, now, config.countdown_interval_ms);
                 match phase {
                     Phase::Active => {
-                        self.events
-                            .push_back(Event::StateChange { from: SessionState::Active, to: SessionState::Warning });
-                        self.events.push_back(Event::Warning { cause, remaining_ms: deadline - now, deadline });
+                        self.events.push(Event::StateChange { from: SessionState::Active, to: SessionState::Warning });
+                        self.events.push(Event::Warning { cause, remaining_ms: deadline - now, deadline });
                         live.phase = Phase::Warning { cause, deadline, next_tick };
                     }
                     Phase::Warning { cause: shown, .. } if shown != cause => {
-                        self.events.push_back(Event::Warning { cause, remaining_ms: deadline - now, deadline });
+                        self.events.push(Event::Warning { cause, remaining_ms: deadline - now, deadline });
                         live.phase = Phase::Warning { cause, deadline, next_tick };
                     }
                     Phase::Warning { next_tick: tick, .. } => {
                         if now >= tick {
                             // One tick however late we are: a throttled tab shows
                             // the true remaining time, not a burst of stale ticks.
-                            self.events.push_back(Event::Countdown { cause, remaining_ms: deadline - now, deadline });
+                            self.events.push(Event::Countdown { cause, remaining_ms: deadline - now, deadline });
                             live.phase = Phase::Warning { cause, deadline, next_tick };
                         } else {
                             live.phase = Phase::Warning { cause, deadline, next_tick: tick.min(next_tick) };
@@ -875,7 +872,7 @@ impl Machine {
             if allowed && now >= at {
                 self.next_attempt = self.next_attempt.wrapping_add(1);
                 live.refresh = Refresh::AwaitingLock { attempt, generation: live.generation, failures };
-                self.effects.push_back(Effect::AcquireRefreshLock { attempt });
+                self.effects.push(Effect::AcquireRefreshLock { attempt });
             }
         }
     }
@@ -890,15 +887,15 @@ impl Machine {
 
     fn abandon_refresh(&mut self, live: &Live) {
         if let Refresh::AwaitingLock { attempt, .. } | Refresh::InFlight { attempt, .. } = live.refresh {
-            self.effects.push_back(Effect::ReleaseRefreshLock { attempt });
+            self.effects.push(Effect::ReleaseRefreshLock { attempt });
         }
     }
 
     fn remember_ended(&mut self, epoch: Epoch) {
         if self.ended_epochs.len() >= ENDED_EPOCHS_KEPT {
-            self.ended_epochs.pop_front();
+            self.ended_epochs.remove(0);
         }
-        self.ended_epochs.push_back(epoch);
+        self.ended_epochs.push(epoch);
     }
 
     /// End the live session. `tell` broadcasts the end and, unless the server
@@ -915,14 +912,14 @@ impl Machine {
         if tell {
             self.broadcast(live.epoch, Message::Logout { reason });
         }
-        self.effects.push_back(Effect::WipeStorage);
+        self.effects.push(Effect::WipeStorage);
         if tell && reason != EndReason::Revoked {
             let tokens = core::mem::take(&mut live.tokens);
-            self.effects.push_back(Effect::CallLogout { reason, tokens });
+            self.effects.push(Effect::CallLogout { reason, tokens });
         }
         self.remember_ended(live.epoch);
-        self.events.push_back(Event::StateChange { from: before, to: self.state() });
-        self.events.push_back(if reason.is_expiry() {
+        self.events.push(Event::StateChange { from: before, to: self.state() });
+        self.events.push(if reason.is_expiry() {
             Event::Expired { reason, origin }
         } else {
             Event::LoggedOut { reason, origin }
@@ -994,8 +991,8 @@ impl Machine {
         let mut live = candidate;
         live.refresh = Self::schedule(&config, &mut self.jitter, &live);
         self.state = State::Live(live);
-        self.events.push_back(Event::StateChange { from: before, to: SessionState::Active });
-        self.events.push_back(Event::Started { origin: Origin::OtherTab, replaced });
+        self.events.push(Event::StateChange { from: before, to: SessionState::Active });
+        self.events.push(Event::Started { origin: Origin::OtherTab, replaced });
         self.advance(now);
         Ok(())
     }
@@ -1005,6 +1002,16 @@ impl SessionState {
     /// Active or warning.
     pub fn is_live(self) -> bool {
         matches!(self, SessionState::Active | SessionState::Warning)
+    }
+}
+
+/// The oldest entry of a queue. Queues here hold a handful of entries, so a
+/// `Vec` is smaller in the wasm than a `VecDeque` and as fast.
+fn take_first<T>(queue: &mut Vec<T>) -> Option<T> {
+    if queue.is_empty() {
+        None
+    } else {
+        Some(queue.remove(0))
     }
 }
 
