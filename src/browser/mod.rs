@@ -20,6 +20,7 @@
 //! - [`storage`]: [`storage::Store`], namespaced memory / session / local
 //!   storage that degrades to memory when web storage throws.
 //! - [`random`]: CSPRNG bytes, ids and seeds (`crypto.getRandomValues`).
+//! - [`http`]: [`http::send`], `fetch` with a timeout and a body-size cap.
 //!
 //! # Rules
 //!
@@ -39,12 +40,9 @@
 //! - Tests live next to the code, run in headless Chrome, and wait for events
 //!   or conditions (with generous upper bounds), never for durations.
 
-// The crate root keeps this module private and `api` uses only part of it.
-// Every item is still used by the tests in its file, and in test builds
-// (`--all-targets`) dead code is reported as usual.
-
 pub mod activity;
 pub mod channel;
+pub mod http;
 pub mod lifecycle;
 pub mod locks;
 pub mod random;
