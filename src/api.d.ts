@@ -20,6 +20,11 @@ export interface SessionOptions {
   retryInitialMs?: number;
   /** Cap on the retry delay. Default 60 s. */
   retryMaxMs?: number;
+  /**
+   * Cookie mode: a keepalive at most this often while the user is active, never while idle.
+   * Takes effect with a keepalive endpoint (the transport, docs/CONTRACT.md, is in progress).
+   */
+  keepaliveEveryMs?: number;
   /** Cross-tab channel name: sessions with the same name share state. Default "wasm-session". */
   channelName?: string;
   /** DOM events that count as activity. Default pointerdown, pointermove, keydown, wheel, touchstart, scroll. */

@@ -219,6 +219,10 @@ fn apply(inner: &Rc<Inner>, effect: Effect) {
             let token = refresh_token.as_ref().map(|t| t.expose().to_owned());
             send_refresh(inner, attempt, token);
         }
+        Effect::SendKeepalive { .. } => {
+            // Sent by the transport once a keepalive endpoint is configured
+            // (docs/CONTRACT.md); until then keepaliveEveryMs has no endpoint.
+        }
         Effect::CallLogout { .. } => {
             // The server call arrives with the transport (docs/CONTRACT.md); the
             // tokens are dropped (and zeroed) here.

@@ -41,6 +41,9 @@ pub struct ConfigInput {
     pub retry_initial_ms: Option<f64>,
     /// Cap on the retry delay. Default 60 s.
     pub retry_max_ms: Option<f64>,
+    /// Cookie mode: send a keepalive at most this often while the user is
+    /// active (never while idle). Absent: no keepalive.
+    pub keepalive_every_ms: Option<f64>,
     /// Name of the cross-tab channel; sessions with the same name share state.
     /// Default `"wasm-session"`.
     pub channel_name: Option<String>,
@@ -77,6 +80,8 @@ pub struct Config {
     pub retry_initial_ms: u64,
     /// See [`ConfigInput::retry_max_ms`].
     pub retry_max_ms: u64,
+    /// See [`ConfigInput::keepalive_every_ms`].
+    pub keepalive_every_ms: Option<u64>,
 }
 
 /// What is wrong with a configuration value.
@@ -208,6 +213,7 @@ impl ConfigInput {
                 "refreshJitterMs" => input.refresh_jitter_ms = Some(number_option("refreshJitterMs", value)?),
                 "retryInitialMs" => input.retry_initial_ms = Some(number_option("retryInitialMs", value)?),
                 "retryMaxMs" => input.retry_max_ms = Some(number_option("retryMaxMs", value)?),
+                "keepaliveEveryMs" => input.keepalive_every_ms = Some(number_option("keepaliveEveryMs", value)?),
                 "activityThrottleMs" => input.activity_throttle_ms = Some(number_option("activityThrottleMs", value)?),
                 "channelName" => input.channel_name = Some(text_option("channelName", value)?),
                 "storage" => input.storage = Some(text_option("storage", value)?),
@@ -301,7 +307,12 @@ impl Config {
         if retry_max_ms < retry_initial_ms {
             return Err(error("retryMaxMs", ConfigErrorKind::RetryMaxBelowInitial));
         }
+        let keepalive_every_ms = match input.keepalive_every_ms {
+            Some(value) => Some(duration("keepaliveEveryMs", value, false)?),
+            None => None,
+        };
         Ok(Config {
+            keepalive_every_ms,
             idle_timeout_ms,
             warn_before_ms,
             absolute_timeout_ms,
@@ -331,6 +342,7 @@ impl Default for Config {
             refresh_jitter_ms: 5_000,
             retry_initial_ms: 1_000,
             retry_max_ms: 60_000,
+            keepalive_every_ms: None,
         })
     }
 }

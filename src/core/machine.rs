@@ -189,6 +189,12 @@ pub enum Effect {
         /// The attempt.
         attempt: u64,
     },
+    /// Cookie mode: tell the server the user is active; report with
+    /// [`Machine::handle_keepalive_result`].
+    SendKeepalive {
+        /// The attempt.
+        attempt: u64,
+    },
     /// Tell the server the session ended (logout, revocation); best effort.
     CallLogout {
         /// Why the session ended.
@@ -215,6 +221,31 @@ pub enum TimerKind {
     Countdown,
     /// The next refresh (or retry) is due.
     Refresh,
+    /// The next keepalive may be sent (the user was active since the last).
+    Keepalive,
+}
+
+/// What the server said to a keepalive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepaliveOutcome {
+    /// The session lives; the server may say when it ends at the latest.
+    Alive {
+        /// The server's absolute deadline (local epoch ms), if it gave one.
+        absolute_deadline: Option<u64>,
+    },
+    /// The server no longer knows the session (401/403, signed out).
+    Revoked,
+    /// No usable answer (network, 5xx, unreadable): try again next interval.
+    Failed,
+}
+
+/// Cookie-mode keepalive bookkeeping: sent at most once per interval, and only
+/// when the user was active since the last one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Keepalive {
+    last_sent_at: u64,
+    activity_since: bool,
+    in_flight: Option<u64>,
 }
 
 /// The next deadline and why.
@@ -258,6 +289,10 @@ struct Live {
     tokens_received_at: u64,
     refresh: Refresh,
     phase: Phase,
+    /// `None` unless keepalives are configured.
+    keepalive: Option<Keepalive>,
+    /// The server's word on when the session ends at the latest.
+    absolute_cap: Option<u64>,
 }
 
 impl Live {
@@ -266,7 +301,16 @@ impl Live {
     }
 
     fn absolute_deadline(&self, config: &Config) -> u64 {
-        self.started_at.saturating_add(config.absolute_timeout_ms)
+        let own = self.started_at.saturating_add(config.absolute_timeout_ms);
+        self.absolute_cap.map_or(own, |cap| own.min(cap))
+    }
+
+    /// When the next keepalive may go out, if one is wanted.
+    fn keepalive_due(&self, config: &Config) -> Option<u64> {
+        let keepalive = self.keepalive?;
+        let interval = config.keepalive_every_ms?;
+        (keepalive.activity_since && keepalive.in_flight.is_none())
+            .then(|| keepalive.last_sent_at.saturating_add(interval))
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -295,6 +339,8 @@ impl Live {
     }
 }
 
+// One `State` per session, replaced rarely: boxing `Live` would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum State {
     Anonymous,
@@ -487,6 +533,7 @@ impl Machine {
             Refresh::Due { at, .. } if self.refresh_allowed(live) => Some(at),
             _ => None,
         };
+        let keepalive = live.keepalive_due(config).filter(|_| self.online);
         [
             (Some(idle.saturating_sub(config.warn_before_ms)), TimerKind::IdleWarning),
             (Some(idle), TimerKind::IdleExpiry),
@@ -494,6 +541,7 @@ impl Machine {
             (Some(absolute), TimerKind::AbsoluteExpiry),
             (countdown, TimerKind::Countdown),
             (refresh, TimerKind::Refresh),
+            (keepalive, TimerKind::Keepalive),
         ]
         .into_iter()
         .filter_map(|(at, kind)| Some(Deadline { at: at?, kind }))
@@ -621,6 +669,26 @@ impl Machine {
         self.advance(now);
     }
 
+    /// The server answered keepalive `attempt`. A stale answer is ignored.
+    pub fn handle_keepalive_result(&mut self, now: u64, attempt: u64, outcome: KeepaliveOutcome) {
+        let now = self.clock(now);
+        self.advance(now);
+        let State::Live(live) = &mut self.state else { return };
+        let Some(keepalive) = live.keepalive.as_mut().filter(|k| k.in_flight == Some(attempt)) else { return };
+        keepalive.in_flight = None;
+        match outcome {
+            KeepaliveOutcome::Alive { absolute_deadline } => {
+                if let Some(cap) = absolute_deadline {
+                    live.absolute_cap = Some(live.absolute_cap.map_or(cap, |old| old.min(cap)));
+                }
+            }
+            // Try again at the next interval, if the user is still active.
+            KeepaliveOutcome::Failed => keepalive.activity_since = true,
+            KeepaliveOutcome::Revoked => self.end(EndReason::Revoked, Origin::Server, true),
+        }
+        self.advance(now);
+    }
+
     /// The server said the session is no longer valid (e.g. a 401 on an API call
     /// after a refresh, or a revoked keepalive): end it everywhere.
     pub fn handle_revoked(&mut self, now: u64) {
@@ -707,6 +775,8 @@ impl Machine {
             tokens_received_at: now,
             refresh: Refresh::Unneeded,
             phase: Phase::Active,
+            keepalive: self.fresh_keepalive(now),
+            absolute_cap: None,
         };
         live.refresh = Self::schedule(&self.config, &mut self.jitter, &live);
         let snapshot = live.snapshot();
@@ -758,6 +828,12 @@ impl Machine {
 
     // ----- internals ------------------------------------------------------
 
+    /// Keepalive bookkeeping for a session starting now (login or join counts
+    /// as contact with the server).
+    fn fresh_keepalive(&self, now: u64) -> Option<Keepalive> {
+        self.config.keepalive_every_ms.map(|_| Keepalive { last_sent_at: now, activity_since: false, in_flight: None })
+    }
+
     /// Never let time run backwards.
     fn clock(&mut self, now: u64) -> u64 {
         self.now = self.now.max(now);
@@ -800,6 +876,9 @@ impl Machine {
         let moved = now > live.last_activity_at;
         live.last_activity_at = live.last_activity_at.max(now);
         let due = live.last_broadcast_at.is_none_or(|at| now.saturating_sub(at) >= interval);
+        if let Some(keepalive) = live.keepalive.as_mut() {
+            keepalive.activity_since = true;
+        }
         let (epoch, idle_deadline) = (live.epoch, live.idle_deadline(&self.config));
         if stay_signed_in {
             live.last_broadcast_at = Some(now);
@@ -859,6 +938,20 @@ impl Machine {
             }
         }
         self.start_refresh_if_due(now);
+        self.send_keepalive_if_due(now);
+    }
+
+    fn send_keepalive_if_due(&mut self, now: u64) {
+        let attempt = self.next_attempt;
+        let online = self.online;
+        let config = self.config;
+        let State::Live(live) = &mut self.state else { return };
+        let due = live.keepalive_due(&config).is_some_and(|at| now >= at);
+        if let (true, true, Some(keepalive)) = (due, online, live.keepalive.as_mut()) {
+            self.next_attempt = self.next_attempt.wrapping_add(1);
+            *keepalive = Keepalive { last_sent_at: now, activity_since: false, in_flight: Some(attempt) };
+            self.effects.push(Effect::SendKeepalive { attempt });
+        }
     }
 
     fn start_refresh_if_due(&mut self, now: u64) {
@@ -952,6 +1045,8 @@ impl Machine {
             tokens_received_at: snapshot.tokens_received_at.min(now),
             refresh: Refresh::Unneeded,
             phase: Phase::Active,
+            keepalive: self.fresh_keepalive(now),
+            absolute_cap: None,
         };
         if now >= candidate.idle_deadline(&config).min(candidate.absolute_deadline(&config)) {
             return Err(ProtocolError::StaleSnapshot);

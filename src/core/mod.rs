@@ -19,7 +19,7 @@ pub mod refresh;
 pub mod tokens;
 
 pub use config::{Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions, StorageChoice};
-pub use machine::{Deadline, Effect, Event, Machine, Origin, SessionState, TimerKind, WarningCause};
+pub use machine::{Deadline, Effect, Event, KeepaliveOutcome, Machine, Origin, SessionState, TimerKind, WarningCause};
 pub use protocol::{EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};
 pub use tokens::{parse_token_response, Secret, TokenError, TokenSet};

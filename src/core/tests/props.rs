@@ -145,7 +145,7 @@ fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 Effect::Broadcast(envelope) => {
                     prop_assert_eq!(decode(&encode(&envelope)), Ok(envelope));
                 }
-                Effect::CallLogout { .. } | Effect::WipeStorage => {}
+                Effect::CallLogout { .. } | Effect::WipeStorage | Effect::SendKeepalive { .. } => {}
             }
         }
         while let Some(event) = machine.poll_event() {

@@ -47,6 +47,7 @@ pub struct Server {
     pub refresh_calls: u32,
     pub reuse_detected: bool,
     pub logout_calls: Vec<EndReason>,
+    pub keepalives: Vec<u64>,
     pub pending: VecDeque<(usize, u64)>,
 }
 
@@ -107,6 +108,7 @@ impl Sim {
                 refresh_calls: 0,
                 reuse_detected: false,
                 logout_calls: Vec::new(),
+                keepalives: Vec::new(),
                 pending: VecDeque::new(),
             },
             bus: VecDeque::new(),
@@ -217,6 +219,11 @@ impl Sim {
                 ServerMode::Manual => self.server.pending.push_back((tab, attempt)),
             },
             Effect::CallLogout { reason, .. } => self.server.logout_calls.push(reason),
+            Effect::SendKeepalive { attempt } => {
+                self.server.keepalives.push(now);
+                let outcome = KeepaliveOutcome::Alive { absolute_deadline: None };
+                self.tabs[tab].machine.handle_keepalive_result(now, attempt, outcome);
+            }
             Effect::WipeStorage => self.tabs[tab].wiped += 1,
         }
     }

@@ -1,0 +1,97 @@
+use super::sim::*;
+use crate::core::*;
+
+/// Cookie mode: no tokens, a keepalive at most once a minute.
+fn cookie_sim(tabs: usize) -> Sim {
+    let mut config = test_config();
+    config.keepalive_every_ms = Some(MIN);
+    let mut sim = Sim::with_config(tabs, config);
+    let now = sim.now;
+    sim.tab(0).login(now, id(150), TokenSet::default());
+    sim.pump();
+    sim
+}
+
+#[test]
+fn keepalive_is_sent_at_most_once_per_interval_while_active() {
+    let mut sim = cookie_sim(1);
+    for _ in 0..300 {
+        sim.advance(SEC);
+        sim.activity(0); // active every second for five minutes
+    }
+    let sent = &sim.server.keepalives;
+    assert!(sent.len() >= 4 && sent.len() <= 5, "one a minute: {sent:?}");
+    assert!(sent.windows(2).all(|w| w[1] - w[0] >= MIN), "never closer than the interval: {sent:?}");
+}
+
+#[test]
+fn no_keepalive_while_the_user_is_idle() {
+    let mut sim = cookie_sim(1);
+    sim.run_until(T0 + 9 * MIN + 30 * SEC);
+    assert_eq!(sim.states(), vec![SessionState::Warning]);
+    assert!(sim.server.keepalives.is_empty(), "an idle user is not kept signed in");
+}
+
+#[test]
+fn activity_after_a_quiet_spell_sends_a_keepalive_at_once() {
+    let mut sim = cookie_sim(1);
+    sim.advance(5 * MIN);
+    sim.activity(0);
+    assert_eq!(sim.server.keepalives, vec![T0 + 5 * MIN]);
+}
+
+#[test]
+fn a_revoked_keepalive_ends_the_session_everywhere() {
+    let mut sim = cookie_sim(2);
+    sim.advance(2 * MIN);
+    let now = sim.now;
+    sim.tab(0).handle_activity(now);
+    let attempt = std::iter::from_fn(|| sim.tab(0).poll_effect())
+        .find_map(|e| match e {
+            Effect::SendKeepalive { attempt } => Some(attempt),
+            _ => None,
+        })
+        .expect("a keepalive");
+    sim.tab(0).handle_keepalive_result(now, attempt, KeepaliveOutcome::Revoked);
+    sim.pump();
+    assert_eq!(sim.states(), vec![SessionState::LoggedOut; 2]);
+    assert!(sim.tabs.iter().all(|t| t.machine.end_reason() == Some(EndReason::Revoked)));
+}
+
+#[test]
+fn the_servers_absolute_deadline_caps_ours_and_stale_answers_are_ignored() {
+    let mut sim = cookie_sim(1);
+    sim.advance(2 * MIN);
+    let now = sim.now;
+    sim.tab(0).handle_activity(now);
+    let attempt = std::iter::from_fn(|| sim.tab(0).poll_effect())
+        .find_map(|e| match e {
+            Effect::SendKeepalive { attempt } => Some(attempt),
+            _ => None,
+        })
+        .expect("a keepalive");
+    sim.tab(0).handle_keepalive_result(now, attempt + 1, KeepaliveOutcome::Revoked);
+    assert_eq!(sim.tab(0).state(), SessionState::Active, "a stale answer changes nothing");
+    let cap = now + 30 * MIN;
+    sim.tab(0).handle_keepalive_result(now, attempt, KeepaliveOutcome::Alive { absolute_deadline: Some(cap) });
+    assert_eq!(sim.tab(0).absolute_deadline(), Some(cap));
+}
+
+#[test]
+fn a_failed_keepalive_is_retried_at_the_next_interval() {
+    let mut config = test_config();
+    config.keepalive_every_ms = Some(MIN);
+    let mut machine = Machine::new(config, id(1), 3);
+    machine.login(T0, id(150), TokenSet::default());
+    machine.handle_activity(T0 + 2 * MIN);
+    let attempt = std::iter::from_fn(|| machine.poll_effect())
+        .find_map(|e| match e {
+            Effect::SendKeepalive { attempt } => Some(attempt),
+            _ => None,
+        })
+        .expect("a keepalive");
+    machine.handle_keepalive_result(T0 + 2 * MIN, attempt, KeepaliveOutcome::Failed);
+    assert_eq!(machine.next_deadline(), Some(Deadline { at: T0 + 3 * MIN, kind: TimerKind::Keepalive }));
+    machine.handle_timeout(T0 + 3 * MIN);
+    assert!(std::iter::from_fn(|| machine.poll_effect()).any(|e| matches!(e, Effect::SendKeepalive { .. })));
+}
