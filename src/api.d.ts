@@ -82,4 +82,10 @@ export interface Session {
   on<K extends SessionEventType>(type: K, callback: (event: SessionEventMap[K]) => void): () => void;
   /** Listens to every event; returns the function that stops listening. */
   onAny(callback: (event: SessionEvent) => void): () => void;
+  /**
+   * `fetch` with the session's credential (`Authorization: Bearer …`). Waits while a refresh is
+   * in flight; on a 401 refreshes once (one refresh for all tabs and concurrent calls) and retries
+   * once; a second 401 ends the session everywhere with reason `revoked`. Not user activity.
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
 }

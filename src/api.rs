@@ -104,6 +104,8 @@ struct Inner {
     /// own, callable even after `destroy()`.
     listeners: js_sys::Set,
     refresh_hook: Option<Function>,
+    /// `resolve` functions of `session.fetch` calls waiting for a refresh.
+    refresh_waiters: RefCell<Vec<Function>>,
 }
 
 /// A login session in this tab, kept in agreement with the other tabs.
@@ -148,6 +150,120 @@ fn flush(inner: &Rc<Inner>) {
         emit(inner, &event_object(&event));
     }
     arm_timer(inner);
+    wake_refresh_waiters(inner);
+}
+
+/// Resolves the promises of `fetch` calls waiting for a refresh, once none is
+/// in flight (done, failed, or the session ended).
+fn wake_refresh_waiters(inner: &Rc<Inner>) {
+    let in_flight = inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false);
+    if in_flight {
+        return;
+    }
+    let waiters = inner.refresh_waiters.try_borrow_mut().map(|mut w| core::mem::take(&mut *w)).unwrap_or_default();
+    for resolve in waiters {
+        let _ = resolve.call0(&JsValue::UNDEFINED);
+    }
+}
+
+/// Waits until no refresh is in flight.
+async fn refresh_settled(weak: &Weak<Inner>) {
+    let Some(inner) = weak.upgrade() else { return };
+    if !inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false) {
+        return;
+    }
+    let mut resolver = None;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| resolver = Some(resolve));
+    if let (Some(resolve), Ok(mut waiters)) = (resolver, inner.refresh_waiters.try_borrow_mut()) {
+        waiters.push(resolve);
+    }
+    drop(inner);
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The request's `init` with the credential added: `Authorization: Bearer …`
+/// when the session holds an access token. The caller's objects are not changed.
+fn with_credential(input: &JsValue, init: &JsValue, access_token: Option<&str>) -> Result<JsValue, JsValue> {
+    let merged = Object::assign(&Object::new(), &init.clone().dyn_into::<Object>().unwrap_or_default());
+    let base = match Reflect::get(&merged, &"headers".into()) {
+        Ok(headers) if !headers.is_undefined() => headers,
+        _ => input.dyn_ref::<web_sys::Request>().map_or(JsValue::UNDEFINED, |r| r.headers().into()),
+    };
+    // `new Headers(init)` accepts a Headers, a record or a list of pairs.
+    let constructor: Function = Reflect::get(&js_sys::global(), &"Headers".into())?.dyn_into()?;
+    let headers: web_sys::Headers = Reflect::construct(&constructor, &js_sys::Array::of1(&base))?.dyn_into()?;
+    if let Some(token) = access_token {
+        headers.set("Authorization", &(String::from("Bearer ") + token))?;
+    }
+    Reflect::set(&merged, &"headers".into(), &headers)?;
+    Ok(merged.into())
+}
+
+/// One attempt: the credential of the moment, the token generation it was sent with.
+async fn send_once(
+    weak: &Weak<Inner>,
+    input: &JsValue,
+    init: &JsValue,
+) -> Result<(web_sys::Response, Option<u64>), JsValue> {
+    let (token, generation) = match weak.upgrade() {
+        Some(inner) => match inner.machine.try_borrow() {
+            Ok(machine) => (machine.access_token().map(str::to_owned), machine.token_generation()),
+            Err(_) => (None, None),
+        },
+        None => (None, None),
+    };
+    let init = with_credential(input, init, token.as_deref())?;
+    // A Request's body can be read once: send a copy so a retry can send another.
+    let input = match input.dyn_ref::<web_sys::Request>() {
+        Some(request) => request.clone()?.into(),
+        None => input.clone(),
+    };
+    let window = web_sys::window().ok_or_else(|| session_error("no_window", "fetch needs a window"))?;
+    let fetch: Function = Reflect::get(&window, &"fetch".into())?.dyn_into()?;
+    let promise: js_sys::Promise = fetch.call2(&window, &input, &init)?.dyn_into()?;
+    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise).await?.dyn_into()?;
+    Ok((response, generation))
+}
+
+/// `session.fetch`: see [`Session::fetch`].
+async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
+    refresh_settled(&weak).await;
+    let (response, sent_with) = send_once(&weak, &input, &init).await?;
+    if response.status() != 401 {
+        return Ok(response.into());
+    }
+    let Some(inner) = weak.upgrade() else { return Ok(response.into()) };
+    let current = inner.machine.try_borrow().ok().and_then(|m| m.token_generation());
+    if current.is_none() {
+        return Ok(response.into()); // no session: the 401 is the app's business
+    }
+    if current == sent_with {
+        // The token we sent is the newest we have: refresh once (single-flight
+        // across tabs). A 401 for an older token just retries with the new one,
+        // so a burst of 401s costs one refresh.
+        let mut started = false;
+        drive(&inner, |machine, now| started = machine.refresh_now(now));
+        if !started {
+            drive(&inner, |machine, now| machine.handle_revoked(now));
+            return Ok(response.into());
+        }
+    }
+    drop(inner);
+    refresh_settled(&weak).await;
+    let Some(inner) = weak.upgrade() else { return Ok(response.into()) };
+    let refreshed =
+        inner.machine.try_borrow().ok().and_then(|m| m.token_generation()).is_some_and(|g| Some(g) != sent_with);
+    if !refreshed {
+        return Ok(response.into()); // the refresh failed: the session has ended or will
+    }
+    drop(inner);
+    let (retry, _) = send_once(&weak, &input, &init).await?;
+    if retry.status() == 401 {
+        if let Some(inner) = weak.upgrade() {
+            drive(&inner, |machine, now| machine.handle_revoked(now));
+        }
+    }
+    Ok(retry.into())
 }
 
 fn arm_timer(inner: &Rc<Inner>) {
@@ -522,6 +638,7 @@ impl Session {
             shell: RefCell::new(None),
             listeners: js_sys::Set::new(&JsValue::UNDEFINED),
             refresh_hook,
+            refresh_waiters: RefCell::new(Vec::new()),
         });
         let problems = attach(&inner);
         if !problems.is_empty() {
@@ -576,6 +693,12 @@ impl Session {
         let shell = self.inner.shell.try_borrow_mut().ok().and_then(|mut shell| shell.take());
         drop(shell);
         self.inner.listeners.clear();
+        // Pending fetch calls stop waiting; they return what they have.
+        let waiters =
+            self.inner.refresh_waiters.try_borrow_mut().map(|mut w| core::mem::take(&mut *w)).unwrap_or_default();
+        for resolve in waiters {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
     }
 
     /// `"anonymous" | "active" | "warning" | "expired" | "loggedOut"`.
@@ -614,6 +737,18 @@ impl Session {
     #[wasm_bindgen(getter, js_name = accessToken)]
     pub fn access_token(&self) -> Option<String> {
         self.inner.machine.try_borrow().ok()?.access_token().map(str::to_owned)
+    }
+
+    /// `fetch` with the session's credential. Waits while a refresh is in
+    /// flight; on a 401 refreshes once (one refresh for all tabs and all
+    /// concurrent calls) and retries once; a second 401 ends the session
+    /// everywhere with reason `revoked`. Never loops, and does not count as
+    /// user activity.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn fetch(&self, input: JsValue, init: Option<Object>) -> js_sys::Promise {
+        let weak = Rc::downgrade(&self.inner);
+        let init: JsValue = init.map_or(JsValue::UNDEFINED, Into::into);
+        wasm_bindgen_futures::future_to_promise(authenticated_fetch(weak, input, init))
     }
 
     /// Listens to one event type; returns the function that stops listening.

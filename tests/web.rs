@@ -460,3 +460,110 @@ async fn unusable_storage_degrades_to_memory_with_an_error_event() {
     assert_eq!(state(&s), "loggedOut", "the session works on, in memory");
     s.destroy();
 }
+
+/// Installs a scripted `window.fetch` for API calls: 200 when the request
+/// carries `Bearer <good>`, 401 otherwise; counts calls and records headers.
+fn script_api(good: &str) {
+    js(&[
+        "window.__api = { calls: 0, auth: [] }; window.__realFetch = window.__realFetch || window.fetch; \
+         window.fetch = async (input, init) => { window.__api.calls++; \
+         const h = new Headers((init && init.headers) || (input instanceof Request ? input.headers : undefined)); \
+         const auth = h.get('Authorization'); window.__api.auth.push(auth); \
+         return new Response(auth === 'Bearer ",
+        good,
+        "' ? 'ok' : 'no', { status: auth === 'Bearer ",
+        good,
+        "' ? 200 : 401 }); };",
+    ]
+    .concat());
+}
+
+fn restore_fetch() {
+    js("window.fetch = window.__realFetch || window.fetch;");
+}
+
+fn api_stat(key: &str) -> JsValue {
+    Reflect::get(&js("window.__api"), &key.into()).unwrap()
+}
+
+fn counting_refresh_hook(new_token: &str) -> Function {
+    js(&[
+        "window.__hookCalls = 0; (async () => { window.__hookCalls++; await new Promise(r => setTimeout(r, 30)); \
+         return { access_token: '",
+        new_token,
+        "', expires_in: 3600 }; })",
+    ]
+    .concat())
+    .unchecked_into()
+}
+
+async fn response_status(promise: js_sys::Promise) -> u16 {
+    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise).await.unwrap().dyn_into().unwrap();
+    response.status()
+}
+
+#[wasm_bindgen_test]
+async fn fetch_adds_the_bearer_token_and_does_not_count_as_activity() {
+    script_api("t1");
+    let s = session(&[("channelName", channel())]);
+    s.start(Some(tokens(&[("access_token", "t1".into())]).unchecked_into())).unwrap();
+    let idle_before = s.idle_deadline().unwrap();
+    sleep(20).await;
+    let init = options(&[("headers", options(&[("X-App", "1".into())]).into())]);
+    let status = response_status(s.fetch("/api/orders".into(), Some(init))).await;
+    restore_fetch();
+    assert_eq!(status, 200);
+    let auth = Array::from(&api_stat("auth"));
+    assert_eq!(auth.get(0).as_string().as_deref(), Some("Bearer t1"));
+    assert_eq!(s.idle_deadline().unwrap(), idle_before, "an API call is not user activity");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_401_storm_causes_one_refresh_and_every_call_is_retried_once() {
+    script_api("fresh");
+    let hook = counting_refresh_hook("fresh");
+    let s = session(&[("channelName", channel()), ("refresh", hook.into())]);
+    s.start(Some(tokens(&[("access_token", "stale".into()), ("expires_in", num(3600.0))]).unchecked_into())).unwrap();
+    let calls: Vec<_> = (0..5).map(|_| s.fetch("/api/orders".into(), None)).collect();
+    let mut statuses = Vec::new();
+    for call in calls {
+        statuses.push(response_status(call).await);
+    }
+    restore_fetch();
+    assert_eq!(statuses, vec![200; 5], "every call succeeded after the refresh");
+    let hook_calls = Reflect::get(&web_sys::window().unwrap(), &"__hookCalls".into()).unwrap().as_f64();
+    assert_eq!(hook_calls, Some(1.0), "one refresh for the whole burst");
+    assert_eq!(api_stat("calls").as_f64(), Some(10.0), "each call: one 401, one retry; no loop");
+    assert_eq!(state(&s), "active");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_second_401_after_refreshing_ends_the_session_as_revoked() {
+    script_api("never-valid");
+    let hook = counting_refresh_hook("fresh");
+    let s = session(&[("channelName", channel()), ("refresh", hook.into())]);
+    let events = Recorder::attach(&s);
+    s.start(Some(tokens(&[("access_token", "stale".into()), ("expires_in", num(3600.0))]).unchecked_into())).unwrap();
+    let status = response_status(s.fetch("/api/orders".into(), None)).await;
+    restore_fetch();
+    assert_eq!(status, 401, "the app gets the server's answer");
+    assert_eq!(state(&s), "loggedOut");
+    assert_eq!(field(&events.find("loggedOut").unwrap(), "reason"), "revoked");
+    assert_eq!(api_stat("calls").as_f64(), Some(2.0), "one retry, never a loop");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_request_object_with_a_body_can_be_retried() {
+    script_api("fresh");
+    let hook = counting_refresh_hook("fresh");
+    let s = session(&[("channelName", channel()), ("refresh", hook.into())]);
+    s.start(Some(tokens(&[("access_token", "stale".into()), ("expires_in", num(3600.0))]).unchecked_into())).unwrap();
+    let request = js("new Request('/api/orders', { method: 'POST', body: 'payload' })");
+    let status = response_status(s.fetch(request, None)).await;
+    restore_fetch();
+    assert_eq!(status, 200);
+    s.destroy();
+}

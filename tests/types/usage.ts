@@ -25,6 +25,8 @@ export async function usage(login: TokenResponse): Promise<void> {
     if (e.type === "refreshFailed") void (e.definitive satisfies boolean);
   });
   session.start(login);
+  const response: Response = await session.fetch("/api/orders", { method: "GET" });
+  void response.status;
   session.staySignedIn();
   session.touch();
   const state: "anonymous" | "active" | "warning" | "expired" | "loggedOut" = session.state;
