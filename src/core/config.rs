@@ -223,6 +223,8 @@ impl ConfigInput {
                         items.iter().map(|item| text_option("activityEvents", item)).collect::<Result<_, _>>()?;
                     input.activity_events = Some(events);
                 }
+                // The transport's options (endpoints, csrf …) are read by `http`.
+                key if super::http::is_transport_key(key) => {}
                 unknown => {
                     let mut field = String::with_capacity(unknown.len().min(64));
                     field.extend(unknown.chars().take(64));

@@ -5,6 +5,7 @@
 //! `poll_*` methods. Everything here runs and is tested natively.
 //!
 //! - [`config`]: the options object, validated into whole milliseconds.
+//! - [`http`]: the endpoint contract: which requests to send and how to read the answers.
 //! - [`machine`]: the state machine: lifecycle, timeouts, countdown, refresh.
 //! - [`refresh`]: refresh timing, backoff and failure classification.
 //! - [`tokens`]: the token set, with secrets that never print.
@@ -12,6 +13,7 @@
 //! - [`json`]: a small JSON reader/writer for hostile input.
 
 pub mod config;
+pub mod http;
 pub mod json;
 pub mod machine;
 pub mod protocol;
@@ -19,6 +21,10 @@ pub mod refresh;
 pub mod tokens;
 
 pub use config::{Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions, StorageChoice};
+pub use http::{
+    BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames, Request, Response, SessionAnswer, TokenMode,
+    Transport,
+};
 pub use machine::{Deadline, Effect, Event, KeepaliveOutcome, Machine, Origin, SessionState, TimerKind, WarningCause};
 pub use protocol::{EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};

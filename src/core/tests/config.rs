@@ -167,3 +167,23 @@ fn unknown_options_and_wrong_types_name_the_key() {
     assert!(from_json("[]").is_err());
     assert_eq!(from_json("{}"), Ok(ConfigInput::default()));
 }
+
+#[test]
+fn presets_as_options_equal_the_rust_presets() {
+    use crate::core::http::{cookie_session_options, oauth2_options};
+    use crate::core::Transport;
+    let read = |text: String| {
+        let value = crate::core::json::parse(&text).expect("presets are valid JSON");
+        assert!(ConfigInput::from_json(&value).is_ok(), "a preset passes the options check");
+        Transport::from_options(&value).expect("a preset is a valid transport")
+    };
+    assert_eq!(
+        read(oauth2_options("https://idp.example/token", "app", Some("https://idp.example/revoke"))),
+        Transport::oauth2("https://idp.example/token", "app", Some("https://idp.example/revoke"))
+    );
+    assert_eq!(read(oauth2_options("/token", "app", None)), Transport::oauth2("/token", "app", None));
+    assert_eq!(
+        read(cookie_session_options("/auth/keepalive", "/auth/session", "/auth/logout")),
+        Transport::cookie_session("/auth/keepalive", "/auth/session", "/auth/logout")
+    );
+}
