@@ -14,16 +14,19 @@ use wasm_bindgen::JsCast;
 
 use crate::browser::activity::ActivityListener;
 use crate::browser::channel::Channel;
+use crate::browser::csrf;
+use crate::browser::http::{self as fetcher, HttpError, HttpRequest, HttpResponse};
 use crate::browser::lifecycle::{self, PageEvent, PageLifecycle};
 use crate::browser::locks::{self, LockGuard, LockRequest};
 use crate::browser::random;
 use crate::browser::storage::{StorageKind, Store};
 use crate::browser::timers::Timer;
+use crate::core::http::{self, CsrfSource, SessionAnswer, Transport};
 use crate::core::json;
 use crate::core::protocol::{decode, encode};
 use crate::core::{
-    parse_token_response, Config, ConfigError, ConfigInput, Effect, Event, Id128, Machine, RefreshFailure,
-    RefreshOutcome, ShellOptions, StorageChoice, TokenSet,
+    parse_token_response, Config, ConfigError, ConfigInput, Effect, Event, Id128, KeepaliveOutcome, Machine,
+    RefreshFailure, RefreshOutcome, ShellOptions, StorageChoice, TokenSet,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -104,6 +107,8 @@ struct Inner {
     /// own, callable even after `destroy()`.
     listeners: js_sys::Set,
     refresh_hook: Option<Function>,
+    /// The backend's endpoints and how to talk to them.
+    transport: Transport,
     /// `resolve` functions of `session.fetch` calls waiting for a refresh.
     refresh_waiters: RefCell<Vec<Function>>,
 }
@@ -181,9 +186,17 @@ async fn refresh_settled(weak: &Weak<Inner>) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-/// The request's `init` with the credential added: `Authorization: Bearer …`
-/// when the session holds an access token. The caller's objects are not changed.
-fn with_credential(input: &JsValue, init: &JsValue, access_token: Option<&str>) -> Result<JsValue, JsValue> {
+/// How `session.fetch` presents the session: bearer token, credentials mode,
+/// and the CSRF header for state-changing requests.
+struct Credential {
+    access_token: Option<String>,
+    credentials: &'static str,
+    csrf: Option<(String, String)>,
+}
+
+/// The request's `init` with the credential added. The caller's objects are
+/// not changed, and what the caller set explicitly wins.
+fn with_credential(input: &JsValue, init: &JsValue, credential: &Credential) -> Result<JsValue, JsValue> {
     let merged = Object::assign(&Object::new(), &init.clone().dyn_into::<Object>().unwrap_or_default());
     let base = match Reflect::get(&merged, &"headers".into()) {
         Ok(headers) if !headers.is_undefined() => headers,
@@ -192,10 +205,25 @@ fn with_credential(input: &JsValue, init: &JsValue, access_token: Option<&str>) 
     // `new Headers(init)` accepts a Headers, a record or a list of pairs.
     let constructor: Function = Reflect::get(&js_sys::global(), &"Headers".into())?.dyn_into()?;
     let headers: web_sys::Headers = Reflect::construct(&constructor, &js_sys::Array::of1(&base))?.dyn_into()?;
-    if let Some(token) = access_token {
-        headers.set("Authorization", &(String::from("Bearer ") + token))?;
+    if let Some(token) = &credential.access_token {
+        if !headers.has("Authorization")? {
+            headers.set("Authorization", &(String::from("Bearer ") + token))?;
+        }
+    }
+    let method = match Reflect::get(&merged, &"method".into()).ok().and_then(|m| m.as_string()) {
+        Some(method) => method,
+        None => input.dyn_ref::<web_sys::Request>().map_or_else(|| String::from("GET"), |r| r.method()),
+    };
+    if let Some((header, token)) = &credential.csrf {
+        let safe = method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD");
+        if !safe && !headers.has(header)? {
+            headers.set(header, token)?;
+        }
     }
     Reflect::set(&merged, &"headers".into(), &headers)?;
+    if Reflect::get(&merged, &"credentials".into()).map_or(true, |c| c.is_undefined()) {
+        Reflect::set(&merged, &"credentials".into(), &credential.credentials.into())?;
+    }
     Ok(merged.into())
 }
 
@@ -205,14 +233,15 @@ async fn send_once(
     input: &JsValue,
     init: &JsValue,
 ) -> Result<(web_sys::Response, Option<u64>), JsValue> {
-    let (token, generation) = match weak.upgrade() {
-        Some(inner) => match inner.machine.try_borrow() {
-            Ok(machine) => (machine.access_token().map(str::to_owned), machine.token_generation()),
-            Err(_) => (None, None),
-        },
-        None => (None, None),
+    let inner = weak.upgrade().ok_or_else(|| session_error("destroyed", "the session was destroyed"))?;
+    let (access_token, generation) = match inner.machine.try_borrow() {
+        Ok(machine) => (machine.access_token().map(str::to_owned), machine.token_generation()),
+        Err(_) => (None, None),
     };
-    let init = with_credential(input, init, token.as_deref())?;
+    let csrf = inner.transport.csrf.as_ref().and_then(|c| Some((c.header.clone(), csrf_token(&inner.transport)?)));
+    let credential = Credential { access_token, credentials: inner.transport.credentials.as_str(), csrf };
+    drop(inner);
+    let init = with_credential(input, init, &credential)?;
     // A Request's body can be read once: send a copy so a retry can send another.
     let input = match input.dyn_ref::<web_sys::Request>() {
         Some(request) => request.clone()?.into(),
@@ -225,11 +254,29 @@ async fn send_once(
     Ok((response, generation))
 }
 
+/// Whether an API answer says the session is no longer honoured (by default a
+/// 401; configurable by status and JSON error code). Reads a copy of the body
+/// only when an error code could decide it.
+async fn says_revoked(weak: &Weak<Inner>, response: &web_sys::Response) -> bool {
+    let Some(inner) = weak.upgrade() else { return false };
+    let transport = inner.transport.clone();
+    drop(inner);
+    let status = response.status();
+    if !http::needs_body(&transport, status) {
+        return http::is_revoked(&transport, status, None);
+    }
+    let body = match response.clone().and_then(|copy| copy.text()) {
+        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await.ok().and_then(|t| t.as_string()),
+        Err(_) => None,
+    };
+    http::is_revoked(&transport, status, body.as_deref())
+}
+
 /// `session.fetch`: see [`Session::fetch`].
 async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
     refresh_settled(&weak).await;
     let (response, sent_with) = send_once(&weak, &input, &init).await?;
-    if response.status() != 401 {
+    if !says_revoked(&weak, &response).await {
         return Ok(response.into());
     }
     let Some(inner) = weak.upgrade() else { return Ok(response.into()) };
@@ -258,7 +305,7 @@ async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue) -
     }
     drop(inner);
     let (retry, _) = send_once(&weak, &input, &init).await?;
-    if retry.status() == 401 {
+    if says_revoked(&weak, &retry).await {
         if let Some(inner) = weak.upgrade() {
             drive(&inner, |machine, now| machine.handle_revoked(now));
         }
@@ -335,14 +382,8 @@ fn apply(inner: &Rc<Inner>, effect: Effect) {
             let token = refresh_token.as_ref().map(|t| t.expose().to_owned());
             send_refresh(inner, attempt, token);
         }
-        Effect::SendKeepalive { .. } => {
-            // Sent by the transport once a keepalive endpoint is configured
-            // (docs/CONTRACT.md); until then keepaliveEveryMs has no endpoint.
-        }
-        Effect::CallLogout { .. } => {
-            // The server call arrives with the transport (docs/CONTRACT.md); the
-            // tokens are dropped (and zeroed) here.
-        }
+        Effect::SendKeepalive { attempt } => send_keepalive(inner, attempt),
+        Effect::CallLogout { tokens, .. } => call_logout(inner, &tokens),
         Effect::WipeStorage => {
             let fault = with_shell(inner, |shell| {
                 shell.store.clear_namespace();
@@ -375,7 +416,27 @@ fn send_refresh(inner: &Rc<Inner>, attempt: u64, refresh_token: Option<String>) 
         }
     };
     let Some(hook) = inner.refresh_hook.clone() else {
-        report(RefreshOutcome::Failed { failure: RefreshFailure::Status(0), retry_after_ms: None });
+        let csrf = csrf_token(&inner.transport);
+        match http::refresh_request(&inner.transport, refresh_token.as_deref(), csrf.as_deref()) {
+            Some(request) => {
+                let transport = inner.transport.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let outcome = match perform(&request, transport.max_body_bytes).await {
+                        Ok(response) => http::read_refresh_response(&transport, &core_response(&response), now_ms()),
+                        Err(HttpError::Timeout) => {
+                            RefreshOutcome::Failed { failure: RefreshFailure::Timeout, retry_after_ms: None }
+                        }
+                        Err(HttpError::Network) => {
+                            RefreshOutcome::Failed { failure: RefreshFailure::Network, retry_after_ms: None }
+                        }
+                    };
+                    report(outcome);
+                });
+            }
+            // Tokens that expire but no way to refresh them: the session ends
+            // when they would (reason refreshFailed), rather than run on expired.
+            None => report(RefreshOutcome::Failed { failure: RefreshFailure::Status(0), retry_after_ms: None }),
+        }
         return;
     };
     let argument = Object::new();
@@ -391,6 +452,87 @@ fn send_refresh(inner: &Rc<Inner>, attempt: u64, refresh_token: Option<String>) 
     wasm_bindgen_futures::spawn_local(async move {
         let result = wasm_bindgen_futures::JsFuture::from(promise).await;
         report(refresh_outcome(result));
+    });
+}
+
+/// The CSRF token to send, read fresh from the page.
+fn csrf_token(transport: &Transport) -> Option<String> {
+    match &transport.csrf.as_ref()?.source {
+        CsrfSource::Cookie(name) => csrf::from_cookie(name),
+        CsrfSource::Meta(name) => csrf::from_meta(name),
+    }
+}
+
+/// Sends one request the core built.
+async fn perform(request: &http::Request, max_body: usize) -> Result<HttpResponse, HttpError> {
+    let request = HttpRequest {
+        url: &request.url,
+        method: &request.method,
+        headers: &request.headers,
+        body: request.body.as_deref(),
+        credentials: request.credentials.as_str(),
+        keepalive: request.keepalive,
+        timeout_ms: u32::try_from(request.timeout_ms).unwrap_or(u32::MAX),
+    };
+    fetcher::send(request, max_body).await
+}
+
+/// The core's view of a response.
+fn core_response(response: &HttpResponse) -> http::Response<'_> {
+    http::Response {
+        status: response.status,
+        date: response.date.as_deref(),
+        retry_after: response.retry_after.as_deref(),
+        content_type: response.content_type.as_deref(),
+        body: &response.body,
+        body_len: response.body_len,
+    }
+}
+
+/// Cookie mode: tells the server the user is active, and reports its answer.
+fn send_keepalive(inner: &Rc<Inner>, attempt: u64) {
+    let csrf = csrf_token(&inner.transport);
+    let Some(request) = http::keepalive_request(&inner.transport, csrf.as_deref()) else { return };
+    let transport = inner.transport.clone();
+    let weak = Rc::downgrade(inner);
+    wasm_bindgen_futures::spawn_local(async move {
+        let outcome = match perform(&request, transport.max_body_bytes).await {
+            Ok(response) => match http::read_session_response(&transport, &core_response(&response), now_ms()) {
+                SessionAnswer::Active { absolute_deadline, .. } => KeepaliveOutcome::Alive { absolute_deadline },
+                SessionAnswer::SignedOut | SessionAnswer::Revoked => KeepaliveOutcome::Revoked,
+                SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => KeepaliveOutcome::Failed,
+            },
+            Err(_) => KeepaliveOutcome::Failed,
+        };
+        if let Some(inner) = weak.upgrade() {
+            drive(&inner, |machine, now| machine.handle_keepalive_result(now, attempt, outcome));
+        }
+    });
+}
+
+/// Tells the server the session ended: revocation, then logout, each with
+/// `keepalive` so it survives the page. The session has already ended here;
+/// a failure is reported as an `error` event, never undone.
+fn call_logout(inner: &Rc<Inner>, tokens: &TokenSet) {
+    let csrf = csrf_token(&inner.transport);
+    let requests = http::logout_requests(&inner.transport, tokens, csrf.as_deref());
+    if requests.is_empty() {
+        return;
+    }
+    let max_body = inner.transport.max_body_bytes;
+    let weak = Rc::downgrade(inner);
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut failed = false;
+        for request in &requests {
+            match perform(request, max_body).await {
+                Ok(response) if (200..300).contains(&response.status) => {}
+                _ => failed = true,
+            }
+        }
+        if let (true, Some(inner)) = (failed, weak.upgrade()) {
+            let message = "the server was not told of the logout; the session ended here all the same";
+            emit(&inner, &error_event("logout_failed", message));
+        }
     });
 }
 
@@ -516,9 +658,9 @@ fn error_event(code: &str, message: &str) -> JsValue {
 /// Reads the options object: the `refresh` function, and the plain data, which
 /// goes through `JSON.stringify` into the core's hostile-input parser (so the
 /// core checks every key and type, and no serde code ships in the wasm).
-fn read_options(options: &JsValue) -> Result<(ConfigInput, Option<Function>), JsValue> {
+fn read_options(options: &JsValue) -> Result<(ConfigInput, Transport, Option<Function>), JsValue> {
     if options.is_undefined() || options.is_null() {
-        return Ok((ConfigInput::default(), None));
+        return Ok((ConfigInput::default(), Transport::default(), None));
     }
     if !options.is_object() {
         return Err(session_error(ConfigError::CODE, "options must be an object"));
@@ -536,8 +678,12 @@ fn read_options(options: &JsValue) -> Result<(ConfigInput, Option<Function>), Js
         .and_then(|text| text.as_string())
         .ok_or_else(|| session_error(ConfigError::CODE, "options must be plain data"))?;
     let value = json::parse(&text).map_err(|_| session_error(ConfigError::CODE, "options must be plain data"))?;
-    let input = ConfigInput::from_json(&value).map_err(config_error)?;
-    Ok((input, hook))
+    let mut input = ConfigInput::from_json(&value).map_err(config_error)?;
+    let transport = Transport::from_options(&value).map_err(config_error)?;
+    if transport.keepalive.is_some() && input.keepalive_every_ms.is_none() {
+        input.keepalive_every_ms = Some(60_000.0); // documented default with a keepalive endpoint
+    }
+    Ok((input, transport, hook))
 }
 
 fn storage_kind(choice: StorageChoice) -> StorageKind {
@@ -626,7 +772,7 @@ impl Session {
     #[wasm_bindgen(constructor)]
     pub fn new(options: Option<SessionOptionsJs>) -> Result<Session, JsValue> {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-        let (input, refresh_hook) = read_options(&options)?;
+        let (input, transport, refresh_hook) = read_options(&options)?;
         let config = Config::from_input(&input).map_err(config_error)?;
         let shell_options = ShellOptions::from_input(&input).map_err(config_error)?;
         let tab_id = random_id()?;
@@ -638,6 +784,7 @@ impl Session {
             shell: RefCell::new(None),
             listeners: js_sys::Set::new(&JsValue::UNDEFINED),
             refresh_hook,
+            transport,
             refresh_waiters: RefCell::new(Vec::new()),
         });
         let problems = attach(&inner);
@@ -772,4 +919,50 @@ impl Session {
             Reflect::get(&self.inner.listeners, &"delete".into()).unwrap_or(JsValue::UNDEFINED).unchecked_into();
         delete.bind1(&self.inner.listeners, &JsValue::from(entry)).unchecked_into()
     }
+}
+
+/// A required string field of a preset's argument.
+fn preset_field(args: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
+    match Reflect::get(args, &name.into()) {
+        Ok(value) if value.is_undefined() || value.is_null() => Ok(None),
+        Ok(value) => value.as_string().map(Some).ok_or_else(|| {
+            let mut message = String::from(name);
+            message.push_str(" must be a string");
+            session_error(ConfigError::CODE, &message)
+        }),
+        Err(_) => Ok(None),
+    }
+}
+
+fn required(args: &JsValue, name: &str) -> Result<String, JsValue> {
+    preset_field(args, name)?.ok_or_else(|| {
+        let mut message = String::from(name);
+        message.push_str(" is required");
+        session_error(ConfigError::CODE, &message)
+    })
+}
+
+fn options_fragment(text: &str) -> Result<Object, JsValue> {
+    js_sys::JSON::parse(text)?.dyn_into::<Object>()
+}
+
+/// Options for a standard OAuth 2.0 token endpoint: the RFC 6749 §6 refresh
+/// grant, form-encoded with `client_id`, and RFC 7009 revocation on logout when
+/// `revocationUrl` is given. Spread into the options: `new Session({ ...oauth2({...}), idleTimeoutMs })`.
+#[wasm_bindgen(skip_typescript)]
+pub fn oauth2(args: JsValue) -> Result<Object, JsValue> {
+    let token_url = required(&args, "tokenUrl")?;
+    let client_id = required(&args, "clientId")?;
+    let revocation_url = preset_field(&args, "revocationUrl")?;
+    options_fragment(&http::oauth2_options(&token_url, &client_id, revocation_url.as_deref()))
+}
+
+/// Options for a server-side session in an HttpOnly cookie: keepalive while the
+/// user is active, the session endpoint, and logout.
+#[wasm_bindgen(js_name = cookieSession, skip_typescript)]
+pub fn cookie_session(args: JsValue) -> Result<Object, JsValue> {
+    let keepalive_url = required(&args, "keepaliveUrl")?;
+    let session_url = required(&args, "sessionUrl")?;
+    let logout_url = required(&args, "logoutUrl")?;
+    options_fragment(&http::cookie_session_options(&keepalive_url, &session_url, &logout_url))
 }

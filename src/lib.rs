@@ -24,7 +24,7 @@ mod api;
 pub mod browser;
 
 #[cfg(target_arch = "wasm32")]
-pub use api::Session;
+pub use api::{cookie_session, oauth2, Session};
 
 /// Talc instead of the default dlmalloc: a few kilobytes smaller in the wasm.
 /// Single-threaded wasm only (no `atomics`), which is what we build.

@@ -567,3 +567,203 @@ async fn a_request_object_with_a_body_can_be_retried() {
     assert_eq!(status, 200);
     s.destroy();
 }
+
+/// A scripted backend behind `window.fetch`: refresh-token rotation with reuse
+/// detection, a revocation and a logout endpoint, and a keepalive. Records
+/// every request (url, method, body, headers, credentials, keepalive).
+fn script_backend(extra: &str) {
+    js(&[
+        "window.__realFetch = window.__realFetch || window.fetch; \
+         const b = window.__backend = { current: 'rt1', n: 1, reused: false, log: [], refreshStatus: null }; ",
+        extra,
+        " window.fetch = async (url, init) => { init = init || {}; const h = new Headers(init.headers); \
+           const body = typeof init.body === 'string' ? init.body : ''; \
+           b.log.push({ url: String(url), method: init.method, body, credentials: init.credentials, \
+                        keepalive: !!init.keepalive, csrf: h.get('X-CSRF-Token'), type: h.get('Content-Type') }); \
+           if (url === '/auth/refresh' || url === '/oauth/token') { \
+             if (b.refreshStatus) { const s = b.refreshStatus; b.refreshStatus = null; \
+               return new Response(s === 200 ? '<html>maintenance</html>' : 'busy', \
+                 { status: s, headers: { 'Retry-After': '0', 'Content-Type': 'text/html' } }); } \
+             const presented = (body.match(/refresh_token[\"=:]+([a-z0-9]+)/) || [])[1]; \
+             if (presented !== b.current) { b.reused = true; \
+               return new Response('{\"error\":\"invalid_grant\"}', { status: 400 }); } \
+             b.n++; b.current = 'rt' + b.n; \
+             return new Response(JSON.stringify({ access_token: 'at' + b.n, refresh_token: b.current, expires_in: 1 }), \
+               { status: 200, headers: { 'Content-Type': 'application/json' } }); } \
+           if (url === '/auth/keepalive') return new Response('{}', { status: 200 }); \
+           return new Response('', { status: 200 }); };",
+    ]
+    .concat());
+}
+
+fn backend_log() -> Vec<JsValue> {
+    Array::from(&js("window.__backend.log")).iter().collect()
+}
+
+fn backend(key: &str) -> JsValue {
+    Reflect::get(&js("window.__backend"), &key.into()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn refresh_through_an_endpoint_with_rotation_handed_over_between_tabs() {
+    script_backend("");
+    let name = channel();
+    let opts = |name: JsValue| {
+        vec![
+            ("channelName", name),
+            ("endpoints", options(&[("refresh", "/auth/refresh".into())]).into()),
+            ("refreshJitterMs", num(0.0)),
+            ("retryInitialMs", num(100.0)),
+        ]
+    };
+    let a = session(&opts(name.clone()));
+    let b = session(&opts(name));
+    a.start(Some(
+        tokens(&[("access_token", "at1".into()), ("refresh_token", "rt1".into()), ("expires_in", num(1.0))])
+            .unchecked_into(),
+    ))
+    .unwrap();
+    assert!(until(5_000, || state(&b) == "active").await);
+    // Three rotations: whichever tab refreshes must present the newest token.
+    assert!(until(10_000, || backend("n").as_f64().unwrap_or(0.0) >= 4.0).await, "three refreshes happened");
+    restore_fetch();
+    assert_eq!(backend("reused").as_bool(), Some(false), "no tab presented a rotated-out refresh token");
+    assert_eq!(state(&a), "active");
+    assert_eq!(state(&b), "active");
+    let latest = a.access_token().unwrap();
+    assert!(
+        until(2_000, || b.access_token().as_deref() == Some(latest.as_str())).await,
+        "both tabs hold the newest token"
+    );
+    a.destroy();
+    b.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn the_oauth2_preset_sends_a_form_encoded_refresh_grant_and_revokes_on_logout() {
+    script_backend("");
+    let preset = wasm_session::oauth2(
+        options(&[
+            ("tokenUrl", "/oauth/token".into()),
+            ("clientId", "app".into()),
+            ("revocationUrl", "/oauth/revoke".into()),
+        ])
+        .into(),
+    )
+    .unwrap();
+    Reflect::set(&preset, &"channelName".into(), &channel()).unwrap();
+    let s = Session::new(Some(preset.unchecked_into())).unwrap();
+    let events = Recorder::attach(&s);
+    s.start(Some(
+        tokens(&[("access_token", "at1".into()), ("refresh_token", "rt1".into()), ("expires_in", num(1.0))])
+            .unchecked_into(),
+    ))
+    .unwrap();
+    assert!(until(5_000, || events.find("refreshed").is_some()).await);
+    let refresh = backend_log().into_iter().find(|r| field(r, "url") == "/oauth/token").unwrap();
+    assert_eq!(field(&refresh, "body"), "grant_type=refresh_token&refresh_token=rt1&client_id=app");
+    assert_eq!(field(&refresh, "type"), "application/x-www-form-urlencoded");
+    s.logout();
+    assert!(until(5_000, || backend_log().iter().filter(|r| field(r, "url") == "/oauth/revoke").count() == 2).await);
+    restore_fetch();
+    let revocations: Vec<_> = backend_log().into_iter().filter(|r| field(r, "url") == "/oauth/revoke").collect();
+    assert!(field(&revocations[0], "body").contains("token_type_hint=refresh_token"), "refresh token first");
+    assert!(field(&revocations[1], "body").contains("token_type_hint=access_token"));
+    assert!(revocations.iter().all(|r| Reflect::get(r, &"keepalive".into()).unwrap().as_bool() == Some(true)));
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn unusable_refresh_answers_are_typed_and_retried() {
+    script_backend("b.refreshStatus = 200;"); // first answer: an HTML page with status 200
+    let s = session(&[
+        ("channelName", channel()),
+        ("endpoints", options(&[("refresh", "/auth/refresh".into())]).into()),
+        ("retryInitialMs", num(50.0)),
+    ]);
+    let events = Recorder::attach(&s);
+    s.start(Some(
+        tokens(&[("access_token", "at1".into()), ("refresh_token", "rt1".into()), ("expires_in", num(0.4))])
+            .unchecked_into(),
+    ))
+    .unwrap();
+    assert!(until(5_000, || events.find("refreshed").is_some()).await, "the retry succeeded");
+    restore_fetch();
+    let failed = events.find("refreshFailed").expect("the HTML page was reported");
+    assert_eq!(field(&failed, "code"), "bad_response");
+    assert_eq!(Reflect::get(&failed, &"definitive".into()).unwrap().as_bool(), Some(false));
+    assert_eq!(state(&s), "active");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn logout_ends_locally_even_when_the_server_cannot_be_reached() {
+    js("window.__realFetch = window.__realFetch || window.fetch; \
+        window.fetch = async () => { throw new TypeError('Failed to fetch'); };");
+    let name = channel();
+    let opts = |name: JsValue| {
+        vec![("channelName", name), ("endpoints", options(&[("logout", "/auth/logout".into())]).into())]
+    };
+    let a = session(&opts(name.clone()));
+    let b = session(&opts(name));
+    let events = Recorder::attach(&a);
+    a.start(None).unwrap();
+    assert!(until(5_000, || state(&b) == "active").await);
+    a.logout();
+    assert_eq!(state(&a), "loggedOut", "local logout does not wait for the server");
+    assert!(until(5_000, || state(&b) == "loggedOut").await, "every tab is told");
+    assert!(until(5_000, || events.find("error").is_some()).await);
+    restore_fetch();
+    assert_eq!(field(&events.find("error").unwrap(), "code"), "logout_failed");
+    a.destroy();
+    b.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn the_cookie_session_preset_sends_keepalives_with_credentials_and_csrf() {
+    script_backend("");
+    js("document.cookie = 'csrf=tok123; path=/';");
+    let preset = wasm_session::cookie_session(
+        options(&[
+            ("keepaliveUrl", "/auth/keepalive".into()),
+            ("sessionUrl", "/auth/session".into()),
+            ("logoutUrl", "/auth/logout".into()),
+        ])
+        .into(),
+    )
+    .unwrap();
+    for (key, value) in [
+        ("channelName", channel()),
+        ("keepaliveEveryMs", num(100.0)),
+        ("csrf", options(&[("header", "X-CSRF-Token".into()), ("cookie", "csrf".into())]).into()),
+    ] {
+        Reflect::set(&preset, &key.into(), &value).unwrap();
+    }
+    let s = Session::new(Some(preset.unchecked_into())).unwrap();
+    s.start(None).unwrap();
+    sleep(150).await;
+    s.touch();
+    assert!(until(5_000, || backend_log().iter().any(|r| field(r, "url") == "/auth/keepalive")).await);
+    restore_fetch();
+    js("document.cookie = 'csrf=; max-age=0; path=/';");
+    let keepalive = backend_log().into_iter().find(|r| field(r, "url") == "/auth/keepalive").unwrap();
+    assert_eq!(field(&keepalive, "credentials"), "include");
+    assert_eq!(field(&keepalive, "csrf"), "tok123");
+    assert_eq!(state(&s), "active");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+fn presets_reject_missing_fields_with_a_code() {
+    let error = wasm_session::oauth2(options(&[("tokenUrl", "/t".into())]).into()).unwrap_err();
+    assert_eq!(field(&error, "code"), "invalid_config");
+    assert!(field(&error, "message").contains("clientId"));
+}
+
+#[wasm_bindgen_test]
+fn transport_options_are_checked_by_name() {
+    let bad = Session::new(Some(options(&[("endpoints", options(&[("refresh", num(5.0))]).into())]).unchecked_into()))
+        .unwrap_err();
+    assert_eq!(field(&bad, "code"), "invalid_config");
+    assert!(field(&bad, "message").contains("endpoints.refresh"), "{}", field(&bad, "message"));
+}

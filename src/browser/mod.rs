@@ -21,6 +21,7 @@
 //!   storage that degrades to memory when web storage throws.
 //! - [`random`]: CSPRNG bytes, ids and seeds (`crypto.getRandomValues`).
 //! - [`http`]: [`http::send`], `fetch` with a timeout and a body-size cap.
+//! - [`csrf`]: the page's CSRF token, from a double-submit cookie or a `<meta>`.
 //!
 //! # Rules
 //!
@@ -42,6 +43,7 @@
 
 pub mod activity;
 pub mod channel;
+pub mod csrf;
 pub mod http;
 pub mod lifecycle;
 pub mod locks;

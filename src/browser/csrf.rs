@@ -1,0 +1,61 @@
+//! The CSRF token a page exposes: a double-submit cookie or a `<meta>` tag.
+//!
+//! Read fresh for every state-changing request, since servers rotate it.
+
+use wasm_bindgen::JsValue;
+
+/// The value of cookie `name` from `document.cookie`, if present.
+pub fn from_cookie(name: &str) -> Option<String> {
+    let document = web_sys::window()?.document()?;
+    // `document.cookie` lives on HTMLDocument; read it without that binding.
+    let cookies = js_sys::Reflect::get(&document, &JsValue::from_str("cookie")).ok()?.as_string()?;
+    cookies.split(';').find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        (key == name).then(|| decode_cookie_value(value))
+    })
+}
+
+/// The `content` of `<meta name="{name}">`, if present.
+pub fn from_meta(name: &str) -> Option<String> {
+    let document = web_sys::window()?.document()?;
+    let metas = document.get_elements_by_tag_name("meta");
+    (0..metas.length())
+        .filter_map(|i| metas.item(i))
+        .find(|meta| meta.get_attribute("name").as_deref() == Some(name))
+        .and_then(|meta| meta.get_attribute("content"))
+}
+
+/// Cookie values are often percent-encoded; decode when it is valid, else keep as is.
+fn decode_cookie_value(value: &str) -> String {
+    js_sys::decode_uri_component(value).ok().and_then(|v| v.as_string()).unwrap_or_else(|| value.to_owned())
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable)]
+
+    use wasm_bindgen_test::*;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn reads_a_cookie_among_others_and_decodes_it() {
+        js_sys::eval("document.cookie = 'other=1; path=/'; document.cookie = 'csrf_t=a%2Bb; path=/';").unwrap();
+        assert_eq!(from_cookie("csrf_t").as_deref(), Some("a+b"));
+        assert_eq!(from_cookie("missing"), None);
+        js_sys::eval("document.cookie = 'csrf_t=; max-age=0; path=/'; document.cookie = 'other=; max-age=0; path=/';")
+            .unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    fn reads_a_meta_tag() {
+        js_sys::eval(
+            "const m = document.createElement('meta'); m.name = 'csrf-token'; m.content = 'tok'; \
+             m.id = '__csrf_test'; document.head.appendChild(m);",
+        )
+        .unwrap();
+        assert_eq!(from_meta("csrf-token").as_deref(), Some("tok"));
+        assert_eq!(from_meta("nope"), None);
+        js_sys::eval("document.getElementById('__csrf_test').remove();").unwrap();
+    }
+}
