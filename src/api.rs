@@ -5,7 +5,7 @@
 //! one timer. No `RefCell` borrow is held while a listener or any other user
 //! code runs, so a listener may call back into the session.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Object, Reflect};
@@ -26,7 +26,7 @@ use crate::core::json;
 use crate::core::protocol::{decode, encode};
 use crate::core::{
     parse_token_response, Config, ConfigError, ConfigInput, Effect, Event, Id128, KeepaliveOutcome, Machine,
-    RefreshFailure, RefreshOutcome, ShellOptions, StorageChoice, TokenSet,
+    RefreshFailure, RefreshOutcome, SessionCheck, ShellOptions, StorageChoice, TokenSet,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -109,6 +109,8 @@ struct Inner {
     refresh_hook: Option<Function>,
     /// The backend's endpoints and how to talk to them.
     transport: Transport,
+    /// When the session endpoint was last asked (epoch ms; 0: never).
+    last_session_check: Cell<u64>,
     /// `resolve` functions of `session.fetch` calls waiting for a refresh.
     refresh_waiters: RefCell<Vec<Function>>,
 }
@@ -489,6 +491,36 @@ fn core_response(response: &HttpResponse) -> http::Response<'_> {
     }
 }
 
+/// How often waking the page may ask the session endpoint.
+const SESSION_CHECK_EVERY_MS: u64 = 60_000;
+
+/// Asks the `session` endpoint whether the user is signed in (cookie mode), and
+/// tells the core. `force` skips the once-a-minute limit (explicit `resume()`).
+fn check_session(inner: &Rc<Inner>, force: bool) {
+    let Some(request) = http::session_request(&inner.transport) else { return };
+    let now = now_ms();
+    if !force && now.saturating_sub(inner.last_session_check.get()) < SESSION_CHECK_EVERY_MS {
+        return;
+    }
+    inner.last_session_check.set(now);
+    let Ok(epoch) = random_id() else { return };
+    let transport = inner.transport.clone();
+    let weak = Rc::downgrade(inner);
+    wasm_bindgen_futures::spawn_local(async move {
+        let check = match perform(&request, transport.max_body_bytes).await {
+            Ok(response) => match http::read_session_response(&transport, &core_response(&response), now_ms()) {
+                SessionAnswer::Active { absolute_deadline, .. } => SessionCheck::SignedIn { absolute_deadline },
+                SessionAnswer::SignedOut | SessionAnswer::Revoked => SessionCheck::SignedOut,
+                SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => SessionCheck::Unknown,
+            },
+            Err(_) => SessionCheck::Unknown,
+        };
+        if let Some(inner) = weak.upgrade() {
+            drive(&inner, |machine, now| machine.handle_session_check(now, epoch, check));
+        }
+    });
+}
+
 /// Cookie mode: tells the server the user is active, and reports its answer.
 fn send_keepalive(inner: &Rc<Inner>, attempt: u64) {
     let csrf = csrf_token(&inner.transport);
@@ -730,6 +762,10 @@ fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
                 PageEvent::Offline => machine.handle_online(now, false),
                 _ => machine.handle_timeout(now),
             });
+            // Waking up: the server may have ended the session meanwhile.
+            if matches!(event, PageEvent::Visible | PageEvent::PageShow | PageEvent::Resume | PageEvent::Online) {
+                check_session(&inner, false);
+            }
         }
     });
     let mut store = Store::open(storage_kind(options.storage), &options.channel_name);
@@ -785,6 +821,7 @@ impl Session {
             listeners: js_sys::Set::new(&JsValue::UNDEFINED),
             refresh_hook,
             transport,
+            last_session_check: Cell::new(0),
             refresh_waiters: RefCell::new(Vec::new()),
         });
         let problems = attach(&inner);
@@ -813,9 +850,11 @@ impl Session {
         Ok(())
     }
 
-    /// Joins the session of another open tab, if there is one (no network call).
+    /// Joins the session of another open tab, if there is one (no network
+    /// call); in cookie mode also asks the `session` endpoint.
     pub fn resume(&self) {
         drive(&self.inner, |machine, now| machine.request_state(now));
+        check_session(&self.inner, true);
     }
 
     /// "Stay signed in": dismisses the idle warning in every tab.

@@ -591,6 +591,8 @@ fn script_backend(extra: &str) {
              return new Response(JSON.stringify({ access_token: 'at' + b.n, refresh_token: b.current, expires_in: 1 }), \
                { status: 200, headers: { 'Content-Type': 'application/json' } }); } \
            if (url === '/auth/keepalive') return new Response('{}', { status: 200 }); \
+           if (url === '/auth/session') return new Response(JSON.stringify(b.session || { signedIn: false }), \
+             { status: 200, headers: { 'Content-Type': 'application/json' } }); \
            return new Response('', { status: 200 }); };",
     ]
     .concat());
@@ -766,4 +768,33 @@ fn transport_options_are_checked_by_name() {
         .unwrap_err();
     assert_eq!(field(&bad, "code"), "invalid_config");
     assert!(field(&bad, "message").contains("endpoints.refresh"), "{}", field(&bad, "message"));
+}
+
+#[wasm_bindgen_test]
+async fn cookie_mode_resume_asks_the_server_and_a_later_signed_out_answer_ends_the_session() {
+    let cap = js_sys::Date::now() + 3_600_000.0;
+    script_backend(&["b.session = { signedIn: true, absoluteExpiresAt: ", &cap.to_string(), " };"].concat());
+    let preset = wasm_session::cookie_session(
+        options(&[
+            ("keepaliveUrl", "/auth/keepalive".into()),
+            ("sessionUrl", "/auth/session".into()),
+            ("logoutUrl", "/auth/logout".into()),
+        ])
+        .into(),
+    )
+    .unwrap();
+    Reflect::set(&preset, &"channelName".into(), &channel()).unwrap();
+    let s = Session::new(Some(preset.unchecked_into())).unwrap();
+    let events = Recorder::attach(&s);
+    s.resume();
+    assert!(until(5_000, || state(&s) == "active").await, "signed in from the server's answer");
+    assert!((s.absolute_deadline().unwrap() - cap).abs() < 2_000.0, "the server's absolute deadline is the cap");
+    js("window.__backend.session = { signedIn: false };");
+    s.resume();
+    assert!(until(5_000, || state(&s) == "loggedOut").await);
+    restore_fetch();
+    assert_eq!(field(&events.find("loggedOut").unwrap(), "reason"), "revoked");
+    let session_call = backend_log().into_iter().find(|r| field(r, "url") == "/auth/session").unwrap();
+    assert_eq!(field(&session_call, "method"), "GET");
+    s.destroy();
 }

@@ -239,6 +239,20 @@ pub enum KeepaliveOutcome {
     Failed,
 }
 
+/// What the server's `session` endpoint said (cookie mode, on start or wake).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionCheck {
+    /// Signed in; the server may say when the session ends at the latest.
+    SignedIn {
+        /// The server's absolute deadline (local epoch ms), if it gave one.
+        absolute_deadline: Option<u64>,
+    },
+    /// Not signed in (anymore).
+    SignedOut,
+    /// No usable answer: nothing is concluded.
+    Unknown,
+}
+
 /// Cookie-mode keepalive bookkeeping: sent at most once per interval, and only
 /// when the user was active since the last one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -685,6 +699,31 @@ impl Machine {
             // Try again at the next interval, if the user is still active.
             KeepaliveOutcome::Failed => keepalive.activity_since = true,
             KeepaliveOutcome::Revoked => self.end(EndReason::Revoked, Origin::Server, true),
+        }
+        self.advance(now);
+    }
+
+    /// The server's `session` endpoint answered. Signed in: join (or start, with
+    /// `epoch`) the session and take the server's absolute deadline as a cap.
+    /// Signed out: a live session ends everywhere as `revoked`.
+    pub fn handle_session_check(&mut self, now: u64, epoch: Epoch, check: SessionCheck) {
+        let now = self.clock(now);
+        self.advance(now);
+        match check {
+            SessionCheck::SignedIn { absolute_deadline } => {
+                if !matches!(self.state, State::Live(_)) {
+                    self.login(now, epoch, TokenSet::default());
+                }
+                if let (State::Live(live), Some(cap)) = (&mut self.state, absolute_deadline) {
+                    live.absolute_cap = Some(live.absolute_cap.map_or(cap, |old| old.min(cap)));
+                }
+            }
+            SessionCheck::SignedOut => {
+                if matches!(self.state, State::Live(_)) {
+                    self.end(EndReason::Revoked, Origin::Server, true);
+                }
+            }
+            SessionCheck::Unknown => {}
         }
         self.advance(now);
     }

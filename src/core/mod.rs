@@ -25,7 +25,9 @@ pub use http::{
     BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames, Request, Response, SessionAnswer, TokenMode,
     Transport,
 };
-pub use machine::{Deadline, Effect, Event, KeepaliveOutcome, Machine, Origin, SessionState, TimerKind, WarningCause};
+pub use machine::{
+    Deadline, Effect, Event, KeepaliveOutcome, Machine, Origin, SessionCheck, SessionState, TimerKind, WarningCause,
+};
 pub use protocol::{EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};
 pub use tokens::{parse_token_response, Secret, TokenError, TokenSet};

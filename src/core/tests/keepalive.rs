@@ -95,3 +95,31 @@ fn a_failed_keepalive_is_retried_at_the_next_interval() {
     machine.handle_timeout(T0 + 3 * MIN);
     assert!(std::iter::from_fn(|| machine.poll_effect()).any(|e| matches!(e, Effect::SendKeepalive { .. })));
 }
+
+#[test]
+fn a_signed_in_session_check_starts_the_session_and_caps_its_lifetime() {
+    let mut sim = Sim::new(2);
+    let now = sim.now;
+    let cap = now + 30 * MIN;
+    sim.tab(0).handle_session_check(now, id(160), SessionCheck::SignedIn { absolute_deadline: Some(cap) });
+    sim.pump();
+    assert_eq!(sim.states(), vec![SessionState::Active; 2], "the other tab joins");
+    assert_eq!(sim.tab(0).absolute_deadline(), Some(cap));
+    sim.tab(0).handle_session_check(now, id(161), SessionCheck::SignedIn { absolute_deadline: None });
+    assert_eq!(sim.tab(0).epoch(), Some(id(160)), "a live session is kept, not replaced");
+}
+
+#[test]
+fn a_signed_out_session_check_ends_a_live_session_as_revoked() {
+    let mut sim = cookie_sim(2);
+    let now = sim.now;
+    sim.tab(1).handle_session_check(now, id(170), SessionCheck::SignedOut);
+    sim.pump();
+    assert_eq!(sim.states(), vec![SessionState::LoggedOut; 2]);
+    assert!(sim.tabs.iter().all(|t| t.machine.end_reason() == Some(EndReason::Revoked)));
+    assert!(sim.server.logout_calls.is_empty(), "the server already considers it ended");
+    let mut anonymous = Machine::new(test_config(), id(9), 1);
+    anonymous.handle_session_check(T0, id(171), SessionCheck::SignedOut);
+    anonymous.handle_session_check(T0, id(172), SessionCheck::Unknown);
+    assert_eq!(anonymous.state(), SessionState::Anonymous);
+}
