@@ -22,7 +22,7 @@ export interface SessionOptions {
   retryMaxMs?: number;
   /**
    * Cookie mode: a keepalive at most this often while the user is active, never while idle.
-   * Takes effect with a keepalive endpoint (the transport, docs/CONTRACT.md, is in progress).
+   * Default 60 s when a keepalive endpoint is configured.
    */
   keepaliveEveryMs?: number;
   /** Cross-tab channel name: sessions with the same name share state. Default "wasm-session". */
@@ -40,7 +40,48 @@ export interface SessionOptions {
    * network failure (retried with backoff).
    */
   refresh?: (request: { refreshToken: string | null }) => Promise<TokenResponse> | TokenResponse;
+
+  // ---- the backend (docs/CONTRACT.md) ----
+  /** The session endpoints; each a URL or `{ url, method }`. */
+  endpoints?: {
+    refresh?: EndpointOption; keepalive?: EndpointOption; session?: EndpointOption;
+    logout?: EndpointOption; revocation?: EndpointOption;
+  };
+  /** "bearer" (default): the client holds the access token. "cookie": the session rides in cookies. */
+  mode?: "bearer" | "cookie";
+  /** Refresh and revocation bodies. Default "json". */
+  bodyEncoding?: "json" | "form";
+  /** `fetch` credentials for every request and for `session.fetch`. Default "include". */
+  credentials?: "omit" | "same-origin" | "include";
+  /** Abort requests after this long. Default 10 s. */
+  requestTimeoutMs?: number;
+  /** Static headers on every request. */
+  headers?: Record<string, string>;
+  /** Static fields in refresh and revocation bodies, e.g. `{ client_id }`. */
+  bodyFields?: Record<string, string>;
+  /** Request field carrying the refresh token. Default "refresh_token". */
+  refreshTokenField?: string;
+  /** Adds `grant_type` to refresh requests ("refresh_token" for OAuth 2.0). */
+  grantType?: string;
+  /** Field names of token answers. Defaults: the OAuth 2.0 names. */
+  responseFields?: { accessToken?: string; refreshToken?: string; expiresIn?: string; expiresAt?: string; error?: string };
+  /** CSRF header for state-changing requests, from a double-submit cookie or a `<meta>` tag. */
+  csrf?: { header?: string; cookie: string } | { header?: string; meta: string };
+  /** Larger answers are unusable. Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** API statuses that mean "session revoked" to `session.fetch`. Default [401]. */
+  revokedStatuses?: number[];
+  /** JSON `error` codes (on 4xx/5xx) that also mean revoked. */
+  revokedErrorCodes?: string[];
 }
+
+/** An endpoint: a URL, or a URL and method. */
+export type EndpointOption = string | { url: string; method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" };
+
+/** Options for a standard OAuth 2.0 token endpoint (RFC 6749 §6, RFC 7009); spread into `SessionOptions`. */
+export function oauth2(args: { tokenUrl: string; clientId: string; revocationUrl?: string }): SessionOptions;
+/** Options for a server-side session in an HttpOnly cookie; spread into `SessionOptions`. */
+export function cookieSession(args: { keepaliveUrl: string; sessionUrl: string; logoutUrl: string }): SessionOptions;
 
 /** A token response, OAuth 2.0 style (snake_case) or camelCase. `expires_in` is in seconds. */
 export interface TokenResponse {
@@ -65,6 +106,7 @@ export interface ExpiredEvent extends EventBase { type: "expired"; reason: "idle
 export interface LoggedOutEvent extends EventBase { type: "loggedOut"; reason: EndReason; origin: Origin; }
 export interface RefreshedEvent extends EventBase { type: "refreshed"; expiresAt: number | null; origin: Origin; }
 export interface RefreshFailedEvent extends EventBase { type: "refreshFailed"; code: string; definitive: boolean; retryAt: number | null; failures: number; }
+/** `code`: a dropped cross-tab message (`wrong_epoch`, `malformed_message` …), `storage_unavailable`, `channel_unavailable` or `logout_failed`. */
 export interface ErrorEvent extends EventBase { type: "error"; code: string; message: string; }
 
 /** Every event, discriminated on `type`. */

@@ -1,5 +1,5 @@
 // Compiles only if the declarations in pkg/ describe the API as documented.
-import init, { Session, type SessionEvent, type SessionOptions, type TokenResponse } from "wasm-session";
+import init, { Session, oauth2, cookieSession, type SessionEvent, type SessionOptions, type TokenResponse } from "wasm-session";
 
 export async function usage(login: TokenResponse): Promise<void> {
   await init();
@@ -35,6 +35,17 @@ export async function usage(login: TokenResponse): Promise<void> {
   session.logout();
   session.destroy();
   off();
+
+  const viaOauth = new Session({ ...oauth2({ tokenUrl: "/oauth/token", clientId: "app" }), idleTimeoutMs: 600_000 });
+  const viaCookie = new Session({
+    ...cookieSession({ keepaliveUrl: "/k", sessionUrl: "/s", logoutUrl: "/l" }),
+    csrf: { header: "X-CSRF-Token", cookie: "csrf" },
+    endpoints: { session: { url: "/s", method: "GET" } },
+    revokedStatuses: [401, 419],
+  });
+  void viaOauth, viaCookie;
+  // @ts-expect-error clientId is required
+  oauth2({ tokenUrl: "/t" });
 
   // @ts-expect-error a warning carries no `reason`
   session.on("warning", (e) => e.reason);
