@@ -491,6 +491,15 @@ fn core_response(response: &HttpResponse) -> http::Response<'_> {
     }
 }
 
+/// Sends a keepalive or session request and reads the answer; no answer at
+/// all (network, timeout) reads as "try again".
+async fn session_answer(request: &http::Request, transport: &Transport) -> SessionAnswer {
+    match perform(request, transport.max_body_bytes).await {
+        Ok(response) => http::read_session_response(transport, &core_response(&response), now_ms()),
+        Err(_) => SessionAnswer::Retryable { retry_after_ms: None },
+    }
+}
+
 /// How often waking the page may ask the session endpoint.
 const SESSION_CHECK_EVERY_MS: u64 = 60_000;
 
@@ -507,13 +516,10 @@ fn check_session(inner: &Rc<Inner>, force: bool) {
     let transport = inner.transport.clone();
     let weak = Rc::downgrade(inner);
     wasm_bindgen_futures::spawn_local(async move {
-        let check = match perform(&request, transport.max_body_bytes).await {
-            Ok(response) => match http::read_session_response(&transport, &core_response(&response), now_ms()) {
-                SessionAnswer::Active { absolute_deadline, .. } => SessionCheck::SignedIn { absolute_deadline },
-                SessionAnswer::SignedOut | SessionAnswer::Revoked => SessionCheck::SignedOut,
-                SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => SessionCheck::Unknown,
-            },
-            Err(_) => SessionCheck::Unknown,
+        let check = match session_answer(&request, &transport).await {
+            SessionAnswer::Active { absolute_deadline, .. } => SessionCheck::SignedIn { absolute_deadline },
+            SessionAnswer::SignedOut | SessionAnswer::Revoked => SessionCheck::SignedOut,
+            SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => SessionCheck::Unknown,
         };
         if let Some(inner) = weak.upgrade() {
             drive(&inner, |machine, now| machine.handle_session_check(now, epoch, check));
@@ -528,13 +534,10 @@ fn send_keepalive(inner: &Rc<Inner>, attempt: u64) {
     let transport = inner.transport.clone();
     let weak = Rc::downgrade(inner);
     wasm_bindgen_futures::spawn_local(async move {
-        let outcome = match perform(&request, transport.max_body_bytes).await {
-            Ok(response) => match http::read_session_response(&transport, &core_response(&response), now_ms()) {
-                SessionAnswer::Active { absolute_deadline, .. } => KeepaliveOutcome::Alive { absolute_deadline },
-                SessionAnswer::SignedOut | SessionAnswer::Revoked => KeepaliveOutcome::Revoked,
-                SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => KeepaliveOutcome::Failed,
-            },
-            Err(_) => KeepaliveOutcome::Failed,
+        let outcome = match session_answer(&request, &transport).await {
+            SessionAnswer::Active { absolute_deadline, .. } => KeepaliveOutcome::Alive { absolute_deadline },
+            SessionAnswer::SignedOut | SessionAnswer::Revoked => KeepaliveOutcome::Revoked,
+            SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => KeepaliveOutcome::Failed,
         };
         if let Some(inner) = weak.upgrade() {
             drive(&inner, |machine, now| machine.handle_keepalive_result(now, attempt, outcome));

@@ -598,6 +598,19 @@ fn script_backend(extra: &str) {
     .concat());
 }
 
+/// The cookieSession preset for the scripted backend's endpoints.
+fn cookie_preset() -> Object {
+    wasm_session::cookie_session(
+        options(&[
+            ("keepaliveUrl", "/auth/keepalive".into()),
+            ("sessionUrl", "/auth/session".into()),
+            ("logoutUrl", "/auth/logout".into()),
+        ])
+        .into(),
+    )
+    .unwrap()
+}
+
 fn backend_log() -> Vec<JsValue> {
     Array::from(&js("window.__backend.log")).iter().collect()
 }
@@ -725,15 +738,7 @@ async fn logout_ends_locally_even_when_the_server_cannot_be_reached() {
 async fn the_cookie_session_preset_sends_keepalives_with_credentials_and_csrf() {
     script_backend("");
     js("document.cookie = 'csrf=tok123; path=/';");
-    let preset = wasm_session::cookie_session(
-        options(&[
-            ("keepaliveUrl", "/auth/keepalive".into()),
-            ("sessionUrl", "/auth/session".into()),
-            ("logoutUrl", "/auth/logout".into()),
-        ])
-        .into(),
-    )
-    .unwrap();
+    let preset = cookie_preset();
     for (key, value) in [
         ("channelName", channel()),
         ("keepaliveEveryMs", num(100.0)),
@@ -774,15 +779,7 @@ fn transport_options_are_checked_by_name() {
 async fn cookie_mode_resume_asks_the_server_and_a_later_signed_out_answer_ends_the_session() {
     let cap = js_sys::Date::now() + 3_600_000.0;
     script_backend(&["b.session = { signedIn: true, absoluteExpiresAt: ", &cap.to_string(), " };"].concat());
-    let preset = wasm_session::cookie_session(
-        options(&[
-            ("keepaliveUrl", "/auth/keepalive".into()),
-            ("sessionUrl", "/auth/session".into()),
-            ("logoutUrl", "/auth/logout".into()),
-        ])
-        .into(),
-    )
-    .unwrap();
+    let preset = cookie_preset();
     Reflect::set(&preset, &"channelName".into(), &channel()).unwrap();
     let s = Session::new(Some(preset.unchecked_into())).unwrap();
     let events = Recorder::attach(&s);

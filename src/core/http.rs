@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use super::config::{ConfigError, ConfigErrorKind, MAX_DURATION_MS};
 use super::json::{self, Limits, ObjectWriter, Value};
 use super::refresh::{RefreshFailure, RefreshOutcome};
-use super::tokens::{Secret, TokenSet, MAX_TOKEN_LEN};
+use super::tokens::{loose_number, Secret, TokenSet, MAX_TOKEN_LEN};
 
 /// Default request timeout: 10 s.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
@@ -1035,17 +1035,6 @@ fn token_field(value: Option<&Value>) -> Result<Option<Secret>, RefreshFailure> 
         Some(Some(text)) if text.len() <= MAX_TOKEN_LEN => Ok(Some(Secret::new(text))),
         Some(_) => Err(RefreshFailure::BadResponse),
     }
-}
-
-/// A number, or a string of up to 15 digits (some servers quote numbers).
-fn loose_number(value: &Value) -> Option<f64> {
-    value.as_f64().or_else(|| {
-        let text = value.as_str()?;
-        if text.is_empty() || text.len() > 15 || !text.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        Some(text.bytes().fold(0.0, |acc, b| acc * 10.0 + f64::from(b - b'0')))
-    })
 }
 
 /// Like [`loose_number`], but a value of the wrong type is an error (absent is fine).

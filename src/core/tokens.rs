@@ -122,10 +122,10 @@ pub fn parse_token_response(value: &Value, now: u64) -> Result<TokenSet, TokenEr
     let access_token = token(value, &["access_token", "accessToken"])?;
     let refresh_token = token(value, &["refresh_token", "refreshToken"])?;
     let expires_at = if let Some((name, field)) = first(value, &["expires_in", "expiresIn"]) {
-        let seconds = number(field).filter(|s| *s >= 0.0 && *s < 1e10).ok_or(TokenError::BadField(name))?;
+        let seconds = loose_number(field).filter(|s| *s >= 0.0 && *s < 1e10).ok_or(TokenError::BadField(name))?;
         Some(now.saturating_add((seconds * 1000.0) as u64))
     } else if let Some((name, field)) = first(value, &["expires_at", "expiresAt"]) {
-        let at = number(field).filter(|s| *s >= 0.0 && *s < 1e16).ok_or(TokenError::BadField(name))?;
+        let at = loose_number(field).filter(|s| *s >= 0.0 && *s < 1e16).ok_or(TokenError::BadField(name))?;
         Some(if at < SECONDS_OR_MILLIS { (at * 1000.0) as u64 } else { at as u64 })
     } else {
         None
@@ -133,8 +133,8 @@ pub fn parse_token_response(value: &Value, now: u64) -> Result<TokenSet, TokenEr
     Ok(TokenSet { access_token, refresh_token, expires_at })
 }
 
-/// A number, or a string holding a whole number (some servers quote `expires_in`).
-fn number(value: &Value) -> Option<f64> {
+/// A number, or a string of up to 15 digits (some servers quote `expires_in`).
+pub(crate) fn loose_number(value: &Value) -> Option<f64> {
     value.as_f64().or_else(|| {
         let text = value.as_str()?;
         if text.is_empty() || text.len() > 15 || !text.bytes().all(|b| b.is_ascii_digit()) {

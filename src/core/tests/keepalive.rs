@@ -12,6 +12,16 @@ fn cookie_sim(tabs: usize) -> Sim {
     sim
 }
 
+/// The attempt of the keepalive the machine asked to send.
+fn keepalive_attempt(machine: &mut Machine) -> u64 {
+    std::iter::from_fn(|| machine.poll_effect())
+        .find_map(|e| match e {
+            Effect::SendKeepalive { attempt } => Some(attempt),
+            _ => None,
+        })
+        .expect("a keepalive")
+}
+
 #[test]
 fn keepalive_is_sent_at_most_once_per_interval_while_active() {
     let mut sim = cookie_sim(1);
@@ -46,12 +56,7 @@ fn a_revoked_keepalive_ends_the_session_everywhere() {
     sim.advance(2 * MIN);
     let now = sim.now;
     sim.tab(0).handle_activity(now);
-    let attempt = std::iter::from_fn(|| sim.tab(0).poll_effect())
-        .find_map(|e| match e {
-            Effect::SendKeepalive { attempt } => Some(attempt),
-            _ => None,
-        })
-        .expect("a keepalive");
+    let attempt = keepalive_attempt(sim.tab(0));
     sim.tab(0).handle_keepalive_result(now, attempt, KeepaliveOutcome::Revoked);
     sim.pump();
     assert_eq!(sim.states(), vec![SessionState::LoggedOut; 2]);
@@ -64,12 +69,7 @@ fn the_servers_absolute_deadline_caps_ours_and_stale_answers_are_ignored() {
     sim.advance(2 * MIN);
     let now = sim.now;
     sim.tab(0).handle_activity(now);
-    let attempt = std::iter::from_fn(|| sim.tab(0).poll_effect())
-        .find_map(|e| match e {
-            Effect::SendKeepalive { attempt } => Some(attempt),
-            _ => None,
-        })
-        .expect("a keepalive");
+    let attempt = keepalive_attempt(sim.tab(0));
     sim.tab(0).handle_keepalive_result(now, attempt + 1, KeepaliveOutcome::Revoked);
     assert_eq!(sim.tab(0).state(), SessionState::Active, "a stale answer changes nothing");
     let cap = now + 30 * MIN;
@@ -84,12 +84,7 @@ fn a_failed_keepalive_is_retried_at_the_next_interval() {
     let mut machine = Machine::new(config, id(1), 3);
     machine.login(T0, id(150), TokenSet::default());
     machine.handle_activity(T0 + 2 * MIN);
-    let attempt = std::iter::from_fn(|| machine.poll_effect())
-        .find_map(|e| match e {
-            Effect::SendKeepalive { attempt } => Some(attempt),
-            _ => None,
-        })
-        .expect("a keepalive");
+    let attempt = keepalive_attempt(&mut machine);
     machine.handle_keepalive_result(T0 + 2 * MIN, attempt, KeepaliveOutcome::Failed);
     assert_eq!(machine.next_deadline(), Some(Deadline { at: T0 + 3 * MIN, kind: TimerKind::Keepalive }));
     machine.handle_timeout(T0 + 3 * MIN);
