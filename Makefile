@@ -65,6 +65,8 @@ test: setup
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --lib --target $(WASM_TARGET) -- -D warnings
 	cargo test
+	cargo clippy -p wasm-session-server --all-targets -- -D warnings
+	cargo test -p wasm-session-server
 	@test -n "$(CHROMEDRIVER)" || { echo "chromedriver not found on PATH" >&2; exit 1; }
 	wasm-pack test --headless --chrome --chromedriver "$(CHROMEDRIVER)" --mode no-install
 	$(MAKE) --no-print-directory types

@@ -1,0 +1,487 @@
+//! Drives the router in-process with a manual clock.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use wasm_session_server::{router, App, Clock, Config, Mode, MAX_BODY_BYTES};
+
+const T0: u64 = 1_700_000_000_000;
+
+struct Server {
+    router: Router,
+    clock: Clock,
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    json: Value,
+}
+
+impl Resp {
+    /// `name=value` of a `Set-Cookie` header for `name`, with its attributes.
+    fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_string)
+    }
+    fn cookie_value(&self, name: &str) -> String {
+        let c = self.set_cookie(name).unwrap_or_else(|| panic!("no Set-Cookie {name}"));
+        c.split(';').next().unwrap()[name.len() + 1..].to_string()
+    }
+}
+
+fn server(mode: Mode) -> Server {
+    let cfg = Config {
+        mode,
+        access_ttl_ms: 30_000,
+        idle_timeout_ms: 300_000,
+        absolute_timeout_ms: 3_600_000,
+        static_dir: "/nonexistent-static".into(),
+        pkg_dir: "/nonexistent-pkg".into(),
+        ..Config::default()
+    };
+    let clock = Clock::manual(T0);
+    Server { router: router(App::new(cfg, clock.clone())), clock }
+}
+
+impl Server {
+    async fn send(&self, req: Request<Body>) -> Resp {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Resp { status, headers, json }
+    }
+
+    async fn call(&self, method: &str, uri: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
+        let mut b = Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        if body.is_some() {
+            b = b.header(header::CONTENT_TYPE, "application/json");
+        }
+        self.send(b.body(Body::from(body.unwrap_or("").to_string())).unwrap()).await
+    }
+
+    async fn login(&self, user: &str, pw: &str) -> Resp {
+        let body = json!({ "username": user, "password": pw }).to_string();
+        self.call("POST", "/auth/login", &[], Some(&body)).await
+    }
+
+    async fn stats(&self) -> Value {
+        self.call("GET", "/debug/stats", &[], None).await.json
+    }
+}
+
+async fn session_id(s: &Server, login: &Resp) -> Value {
+    let auth = format!("Bearer {}", login.json["access_token"].as_str().unwrap());
+    s.call("GET", "/api/profile", &[("authorization", &auth)], None).await.json["sessionId"].clone()
+}
+
+fn cookie(name: &str, value: &str) -> String {
+    format!("{name}={value}")
+}
+
+// ---------- common ----------
+
+#[tokio::test]
+async fn demo_config_reports_settings() {
+    let s = server(Mode::Cookie);
+    let r = s.call("GET", "/demo/config", &[], None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.json,
+        json!({ "mode": "cookie", "accessTtlMs": 30000, "idleTimeoutMs": 300000, "absoluteTimeoutMs": 3600000 })
+    );
+    assert_eq!(server(Mode::Bearer).call("GET", "/demo/config", &[], None).await.json["mode"], "bearer");
+}
+
+#[tokio::test]
+async fn login_bad_password_and_unknown_user() {
+    let s = server(Mode::Bearer);
+    for (u, p) in [("alice", "wrong"), ("mallory", "alice"), ("alice", "")] {
+        let r = s.login(u, p).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(r.json, json!({ "error": "invalid_credentials" }));
+        assert!(r.set_cookie("refresh_token").is_none());
+    }
+    assert_eq!(s.stats().await["logins"], 0);
+}
+
+#[tokio::test]
+async fn malformed_requests_are_400() {
+    let s = server(Mode::Bearer);
+    let big = format!("{{\"username\":\"{}\",\"password\":\"x\"}}", "a".repeat(MAX_BODY_BYTES + 1));
+    for body in ["{not json", "[]", "null", r#"{"username":"alice"}"#, r#"{"username":1,"password":"alice"}"#, "", &big]
+    {
+        let r = s.call("POST", "/auth/login", &[], Some(body)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "body {:.40}", body);
+        assert_eq!(r.json, json!({ "error": "bad_request" }));
+    }
+    for body in ["{", r#"{"refresh_token":5}"#, "[1]"] {
+        let r = s.call("POST", "/auth/refresh", &[], Some(body)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "refresh body {body}");
+    }
+    let r =
+        s.call("POST", "/auth/refresh", &[], Some(&format!("{{\"refresh_token\":\"{}\"}}", "x".repeat(20_000)))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // Garbage auth material is a 401, not a 500.
+    let r = s.call("GET", "/api/profile", &[("authorization", "Bearer a.b.c")], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn api_responses_are_no_store_and_static_misses_404() {
+    let s = server(Mode::Bearer);
+    let r = s.call("GET", "/auth/session", &[], None).await;
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    let r = s.call("GET", "/api/profile", &[], None).await;
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    assert_eq!(s.call("GET", "/", &[], None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.call("GET", "/pkg/wasm_session.js", &[], None).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn static_files_are_served() {
+    let dir = std::env::temp_dir().join(format!("wss-static-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("pkg")).unwrap();
+    std::fs::write(dir.join("index.html"), "<h1>demo</h1>").unwrap();
+    std::fs::write(dir.join("pkg/x.js"), "export {}").unwrap();
+    let cfg = Config { static_dir: dir.clone(), pkg_dir: dir.join("pkg"), ..Config::default() };
+    let s = Server { router: router(App::new(cfg, Clock::manual(T0))), clock: Clock::manual(T0) };
+    let r = s.send(Request::get("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("text/html"));
+    let r = s.send(Request::get("/pkg/x.js").body(Body::empty()).unwrap()).await;
+    assert_eq!(r.status, StatusCode::OK);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+// ---------- bearer mode ----------
+
+#[tokio::test]
+async fn bearer_login_profile_and_session() {
+    let s = server(Mode::Bearer);
+    let r = s.login("alice", "alice").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json["token_type"], "Bearer");
+    assert_eq!(r.json["expires_in"], 30);
+    assert_eq!(r.json["user"], "alice");
+    assert!(r.json.get("refresh_token").is_none(), "refresh token only in the HttpOnly cookie");
+    let sc = r.set_cookie("refresh_token").unwrap();
+    assert!(sc.contains("HttpOnly") && sc.contains("SameSite=Strict") && sc.contains("Path=/auth"), "{sc}");
+    assert!(!sc.contains("Secure"), "plain http: no Secure");
+    let rt = r.cookie_value("refresh_token");
+    assert_eq!(rt.len(), 32);
+    let at = r.json["access_token"].as_str().unwrap().to_string();
+    let auth = format!("Bearer {at}");
+
+    let p = s.call("GET", "/api/profile", &[("authorization", &auth)], None).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert_eq!(p.json["user"], "alice");
+    assert_eq!(p.json["serverTime"], T0);
+    assert_eq!(s.call("GET", "/api/profile", &[], None).await.json, json!({ "error": "unauthorized" }));
+
+    let sess = s.call("GET", "/auth/session", &[("cookie", &cookie("refresh_token", &rt))], None).await;
+    assert_eq!(sess.status, StatusCode::OK);
+    assert_eq!(sess.json["signedIn"], true);
+    assert_eq!(sess.json["user"], "alice");
+    assert_eq!(sess.json["idleExpiresAt"], T0 + 300_000);
+    assert_eq!(sess.json["absoluteExpiresAt"], T0 + 3_600_000);
+    let anon = s.call("GET", "/auth/session", &[], None).await;
+    assert_eq!(anon.status, StatusCode::OK);
+    assert_eq!(anon.json["signedIn"], false);
+
+    // Access token expires after its ttl.
+    s.clock.advance(30_000);
+    assert_eq!(s.call("GET", "/api/profile", &[("authorization", &auth)], None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn secure_cookie_behind_https_proxy() {
+    let s = server(Mode::Bearer);
+    let body = json!({ "username": "alice", "password": "alice" }).to_string();
+    let r = s.call("POST", "/auth/login", &[("x-forwarded-proto", "https")], Some(&body)).await;
+    assert!(r.set_cookie("refresh_token").unwrap().contains("; Secure"));
+}
+
+#[tokio::test]
+async fn fixation_new_session_every_login() {
+    let s = server(Mode::Bearer);
+    let a = s.login("alice", "alice").await;
+    let rt_a = a.cookie_value("refresh_token");
+    let body = json!({ "username": "alice", "password": "alice" }).to_string();
+    let b = s.call("POST", "/auth/login", &[("cookie", &cookie("refresh_token", &rt_a))], Some(&body)).await;
+    assert_ne!(a.cookie_value("refresh_token"), b.cookie_value("refresh_token"));
+    let (sa, sb) = (session_id(&s, &a).await, session_id(&s, &b).await);
+    assert!(sa.is_string());
+    assert_ne!(sa, sb);
+
+    let c = server(Mode::Cookie);
+    let a = c.login("alice", "alice").await;
+    let presented = cookie("session", &a.cookie_value("session"));
+    let b = c.call("POST", "/auth/login", &[("cookie", &presented)], Some(&body)).await;
+    assert_ne!(a.cookie_value("session"), b.cookie_value("session"));
+    assert_ne!(a.cookie_value("csrf"), b.cookie_value("csrf"));
+}
+
+#[tokio::test]
+async fn refresh_rotation_and_reuse_detection() {
+    let s = server(Mode::Bearer);
+    let rt1 = s.login("alice", "alice").await.cookie_value("refresh_token");
+
+    s.clock.advance(1_000);
+    let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt1))], None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json["access_token"].is_string());
+    assert!(r.json.get("refresh_token").is_none(), "came in a cookie: answered in a cookie only");
+    let rt2 = r.cookie_value("refresh_token");
+    assert_ne!(rt1, rt2);
+    let at2 = format!("Bearer {}", r.json["access_token"].as_str().unwrap());
+    // Refresh counts as activity: idle deadline moves.
+    let sess = s.call("GET", "/auth/session", &[("cookie", &cookie("refresh_token", &rt2))], None).await;
+    assert_eq!(sess.json["idleExpiresAt"], T0 + 1_000 + 300_000);
+
+    // Body form of the token: the rotated token also comes back in the JSON.
+    let r = s.call("POST", "/auth/refresh", &[], Some(&json!({ "refresh_token": rt2 }).to_string())).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let rt3 = r.json["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(rt3, r.cookie_value("refresh_token"));
+
+    // Replaying rt1 (already rotated) revokes the whole family.
+    let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt1))], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json, json!({ "error": "invalid_grant" }));
+    let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt3))], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the newest token of a revoked family is dead too");
+    assert_eq!(r.json["error"], "invalid_grant");
+    assert_eq!(s.call("GET", "/api/profile", &[("authorization", &at2)], None).await.status, StatusCode::UNAUTHORIZED);
+
+    let st = s.stats().await;
+    assert_eq!(st["refreshes"], 2);
+    assert_eq!(st["reuseDetected"], 1);
+    assert_eq!(st["revokedFamilies"], 1);
+}
+
+#[tokio::test]
+async fn refresh_form_body_oauth2_style() {
+    let s = server(Mode::Bearer);
+    let rt = s.login("bob", "bob").await.cookie_value("refresh_token");
+    let req = Request::post("/auth/refresh")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("grant_type=refresh_token&client_id=app&refresh_token={rt}")))
+        .unwrap();
+    let r = s.send(req).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json["user"], "bob");
+    assert!(r.json["refresh_token"].is_string());
+}
+
+#[tokio::test]
+async fn refresh_without_or_with_unknown_token_is_401() {
+    let s = server(Mode::Bearer);
+    let r = s.call("POST", "/auth/refresh", &[], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json, json!({ "error": "invalid_grant" }));
+    let r = s.call("POST", "/auth/refresh", &[("cookie", "refresh_token=deadbeef")], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.stats().await["reuseDetected"], 0);
+}
+
+#[tokio::test]
+async fn bearer_idle_and_absolute_expiry() {
+    let s = server(Mode::Bearer);
+    let rt = s.login("alice", "alice").await.cookie_value("refresh_token");
+    s.clock.advance(300_000);
+    let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt))], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "idle timeout passed");
+    let sess = s.call("GET", "/auth/session", &[("cookie", &cookie("refresh_token", &rt))], None).await;
+    assert_eq!(sess.json["signedIn"], false);
+
+    // Absolute: refreshing every 4 minutes keeps it alive until the hour is up.
+    let mut rt = s.login("alice", "alice").await.cookie_value("refresh_token");
+    for _ in 0..14 {
+        s.clock.advance(240_000);
+        let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt))], None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        rt = r.cookie_value("refresh_token");
+    }
+    s.clock.advance(240_000); // 60 minutes after login
+    let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt))], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "absolute timeout passed");
+}
+
+#[tokio::test]
+async fn bearer_logout_revokes() {
+    let s = server(Mode::Bearer);
+    let r = s.login("alice", "alice").await;
+    let rt = r.cookie_value("refresh_token");
+    let auth = format!("Bearer {}", r.json["access_token"].as_str().unwrap());
+    let out = s.call("POST", "/auth/logout", &[("authorization", &auth)], None).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert!(out.set_cookie("refresh_token").unwrap().contains("Max-Age=0"));
+    assert_eq!(s.call("GET", "/api/profile", &[("authorization", &auth)], None).await.status, StatusCode::UNAUTHORIZED);
+    let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt))], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.stats().await["revokedFamilies"], 1);
+
+    // Logout with only the refresh cookie works as well.
+    let rt = s.login("alice", "alice").await.cookie_value("refresh_token");
+    let out = s.call("POST", "/auth/logout", &[("cookie", &cookie("refresh_token", &rt))], None).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt))], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn bearer_logout_all_revokes_every_session_of_the_user() {
+    let s = server(Mode::Bearer);
+    let a1 = s.login("alice", "alice").await;
+    let a2 = s.login("alice", "alice").await;
+    let b = s.login("bob", "bob").await;
+    let auth1 = format!("Bearer {}", a1.json["access_token"].as_str().unwrap());
+    let auth_b = format!("Bearer {}", b.json["access_token"].as_str().unwrap());
+    assert_eq!(s.call("POST", "/auth/logout-all", &[], None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        s.call("POST", "/auth/logout-all", &[("authorization", &auth1)], None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    for r in [&a1, &a2] {
+        let c = cookie("refresh_token", &r.cookie_value("refresh_token"));
+        assert_eq!(s.call("POST", "/auth/refresh", &[("cookie", &c)], None).await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        s.call("GET", "/api/profile", &[("authorization", &auth1)], None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(s.call("GET", "/api/profile", &[("authorization", &auth_b)], None).await.status, StatusCode::OK);
+    assert_eq!(s.stats().await["revokedFamilies"], 2);
+}
+
+// ---------- cookie mode ----------
+
+struct CookieLogin {
+    session: String,
+    csrf: String,
+}
+
+impl CookieLogin {
+    fn cookies(&self) -> String {
+        format!("session={}; csrf={}", self.session, self.csrf)
+    }
+}
+
+async fn cookie_login(s: &Server, user: &str) -> CookieLogin {
+    let r = s.login(user, user).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let sc = r.set_cookie("session").unwrap();
+    assert!(sc.contains("HttpOnly") && sc.contains("SameSite=Strict") && sc.contains("Path=/"), "{sc}");
+    let cc = r.set_cookie("csrf").unwrap();
+    assert!(!cc.contains("HttpOnly") && cc.contains("SameSite=Strict"), "{cc}");
+    assert_eq!(r.json["user"], user);
+    assert_eq!(r.json["absoluteExpiresAt"], s.clock.now_ms() + 3_600_000);
+    CookieLogin { session: r.cookie_value("session"), csrf: r.cookie_value("csrf") }
+}
+
+#[tokio::test]
+async fn cookie_keepalive_requires_csrf() {
+    let s = server(Mode::Cookie);
+    let l = cookie_login(&s, "alice").await;
+    let cookies = l.cookies();
+    let r = s.call("POST", "/auth/keepalive", &[("cookie", &cookies)], None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.json, json!({ "error": "csrf" }));
+    let r = s.call("POST", "/auth/keepalive", &[("cookie", &cookies), ("x-csrf-token", "forged")], None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    s.clock.advance(10_000);
+    let r = s.call("POST", "/auth/keepalive", &[("cookie", &cookies), ("x-csrf-token", &l.csrf)], None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json["signedIn"], true);
+    assert_eq!(r.json["idleExpiresAt"], T0 + 10_000 + 300_000);
+    assert_eq!(r.json["absoluteExpiresAt"], T0 + 3_600_000);
+    assert_eq!(s.stats().await["keepalives"], 1);
+
+    // CSRF right but no (or an unknown) session: 401.
+    let r = s
+        .call("POST", "/auth/keepalive", &[("cookie", &format!("csrf={}", l.csrf)), ("x-csrf-token", &l.csrf)], None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn cookie_session_profile_and_idle_expiry() {
+    let s = server(Mode::Cookie);
+    let l = cookie_login(&s, "alice").await;
+    let cookies = l.cookies();
+    let sess = s.call("GET", "/auth/session", &[("cookie", &cookies)], None).await;
+    assert_eq!(sess.json["signedIn"], true);
+    assert_eq!(sess.json["user"], "alice");
+    let p = s.call("GET", "/api/profile", &[("cookie", &cookies)], None).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert_eq!(p.json["user"], "alice");
+    assert_ne!(p.json["sessionId"].as_str().unwrap(), l.session, "the HttpOnly secret is never exposed");
+    assert_eq!(s.call("GET", "/api/profile", &[], None).await.status, StatusCode::UNAUTHORIZED);
+
+    // API calls are not activity: idle expiry still hits at login + 5 min.
+    s.clock.advance(299_999);
+    assert_eq!(s.call("GET", "/api/profile", &[("cookie", &cookies)], None).await.status, StatusCode::OK);
+    s.clock.advance(1);
+    assert_eq!(s.call("GET", "/api/profile", &[("cookie", &cookies)], None).await.status, StatusCode::UNAUTHORIZED);
+    let sess = s.call("GET", "/auth/session", &[("cookie", &cookies)], None).await;
+    assert_eq!(sess.status, StatusCode::OK);
+    assert_eq!(sess.json["signedIn"], false);
+    let r = s.call("POST", "/auth/keepalive", &[("cookie", &cookies), ("x-csrf-token", &l.csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn cookie_logout_needs_csrf_and_revokes() {
+    let s = server(Mode::Cookie);
+    let l = cookie_login(&s, "alice").await;
+    let cookies = l.cookies();
+    assert_eq!(s.call("POST", "/auth/logout", &[("cookie", &cookies)], None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.call("GET", "/api/profile", &[("cookie", &cookies)], None).await.status, StatusCode::OK);
+    let r = s.call("POST", "/auth/logout", &[("cookie", &cookies), ("x-csrf-token", &l.csrf)], None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(r.set_cookie("session").unwrap().contains("Max-Age=0"));
+    assert!(r.set_cookie("csrf").unwrap().contains("Max-Age=0"));
+    assert_eq!(s.call("GET", "/api/profile", &[("cookie", &cookies)], None).await.status, StatusCode::UNAUTHORIZED);
+    let r = s.call("POST", "/auth/keepalive", &[("cookie", &cookies), ("x-csrf-token", &l.csrf)], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn cookie_logout_all() {
+    let s = server(Mode::Cookie);
+    let a1 = cookie_login(&s, "alice").await;
+    let a2 = cookie_login(&s, "alice").await;
+    let b = cookie_login(&s, "bob").await;
+    let r = s.call("POST", "/auth/logout-all", &[("cookie", &a1.cookies())], None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "CSRF needed");
+    let r = s.call("POST", "/auth/logout-all", &[("cookie", &a1.cookies()), ("x-csrf-token", &a1.csrf)], None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    for l in [&a1, &a2] {
+        let r = s.call("POST", "/auth/keepalive", &[("cookie", &l.cookies()), ("x-csrf-token", &l.csrf)], None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(s.call("GET", "/api/profile", &[("cookie", &b.cookies())], None).await.status, StatusCode::OK);
+    assert_eq!(s.stats().await["revokedFamilies"], 2);
+}
+
+#[tokio::test]
+async fn wrong_mode_endpoints() {
+    let s = server(Mode::Cookie);
+    assert_eq!(s.call("POST", "/auth/refresh", &[], None).await.status, StatusCode::NOT_FOUND);
+    let s = server(Mode::Bearer);
+    assert_eq!(s.call("POST", "/auth/keepalive", &[], None).await.status, StatusCode::NOT_FOUND);
+}
