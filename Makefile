@@ -104,8 +104,15 @@ size: build
 	done; \
 	printf '%-28s %10d %10d %10d\n' total "$$raw" "$$gz" "$$br"
 
+# The demo: the package, the reference backend, and the page in www/.
+# `make demo DEMO_MODE=cookie` shows cookie sessions; DEMO_PORT=0 picks a free port.
+DEMO_PORT ?= 8080
+DEMO_MODE ?= bearer
 demo: setup build
-	@echo "The demo arrives with issue 5; the package is built in $(PKG_DIR)/."
+	cargo build --release -p wasm-session-server
+	@echo "Starting the reference backend; open the URL below, then 'Open another tab'. Ctrl-C stops it."
+	target/release/wasm-session-server --port $(DEMO_PORT) --mode $(DEMO_MODE) \
+		--static-dir www --pkg-dir $(PKG_DIR) --access-ttl 20s --idle-timeout 10m --absolute-timeout 30m
 
 bench:
 	@echo "make bench: benchmarks arrive with a later issue; nothing to run yet."

@@ -522,7 +522,15 @@ fn check_session(inner: &Rc<Inner>, force: bool) {
             SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => SessionCheck::Unknown,
         };
         if let Some(inner) = weak.upgrade() {
-            drive(&inner, |machine, now| machine.handle_session_check(now, epoch, check));
+            // Bearer mode after a reload: the server knows the session (refresh
+            // cookie) but this tab holds no access token yet: get one now.
+            let refresh = inner.refresh_hook.is_some() || inner.transport.refresh.is_some();
+            drive(&inner, |machine, now| {
+                machine.handle_session_check(now, epoch, check);
+                if refresh && machine.state().is_live() && machine.access_token().is_none() {
+                    machine.refresh_now(now);
+                }
+            });
         }
     });
 }
