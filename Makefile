@@ -53,7 +53,7 @@ WASM_OPT_FEATURES := \
 	--enable-multivalue
 WASM_OPT_FLAGS ?= -Oz $(WASM_OPT_FEATURES)
 
-.PHONY: all setup test types build size demo bench fuzz clean
+.PHONY: all setup test types e2e build size demo bench fuzz clean
 
 all: test
 
@@ -69,7 +69,15 @@ test: setup
 	cargo test -p wasm-session-server
 	@test -n "$(CHROMEDRIVER)" || { echo "chromedriver not found on PATH" >&2; exit 1; }
 	wasm-pack test --headless --chrome --chromedriver "$(CHROMEDRIVER)" --mode no-install
-	$(MAKE) --no-print-directory types
+	$(MAKE) --no-print-directory e2e
+
+# End-to-end: the demo page and the reference backend in real Chromium tabs
+# (node:test + playwright-core driving Debian's chromium). Uses the debug
+# package from `types` and the debug server that `cargo test -p` built.
+e2e: types
+	bash scripts/setup.sh --npm tests/e2e >/dev/null
+	cargo build -p wasm-session-server
+	node --test tests/e2e/
 
 # The published declarations, type-checked the way a TypeScript user writes code
 # (tests/types/usage.ts imports "wasm-session"); a debug build is enough.

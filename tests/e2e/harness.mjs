@@ -1,0 +1,52 @@
+// Shared by the end-to-end tests: start the reference backend on a free port,
+// and launch Debian's Chromium (never a downloaded browser).
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { chromium } from "playwright-core";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+export const CHROMIUM_ARGS = [
+  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+];
+
+/** Starts the backend; resolves with { url, stop }. */
+export async function startServer({ mode = "bearer", accessTtl = "20s", pkgDir = "target/types-pkg" } = {}) {
+  const server = spawn(`${root}target/debug/wasm-session-server`,
+    ["--port", "0", "--mode", mode, "--static-dir", `${root}www`, "--pkg-dir", `${root}${pkgDir}`, "--access-ttl", accessTtl],
+    { stdio: ["ignore", "pipe", "inherit"] });
+  let output = "";
+  const url = await new Promise((resolve, reject) => {
+    server.stdout.on("data", (chunk) => {
+      output += chunk;
+      const match = output.match(/listening on (http:\/\/\S+)/);
+      if (match) resolve(match[1] + "/");
+    });
+    server.on("exit", (code) => reject(new Error(`server exited with ${code} before listening`)));
+    setTimeout(() => reject(new Error("server did not start within 20 s")), 20_000).unref();
+  });
+  return { url, stop: async () => { server.kill(); await once(server, "exit"); } };
+}
+
+/** A browser context whose pages use short client lifetimes and record console errors. */
+export async function openBrowser(settings) {
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  const context = await browser.newContext();
+  await context.addInitScript((s) => {
+    if (!localStorage.getItem("wasm-session-demo:settings")) localStorage.setItem("wasm-session-demo:settings", s);
+  }, JSON.stringify(settings));
+  const errors = [];
+  const newPage = async (url) => {
+    const page = await context.newPage();
+    page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+    page.on("console", (m) => { if (m.type() === "error") errors.push(`console.error: ${m.text()}`); });
+    await page.goto(url);
+    return page;
+  };
+  return { browser, newPage, errors, close: () => browser.close() };
+}
+
+export const stateOf = (page) => page.getAttribute("#state-badge", "data-state");
+export const waitForState = (page, state, timeout = 10_000) =>
+  page.waitForFunction((s) => document.querySelector("#state-badge")?.dataset.state === s, state, { timeout });
