@@ -1,0 +1,127 @@
+// Timing across tabs, sleep and the network, in real Chromium tabs.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, openBrowser, stateOf, waitForState } from "./harness.mjs";
+
+async function signIn(page) {
+  await page.fill("#login-username", "alice");
+  await page.fill("#login-password", "alice");
+  await page.click("#login-submit");
+  await waitForState(page, "active");
+}
+
+const stats = async (server) => (await fetch(server.url + "debug/stats")).json();
+
+test("activity in tab 1 keeps tabs 2..5 from warning or expiring past their idle timeout", async () => {
+  const server = await startServer();
+  const browser = await openBrowser({ idleTimeoutMs: 10_000, warnBeforeMs: 3_000, absoluteTimeoutMs: 600_000 });
+  try {
+    const active = await browser.newPage(server.url);
+    await signIn(active);
+    const others = [];
+    for (let i = 0; i < 4; i++) {
+      const tab = await browser.newPage(server.url);
+      await waitForState(tab, "active");
+      others.push(tab);
+    }
+    const warned = [];
+    for (const [i, tab] of others.entries()) {
+      await tab.exposeFunction("__warned", () => warned.push(i));
+      await tab.evaluate(() => new MutationObserver(() => {
+        if (document.querySelector("#warning-dialog").open) window.__warned();
+      }).observe(document.querySelector("#warning-dialog"), { attributes: true }));
+    }
+    // 14 s of activity in tab 1 only: longer than the 10 s idle timeout.
+    for (let step = 0; step < 28; step++) {
+      await active.mouse.move(100 + (step % 2) * 50, 200);
+      await active.waitForTimeout(500);
+    }
+    for (const tab of others) assert.equal(await stateOf(tab), "active");
+    assert.deepEqual(warned, [], "no other tab showed the warning");
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
+test("a frozen tab whose idle deadline passed expires as soon as it resumes", async () => {
+  const server = await startServer({ accessTtl: "60s" });
+  const browser = await openBrowser({ idleTimeoutMs: 4_000, warnBeforeMs: 2_000, absoluteTimeoutMs: 600_000 });
+  try {
+    const page = await browser.newPage(server.url);
+    await signIn(page);
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
+    await new Promise((resolve) => setTimeout(resolve, 6_000)); // past the idle deadline, no timer can run
+    await cdp.send("Page.setWebLifecycleState", { state: "active" });
+    await waitForState(page, "expired", 3_000);
+    assert.match(await page.textContent("#end-reason"), /inactivity/i);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
+test("offline during refresh: the session stays, refreshes when back online; logout offline still reaches every tab", async () => {
+  const server = await startServer({ accessTtl: "2s" });
+  const browser = await openBrowser({ idleTimeoutMs: 600_000, warnBeforeMs: 60_000, absoluteTimeoutMs: 3_600_000 });
+  try {
+    const a = await browser.newPage(server.url);
+    await signIn(a);
+    const b = await browser.newPage(server.url);
+    await waitForState(b, "active");
+    const offline = { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 };
+    const online = { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 };
+    const cdps = [await a.context().newCDPSession(a), await b.context().newCDPSession(b)];
+    for (const cdp of cdps) await cdp.send("Network.emulateNetworkConditions", offline);
+    await a.waitForTimeout(5_000); // two token lifetimes without network
+    assert.equal(await stateOf(a), "active", "a network outage does not log the user out");
+    assert.equal(await stateOf(b), "active");
+    const before = await stats(server);
+    for (const cdp of cdps) await cdp.send("Network.emulateNetworkConditions", online);
+    let after = before;
+    for (let i = 0; i < 50 && after.refreshes === before.refreshes; i++) {
+      await a.waitForTimeout(200);
+      after = await stats(server);
+    }
+    assert.ok(after.refreshes > before.refreshes, "refreshed once back online");
+    assert.equal(after.reuseDetected, 0);
+    for (const cdp of cdps) await cdp.send("Network.emulateNetworkConditions", offline);
+    await a.click("#btn-logout");
+    await waitForState(a, "loggedOut");
+    await waitForState(b, "loggedOut");
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
+test("cookie mode: keepalives while active, at most one per interval, none while idle", async () => {
+  const server = await startServer({ mode: "cookie" });
+  const browser = await openBrowser({ idleTimeoutMs: 600_000, warnBeforeMs: 60_000, absoluteTimeoutMs: 3_600_000 });
+  try {
+    const page = await browser.newPage(server.url);
+    await signIn(page);
+    const start = await stats(server);
+    // 22 s of activity; the demo sends keepalives at most every 10 s.
+    for (let step = 0; step < 44; step++) {
+      await page.mouse.move(100 + (step % 2) * 50, 200);
+      await page.waitForTimeout(500);
+    }
+    const active = await stats(server);
+    const sent = active.keepalives - start.keepalives;
+    assert.ok(sent >= 2 && sent <= 3, `one keepalive per 10 s of activity, got ${sent}`);
+    // Going idle: activity since the last keepalive is reported once, at the
+    // next interval; after that, nothing.
+    await page.waitForTimeout(11_000);
+    const trailing = await stats(server);
+    assert.ok(trailing.keepalives - active.keepalives <= 1, "at most the one that reports the last activity");
+    await page.waitForTimeout(11_000);
+    const idle = await stats(server);
+    assert.equal(idle.keepalives, trailing.keepalives, "no keepalive while idle");
+    assert.equal(await stateOf(page), "active");
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
