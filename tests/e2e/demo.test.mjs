@@ -47,19 +47,21 @@ test("logout in one tab logs out the other", async () => {
   await b.close();
 });
 
-test("the warning shows in both tabs and Stay signed in in one closes both", async () => {
-  const a = await browser.newPage(server.url);
-  await signIn(a);
-  const b = await browser.newPage(server.url);
-  await waitForState(b, "active");
+test("the warning shows in every tab and Stay signed in in tab 3 closes it in all", async () => {
+  const tabs = [await browser.newPage(server.url)];
+  await signIn(tabs[0]);
+  for (let i = 0; i < 2; i++) {
+    const tab = await browser.newPage(server.url);
+    await waitForState(tab, "active");
+    tabs.push(tab);
+  }
   const open = (page) => page.waitForFunction(() => document.querySelector("#warning-dialog").open, null, { timeout: 15_000 });
-  await Promise.all([open(a), open(b)]);
-  assert.match(await b.textContent("#warning-countdown"), /\d+ second/);
-  await b.click("#btn-stay");
+  await Promise.all(tabs.map(open));
+  assert.match(await tabs[2].textContent("#warning-countdown"), /\d+ second/);
+  await tabs[2].click("#btn-stay");
   const closed = (page) => page.waitForFunction(() => !document.querySelector("#warning-dialog").open, null, { timeout: 5_000 });
-  await Promise.all([closed(a), closed(b)]);
-  assert.equal(await stateOf(a), "active");
+  await Promise.all(tabs.map(closed));
+  for (const tab of tabs) assert.equal(await stateOf(tab), "active");
   assert.deepEqual(browser.errors, []);
-  await a.close();
-  await b.close();
+  for (const tab of tabs) await tab.close();
 });
