@@ -122,8 +122,12 @@ demo: setup build
 	target/release/wasm-session-server --port $(DEMO_PORT) --mode $(DEMO_MODE) \
 		--static-dir www --pkg-dir $(PKG_DIR) --access-ttl 20s --idle-timeout 10m --absolute-timeout 30m
 
-bench:
-	@echo "make bench: benchmarks arrive with a later issue; nothing to run yet."
+# Benchmarks (numbers, not pass/fail): size, init, activity overhead, cross-tab
+# logout latency, timer error, refreshes per token lifetime; peers from npm,
+# measured in the same run. Writes bench/report.md and bench/report.json.
+bench: build
+	bash scripts/setup.sh --npm bench >/dev/null
+	node bench/run.mjs
 
 fuzz:
 	@echo "make fuzz: fuzzing arrives with a later issue; nothing to run yet."

@@ -1,0 +1,2 @@
+export * from "supertokens-website";
+export { default } from "supertokens-website";
