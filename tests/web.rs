@@ -378,7 +378,7 @@ async fn a_definitive_refresh_failure_ends_the_session_without_retrying() {
     assert!(until(5_000, || state(&s) == "loggedOut").await);
     let failed = events.find("refreshFailed").expect("event");
     assert_eq!(field(&failed, "code"), "http_401");
-    assert_eq!(field(&events.find("loggedOut").unwrap(), "reason"), "refreshFailed");
+    assert_eq!(field(&events.find("loggedOut").unwrap(), "reason"), "revoked", "a 401 means the server ended it");
     sleep(300).await;
     let calls = Reflect::get(&web_sys::window().unwrap(), &"__failCalls".into()).unwrap().as_f64();
     assert_eq!(calls, Some(1.0), "no loop on 401");

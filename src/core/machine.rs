@@ -14,7 +14,7 @@
 
 use super::config::Config;
 use super::protocol::{EndReason, Envelope, Epoch, Message, ProtocolError, Snapshot, TabId};
-use super::refresh::{backoff_delay, refresh_due_at, RefreshOutcome};
+use super::refresh::{backoff_delay, refresh_due_at, RefreshFailure, RefreshOutcome};
 use super::tokens::{Secret, TokenSet};
 
 /// How many ended epochs are remembered, to refuse replayed logins.
@@ -676,7 +676,14 @@ impl Machine {
                         retry_at: None,
                         failures,
                     });
-                    self.end(EndReason::RefreshFailed, Origin::Server, true);
+                    // 401/403: the server no longer honours the session (revoked,
+                    // force logout); anything else: the refresh token was refused.
+                    let reason = if matches!(failure, RefreshFailure::Status(401 | 403)) {
+                        EndReason::Revoked
+                    } else {
+                        EndReason::RefreshFailed
+                    };
+                    self.end(reason, Origin::Server, true);
                 }
             }
         }

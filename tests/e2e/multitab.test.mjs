@@ -95,7 +95,10 @@ test("force logout on the server ends every tab as revoked at the next refresh",
     await signIn(first);
     const tabs = [first, ...(await openTabs(browser, server.url, 2))];
     await first.click("#btn-logout-all");
-    for (const tab of tabs) await waitForState(tab, "loggedOut", 15_000);
+    for (const tab of tabs) {
+      await waitForState(tab, "loggedOut", 15_000);
+      assert.match(await tab.textContent("#end-reason"), /revoked/i, "every tab says the server revoked it");
+    }
   } finally {
     await browser.close();
     await server.stop();

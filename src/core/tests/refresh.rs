@@ -183,13 +183,13 @@ fn definitive_failure_ends_the_session_without_retry() {
     machine.handle_refresh_result(
         now,
         attempt,
-        RefreshOutcome::Failed { failure: RefreshFailure::Status(401), retry_after_ms: None },
+        RefreshOutcome::Failed { failure: RefreshFailure::InvalidGrant, retry_after_ms: None },
     );
     assert_eq!(machine.state(), SessionState::LoggedOut);
     assert_eq!(machine.end_reason(), Some(EndReason::RefreshFailed));
     let evs = events(&mut machine);
     assert!(evs.contains(&Event::LoggedOut { reason: EndReason::RefreshFailed, origin: Origin::Server }));
-    assert!(evs.iter().any(|e| matches!(e, Event::RefreshFailed { definitive: true, code: "http_401", .. })));
+    assert!(evs.iter().any(|e| matches!(e, Event::RefreshFailed { definitive: true, code: "invalid_grant", .. })));
     machine.handle_timeout(now + 10 * MIN);
     assert!(!effects(&mut machine).iter().any(|e| matches!(e, Effect::AcquireRefreshLock { .. })), "no loop");
 }
@@ -301,4 +301,19 @@ fn a_server_returning_expired_tokens_cannot_cause_a_refresh_storm() {
         now += 10;
     }
     assert!(requests <= 11, "at most one refresh per second, got {requests}");
+}
+
+#[test]
+fn a_401_or_403_from_refresh_means_the_server_revoked_the_session() {
+    for status in [401, 403] {
+        let mut machine = logged_in(5 * MIN);
+        let attempt = start_refresh(&mut machine);
+        let now = machine.now();
+        let failed = RefreshOutcome::Failed { failure: RefreshFailure::Status(status), retry_after_ms: None };
+        machine.handle_refresh_result(now, attempt, failed);
+        assert_eq!(machine.end_reason(), Some(EndReason::Revoked), "{status}");
+        let out = effects(&mut machine);
+        assert!(!out.iter().any(|e| matches!(e, Effect::CallLogout { .. })), "the server already ended it");
+        assert!(events(&mut machine).contains(&Event::LoggedOut { reason: EndReason::Revoked, origin: Origin::Server }));
+    }
 }
