@@ -21,7 +21,7 @@ use crate::browser::locks::{self, LockGuard, LockRequest};
 use crate::browser::random;
 use crate::browser::storage::{StorageKind, Store};
 use crate::browser::timers::Timer;
-use crate::core::http::{self, CsrfSource, SessionAnswer, Transport};
+use crate::core::http::{self, CsrfSource, SessionAnswer, TokenMode, Transport};
 use crate::core::json;
 use crate::core::protocol::{decode, encode};
 use crate::core::{
@@ -516,8 +516,16 @@ fn check_session(inner: &Rc<Inner>, force: bool) {
     let transport = inner.transport.clone();
     let weak = Rc::downgrade(inner);
     wasm_bindgen_futures::spawn_local(async move {
+        let mut verify_by_refresh = false;
         let check = match session_answer(&request, &transport).await {
             SessionAnswer::Active { absolute_deadline, .. } => SessionCheck::SignedIn { absolute_deadline },
+            // Bearer mode: the refresh cookie this check carried may have been
+            // rotated by another tab a moment later, so "signed out" is not
+            // proof; the refresh endpoint decides (a 401 there ends the session).
+            SessionAnswer::SignedOut | SessionAnswer::Revoked if transport.mode == TokenMode::Bearer => {
+                verify_by_refresh = true;
+                SessionCheck::Unknown
+            }
             SessionAnswer::SignedOut | SessionAnswer::Revoked => SessionCheck::SignedOut,
             SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => SessionCheck::Unknown,
         };
@@ -527,7 +535,8 @@ fn check_session(inner: &Rc<Inner>, force: bool) {
             let refresh = inner.refresh_hook.is_some() || inner.transport.refresh.is_some();
             drive(&inner, |machine, now| {
                 machine.handle_session_check(now, epoch, check);
-                if refresh && machine.state().is_live() && machine.access_token().is_none() {
+                let needs_token = machine.access_token().is_none() || verify_by_refresh;
+                if refresh && machine.state().is_live() && needs_token {
                     machine.refresh_now(now);
                 }
             });

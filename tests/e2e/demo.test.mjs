@@ -1,7 +1,7 @@
 // The demo page against the reference backend, in real Chromium tabs.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, openBrowser, stateOf, waitForState } from "./harness.mjs";
+import { startServer, openBrowser, stateOf, waitForState, signIn } from "./harness.mjs";
 
 let server;
 let browser;
@@ -16,13 +16,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function signIn(page) {
-  await page.fill("#login-username", "alice");
-  await page.fill("#login-password", "alice");
-  await page.click("#login-submit");
-  await waitForState(page, "active");
-}
 
 test("the page is served and loads the package without console errors", async () => {
   const html = await (await fetch(server.url)).text();

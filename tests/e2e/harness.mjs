@@ -50,3 +50,29 @@ export async function openBrowser(settings) {
 export const stateOf = (page) => page.getAttribute("#state-badge", "data-state");
 export const waitForState = (page, state, timeout = 10_000) =>
   page.waitForFunction((s) => document.querySelector("#state-badge")?.dataset.state === s, state, { timeout });
+
+/** Signs in as alice through the demo page's form. */
+export async function signIn(page) {
+  await page.fill("#login-username", "alice");
+  await page.fill("#login-password", "alice");
+  await page.click("#login-submit");
+  await waitForState(page, "active");
+}
+
+/** The reference backend's counters (refreshes, reuse detections, keepalives …). */
+export const stats = async (server) => (await fetch(server.url + "debug/stats")).json();
+
+/** Runs `body(server, browser)` with a fresh backend and browser, cleaning up after. */
+export async function withBackend(serverOptions, settings, body) {
+  const server = await startServer(serverOptions);
+  const browser = await openBrowser(settings);
+  try {
+    await body(server, browser);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+/** Client lifetimes long enough that nothing times out during a test. */
+export const LONG = { idleTimeoutMs: 600_000, warnBeforeMs: 60_000, absoluteTimeoutMs: 3_600_000 };

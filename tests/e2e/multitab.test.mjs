@@ -2,18 +2,7 @@
 // (a first part of issue 6's scenarios).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, openBrowser, stateOf, waitForState } from "./harness.mjs";
-
-async function signIn(page) {
-  await page.fill("#login-username", "alice");
-  await page.fill("#login-password", "alice");
-  await page.click("#login-submit");
-  await waitForState(page, "active");
-}
-
-async function stats(server) {
-  return (await fetch(server.url + "debug/stats")).json();
-}
+import { stateOf, waitForState, signIn, stats, withBackend, LONG } from "./harness.mjs";
 
 async function openTabs(browser, url, count) {
   const tabs = [];
@@ -26,9 +15,7 @@ async function openTabs(browser, url, count) {
 }
 
 test("logout in tab 1 reaches tabs 2..5, each with reason otherTab", async () => {
-  const server = await startServer();
-  const browser = await openBrowser({ idleTimeoutMs: 600_000, warnBeforeMs: 60_000, absoluteTimeoutMs: 3_600_000 });
-  try {
+  await withBackend({}, LONG, async (server, browser) => {
     const first = await browser.newPage(server.url);
     await signIn(first);
     const others = await openTabs(browser, server.url, 4);
@@ -38,16 +25,11 @@ test("logout in tab 1 reaches tabs 2..5, each with reason otherTab", async () =>
       assert.match(await tab.textContent("#end-reason"), /another tab/i);
     }
     assert.deepEqual(browser.errors, []);
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 });
 
 test("rotation race: 10 tabs, one refresh per cycle, no token family revoked", async () => {
-  const server = await startServer({ accessTtl: "2s" });
-  const browser = await openBrowser({ idleTimeoutMs: 600_000, warnBeforeMs: 60_000, absoluteTimeoutMs: 3_600_000 });
-  try {
+  await withBackend({ accessTtl: "2s" }, LONG, async (server, browser) => {
     const first = await browser.newPage(server.url);
     await signIn(first);
     const tabs = [first, ...(await openTabs(browser, server.url, 9))];
@@ -62,16 +44,11 @@ test("rotation race: 10 tabs, one refresh per cycle, no token family revoked", a
     for (const tab of tabs) assert.equal(await stateOf(tab), "active");
     await tabs[9].click("#btn-profile");
     await tabs[9].waitForFunction(() => /HTTP 200/.test(document.querySelector("#action-output")?.textContent ?? ""));
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 });
 
 test("a new tab opened mid-session learns the state without a refresh request", async () => {
-  const server = await startServer({ accessTtl: "60s" });
-  const browser = await openBrowser({ idleTimeoutMs: 600_000, warnBeforeMs: 60_000, absoluteTimeoutMs: 3_600_000 });
-  try {
+  await withBackend({ accessTtl: "60s" }, LONG, async (server, browser) => {
     const first = await browser.newPage(server.url);
     await signIn(first);
     const before = await stats(server);
@@ -81,16 +58,11 @@ test("a new tab opened mid-session learns the state without a refresh request", 
     await late.waitForFunction(() => /HTTP 200/.test(document.querySelector("#action-output")?.textContent ?? ""));
     const after = await stats(server);
     assert.equal(after.refreshes - before.refreshes, 0, "joined over the channel, used the shared token");
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 });
 
 test("force logout on the server ends every tab as revoked at the next refresh", async () => {
-  const server = await startServer({ accessTtl: "2s" });
-  const browser = await openBrowser({ idleTimeoutMs: 600_000, warnBeforeMs: 60_000, absoluteTimeoutMs: 3_600_000 });
-  try {
+  await withBackend({ accessTtl: "2s" }, LONG, async (server, browser) => {
     const first = await browser.newPage(server.url);
     await signIn(first);
     const tabs = [first, ...(await openTabs(browser, server.url, 2))];
@@ -99,8 +71,5 @@ test("force logout on the server ends every tab as revoked at the next refresh",
       await waitForState(tab, "loggedOut", 15_000);
       assert.match(await tab.textContent("#end-reason"), /revoked/i, "every tab says the server revoked it");
     }
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 });

@@ -1,21 +1,10 @@
 // Timing across tabs, sleep and the network, in real Chromium tabs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, openBrowser, stateOf, waitForState } from "./harness.mjs";
-
-async function signIn(page) {
-  await page.fill("#login-username", "alice");
-  await page.fill("#login-password", "alice");
-  await page.click("#login-submit");
-  await waitForState(page, "active");
-}
-
-const stats = async (server) => (await fetch(server.url + "debug/stats")).json();
+import { stateOf, waitForState, signIn, stats, withBackend, LONG } from "./harness.mjs";
 
 test("activity in tab 1 keeps tabs 2..5 from warning or expiring past their idle timeout", async () => {
-  const server = await startServer();
-  const browser = await openBrowser({ idleTimeoutMs: 10_000, warnBeforeMs: 3_000, absoluteTimeoutMs: 600_000 });
-  try {
+  await withBackend({}, { idleTimeoutMs: 10_000, warnBeforeMs: 3_000, absoluteTimeoutMs: 600_000 }, async (server, browser) => {
     const active = await browser.newPage(server.url);
     await signIn(active);
     const others = [];
@@ -38,16 +27,11 @@ test("activity in tab 1 keeps tabs 2..5 from warning or expiring past their idle
     }
     for (const tab of others) assert.equal(await stateOf(tab), "active");
     assert.deepEqual(warned, [], "no other tab showed the warning");
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 });
 
 test("a frozen tab whose idle deadline passed expires as soon as it resumes", async () => {
-  const server = await startServer({ accessTtl: "60s" });
-  const browser = await openBrowser({ idleTimeoutMs: 4_000, warnBeforeMs: 2_000, absoluteTimeoutMs: 600_000 });
-  try {
+  await withBackend({ accessTtl: "60s" }, { idleTimeoutMs: 4_000, warnBeforeMs: 2_000, absoluteTimeoutMs: 600_000 }, async (server, browser) => {
     const page = await browser.newPage(server.url);
     await signIn(page);
     const cdp = await page.context().newCDPSession(page);
@@ -56,16 +40,11 @@ test("a frozen tab whose idle deadline passed expires as soon as it resumes", as
     await cdp.send("Page.setWebLifecycleState", { state: "active" });
     await waitForState(page, "expired", 3_000);
     assert.match(await page.textContent("#end-reason"), /inactivity/i);
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 });
 
 test("offline during refresh: the session stays, refreshes when back online; logout offline still reaches every tab", async () => {
-  const server = await startServer({ accessTtl: "2s" });
-  const browser = await openBrowser({ idleTimeoutMs: 600_000, warnBeforeMs: 60_000, absoluteTimeoutMs: 3_600_000 });
-  try {
+  await withBackend({ accessTtl: "2s" }, LONG, async (server, browser) => {
     const a = await browser.newPage(server.url);
     await signIn(a);
     const b = await browser.newPage(server.url);
@@ -90,16 +69,11 @@ test("offline during refresh: the session stays, refreshes when back online; log
     await a.click("#btn-logout");
     await waitForState(a, "loggedOut");
     await waitForState(b, "loggedOut");
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 });
 
 test("cookie mode: keepalives while active, at most one per interval, none while idle", async () => {
-  const server = await startServer({ mode: "cookie" });
-  const browser = await openBrowser({ idleTimeoutMs: 600_000, warnBeforeMs: 60_000, absoluteTimeoutMs: 3_600_000 });
-  try {
+  await withBackend({ mode: "cookie" }, LONG, async (server, browser) => {
     const page = await browser.newPage(server.url);
     await signIn(page);
     const start = await stats(server);
@@ -120,8 +94,5 @@ test("cookie mode: keepalives while active, at most one per interval, none while
     const idle = await stats(server);
     assert.equal(idle.keepalives, trailing.keepalives, "no keepalive while idle");
     assert.equal(await stateOf(page), "active");
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 });
