@@ -31,7 +31,12 @@ export interface SessionOptions {
   activityEvents?: string[];
   /** Activity events closer together than this are dropped. Default 1 s. */
   activityThrottleMs?: number;
-  /** Where non-secret state lives. Default "memory". */
+  /**
+   * Where the live session (its timing and, in bearer mode, its tokens) is kept so that a reload
+   * resumes it on `resume()`. Default "memory": nothing is written; a reload rejoins another open
+   * tab, or asks the server in cookie mode. "local" puts tokens where any script on the origin can
+   * read them, and `securityReport()` says so.
+   */
   storage?: "memory" | "session" | "local";
   /**
    * Obtains new tokens. Called at most once at a time across all tabs. Resolve with a
@@ -73,6 +78,8 @@ export interface SessionOptions {
   revokedStatuses?: number[];
   /** JSON `error` codes (on 4xx/5xx) that also mean revoked. */
   revokedErrorCodes?: string[];
+  /** The name of the server's session cookie, so `securityReport()` can check that scripts cannot read it. */
+  sessionCookie?: string;
 }
 
 /** An endpoint: a URL, or a URL and method. */
@@ -119,7 +126,21 @@ export type SessionEventMap = { [K in SessionEventType]: Extract<SessionEvent, {
 /** Thrown by the SDK: a real `Error` with `name === "SessionError"` and a stable `code`. */
 export interface SessionError extends Error { name: "SessionError"; code: "invalid_config" | "invalid_tokens" | "no_crypto" | string; }
 
+/** One weak setting found by `session.securityReport()` (each check is described in SECURITY.md). */
+export interface SecurityFinding {
+  id:
+    | "insecure_page" | "insecure_endpoint" | "tokens_in_local_storage" | "session_cookie_readable"
+    | "idle_timeout_long" | "absolute_timeout_long" | "no_logout_endpoint" | "refresh_token_not_rotated";
+  severity: "high" | "medium" | "low";
+  /** What was observed. */
+  message: string;
+  /** What to do about it. */
+  advice: string;
+}
+
 export interface Session {
+  /** Weak settings the SDK can observe, most severe first. Advisory: nothing is enforced. */
+  securityReport(): SecurityFinding[];
   /** Listens to one event type; returns the function that stops listening. */
   on<K extends SessionEventType>(type: K, callback: (event: SessionEventMap[K]) => void): () => void;
   /** Listens to every event; returns the function that stops listening. */

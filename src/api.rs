@@ -18,15 +18,15 @@ use crate::browser::csrf;
 use crate::browser::http::{self as fetcher, HttpError, HttpRequest, HttpResponse};
 use crate::browser::lifecycle::{self, PageEvent, PageLifecycle};
 use crate::browser::locks::{self, LockGuard, LockRequest};
-use crate::browser::random;
 use crate::browser::storage::{StorageKind, Store};
 use crate::browser::timers::Timer;
+use crate::browser::{page, random};
 use crate::core::http::{self, CsrfSource, SessionAnswer, TokenMode, Transport};
-use crate::core::json;
 use crate::core::protocol::{decode, encode};
+use crate::core::{json, security};
 use crate::core::{
     parse_token_response, Config, ConfigError, ConfigInput, Effect, Event, Id128, KeepaliveOutcome, Machine,
-    RefreshFailure, RefreshOutcome, SessionCheck, ShellOptions, StorageChoice, TokenSet,
+    ProtocolError, RefreshFailure, RefreshOutcome, SessionCheck, ShellOptions, StorageChoice, TokenSet,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -49,6 +49,9 @@ extern "C" {
 /// are broadcast just before; the lock release and the message travel different
 /// paths, so this keeps the next holder from checking before the tokens arrived.
 const LOCK_SETTLE_MS: u32 = 50;
+
+/// The storage key of the stored session (`storage: "session" | "local"`).
+const STORED_SESSION_KEY: &str = "session";
 
 /// The longest a single timer is armed for: far below `setTimeout`'s 2^31 − 1 ms
 /// limit (beyond which it fires at once), and a periodic re-check for free.
@@ -113,6 +116,8 @@ struct Inner {
     last_session_check: Cell<u64>,
     /// `resolve` functions of `session.fetch` calls waiting for a refresh.
     refresh_waiters: RefCell<Vec<Function>>,
+    /// What was last written to storage ([`Machine::storage_version`]).
+    stored_version: Cell<Option<(Id128, u64, u64)>>,
 }
 
 /// A login session in this tab, kept in agreement with the other tabs.
@@ -156,8 +161,51 @@ fn flush(inner: &Rc<Inner>) {
         let Some(event) = event else { break };
         emit(inner, &event_object(&event));
     }
+    store_session(inner);
     arm_timer(inner);
     wake_refresh_waiters(inner);
+}
+
+/// Writes the live session to storage when it changed (login, new tokens,
+/// activity), if the app chose `storage: "session"` or `"local"`; ending the
+/// session wipes it (`Effect::WipeStorage`).
+fn store_session(inner: &Rc<Inner>) {
+    if inner.options.storage == StorageChoice::Memory {
+        return;
+    }
+    let Ok(machine) = inner.machine.try_borrow() else { return };
+    let version = machine.storage_version();
+    if version.is_none() || version == inner.stored_version.get() {
+        return;
+    }
+    inner.stored_version.set(version);
+    let Some(text) = machine.stored_session() else { return };
+    drop(machine);
+    let failed = with_shell(inner, |shell| shell.store.set(STORED_SESSION_KEY, &text).is_err());
+    if failed == Some(true) {
+        emit(inner, &error_event("storage_unavailable", "storage failed; state is kept in memory"));
+    }
+}
+
+/// Resumes the session kept in storage, if any. Stored data is checked like a
+/// cross-tab message; an unusable or expired entry is removed.
+fn restore_session(inner: &Rc<Inner>) {
+    if inner.options.storage == StorageChoice::Memory {
+        return;
+    }
+    let Some(Some(text)) = with_shell(inner, |shell| shell.store.get(STORED_SESSION_KEY)) else { return };
+    let mut rejected = None;
+    drive(inner, |machine, now| rejected = machine.restore(now, &text).err());
+    match rejected {
+        None => {}
+        Some(ProtocolError::StaleSnapshot | ProtocolError::EndedEpoch) => {
+            with_shell(inner, |shell| shell.store.remove(STORED_SESSION_KEY));
+        }
+        Some(error) => {
+            with_shell(inner, |shell| shell.store.remove(STORED_SESSION_KEY));
+            emit(inner, &error_event(error.code(), "an unusable stored session was discarded"));
+        }
+    }
 }
 
 /// Resolves the promises of `fetch` calls waiting for a refresh, once none is
@@ -843,6 +891,7 @@ impl Session {
             transport,
             last_session_check: Cell::new(0),
             refresh_waiters: RefCell::new(Vec::new()),
+            stored_version: Cell::new(None),
         });
         let problems = attach(&inner);
         if !problems.is_empty() {
@@ -873,6 +922,7 @@ impl Session {
     /// Joins the session of another open tab, if there is one (no network
     /// call); in cookie mode also asks the `session` endpoint.
     pub fn resume(&self) {
+        restore_session(&self.inner);
         drive(&self.inner, |machine, now| machine.request_state(now));
         check_session(&self.inner, true);
     }
@@ -955,6 +1005,35 @@ impl Session {
         let weak = Rc::downgrade(&self.inner);
         let init: JsValue = init.map_or(JsValue::UNDEFINED, Into::into);
         wasm_bindgen_futures::future_to_promise(authenticated_fetch(weak, input, init))
+    }
+
+    /// Weak settings the session can see: an array of `{ id, severity, message,
+    /// advice }`, most severe first. Advisory; see SECURITY.md for each check.
+    #[wasm_bindgen(js_name = securityReport, skip_typescript)]
+    pub fn security_report(&self) -> js_sys::Array {
+        let (protocol, hostname) = page::location();
+        let cookies = page::cookies();
+        let findings = match self.inner.machine.try_borrow() {
+            Ok(machine) => security::report(&security::Setup {
+                config: machine.config(),
+                transport: &self.inner.transport,
+                storage: self.inner.options.storage,
+                page: security::Page { protocol: &protocol, hostname: &hostname, cookies: &cookies },
+                refresh_token_reused: machine.refresh_token_reused(),
+            }),
+            Err(_) => Vec::new(),
+        };
+        findings
+            .into_iter()
+            .map(|finding| {
+                let object = Object::new();
+                set(&object, "id", finding.id);
+                set(&object, "severity", finding.severity.as_str());
+                set(&object, "message", finding.message);
+                set(&object, "advice", finding.advice);
+                JsValue::from(object)
+            })
+            .collect()
     }
 
     /// Listens to one event type; returns the function that stops listening.

@@ -2,14 +2,9 @@
 //!
 //! Read fresh for every state-changing request, since servers rotate it.
 
-use wasm_bindgen::JsValue;
-
 /// The value of cookie `name` from `document.cookie`, if present.
 pub fn from_cookie(name: &str) -> Option<String> {
-    let document = web_sys::window()?.document()?;
-    // `document.cookie` lives on HTMLDocument; read it without that binding.
-    let cookies = js_sys::Reflect::get(&document, &JsValue::from_str("cookie")).ok()?.as_string()?;
-    cookies.split(';').find_map(|pair| {
+    super::page::cookies().split(';').find_map(|pair| {
         let (key, value) = pair.trim().split_once('=')?;
         (key == name).then(|| decode_cookie_value(value))
     })

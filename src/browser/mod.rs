@@ -22,6 +22,7 @@
 //! - [`random`]: CSPRNG bytes, ids and seeds (`crypto.getRandomValues`).
 //! - [`http`]: [`http::send`], `fetch` with a timeout and a body-size cap.
 //! - [`csrf`]: the page's CSRF token, from a double-submit cookie or a `<meta>`.
+//! - [`page`]: the page's `location` and its script-readable cookies.
 //!
 //! # Rules
 //!
@@ -47,6 +48,7 @@ pub mod csrf;
 pub mod http;
 pub mod lifecycle;
 pub mod locks;
+pub mod page;
 pub mod random;
 pub mod storage;
 pub mod timers;

@@ -58,7 +58,7 @@ const MAX_DEPTH: usize = 32;
 
 /// The top-level option keys [`Transport`] reads from the options object.
 /// `ConfigInput::from_json` must leave these to [`Transport::from_options`].
-pub const TRANSPORT_KEYS: [&str; 14] = [
+pub const TRANSPORT_KEYS: [&str; 15] = [
     "endpoints",
     "mode",
     "bodyEncoding",
@@ -73,6 +73,7 @@ pub const TRANSPORT_KEYS: [&str; 14] = [
     "maxBodyBytes",
     "revokedStatuses",
     "revokedErrorCodes",
+    "sessionCookie",
 ];
 
 /// Whether `key` is one of the [`TRANSPORT_KEYS`].
@@ -243,6 +244,18 @@ pub struct Transport {
     pub revoked_statuses: Vec<u16>,
     /// JSON `error` codes of 4xx/5xx answers that also mean revoked.
     pub revoked_error_codes: Vec<String>,
+    /// The name of the server's session cookie, so the security report can
+    /// tell whether scripts can read it (it must be HttpOnly).
+    pub session_cookie: Option<String>,
+}
+
+impl Transport {
+    /// The URLs of every configured endpoint.
+    pub fn endpoints(&self) -> impl Iterator<Item = &str> {
+        [&self.refresh, &self.keepalive, &self.session, &self.logout, &self.revocation]
+            .into_iter()
+            .filter_map(|endpoint| endpoint.as_ref().map(|endpoint| endpoint.url.as_str()))
+    }
 }
 
 impl Default for Transport {
@@ -266,6 +279,7 @@ impl Default for Transport {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             revoked_statuses: vec![401],
             revoked_error_codes: Vec::new(),
+            session_cookie: None,
         }
     }
 }
@@ -652,6 +666,13 @@ impl Transport {
                 "csrf" => t.csrf = csrf(value)?,
                 "revokedStatuses" => t.revoked_statuses = statuses(value)?,
                 "revokedErrorCodes" => t.revoked_error_codes = codes(value)?,
+                "sessionCookie" => {
+                    let name = string("sessionCookie", value)?;
+                    if !is_token(name) {
+                        return Err(error("sessionCookie", ConfigErrorKind::BadText));
+                    }
+                    t.session_cookie = Some(name.to_owned());
+                }
                 unknown => return Err(keyed("", unknown, ConfigErrorKind::UnknownOption)),
             }
         }

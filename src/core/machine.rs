@@ -13,7 +13,7 @@
 //! deadline cannot revive a session, and a two-hour sleep yields one transition.
 
 use super::config::Config;
-use super::protocol::{EndReason, Envelope, Epoch, Message, ProtocolError, Snapshot, TabId};
+use super::protocol::{decode, encode, EndReason, Envelope, Epoch, Message, ProtocolError, Snapshot, TabId};
 use super::refresh::{backoff_delay, refresh_due_at, RefreshFailure, RefreshOutcome};
 use super::tokens::{Secret, TokenSet};
 
@@ -291,6 +291,17 @@ enum Phase {
     Warning { cause: WarningCause, deadline: u64, next_tick: u64 },
 }
 
+/// How another session's snapshot reached this tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Adoption {
+    /// Another tab signed in.
+    Login,
+    /// Another tab answered a state request.
+    Answer,
+    /// Read back from storage.
+    Restore,
+}
+
 /// Everything that exists only while a session is live.
 #[derive(Debug)]
 struct Live {
@@ -388,6 +399,8 @@ pub struct Machine {
     state: State,
     next_attempt: u64,
     ended_epochs: Vec<Epoch>,
+    /// A refresh succeeded without a new refresh token (none, or the same one).
+    refresh_token_reused: bool,
     effects: Vec<Effect>,
     events: Vec<Event>,
 }
@@ -404,12 +417,34 @@ impl Machine {
             state: State::Anonymous,
             next_attempt: 1,
             ended_epochs: Vec::new(),
+            refresh_token_reused: false,
             effects: Vec::new(),
             events: Vec::new(),
         }
     }
 
     // ----- getters -------------------------------------------------------
+
+    /// Whether a refresh in this tab succeeded without rotating the refresh
+    /// token: the server returned the same one, or none (so the old one stays
+    /// valid). A finding for the security report.
+    pub fn refresh_token_reused(&self) -> bool {
+        self.refresh_token_reused
+    }
+
+    /// What changes the stored copy of the session: its epoch, token generation
+    /// and last activity. `None` when no session is live (nothing to store).
+    pub fn storage_version(&self) -> Option<(Epoch, u64, u64)> {
+        self.live().map(|live| (live.epoch, live.generation, live.last_activity_at))
+    }
+
+    /// The live session as stored text (a cross-tab state answer), for a reload
+    /// to resume with [`Machine::restore`]. `None` when no session is live.
+    pub fn stored_session(&self) -> Option<String> {
+        let live = self.live()?;
+        let message = Message::StateResponse(live.snapshot());
+        Some(encode(&Envelope { from: self.tab_id, epoch: Some(live.epoch), message }))
+    }
 
     /// The configuration in force.
     pub fn config(&self) -> &Config {
@@ -639,6 +674,10 @@ impl Machine {
         };
         match outcome {
             RefreshOutcome::Success(mut tokens) => {
+                let rotated = tokens.refresh_token.is_some() && tokens.refresh_token != live.tokens.refresh_token;
+                if live.tokens.refresh_token.is_some() && !rotated {
+                    self.refresh_token_reused = true;
+                }
                 if tokens.refresh_token.is_none() {
                     // RFC 6749 §6: no new refresh token means keep using the old one.
                     tokens.refresh_token = live.tokens.refresh_token.take();
@@ -762,8 +801,8 @@ impl Machine {
                 }
                 Ok(())
             }
-            Message::Login(snapshot) => self.adopt(now, epoch, snapshot, true),
-            Message::StateResponse(snapshot) => self.adopt(now, epoch, snapshot, false),
+            Message::Login(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Login),
+            Message::StateResponse(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Answer),
             message => {
                 let live = match &mut self.state {
                     State::Live(live) if Some(live.epoch) == epoch => live,
@@ -831,6 +870,23 @@ impl Machine {
         self.events.push(Event::StateChange { from: before, to: SessionState::Active });
         self.events.push(Event::Started { origin: Origin::Local, replaced: before.is_live() });
         self.advance(now);
+    }
+
+    /// Resume the session stored by [`Machine::stored_session`] (this page
+    /// before a reload, or another tab through shared storage). Stored data is
+    /// as untrusted as a cross-tab message and checked the same way: a
+    /// malformed, ended, expired or older session is rejected and changes
+    /// nothing; a live session of the same epoch takes what is newer.
+    pub fn restore(&mut self, now: u64, stored: &str) -> Result<(), ProtocolError> {
+        let now = self.clock(now);
+        self.advance(now);
+        let envelope = decode(stored)?;
+        match envelope.message {
+            Message::StateResponse(snapshot) | Message::Login(snapshot) => {
+                self.adopt(now, envelope.epoch, snapshot, Adoption::Restore)
+            }
+            _ => Err(ProtocolError::BadField("kind")),
+        }
     }
 
     /// Ask the other tabs for their session (a new tab does this at start-up).
@@ -1071,7 +1127,7 @@ impl Machine {
         now: u64,
         epoch: Option<Epoch>,
         snapshot: Snapshot,
-        is_login: bool,
+        how: Adoption,
     ) -> Result<(), ProtocolError> {
         let epoch = epoch.ok_or(ProtocolError::BadField("epoch"))?;
         if self.ended_epochs.contains(&epoch) {
@@ -1118,7 +1174,7 @@ impl Machine {
             State::Live(live) => {
                 // Two logins: the later one wins everywhere.
                 if (candidate.started_at, candidate.epoch) < (live.started_at, live.epoch) {
-                    if is_login {
+                    if how == Adoption::Login {
                         let (epoch, snapshot) = (live.epoch, live.snapshot());
                         self.broadcast(epoch, Message::StateResponse(snapshot));
                     }
@@ -1133,7 +1189,8 @@ impl Machine {
         live.refresh = Self::schedule(&config, &mut self.jitter, &live);
         self.state = State::Live(live);
         self.events.push(Event::StateChange { from: before, to: SessionState::Active });
-        self.events.push(Event::Started { origin: Origin::OtherTab, replaced });
+        let origin = if how == Adoption::Restore { Origin::Local } else { Origin::OtherTab };
+        self.events.push(Event::Started { origin, replaced });
         self.advance(now);
         Ok(())
     }

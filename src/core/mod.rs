@@ -11,6 +11,7 @@
 //! - [`tokens`]: the token set, with secrets that never print.
 //! - [`protocol`]: the versioned cross-tab message format.
 //! - [`json`]: a small JSON reader/writer for hostile input.
+//! - [`security`]: the security report's checks.
 
 pub mod config;
 pub mod http;
@@ -18,6 +19,7 @@ pub mod json;
 pub mod machine;
 pub mod protocol;
 pub mod refresh;
+pub mod security;
 pub mod tokens;
 
 pub use config::{Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions, StorageChoice};

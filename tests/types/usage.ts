@@ -1,5 +1,5 @@
 // Compiles only if the declarations in pkg/ describe the API as documented.
-import init, { Session, oauth2, cookieSession, type SessionEvent, type SessionOptions, type TokenResponse } from "wasm-session";
+import init, { Session, oauth2, cookieSession, type SecurityFinding, type SessionEvent, type SessionOptions, type TokenResponse } from "wasm-session";
 
 export async function usage(login: TokenResponse): Promise<void> {
   await init();
@@ -32,11 +32,19 @@ export async function usage(login: TokenResponse): Promise<void> {
   const state: "anonymous" | "active" | "warning" | "expired" | "loggedOut" = session.state;
   const left: number | undefined = session.remainingMs();
   void state, left, session.tabId, session.idleDeadline, session.absoluteDeadline;
+  for (const finding of session.securityReport()) {
+    const severity: "high" | "medium" | "low" = finding.severity;
+    void severity, finding.id, finding.message, finding.advice;
+  }
+  // @ts-expect-error not a finding id
+  session.securityReport().some((f) => f.id === "no_https");
   session.logout();
   session.destroy();
   off();
 
   const viaOauth = new Session({ ...oauth2({ tokenUrl: "/oauth/token", clientId: "app" }), idleTimeoutMs: 600_000 });
+  const findings: SecurityFinding[] = new Session({ storage: "local", sessionCookie: "sid" }).securityReport();
+  void findings;
   const viaCookie = new Session({
     ...cookieSession({ keepaliveUrl: "/k", sessionUrl: "/s", logoutUrl: "/l" }),
     csrf: { header: "X-CSRF-Token", cookie: "csrf" },

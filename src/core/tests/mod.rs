@@ -7,5 +7,7 @@ mod multitab;
 mod props;
 mod protocol;
 mod refresh;
+mod security;
 mod sim;
+mod storage;
 mod tokens;

@@ -1,0 +1,75 @@
+//! The stored session (`storage: "session" | "local"`): written while live,
+//! resumed after a reload, and as untrusted as a cross-tab message.
+use super::sim::*;
+use crate::core::*;
+
+fn events(machine: &mut Machine) -> Vec<Event> {
+    std::iter::from_fn(|| machine.poll_event()).collect()
+}
+
+fn logged_in() -> Machine {
+    let mut machine = Machine::new(test_config(), id(1), 7);
+    machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), Some(T0 + 60 * MIN)));
+    machine
+}
+
+#[test]
+fn a_reloaded_page_resumes_the_stored_session_with_its_deadlines() {
+    let mut before = logged_in();
+    before.handle_activity(T0 + 3 * MIN);
+    let stored = before.stored_session().expect("a live session is stored");
+    let mut after = Machine::new(test_config(), id(2), 9);
+    after.restore(T0 + 4 * MIN, &stored).unwrap();
+    assert_eq!(after.state(), SessionState::Active);
+    assert_eq!(after.epoch(), Some(id(200)));
+    assert_eq!(after.access_token(), Some("at"));
+    assert_eq!(after.idle_deadline(), before.idle_deadline(), "idle time counts from the last activity");
+    assert_eq!(after.absolute_deadline(), Some(T0 + 120 * MIN), "a reload never extends the absolute timeout");
+    assert!(events(&mut after).contains(&Event::Started { origin: Origin::Local, replaced: false }));
+}
+
+#[test]
+fn the_stored_version_changes_with_activity_and_tokens_only() {
+    let mut machine = Machine::new(test_config(), id(1), 7);
+    assert_eq!(machine.storage_version(), None);
+    assert_eq!(machine.stored_session(), None);
+    machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), None));
+    let first = machine.storage_version();
+    machine.handle_timeout(T0 + SEC);
+    assert_eq!(machine.storage_version(), first, "time passing alone writes nothing");
+    machine.handle_activity(T0 + 2 * SEC);
+    assert_ne!(machine.storage_version(), first);
+    machine.logout(T0 + 3 * SEC);
+    assert_eq!(machine.storage_version(), None, "an ended session is not stored");
+}
+
+#[test]
+fn an_expired_ended_or_unusable_stored_session_is_rejected() {
+    let stored = logged_in().stored_session().unwrap();
+    let mut late = Machine::new(test_config(), id(2), 9);
+    assert_eq!(late.restore(T0 + 11 * MIN, &stored), Err(ProtocolError::StaleSnapshot), "idle time passed");
+    assert_eq!(late.state(), SessionState::Anonymous);
+
+    let mut ended = logged_in();
+    ended.logout(T0 + SEC);
+    assert_eq!(ended.restore(T0 + 2 * SEC, &stored), Err(ProtocolError::EndedEpoch));
+    assert_eq!(ended.state(), SessionState::LoggedOut);
+
+    let mut fresh = Machine::new(test_config(), id(2), 9);
+    for junk in ["", "null", "{}", "[1]", "{\"v\":1,\"kind\":\"logout\"}", &stored[..stored.len() / 2]] {
+        assert!(fresh.restore(T0, junk).is_err(), "{junk}");
+    }
+    let logout = r#"{"v":1,"kind":"logout","from":"01010101010101010101010101010101","epoch":"c8c8c8c8c8c8c8c8c8c8c8c8c8c8c8c8","reason":"user"}"#;
+    assert!(fresh.restore(T0, logout).is_err(), "only a session snapshot restores");
+    assert_eq!(fresh.state(), SessionState::Anonymous);
+}
+
+#[test]
+fn a_stored_session_older_than_the_live_one_does_not_replace_it() {
+    let stored = logged_in().stored_session().unwrap();
+    let mut machine = Machine::new(test_config(), id(2), 9);
+    machine.login(T0 + MIN, id(201), TokenSet::bearer("newer", None, None));
+    machine.restore(T0 + 2 * MIN, &stored).unwrap();
+    assert_eq!(machine.epoch(), Some(id(201)));
+    assert_eq!(machine.access_token(), Some("newer"));
+}
