@@ -26,13 +26,22 @@
 //!
 //! # Fallback
 //!
-//! Without `navigator.locks` (old browsers, insecure contexts), or if the
-//! browser rejects a request before granting it, requests go to an in-page
-//! FIFO queue per name: single flight holds inside the page, but *not across
-//! tabs*; cross-tab exclusion then relies on the core's randomised jitter and
-//! on tabs adopting a token another tab broadcast. In-page grants are always
-//! delivered asynchronously (a microtask), never from inside [`request`] or
-//! a guard's drop, so the caller is never re-entered.
+//! Without `navigator.locks` (old browsers, and every page not in a secure
+//! context: plain HTTP on a real host), or if the browser rejects a request
+//! before granting it, requests go to an in-page FIFO queue per name, and the
+//! request at the head of the queue must then also win a *lease* in
+//! `localStorage` before it is granted: a key holding a random owner id and an
+//! expiry. A free or expired lease is written, then read back after
+//! [`LEASE_SETTLE_MS`]; of several tabs writing at once, the one whose write
+//! landed last reads its own id and wins, the others retry after a random
+//! pause. Dropping the guard removes the lease; a tab that closes while
+//! holding it blocks the others for at most [`LEASE_MS`]. A lease is weaker
+//! than Web Locks (a write delayed past the settle time could let two tabs
+//! in), which is why a lock granted after another tab refreshed is released
+//! without a request (the core checks the token generation). Without usable
+//! `localStorage` the queue alone excludes within the page. Grants are always
+//! delivered asynchronously, never from inside [`request`] or a guard's drop,
+//! so the caller is never re-entered.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -130,6 +139,8 @@ enum Release {
     Web(Function),
     /// Frees the name in the in-page queue.
     InPage,
+    /// Removes our `localStorage` lease, then frees the in-page queue.
+    Lease(String),
 }
 
 impl LockGuard {
@@ -151,6 +162,10 @@ impl Drop for LockGuard {
                 let _ = resolve.call0(&JsValue::UNDEFINED);
             }
             Some(Release::InPage) => in_page::release(&self.name),
+            Some(Release::Lease(owner)) => {
+                lease::release(&self.name, &owner);
+                in_page::release(&self.name);
+            }
             None => {}
         }
     }
@@ -331,7 +346,7 @@ mod in_page {
         })
         .flatten();
         if let Some(state) = next {
-            state.grant(LockGuard { name: name.to_owned(), release: Some(Release::InPage) });
+            lease::grant_when_won(state, name.to_owned());
         }
     }
 
@@ -339,6 +354,123 @@ mod in_page {
     #[cfg(test)]
     pub(super) fn queue_len(name: &str) -> Option<usize> {
         with_queues(|queues| queues.get(name).map(|queue| queue.waiting.len())).flatten()
+    }
+}
+
+/// How long a `localStorage` lease lasts: longer than any refresh request
+/// (their timeout defaults to 10 s), short enough that a tab closed while
+/// holding it does not stall the others for long.
+pub const LEASE_MS: f64 = 30_000.0;
+/// How long a written lease must survive before it counts as won.
+pub const LEASE_SETTLE_MS: i32 = 40;
+
+mod lease {
+    //! A cross-tab lease in `localStorage`, for pages without Web Locks.
+
+    use super::*;
+    use web_sys::Storage;
+
+    /// The storage key of the lease for lock `name`.
+    pub(super) fn key(name: &str) -> String {
+        let mut key = String::from("wasm-session-lease:");
+        key.push_str(name);
+        key
+    }
+
+    fn storage() -> Option<Storage> {
+        web_sys::window()?.local_storage().ok().flatten()
+    }
+
+    /// The owner of an unexpired lease in `value`, if any.
+    pub(super) fn live_owner(value: &str, now: f64) -> Option<&str> {
+        let (owner, expires) = value.split_once('|')?;
+        let expires = expires.parse::<u64>().ok()? as f64;
+        // A lease further in the future than a whole lease period comes from a
+        // skewed or hostile writer: treat it as expired rather than wait on it.
+        (expires > now && expires <= now + LEASE_MS).then_some(owner)
+    }
+
+    /// Writes our lease if the current one is free, expired or ours.
+    /// `None`: storage is unusable.
+    fn try_write(storage: &Storage, key: &str, owner: &str) -> Option<bool> {
+        let now = js_sys::Date::now();
+        let current = storage.get_item(key).ok()?;
+        if current.as_deref().and_then(|value| live_owner(value, now)).is_some_and(|holder| holder != owner) {
+            return Some(false);
+        }
+        let mut value = String::from(owner);
+        value.push('|');
+        crate::core::json::write_u64(&mut value, (now + LEASE_MS) as u64);
+        storage.set_item(key, &value).ok()?;
+        Some(true)
+    }
+
+    fn holds(storage: &Storage, key: &str, owner: &str) -> Option<bool> {
+        let current = storage.get_item(key).ok()?;
+        Some(current.as_deref().and_then(|value| live_owner(value, js_sys::Date::now())) == Some(owner))
+    }
+
+    async fn sleep(ms: i32) {
+        let promise = Promise::new(&mut |resolve, _reject| {
+            let scheduled = web_sys::window()
+                .map(|window| window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).is_ok());
+            if scheduled != Some(true) {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }
+        });
+        let _ = JsFuture::from(promise).await;
+    }
+
+    /// Grants `state` (already at the head of the in-page queue for `name`)
+    /// once it holds the lease; without usable storage, at once (on a later
+    /// microtask). A request cancelled meanwhile frees the queue.
+    pub(super) fn grant_when_won(state: Rc<RequestState>, name: String) {
+        spawn_local(async move {
+            let owner = crate::browser::random::id128().map(|bytes| crate::core::Id128(bytes).to_hex());
+            let (Some(storage), Ok(owner)) = (storage(), owner) else {
+                state.grant(LockGuard { name, release: Some(Release::InPage) });
+                return;
+            };
+            let key = key(&name);
+            loop {
+                if state.phase.get() != Phase::Pending {
+                    in_page::release(&name);
+                    return;
+                }
+                let won = match try_write(&storage, &key, &owner) {
+                    Some(true) => {
+                        sleep(LEASE_SETTLE_MS).await;
+                        holds(&storage, &key, &owner)
+                    }
+                    Some(false) => Some(false),
+                    None => None,
+                };
+                match won {
+                    Some(true) => {
+                        state.grant(LockGuard { name, release: Some(Release::Lease(owner)) });
+                        return;
+                    }
+                    Some(false) => {
+                        let pause = 50.0 + js_sys::Math::random() * 100.0;
+                        sleep(pause as i32).await;
+                    }
+                    None => {
+                        // Storage stopped working: exclude within the page only.
+                        state.grant(LockGuard { name, release: Some(Release::InPage) });
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    /// Removes the lease of lock `name` if `owner` still holds it.
+    pub(super) fn release(name: &str, owner: &str) {
+        let Some(storage) = storage() else { return };
+        let key = key(name);
+        if holds(&storage, &key, owner) == Some(true) {
+            let _ = storage.remove_item(&key);
+        }
     }
 }
 
@@ -481,6 +613,62 @@ mod tests {
             yield_to_browser().await;
         }
         assert!(free, "dropping the guard did not release the browser lock");
+    }
+
+    fn local_storage() -> web_sys::Storage {
+        web_sys::window().unwrap().local_storage().unwrap().unwrap()
+    }
+
+    fn foreign_lease(name: &str, expires: f64) {
+        let mut value = String::from("another-tab|");
+        value.push_str(&(expires as u64).to_string());
+        local_storage().set_item(&lease::key(name), &value).unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    async fn without_web_locks_another_tabs_lease_blocks_until_it_is_released() {
+        let name = unique("lease");
+        foreign_lease(&name, js_sys::Date::now() + 20_000.0);
+        let (slot, _request) = hold(fallback, &name);
+        for _ in 0..10 {
+            sleep_ms(30).await;
+            assert!(!is_held(&slot), "granted while another tab holds the lease");
+        }
+        local_storage().remove_item(&lease::key(&name)).unwrap();
+        assert!(wait_until(|| is_held(&slot), 10_000.0).await, "never granted after the lease was freed");
+        let stored = local_storage().get_item(&lease::key(&name)).unwrap().unwrap();
+        assert!(!stored.starts_with("another-tab|"), "our lease is in storage");
+        drop(slot.borrow_mut().take());
+        assert_eq!(local_storage().get_item(&lease::key(&name)).unwrap(), None, "released on drop");
+    }
+
+    #[wasm_bindgen_test]
+    async fn an_expired_or_implausible_lease_of_a_closed_tab_is_taken_over() {
+        for expires in [js_sys::Date::now() - 1.0, js_sys::Date::now() + 10.0 * LEASE_MS] {
+            let name = unique("stale-lease");
+            foreign_lease(&name, expires);
+            let (slot, _request) = hold(fallback, &name);
+            assert!(wait_until(|| is_held(&slot), 10_000.0).await, "a dead lease blocked the lock");
+            drop(slot.borrow_mut().take());
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn lease_values_are_read_defensively() {
+        let now = 1_000_000.0;
+        assert_eq!(lease::live_owner("tab|1010000", now), Some("tab"));
+        assert_eq!(lease::live_owner("tab|999999", now), None, "expired");
+        assert_eq!(lease::live_owner("tab|99999999999", now), None, "beyond one lease period");
+        for junk in ["", "tab", "tab|", "tab|-5", "tab|1e9", "|x"] {
+            assert_eq!(lease::live_owner(junk, now), None, "{junk}");
+        }
+    }
+
+    async fn sleep_ms(ms: i32) {
+        let promise = Promise::new(&mut |resolve, _| {
+            web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+        });
+        JsFuture::from(promise).await.unwrap();
     }
 
     #[wasm_bindgen_test]
