@@ -183,8 +183,13 @@ fn store_session(inner: &Rc<Inner>) {
     drop(machine);
     let failed = with_shell(inner, |shell| shell.store.set(STORED_SESSION_KEY, &text).is_err());
     if failed == Some(true) {
-        emit(inner, &error_event("storage_unavailable", "storage failed; state is kept in memory"));
+        storage_failed(inner);
     }
+}
+
+/// Tells the app that web storage failed (the store now keeps state in memory).
+fn storage_failed(inner: &Rc<Inner>) {
+    emit(inner, &error_event("storage_unavailable", "storage failed; state is kept in memory"));
 }
 
 /// Resumes the session kept in storage, if any. Stored data is checked like a
@@ -193,7 +198,12 @@ fn restore_session(inner: &Rc<Inner>) {
     if inner.options.storage == StorageChoice::Memory {
         return;
     }
-    let Some(Some(text)) = with_shell(inner, |shell| shell.store.get(STORED_SESSION_KEY)) else { return };
+    let read = with_shell(inner, |shell| (shell.store.get(STORED_SESSION_KEY), shell.store.take_fault()));
+    let Some((stored, fault)) = read else { return };
+    if fault.is_some() {
+        storage_failed(inner);
+    }
+    let Some(text) = stored else { return };
     let mut rejected = None;
     drive(inner, |machine, now| rejected = machine.restore(now, &text).err());
     match rejected {
@@ -440,7 +450,7 @@ fn apply(inner: &Rc<Inner>, effect: Effect) {
                 shell.store.take_fault()
             });
             if let Some(Some(_)) = fault {
-                emit(inner, &error_event("storage_unavailable", "storage failed; state is kept in memory"));
+                storage_failed(inner);
             }
         }
     }

@@ -13,89 +13,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use wasm_session::Session;
 
+mod common;
+use common::*;
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn options(pairs: &[(&str, JsValue)]) -> Object {
-    let object = Object::new();
-    for (key, value) in pairs {
-        Reflect::set(&object, &(*key).into(), value).unwrap();
-    }
-    object
-}
-
-fn num(n: f64) -> JsValue {
-    JsValue::from_f64(n)
-}
-
-/// A unique channel name per test, so tests in one page do not hear each other.
-fn channel() -> JsValue {
-    let n = (js_sys::Math::random() * 1e12) as u64;
-    JsValue::from_str(&format!("test-{n}"))
-}
-
-fn session(pairs: &[(&str, JsValue)]) -> Session {
-    Session::new(Some(options(pairs).unchecked_into())).unwrap()
-}
-
-fn tokens(pairs: &[(&str, JsValue)]) -> JsValue {
-    options(pairs).into()
-}
-
-/// Records every event a session emits.
-#[derive(Clone, Default)]
-struct Recorder(Rc<RefCell<Vec<JsValue>>>);
-
-impl Recorder {
-    fn attach(session: &Session) -> Recorder {
-        let recorder = Recorder::default();
-        let sink = recorder.0.clone();
-        let callback = Closure::<dyn FnMut(JsValue)>::new(move |event| sink.borrow_mut().push(event));
-        session.on_any(callback.as_ref().unchecked_ref::<Function>().clone());
-        callback.forget(); // test-only: lives for the page
-        recorder
-    }
-
-    fn types(&self) -> Vec<String> {
-        self.0.borrow().iter().map(|e| field(e, "type")).collect()
-    }
-
-    fn find(&self, kind: &str) -> Option<JsValue> {
-        self.0.borrow().iter().find(|e| field(e, "type") == kind).cloned()
-    }
-
-    fn count(&self, kind: &str) -> usize {
-        self.types().iter().filter(|t| *t == kind).count()
-    }
-}
-
-fn field(object: &JsValue, name: &str) -> String {
-    Reflect::get(object, &name.into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
-}
-
-fn state(session: &Session) -> String {
-    JsValue::from(session.state()).as_string().unwrap_or_default()
-}
-
-async fn sleep(ms: u32) {
-    gloo_timers::future::TimeoutFuture::new(ms).await;
-}
-
-/// Waits until `condition` holds, up to `max_ms`. Returns whether it did.
-async fn until(max_ms: u32, condition: impl Fn() -> bool) -> bool {
-    let mut waited = 0;
-    while !condition() {
-        if waited >= max_ms {
-            return false;
-        }
-        sleep(20).await;
-        waited += 20;
-    }
-    true
-}
-
-fn js(code: &str) -> JsValue {
-    js_sys::eval(code).unwrap()
-}
 
 #[wasm_bindgen_test]
 fn a_new_session_is_anonymous_with_a_random_tab_id() {
@@ -476,10 +397,6 @@ fn script_api(good: &str) {
         "' ? 200 : 401 }); };",
     ]
     .concat());
-}
-
-fn restore_fetch() {
-    js("window.fetch = window.__realFetch || window.fetch;");
 }
 
 fn api_stat(key: &str) -> JsValue {
