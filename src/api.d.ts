@@ -78,6 +78,11 @@ export interface SessionOptions {
   revokedStatuses?: number[];
   /** JSON `error` codes (on 4xx/5xx) that also mean revoked. */
   revokedErrorCodes?: string[];
+  /**
+   * Origins besides the page's own (`"https://api.example.com"`) that `session.fetch` sends the
+   * credential to. Requests to any other origin go out untouched.
+   */
+  apiOrigins?: string[];
   /** The name of the server's session cookie, so `securityReport()` can check that scripts cannot read it. */
   sessionCookie?: string;
 }

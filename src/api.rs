@@ -307,11 +307,23 @@ async fn send_once(
         Some(request) => request.clone()?.into(),
         None => input.clone(),
     };
+    Ok((plain_fetch(&input, &init).await?, generation))
+}
+
+/// The page's `fetch(input, init)`, looked up at call time (apps and tests may
+/// wrap it).
+async fn plain_fetch(input: &JsValue, init: &JsValue) -> Result<web_sys::Response, JsValue> {
     let window = web_sys::window().ok_or_else(|| session_error("no_window", "fetch needs a window"))?;
     let fetch: Function = Reflect::get(&window, &"fetch".into())?.dyn_into()?;
-    let promise: js_sys::Promise = fetch.call2(&window, &input, &init)?.dyn_into()?;
-    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise).await?.dyn_into()?;
-    Ok((response, generation))
+    let promise: js_sys::Promise = fetch.call2(&window, input, init)?.dyn_into()?;
+    wasm_bindgen_futures::JsFuture::from(promise).await?.dyn_into()
+}
+
+/// Whether `session.fetch(input)` goes to the page's origin or a configured
+/// `apiOrigins` entry: only those get the credential.
+fn credential_allowed(weak: &Weak<Inner>, input: &JsValue) -> bool {
+    let Some(inner) = weak.upgrade() else { return false };
+    page::request_url(input).is_some_and(|url| http::may_send_credential(&inner.transport, &url, &page::origin()))
 }
 
 /// Whether an API answer says the session is no longer honoured (by default a
@@ -334,6 +346,10 @@ async fn says_revoked(weak: &Weak<Inner>, response: &web_sys::Response) -> bool 
 
 /// `session.fetch`: see [`Session::fetch`].
 async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
+    if !credential_allowed(&weak, &input) {
+        // A third party: no token, no CSRF header, and its 401 is not ours.
+        return plain_fetch(&input, &init).await.map(Into::into);
+    }
     refresh_settled(&weak).await;
     let (response, sent_with) = send_once(&weak, &input, &init).await?;
     if !says_revoked(&weak, &response).await {
@@ -348,10 +364,17 @@ async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue) -
         // The token we sent is the newest we have: refresh once (single-flight
         // across tabs). A 401 for an older token just retries with the new one,
         // so a burst of 401s costs one refresh.
+        if inner.refresh_hook.is_none() && inner.transport.refresh.is_none() {
+            // Nothing can renew the credential (cookie mode): the server has
+            // ended the session.
+            drive(&inner, |machine, now| machine.handle_revoked(now));
+            return Ok(response.into());
+        }
         let mut started = false;
         drive(&inner, |machine, now| started = machine.refresh_now(now));
         if !started {
-            drive(&inner, |machine, now| machine.handle_revoked(now));
+            // Offline, or the user is idle (an idle user is never refreshed):
+            // the app gets the 401; the session's own timers decide the rest.
             return Ok(response.into());
         }
     }
@@ -630,20 +653,23 @@ fn call_logout(inner: &Rc<Inner>, tokens: &TokenSet) {
         return;
     }
     let max_body = inner.transport.max_body_bytes;
-    let weak = Rc::downgrade(inner);
-    wasm_bindgen_futures::spawn_local(async move {
-        let mut failed = false;
-        for request in &requests {
-            match perform(request, max_body).await {
-                Ok(response) if (200..300).contains(&response.status) => {}
-                _ => failed = true,
+    // All requests leave at once (in order, on the same turn): a page that
+    // navigates away on `loggedOut` must not strand the later ones behind the
+    // first one's answer. `keepalive` carries each past the unload.
+    let outstanding = Rc::new(Cell::new((requests.len(), false)));
+    for request in requests {
+        let (outstanding, weak) = (outstanding.clone(), Rc::downgrade(inner));
+        wasm_bindgen_futures::spawn_local(async move {
+            let ok = matches!(perform(&request, max_body).await, Ok(response) if (200..300).contains(&response.status));
+            let (left, failed) = outstanding.get();
+            let (left, failed) = (left.saturating_sub(1), failed || !ok);
+            outstanding.set((left, failed));
+            if let (0, true, Some(inner)) = (left, failed, weak.upgrade()) {
+                let message = "the server was not told of the logout; the session ended here all the same";
+                emit(&inner, &error_event("logout_failed", message));
             }
-        }
-        if let (true, Some(inner)) = (failed, weak.upgrade()) {
-            let message = "the server was not told of the logout; the session ended here all the same";
-            emit(&inner, &error_event("logout_failed", message));
-        }
-    });
+        });
+    }
 }
 
 /// Reads what the `refresh` option resolved to (a token response) or rejected

@@ -472,6 +472,68 @@ async fn a_second_401_after_refreshing_ends_the_session_as_revoked() {
     s.destroy();
 }
 
+fn hook_calls() -> Option<f64> {
+    Reflect::get(&web_sys::window().unwrap(), &"__hookCalls".into()).unwrap().as_f64()
+}
+
+#[wasm_bindgen_test]
+async fn fetch_sends_the_credential_only_to_the_page_and_the_listed_api_origins() {
+    script_api("at");
+    let hook = counting_refresh_hook("fresh");
+    let s = session(&[
+        ("channelName", channel()),
+        ("refresh", hook.into()),
+        ("apiOrigins", Array::of1(&"https://api.example.com".into()).into()),
+    ]);
+    s.start(Some(tokens(&[("access_token", "at".into()), ("expires_in", num(3600.0))]).unchecked_into())).unwrap();
+    let third_party = response_status(s.fetch("https://tracker.example/collect".into(), None)).await;
+    let listed = response_status(s.fetch("https://api.example.com/v1/me".into(), None)).await;
+    let own = response_status(s.fetch("/api/me".into(), None)).await;
+    restore_fetch();
+    let auth: Vec<JsValue> = Array::from(&api_stat("auth")).iter().collect();
+    assert_eq!(auth[0], JsValue::NULL, "no token for a third party");
+    assert_eq!(third_party, 401, "its 401 is returned as it is");
+    assert_eq!(hook_calls(), Some(0.0), "and is not taken as the session's end");
+    assert_eq!(auth[1].as_string().as_deref(), Some("Bearer at"));
+    assert_eq!((listed, own), (200, 200));
+    assert_eq!(state(&s), "active");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_401_with_nothing_to_renew_the_credential_ends_a_cookie_session_as_revoked() {
+    script_api("never-valid");
+    let preset = cookie_preset();
+    Reflect::set(&preset, &"channelName".into(), &channel()).unwrap();
+    let s = Session::new(Some(preset.unchecked_into())).unwrap();
+    let events = Recorder::attach(&s);
+    s.start(None).unwrap();
+    let status = response_status(s.fetch("/api/orders".into(), None)).await;
+    restore_fetch();
+    assert_eq!(status, 401);
+    assert_eq!(state(&s), "loggedOut");
+    assert_eq!(field(&events.find("loggedOut").unwrap(), "reason"), "revoked");
+    assert!(events.find("refreshFailed").is_none(), "no refresh was attempted");
+    assert_eq!(api_stat("calls").as_f64(), Some(1.0), "no retry");
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_401_while_offline_is_returned_and_the_session_stays() {
+    script_api("never-valid");
+    let hook = counting_refresh_hook("fresh");
+    let s = session(&[("channelName", channel()), ("refresh", hook.into())]);
+    s.start(Some(tokens(&[("access_token", "at".into()), ("expires_in", num(3600.0))]).unchecked_into())).unwrap();
+    let window = web_sys::window().unwrap();
+    window.dispatch_event(&web_sys::Event::new("offline").unwrap()).unwrap();
+    let status = response_status(s.fetch("/api/orders".into(), None)).await;
+    restore_fetch();
+    window.dispatch_event(&web_sys::Event::new("online").unwrap()).unwrap();
+    assert_eq!(status, 401);
+    assert_eq!(state(&s), "active", "no refresh could start: the session is not ended on a guess");
+    s.destroy();
+}
+
 #[wasm_bindgen_test]
 async fn a_request_object_with_a_body_can_be_retried() {
     script_api("fresh");

@@ -16,6 +16,28 @@ pub fn location() -> (String, String) {
     (text(&location, "protocol"), text(&location, "hostname"))
 }
 
+/// `location.origin`, e.g. `https://app.example` (empty without a window).
+pub fn origin() -> String {
+    web_sys::window()
+        .and_then(|window| Reflect::get(&window, &JsValue::from_str("location")).ok())
+        .map(|location| text(&location, "origin"))
+        .unwrap_or_default()
+}
+
+/// The absolute URL a `fetch(input)` would request: `input` is a `Request`,
+/// a `URL` or a string, relative ones resolved against the page.
+pub fn request_url(input: &JsValue) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    if let Some(request) = input.dyn_ref::<web_sys::Request>() {
+        return Some(request.url());
+    }
+    let text = match input.as_string() {
+        Some(text) => text,
+        None => Reflect::get(input, &JsValue::from_str("href")).ok()?.as_string()?,
+    };
+    web_sys::Request::new_with_str(&text).ok().map(|request| request.url())
+}
+
 /// `document.cookie`: only cookies without `HttpOnly` appear in it.
 pub fn cookies() -> String {
     // `document.cookie` lives on HTMLDocument; read it without that binding.

@@ -52,7 +52,8 @@ pub struct ConfigInput {
     pub activity_events: Option<Vec<String>>,
     /// Activity events closer together than this are dropped in the shell. Default 1 s.
     pub activity_throttle_ms: Option<f64>,
-    /// Where non-secret session state lives: `"memory"` (default), `"session"`
+    /// Where the live session (and, in bearer mode, its tokens) is kept for a
+    /// reload to resume: `"memory"` (default: nowhere), `"session"`
     /// (sessionStorage) or `"local"` (localStorage).
     pub storage: Option<String>,
 }
@@ -349,7 +350,7 @@ impl Default for Config {
     }
 }
 
-/// Where the session keeps its non-secret state.
+/// Where the session is kept for a reload to resume (tokens included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StorageChoice {
     /// In wasm memory only: gone with the page.

@@ -58,7 +58,7 @@ const MAX_DEPTH: usize = 32;
 
 /// The top-level option keys [`Transport`] reads from the options object.
 /// `ConfigInput::from_json` must leave these to [`Transport::from_options`].
-pub const TRANSPORT_KEYS: [&str; 15] = [
+pub const TRANSPORT_KEYS: [&str; 16] = [
     "endpoints",
     "mode",
     "bodyEncoding",
@@ -74,6 +74,7 @@ pub const TRANSPORT_KEYS: [&str; 15] = [
     "revokedStatuses",
     "revokedErrorCodes",
     "sessionCookie",
+    "apiOrigins",
 ];
 
 /// Whether `key` is one of the [`TRANSPORT_KEYS`].
@@ -247,6 +248,9 @@ pub struct Transport {
     /// The name of the server's session cookie, so the security report can
     /// tell whether scripts can read it (it must be HttpOnly).
     pub session_cookie: Option<String>,
+    /// Origins besides the page's own that `session.fetch` sends the
+    /// credential to (lower-case `scheme://host[:port]`).
+    pub api_origins: Vec<String>,
 }
 
 impl Transport {
@@ -280,6 +284,7 @@ impl Default for Transport {
             revoked_statuses: vec![401],
             revoked_error_codes: Vec::new(),
             session_cookie: None,
+            api_origins: Vec::new(),
         }
     }
 }
@@ -366,6 +371,31 @@ pub fn is_valid_url(url: &str) -> bool {
     match scheme(url) {
         Some(scheme) => scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"),
         None => true,
+    }
+}
+
+/// The origin (`scheme://host[:port]`, lower-case) of an absolute `http(s)` URL.
+pub fn origin_of(url: &str) -> Option<String> {
+    let scheme = scheme(url)?;
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return None;
+    }
+    let rest = url.get(scheme.len() + 1..)?.strip_prefix("//")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') || !is_valid_url(url) {
+        return None;
+    }
+    Some([scheme, "://", authority].concat().to_ascii_lowercase())
+}
+
+/// Whether `session.fetch` may send the session's credential (bearer token,
+/// CSRF header) with a request to the absolute `url` from a page of
+/// `page_origin`: only to the page's own origin and the configured `apiOrigins`,
+/// never to a third party the app happens to call.
+pub fn may_send_credential(t: &Transport, url: &str, page_origin: &str) -> bool {
+    match origin_of(url) {
+        Some(origin) => origin == page_origin.to_ascii_lowercase() || t.api_origins.contains(&origin),
+        None => false,
     }
 }
 
@@ -553,6 +583,26 @@ fn csrf(value: &Value) -> Result<Option<Csrf>, ConfigError> {
     Ok(Some(Csrf { header: header.to_owned(), source }))
 }
 
+fn origins(value: &Value) -> Result<Vec<String>, ConfigError> {
+    const FIELD: &str = "apiOrigins";
+    let items = value.as_array().ok_or(error(FIELD, ConfigErrorKind::WrongType))?;
+    if items.len() > MAX_LIST {
+        return Err(error(FIELD, ConfigErrorKind::TooMany));
+    }
+    items
+        .iter()
+        .map(|item| {
+            let text = item.as_str().ok_or(error(FIELD, ConfigErrorKind::WrongType))?;
+            let text = text.strip_suffix('/').unwrap_or(text);
+            // An origin only: a path would suggest a prefix match that is not made.
+            match origin_of(text) {
+                Some(origin) if origin.len() == text.len() => Ok(origin),
+                _ => Err(error(FIELD, ConfigErrorKind::BadText)),
+            }
+        })
+        .collect()
+}
+
 fn statuses(value: &Value) -> Result<Vec<u16>, ConfigError> {
     const FIELD: &str = "revokedStatuses";
     let items = value.as_array().ok_or(error(FIELD, ConfigErrorKind::WrongType))?;
@@ -666,6 +716,7 @@ impl Transport {
                 "csrf" => t.csrf = csrf(value)?,
                 "revokedStatuses" => t.revoked_statuses = statuses(value)?,
                 "revokedErrorCodes" => t.revoked_error_codes = codes(value)?,
+                "apiOrigins" => t.api_origins = origins(value)?,
                 "sessionCookie" => {
                     let name = string("sessionCookie", value)?;
                     if !is_token(name) {
@@ -1531,6 +1582,37 @@ fn encode_component(out: &mut String, text: &str) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_credential_goes_only_to_the_page_origin_and_the_listed_api_origins() {
+        let t = config(r#"{"apiOrigins": ["https://API.example.com/", "http://localhost:9000"]}"#).unwrap();
+        assert_eq!(t.api_origins, ["https://api.example.com", "http://localhost:9000"]);
+        let page = "https://app.example.com";
+        for url in [
+            "https://app.example.com/api/orders",
+            "https://APP.example.com?x",
+            "https://api.example.com/v1",
+            "http://localhost:9000/x",
+        ] {
+            assert!(may_send_credential(&t, url, page), "{url}");
+        }
+        for url in [
+            "https://evil.example/api",
+            "https://app.example.com.evil.example/",
+            "https://app.example.com@evil.example/",
+            "http://app.example.com/api",
+            "https://api.example.com:8443/",
+            "data:text/plain,hi",
+            "/relative",
+            "",
+        ] {
+            assert!(!may_send_credential(&t, url, page), "{url}");
+        }
+        for bad in [r#"["https://a.example/path"]"#, r#"["a.example"]"#, r#"["ftp://a.example"]"#, "[5]", r#""x""#] {
+            let (field, _) = config_error(&["{\"apiOrigins\": ", bad, "}"].concat());
+            assert_eq!(field, "apiOrigins", "{bad}");
+        }
+    }
 
     /// 2023-11-14T22:13:20Z.
     const T0: u64 = 1_700_000_000_000;
