@@ -44,23 +44,47 @@ export async function openBrowser(settings) {
     await page.goto(url);
     return page;
   };
-  return { browser, newPage, errors, close: () => browser.close() };
+  return { browser, context, newPage, errors, close: () => browser.close() };
 }
 
 export const stateOf = (page) => page.getAttribute("#state-badge", "data-state");
 export const waitForState = (page, state, timeout = 10_000) =>
   page.waitForFunction((s) => document.querySelector("#state-badge")?.dataset.state === s, state, { timeout });
 
-/** Signs in as alice through the demo page's form. */
-export async function signIn(page) {
-  await page.fill("#login-username", "alice");
-  await page.fill("#login-password", "alice");
+/** Signs in through the demo page's form (as alice unless told otherwise). */
+export async function signIn(page, username = "alice", password = username) {
+  await page.fill("#login-username", username);
+  await page.fill("#login-password", password);
   await page.click("#login-submit");
   await waitForState(page, "active");
 }
 
 /** The reference backend's counters (refreshes, reuse detections, keepalives …). */
 export const stats = async (server) => (await fetch(server.url + "debug/stats")).json();
+
+/** Polls the backend's counters until `predicate(stats)` holds; resolves with them (rejects after `timeout`). */
+export async function waitForStats(server, predicate, timeout = 15_000) {
+  const until = Date.now() + timeout;
+  let last = await stats(server);
+  while (!predicate(last)) {
+    if (Date.now() > until) throw new Error(`backend stats never matched within ${timeout} ms: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    last = await stats(server);
+  }
+  return last;
+}
+
+/**
+ * The SDK events of `type` in the demo page's event log, oldest first, each as
+ * an object of the logged fields (values as the log shows them, e.g.
+ * `{ origin: "otherTab", replaced: "true" }`).
+ */
+export const loggedEvents = (page, type) => page.$$eval(`#event-log li.log-event[data-type="${type}"]`, (rows) =>
+  rows.reverse().map((row) => Object.fromEntries([...row.querySelectorAll(".kv")].map((kv) => {
+    const text = kv.textContent;
+    const eq = text.indexOf("=");
+    return [text.slice(0, eq), text.slice(eq + 1)];
+  }))));
 
 /** Runs `body(server, browser)` with a fresh backend and browser, cleaning up after. */
 export async function withBackend(serverOptions, settings, body) {
