@@ -957,11 +957,15 @@ impl Machine {
         match live.tokens.expires_at {
             // A token that outlives the session never needs refreshing.
             Some(expires_at) if expires_at < live.absolute_deadline(config) => {
-                let mut at = refresh_due_at(config, expires_at, live.tokens_received_at, jitter.next());
+                let random = jitter.next();
+                let mut at = refresh_due_at(config, expires_at, live.tokens_received_at, random);
                 if live.generation > 0 {
-                    // A server handing out already-expired tokens must not get a
-                    // refresh storm: refreshed tokens wait at least one retry delay.
-                    at = at.max(live.tokens_received_at.saturating_add(config.retry_initial_ms));
+                    // A server handing out already-expired (or very short) tokens
+                    // must not get a refresh storm: refreshed tokens wait at least
+                    // one retry delay, plus jitter so that tabs stay spread out.
+                    let spread = config.refresh_jitter_ms.min(config.retry_initial_ms / 2);
+                    let floor = config.retry_initial_ms.saturating_add(random % spread.saturating_add(1));
+                    at = at.max(live.tokens_received_at.saturating_add(floor));
                 }
                 Refresh::Due { at, failures: 0 }
             }

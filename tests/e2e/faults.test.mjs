@@ -6,20 +6,10 @@
 // with generous timeouts, and counts over a time window use ranges.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { stateOf, waitForState, signIn, stats, waitForStats, loggedEvents, withBackend, LONG } from "./harness.mjs";
+import { stateOf, waitForState, signIn, stats, waitForStats, loggedEvents, withBackend, LONG, openTabs } from "./harness.mjs";
 
 const REFRESH = "**/auth/refresh";
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function openTabs(browser, url, count) {
-  const tabs = [];
-  for (let i = 0; i < count; i++) {
-    const tab = await browser.newPage(url);
-    await waitForState(tab, "active");
-    tabs.push(tab);
-  }
-  return tabs;
-}
 
 /** Calls /api/profile through the SDK (#btn-profile) and resolves with the output text once it is HTTP 200. */
 async function profile(page) {

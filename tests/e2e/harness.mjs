@@ -100,3 +100,14 @@ export async function withBackend(serverOptions, settings, body) {
 
 /** Client lifetimes long enough that nothing times out during a test. */
 export const LONG = { idleTimeoutMs: 600_000, warnBeforeMs: 60_000, absoluteTimeoutMs: 3_600_000 };
+
+/** Opens `count` more tabs on `url`, each waited for until it joined the live session. */
+export async function openTabs(browser, url, count) {
+  const tabs = [];
+  for (let i = 0; i < count; i++) {
+    const tab = await browser.newPage(url);
+    await waitForState(tab, "active");
+    tabs.push(tab);
+  }
+  return tabs;
+}

@@ -2,17 +2,7 @@
 // (a first part of issue 6's scenarios).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { stateOf, waitForState, signIn, stats, withBackend, LONG } from "./harness.mjs";
-
-async function openTabs(browser, url, count) {
-  const tabs = [];
-  for (let i = 0; i < count; i++) {
-    const tab = await browser.newPage(url);
-    await waitForState(tab, "active");
-    tabs.push(tab);
-  }
-  return tabs;
-}
+import { stateOf, waitForState, signIn, stats, withBackend, LONG, openTabs } from "./harness.mjs";
 
 test("logout in tab 1 reaches tabs 2..5, each with reason otherTab", async () => {
   await withBackend({}, LONG, async (server, browser) => {

@@ -317,3 +317,28 @@ fn a_401_or_403_from_refresh_means_the_server_revoked_the_session() {
         assert!(events(&mut machine).contains(&Event::LoggedOut { reason: EndReason::Revoked, origin: Origin::Server }));
     }
 }
+
+#[test]
+fn tabs_adopting_short_lived_tokens_stay_spread_out_by_jitter() {
+    // Every tab adopts the same refreshed tokens (same received-at time); with
+    // 2 s tokens the one-retry-delay floor applies, and jitter must survive it,
+    // or every tab would come due at the same instant.
+    let received = T0 + 100; // before this tab's own refresh would start
+    let due: Vec<u64> = (0..8u64)
+        .map(|seed| {
+            let mut machine = Machine::new(test_config(), id(2), seed * 7919 + 1);
+            machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), Some(T0 + 2 * SEC)));
+            let tokens = TokenSet::bearer("at2", Some("rt2"), Some(received + 2 * SEC));
+            let refreshed = Message::Refreshed { tokens, generation: 1, received_at: received };
+            let envelope = Envelope { from: id(9), epoch: Some(id(200)), message: refreshed };
+            machine.handle_message(received, envelope).unwrap();
+            machine.refresh_due_at().expect("scheduled")
+        })
+        .collect();
+    let floor = received + test_config().retry_initial_ms;
+    assert!(due.iter().all(|&at| at >= floor && at < received + 2 * SEC), "{due:?}");
+    let mut distinct = due.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert!(distinct.len() >= 6, "jitter spreads the tabs: {due:?}");
+}
