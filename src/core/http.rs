@@ -1368,7 +1368,8 @@ pub fn parse_http_date(text: &str) -> Option<u64> {
     if text.len() > 40 {
         return None;
     }
-    imf_fixdate(text).or_else(|| rfc850_date(text)).or_else(|| asctime_date(text))
+    // The leap second 9999-12-31T23:59:60Z would land one past the last date.
+    imf_fixdate(text).or_else(|| rfc850_date(text)).or_else(|| asctime_date(text)).filter(|ms| *ms <= MAX_EPOCH_MS)
 }
 
 /// Exactly `len` ASCII digits (or `1..=len` when `loose`), as a number.

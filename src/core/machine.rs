@@ -654,6 +654,9 @@ impl Machine {
             }
             _ => self.effects.push(Effect::ReleaseRefreshLock { attempt }),
         }
+        // The adopted tokens may already be due (found by fuzzing: without this
+        // the refresh waited, with no timer, for the next unrelated input).
+        self.advance(now);
     }
 
     /// The refresh request of `attempt` finished. A result for any attempt but

@@ -14,6 +14,11 @@
 //! - [`security`]: the security report's checks.
 
 pub mod config;
+/// Fuzz targets: built for `cargo fuzz` (`--cfg fuzzing`) and the native tests,
+/// never into the shipped wasm.
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod http;
 pub mod json;
 pub mod machine;

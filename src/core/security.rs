@@ -6,7 +6,7 @@
 //! enforcement: the SDK keeps working with every finding.
 
 use super::config::{Config, StorageChoice};
-use super::http::{TokenMode, Transport};
+use super::http::{origin_of, TokenMode, Transport};
 
 /// Idle timeouts above this are reported (OWASP: 15–30 min; PCI DSS 8.2.8: 15 min).
 pub const MAX_IDLE_TIMEOUT_MS: u64 = 30 * 60 * 1000;
@@ -35,15 +35,16 @@ impl Severity {
     }
 }
 
-/// One weak setting.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One weak setting. The texts are static (and short, to keep the wasm small):
+/// SECURITY.md explains each check at length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Finding {
     /// Stable id, e.g. `insecure_page`.
     pub id: &'static str,
     /// How much it matters.
     pub severity: Severity,
     /// What was observed.
-    pub message: String,
+    pub message: &'static str,
     /// What to do about it.
     pub advice: &'static str,
 }
@@ -74,114 +75,125 @@ pub struct Setup<'a> {
     pub refresh_token_reused: bool,
 }
 
-/// The findings for `setup`, most severe first.
-pub fn report(setup: &Setup) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let mut add = |id, severity, message: String, advice| findings.push(Finding { id, severity, message, advice });
-    let (config, transport, page) = (setup.config, setup.transport, &setup.page);
+/// One check: its finding, and whether it fires for a setup.
+type Check = (Finding, fn(&Setup) -> bool);
 
-    if page.protocol != "https:" && !is_local_host(page.hostname) {
-        add(
-            "insecure_page",
-            Severity::High,
-            ["The page is served over ", page.protocol, " on ", page.hostname, "."].concat(),
-            "Serve the app over HTTPS only (with HSTS): on plain HTTP anyone on the network can read and \
-             change tokens, cookies and the page itself. Secure cookies and the Web Locks API also need HTTPS.",
-        );
-    }
-    if let Some(url) = transport.endpoints().find(|url| insecure_url(url)) {
-        add(
-            "insecure_endpoint",
-            Severity::High,
-            ["The endpoint ", url, " is plain HTTP."].concat(),
-            "Use https:// URLs for every session endpoint: tokens and session cookies travel in these requests.",
-        );
-    }
-    if setup.storage == StorageChoice::Local && transport.mode == TokenMode::Bearer {
-        add(
-            "tokens_in_local_storage",
-            Severity::High,
-            "Tokens are stored in localStorage (storage: \"local\").".to_owned(),
-            "Keep tokens in memory (storage: \"memory\", the default) or use sessionStorage: localStorage \
-             outlives the browser session and any script on the origin (an XSS) can read it. Better still, \
-             keep the refresh token in an HttpOnly cookie.",
-        );
-    }
-    if let Some(name) = transport.session_cookie.as_deref().filter(|name| cookie_visible(page.cookies, name)) {
-        add(
-            "session_cookie_readable",
-            Severity::High,
-            ["The session cookie ", name, " is readable from document.cookie."].concat(),
-            "Set the session cookie HttpOnly (and Secure, SameSite=Lax or Strict) so scripts, including \
-             injected ones, cannot read it.",
-        );
-    }
-    if config.idle_timeout_ms > MAX_IDLE_TIMEOUT_MS {
-        add(
-            "idle_timeout_long",
-            Severity::Medium,
-            "idleTimeoutMs is above 30 minutes.".to_owned(),
-            "OWASP suggests 15-30 minutes of idle time for low-risk apps and less for sensitive ones; \
-             PCI DSS v4.0 (8.2.8) asks for re-authentication after 15 minutes idle.",
-        );
-    }
-    if config.absolute_timeout_ms > MAX_ABSOLUTE_TIMEOUT_MS {
-        add(
-            "absolute_timeout_long",
-            Severity::Medium,
-            "absoluteTimeoutMs is above 24 hours.".to_owned(),
-            "Cap the session's lifetime (OWASP: a few hours for most apps, at most a day) so a stolen session \
-             cannot be kept alive forever; enforce the same limit on the server.",
-        );
-    }
-    if transport.logout.is_none() && transport.revocation.is_none() {
-        add(
-            "no_logout_endpoint",
-            Severity::Medium,
-            "No logout or revocation endpoint is configured.".to_owned(),
-            "Configure endpoints.logout (or revocation): otherwise logout only forgets the session in the \
-             browser and the server-side session or refresh token stays valid.",
-        );
-    }
-    if setup.refresh_token_reused {
-        add(
-            "refresh_token_not_rotated",
-            Severity::Medium,
-            "A refresh returned the same refresh token, or none.".to_owned(),
-            "Rotate refresh tokens on every use and revoke the whole token family when an old one is \
-             presented again (RFC 9700, OAuth 2.0 Security BCP 4.14), so a stolen refresh token is detected.",
-        );
-    }
-    findings.sort_by_key(|finding| finding.severity);
-    findings
+/// Every check, in order of severity, so the report needs no sort.
+const CHECKS: [Check; 8] = [
+    (
+        Finding {
+            id: "insecure_page",
+            severity: Severity::High,
+            message: "The page is not served over HTTPS.",
+            advice: "Serve the app over HTTPS only, with HSTS: on plain HTTP the network can read and change \
+                     tokens, cookies and the page.",
+        },
+        |s| s.page.protocol != "https:" && !is_local_host(s.page.hostname),
+    ),
+    (
+        Finding {
+            id: "insecure_endpoint",
+            severity: Severity::High,
+            message: "A session endpoint is a plain http:// URL.",
+            advice: "Use https:// for every endpoint: these requests carry tokens and session cookies.",
+        },
+        |s| s.transport.endpoints().any(insecure_url),
+    ),
+    (
+        Finding {
+            id: "tokens_in_local_storage",
+            severity: Severity::High,
+            message: "Tokens are kept in localStorage (storage: \"local\").",
+            advice: "Keep tokens in memory (the default) or sessionStorage: localStorage outlives the browser \
+                     session and any script on the origin can read it.",
+        },
+        |s| s.storage == StorageChoice::Local && s.transport.mode == TokenMode::Bearer,
+    ),
+    (
+        Finding {
+            id: "session_cookie_readable",
+            severity: Severity::High,
+            message: "The session cookie is readable from document.cookie.",
+            advice: "Make the session cookie HttpOnly, Secure and SameSite=Lax or Strict, so scripts cannot steal it.",
+        },
+        |s| s.transport.session_cookie.as_deref().is_some_and(|name| cookie_visible(s.page.cookies, name)),
+    ),
+    (
+        Finding {
+            id: "idle_timeout_long",
+            severity: Severity::Medium,
+            message: "idleTimeoutMs is above 30 minutes.",
+            advice: "OWASP suggests 15-30 minutes idle (less for sensitive apps); PCI DSS 8.2.8 asks for 15. \
+                     Enforce it on the server too.",
+        },
+        |s| s.config.idle_timeout_ms > MAX_IDLE_TIMEOUT_MS,
+    ),
+    (
+        Finding {
+            id: "absolute_timeout_long",
+            severity: Severity::Medium,
+            message: "absoluteTimeoutMs is above 24 hours.",
+            advice: "Cap the session's lifetime (a working day or less) on the client and the server.",
+        },
+        |s| s.config.absolute_timeout_ms > MAX_ABSOLUTE_TIMEOUT_MS,
+    ),
+    (
+        Finding {
+            id: "no_logout_endpoint",
+            severity: Severity::Medium,
+            message: "No logout or revocation endpoint is configured.",
+            advice: "Configure endpoints.logout or revocation: otherwise the server-side session stays valid \
+                     after logout.",
+        },
+        |s| s.transport.logout.is_none() && s.transport.revocation.is_none(),
+    ),
+    (
+        Finding {
+            id: "refresh_token_not_rotated",
+            severity: Severity::Medium,
+            message: "A refresh returned the same refresh token, or none.",
+            advice: "Rotate refresh tokens on every use and revoke the family on reuse (RFC 9700 4.14).",
+        },
+        |s| s.refresh_token_reused,
+    ),
+];
+
+/// The findings for `setup`, most severe first (high, then medium).
+pub fn report(setup: &Setup) -> Vec<Finding> {
+    CHECKS.iter().filter(|(_, fires)| fires(setup)).map(|(finding, _)| *finding).collect()
 }
 
 /// Whether `host` is this machine: `localhost`, `*.localhost`, 127.0.0.0/8 or `[::1]`.
 pub fn is_local_host(host: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    let host = host.strip_suffix('.').unwrap_or(&host);
-    host == "localhost"
-        || host.ends_with(".localhost")
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let tail = host.len().checked_sub(10).and_then(|at| host.get(at..));
+    host.eq_ignore_ascii_case("localhost")
+        || tail.is_some_and(|tail| tail.eq_ignore_ascii_case(".localhost"))
         || host == "[::1]"
         || host == "::1"
-        || (host.starts_with("127.") && host.split('.').count() == 4 && host.split('.').all(is_octet))
+        || is_loopback_ipv4(host)
 }
 
-fn is_octet(part: &str) -> bool {
-    !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit()) && part.parse::<u8>().is_ok()
+/// `127.a.b.c` with four decimal octets.
+fn is_loopback_ipv4(host: &str) -> bool {
+    let octet = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 3
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && part.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) <= 255
+    };
+    host.starts_with("127.") && host.split('.').count() == 4 && host.split('.').all(octet)
 }
 
 /// An absolute `http://` URL to a host that is not this machine.
 fn insecure_url(url: &str) -> bool {
-    let Some(rest) = url.get(..7).filter(|scheme| scheme.eq_ignore_ascii_case("http://")).and(url.get(7..)) else {
+    let origin = origin_of(url);
+    let Some(authority) = origin.as_deref().and_then(|origin| origin.strip_prefix("http://")) else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit('@').next().unwrap_or("");
-    let host = if host_port.starts_with('[') {
-        host_port.split_inclusive(']').next().unwrap_or("")
-    } else {
-        host_port.split(':').next().unwrap_or("")
+    let host = match authority.rfind(':') {
+        Some(colon) if !authority.ends_with(']') => authority.get(..colon).unwrap_or(authority),
+        _ => authority,
     };
     !is_local_host(host)
 }

@@ -1,6 +1,7 @@
 //! The token set a session holds, how secrets are kept out of logs, and how a
 //! server's token response is read.
 
+use super::http::MAX_EPOCH_MS;
 use super::json::Value;
 
 /// A secret string: never printed by `Debug`, overwritten with zeros when dropped.
@@ -126,7 +127,9 @@ pub fn parse_token_response(value: &Value, now: u64) -> Result<TokenSet, TokenEr
         Some(now.saturating_add((seconds * 1000.0) as u64))
     } else if let Some((name, field)) = first(value, &["expires_at", "expiresAt"]) {
         let at = loose_number(field).filter(|s| *s >= 0.0 && *s < 1e16).ok_or(TokenError::BadField(name))?;
-        Some(if at < SECONDS_OR_MILLIS { (at * 1000.0) as u64 } else { at as u64 })
+        let at = if at < SECONDS_OR_MILLIS { (at * 1000.0) as u64 } else { at as u64 };
+        // Past the year 9999 (and past 2^53): no cross-tab message could carry it.
+        Some(Some(at).filter(|at| *at <= MAX_EPOCH_MS).ok_or(TokenError::BadField(name))?)
     } else {
         None
     };

@@ -1,6 +1,7 @@
 //! Native tests of the core: a fake clock, a multi-tab simulator, property tests.
 
 mod config;
+mod fuzz;
 mod keepalive;
 mod lifecycle;
 mod multitab;

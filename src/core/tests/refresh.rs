@@ -342,3 +342,25 @@ fn tabs_adopting_short_lived_tokens_stay_spread_out_by_jitter() {
     distinct.dedup();
     assert!(distinct.len() >= 6, "jitter spreads the tabs: {due:?}");
 }
+
+#[test]
+fn a_lock_granted_after_another_tab_refreshed_starts_a_refresh_that_is_already_due() {
+    // Found by fuzzing: the other tab's tokens were themselves due, and the
+    // refresh waited with no timer for the next unrelated input.
+    let mut machine = logged_in(60 * SEC);
+    machine.handle_timeout(T0 + 30 * SEC);
+    let attempt = match effects(&mut machine).as_slice() {
+        [Effect::AcquireRefreshLock { attempt }] => *attempt,
+        other => panic!("expected a lock request, got {other:?}"),
+    };
+    let tokens = TokenSet::bearer("at2", Some("rt2"), Some(T0 + 20 * SEC));
+    let refreshed = Message::Refreshed { tokens, generation: 1, received_at: T0 + 10 * SEC };
+    machine.handle_message(T0 + 30 * SEC, Envelope { from: id(9), epoch: Some(id(200)), message: refreshed }).unwrap();
+    machine.handle_lock_acquired(T0 + 30 * SEC, attempt);
+    let out = effects(&mut machine);
+    assert!(out.contains(&Effect::ReleaseRefreshLock { attempt }), "the stale grant is released");
+    assert!(
+        out.iter().any(|e| matches!(e, Effect::AcquireRefreshLock { attempt: next } if *next != attempt)),
+        "the due refresh starts at once: {out:?}"
+    );
+}

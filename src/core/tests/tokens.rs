@@ -38,6 +38,8 @@ fn hostile_token_responses_are_typed_errors() {
     assert_eq!(read(r#"{"expires_in":-1}"#), Err(TokenError::BadField("expires_in")));
     assert_eq!(read(r#"{"expires_in":"soon"}"#), Err(TokenError::BadField("expires_in")));
     assert_eq!(read(r#"{"expires_in":1e300}"#), Err(TokenError::BadField("expires_in")));
+    // Past 2^53 no cross-tab message could carry it (found by fuzzing).
+    assert_eq!(read(r#"{"expires_at":9500000000000000}"#), Err(TokenError::BadField("expires_at")));
     let long = format!(r#"{{"access_token":"{}"}}"#, "x".repeat(MAX_TOKEN_LEN_FOR_TEST + 1));
     assert_eq!(read(&long), Err(TokenError::TooLong("access_token")));
 }

@@ -1,0 +1,6 @@
+//! A refresh answer: status and header bytes, then the body. See `wasm_session::core::fuzz::refresh_response`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| wasm_session::core::fuzz::refresh_response(data));
