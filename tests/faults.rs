@@ -102,7 +102,9 @@ async fn server_5xx_is_retried_no_sooner_than_its_retry_after() {
     let failed = events.find("refreshFailed").unwrap();
     assert_eq!(field(&failed, "code"), "http_5xx");
     assert_eq!(Reflect::get(&failed, &"definitive".into()).unwrap().as_bool(), Some(false));
-    assert!(number(&failed, "retryAt") - number(&failed, "at") >= 1_000.0, "Retry-After is a floor");
+    // `at` is stamped when the event is emitted, a moment after the core
+    // computed `retryAt` from the answer's arrival: allow for that moment.
+    assert!(number(&failed, "retryAt") - number(&failed, "at") >= 950.0, "Retry-After is a floor");
     let calls: Vec<f64> = Array::from(&faults("calls")).iter().filter_map(|t| t.as_f64()).collect();
     assert_eq!(calls.len(), 2);
     assert!(calls[1] - calls[0] >= 950.0, "the retry waited for Retry-After");
