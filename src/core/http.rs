@@ -583,53 +583,47 @@ fn csrf(value: &Value) -> Result<Option<Csrf>, ConfigError> {
     Ok(Some(Csrf { header: header.to_owned(), source }))
 }
 
+/// A JSON array option of at most [`MAX_LIST`] entries, each read by `read`.
+fn list<T>(
+    field: &'static str,
+    value: &Value,
+    read: impl Fn(&Value) -> Result<T, ConfigError>,
+) -> Result<Vec<T>, ConfigError> {
+    let items = value.as_array().ok_or(error(field, ConfigErrorKind::WrongType))?;
+    if items.len() > MAX_LIST {
+        return Err(error(field, ConfigErrorKind::TooMany));
+    }
+    items.iter().map(read).collect()
+}
+
 fn origins(value: &Value) -> Result<Vec<String>, ConfigError> {
     const FIELD: &str = "apiOrigins";
-    let items = value.as_array().ok_or(error(FIELD, ConfigErrorKind::WrongType))?;
-    if items.len() > MAX_LIST {
-        return Err(error(FIELD, ConfigErrorKind::TooMany));
-    }
-    items
-        .iter()
-        .map(|item| {
-            let text = item.as_str().ok_or(error(FIELD, ConfigErrorKind::WrongType))?;
-            let text = text.strip_suffix('/').unwrap_or(text);
-            // An origin only: a path would suggest a prefix match that is not made.
-            match origin_of(text) {
-                Some(origin) if origin.len() == text.len() => Ok(origin),
-                _ => Err(error(FIELD, ConfigErrorKind::BadText)),
-            }
-        })
-        .collect()
+    list(FIELD, value, |item| {
+        let text = item.as_str().ok_or(error(FIELD, ConfigErrorKind::WrongType))?;
+        let text = text.strip_suffix('/').unwrap_or(text);
+        // An origin only: a path would suggest a prefix match that is not made.
+        match origin_of(text) {
+            Some(origin) if origin.len() == text.len() => Ok(origin),
+            _ => Err(error(FIELD, ConfigErrorKind::BadText)),
+        }
+    })
 }
 
 fn statuses(value: &Value) -> Result<Vec<u16>, ConfigError> {
     const FIELD: &str = "revokedStatuses";
-    let items = value.as_array().ok_or(error(FIELD, ConfigErrorKind::WrongType))?;
-    if items.len() > MAX_LIST {
-        return Err(error(FIELD, ConfigErrorKind::TooMany));
-    }
-    items
-        .iter()
-        .map(|item| {
-            let n = number(FIELD, item)?;
-            // Only error statuses can mean "revoked": a 2xx is an answer.
-            if (400.0..=599.0).contains(&n) && n.fract() == 0.0 {
-                Ok(n as u16)
-            } else {
-                Err(error(FIELD, ConfigErrorKind::UnknownChoice))
-            }
-        })
-        .collect()
+    list(FIELD, value, |item| {
+        let n = number(FIELD, item)?;
+        // Only error statuses can mean "revoked": a 2xx is an answer.
+        if (400.0..=599.0).contains(&n) && n.fract() == 0.0 {
+            Ok(n as u16)
+        } else {
+            Err(error(FIELD, ConfigErrorKind::UnknownChoice))
+        }
+    })
 }
 
 fn codes(value: &Value) -> Result<Vec<String>, ConfigError> {
-    const FIELD: &str = "revokedErrorCodes";
-    let items = value.as_array().ok_or(error(FIELD, ConfigErrorKind::WrongType))?;
-    if items.len() > MAX_LIST {
-        return Err(error(FIELD, ConfigErrorKind::TooMany));
-    }
-    items.iter().map(|item| plain_text(FIELD, item)).collect()
+    list("revokedErrorCodes", value, |item| plain_text("revokedErrorCodes", item))
 }
 
 impl Transport {
@@ -1579,6 +1573,39 @@ fn encode_component(out: &mut String, text: &str) {
     }
 }
 
+/// HTTP dates from epoch ms: the inverse of [`parse_http_date`], for the tests
+/// and the fuzz targets' round trips.
+#[cfg(any(test, fuzzing))]
+#[allow(clippy::indexing_slicing)] // test and fuzz code only
+pub(crate) mod date_text {
+    use super::{DAYS, MONTHS};
+
+    /// `(year, month 1-12, day, hour, minute, second, weekday Mon=0)` of whole
+    /// seconds (H. Hinnant's `civil_from_days`).
+    pub(crate) fn civil(ms: u64) -> (i64, usize, i64, i64, i64, i64, usize) {
+        let secs = (ms / 1000) as i64;
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        let weekday = ((days + 3).rem_euclid(7)) as usize; // 1970-01-01 was a Thursday (Mon = 0)
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        (year, month as usize, day, rem / 3600, rem / 60 % 60, rem % 60, weekday)
+    }
+
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`.
+    pub(crate) fn imf(ms: u64) -> String {
+        let (y, m, d, hh, mm, ss, wd) = civil(ms);
+        format!("{}, {d:02} {} {y:04} {hh:02}:{mm:02}:{ss:02} GMT", DAYS[wd], MONTHS[m - 1])
+    }
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -1684,36 +1711,13 @@ mod tests {
             .collect()
     }
 
-    /// Test-side IMF-fixdate formatter (civil_from_days), for whole seconds.
-    fn civil(ms: u64) -> (i64, usize, i64, i64, i64, i64, usize) {
-        let secs = (ms / 1000) as i64;
-        let days = secs.div_euclid(86_400);
-        let rem = secs.rem_euclid(86_400);
-        let weekday = ((days + 3).rem_euclid(7)) as usize; // 1970-01-01 was a Thursday (Mon = 0)
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        (year, month as usize, day, rem / 3600, rem / 60 % 60, rem % 60, weekday)
-    }
-
-    fn imf(ms: u64) -> String {
-        let (y, m, d, hh, mm, ss, wd) = civil(ms);
-        format!("{}, {d:02} {} {y:04} {hh:02}:{mm:02}:{ss:02} GMT", DAYS[wd], MONTHS[m - 1])
-    }
-
     fn rfc850(ms: u64) -> String {
-        let (y, m, d, hh, mm, ss, wd) = civil(ms);
+        let (y, m, d, hh, mm, ss, wd) = date_text::civil(ms);
         format!("{}, {d:02}-{}-{:02} {hh:02}:{mm:02}:{ss:02} GMT", LONG_DAYS[wd], MONTHS[m - 1], y % 100)
     }
 
     fn asctime(ms: u64) -> String {
-        let (y, m, d, hh, mm, ss, wd) = civil(ms);
+        let (y, m, d, hh, mm, ss, wd) = date_text::civil(ms);
         format!("{} {} {d:>2} {hh:02}:{mm:02}:{ss:02} {y:04}", DAYS[wd], MONTHS[m - 1])
     }
 
@@ -2728,14 +2732,14 @@ mod tests {
         #[test]
         fn http_dates_round_trip(seconds in 0u64..=MAX_EPOCH_MS / 1000) {
             let ms = seconds * 1000;
-            prop_assert_eq!(parse_http_date(&imf(ms)), Some(ms), "{}", imf(ms));
+            prop_assert_eq!(parse_http_date(&date_text::imf(ms)), Some(ms), "{}", date_text::imf(ms));
             prop_assert_eq!(parse_http_date(&asctime(ms)), Some(ms), "{}", asctime(ms));
-            let (year, ..) = civil(ms);
+            let (year, ..) = date_text::civil(ms);
             if (1970..2070).contains(&year) {
                 prop_assert_eq!(parse_http_date(&rfc850(ms)), Some(ms), "{}", rfc850(ms));
             }
-            prop_assert_eq!(parse_retry_after(&imf(ms), 0), Some(ms));
-            prop_assert_eq!(clock_offset(&imf(ms), ms + 400), Some(0));
+            prop_assert_eq!(parse_retry_after(&date_text::imf(ms), 0), Some(ms));
+            prop_assert_eq!(clock_offset(&date_text::imf(ms), ms + 400), Some(0));
         }
 
         #[test]
