@@ -226,6 +226,7 @@ function renderSession() {
   badge.dataset.state = state;
   const live = LIVE.has(state);
   $("btn-profile").disabled = !session;
+  $("btn-security").disabled = !session;
   $("login-section").hidden = live || !session;
   $("btn-logout").disabled = !live;
   $("btn-logout-all").disabled = !live;
@@ -309,6 +310,15 @@ $("btn-profile").addEventListener("click", async () => {
   } catch (e) {
     showOutput("GET /api/profile", `Request failed: ${errorText(e)}`, false);
   }
+});
+
+$("btn-security").addEventListener("click", () => {
+  if (!session) return;
+  const findings = session.securityReport();
+  const text = findings.length === 0
+    ? "No weak setting the SDK can observe. (Advisory: it cannot see server-side timeouts or your CSP; see SECURITY.md.)"
+    : findings.map((f) => `[${f.severity}] ${f.id}: ${f.message}\n  → ${f.advice}`).join("\n\n");
+  showOutput(`session.securityReport(): ${findings.length} finding(s)`, text, findings.length === 0);
 });
 
 $("btn-open-tab").addEventListener("click", () => window.open(location.href, "_blank"));
@@ -616,6 +626,7 @@ function buildSession() {
     return new Session({
       ...cookieSession({ keepaliveUrl: "/auth/keepalive", sessionUrl: "/auth/session", logoutUrl: "/auth/logout" }),
       csrf: { header: "X-CSRF-Token", cookie: "csrf" },
+      sessionCookie: "session", // so securityReport() can check it is HttpOnly
       keepaliveEveryMs: 10_000,
       ...lifetimes,
     });
