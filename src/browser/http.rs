@@ -65,7 +65,8 @@ fn credentials(mode: &str) -> RequestCredentials {
 }
 
 /// Sends `request`; reads at most `max_body + 1` bytes of the body into the
-/// response (enough to tell "too large").
+/// response (enough to tell "too large"). A body whose `Content-Length` is over
+/// `max_body` is not downloaded at all.
 pub async fn send(request: HttpRequest<'_>, max_body: usize) -> Result<HttpResponse, HttpError> {
     let window = web_sys::window().ok_or(HttpError::Network)?;
     let init = RequestInit::new();
@@ -99,6 +100,15 @@ pub async fn send(request: HttpRequest<'_>, max_body: usize) -> Result<HttpRespo
     let response: Response = response.dyn_into().map_err(|_| HttpError::Network)?;
     let header = |name: &str| response.headers().get(name).ok().flatten();
     let (date, retry_after, content_type) = (header("date"), header("retry-after"), header("content-type"));
+    let status = response.status();
+    let declared = header("content-length").and_then(|length| length.trim().parse::<usize>().ok());
+    if let Some(body_len) = declared.filter(|length| *length > max_body) {
+        // Too large by its own account: stop the download instead of holding it.
+        if let Some(controller) = &controller {
+            controller.abort();
+        }
+        return Ok(HttpResponse { status, date, retry_after, content_type, body: String::new(), body_len });
+    }
     let text = match response.text() {
         Ok(promise) => JsFuture::from(promise).await.map_err(failed)?,
         Err(_) => return Err(HttpError::Network),
@@ -112,7 +122,7 @@ pub async fn send(request: HttpRequest<'_>, max_body: usize) -> Result<HttpRespo
         }
         body.truncate(cut);
     }
-    Ok(HttpResponse { status: response.status(), date, retry_after, content_type, body, body_len })
+    Ok(HttpResponse { status, date, retry_after, content_type, body, body_len })
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]
@@ -193,6 +203,21 @@ mod tests {
                 .unwrap();
         assert_eq!(response.body_len, 10_000);
         assert!(response.body.len() <= 101, "cut on a character boundary");
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_body_declared_too_large_is_not_read() {
+        let response = with_fetch(
+            "window.__bodyRead = false; const body = new ReadableStream({ pull(c) { window.__bodyRead = true; \
+             c.enqueue(new TextEncoder().encode('x')); c.close(); } }, { highWaterMark: 0 }); \
+             return new Response(body, { status: 200, headers: { 'Content-Length': '5000000' } });",
+            send(post(&[], None), 100),
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.body_len, 5_000_000);
+        assert_eq!(response.body, "");
+        assert_eq!(js_sys::eval("window.__bodyRead").unwrap().as_bool(), Some(false), "the body was not pulled");
     }
 
     #[wasm_bindgen_test]
