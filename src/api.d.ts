@@ -95,7 +95,10 @@ export function oauth2(args: { tokenUrl: string; clientId: string; revocationUrl
 /** Options for a server-side session in an HttpOnly cookie; spread into `SessionOptions`. */
 export function cookieSession(args: { keepaliveUrl: string; sessionUrl: string; logoutUrl: string }): SessionOptions;
 
-/** A token response, OAuth 2.0 style (snake_case) or camelCase. `expires_in` is in seconds. */
+/**
+ * A token response, OAuth 2.0 style (snake_case) or camelCase, or named by `responseFields`. `expires_in`
+ * is in seconds; without an expiry, an access token that is a JWT expires at its `exp`.
+ */
 export interface TokenResponse {
   access_token?: string; accessToken?: string;
   refresh_token?: string; refreshToken?: string;

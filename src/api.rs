@@ -25,8 +25,8 @@ use crate::core::http::{self, CsrfSource, SessionAnswer, TokenMode, Transport};
 use crate::core::protocol::{decode, encode};
 use crate::core::{json, security};
 use crate::core::{
-    parse_token_response, Config, ConfigError, ConfigInput, Effect, Event, Id128, KeepaliveOutcome, Machine,
-    ProtocolError, RefreshFailure, RefreshOutcome, SessionCheck, ShellOptions, StorageChoice, TokenSet,
+    Config, ConfigError, ConfigInput, Effect, Event, Id128, KeepaliveOutcome, Machine, ProtocolError, RefreshFailure,
+    RefreshOutcome, SessionCheck, ShellOptions, StorageChoice, TokenSet,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -532,9 +532,10 @@ fn send_refresh(inner: &Rc<Inner>, attempt: u64, refresh_token: Option<String>) 
             return;
         }
     };
+    let transport = inner.transport.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let result = wasm_bindgen_futures::JsFuture::from(promise).await;
-        report(refresh_outcome(result));
+        report(refresh_outcome(result, &transport));
     });
 }
 
@@ -674,9 +675,9 @@ fn call_logout(inner: &Rc<Inner>, tokens: &TokenSet) {
 
 /// Reads what the `refresh` option resolved to (a token response) or rejected
 /// with (`{ status }` for an HTTP answer, anything else for a network failure).
-fn refresh_outcome(result: Result<JsValue, JsValue>) -> RefreshOutcome {
+fn refresh_outcome(result: Result<JsValue, JsValue>, transport: &Transport) -> RefreshOutcome {
     match result {
-        Ok(value) => match tokens_from_js(&value) {
+        Ok(value) => match tokens_from_js(&value, transport) {
             Ok(tokens) => RefreshOutcome::Success(tokens),
             Err(_) => RefreshOutcome::Failed { failure: RefreshFailure::BadResponse, retry_after_ms: None },
         },
@@ -696,8 +697,9 @@ fn refresh_outcome(result: Result<JsValue, JsValue>) -> RefreshOutcome {
     }
 }
 
-/// A token response from JS, read by the core's hostile-input parser.
-fn tokens_from_js(value: &JsValue) -> Result<TokenSet, JsValue> {
+/// A token response from JS, read like an endpoint's answer (`responseFields`,
+/// JWT `exp`) by the core's hostile-input parser.
+fn tokens_from_js(value: &JsValue, transport: &Transport) -> Result<TokenSet, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(TokenSet::default());
     }
@@ -706,7 +708,7 @@ fn tokens_from_js(value: &JsValue) -> Result<TokenSet, JsValue> {
         .and_then(|s| s.as_string())
         .ok_or_else(|| session_error("invalid_tokens", "tokens must be a plain object"))?;
     let parsed = json::parse(&text).map_err(|e| session_error("invalid_tokens", e.code()))?;
-    parse_token_response(&parsed, now_ms()).map_err(|e| session_error("invalid_tokens", e.code()))
+    http::read_tokens(transport, &parsed, None, now_ms()).map_err(|e| session_error("invalid_tokens", e.code()))
 }
 
 fn emit(inner: &Rc<Inner>, event: &JsValue) {
@@ -949,7 +951,7 @@ impl Session {
     /// Starts a session with the login response (`access_token`, `refresh_token`,
     /// `expires_in` …; nothing in cookie mode). Every other tab joins it.
     pub fn start(&self, tokens: Option<TokenResponseJs>) -> Result<(), JsValue> {
-        let tokens = tokens_from_js(&tokens.map_or(JsValue::UNDEFINED, Into::into))?;
+        let tokens = tokens_from_js(&tokens.map_or(JsValue::UNDEFINED, Into::into), &self.inner.transport)?;
         let epoch = random_id()?;
         drive(&self.inner, |machine, now| machine.login(now, epoch, tokens));
         Ok(())

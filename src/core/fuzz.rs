@@ -24,7 +24,7 @@ use super::machine::{Effect, Event, KeepaliveOutcome, Machine, Origin, SessionCh
 use super::protocol::{decode, encode, EndReason, Envelope, Epoch, Id128, Message, Snapshot, MAX_TOKEN_LEN};
 use super::refresh::{RefreshFailure, RefreshOutcome};
 use super::security;
-use super::tokens::{parse_token_response, Secret, TokenSet};
+use super::tokens::{Secret, TokenSet};
 
 /// 2023-11-14T22:13:20Z: the local time most targets run at.
 const T0: u64 = 1_700_000_000_000;
@@ -418,19 +418,20 @@ pub fn refresh_response(data: &[u8]) {
     token_response(&answer);
 }
 
-/// The token parser for the JS refresh hook's results, on the same body.
+/// The token reader for `start()` and the JS refresh hook's results, on the
+/// same body.
 fn token_response(answer: &Answer) {
     let Ok(value) = json::parse(&answer.body) else { return };
     // Real clocks read below 2^53 ms (JS `Date.now()`).
     let now = answer.now.min(MAX_EPOCH_MS);
-    let Ok(tokens) = parse_token_response(&value, now) else { return };
+    let t = Transport { max_body_bytes: MAX_BODY_LIMIT, ..Transport::default() };
+    let Ok(tokens) = http::read_tokens(&t, &value, None, now) else { return };
     check_secret(&tokens.access_token);
     check_secret(&tokens.refresh_token);
-    // With the default field names, both readers find the same tokens.
-    let t = Transport { max_body_bytes: MAX_BODY_LIMIT, ..Transport::default() };
+    assert!(tokens.expires_at.is_none_or(|at| at <= MAX_EPOCH_MS), "an expiry no message could carry");
+    // An endpoint's answer with the same body reads the same tokens.
     if let RefreshOutcome::Success(read) = read_refresh_response(&t, &Response::new(200, &answer.body), now) {
-        assert_eq!(read.access_token, tokens.access_token, "the two token readers disagree");
-        assert_eq!(read.refresh_token, tokens.refresh_token, "the two token readers disagree");
+        assert_eq!(read, tokens, "the endpoint and the hook read the same body differently");
     }
     // The JS refresh hook's result is a refresh success (src/api.rs).
     refresh_in_machine(now, RefreshOutcome::Success(tokens));

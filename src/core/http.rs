@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use super::config::{ConfigError, ConfigErrorKind, MAX_DURATION_MS};
 use super::json::{self, Limits, ObjectWriter, Value};
 use super::refresh::{RefreshFailure, RefreshOutcome};
-use super::tokens::{loose_number, Secret, TokenSet, MAX_TOKEN_LEN};
+use super::tokens::{loose_number, Secret, TokenError, TokenSet, MAX_TOKEN_LEN};
 
 /// Default request timeout: 10 s.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
@@ -1095,17 +1095,30 @@ fn error_code<'v>(body: &'v Value, fields: &FieldNames) -> Option<&'v str> {
     field.as_str().or_else(|| field.get("code").and_then(Value::as_str))
 }
 
-fn token_field(value: Option<&Value>) -> Result<Option<Secret>, RefreshFailure> {
+/// A token member (absent, `null` and `""` are no token), named `label` in errors.
+fn token_field(value: Option<&Value>, label: &'static str) -> Result<Option<Secret>, TokenError> {
     match value.map(Value::as_str) {
         None | Some(Some("")) => Ok(None),
         Some(Some(text)) if text.len() <= MAX_TOKEN_LEN => Ok(Some(Secret::new(text))),
-        Some(_) => Err(RefreshFailure::BadResponse),
+        Some(Some(_)) => Err(TokenError::TooLong(label)),
+        Some(None) => Err(TokenError::BadField(label)),
     }
 }
 
-/// Like [`loose_number`], but a value of the wrong type is an error (absent is fine).
-fn number_field(value: Option<&Value>) -> Result<Option<f64>, RefreshFailure> {
-    value.map(|v| loose_number(v).ok_or(RefreshFailure::BadResponse)).transpose()
+/// A number member (a number, or a string of digits) read by `convert`.
+/// Absent is fine and so is an absurd value (`convert` drops it: the token is
+/// still good, only its expiry is unknown); another type is an error naming
+/// `label`.
+fn number_field(
+    value: Option<&Value>,
+    label: &'static str,
+    convert: impl FnOnce(f64) -> Option<u64>,
+) -> Result<Option<u64>, TokenError> {
+    match value.map(loose_number) {
+        None => Ok(None),
+        Some(Some(number)) => Ok(convert(number)),
+        Some(None) => Err(TokenError::BadField(label)),
+    }
 }
 
 /// Epoch seconds (below 10^11) or milliseconds, as ms; absurd values are `None`.
@@ -1190,25 +1203,46 @@ fn refresh_tokens(t: &Transport, response: &Response, now: u64) -> Result<TokenS
         Body::Json(body) if body.as_object().is_some() => body,
         Body::Empty | Body::Json(_) | Body::Unusable => return Err(RefreshFailure::BadResponse),
     };
-    let names = &t.fields;
-    let access_token = token_field(lookup(&body, &names.access_token, "access_token", "accessToken"))?;
-    let refresh_token = token_field(lookup(&body, &names.refresh_token, "refresh_token", "refreshToken"))?;
-    if access_token.is_none() && t.mode == TokenMode::Bearer {
+    let tokens = read_tokens(t, &body, response.date, now).map_err(|_| RefreshFailure::BadResponse)?;
+    if tokens.access_token.is_none() && t.mode == TokenMode::Bearer {
         // Some servers answer 200 {"error": "invalid_grant"}.
-        let invalid_grant = error_code(&body, names) == Some("invalid_grant");
+        let invalid_grant = error_code(&body, &t.fields) == Some("invalid_grant");
         return Err(if invalid_grant { RefreshFailure::InvalidGrant } else { RefreshFailure::BadResponse });
     }
-    let expires_in = number_field(lookup(&body, &names.expires_in, "expires_in", "expiresIn"))?;
-    let expires_at = number_field(lookup(&body, &names.expires_at, "expires_at", "expiresAt"))?;
+    Ok(tokens)
+}
+
+/// Reads a token answer: a refresh endpoint's, what the app's `refresh`
+/// function resolved with, or the login answer given to `start()`. Members are
+/// named by `responseFields` (the OAuth 2.0 names by default, camelCase
+/// accepted). The expiry is `expires_in` seconds from `now`, else `expires_at`
+/// (epoch seconds or ms on the server's clock, moved onto ours by the `Date`
+/// header's offset or the JWT's `iat`), else the access token's JWT `exp`.
+/// A token may be missing (cookie mode, a refresh token in a cookie).
+///
+/// # Errors
+///
+/// [`TokenError`] for a body that is not an object, a member of the wrong type
+/// or a token over [`MAX_TOKEN_LEN`] (errors name the member by its default
+/// name). An absurd expiry (negative, past 9999) is dropped, not an error.
+pub fn read_tokens(t: &Transport, body: &Value, date: Option<&str>, now: u64) -> Result<TokenSet, TokenError> {
+    if body.as_object().is_none() {
+        return Err(TokenError::NotAnObject);
+    }
+    let names = &t.fields;
+    let access_token = token_field(lookup(body, &names.access_token, "access_token", "accessToken"), "access_token")?;
+    let refresh_token =
+        token_field(lookup(body, &names.refresh_token, "refresh_token", "refreshToken"), "refresh_token")?;
+    let expires_in = lookup(body, &names.expires_in, "expires_in", "expiresIn");
+    let expires_in = number_field(expires_in, "expires_in", |seconds| after_seconds(now, seconds))?;
+    let expires_at = number_field(lookup(body, &names.expires_at, "expires_at", "expiresAt"), "expires_at", epoch_ms)?;
     let jwt = access_token.as_ref().and_then(|token| jwt_times(token.expose())).unwrap_or_default();
-    let offset = response
-        .date
+    let offset = date
         .and_then(|date| clock_offset(date, now))
         .or_else(|| jwt.iat.and_then(|iat| offset_between(iat, now)))
         .unwrap_or(0);
     let expires_at = expires_in
-        .and_then(|seconds| after_seconds(now, seconds))
-        .or_else(|| expires_at.and_then(epoch_ms).and_then(|at| to_local(at, offset)))
+        .or_else(|| expires_at.and_then(|at| to_local(at, offset)))
         .or_else(|| jwt.exp.and_then(|exp| to_local(exp, offset)));
     Ok(TokenSet { access_token, refresh_token, expires_at })
 }

@@ -37,7 +37,7 @@ pub use machine::{
 };
 pub use protocol::{EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};
-pub use tokens::{parse_token_response, Secret, TokenError, TokenSet};
+pub use tokens::{Secret, TokenError, TokenSet};
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -1,7 +1,6 @@
-//! The token set a session holds, how secrets are kept out of logs, and how a
-//! server's token response is read.
+//! The token set a session holds and how secrets are kept out of logs. Token
+//! answers are read by [`super::http::read_tokens`].
 
-use super::http::MAX_EPOCH_MS;
 use super::json::Value;
 
 /// A secret string: never printed by `Debug`, overwritten with zeros when dropped.
@@ -91,50 +90,6 @@ impl TokenError {
 
 /// Longest token accepted from a server or another tab.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
-
-/// Below this, an `expires_at` is taken as seconds since the epoch (as in JWT
-/// claims); at or above, as milliseconds. 10^11 s is the year 5138.
-const SECONDS_OR_MILLIS: f64 = 1e11;
-
-fn first<'a>(value: &'a Value, names: &[&'static str]) -> Option<(&'static str, &'a Value)> {
-    names.iter().find_map(|name| value.get(name).filter(|v| !v.is_null()).map(|v| (*name, v)))
-}
-
-fn token(value: &Value, names: &[&'static str]) -> Result<Option<Secret>, TokenError> {
-    match first(value, names) {
-        None => Ok(None),
-        Some((name, field)) => match field.as_str() {
-            Some("") => Ok(None),
-            Some(text) if text.len() > MAX_TOKEN_LEN => Err(TokenError::TooLong(name)),
-            Some(text) => Ok(Some(Secret::new(text))),
-            None => Err(TokenError::BadField(name)),
-        },
-    }
-}
-
-/// Reads a token response: `access_token`/`accessToken`, `refresh_token`/
-/// `refreshToken`, and the expiry from `expires_in`/`expiresIn` (seconds, as in
-/// OAuth 2.0) or `expires_at`/`expiresAt` (epoch seconds or milliseconds).
-/// `now` is the local time the response arrived.
-pub fn parse_token_response(value: &Value, now: u64) -> Result<TokenSet, TokenError> {
-    if value.as_object().is_none() {
-        return Err(TokenError::NotAnObject);
-    }
-    let access_token = token(value, &["access_token", "accessToken"])?;
-    let refresh_token = token(value, &["refresh_token", "refreshToken"])?;
-    let expires_at = if let Some((name, field)) = first(value, &["expires_in", "expiresIn"]) {
-        let seconds = loose_number(field).filter(|s| *s >= 0.0 && *s < 1e10).ok_or(TokenError::BadField(name))?;
-        Some(now.saturating_add((seconds * 1000.0) as u64))
-    } else if let Some((name, field)) = first(value, &["expires_at", "expiresAt"]) {
-        let at = loose_number(field).filter(|s| *s >= 0.0 && *s < 1e16).ok_or(TokenError::BadField(name))?;
-        let at = if at < SECONDS_OR_MILLIS { (at * 1000.0) as u64 } else { at as u64 };
-        // Past the year 9999 (and past 2^53): no cross-tab message could carry it.
-        Some(Some(at).filter(|at| *at <= MAX_EPOCH_MS).ok_or(TokenError::BadField(name))?)
-    } else {
-        None
-    };
-    Ok(TokenSet { access_token, refresh_token, expires_at })
-}
 
 /// A number, or a string of up to 15 digits (some servers quote `expires_in`).
 pub(crate) fn loose_number(value: &Value) -> Option<f64> {

@@ -3,7 +3,7 @@ use crate::core::json::parse;
 use crate::core::*;
 
 fn read(text: &str) -> Result<TokenSet, TokenError> {
-    parse_token_response(&parse(text).expect("valid JSON"), T0)
+    http::read_tokens(&Transport::default(), &parse(text).expect("valid JSON"), None, T0)
 }
 
 #[test]
@@ -35,13 +35,33 @@ fn cookie_mode_response_without_tokens_is_fine() {
 fn hostile_token_responses_are_typed_errors() {
     assert_eq!(read("[]"), Err(TokenError::NotAnObject));
     assert_eq!(read(r#"{"access_token":5}"#), Err(TokenError::BadField("access_token")));
-    assert_eq!(read(r#"{"expires_in":-1}"#), Err(TokenError::BadField("expires_in")));
     assert_eq!(read(r#"{"expires_in":"soon"}"#), Err(TokenError::BadField("expires_in")));
-    assert_eq!(read(r#"{"expires_in":1e300}"#), Err(TokenError::BadField("expires_in")));
-    // Past 2^53 no cross-tab message could carry it (found by fuzzing).
-    assert_eq!(read(r#"{"expires_at":9500000000000000}"#), Err(TokenError::BadField("expires_at")));
+    assert_eq!(read(r#"{"expires_at":{}}"#), Err(TokenError::BadField("expires_at")));
+    // Absurd expiries are dropped: the token is good, its expiry unknown. Past
+    // 2^53 no cross-tab message could carry it (found by fuzzing).
+    for absurd in [r#"{"expires_in":-1}"#, r#"{"expires_in":1e300}"#, r#"{"expires_at":9500000000000000}"#] {
+        assert_eq!(read(absurd).map(|t| t.expires_at), Ok(None), "{absurd}");
+    }
     let long = format!(r#"{{"access_token":"{}"}}"#, "x".repeat(MAX_TOKEN_LEN_FOR_TEST + 1));
     assert_eq!(read(&long), Err(TokenError::TooLong("access_token")));
 }
 
 const MAX_TOKEN_LEN_FOR_TEST: usize = crate::core::tokens::MAX_TOKEN_LEN;
+
+#[test]
+fn start_and_the_refresh_function_read_answers_like_the_endpoint() {
+    // responseFields apply to every token answer, and a JWT's exp is the
+    // expiry when the answer gives none.
+    let t = Transport::from_json(
+        &parse(r#"{"responseFields": {"accessToken": "jwt", "expiresIn": "ttl"}}"#).expect("valid JSON"),
+    )
+    .expect("valid options");
+    let mapped = http::read_tokens(&t, &parse(r#"{"jwt":"a","ttl":60}"#).unwrap(), None, T0).unwrap();
+    assert_eq!(mapped.access_token.as_ref().map(Secret::expose), Some("a"));
+    assert_eq!(mapped.expires_at, Some(T0 + 60_000));
+    let payload = "eyJleHAiOjE3MDAwMDAxMjB9"; // {"exp":1700000120}
+    let jwt = ["eyJhbGciOiJIUzI1NiJ9.", payload, ".c2ln"].concat();
+    let body = parse(&[r#"{"access_token":""#, jwt.as_str(), r#""}"#].concat()).unwrap();
+    let from_jwt = http::read_tokens(&Transport::default(), &body, None, T0).unwrap();
+    assert_eq!(from_jwt.expires_at, Some(1_700_000_120_000));
+}
