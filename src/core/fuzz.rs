@@ -1047,14 +1047,7 @@ fn remote_message(input: &mut Input, machine: &Machine, now: u64) -> Envelope {
         generation: u64::from(extra % 8),
         tokens_received_at: at,
     };
-    let reasons = [
-        EndReason::Idle,
-        EndReason::Absolute,
-        EndReason::User,
-        EndReason::OtherTab,
-        EndReason::Revoked,
-        EndReason::RefreshFailed,
-    ];
+    let reasons = EndReason::ALL;
     let message = match kind % 7 {
         0 => Message::Activity { at },
         1 => Message::StaySignedIn { at },

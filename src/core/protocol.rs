@@ -85,6 +85,16 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// Every reason.
+    pub const ALL: [EndReason; 6] = [
+        EndReason::Idle,
+        EndReason::Absolute,
+        EndReason::User,
+        EndReason::OtherTab,
+        EndReason::Revoked,
+        EndReason::RefreshFailed,
+    ];
+
     /// The JS name (`"idle"`, `"otherTab"` …).
     pub fn as_str(self) -> &'static str {
         match self {

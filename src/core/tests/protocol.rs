@@ -95,14 +95,7 @@ fn oversized_tokens_are_rejected() {
 
 #[test]
 fn end_reasons_have_stable_names() {
-    for reason in [
-        EndReason::Idle,
-        EndReason::Absolute,
-        EndReason::User,
-        EndReason::OtherTab,
-        EndReason::Revoked,
-        EndReason::RefreshFailed,
-    ] {
+    for reason in EndReason::ALL {
         assert_eq!(EndReason::parse(reason.as_str()), Some(reason));
     }
     assert_eq!(EndReason::OtherTab.as_str(), "otherTab");
