@@ -120,6 +120,13 @@ struct Inner {
     stored_version: Cell<Option<(Id128, u64, u64)>>,
 }
 
+impl Inner {
+    /// Whether anything can renew the credential: a `refresh` function or endpoint.
+    fn can_refresh(&self) -> bool {
+        self.refresh_hook.is_some() || self.transport.refresh.is_some()
+    }
+}
+
 /// A login session in this tab, kept in agreement with the other tabs.
 #[wasm_bindgen]
 pub struct Session {
@@ -364,7 +371,7 @@ async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue) -
         // The token we sent is the newest we have: refresh once (single-flight
         // across tabs). A 401 for an older token just retries with the new one,
         // so a burst of 401s costs one refresh.
-        if inner.refresh_hook.is_none() && inner.transport.refresh.is_none() {
+        if !inner.can_refresh() {
             // Nothing can renew the credential (cookie mode): the server has
             // ended the session.
             drive(&inner, |machine, now| machine.handle_revoked(now));
@@ -614,7 +621,7 @@ fn check_session(inner: &Rc<Inner>, force: bool) {
         if let Some(inner) = weak.upgrade() {
             // Bearer mode after a reload: the server knows the session (refresh
             // cookie) but this tab holds no access token yet: get one now.
-            let refresh = inner.refresh_hook.is_some() || inner.transport.refresh.is_some();
+            let refresh = inner.can_refresh();
             drive(&inner, |machine, now| {
                 machine.handle_session_check(now, epoch, check);
                 let needs_token = machine.access_token().is_none() || verify_by_refresh;

@@ -362,12 +362,13 @@ mod in_page {
 /// holding it does not stall the others for long.
 pub const LEASE_MS: f64 = 30_000.0;
 /// How long a written lease must survive before it counts as won.
-pub const LEASE_SETTLE_MS: i32 = 40;
+pub const LEASE_SETTLE_MS: u32 = 40;
 
 mod lease {
     //! A cross-tab lease in `localStorage`, for pages without Web Locks.
 
     use super::*;
+    use crate::browser::timers::sleep;
     use web_sys::Storage;
 
     /// The storage key of the lease for lock `name`.
@@ -410,17 +411,6 @@ mod lease {
         Some(current.as_deref().and_then(|value| live_owner(value, js_sys::Date::now())) == Some(owner))
     }
 
-    async fn sleep(ms: i32) {
-        let promise = Promise::new(&mut |resolve, _reject| {
-            let scheduled = web_sys::window()
-                .map(|window| window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).is_ok());
-            if scheduled != Some(true) {
-                let _ = resolve.call0(&JsValue::UNDEFINED);
-            }
-        });
-        let _ = JsFuture::from(promise).await;
-    }
-
     /// Grants `state` (already at the head of the in-page queue for `name`)
     /// once it holds the lease; without usable storage, at once (on a later
     /// microtask). A request cancelled meanwhile frees the queue.
@@ -452,7 +442,7 @@ mod lease {
                     }
                     Some(false) => {
                         let pause = 50.0 + js_sys::Math::random() * 100.0;
-                        sleep(pause as i32).await;
+                        sleep(pause as u32).await;
                     }
                     None => {
                         // Storage stopped working: exclude within the page only.
@@ -631,7 +621,7 @@ mod tests {
         foreign_lease(&name, js_sys::Date::now() + 20_000.0);
         let (slot, _request) = hold(fallback, &name);
         for _ in 0..10 {
-            sleep_ms(30).await;
+            gloo_timers::future::TimeoutFuture::new(30).await;
             assert!(!is_held(&slot), "granted while another tab holds the lease");
         }
         local_storage().remove_item(&lease::key(&name)).unwrap();
@@ -662,13 +652,6 @@ mod tests {
         for junk in ["", "tab", "tab|", "tab|-5", "tab|1e9", "|x"] {
             assert_eq!(lease::live_owner(junk, now), None, "{junk}");
         }
-    }
-
-    async fn sleep_ms(ms: i32) {
-        let promise = Promise::new(&mut |resolve, _| {
-            web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
-        });
-        JsFuture::from(promise).await.unwrap();
     }
 
     #[wasm_bindgen_test]

@@ -16,6 +16,21 @@ use gloo_timers::callback::Timeout;
 /// The longest delay `setTimeout` honours (2^31 - 1 ms).
 pub const MAX_DELAY_MS: u32 = i32::MAX as u32;
 
+/// Resolves after `delay_ms` (clamped like [`Timer::after`]), for code that
+/// waits inside an `async` task. Nothing to cancel: the task simply stops
+/// awaiting it.
+pub async fn sleep(delay_ms: u32) {
+    let delay = i32::try_from(delay_ms.min(MAX_DELAY_MS)).unwrap_or(i32::MAX);
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let scheduled = web_sys::window()
+            .map(|window| window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, delay).is_ok());
+        if scheduled != Some(true) {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// A scheduled one-shot callback. Dropping the handle cancels it.
 #[derive(Debug)]
 #[must_use = "a Timer is cancelled when dropped; keep the handle for as long as it should fire"]

@@ -253,15 +253,6 @@ pub struct Transport {
     pub api_origins: Vec<String>,
 }
 
-impl Transport {
-    /// The URLs of every configured endpoint.
-    pub fn endpoints(&self) -> impl Iterator<Item = &str> {
-        [&self.refresh, &self.keepalive, &self.session, &self.logout, &self.revocation]
-            .into_iter()
-            .filter_map(|endpoint| endpoint.as_ref().map(|endpoint| endpoint.url.as_str()))
-    }
-}
-
 impl Default for Transport {
     fn default() -> Self {
         Transport {
@@ -722,6 +713,13 @@ impl Transport {
             }
         }
         Ok(t)
+    }
+
+    /// The URLs of every configured endpoint.
+    pub fn endpoints(&self) -> impl Iterator<Item = &str> {
+        [&self.refresh, &self.keepalive, &self.session, &self.logout, &self.revocation]
+            .into_iter()
+            .filter_map(|endpoint| endpoint.as_ref().map(|endpoint| endpoint.url.as_str()))
     }
 
     /// Preset for a standard OAuth 2.0 token endpoint: the RFC 6749 §6 refresh
