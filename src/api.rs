@@ -213,15 +213,11 @@ fn restore_session(inner: &Rc<Inner>) {
     let Some(text) = stored else { return };
     let mut rejected = None;
     drive(inner, |machine, now| rejected = machine.restore(now, &text).err());
-    match rejected {
-        None => {}
-        Some(ProtocolError::StaleSnapshot | ProtocolError::EndedEpoch) => {
-            with_shell(inner, |shell| shell.store.remove(STORED_SESSION_KEY));
-        }
-        Some(error) => {
-            with_shell(inner, |shell| shell.store.remove(STORED_SESSION_KEY));
-            emit(inner, &error_event(error.code(), "an unusable stored session was discarded"));
-        }
+    let Some(error) = rejected else { return };
+    with_shell(inner, |shell| shell.store.remove(STORED_SESSION_KEY));
+    // An ended or expired session is simply over; anything else is damage worth telling.
+    if !matches!(error, ProtocolError::StaleSnapshot | ProtocolError::EndedEpoch) {
+        emit(inner, &error_event(error.code(), "an unusable stored session was discarded"));
     }
 }
 

@@ -424,6 +424,9 @@ mod lease {
             let key = key(&name);
             loop {
                 if state.phase.get() != Phase::Pending {
+                    // Cancelled, maybe after writing a lease: free it, or the
+                    // other tabs would wait out its expiry.
+                    release(&name, &owner);
                     in_page::release(&name);
                     return;
                 }
@@ -641,6 +644,17 @@ mod tests {
             assert!(wait_until(|| is_held(&slot), 10_000.0).await, "a dead lease blocked the lock");
             drop(slot.borrow_mut().take());
         }
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_request_dropped_while_settling_its_lease_leaves_none_behind() {
+        let name = unique("dropped-lease");
+        let (slot, request) = hold(fallback, &name);
+        yield_to_browser().await; // the lease is written, its settle time running
+        drop(request);
+        gloo_timers::future::TimeoutFuture::new(200).await;
+        assert!(!is_held(&slot));
+        assert_eq!(local_storage().get_item(&lease::key(&name)).unwrap(), None, "no lease blocks other tabs");
     }
 
     #[wasm_bindgen_test]

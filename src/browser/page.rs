@@ -1,33 +1,34 @@
 //! What the page is: its address and the cookies scripts can read.
 
 use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// A string property of `object`, or empty.
 fn text(object: &JsValue, name: &str) -> String {
     Reflect::get(object, &JsValue::from_str(name)).ok().and_then(|value| value.as_string()).unwrap_or_default()
 }
 
+/// `window.location` (`undefined` without a window).
+fn location_object() -> JsValue {
+    web_sys::window()
+        .and_then(|window| Reflect::get(&window, &JsValue::from_str("location")).ok())
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
 /// `location.protocol` and `location.hostname` (empty without a window).
 pub fn location() -> (String, String) {
-    let location = web_sys::window()
-        .and_then(|window| Reflect::get(&window, &JsValue::from_str("location")).ok())
-        .unwrap_or(JsValue::UNDEFINED);
+    let location = location_object();
     (text(&location, "protocol"), text(&location, "hostname"))
 }
 
 /// `location.origin`, e.g. `https://app.example` (empty without a window).
 pub fn origin() -> String {
-    web_sys::window()
-        .and_then(|window| Reflect::get(&window, &JsValue::from_str("location")).ok())
-        .map(|location| text(&location, "origin"))
-        .unwrap_or_default()
+    text(&location_object(), "origin")
 }
 
 /// The absolute URL a `fetch(input)` would request: `input` is a `Request`,
 /// a `URL` or a string, relative ones resolved against the page.
 pub fn request_url(input: &JsValue) -> Option<String> {
-    use wasm_bindgen::JsCast;
     if let Some(request) = input.dyn_ref::<web_sys::Request>() {
         return Some(request.url());
     }
