@@ -5,7 +5,8 @@
 #                brotli, node/npm, wasm-opt) -- quick when everything is present
 #   make test    fmt, clippy (native + wasm32), native tests, headless Chrome tests
 #   make build   release npm package in pkg/
-#   make size    gzip / brotli sizes of the built package
+#   make size    shipped size (bundler form: wasm gzip + glue minified, gzip; and
+#                unminified, gzip and brotli) and the wasm's code per crate/module
 #   make fuzz    cargo fuzz every target for FUZZ_SECONDS (default 30) each
 #   make clean   remove build output
 #
@@ -28,6 +29,11 @@ PKG_DIR     := pkg
 OUT_NAME    := wasm_session
 WASM        := $(PKG_DIR)/$(OUT_NAME)_bg.wasm
 JS          := $(PKG_DIR)/$(OUT_NAME).js
+# The release wasm as wasm-bindgen wrote it, before wasm-opt: it keeps the name
+# section that `make size` reads for its per-module table.
+NAMES_WASM  := target/size/$(OUT_NAME)_bg.names.wasm
+SIZE_JSON   := target/size/size.json
+SIZE_BUDGET := size-budget.json
 
 # Deferred (`?=` / `=`): evaluated when used, i.e. after `setup` installed it.
 CHROMEDRIVER ?= $(shell command -v chromedriver)
@@ -92,26 +98,21 @@ build: setup
 	rm -rf $(PKG_DIR)
 	wasm-pack build --release --mode no-install --target web \
 		--out-dir $(PKG_DIR) --out-name $(OUT_NAME)
+	mkdir -p $(dir $(NAMES_WASM)) && cp $(WASM) $(NAMES_WASM)
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM) -o $(WASM).opt
 	mv $(WASM).opt $(WASM)
 	node scripts/check-wasm.mjs $(WASM)
 	python3 scripts/gen-pkg-json.py pkg.json Cargo.toml $(PKG_DIR)/package.json
 	rm -f $(PKG_DIR)/.gitignore
-	if [ -f README.md ]; then cp README.md $(PKG_DIR)/; fi
-	for f in LICENSE*; do if [ -f "$$f" ]; then cp "$$f" $(PKG_DIR)/; fi; done
+	cp README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE $(PKG_DIR)/
 	@ls -l $(PKG_DIR)
 
+# The headline is the bundler form (what an app built with Vite, webpack or esbuild
+# ships); scripts/size.mjs says how each figure is measured. Also writes $(SIZE_JSON).
 size: build
-	@printf '%-28s %10s %10s %10s\n' file raw gzip-9 brotli
-	@raw=0; gz=0; br=0; \
-	for f in $(WASM) $(JS); do \
-		r=$$(wc -c < "$$f"); \
-		g=$$(gzip -9 -c "$$f" | wc -c); \
-		b=$$(brotli -c -q 11 "$$f" | wc -c); \
-		printf '%-28s %10d %10d %10d\n' "$$f" "$$r" "$$g" "$$b"; \
-		raw=$$((raw + r)); gz=$$((gz + g)); br=$$((br + b)); \
-	done; \
-	printf '%-28s %10d %10d %10d\n' total "$$raw" "$$gz" "$$br"
+	bash scripts/setup.sh --npm tools/esbuild >/dev/null
+	node scripts/size.mjs report --pkg $(PKG_DIR) --names $(NAMES_WASM) \
+		--json $(SIZE_JSON) --budget $(SIZE_BUDGET)
 
 # The demo: the package, the reference backend, and the page in www/.
 # `make demo DEMO_MODE=cookie` shows cookie sessions; DEMO_PORT=0 picks a free port.
