@@ -7,6 +7,8 @@
 #   make build   release npm package in pkg/
 #   make size    shipped size (bundler form: wasm gzip + glue minified, gzip; and
 #                unminified, gzip and brotli) and the wasm's code per crate/module
+#   make check-package  the size against size-budget.json and the packed files
+#                against scripts/pack-files.txt (part of `make test`)
 #   make fuzz    cargo fuzz every target for FUZZ_SECONDS (default 30) each
 #   make clean   remove build output
 #
@@ -60,7 +62,7 @@ WASM_OPT_FEATURES := \
 	--enable-multivalue
 WASM_OPT_FLAGS ?= -Oz $(WASM_OPT_FEATURES)
 
-.PHONY: all setup test types e2e build size demo bench fuzz clean
+.PHONY: all setup test types e2e build size check-package demo bench fuzz clean
 
 all: test
 
@@ -76,6 +78,7 @@ test: setup
 	cargo test -p wasm-session-server
 	@test -n "$(CHROMEDRIVER)" || { echo "chromedriver not found on PATH" >&2; exit 1; }
 	wasm-pack test --headless --chrome --chromedriver "$(CHROMEDRIVER)" --mode no-install
+	$(MAKE) --no-print-directory check-package
 	$(MAKE) --no-print-directory e2e
 
 # End-to-end: the demo page and the reference backend in real Chromium tabs
@@ -113,6 +116,14 @@ size: build
 	bash scripts/setup.sh --npm tools/esbuild >/dev/null
 	node scripts/size.mjs report --pkg $(PKG_DIR) --names $(NAMES_WASM) \
 		--json $(SIZE_JSON) --budget $(SIZE_BUDGET)
+
+# Growth needs a decision: fails when the bundler-form size exceeds $(SIZE_BUDGET)
+# (lower it as the size falls), or when `npm pack` would ship other files than
+# scripts/pack-files.txt lists.
+check-package: size
+	node --test --test-reporter=spec scripts/size-tools.test.mjs
+	node scripts/size.mjs check --json $(SIZE_JSON) --budget $(SIZE_BUDGET)
+	node scripts/check-pack.mjs $(PKG_DIR) scripts/pack-files.txt
 
 # The demo: the package, the reference backend, and the page in www/.
 # `make demo DEMO_MODE=cookie` shows cookie sessions; DEMO_PORT=0 picks a free port.
