@@ -3,7 +3,8 @@
 #   make setup   install missing tools (rust targets/components, wasm-pack,
 #                wasm-bindgen-cli matching Cargo.lock, chromium + chromedriver,
 #                brotli, node/npm, wasm-opt) -- quick when everything is present
-#   make test    fmt, clippy (native + wasm32), native tests, headless Chrome tests
+#   make test    fmt, clippy (native + wasm32), native tests, headless Chrome tests,
+#                the package checks (check-package), end-to-end tests
 #   make build   release npm package in pkg/
 #   make size    shipped size (bundler form: wasm gzip + glue minified, gzip; and
 #                unminified, gzip and brotli) and the wasm's code per crate/module
@@ -30,7 +31,6 @@ WASM_TARGET := wasm32-unknown-unknown
 PKG_DIR     := pkg
 OUT_NAME    := wasm_session
 WASM        := $(PKG_DIR)/$(OUT_NAME)_bg.wasm
-JS          := $(PKG_DIR)/$(OUT_NAME).js
 # The release wasm as wasm-bindgen wrote it, before wasm-opt: it keeps the name
 # section that `make size` reads for its per-module table.
 NAMES_WASM  := target/size/$(OUT_NAME)_bg.names.wasm
