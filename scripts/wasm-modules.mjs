@@ -327,13 +327,14 @@ export function demangleV0(sym) {
   }
 }
 
+// wasm-bindgen names its adapters after the function they wrap: `session_on externref shim`.
+const stripShim = (sym) => sym.replace(/( [a-z]+ shim)+$/, '');
+
 /**
  * A Rust path for a name-section entry, or null for a C-ABI symbol (`memcpy`,
  * `session_new`). Takes mangled names (cargo's output) and names wasm-bindgen already
  * demangled (`wasm_session::api::flush::h55a1c49766e491f8`, `… externref shim`).
  */
-const stripShim = (sym) => sym.replace(/( [a-z]+ shim)+$/, '');
-
 export function demangle(sym) {
   const name = stripShim(sym).replace(/\.llvm\.\d+$/, '');
   const path = demangleLegacy(name) ?? demangleV0(name);
@@ -430,7 +431,7 @@ export function moduleOf(path, fixedDepth) {
 // Unmangled symbols: C ABI exports and the compiler's runtime.
 function groupUnmangled(name, exported) {
   if (/^__wbindgen|^__wbg_|^__externref/.test(name)) return 'wasm_bindgen';
-  if (/^__rust_|^__rdl_|^__rg_|^__rdl|rust_begin_unwind|rust_panic/.test(name)) return 'std (runtime)';
+  if (/^__rust_|^__rdl_|^__rg_|rust_begin_unwind|rust_panic/.test(name)) return 'std';
   if (/^(memcpy|memmove|memset|memcmp|bcmp|__(mul|div|mod|udiv|umod|ashl|lshr|ashr)[a-z]*\d)$/.test(name)) {
     return 'compiler_builtins';
   }
@@ -449,13 +450,15 @@ export function analyze(bytes, { depth } = {}) {
     if (raw !== undefined) named++;
     const path = raw === undefined ? null : demangle(raw);
     let group;
-    if (raw === undefined) group = '(unnamed)';
-    else if (path === null) {
+    if (raw === undefined) {
+      group = '(unnamed)';
+    } else if (path === null) {
       const exported = exportNames.has(stripShim(raw));
       // wasm-bindgen's generated adapters (`Closure(…) -> Externref externref shim`).
       group = !exported && / shim$/.test(raw) ? 'wasm_bindgen' : groupUnmangled(stripShim(raw), exported);
+    } else {
+      group = moduleOf(path, depth);
     }
-    else group = moduleOf(path, depth);
     const label = path ?? raw ?? `func[${index}]`;
     const g = groups.get(group) ?? { module: group, bytes: 0, functions: 0, largest: [] };
     g.bytes += size;
