@@ -58,8 +58,10 @@ pub enum ValueErrorKind {
     TooManyEntries,
     /// More than [`Limits::max_values`] values in all.
     TooManyValues,
-    /// A string or key longer than [`Limits::max_string_len`].
+    /// A string longer than [`Limits::max_string_len`].
     StringTooLong,
+    /// A key longer than [`Limits::max_string_len`].
+    KeyTooLong,
     /// More than [`Limits::max_text`] of text in all.
     TooMuchText,
     /// `NaN`, `Infinity` or `-Infinity`.
@@ -82,6 +84,7 @@ impl ValueErrorKind {
             ValueErrorKind::TooManyEntries => "too_many_entries",
             ValueErrorKind::TooManyValues => "too_many_values",
             ValueErrorKind::StringTooLong => "string_too_long",
+            ValueErrorKind::KeyTooLong => "key_too_long",
             ValueErrorKind::TooMuchText => "too_much_text",
             ValueErrorKind::NotFinite => "not_finite",
             ValueErrorKind::Function => "function",
@@ -97,6 +100,7 @@ impl ValueErrorKind {
             ValueErrorKind::TooManyEntries => "has too many entries",
             ValueErrorKind::TooManyValues => "holds too many values",
             ValueErrorKind::StringTooLong => "is too long",
+            ValueErrorKind::KeyTooLong => "has a key that is too long",
             ValueErrorKind::TooMuchText => "holds too much text",
             ValueErrorKind::NotFinite => "must be a finite number",
             ValueErrorKind::Function => "must be plain data, not a function",
@@ -319,7 +323,12 @@ pub fn from_js(value: &JsValue, limits: &Limits, skip: &[&str]) -> Result<Value,
                 let Some(key) = key.dyn_ref::<JsString>() else { continue };
                 top.key = match budget.string(key) {
                     Ok(key) => key,
-                    Err(kind) => return fail(&stack, kind),
+                    // Named by the object that holds the key.
+                    Err(kind) => {
+                        let kind =
+                            if kind == ValueErrorKind::StringTooLong { ValueErrorKind::KeyTooLong } else { kind };
+                        return fail(stack.get(..depth - 1).unwrap_or_default(), kind);
+                    }
                 };
                 if depth == 1 && skip.contains(&top.key.as_str()) {
                     continue;
@@ -495,7 +504,8 @@ mod tests {
     #[wasm_bindgen_test]
     fn huge_strings_arrays_and_objects_are_refused_before_they_are_copied() {
         assert_eq!(refused("({ s: 'x'.repeat(1 << 24) })"), ("s".into(), ValueErrorKind::StringTooLong));
-        assert_eq!(refused("({ ['k'.repeat(1 << 24)]: 1 })").1, ValueErrorKind::StringTooLong);
+        assert_eq!(refused("({ a: 1, ['k'.repeat(1 << 24)]: 1 })"), (String::new(), ValueErrorKind::KeyTooLong));
+        assert_eq!(refused("({ o: { ['k'.repeat(1 << 24)]: 1 } })"), ("o".into(), ValueErrorKind::KeyTooLong));
         assert_eq!(refused("({ a: new Array(2 ** 32 - 1) })"), ("a".into(), ValueErrorKind::TooManyEntries));
         assert_eq!(
             refused("Object.fromEntries(Array.from({ length: 10000 }, (_, i) => ['k' + i, i]))").1,
