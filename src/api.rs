@@ -20,13 +20,15 @@ use crate::browser::lifecycle::{self, PageEvent, PageLifecycle};
 use crate::browser::locks::{self, LockGuard, LockRequest};
 use crate::browser::storage::{StorageKind, Store};
 use crate::browser::timers::Timer;
-use crate::browser::{page, random};
+use crate::browser::{page, random, value};
 use crate::core::http::{self, CsrfSource, SessionAnswer, TokenMode, Transport};
+use crate::core::json::Value;
+use crate::core::options::{cookie_session_options, oauth2_options, Options};
 use crate::core::protocol::{decode, encode};
-use crate::core::{json, security};
+use crate::core::security;
 use crate::core::{
-    Config, ConfigError, ConfigInput, Effect, Event, Id128, KeepaliveOutcome, Machine, ProtocolError, RefreshFailure,
-    RefreshOutcome, SessionCheck, ShellOptions, StorageChoice, TokenSet,
+    ConfigError, Effect, Event, Id128, KeepaliveOutcome, Machine, ProtocolError, RefreshFailure, RefreshOutcome,
+    SessionCheck, ShellOptions, StorageChoice, TokenSet,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -700,18 +702,15 @@ fn refresh_outcome(result: Result<JsValue, JsValue>, transport: &Transport) -> R
     }
 }
 
-/// A token response from JS, read like an endpoint's answer (`responseFields`,
-/// JWT `exp`) by the core's hostile-input parser.
+/// A token response from JS, walked into a value (bounded; hostile shapes
+/// refused) and read like an endpoint's answer (`responseFields`, JWT `exp`).
 fn tokens_from_js(value: &JsValue, transport: &Transport) -> Result<TokenSet, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(TokenSet::default());
     }
-    let text = js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| session_error("invalid_tokens", "tokens must be a plain object"))?;
-    let parsed = json::parse(&text).map_err(|e| session_error("invalid_tokens", e.code()))?;
-    http::read_tokens(transport, &parsed, None, now_ms()).map_err(|e| session_error("invalid_tokens", e.code()))
+    let value = value::from_js(value, &value::Limits::TOKENS, &[])
+        .map_err(|e| session_error("invalid_tokens", &e.message("tokens")))?;
+    http::read_tokens(transport, &value, None, now_ms()).map_err(|e| session_error("invalid_tokens", e.code()))
 }
 
 fn emit(inner: &Rc<Inner>, event: &JsValue) {
@@ -796,35 +795,27 @@ fn error_event(code: &str, message: &str) -> JsValue {
     object.into()
 }
 
-/// Reads the options object: the `refresh` function, and the plain data, which
-/// goes through `JSON.stringify` into the core's hostile-input parser (so the
-/// core checks every key and type, and no serde code ships in the wasm).
-fn read_options(options: &JsValue) -> Result<(ConfigInput, Transport, Option<Function>), JsValue> {
-    if options.is_undefined() || options.is_null() {
-        return Ok((ConfigInput::default(), Transport::default(), None));
-    }
-    if !options.is_object() {
-        return Err(session_error(ConfigError::CODE, "options must be an object"));
-    }
-    let copy = Object::assign(&Object::new(), options.unchecked_ref());
-    let hook = Reflect::get(&copy, &"refresh".into()).unwrap_or(JsValue::UNDEFINED);
-    let _ = Reflect::delete_property(&copy, &"refresh".into());
-    let hook = match hook.dyn_into::<Function>() {
-        Ok(function) => Some(function),
-        Err(value) if value.is_undefined() => None,
-        Err(_) => return Err(session_error(ConfigError::CODE, "refresh must be a function")),
+/// Reads the options object: the `refresh` function is taken out, the rest is
+/// walked into a value (bounded; functions and other hostile shapes refused,
+/// naming the path) and read by the core's one options reader.
+fn read_options(options: &JsValue) -> Result<(Options, Option<Function>), JsValue> {
+    let invalid = |message: &str| session_error(ConfigError::CODE, message);
+    let (value, hook) = if options.is_undefined() || options.is_null() {
+        (Value::Object(Vec::new()), None)
+    } else if options.is_object() {
+        let hook = Reflect::get(options, &"refresh".into()).map_err(|_| invalid("refresh could not be read"))?;
+        let hook = match hook.dyn_into::<Function>() {
+            Ok(function) => Some(function),
+            Err(value) if value.is_undefined() => None,
+            Err(_) => return Err(invalid("refresh must be a function")),
+        };
+        let value = value::from_js(options, &value::Limits::OPTIONS, &["refresh"])
+            .map_err(|error| invalid(&error.message("options")))?;
+        (value, hook)
+    } else {
+        return Err(invalid("options must be an object"));
     };
-    let text = js_sys::JSON::stringify(&copy)
-        .ok()
-        .and_then(|text| text.as_string())
-        .ok_or_else(|| session_error(ConfigError::CODE, "options must be plain data"))?;
-    let value = json::parse(&text).map_err(|_| session_error(ConfigError::CODE, "options must be plain data"))?;
-    let mut input = ConfigInput::from_json(&value).map_err(config_error)?;
-    let transport = Transport::from_options(&value).map_err(config_error)?;
-    if transport.keepalive.is_some() && input.keepalive_every_ms.is_none() {
-        input.keepalive_every_ms = Some(60_000.0); // documented default with a keepalive endpoint
-    }
-    Ok((input, transport, hook))
+    Ok((crate::core::options::read(&value).map_err(config_error)?, hook))
 }
 
 fn storage_kind(choice: StorageChoice) -> StorageKind {
@@ -917,9 +908,7 @@ impl Session {
     #[wasm_bindgen(constructor)]
     pub fn new(options: Option<SessionOptionsJs>) -> Result<Session, JsValue> {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-        let (input, transport, refresh_hook) = read_options(&options)?;
-        let config = Config::from_input(&input).map_err(config_error)?;
-        let shell_options = ShellOptions::from_input(&input).map_err(config_error)?;
+        let (Options { config, endpoints: transport, shell: shell_options }, refresh_hook) = read_options(&options)?;
         let tab_id = random_id()?;
         let seed =
             random::seed_u64().map_err(|_| session_error("no_crypto", "crypto.getRandomValues is unavailable"))?;
@@ -1121,10 +1110,6 @@ fn required(args: &JsValue, name: &str) -> Result<String, JsValue> {
     })
 }
 
-fn options_fragment(text: &str) -> Result<Object, JsValue> {
-    js_sys::JSON::parse(text)?.dyn_into::<Object>()
-}
-
 /// Options for a standard OAuth 2.0 token endpoint: the RFC 6749 §6 refresh
 /// grant, form-encoded with `client_id`, and RFC 7009 revocation on logout when
 /// `revocationUrl` is given. Spread into the options: `new Session({ ...oauth2({...}), idleTimeoutMs })`.
@@ -1133,7 +1118,7 @@ pub fn oauth2(args: JsValue) -> Result<Object, JsValue> {
     let token_url = required(&args, "tokenUrl")?;
     let client_id = required(&args, "clientId")?;
     let revocation_url = preset_field(&args, "revocationUrl")?;
-    options_fragment(&http::oauth2_options(&token_url, &client_id, revocation_url.as_deref()))
+    Ok(value::to_js(&oauth2_options(&token_url, &client_id, revocation_url.as_deref())).unchecked_into())
 }
 
 /// Options for a server-side session in an HttpOnly cookie: keepalive while the
@@ -1143,5 +1128,5 @@ pub fn cookie_session(args: JsValue) -> Result<Object, JsValue> {
     let keepalive_url = required(&args, "keepaliveUrl")?;
     let session_url = required(&args, "sessionUrl")?;
     let logout_url = required(&args, "logoutUrl")?;
-    options_fragment(&http::cookie_session_options(&keepalive_url, &session_url, &logout_url))
+    Ok(value::to_js(&cookie_session_options(&keepalive_url, &session_url, &logout_url)).unchecked_into())
 }

@@ -23,6 +23,7 @@
 //! - [`http`]: [`http::send`], `fetch` with a timeout and a body-size cap.
 //! - [`csrf`]: the page's CSRF token, from a double-submit cookie or a `<meta>`.
 //! - [`page`]: the page's `location` and its script-readable cookies.
+//! - [`value`]: plain JS values into the core's `Value` (bounded, iterative) and back.
 //!
 //! # Rules
 //!
@@ -52,6 +53,7 @@ pub mod page;
 pub mod random;
 pub mod storage;
 pub mod timers;
+pub mod value;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

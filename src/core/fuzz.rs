@@ -21,6 +21,7 @@ use super::http::{
 };
 use super::json::{self, Value};
 use super::machine::{Effect, Event, KeepaliveOutcome, Machine, Origin, SessionCheck, SessionState, WarningCause};
+use super::options::{self, Options};
 use super::protocol::{decode, encode, EndReason, Envelope, Epoch, Id128, Message, Snapshot, MAX_TOKEN_LEN};
 use super::refresh::{RefreshFailure, RefreshOutcome};
 use super::security;
@@ -91,9 +92,9 @@ fn text(bytes: &[u8]) -> String {
 // ---- config ----
 
 /// The options object, as the JS constructor reads it: bytes as JSON text →
-/// `ConfigInput::from_json` + `Transport::from_options` (+ the keepalive
-/// default) → `Config::from_input` + `ShellOptions::from_input`. Also the
-/// preset helpers' fragments, with the first lines of the text as their URLs.
+/// a value → `options::read` (the shell builds the same value from the JS
+/// object). Also the preset helpers' fragments, with the first lines of the
+/// text as their URLs.
 pub fn config(data: &[u8]) {
     let text = text(data);
     presets(&text);
@@ -102,35 +103,21 @@ pub fn config(data: &[u8]) {
 }
 
 fn options(value: &Value) {
-    let input = ConfigInput::from_json(value);
-    let transport = Transport::from_options(value);
-    let strict = Transport::from_json(value);
-    for result in [&transport, &strict] {
-        match result {
-            Ok(transport) => check_transport(transport),
-            Err(error) => assert!(error.message().ends_with(error.problem())),
+    let read = options::read(value);
+    let Options { config, endpoints: transport, shell } = match read {
+        Ok(read) => read,
+        Err(error) => {
+            assert!(error.message().ends_with(error.problem()));
+            assert!(!error.field.is_empty(), "{error:?}");
+            return;
         }
+    };
+    check_transport(&transport);
+    check_config(&config);
+    check_shell(&shell);
+    if transport.keepalive.is_some() {
+        assert!(config.keepalive_every_ms.is_some(), "a keepalive endpoint has a cadence");
     }
-    if let Ok(strict) = &strict {
-        // The strict reader accepts a subset of what the lenient one does.
-        assert_eq!(transport.as_ref().ok(), Some(strict), "from_json and from_options disagree");
-    }
-    if let Err(error) = &input {
-        assert!(error.message().ends_with(error.problem()));
-    }
-    let (Ok(mut input), Ok(transport)) = (input, transport) else { return };
-    if transport.keepalive.is_some() && input.keepalive_every_ms.is_none() {
-        input.keepalive_every_ms = Some(60_000.0); // as src/api.rs does
-    }
-    let config = Config::from_input(&input);
-    let shell = ShellOptions::from_input(&input);
-    if let Ok(config) = &config {
-        check_config(config);
-    }
-    if let Ok(shell) = &shell {
-        check_shell(shell);
-    }
-    let (Ok(config), Ok(shell)) = (config, shell) else { return };
     let page = security::Page { protocol: "http:", hostname: "app.example", cookies: "sid=1; csrf=2" };
     let setup = security::Setup {
         config: &config,
@@ -253,16 +240,11 @@ fn check_request(request: &Request) {
 
 /// The preset helpers' option fragments read back as the presets themselves.
 fn presets(text: &str) {
-    if text.len() > 8 * 1024 {
-        return; // escaped, the fragment could pass the JSON size limit
-    }
     let mut lines = text.split('\n');
     let (first, second, third) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""), lines.next());
     let fourth = lines.next().unwrap_or("/logout");
 
-    let fragment = http::oauth2_options(first, second, third);
-    let value = json::parse(&fragment).expect("the oauth2 fragment is JSON");
-    let read = Transport::from_json(&value);
+    let read = options::read(&options::oauth2_options(first, second, third)).map(|options| options.endpoints);
     let valid = is_valid_url(first) && third.is_none_or(is_valid_url);
     assert_eq!(read.is_ok(), valid, "oauth2({first:?}, {second:?}, {third:?}): {read:?}");
     if let Ok(read) = read {
@@ -271,9 +253,7 @@ fn presets(text: &str) {
     }
 
     let session = third.unwrap_or("/session");
-    let fragment = http::cookie_session_options(first, session, fourth);
-    let value = json::parse(&fragment).expect("the cookie session fragment is JSON");
-    let read = Transport::from_json(&value);
+    let read = options::read(&options::cookie_session_options(first, session, fourth)).map(|options| options.endpoints);
     let valid = is_valid_url(first) && is_valid_url(session) && is_valid_url(fourth);
     assert_eq!(read.is_ok(), valid, "cookie_session({first:?}, {session:?}, {fourth:?}): {read:?}");
     if let Ok(read) = read {
@@ -358,7 +338,7 @@ fn transports() -> [Transport; 4] {
         Transport { refresh: Some(http::Endpoint::post("/auth/refresh")), ..Transport::default() },
         Transport::oauth2("https://id.example/token", "spa", Some("https://id.example/revoke")),
         Transport::cookie_session("/auth/keepalive", "/auth/session", "/auth/logout"),
-        Transport::from_json(&custom).expect("valid transport"),
+        options::read(&custom).expect("valid options").endpoints,
     ]
 }
 

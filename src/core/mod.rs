@@ -4,7 +4,9 @@
 //! the shell (a seed and per-login epochs). Effects and events go out through
 //! `poll_*` methods. Everything here runs and is tested natively.
 //!
-//! - [`config`]: the options object, validated into whole milliseconds.
+//! - [`options`]: the options object, read once into the three parts below.
+//! - [`config`]: the timing configuration, validated into whole milliseconds.
+//! - [`endpoints`]: the endpoint configuration and what a valid URL or header is.
 //! - [`http`]: the endpoint contract: which requests to send and how to read the answers.
 //! - [`machine`]: the state machine: lifecycle, timeouts, countdown, refresh.
 //! - [`refresh`]: refresh timing, backoff and failure classification.
@@ -14,6 +16,7 @@
 //! - [`security`]: the security report's checks.
 
 pub mod config;
+pub mod endpoints;
 /// Fuzz targets: built for `cargo fuzz` (`--cfg fuzzing`) and the native tests,
 /// never into the shipped wasm.
 #[cfg(any(test, fuzzing))]
@@ -22,19 +25,19 @@ pub mod fuzz;
 pub mod http;
 pub mod json;
 pub mod machine;
+pub mod options;
 pub mod protocol;
 pub mod refresh;
 pub mod security;
 pub mod tokens;
 
 pub use config::{Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions, StorageChoice};
-pub use http::{
-    BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames, Request, Response, SessionAnswer, TokenMode,
-    Transport,
-};
+pub use endpoints::{BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames, TokenMode, Transport};
+pub use http::{Request, Response, SessionAnswer};
 pub use machine::{
     Deadline, Effect, Event, KeepaliveOutcome, Machine, Origin, SessionCheck, SessionState, TimerKind, WarningCause,
 };
+pub use options::Options;
 pub use protocol::{EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};
 pub use tokens::{Secret, TokenError, TokenSet};

@@ -5,6 +5,7 @@ mod fuzz;
 mod keepalive;
 mod lifecycle;
 mod multitab;
+mod options;
 mod props;
 mod protocol;
 mod refresh;

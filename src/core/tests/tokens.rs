@@ -52,10 +52,8 @@ const MAX_TOKEN_LEN_FOR_TEST: usize = crate::core::tokens::MAX_TOKEN_LEN;
 fn start_and_the_refresh_function_read_answers_like_the_endpoint() {
     // responseFields apply to every token answer, and a JWT's exp is the
     // expiry when the answer gives none.
-    let t = Transport::from_json(
-        &parse(r#"{"responseFields": {"accessToken": "jwt", "expiresIn": "ttl"}}"#).expect("valid JSON"),
-    )
-    .expect("valid options");
+    let options = parse(r#"{"responseFields": {"accessToken": "jwt", "expiresIn": "ttl"}}"#).expect("valid JSON");
+    let t = crate::core::options::read(&options).expect("valid options").endpoints;
     let mapped = http::read_tokens(&t, &parse(r#"{"jwt":"a","ttl":60}"#).unwrap(), None, T0).unwrap();
     assert_eq!(mapped.access_token.as_ref().map(Secret::expose), Some("a"));
     assert_eq!(mapped.expires_at, Some(T0 + 60_000));
