@@ -53,7 +53,7 @@ extern "C" {
 const LOCK_SETTLE_MS: u32 = 50;
 
 /// The storage key of the stored session (`storage: "session" | "local"`).
-const STORED_SESSION_KEY: &str = "session";
+const STORED_SESSION_KEY: &str = crate::core::keys::STORED_SESSION;
 
 /// The longest a single timer is armed for: far below `setTimeout`'s 2^31 − 1 ms
 /// limit (beyond which it fires at once), and a periodic re-check for free.
@@ -430,9 +430,7 @@ fn with_shell<R>(inner: &Inner, f: impl FnOnce(&mut Shell) -> R) -> Option<R> {
 }
 
 fn lock_name(inner: &Inner) -> String {
-    let mut name = String::from("wasm-session:refresh:");
-    name.push_str(&inner.options.channel_name);
-    name
+    crate::core::keys::refresh_lock_name(&inner.options.channel_name)
 }
 
 fn apply(inner: &Rc<Inner>, effect: Effect) {

@@ -16,9 +16,11 @@
 //! - [`channel`]: [`channel::Channel`], cross-tab string messages over
 //!   `BroadcastChannel`, with a `localStorage` `storage`-event fallback.
 //! - [`locks`]: [`locks::request`], cross-tab mutual exclusion through the Web
-//!   Locks API, with an in-page FIFO fallback.
+//!   Locks API, with an in-page FIFO plus the core's `localStorage` lease as
+//!   the fallback.
 //! - [`storage`]: [`storage::Store`], namespaced memory / session / local
-//!   storage that degrades to memory when web storage throws.
+//!   storage that degrades to memory when web storage throws. Every key the
+//!   shell uses comes from `core::keys`, the one documented layout.
 //! - [`random`]: CSPRNG bytes, ids and seeds (`crypto.getRandomValues`).
 //! - [`http`]: [`http::send`], `fetch` with a timeout and a body-size cap.
 //! - [`csrf`]: the page's CSRF token, from a double-submit cookie or a `<meta>`.

@@ -13,6 +13,8 @@
 //! - [`tokens`]: the token set, with secrets that never print.
 //! - [`protocol`]: the versioned cross-tab message format.
 //! - [`json`]: a small JSON reader/writer for hostile input.
+//! - [`keys`]: every web-storage key and cross-tab name the SDK uses.
+//! - [`lease`]: the refresh lease, for pages without Web Locks.
 //! - [`security`]: the security report's checks.
 
 pub mod config;
@@ -24,6 +26,8 @@ pub mod endpoints;
 pub mod fuzz;
 pub mod http;
 pub mod json;
+pub mod keys;
+pub mod lease;
 pub mod machine;
 pub mod options;
 pub mod protocol;

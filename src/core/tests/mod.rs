@@ -3,6 +3,8 @@
 mod config;
 mod fuzz;
 mod keepalive;
+mod keys;
+mod lease;
 mod lifecycle;
 mod multitab;
 mod options;
