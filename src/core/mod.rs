@@ -5,8 +5,10 @@
 //! `poll_*` methods. Everything here runs and is tested natively.
 //!
 //! - [`config`]: the options object, validated into whole milliseconds.
-//! - [`http`]: the endpoint contract: which requests to send and how to read the answers.
-//! - [`machine`]: the state machine: lifecycle, timeouts, countdown, refresh.
+//! - [`http`]: the endpoints and how to talk to them; the server clock; encodings.
+//! - [`contract`]: the requests to send and what their answers mean.
+//! - [`machine`]: the state machine: lifecycle, timeouts, countdown, refresh,
+//!   keepalives, session checks, the rules of `session.fetch`.
 //! - [`refresh`]: refresh timing, backoff and failure classification.
 //! - [`tokens`]: the token set, with secrets that never print.
 //! - [`protocol`]: the versioned cross-tab message format.
@@ -14,6 +16,7 @@
 //! - [`security`]: the security report's checks.
 
 pub mod config;
+pub mod contract;
 /// Fuzz targets: built for `cargo fuzz` (`--cfg fuzzing`) and the native tests,
 /// never into the shipped wasm.
 #[cfg(any(test, fuzzing))]
@@ -28,16 +31,22 @@ pub mod security;
 pub mod tokens;
 
 pub use config::{Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions, StorageChoice};
-pub use http::{
-    BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames, Request, Response, SessionAnswer, TokenMode,
-    Transport,
-};
+pub use contract::{Body, Credential, FetchAnswer, HookResult, Request, Response, RetryAfter, SessionAnswer};
+pub use http::{BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames, TokenMode, Transport};
 pub use machine::{
-    Deadline, Effect, Event, KeepaliveOutcome, Machine, Origin, SessionCheck, SessionState, TimerKind, WarningCause,
+    CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith,
+    SessionCheck, SessionState, Setup, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS, SESSION_CHECK_EVERY_MS,
 };
 pub use protocol::{EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};
 pub use tokens::{Secret, TokenError, TokenSet};
+
+/// A point in time: milliseconds since 1970-01-01 UTC on this device's clock,
+/// the clock every tab of the page shares (`Date.now()`).
+pub type EpochMs = u64;
+
+/// A length of time in milliseconds.
+pub type Millis = u64;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -1,5 +1,6 @@
 //! Native tests of the core: a fake clock, a multi-tab simulator, property tests.
 
+mod answers;
 mod config;
 mod fuzz;
 mod keepalive;
@@ -8,6 +9,7 @@ mod multitab;
 mod props;
 mod protocol;
 mod refresh;
+mod requests;
 mod security;
 mod sim;
 mod storage;
