@@ -119,3 +119,42 @@ fn a_signed_out_session_check_ends_a_live_session_as_revoked() {
     anonymous.handle_session_check(T0, id(172), SessionCheck::Unknown);
     assert_eq!(anonymous.state(), SessionState::Anonymous);
 }
+
+#[test]
+fn activity_while_a_keepalive_is_out_is_owed_once_it_is_answered() {
+    let mut config = test_config();
+    config.keepalive_every_ms = Some(MIN);
+    let mut machine = Machine::new(test_setup(config), id(1), 3);
+    machine.login(T0, id(150), TokenSet::default());
+    machine.handle_activity(T0 + 2 * MIN);
+    let attempt = keepalive_attempt(&mut machine);
+    assert_eq!(machine.next_deadline().map(|d| d.kind), Some(TimerKind::IdleWarning), "none owed while one is out");
+    machine.handle_activity(T0 + 2 * MIN + SEC);
+    machine.handle_keepalive_result(
+        T0 + 2 * MIN + 2 * SEC,
+        attempt,
+        KeepaliveOutcome::Alive { absolute_deadline: None },
+    );
+    assert_eq!(
+        machine.next_deadline(),
+        Some(Deadline { at: T0 + 3 * MIN, kind: TimerKind::Keepalive }),
+        "the activity since it left is owed, one interval after it left"
+    );
+    // Without activity since, an answered keepalive leaves nothing owed.
+    machine.handle_timeout(T0 + 3 * MIN);
+    let next = keepalive_attempt(&mut machine);
+    machine.handle_keepalive_result(T0 + 3 * MIN, next, KeepaliveOutcome::Alive { absolute_deadline: None });
+    assert_ne!(machine.next_deadline().map(|d| d.kind), Some(TimerKind::Keepalive));
+}
+
+#[test]
+fn keepalives_need_an_endpoint_as_well_as_an_interval() {
+    let mut config = test_config();
+    config.keepalive_every_ms = Some(MIN);
+    let mut machine = Machine::new(Setup { refresh_hook: true, ..Setup::new(config) }, id(1), 3);
+    machine.login(T0, id(150), TokenSet::default());
+    for step in 1..=5 {
+        machine.handle_activity(T0 + step * MIN);
+    }
+    assert!(std::iter::from_fn(|| machine.poll_effect()).all(|e| !matches!(e, Effect::Fetch { .. })));
+}

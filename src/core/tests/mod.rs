@@ -11,6 +11,8 @@ mod protocol;
 mod refresh;
 mod requests;
 mod security;
+mod server;
 mod sim;
 mod storage;
 mod tokens;
+mod verdicts;

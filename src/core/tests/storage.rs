@@ -73,3 +73,51 @@ fn a_stored_session_older_than_the_live_one_does_not_replace_it() {
     assert_eq!(machine.epoch(), Some(id(201)));
     assert_eq!(machine.access_token(), Some("newer"));
 }
+
+fn effects(machine: &mut Machine) -> Vec<Effect> {
+    std::iter::from_fn(|| machine.poll_effect()).collect()
+}
+
+fn persisted(effects: &[Effect]) -> Vec<&str> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Persist(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_machine_persists_the_live_session_when_it_changes_and_wipes_it_at_the_end() {
+    let setup = Setup { storage: StorageChoice::Session, ..test_setup(test_config()) };
+    let mut machine = Machine::new(setup, id(1), 7);
+    machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), None));
+    let out = effects(&mut machine);
+    assert_eq!(persisted(&out), [machine.stored_session().expect("live").as_str()], "written after the login");
+    assert!(matches!(out.last(), Some(Effect::Persist(_))), "after the other effects");
+    machine.handle_timeout(T0 + SEC);
+    assert!(persisted(&effects(&mut machine)).is_empty(), "time passing alone writes nothing");
+    machine.handle_activity(T0 + 2 * SEC);
+    let out = effects(&mut machine);
+    assert_eq!(persisted(&out).len(), 1, "activity moves the idle deadline a reload must keep");
+    let mut reloaded = Machine::new(test_setup(test_config()), id(2), 9);
+    reloaded.restore(T0 + 3 * SEC, persisted(&out)[0]).expect("what is persisted restores");
+    assert_eq!(reloaded.idle_deadline(), machine.idle_deadline());
+    machine.logout(T0 + 4 * SEC);
+    let out = effects(&mut machine);
+    assert!(out.contains(&Effect::WipeStorage));
+    assert!(persisted(&out).is_empty(), "an ended session is not written");
+    machine.login(T0 + 5 * SEC, id(201), TokenSet::default());
+    assert_eq!(persisted(&effects(&mut machine)).len(), 1, "a new session is written again");
+}
+
+#[test]
+fn with_memory_storage_nothing_is_persisted() {
+    let mut machine = logged_in();
+    machine.handle_activity(T0 + MIN);
+    let out = effects(&mut machine);
+    assert!(persisted(&out).is_empty(), "{out:?}");
+    machine.logout(T0 + 2 * MIN);
+    assert!(effects(&mut machine).contains(&Effect::WipeStorage), "wiping is harmless and always asked");
+}
