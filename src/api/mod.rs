@@ -3,19 +3,20 @@
 //! Glue, and no session rule: every method feeds one input to the core
 //! ([`drive`]: read the clock, call the machine), then [`flush`]es: carries out
 //! the core's effects (`effects.rs`), hands its events to the listeners
-//! (`events.rs`), re-arms the one timer. Answers to the requests the core asked
-//! for come back as inputs the same way. `session.fetch` is a small loop that
+//! (`events.rs`), re-arms the one timer. The page's events (`attach.rs`) and the
+//! answers to the requests the core asked for come back as inputs the same way. `session.fetch` is a small loop that
 //! asks the core what each answer means (`fetch.rs`). No `RefCell` borrow is
 //! held while a listener or any other user code runs, so a listener may call
 //! back into the session.
 
+mod attach;
 mod effects;
 mod events;
 mod fetch;
 mod options;
 
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -23,12 +24,11 @@ use wasm_bindgen::JsCast;
 
 use crate::browser::activity::ActivityListener;
 use crate::browser::channel::Channel;
-use crate::browser::lifecycle::{self, PageEvent, PageLifecycle};
+use crate::browser::lifecycle::{self, PageLifecycle};
 use crate::browser::locks::{LockGuard, LockRequest};
 use crate::browser::storage::{StorageKind, Store};
 use crate::browser::timers::Timer;
 use crate::browser::{page, random};
-use crate::core::protocol::decode;
 use crate::core::security;
 use crate::core::{
     CheckTrigger, Config, ConfigError, Id128, Machine, ProtocolError, Setup, ShellOptions, StorageChoice, Transport,
@@ -229,82 +229,6 @@ fn random_id() -> Result<Id128, JsValue> {
     random::id128().map(Id128).map_err(|_| session_error("no_crypto", "crypto.getRandomValues is unavailable"))
 }
 
-/// Attaches the session to the page: activity, lifecycle, channel, storage.
-fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
-    let mut problems = Vec::new();
-    let options = &inner.options;
-    let weak = Rc::downgrade(inner);
-    let channel = match Channel::open(&options.channel_name, move |text| on_message(&weak, &text)) {
-        Ok(channel) => Some(channel),
-        Err(_) => {
-            problems
-                .push(error_event("channel_unavailable", "no cross-tab channel: tabs will not be kept in agreement"));
-            None
-        }
-    };
-    let activity = web_sys::window().and_then(|w| w.document()).map(|document| {
-        let weak = Rc::downgrade(inner);
-        let events: Vec<&str> = options.activity_events.iter().map(String::as_str).collect();
-        ActivityListener::new(&document, &events, options.activity_throttle_ms as f64, move || {
-            if let Some(inner) = weak.upgrade() {
-                drive(&inner, |machine, now| machine.handle_activity(now));
-            }
-        })
-    });
-    let weak = Rc::downgrade(inner);
-    let page = PageLifecycle::new(move |event| {
-        if let Some(inner) = weak.upgrade() {
-            // Waking up: the server may have ended the session meanwhile.
-            let waking =
-                matches!(event, PageEvent::Visible | PageEvent::PageShow | PageEvent::Resume | PageEvent::Online);
-            let epoch = if waking { random_id().ok() } else { None };
-            drive(&inner, |machine, now| {
-                match event {
-                    // A page becoming visible is the user coming back.
-                    PageEvent::Visible => machine.handle_activity(now),
-                    PageEvent::Online => machine.handle_online(now, true),
-                    PageEvent::Offline => machine.handle_online(now, false),
-                    _ => machine.handle_timeout(now),
-                }
-                if let Some(epoch) = epoch {
-                    machine.check_session(now, CheckTrigger::Wake, epoch);
-                }
-            });
-        }
-    });
-    let mut store = Store::open(storage_kind(options.storage), &options.channel_name);
-    if store.take_fault().is_some() {
-        problems.push(error_event("storage_unavailable", "storage is unavailable; state is kept in memory"));
-    }
-    if let Ok(mut shell) = inner.shell.try_borrow_mut() {
-        *shell = Some(Shell {
-            timer: None,
-            _activity: activity,
-            _lifecycle: Some(page),
-            channel,
-            store,
-            locks: Vec::new(),
-            settling: None,
-            notices: None,
-        });
-    }
-    problems
-}
-
-fn on_message(weak: &Weak<Inner>, text: &str) {
-    let Some(inner) = weak.upgrade() else { return };
-    match decode(text) {
-        Ok(envelope) => {
-            let mut rejected = None;
-            drive(&inner, |machine, now| rejected = machine.handle_message(now, envelope).err());
-            if let Some(error) = rejected {
-                emit(&inner, &error_event(error.code(), "a cross-tab message was ignored"));
-            }
-        }
-        Err(error) => emit(&inner, &error_event(error.code(), "a malformed cross-tab message was dropped")),
-    }
-}
-
 #[wasm_bindgen]
 impl Session {
     /// Creates a session from an options object (see `SessionOptions`). Throws a
@@ -328,7 +252,7 @@ impl Session {
             refresh_hook,
             refresh_waiters: RefCell::new(Vec::new()),
         });
-        let problems = attach(&inner);
+        let problems = attach::attach(&inner);
         if !problems.is_empty() {
             let weak = Rc::downgrade(&inner);
             let timer = Timer::after(0, move || {
@@ -438,8 +362,9 @@ impl Session {
     /// `fetch` with the session's credential. Waits while a refresh is in
     /// flight; on a 401 refreshes once (one refresh for all tabs and all
     /// concurrent calls) and retries once; a second 401 ends the session
-    /// everywhere with reason `revoked`. Never loops, and does not count as
-    /// user activity.
+    /// everywhere with reason `revoked`. A request that sets its own
+    /// `Authorization` is the app's: its 401 is returned untouched. Never
+    /// loops, and does not count as user activity.
     #[wasm_bindgen(skip_typescript)]
     pub fn fetch(&self, input: JsValue, init: Option<Object>) -> js_sys::Promise {
         let weak = Rc::downgrade(&self.inner);
