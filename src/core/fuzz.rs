@@ -126,7 +126,7 @@ fn options(value: &Value) {
     }
     let (Ok(mut input), Ok(transport)) = (input, transport) else { return };
     if transport.keepalive.is_some() && input.keepalive_every_ms.is_none() {
-        input.keepalive_every_ms = Some(60_000.0); // as src/api.rs does
+        input.keepalive_every_ms = Some(60_000.0); // as src/api/options.rs does
     }
     let config = Config::from_input(&input);
     let shell = ShellOptions::from_input(&input);

@@ -8,7 +8,7 @@
 //! value is the shell's business ([`Body::from_text`] today); what it means is
 //! decided here.
 
-use super::super::http::{clock_offset_ms, FieldNames, TokenMode, Transport, MAX_EPOCH_MS};
+use super::super::http::{clock_offset_ms, jwt_times, FieldNames, TokenMode, Transport, MAX_EPOCH_MS};
 use super::super::json::{self, Limits, Value};
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
 use super::super::tokens::{loose_number, Secret, TokenError, TokenSet, MAX_TOKEN_LEN};
@@ -298,7 +298,7 @@ pub fn read_tokens(t: &Transport, body: &Value, date: Option<EpochMs>, now: Epoc
     let expires_in = lookup(body, &names.expires_in, "expires_in", "expiresIn");
     let expires_in = number_field(expires_in, "expires_in", |seconds| after_seconds(now, seconds))?;
     let expires_at = number_field(lookup(body, &names.expires_at, "expires_at", "expiresAt"), "expires_at", epoch_ms)?;
-    let jwt = access_token.as_ref().and_then(|token| super::super::http::jwt_times(token.expose())).unwrap_or_default();
+    let jwt = access_token.as_ref().and_then(|token| jwt_times(token.expose())).unwrap_or_default();
     let offset = server_offset(date, now).or_else(|| jwt.iat.and_then(|iat| clock_offset_ms(iat, now))).unwrap_or(0);
     let expires_at = expires_in
         .or_else(|| expires_at.and_then(|at| to_local(at, offset)))
