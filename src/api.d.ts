@@ -162,7 +162,8 @@ export interface Session {
   /**
    * `fetch` with the session's credential (`Authorization: Bearer …`). Waits while a refresh is
    * in flight; on a 401 refreshes once (one refresh for all tabs and concurrent calls) and retries
-   * once; a second 401 ends the session everywhere with reason `revoked`. Not user activity.
+   * once; a second 401 ends the session everywhere with reason `revoked`. A request that sets its
+   * own `Authorization` is the app's: its 401 is returned untouched. Not user activity.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
 }

@@ -1,5 +1,6 @@
 //! Native tests of the core: a fake clock, a multi-tab simulator, property tests.
 
+mod answers;
 mod config;
 mod fuzz;
 mod keepalive;
@@ -11,7 +12,10 @@ mod options;
 mod props;
 mod protocol;
 mod refresh;
+mod requests;
 mod security;
+mod server;
 mod sim;
 mod storage;
 mod tokens;
+mod verdicts;

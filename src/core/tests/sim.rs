@@ -30,6 +30,17 @@ pub fn test_config() -> Config {
     .expect("test config is valid")
 }
 
+/// What every simulated tab is made with: the app's `refresh` function (the
+/// simulated server answers it), and keepalive and logout endpoints.
+pub fn test_setup(config: Config) -> Setup {
+    let transport = Transport {
+        keepalive: Some(Endpoint::post("/keepalive")),
+        logout: Some(Endpoint::post("/logout")),
+        ..Transport::default()
+    };
+    Setup { transport, refresh_hook: true, ..Setup::new(config) }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerMode {
     /// Answer every refresh at once with rotated tokens.
@@ -135,7 +146,7 @@ impl Sim {
     fn add_tab_with(&mut self, config: Config) -> usize {
         let index = self.tabs.len();
         let n = u8::try_from(index + 1).expect("fewer than 255 tabs");
-        let mut machine = Machine::new(config, id(n), 0x5eed_0000 + index as u64);
+        let mut machine = Machine::new(test_setup(config), id(n), 0x5eed_0000 + index as u64);
         machine.handle_timeout(self.now);
         self.tabs.push(Tab { machine, events: Vec::new(), rejected: Vec::new(), wiped: 0, alive: true });
         index
@@ -205,25 +216,26 @@ impl Sim {
                 }
             }
             Effect::AcquireRefreshLock { attempt } => self.lock_queue.push_back((tab, attempt)),
-            Effect::ReleaseRefreshLock { attempt } => {
+            Effect::ReleaseRefreshLock { attempt, .. } => {
                 if self.lock_holder == Some((tab, attempt)) {
                     self.lock_holder = None;
                 }
                 self.lock_queue.retain(|entry| *entry != (tab, attempt));
             }
-            Effect::SendRefresh { attempt, refresh_token } => match self.server.mode {
+            Effect::CallRefreshHook { id: attempt, refresh_token } => match self.server.mode {
                 ServerMode::Auto => {
                     let outcome = self.server.refresh(now, refresh_token.as_ref().map(Secret::expose));
                     self.tabs[tab].machine.handle_refresh_result(now, attempt, outcome);
                 }
                 ServerMode::Manual => self.server.pending.push_back((tab, attempt)),
             },
-            Effect::CallLogout { reason, .. } => self.server.logout_calls.push(reason),
-            Effect::SendKeepalive { attempt } => {
+            Effect::Fetch { purpose: Purpose::Logout(reason), .. } => self.server.logout_calls.push(reason),
+            Effect::Fetch { id, purpose: Purpose::Keepalive, .. } => {
                 self.server.keepalives.push(now);
                 let outcome = KeepaliveOutcome::Alive { absolute_deadline: None };
-                self.tabs[tab].machine.handle_keepalive_result(now, attempt, outcome);
+                self.tabs[tab].machine.handle_keepalive_result(now, id, outcome);
             }
+            Effect::Fetch { .. } | Effect::Persist(_) => {}
             Effect::WipeStorage => self.tabs[tab].wiped += 1,
         }
     }
