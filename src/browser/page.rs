@@ -26,6 +26,15 @@ pub fn origin() -> String {
     text(&location_object(), "origin")
 }
 
+/// `document.baseURI`: what relative URLs on the page resolve against (its
+/// address, or its `<base href>`); empty without a document.
+pub fn base_url() -> String {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .map(|document| text(&document, "baseURI"))
+        .unwrap_or_default()
+}
+
 /// The absolute URL a `fetch(input)` would request: `input` is a `Request`,
 /// a `URL` or a string, relative ones resolved against the page.
 pub fn request_url(input: &JsValue) -> Option<String> {

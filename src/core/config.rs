@@ -43,8 +43,10 @@ pub struct ConfigInput {
     /// Cookie mode: send a keepalive at most this often while the user is
     /// active (never while idle). Absent: no keepalive.
     pub keepalive_every_ms: Option<f64>,
-    /// Name of the cross-tab channel; sessions with the same name share state.
-    /// Default `"wasm-session"`.
+    /// Name of the cross-tab channel; sessions with the same name share state
+    /// (and the refresh lock and storage namespace). Default: derived from the
+    /// endpoints, mode and body fields (`super::scope`), so that differently
+    /// configured apps on one origin never share a session.
     pub channel_name: Option<String>,
     /// DOM events that count as activity. Default: pointerdown, pointermove,
     /// keydown, wheel, touchstart, scroll.
@@ -378,7 +380,7 @@ fn name(field: &'static str, text: &str) -> Result<String, ConfigError> {
 impl ShellOptions {
     /// Checks the shell's part of `input` and fills in defaults.
     pub fn from_input(input: &ConfigInput) -> Result<ShellOptions, ConfigError> {
-        let channel_name = name("channelName", input.channel_name.as_deref().unwrap_or("wasm-session"))?;
+        let channel_name = name("channelName", input.channel_name.as_deref().unwrap_or(super::scope::CHANNEL_PREFIX))?;
         let activity_events = match &input.activity_events {
             None => DEFAULT_ACTIVITY_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
             Some(events) if events.len() > 16 => {

@@ -20,6 +20,7 @@ use super::endpoints::{
     FieldNames, TokenMode, Transport, MAX_BODY_LIMIT, MAX_LIST, MAX_NAME_LEN, MAX_TIMEOUT_MS,
 };
 use super::json::Value;
+use super::scope;
 
 /// With a keepalive endpoint and no `keepaliveEveryMs`: one keepalive a minute at most.
 pub const DEFAULT_KEEPALIVE_EVERY_MS: u64 = 60_000;
@@ -58,6 +59,9 @@ pub struct Options {
 ///
 /// `null` turns an endpoint, `grantType` or `csrf` off. With a keepalive
 /// endpoint, `keepaliveEveryMs` defaults to [`DEFAULT_KEEPALIVE_EVERY_MS`].
+/// Without `channelName`, the channel is named after the configuration
+/// ([`scope::default_channel_name`]; here with no page, so page-relative
+/// endpoint URLs are taken as written: the shell uses [`read_on_page`]).
 ///
 /// # Errors
 ///
@@ -66,11 +70,25 @@ pub struct Options {
 /// values out of range or not what their field holds, then the rules between
 /// the timing options.
 pub fn read(options: &Value) -> Result<Options, ConfigError> {
+    read_on_page(options, "")
+}
+
+/// [`read`] on a page whose base URL (`document.baseURI`) is `base_url`: the
+/// default `channelName` is derived from the configuration, with page-relative
+/// endpoint URLs resolved against it ([`scope::default_channel_name`]).
+///
+/// # Errors
+///
+/// As [`read`].
+pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigError> {
     let mut draft = Draft { input: ConfigInput::default(), endpoints: Transport::default() };
     walk(Path::ROOT, options, &OPTIONS, &mut draft)?;
     let Draft { mut input, endpoints } = draft;
     if endpoints.keepalive.is_some() && input.keepalive_every_ms.is_none() {
         input.keepalive_every_ms = Some(DEFAULT_KEEPALIVE_EVERY_MS as f64);
+    }
+    if input.channel_name.is_none() {
+        input.channel_name = Some(scope::default_channel_name(&endpoints, base_url));
     }
     let config = Config::from_input(&input)?;
     let shell = ShellOptions::from_input(&input)?;

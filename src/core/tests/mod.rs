@@ -13,6 +13,7 @@ mod props;
 mod protocol;
 mod refresh;
 mod requests;
+mod scope;
 mod security;
 mod server;
 mod sim;
