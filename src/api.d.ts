@@ -31,7 +31,14 @@ export interface SessionOptions {
    * Default 60 s when a keepalive endpoint is configured.
    */
   keepaliveEveryMs?: number;
-  /** Cross-tab channel name: sessions with the same name share state. Default "wasm-session". */
+  /**
+   * Cross-tab channel name: sessions with the same name share state (the channel, the refresh lock
+   * and the stored session). Default: "wasm-session-" and a hash of the endpoints, `mode` and
+   * `bodyFields` (page-relative endpoint URLs resolved against the page), so that differently
+   * configured apps on one origin never share a session while every tab of one app does. Apps that
+   * want to share one session across configurations set the same name; so should apps with no
+   * endpoints (nothing to tell them apart by).
+   */
   channelName?: string;
   /** DOM events that count as activity. Default pointerdown, pointermove, keydown, wheel, touchstart, scroll. */
   activityEvents?: string[];
