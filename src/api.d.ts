@@ -40,7 +40,11 @@ export interface SessionOptions {
    * endpoints (nothing to tell them apart by).
    */
   channelName?: string;
-  /** DOM events that count as activity. Default pointerdown, pointermove, keydown, wheel, touchstart, scroll. */
+  /**
+   * DOM events that count as activity. Default pointerdown, pointermove, keydown, wheel, touchstart.
+   * Not "scroll": a page that scrolls itself (chat, log tail, ticker) would keep the session alive
+   * with nobody there; add it if your page never does.
+   */
   activityEvents?: string[];
   /** Activity events closer together than this are dropped. Default 1 s. */
   activityThrottleMs?: number;

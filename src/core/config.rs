@@ -49,7 +49,7 @@ pub struct ConfigInput {
     /// configured apps on one origin never share a session.
     pub channel_name: Option<String>,
     /// DOM events that count as activity. Default: pointerdown, pointermove,
-    /// keydown, wheel, touchstart, scroll.
+    /// keydown, wheel, touchstart ([`DEFAULT_ACTIVITY_EVENTS`]; not `scroll`).
     pub activity_events: Option<Vec<String>>,
     /// Activity events closer together than this are dropped in the shell. Default 1 s.
     pub activity_throttle_ms: Option<f64>,
@@ -358,9 +358,12 @@ pub struct ShellOptions {
     pub storage: StorageChoice,
 }
 
-/// The default activity events.
-pub const DEFAULT_ACTIVITY_EVENTS: [&str; 6] =
-    ["pointerdown", "pointermove", "keydown", "wheel", "touchstart", "scroll"];
+/// The default activity events: a person's pointer, keyboard, wheel and touch.
+/// Not `scroll`: a page scrolls itself (a chat, a log tail, a ticker), which
+/// would keep the session alive with nobody there, and a person's scrolling
+/// already shows as `wheel`, `keydown`, `touchstart` or `pointerdown`. Apps may
+/// add it back with `activityEvents`.
+pub const DEFAULT_ACTIVITY_EVENTS: [&str; 5] = ["pointerdown", "pointermove", "keydown", "wheel", "touchstart"];
 
 /// Whether `text` is a name the shell may use as a key or a selector: 1 to 64
 /// letters, digits or `- _ : .` (channel names, DOM event types, `<meta>` names).
