@@ -97,7 +97,9 @@ export interface SessionOptions {
   revokedErrorCodes?: string[];
   /**
    * Origins besides the page's own (`"https://api.example.com"`) that `session.fetch` sends the
-   * credential to. Requests to any other origin go out untouched.
+   * credential to. Requests to any other origin go out untouched. Entries are normalised as the
+   * browser writes origins (`"https://api.example.com:443"` is `"https://api.example.com"`); hosts
+   * must be ASCII (punycode). `securityReport()` flags `http://` entries.
    */
   apiOrigins?: string[];
   /** The name of the server's session cookie, so `securityReport()` can check that scripts cannot read it. */
@@ -154,7 +156,7 @@ export interface SessionError extends Error { name: "SessionError"; code: "inval
 /** One weak setting found by `session.securityReport()` (each check is described in SECURITY.md). */
 export interface SecurityFinding {
   id:
-    | "insecure_page" | "insecure_endpoint" | "tokens_in_local_storage" | "session_cookie_readable"
+    | "insecure_page" | "insecure_endpoint" | "insecure_api_origin" | "tokens_in_local_storage" | "session_cookie_readable"
     | "idle_timeout_long" | "absolute_timeout_long" | "no_logout_endpoint" | "refresh_token_not_rotated";
   severity: "high" | "medium" | "low";
   /** What was observed. */

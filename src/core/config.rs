@@ -128,7 +128,8 @@ pub enum ConfigErrorKind {
     /// An endpoint URL that is empty, too long, holds spaces or control
     /// characters, or has a scheme other than `http`/`https`.
     BadUrl,
-    /// An `apiOrigins` entry that is not an `http(s)://host[:port]` origin.
+    /// An `apiOrigins` entry that is not an `http(s)://host[:port]` origin the
+    /// browser writes the same way (an ASCII host, a plain IPv4 or IPv6 address).
     BadOrigin,
     /// A header name that is not an HTTP token.
     BadHeaderName,
@@ -190,7 +191,9 @@ impl ConfigError {
             ConfigErrorKind::BadUrl => {
                 "must be a relative URL or an absolute http(s) URL, without spaces, at most 2048 bytes"
             }
-            ConfigErrorKind::BadOrigin => "must hold http(s) origins only, such as https://api.example.com",
+            ConfigErrorKind::BadOrigin => {
+                "must hold http(s) origins only, such as https://api.example.com (ASCII host names: punycode)"
+            }
             ConfigErrorKind::BadHeaderName => "must be a header name: letters, digits and !#$%&'*+-.^_`|~",
             ConfigErrorKind::BadHeaderValue => "must be Latin-1 text of at most 8 KiB without CR, LF or NUL",
             ConfigErrorKind::BadCookieName => "must be a cookie name: letters, digits and !#$%&'*+-.^_`|~",

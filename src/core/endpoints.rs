@@ -290,18 +290,102 @@ pub fn is_valid_url(url: &str) -> bool {
     }
 }
 
-/// The origin (`scheme://host[:port]`, lower-case) of an absolute `http(s)` URL.
+/// The origin of an absolute `http(s)` URL as the URL parser writes it:
+/// `scheme://host[:port]`, lower-case, with the scheme's default port (80,
+/// 443) dropped and leading zeros of a port removed, so that
+/// `HTTPS://Api.Example:0443/x` and `https://api.example/y` have one origin.
 pub fn origin_of(url: &str) -> Option<String> {
+    split_origin(url).map(|(origin, _)| origin)
+}
+
+/// The origin of `url` ([`origin_of`]) and what follows its authority (path,
+/// query, fragment).
+fn split_origin(url: &str) -> Option<(String, &str)> {
     let scheme = scheme(url)?;
-    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+    let default_port = if scheme.eq_ignore_ascii_case("https") {
+        443
+    } else if scheme.eq_ignore_ascii_case("http") {
+        80
+    } else {
         return None;
-    }
+    };
     let rest = url.get(scheme.len() + 1..)?.strip_prefix("//")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.is_empty() || authority.contains('@') || !is_valid_url(url) {
+    // The URL parser reads `\` as `/` in http(s) URLs.
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let (authority, tail) = (rest.get(..end)?, rest.get(end..)?);
+    if authority.contains('@') || !is_valid_url(url) {
         return None;
     }
-    Some([scheme, "://", authority].concat().to_ascii_lowercase())
+    // `[v6]:port` or `host:port`; the port may be empty.
+    let colon = match authority.rfind(']') {
+        Some(bracket) => authority.get(bracket + 1..)?.find(':').map(|at| bracket + 1 + at),
+        None => authority.rfind(':'),
+    };
+    let (host, port) = match colon {
+        Some(at) => (authority.get(..at)?, authority.get(at + 1..)?),
+        None => (authority, ""),
+    };
+    if host.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let port = if port.is_empty() { None } else { Some(port.parse::<u16>().ok()?) };
+    let mut origin = String::with_capacity(scheme.len() + host.len() + 9);
+    origin.push_str(scheme);
+    origin.push_str("://");
+    origin.push_str(host);
+    if let Some(port) = port.filter(|port| *port != default_port) {
+        origin.push(':');
+        origin.push_str(&port.to_string());
+    }
+    origin.make_ascii_lowercase();
+    Some((origin, tail))
+}
+
+/// An `apiOrigins` entry, normalised as the URL parser would ([`origin_of`]):
+/// `None` unless it is an `http(s)` origin with nothing after it but a `/`,
+/// and a host the browser writes as it is: ASCII letters, digits, `-`, `.`
+/// and `_`, a bracketed IPv6 address, or a dotted IPv4 address in its plain
+/// form. Anything the browser would rewrite (an internationalised name, a
+/// percent-escape, an IPv4 address in another notation) is refused rather
+/// than kept as an entry that never matches.
+pub fn api_origin(text: &str) -> Option<String> {
+    let (origin, tail) = split_origin(text)?;
+    if !(tail.is_empty() || tail == "/") {
+        return None;
+    }
+    let authority = origin.split_once("://").map_or("", |(_, authority)| authority);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => return v6.split_once(']').filter(|(address, _)| is_ipv6_text(address)).map(|_| origin.clone()),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    let plain = host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    (plain && !host.starts_with('.') && plain_ipv4_if_numeric(host)).then_some(origin)
+}
+
+/// Hex digits, `:` and `.` (an embedded IPv4 tail), with at least one `:`.
+fn is_ipv6_text(address: &str) -> bool {
+    address.contains(':') && address.bytes().all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
+}
+
+/// The URL parser reads a host whose last label is a number (`10.1`,
+/// `0x7f.1`, `127.000.0.1`) as an IPv4 address and rewrites it: such a host
+/// must already be four plain decimal octets.
+fn plain_ipv4_if_numeric(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let last = host.rsplit('.').next().unwrap_or(host);
+    let numeric =
+        last.bytes().all(|b| b.is_ascii_digit()) || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"));
+    if !numeric || last.is_empty() {
+        return true;
+    }
+    let octet = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 3
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && (part == "0" || !part.starts_with('0'))
+            && part.parse::<u16>().is_ok_and(|n| n <= 255)
+    };
+    host.split('.').count() == 4 && host.split('.').all(octet)
 }
 
 /// Whether `session.fetch` may send the session's credential (bearer token,

@@ -16,8 +16,8 @@ use std::borrow::Cow;
 
 use super::config::{is_name, Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions};
 use super::endpoints::{
-    header_value_ok, is_token, is_valid_url, origin_of, BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint,
-    FieldNames, TokenMode, Transport, MAX_BODY_LIMIT, MAX_LIST, MAX_NAME_LEN, MAX_TIMEOUT_MS,
+    self, header_value_ok, is_token, is_valid_url, BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames,
+    TokenMode, Transport, MAX_BODY_LIMIT, MAX_LIST, MAX_NAME_LEN, MAX_TIMEOUT_MS,
 };
 use super::json::Value;
 use super::scope;
@@ -482,14 +482,11 @@ fn error_status(path: Path<'_>, value: &Value) -> Result<u16, ConfigError> {
     }
 }
 
-/// An origin only, lower-cased: a path would suggest a prefix match that is not made.
+/// An origin only, normalised as the URL parser writes it (`https://api.x:443`
+/// is `https://api.x`), so that it matches: a path would suggest a prefix
+/// match that is not made.
 fn api_origin(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
-    let given = text(path, value)?;
-    let given = given.strip_suffix('/').unwrap_or(given);
-    match origin_of(given) {
-        Some(origin) if origin.len() == given.len() => Ok(origin),
-        _ => Err(path.error(ConfigErrorKind::BadOrigin)),
-    }
+    endpoints::api_origin(text(path, value)?).ok_or_else(|| path.error(ConfigErrorKind::BadOrigin))
 }
 
 // ---- presets ----

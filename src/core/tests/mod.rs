@@ -9,6 +9,7 @@ mod lease;
 mod lifecycle;
 mod multitab;
 mod options;
+mod origins;
 mod props;
 mod protocol;
 mod refresh;
