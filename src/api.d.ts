@@ -140,7 +140,7 @@ export interface ExpiredEvent extends EventBase { type: "expired"; reason: "idle
 export interface LoggedOutEvent extends EventBase { type: "loggedOut"; reason: EndReason; origin: Origin; }
 export interface RefreshedEvent extends EventBase { type: "refreshed"; expiresAt: number | null; origin: Origin; }
 export interface RefreshFailedEvent extends EventBase { type: "refreshFailed"; code: string; definitive: boolean; retryAt: number | null; failures: number; }
-/** `code`: a dropped cross-tab message or discarded stored session (`wrong_epoch`, `malformed_message` …), `storage_unavailable`, `channel_unavailable` or `logout_failed`. */
+/** `code`: a dropped cross-tab message or discarded stored session (`wrong_epoch`, `malformed_message` …), `storage_unavailable`, `channel_unavailable`, `logout_failed` or `csrf_token_unusable` (the page's CSRF token is no valid header value, so requests go without it; once per page). */
 export interface ErrorEvent extends EventBase { type: "error"; code: string; message: string; }
 
 /** Every event, discriminated on `type`. */

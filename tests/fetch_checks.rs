@@ -13,15 +13,21 @@ use common::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// A scripted `window.fetch` that records each call's URL (as `fetch` reads
-/// it: a Request's `url`, anything else through `String(input)`) and
-/// `Authorization`, and answers 401 to the first call and 200 after.
+/// it: a Request's `url`, anything else through `String(input)`),
+/// `Authorization` and CSRF header, and answers 401 to the first call and 200
+/// after.
 fn script_recording_fetch() {
+    script_fetch(401);
+}
+
+fn script_fetch(first_status: u16) {
+    js(&format!("window.__firstStatus = {first_status};"));
     js("window.__calls = []; window.__realFetch = window.__realFetch || window.fetch; \
         window.fetch = async (input, init) => { \
           const url = input instanceof Request ? input.url : String(input); \
           const h = new Headers((init && init.headers) || (input instanceof Request ? input.headers : undefined)); \
           window.__calls.push({ url, auth: h.get('Authorization'), csrf: h.get('X-CSRF-Token') }); \
-          return new Response('', { status: window.__calls.length === 1 ? 401 : 200 }); };");
+          return new Response('', { status: window.__calls.length === 1 ? window.__firstStatus : 200 }); };");
 }
 
 fn calls() -> Vec<(String, Option<String>, Option<String>)> {
@@ -96,4 +102,31 @@ async fn a_request_object_is_fetched_as_it_is() {
     assert_eq!(calls[0].0, page_url("/api/me"));
     assert_eq!(calls[0].1.as_deref(), Some("Bearer at"));
     s.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_hostile_csrf_cookie_never_breaks_a_request_and_is_reported_once() {
+    let csrf = options(&[("header", "X-CSRF-Token".into()), ("cookie", "csrf_scope".into())]);
+    for hostile in ["a%0D%0AX-Evil%3A%201", "%E2%82%AC"] {
+        script_fetch(200);
+        // Decoded, this cookie holds CR/LF or a character beyond Latin-1: no header value.
+        js(&format!("document.cookie = 'csrf_scope={hostile}; path=/';"));
+        let s = session(&[("channelName", channel()), ("csrf", csrf.clone().into())]);
+        let events = Recorder::attach(&s);
+        s.start(Some(tokens(&[("access_token", "at".into())]).unchecked_into())).unwrap();
+        let post = || options(&[("method", "POST".into()), ("body", "{}".into())]);
+        let first = status_of(s.fetch("/api/orders".into(), Some(post()))).await;
+        let second = status_of(s.fetch("/api/orders".into(), Some(post()))).await;
+        js("document.cookie = 'csrf_scope=; max-age=0; path=/';");
+        restore_fetch();
+        assert_eq!((first, second), (200, 200), "{hostile}: sent, not thrown");
+        for (_, auth, csrf_header) in calls() {
+            assert_eq!(auth.as_deref(), Some("Bearer at"));
+            assert_eq!(csrf_header, None, "{hostile}: the header is left out");
+        }
+        let errors: Vec<String> =
+            events.0.borrow().iter().filter(|e| field(e, "type") == "error").map(|e| field(e, "code")).collect();
+        assert_eq!(errors, ["csrf_token_unusable"], "{hostile}: reported once");
+        s.destroy();
+    }
 }

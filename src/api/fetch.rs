@@ -135,7 +135,10 @@ fn credential(
     let destroyed = || session_error("destroyed", "the session was destroyed");
     let inner = weak.upgrade().ok_or_else(destroyed)?;
     let source = inner.machine.try_borrow().ok().and_then(|m| m.transport().csrf.as_ref().map(|c| c.source.clone()));
-    let token = source.and_then(|source| csrf_token(&source));
+    let token = source.as_ref().and_then(csrf_token);
+    if source.is_some() {
+        drive(&inner, |machine, now| machine.handle_csrf_token(now, method, token.as_deref()));
+    }
     let machine = inner.machine.try_borrow().map_err(|_| destroyed())?;
     Ok(machine.fetch_credential(method, app_headers, app_credentials, token.as_deref()))
 }
