@@ -227,7 +227,7 @@ fn an_unusable_csrf_token_is_left_out_and_reported_once() {
         assert_eq!(credential.headers, [("Authorization".to_owned(), "Bearer at".to_owned())], "{token:?}");
         machine.handle_csrf_token(T0, "POST", Some(token));
     }
-    assert_eq!(events(&mut machine), [unusable.clone()], "once per page");
+    assert_eq!(events(&mut machine), [unusable], "once per page");
     assert_eq!(machine.state(), SessionState::Active);
     // The core's own requests leave it out by the same rule.
     let mut request = crate::core::contract::refresh_request(machine.transport(), Some("rt")).expect("refresh");
