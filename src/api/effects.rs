@@ -51,7 +51,7 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
         Effect::Fetch { id, request, .. } => send(inner, id, request),
         Effect::CallRefreshHook { id, refresh_token } => call_refresh_hook(inner, id, refresh_token),
         Effect::Persist(text) => {
-            let failed = with_shell(inner, |shell| shell.store.set(STORED_SESSION_KEY, &text).is_err());
+            let failed = with_shell(inner, |shell| shell.store.set(STORED_SESSION_KEY, text.expose()).is_err());
             if failed == Some(true) {
                 storage_failed(inner);
             }

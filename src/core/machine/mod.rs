@@ -538,7 +538,7 @@ impl Machine {
         }
         self.persisted = version;
         if let Some(text) = self.stored_session() {
-            self.effects.push(Effect::Persist(text));
+            self.effects.push(Effect::Persist(Secret::new(text)));
         }
     }
 }

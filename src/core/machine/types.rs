@@ -240,8 +240,9 @@ pub enum Effect {
     },
     /// Write the live session (a stored-session text for
     /// [`super::Machine::restore`]) where a reload finds it. Only with
-    /// `storage: "session" | "local"`.
-    Persist(String),
+    /// `storage: "session" | "local"`. A [`Secret`]: in bearer mode the text
+    /// holds the tokens, and `Debug` must not print them.
+    Persist(Secret),
     /// Remove everything the session stored.
     WipeStorage,
 }

@@ -12,6 +12,7 @@ mod options;
 mod origins;
 mod props;
 mod protocol;
+mod redaction;
 mod refresh;
 mod requests;
 mod scope;
