@@ -328,14 +328,19 @@ fn split_origin(url: &str) -> Option<(String, &str)> {
     if host.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let port = if port.is_empty() { None } else { Some(port.parse::<u16>().ok()?) };
+    // At most five digits: no overflow. Written back without leading zeros.
+    let number = port.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+    if number > 65_535 {
+        return None;
+    }
     let mut origin = String::with_capacity(scheme.len() + host.len() + 9);
     origin.push_str(scheme);
     origin.push_str("://");
     origin.push_str(host);
-    if let Some(port) = port.filter(|port| *port != default_port) {
+    if !port.is_empty() && number != default_port {
+        let digits = port.trim_start_matches('0');
         origin.push(':');
-        origin.push_str(&port.to_string());
+        origin.push_str(if digits.is_empty() { "0" } else { digits });
     }
     origin.make_ascii_lowercase();
     Some((origin, tail))
@@ -353,7 +358,7 @@ pub fn api_origin(text: &str) -> Option<String> {
     if !(tail.is_empty() || tail == "/") {
         return None;
     }
-    let authority = origin.split_once("://").map_or("", |(_, authority)| authority);
+    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).unwrap_or("");
     let host = match authority.strip_prefix('[') {
         Some(v6) => return v6.split_once(']').filter(|(address, _)| is_ipv6_text(address)).map(|_| origin.clone()),
         None => authority.split(':').next().unwrap_or(""),
@@ -383,7 +388,7 @@ fn plain_ipv4_if_numeric(host: &str) -> bool {
             && part.len() <= 3
             && part.bytes().all(|b| b.is_ascii_digit())
             && (part == "0" || !part.starts_with('0'))
-            && part.parse::<u16>().is_ok_and(|n| n <= 255)
+            && part.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) <= 255
     };
     host.split('.').count() == 4 && host.split('.').all(octet)
 }

@@ -76,11 +76,13 @@ pub fn fingerprint(transport: &Transport, base_url: &str) -> u64 {
             None => hash.field("-"),
         }
     }
-    let mut fields: Vec<&(String, String)> = transport.body_fields.iter().collect();
-    fields.sort();
-    for (name, value) in fields {
-        hash.field(name);
-        hash.field(value);
+    // In order of name (names are unique), picked one by one: at most 16
+    // fields, and no sort routine in the wasm.
+    let mut last: Option<&(String, String)> = None;
+    while let Some(next) = transport.body_fields.iter().filter(|field| last.is_none_or(|last| *field > last)).min() {
+        hash.field(&next.0);
+        hash.field(&next.1);
+        last = Some(next);
     }
     hash.0
 }
@@ -112,7 +114,9 @@ pub fn resolve(url: &str, base_url: &str) -> String {
 /// everything up to the last `/` of its path, `scheme://authority/` when it has
 /// no path.
 fn push_directory(out: &mut String, base: &str) {
-    let Some(after_scheme) = base.find("://").map(|at| at + 3) else { return };
+    let Some(after_scheme) = base.as_bytes().windows(3).position(|three| three == b"://").map(|at| at + 3) else {
+        return;
+    };
     let path_start = base.get(after_scheme..).and_then(|rest| rest.find('/')).map(|at| after_scheme + at);
     match path_start.and_then(|_| base.rfind('/')) {
         Some(last) => out.push_str(base.get(..=last).unwrap_or(base)),
