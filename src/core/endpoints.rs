@@ -338,7 +338,7 @@ fn split_origin(url: &str) -> Option<(String, &str)> {
     origin.push_str("://");
     origin.push_str(host);
     if !port.is_empty() && number != default_port {
-        let digits = port.trim_start_matches('0');
+        let digits = port.get(port.bytes().position(|b| b != b'0').unwrap_or(port.len())..).unwrap_or("");
         origin.push(':');
         origin.push_str(if digits.is_empty() { "0" } else { digits });
     }
@@ -405,7 +405,7 @@ pub fn may_send_credential(t: &Transport, url: &str, page_origin: &str) -> bool 
 }
 
 /// The scheme, if the URL starts with one (`ALPHA *(ALPHA / DIGIT / "+" / "-" / ".") ":"`).
-fn scheme(url: &str) -> Option<&str> {
+pub(crate) fn scheme(url: &str) -> Option<&str> {
     let end = url.find([':', '/', '?', '#'])?;
     if url.as_bytes().get(end) != Some(&b':') {
         return None;

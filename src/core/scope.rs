@@ -28,7 +28,7 @@
 //! only has to keep honest, differently configured apps apart; code on the
 //! origin can read every option anyway.
 
-use super::endpoints::{Endpoint, TokenMode, Transport};
+use super::endpoints::{scheme, Endpoint, TokenMode, Transport};
 
 /// The start of every default channel name (and the name [`super::ShellOptions`]
 /// falls back to when built without an options object).
@@ -93,18 +93,19 @@ pub fn fingerprint(transport: &Transport, base_url: &str) -> u64 {
 /// alone: one app writes its URLs one way, and this only has to tell different
 /// endpoints apart.
 pub fn resolve(url: &str, base_url: &str) -> String {
-    let cut = |ends: &[char]| base_url.get(..base_url.find(ends).unwrap_or(base_url.len())).unwrap_or("");
+    let cut = |end: fn(&u8) -> bool| base_url.get(..base_url.bytes().position(|b| end(&b)).unwrap_or(base_url.len()));
+    let (no_fragment, no_query) = (cut(|b| *b == b'#').unwrap_or(""), cut(|b| matches!(b, b'?' | b'#')).unwrap_or(""));
     let mut resolved = String::with_capacity(base_url.len() + url.len() + 1);
-    if has_scheme(url) || (url.starts_with('/') && !url.starts_with("//")) {
+    if scheme(url).is_some() || (url.starts_with('/') && !url.starts_with("//")) {
         // As written.
     } else if url.starts_with("//") {
         resolved.push_str(base_url.get(..base_url.find(':').map_or(0, |at| at + 1)).unwrap_or(""));
     } else if url.starts_with('#') {
-        resolved.push_str(cut(&['#']));
+        resolved.push_str(no_fragment);
     } else if url.starts_with('?') {
-        resolved.push_str(cut(&['?', '#']));
+        resolved.push_str(no_query);
     } else {
-        push_directory(&mut resolved, cut(&['?', '#']));
+        push_directory(&mut resolved, no_query);
     }
     resolved.push_str(url);
     resolved
@@ -125,15 +126,6 @@ fn push_directory(out: &mut String, base: &str) {
             out.push('/');
         }
     }
-}
-
-/// Whether `url` starts with a scheme (`ALPHA *(ALPHA / DIGIT / + - .) ":"`).
-fn has_scheme(url: &str) -> bool {
-    let Some(end) = url.find([':', '/', '?', '#']) else { return false };
-    let scheme = url.get(..end).unwrap_or("");
-    url.as_bytes().get(end) == Some(&b':')
-        && scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
 /// FNV-1a, 64 bits.
