@@ -128,3 +128,16 @@ fn urls_resolve_like_the_page_would_for_hashing() {
         assert_eq!(resolve(url, base), expected, "{url} on {base}");
     }
 }
+
+proptest::proptest! {
+    /// Hostile endpoint URLs and base URLs never panic, and always give a name
+    /// the shell can use.
+    #[test]
+    fn any_url_and_base_give_a_usable_name(url in "\\PC{0,40}", base in "\\PC{0,40}", refresh in "[a-z:/?#.\\[\\]]{0,20}") {
+        let _ = resolve(&url, &base);
+        let _ = crate::core::endpoints::api_origin(&url);
+        let transport = Transport { refresh: Some(crate::core::Endpoint::post(&refresh)), ..Transport::default() };
+        let name = default_channel_name(&transport, &base);
+        proptest::prop_assert!(is_name(&name), "{name}");
+    }
+}
