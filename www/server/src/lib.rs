@@ -7,7 +7,7 @@
 pub mod config;
 pub mod token;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -75,8 +75,11 @@ impl Session {
     }
 }
 
-/// Counters for the end-to-end tests (`GET /debug/stats`).
-#[derive(Serialize, Default, Clone, Copy, Debug)]
+/// How many samples `Stats` keeps of each timing.
+pub const RECENT_SAMPLES: usize = 1024;
+
+/// Counters and timings for the end-to-end tests (`GET /debug/stats`).
+#[derive(Serialize, Default, Clone, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     pub refreshes: u64,
@@ -86,16 +89,21 @@ pub struct Stats {
     pub keepalives: u64,
     pub logins: u64,
     pub revoked_families: u64,
-    /// The youngest refresh token ever rotated: ms from its issue to the refresh
-    /// that presented it. A second refresh right after another tab's shows here.
-    pub min_refresh_token_age_ms: Option<u64>,
-    /// The shortest time between two keepalives of one session.
-    pub min_keepalive_gap_ms: Option<u64>,
+    /// For the last [`RECENT_SAMPLES`] refreshes, oldest first: how old the
+    /// presented refresh token was (ms from its issue). A second refresh right
+    /// after another tab's shows up as a young token.
+    pub refresh_token_ages_ms: VecDeque<u64>,
+    /// For the last [`RECENT_SAMPLES`] keepalives that followed another of the
+    /// same session, oldest first: ms since that one.
+    pub keepalive_gaps_ms: VecDeque<u64>,
 }
 
-/// The smaller of a recorded minimum and a new sample.
-fn record_min(min: &mut Option<u64>, sample: u64) {
-    *min = Some(min.map_or(sample, |m| m.min(sample)));
+/// Appends a timing, forgetting the oldest beyond [`RECENT_SAMPLES`].
+fn record(samples: &mut VecDeque<u64>, sample: u64) {
+    if samples.len() >= RECENT_SAMPLES {
+        samples.pop_front();
+    }
+    samples.push_back(sample);
 }
 
 #[derive(Default)]
@@ -157,7 +165,7 @@ impl App {
     }
 
     pub fn stats(&self) -> Stats {
-        self.db().stats
+        self.db().stats.clone()
     }
 
     fn db(&self) -> MutexGuard<'_, Db> {
@@ -403,7 +411,7 @@ async fn refresh(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Bod
     db.secrets.insert(next.clone(), sid.clone());
     db.stats.refreshes += 1;
     db.stats.refreshes_from_body += u64::from(in_body);
-    record_min(&mut db.stats.min_refresh_token_age_ms, age);
+    record(&mut db.stats.refresh_token_ages_ms, age);
     drop(db);
     let mut body = json!({
         "access_token": app.access_token(&user, &sid, now),
@@ -445,7 +453,7 @@ async fn keepalive(State(app): State<App>, headers: HeaderMap) -> Response {
     let (idle, abs) = deadlines(s);
     db.stats.keepalives += 1;
     if let Some(gap) = gap {
-        record_min(&mut db.stats.min_keepalive_gap_ms, gap);
+        record(&mut db.stats.keepalive_gaps_ms, gap);
     }
     Json(json!({ "signedIn": true, "idleExpiresAt": idle, "absoluteExpiresAt": abs })).into_response()
 }

@@ -6,7 +6,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use wasm_session_server::{router, App, Clock, Config, Mode, RefreshTokenIn, MAX_BODY_BYTES};
+use wasm_session_server::{router, App, Clock, Config, Mode, RefreshTokenIn, MAX_BODY_BYTES, RECENT_SAMPLES};
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -289,31 +289,39 @@ async fn refresh_rotation_and_reuse_detection() {
     assert_eq!(st["refreshesFromBody"], 1);
     assert_eq!(st["reuseDetected"], 1);
     assert_eq!(st["revokedFamilies"], 1);
-    assert_eq!(st["minRefreshTokenAgeMs"], 0, "rt2 was refreshed the moment it was issued");
+    assert_eq!(st["refreshTokenAgesMs"], json!([1_000, 0]), "rt2 was refreshed the moment it was issued");
 }
 
 #[tokio::test]
-async fn stats_record_the_youngest_refresh_token_rotated() {
+async fn stats_record_how_old_each_rotated_refresh_token_was() {
     let s = server(Mode::Bearer);
-    assert_eq!(s.stats().await["minRefreshTokenAgeMs"], Value::Null, "nothing rotated yet");
+    assert_eq!(s.stats().await["refreshTokenAgesMs"], json!([]), "nothing rotated yet");
     let mut rt = s.login("alice", "alice").await.cookie_value("refresh_token");
-    for (wait, youngest) in [(1_000, 1_000), (1_500, 1_000), (250, 250), (700, 250)] {
+    for wait in [1_000, 1_500, 250] {
         s.clock.advance(wait);
         let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt))], None).await;
         assert_eq!(r.status, StatusCode::OK);
         rt = r.cookie_value("refresh_token");
-        assert_eq!(s.stats().await["minRefreshTokenAgeMs"], youngest, "after a token {wait} ms old");
     }
+    assert_eq!(s.stats().await["refreshTokenAgesMs"], json!([1_000, 1_500, 250]));
     // A refused (reused) token is not a rotation.
-    let before = s.stats().await["minRefreshTokenAgeMs"].clone();
     let login = s.login("bob", "bob").await.cookie_value("refresh_token");
     s.clock.advance(2_000);
     let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &login))], None).await;
-    let rotated = r.cookie_value("refresh_token");
+    assert_ne!(r.cookie_value("refresh_token"), login);
     let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &login))], None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert_ne!(rotated, login);
-    assert_eq!(s.stats().await["minRefreshTokenAgeMs"], before);
+    assert_eq!(s.stats().await["refreshTokenAgesMs"], json!([1_000, 1_500, 250, 2_000]));
+    // Only the most recent samples are kept.
+    for _ in 0..RECENT_SAMPLES {
+        s.clock.advance(10);
+        let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt))], None).await;
+        rt = r.cookie_value("refresh_token");
+    }
+    let ages = s.stats().await["refreshTokenAgesMs"].as_array().unwrap().clone();
+    assert_eq!(ages.len(), RECENT_SAMPLES);
+    assert_eq!(ages[0], 2_010, "alice's token waited through bob's refresh; the older samples are gone");
+    assert!(ages[1..].iter().all(|age| *age == 10));
 }
 
 #[tokio::test]
@@ -448,7 +456,7 @@ async fn body_mode_hands_out_the_refresh_token_in_json_only() {
     let st = s.stats().await;
     assert_eq!((&st["refreshes"], &st["refreshesFromBody"]), (&json!(1), &json!(1)));
     assert_eq!((&st["reuseDetected"], &st["revokedFamilies"]), (&json!(0), &json!(0)));
-    assert_eq!(st["minRefreshTokenAgeMs"], 1_000);
+    assert_eq!(st["refreshTokenAgesMs"], json!([1_000]));
 }
 
 #[tokio::test]
@@ -550,13 +558,13 @@ async fn cookie_keepalive_requires_csrf() {
     assert_eq!(r.json["idleExpiresAt"], T0 + 10_000 + 300_000);
     assert_eq!(r.json["absoluteExpiresAt"], T0 + 3_600_000);
     assert_eq!(s.stats().await["keepalives"], 1);
-    assert_eq!(s.stats().await["minKeepaliveGapMs"], Value::Null, "one keepalive has no gap");
-    for (wait, shortest) in [(10_000, 10_000), (12_000, 10_000), (4_000, 4_000)] {
+    assert_eq!(s.stats().await["keepaliveGapsMs"], json!([]), "one keepalive has no gap");
+    for wait in [10_000, 12_000, 4_000] {
         s.clock.advance(wait);
         let r = s.call("POST", "/auth/keepalive", &[("cookie", &cookies), ("x-csrf-token", &l.csrf)], None).await;
         assert_eq!(r.status, StatusCode::OK);
-        assert_eq!(s.stats().await["minKeepaliveGapMs"], shortest);
     }
+    assert_eq!(s.stats().await["keepaliveGapsMs"], json!([10_000, 12_000, 4_000]));
 
     // CSRF right but no (or an unknown) session: 401.
     let r = s
