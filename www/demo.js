@@ -658,7 +658,7 @@ async function boot() {
     mode = serverConfig.mode === "cookie" ? "cookie" : "bearer";
     refreshTokenIn = serverConfig.refreshToken === "body" ? "body" : "cookie";
     const s = serverConfig;
-    const where = mode === "bearer" ? `, refresh token in ${refreshTokenIn === "body" ? "memory (JSON bodies)" : "an HttpOnly cookie"}` : "";
+    const where = mode === "bearer" ? `, refresh token ${refreshTokenIn === "body" ? "in memory, sent in JSON bodies" : "in an HttpOnly cookie"}` : "";
     $("server-config").textContent =
       `Server (${mode} mode${where}): access token ${s.accessTtlMs ? human(s.accessTtlMs) : "—"}, ` +
       `idle ${s.idleTimeoutMs ? human(s.idleTimeoutMs) : "—"}, absolute ${s.absoluteTimeoutMs ? human(s.absoluteTimeoutMs) : "—"}.`;
