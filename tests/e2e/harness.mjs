@@ -215,7 +215,7 @@ export function assertSingleFlight(from, to, { lifetimeMs, refreshToken = "cooki
   assert.deepEqual(young, [], `every rotated token had lived ${quarter} ms or more (${seen})`);
   assert.ok(refreshes <= Math.floor(elapsed / quarter) + 1, `at most one refresh per ${quarter} ms (${seen})`);
   const fromBody = to.refreshesFromBody - from.refreshesFromBody;
-  assert.equal(fromBody, refreshToken === "body" ? refreshes : 0, `refresh tokens presented from memory (${seen})`);
+  assert.equal(fromBody, refreshToken === "body" ? refreshes : 0, `refresh tokens presented where the mode puts them, ${refreshToken === "body" ? "in the body" : "in the cookie"} (${seen})`);
   return refreshes;
 }
 
