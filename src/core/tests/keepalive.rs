@@ -6,9 +6,7 @@ fn cookie_sim(tabs: usize) -> Sim {
     let mut config = test_config();
     config.keepalive_every_ms = Some(MIN);
     let mut sim = Sim::with_config(tabs, config);
-    let now = sim.now;
-    sim.tab(0).login(now, id(150), TokenSet::default());
-    sim.pump();
+    sim.login_cookie(0, 50);
     sim
 }
 

@@ -195,15 +195,17 @@ proptest! {
         let mut logins = 1u8;
         for (tab, action, wait) in steps {
             sim.advance(wait);
-            let now = sim.now;
             match action {
                 0 | 1 => sim.activity(tab),
-                2 => { sim.tab(tab).stay_signed_in(now); sim.pump(); }
-                3 => { sim.tab(tab).refresh_now(now); sim.pump(); }
+                2 => sim.stay_signed_in(tab),
+                3 => sim.feed(tab, |machine, now| { machine.refresh_now(now); }),
                 _ => { logins = logins.wrapping_add(1); sim.login(tab, logins); }
             }
-            prop_assert!(sim.max_in_flight <= 1);
+            prop_assert!(sim.server.overlaps.is_empty(), "at most one refresh in flight, counted at the server");
             prop_assert!(!sim.server.reuse_detected, "a rotated-out refresh token was presented");
+            check_live(&mut sim);
+            check_converged(&mut sim);
+            prop_assert_eq!(sim.violations(), vec![]);
             let live: Vec<_> = sim.tabs.iter().filter(|t| t.machine.state().is_live()).map(|t| t.machine.epoch()).collect();
             prop_assert!(live.windows(2).all(|w| w[0] == w[1]), "live tabs agree on the session");
         }
