@@ -14,6 +14,7 @@ mod keepalive;
 mod lifecycle;
 mod lock;
 mod multitab;
+mod orderings;
 mod props;
 mod protocol;
 mod refresh;
