@@ -23,3 +23,18 @@ mod server;
 mod sim;
 mod storage;
 mod tokens;
+
+use proptest::test_runner::{Config, FileFailurePersistence};
+
+/// The settings of every property test here: `cases` random cases
+/// (`PROPTEST_CASES` overrides, for a longer hunt), after replaying the
+/// failures persisted under `proptest-regressions/` (a tree parallel to
+/// `src/`, committed: a failure found once is tried on every run).
+fn proptest_config(cases: u32) -> Config {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(cases);
+    Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel("proptest-regressions"))),
+        ..Config::default()
+    }
+}

@@ -177,7 +177,7 @@ fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(super::proptest_config(400))]
 
     #[test]
     fn random_inputs_keep_every_invariant(ops in prop::collection::vec(op(), 1..120)) {
