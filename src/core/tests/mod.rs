@@ -9,6 +9,7 @@
 mod adapter;
 mod config;
 mod fuzz;
+mod interleavings;
 mod invariants;
 mod keepalive;
 mod lifecycle;
