@@ -61,7 +61,7 @@ pub(super) fn interpret(effect: Effect, now: u64, hold: u64) -> Action {
     }
 }
 
-/// Reports the answer to `request` to the machine as the shell does, including
+/// Reports the answer to a request (its attempt and call) as the shell does, including
 /// the shell's session-check rules (`check_session` in src/api.rs). `fresh` is
 /// the epoch the shell draws for a session the check starts.
 pub(super) fn hand_back(

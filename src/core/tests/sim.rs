@@ -15,9 +15,10 @@
 //! - tabs open and close (a closed tab's lock is freed, its answers lost), the
 //!   browser goes offline, and the machine sleeps (the clock jumps).
 //!
-//! All interpretation of the machine's I/O sits in the adapter at the end of
-//! this file ([`interpret`] and [`hand_back`]); the invariants the property
-//! tests check are in `invariants.rs`.
+//! The lock lives in `lock.rs` (with the two protections it can model behind
+//! knobs), the server in `server.rs`, the invariants in `invariants.rs`. All
+//! interpretation of the machine's I/O sits in `adapter.rs` ([`interpret`] and
+//! [`hand_back`]). `SIM_TRACE=1` prints what happens when.
 
 use std::collections::{BTreeMap, VecDeque};
 
