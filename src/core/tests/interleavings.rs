@@ -23,6 +23,9 @@ enum Step {
     Open,
     Online(bool),
     CheckSession(usize),
+    /// To 1 ms before, at, or 1 ms after the absolute (or idle) deadline of
+    /// the session of the first open tab, in the test's books.
+    ToDeadline(bool, u64),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -41,6 +44,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Open),
         1 => any::<bool>().prop_map(Step::Online),
         1 => tab.prop_map(Step::CheckSession),
+        1 => (any::<bool>(), 0..3u64).prop_map(|(absolute, offset)| Step::ToDeadline(absolute, offset)),
     ]
 }
 
@@ -180,6 +184,26 @@ fn run(knobs: Knobs, mode: Mode, tabs: usize, steps: &[Step]) -> Sim {
                 }
             }
             Step::Online(online) => sim.set_online(online),
+            Step::ToDeadline(absolute, offset) => {
+                let epoch = open.first().and_then(|&tab| sim.tabs[tab].seen.live);
+                if let Some(login) = epoch.and_then(|e| sim.records.logins.get(&e).copied()) {
+                    let deadline = if absolute {
+                        login.at + config.absolute_timeout_ms
+                    } else {
+                        let active = epoch.and_then(|e| sim.records.activity.get(&e).copied()).unwrap_or(login.at);
+                        active.max(login.at) + config.idle_timeout_ms
+                    };
+                    let target = (deadline + offset).saturating_sub(1);
+                    // The user stays active on the way (idle would end it first).
+                    while absolute && sim.now + config.idle_timeout_ms / 2 < target {
+                        sim.advance(config.idle_timeout_ms / 2);
+                        if let Some(&tab) = sim.open_tabs().first() {
+                            sim.activity(tab);
+                        }
+                    }
+                    sim.run_until(target);
+                }
+            }
             Step::CheckSession(n) => {
                 if let (Some(tab), Mode::Cookie { .. }) = (pick(n), mode) {
                     sim.check_session(tab);

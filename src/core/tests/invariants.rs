@@ -17,8 +17,11 @@ use crate::core::*;
 /// Which rule a violation breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Rule {
-    /// At most one refresh request of a session in flight at the server (one
-    /// its tab no longer waits for does not count: see [`Window`]).
+    /// At most one refresh request of a live session in flight at the server.
+    /// One whose answer the shell will never hand back does not count (see
+    /// [`Window`]); one the machine abandoned counts while its tab keeps that
+    /// session. A session the server ended, or that a logout already sent is
+    /// ending, has nothing to protect.
     OneRefreshInFlight,
     /// No refresh token is presented after a tab accepted its replacement.
     NoRotatedOutToken,
@@ -60,7 +63,7 @@ pub struct Violation {
 /// What the browser cannot prevent, seen in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {
-    /// A refresh request overlapped one its tab had stopped waiting for.
+    /// A refresh request overlapped one whose answer was lost (timeout, closed tab).
     OrphanOverlap { earlier: usize, later: usize },
     /// A token was presented whose rotation no tab ever received.
     LostRotationPresented { request: usize, rotated_by: usize },
@@ -139,11 +142,24 @@ impl Sim {
 
     /// Refresh `later` reached the server while `earlier` were unanswered.
     pub(super) fn note_overlaps(&mut self, later: usize, earlier: &[usize]) {
+        let family = self.requests[later].family;
+        let logging_out = self.requests.iter().any(|r| matches!(r.call, Call::Logout { .. }) && r.family == family);
+        if logging_out || family.is_some_and(|f| !self.server.is_live(f)) {
+            return;
+        }
         for &earlier in earlier {
-            if self.requests[earlier].fate == Fate::Out {
+            let other = &self.requests[earlier];
+            let keeps_session =
+                self.tabs[other.tab].seen.live.and_then(|e| self.records.logins.get(&e)).map(|l| l.family);
+            let counts = match other.fate {
+                Fate::Out => true,
+                Fate::Released => keeps_session == family,
+                Fate::Answered | Fate::Lost => false,
+            };
+            if counts {
                 let tab = self.requests[later].tab;
                 self.violation(Rule::OneRefreshInFlight, tab, format!("requests {earlier} and {later}"));
-            } else {
+            } else if other.fate == Fate::Lost {
                 self.records.windows.push(Window::OrphanOverlap { earlier, later });
             }
         }
@@ -326,7 +342,7 @@ pub fn check_failed_closed(sim: &mut Sim) {
         let ended = sim.server.families.get(login.family).and_then(|f| f.ended);
         let Some((ended_at, _)) = ended else { continue };
         let told = sim.requests.iter().any(|r| {
-            r.tab == tab && r.family == Some(login.family) && r.sent_at >= ended_at && r.fate == Fate::Delivered
+            r.tab == tab && r.family == Some(login.family) && r.sent_at >= ended_at && r.fate == Fate::Answered
         });
         if told && !sim.records.revived.contains(&epoch) {
             sim.violation(Rule::FailedClosed, tab, format!("{epoch:?} live, session ended: {ended:?}"));

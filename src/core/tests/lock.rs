@@ -131,10 +131,10 @@ impl Sim {
             LockRelease::UntilDelivered { cap } => self.delivered_by(tab).min(self.now + cap),
         };
         self.lost_since_release[tab] = false;
-        // The machine stopped waiting for this attempt's answer, if any.
+        // The machine abandons this attempt's request, if any.
         for request in &mut self.requests {
             if request.tab == tab && request.attempt == attempt && request.fate == Fate::Out {
-                request.fate = Fate::Orphaned;
+                request.fate = Fate::Released;
             }
         }
         let locks = &mut self.tabs[tab].locks;

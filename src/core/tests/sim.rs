@@ -144,10 +144,21 @@ impl Default for Knobs {
 pub enum Fate {
     /// Sent; its tab waits for the answer.
     Out,
-    /// The answer reached its tab while the machine still waited for it.
-    Delivered,
-    /// The tab no longer waits: it gave up (timeout), closed, or moved on.
-    Orphaned,
+    /// The machine released the attempt (abandoning it); its answer is still
+    /// handed back, as the shell does, and must be ignored.
+    Released,
+    /// The server's answer was handed to the machine.
+    Answered,
+    /// The server's answer will never reach the machine: the shell timed out
+    /// (and said so), or the tab closed.
+    Lost,
+}
+
+impl Fate {
+    /// Whether the shell still hands the answer to the machine when it comes.
+    pub fn awaited(self) -> bool {
+        matches!(self, Fate::Out | Fate::Released)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -449,8 +460,8 @@ impl Sim {
             self.lock_holder = None;
             self.grant_next();
         }
-        for request in self.requests.iter_mut().filter(|r| r.tab == tab && r.fate == Fate::Out) {
-            request.fate = Fate::Orphaned;
+        for request in self.requests.iter_mut().filter(|r| r.tab == tab && r.fate.awaited()) {
+            request.fate = Fate::Lost;
         }
         self.pump();
     }
@@ -504,10 +515,11 @@ impl Sim {
         self.schedule(at, Due::Answer { request, answer });
     }
 
-    /// The answer (or the shell's timeout) reaches the tab, if it still waits.
+    /// The answer (or the shell's timeout) reaches the tab, if the shell
+    /// still awaits it.
     fn answered(&mut self, request: usize, answer: Answer, fate: Fate) {
         let Request { tab, attempt, fate: before, .. } = self.requests[request];
-        if before != Fate::Out || !self.tabs[tab].alive {
+        if !before.awaited() || !self.tabs[tab].alive {
             return;
         }
         self.requests[request].fate = fate;
@@ -540,7 +552,7 @@ impl Sim {
         let (tab, attempt) = self.server.pending.pop_front().expect("a refresh is pending");
         let request = self.pending_request(tab, attempt);
         self.server.answered(request);
-        self.answered(request, Answer::Refresh(outcome), Fate::Delivered);
+        self.answered(request, Answer::Refresh(outcome), Fate::Answered);
         self.pump();
         (tab, attempt)
     }
@@ -591,9 +603,9 @@ impl Sim {
             Due::AskAgain { tab, attempt } => self.ask_again(tab, attempt),
             Due::SettleEnd { tab, timer } => self.settled(tab, timer),
             Due::Commit { request } => self.commit(request),
-            Due::Answer { request, answer } => self.answered(request, answer, Fate::Delivered),
+            Due::Answer { request, answer } => self.answered(request, answer, Fate::Answered),
             // The tab gets a timeout, not the server's answer, which may still come.
-            Due::GiveUp { request } => self.answered(request, Answer::Failed(RefreshFailure::Timeout), Fate::Orphaned),
+            Due::GiveUp { request } => self.answered(request, Answer::Failed(RefreshFailure::Timeout), Fate::Lost),
         }
     }
 
@@ -669,7 +681,7 @@ impl Sim {
 
 /// A timeout for a request its tab no longer waits for changes nothing.
 fn is_moot(due: &Due, requests: &[Request]) -> bool {
-    matches!(due, Due::GiveUp { request } if requests.get(*request).is_none_or(|r| r.fate != Fate::Out))
+    matches!(due, Due::GiveUp { request } if requests.get(*request).is_none_or(|r| !r.fate.awaited()))
 }
 
 /// The `Countdown` remaining times of a list, for compact assertions.
