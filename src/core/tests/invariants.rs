@@ -19,9 +19,9 @@ use crate::core::*;
 pub enum Rule {
     /// At most one refresh request of a live session in flight at the server.
     /// One whose answer the shell will never hand back does not count (see
-    /// [`Window`]); one the machine abandoned counts while its tab keeps that
-    /// session. A session the server ended, or that a logout already sent is
-    /// ending, has nothing to protect.
+    /// [`Window`]); one the machine abandoned counts while its tab is still
+    /// live with the epoch it sent it for. A session the server ended, or that
+    /// a logout already sent is ending, has nothing to protect.
     OneRefreshInFlight,
     /// No refresh token is presented after a tab accepted its replacement.
     NoRotatedOutToken,
@@ -149,11 +149,9 @@ impl Sim {
         }
         for &earlier in earlier {
             let other = &self.requests[earlier];
-            let keeps_session =
-                self.tabs[other.tab].seen.live.and_then(|e| self.records.logins.get(&e)).map(|l| l.family);
             let counts = match other.fate {
                 Fate::Out => true,
-                Fate::Released => keeps_session == family,
+                Fate::Released => other.epoch.is_some() && self.tabs[other.tab].seen.live == other.epoch,
                 Fate::Answered | Fate::Lost => false,
             };
             if counts {

@@ -170,6 +170,8 @@ pub struct Request {
     pub fate: Fate,
     /// The server session it is about: its token's, or the cookie's when sent.
     pub family: Option<usize>,
+    /// The session its tab was live with when it sent it.
+    pub epoch: Option<Epoch>,
 }
 
 #[derive(Debug)]
@@ -477,7 +479,8 @@ impl Sim {
             Call::Refresh { token } | Call::Logout { token, .. } => self.server.family_of(token.as_deref()),
             Call::Keepalive | Call::SessionCheck => self.server.cookie,
         };
-        self.requests.push(Request { tab, attempt, call: call.clone(), sent_at: now, fate: Fate::Out, family });
+        let epoch = self.tabs[tab].seen.live;
+        self.requests.push(Request { tab, attempt, call: call.clone(), sent_at: now, fate: Fate::Out, family, epoch });
         self.note_send(request);
         if !self.online {
             self.schedule(now, Due::Answer { request, answer: Answer::Failed(RefreshFailure::Network) });
