@@ -3,9 +3,13 @@
 #   make setup   install missing tools (rust targets/components, wasm-pack,
 #                wasm-bindgen-cli matching Cargo.lock, chromium + chromedriver,
 #                brotli, node/npm, wasm-opt) -- quick when everything is present
-#   make test    fmt, clippy (native + wasm32), native tests, headless Chrome tests
+#   make test    fmt, clippy (native + wasm32), native tests, headless Chrome tests,
+#                the package checks (check-package), end-to-end tests
 #   make build   release npm package in pkg/
-#   make size    gzip / brotli sizes of the built package
+#   make size    shipped size (bundler form: wasm gzip + glue minified, gzip; and
+#                unminified, gzip and brotli) and the wasm's code per crate/module
+#   make check-package  the size against size-budget.json and the packed files
+#                against scripts/pack-files.txt (part of `make test`)
 #   make fuzz    cargo fuzz every target for FUZZ_SECONDS (default 30) each
 #   make clean   remove build output
 #
@@ -27,7 +31,11 @@ WASM_TARGET := wasm32-unknown-unknown
 PKG_DIR     := pkg
 OUT_NAME    := wasm_session
 WASM        := $(PKG_DIR)/$(OUT_NAME)_bg.wasm
-JS          := $(PKG_DIR)/$(OUT_NAME).js
+# The release wasm as wasm-bindgen wrote it, before wasm-opt: it keeps the name
+# section that `make size` reads for its per-module table.
+NAMES_WASM  := target/size/$(OUT_NAME)_bg.names.wasm
+SIZE_JSON   := target/size/size.json
+SIZE_BUDGET := size-budget.json
 
 # Deferred (`?=` / `=`): evaluated when used, i.e. after `setup` installed it.
 CHROMEDRIVER ?= $(shell command -v chromedriver)
@@ -54,7 +62,7 @@ WASM_OPT_FEATURES := \
 	--enable-multivalue
 WASM_OPT_FLAGS ?= -Oz $(WASM_OPT_FEATURES)
 
-.PHONY: all setup test types e2e build size demo bench fuzz clean
+.PHONY: all setup test types e2e build size check-package demo bench fuzz clean
 
 all: test
 
@@ -70,6 +78,7 @@ test: setup
 	cargo test -p wasm-session-server
 	@test -n "$(CHROMEDRIVER)" || { echo "chromedriver not found on PATH" >&2; exit 1; }
 	wasm-pack test --headless --chrome --chromedriver "$(CHROMEDRIVER)" --mode no-install
+	$(MAKE) --no-print-directory check-package
 	$(MAKE) --no-print-directory e2e
 
 # End-to-end: the demo page and the reference backend in real Chromium tabs
@@ -92,26 +101,29 @@ build: setup
 	rm -rf $(PKG_DIR)
 	wasm-pack build --release --mode no-install --target web \
 		--out-dir $(PKG_DIR) --out-name $(OUT_NAME)
+	mkdir -p $(dir $(NAMES_WASM)) && cp $(WASM) $(NAMES_WASM)
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM) -o $(WASM).opt
 	mv $(WASM).opt $(WASM)
 	node scripts/check-wasm.mjs $(WASM)
 	python3 scripts/gen-pkg-json.py pkg.json Cargo.toml $(PKG_DIR)/package.json
 	rm -f $(PKG_DIR)/.gitignore
-	if [ -f README.md ]; then cp README.md $(PKG_DIR)/; fi
-	for f in LICENSE*; do if [ -f "$$f" ]; then cp "$$f" $(PKG_DIR)/; fi; done
+	cp README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE $(PKG_DIR)/
 	@ls -l $(PKG_DIR)
 
+# The headline is the bundler form (what an app built with Vite, webpack or esbuild
+# ships); scripts/size.mjs says how each figure is measured. Also writes $(SIZE_JSON).
 size: build
-	@printf '%-28s %10s %10s %10s\n' file raw gzip-9 brotli
-	@raw=0; gz=0; br=0; \
-	for f in $(WASM) $(JS); do \
-		r=$$(wc -c < "$$f"); \
-		g=$$(gzip -9 -c "$$f" | wc -c); \
-		b=$$(brotli -c -q 11 "$$f" | wc -c); \
-		printf '%-28s %10d %10d %10d\n' "$$f" "$$r" "$$g" "$$b"; \
-		raw=$$((raw + r)); gz=$$((gz + g)); br=$$((br + b)); \
-	done; \
-	printf '%-28s %10d %10d %10d\n' total "$$raw" "$$gz" "$$br"
+	bash scripts/setup.sh --npm tools/esbuild >/dev/null
+	node scripts/size.mjs report --pkg $(PKG_DIR) --names $(NAMES_WASM) \
+		--json $(SIZE_JSON) --budget $(SIZE_BUDGET)
+
+# Growth needs a decision: fails when the bundler-form size exceeds $(SIZE_BUDGET)
+# (lower it as the size falls), or when `npm pack` would ship other files than
+# scripts/pack-files.txt lists.
+check-package: size
+	node --test --test-reporter=spec scripts/size-tools.test.mjs
+	node scripts/size.mjs check --json $(SIZE_JSON) --budget $(SIZE_BUDGET)
+	node scripts/check-pack.mjs $(PKG_DIR) scripts/pack-files.txt
 
 # The demo: the package, the reference backend, and the page in www/.
 # `make demo DEMO_MODE=cookie` shows cookie sessions; DEMO_PORT=0 picks a free port.

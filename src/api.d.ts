@@ -1,4 +1,10 @@
-/** Options of `new Session(options)`. Durations are milliseconds; every field is optional. */
+/**
+ * Options of `new Session(options)`. Durations are milliseconds; every field is optional
+ * (`undefined` counts as absent). An unknown key, a wrong type, a value out of range or
+ * not plain data (a function other than `refresh`, `NaN`, a getter that throws …) throws a
+ * `SessionError` with `code: "invalid_config"` whose message names the path, e.g.
+ * `endpoints.refresh.url must be a relative URL or an absolute http(s) URL, …`.
+ */
 export interface SessionOptions {
   /** Idle time after which the session ends. Default 15 min. */
   idleTimeoutMs?: number;
@@ -156,7 +162,8 @@ export interface Session {
   /**
    * `fetch` with the session's credential (`Authorization: Bearer …`). Waits while a refresh is
    * in flight; on a 401 refreshes once (one refresh for all tabs and concurrent calls) and retries
-   * once; a second 401 ends the session everywhere with reason `revoked`. Not user activity.
+   * once; a second 401 ends the session everywhere with reason `revoked`. A request that sets its
+   * own `Authorization` is the app's: its 401 is returned untouched. Not user activity.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
 }

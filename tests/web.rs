@@ -547,6 +547,25 @@ async fn a_request_object_with_a_body_can_be_retried() {
     s.destroy();
 }
 
+#[wasm_bindgen_test]
+async fn a_401_for_the_apps_own_authorization_is_handed_back_untouched() {
+    script_api("session-token");
+    let hook = counting_refresh_hook("fresh");
+    let s = session(&[("channelName", channel()), ("refresh", hook.into())]);
+    let login = tokens(&[("access_token", "session-token".into()), ("expires_in", num(3600.0))]);
+    s.start(Some(login.unchecked_into())).unwrap();
+    let init = options(&[("headers", options(&[("Authorization", "Bearer the-apps-own".into())]).into())]);
+    let status = response_status(s.fetch("/api/orders".into(), Some(init))).await;
+    restore_fetch();
+    assert_eq!(status, 401, "the app gets its answer");
+    let auth = Array::from(&api_stat("auth"));
+    assert_eq!(auth.get(0).as_string().as_deref(), Some("Bearer the-apps-own"), "the app's header wins");
+    assert_eq!(api_stat("calls").as_f64(), Some(1.0), "no retry");
+    assert_eq!(hook_calls(), Some(0.0), "no refresh");
+    assert_eq!(state(&s), "active", "and the session lives on");
+    s.destroy();
+}
+
 /// A scripted backend behind `window.fetch`: refresh-token rotation with reuse
 /// detection, a revocation and a logout endpoint, and a keepalive. Records
 /// every request (url, method, body, headers, credentials, keepalive).

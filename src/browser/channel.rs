@@ -4,12 +4,12 @@
 //! tokens and activity. The core encodes and decodes the messages; this file
 //! only carries strings between tabs.
 //!
-//! [`Transport::BroadcastChannel`] is used wherever `globalThis.BroadcastChannel`
+//! [`ChannelKind::BroadcastChannel`] is used wherever `globalThis.BroadcastChannel`
 //! exists. It delivers to every *other* channel object of the same name and
 //! origin, including other objects in this page, never to the sender.
 //!
-//! [`Transport::Storage`] is the fallback for browsers without it: [`Channel::post`]
-//! writes `localStorage["wasm-session:" + name]` with a fresh nonce in front
+//! [`ChannelKind::Storage`] is the fallback for browsers without it: [`Channel::post`]
+//! writes the `localStorage` key [`crate::core::keys::channel_key`] with a fresh nonce in front
 //! of the message (so that repeating a message still changes the value) and
 //! removes the key at once; every *other document* of the origin gets a
 //! `storage` event carrying the value, and strips the nonce. The document
@@ -29,15 +29,12 @@ use web_sys::{BroadcastChannel, MessageEvent, Storage, StorageEvent, Window};
 
 use super::{describe, Dispatch};
 
-/// The prefix of the `localStorage` key used by the storage fallback.
-pub const STORAGE_KEY_PREFIX: &str = "wasm-session:";
-
 /// Separates the nonce from the message in the storage fallback's values.
 const NONCE_SEPARATOR: char = '|';
 
 /// How a [`Channel`] reaches other tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Transport {
+pub enum ChannelKind {
     /// A `BroadcastChannel` named after the channel.
     BroadcastChannel,
     /// `localStorage` writes observed through `storage` events in other tabs.
@@ -47,10 +44,10 @@ pub enum Transport {
 /// Why a channel could not be opened or a message not sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChannelError {
-    /// The requested transport does not exist here (no `BroadcastChannel`
+    /// The requested kind does not exist here (no `BroadcastChannel`
     /// constructor, or no window / `localStorage` for the fallback).
-    Unsupported(Transport),
-    /// The browser threw while opening the transport (e.g. `SecurityError`
+    Unsupported(ChannelKind),
+    /// The browser threw while opening the channel (e.g. `SecurityError`
     /// from `localStorage` with storage disabled); the text describes it.
     Open(String),
     /// The browser threw while posting (e.g. a closed channel, a full
@@ -61,7 +58,7 @@ pub enum ChannelError {
 impl fmt::Display for ChannelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ChannelError::Unsupported(transport) => write!(f, "{transport:?} is not available"),
+            ChannelError::Unsupported(kind) => write!(f, "{kind:?} is not available"),
             ChannelError::Open(reason) => write!(f, "could not open the channel: {reason}"),
             ChannelError::Post(reason) => write!(f, "could not post on the channel: {reason}"),
         }
@@ -101,22 +98,22 @@ impl Channel {
                 return Ok(channel);
             }
         }
-        let window = web_sys::window().ok_or(ChannelError::Unsupported(Transport::Storage))?;
+        let window = web_sys::window().ok_or(ChannelError::Unsupported(ChannelKind::Storage))?;
         open_storage(&window, name, dispatch)
     }
 
-    /// Opens the channel over the given transport, with no fallback (tests
+    /// Opens the channel of the given kind, with no fallback (tests
     /// use it to exercise the storage fallback where `BroadcastChannel` exists).
     pub fn open_with(
         name: &str,
-        transport: Transport,
+        kind: ChannelKind,
         on_message: impl FnMut(String) + 'static,
     ) -> Result<Channel, ChannelError> {
         let dispatch = Dispatch::new(on_message);
-        match transport {
-            Transport::BroadcastChannel => open_broadcast(name, &dispatch),
-            Transport::Storage => {
-                let window = web_sys::window().ok_or(ChannelError::Unsupported(Transport::Storage))?;
+        match kind {
+            ChannelKind::BroadcastChannel => open_broadcast(name, &dispatch),
+            ChannelKind::Storage => {
+                let window = web_sys::window().ok_or(ChannelError::Unsupported(ChannelKind::Storage))?;
                 open_storage(&window, name, dispatch)
             }
         }
@@ -140,11 +137,11 @@ impl Channel {
         }
     }
 
-    /// The transport in use.
-    pub fn transport(&self) -> Transport {
+    /// The kind in use.
+    pub fn kind(&self) -> ChannelKind {
         match self.sender {
-            Sender::Broadcast(_) => Transport::BroadcastChannel,
-            Sender::Storage { .. } => Transport::Storage,
+            Sender::Broadcast(_) => ChannelKind::BroadcastChannel,
+            Sender::Storage { .. } => ChannelKind::Storage,
         }
     }
 }
@@ -165,7 +162,7 @@ pub fn broadcast_channel_available() -> bool {
 
 fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<String>>) -> Result<Channel, ChannelError> {
     if !broadcast_channel_available() {
-        return Err(ChannelError::Unsupported(Transport::BroadcastChannel));
+        return Err(ChannelError::Unsupported(ChannelKind::BroadcastChannel));
     }
     let channel = BroadcastChannel::new(name).map_err(|err| ChannelError::Open(describe(&err)))?;
     let on_message = dispatch.clone();
@@ -184,8 +181,8 @@ fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch<String>>) -> 
     let storage = window
         .local_storage()
         .map_err(|err| ChannelError::Open(describe(&err)))?
-        .ok_or(ChannelError::Unsupported(Transport::Storage))?;
-    let key = storage_key(name);
+        .ok_or(ChannelError::Unsupported(ChannelKind::Storage))?;
+    let key = crate::core::keys::channel_key(name);
     let on_message = dispatch.clone();
     let wanted = key.clone();
     let listener = EventListener::new_with_options(window, "storage", passive(), move |event| {
@@ -206,13 +203,6 @@ fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch<String>>) -> 
 fn passive() -> EventListenerOptions {
     // Passive: `message` and `storage` are not cancelable; we never preventDefault.
     EventListenerOptions { phase: EventListenerPhase::Bubble, passive: true }
-}
-
-/// The `localStorage` key the storage fallback uses for channel `name`.
-pub fn storage_key(name: &str) -> String {
-    let mut key = String::from(STORAGE_KEY_PREFIX);
-    key.push_str(name);
-    key
 }
 
 /// A value unique to this post: random, plus a per-channel sequence number in
@@ -275,9 +265,9 @@ mod tests {
     fn open_prefers_broadcast_channel() {
         assert!(broadcast_channel_available());
         let channel = Channel::open(&unique("pref"), |_| {}).unwrap();
-        assert_eq!(channel.transport(), Transport::BroadcastChannel);
-        let fallback = Channel::open_with(&unique("pref"), Transport::Storage, |_| {}).unwrap();
-        assert_eq!(fallback.transport(), Transport::Storage);
+        assert_eq!(channel.kind(), ChannelKind::BroadcastChannel);
+        let fallback = Channel::open_with(&unique("pref"), ChannelKind::Storage, |_| {}).unwrap();
+        assert_eq!(fallback.kind(), ChannelKind::Storage);
     }
 
     #[wasm_bindgen_test]
@@ -341,7 +331,6 @@ mod tests {
             assert_eq!(decode(&second), Some(message));
         }
         assert_eq!(decode("no separator"), None);
-        assert_eq!(storage_key("x"), "wasm-session:x");
     }
 
     /// A same-origin `about:blank` iframe: a second document sharing our
@@ -362,7 +351,7 @@ mod tests {
     #[wasm_bindgen_test]
     async fn storage_fallback_delivers_across_documents() {
         let name = unique("storage");
-        let key = storage_key(&name);
+        let key = crate::core::keys::channel_key(&name);
         let frame = iframe_window();
 
         // What the other document's `storage` events carry.
@@ -378,7 +367,7 @@ mod tests {
 
         let (log_here, on_here) = recorder();
         let (log_there, on_there) = recorder();
-        let here = Channel::open_with(&name, Transport::Storage, on_here).unwrap();
+        let here = Channel::open_with(&name, ChannelKind::Storage, on_here).unwrap();
         let there = open_storage(&frame, &name, Dispatch::new(on_there)).unwrap();
 
         here.post("hello").unwrap();

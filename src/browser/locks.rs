@@ -30,18 +30,14 @@
 //! context: plain HTTP on a real host), or if the browser rejects a request
 //! before granting it, requests go to an in-page FIFO queue per name, and the
 //! request at the head of the queue must then also win a *lease* in
-//! `localStorage` before it is granted: a key holding a random owner id and an
-//! expiry. A free or expired lease is written, then read back after
-//! [`LEASE_SETTLE_MS`]; of several tabs writing at once, the one whose write
-//! landed last reads its own id and wins, the others retry after a random
-//! pause. Dropping the guard removes the lease; a tab that closes while
-//! holding it blocks the others for at most [`LEASE_MS`]. A lease is weaker
-//! than Web Locks (a write delayed past the settle time could let two tabs
-//! in), which is why a lock granted after another tab refreshed is released
-//! without a request (the core checks the token generation). Without usable
-//! `localStorage` the queue alone excludes within the page. Grants are always
-//! delivered asynchronously, never from inside [`request`] or a guard's drop,
-//! so the caller is never re-entered.
+//! `localStorage` (key [`crate::core::keys::lease_key`]) before it is granted.
+//! [`crate::core::lease`] decides everything: when to write, when to read back,
+//! when to retry, when to renew, what it may remove, and the window that
+//! remains. This file only reads, writes and sleeps, with `Date.now()` and
+//! `Math.random()` as the claim's inputs. Dropping the guard removes the lease
+//! if it is still ours. Without usable `localStorage` the queue alone excludes
+//! within the page. Grants are always delivered asynchronously, never from
+//! inside [`request`] or a guard's drop, so the caller is never re-entered.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -140,7 +136,7 @@ enum Release {
     /// Frees the name in the in-page queue.
     InPage,
     /// Removes our `localStorage` lease, then frees the in-page queue.
-    Lease(String),
+    Lease(Rc<lease::HeldLease>),
 }
 
 impl LockGuard {
@@ -162,8 +158,8 @@ impl Drop for LockGuard {
                 let _ = resolve.call0(&JsValue::UNDEFINED);
             }
             Some(Release::InPage) => in_page::release(&self.name),
-            Some(Release::Lease(owner)) => {
-                lease::release(&self.name, &owner);
+            Some(Release::Lease(lease)) => {
+                lease.release();
                 in_page::release(&self.name);
             }
             None => {}
@@ -357,115 +353,7 @@ mod in_page {
     }
 }
 
-/// How long a `localStorage` lease lasts: longer than any refresh request
-/// (their timeout defaults to 10 s), short enough that a tab closed while
-/// holding it does not stall the others for long.
-pub const LEASE_MS: f64 = 30_000.0;
-/// How long a written lease must survive before it counts as won.
-pub const LEASE_SETTLE_MS: u32 = 40;
-
-mod lease {
-    //! A cross-tab lease in `localStorage`, for pages without Web Locks.
-
-    use super::*;
-    use crate::browser::timers::sleep;
-    use web_sys::Storage;
-
-    /// The storage key of the lease for lock `name`.
-    pub(super) fn key(name: &str) -> String {
-        let mut key = String::from("wasm-session-lease:");
-        key.push_str(name);
-        key
-    }
-
-    fn storage() -> Option<Storage> {
-        web_sys::window()?.local_storage().ok().flatten()
-    }
-
-    /// The owner of an unexpired lease in `value`, if any.
-    pub(super) fn live_owner(value: &str, now: f64) -> Option<&str> {
-        let (owner, expires) = value.split_once('|')?;
-        let expires = expires.parse::<u64>().ok()? as f64;
-        // A lease further in the future than a whole lease period comes from a
-        // skewed or hostile writer: treat it as expired rather than wait on it.
-        (expires > now && expires <= now + LEASE_MS).then_some(owner)
-    }
-
-    /// Writes our lease if the current one is free, expired or ours.
-    /// `None`: storage is unusable.
-    fn try_write(storage: &Storage, key: &str, owner: &str) -> Option<bool> {
-        let now = js_sys::Date::now();
-        let current = storage.get_item(key).ok()?;
-        if current.as_deref().and_then(|value| live_owner(value, now)).is_some_and(|holder| holder != owner) {
-            return Some(false);
-        }
-        let mut value = String::from(owner);
-        value.push('|');
-        crate::core::json::write_u64(&mut value, (now + LEASE_MS) as u64);
-        storage.set_item(key, &value).ok()?;
-        Some(true)
-    }
-
-    fn holds(storage: &Storage, key: &str, owner: &str) -> Option<bool> {
-        let current = storage.get_item(key).ok()?;
-        Some(current.as_deref().and_then(|value| live_owner(value, js_sys::Date::now())) == Some(owner))
-    }
-
-    /// Grants `state` (already at the head of the in-page queue for `name`)
-    /// once it holds the lease; without usable storage, at once (on a later
-    /// microtask). A request cancelled meanwhile frees the queue.
-    pub(super) fn grant_when_won(state: Rc<RequestState>, name: String) {
-        spawn_local(async move {
-            let owner = crate::browser::random::id128().map(|bytes| crate::core::Id128(bytes).to_hex());
-            let (Some(storage), Ok(owner)) = (storage(), owner) else {
-                state.grant(LockGuard { name, release: Some(Release::InPage) });
-                return;
-            };
-            let key = key(&name);
-            loop {
-                if state.phase.get() != Phase::Pending {
-                    // Cancelled, maybe after writing a lease: free it, or the
-                    // other tabs would wait out its expiry.
-                    release(&name, &owner);
-                    in_page::release(&name);
-                    return;
-                }
-                let won = match try_write(&storage, &key, &owner) {
-                    Some(true) => {
-                        sleep(LEASE_SETTLE_MS).await;
-                        holds(&storage, &key, &owner)
-                    }
-                    Some(false) => Some(false),
-                    None => None,
-                };
-                match won {
-                    Some(true) => {
-                        state.grant(LockGuard { name, release: Some(Release::Lease(owner)) });
-                        return;
-                    }
-                    Some(false) => {
-                        let pause = 50.0 + js_sys::Math::random() * 100.0;
-                        sleep(pause as u32).await;
-                    }
-                    None => {
-                        // Storage stopped working: exclude within the page only.
-                        state.grant(LockGuard { name, release: Some(Release::InPage) });
-                        return;
-                    }
-                }
-            }
-        });
-    }
-
-    /// Removes the lease of lock `name` if `owner` still holds it.
-    pub(super) fn release(name: &str, owner: &str) {
-        let Some(storage) = storage() else { return };
-        let key = key(name);
-        if holds(&storage, &key, owner) == Some(true) {
-            let _ = storage.remove_item(&key);
-        }
-    }
-}
+mod lease;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests {
@@ -612,10 +500,14 @@ mod tests {
         web_sys::window().unwrap().local_storage().unwrap().unwrap()
     }
 
+    fn lease_key(name: &str) -> String {
+        crate::core::keys::lease_key(name)
+    }
+
     fn foreign_lease(name: &str, expires: f64) {
         let mut value = String::from("another-tab|");
         value.push_str(&(expires as u64).to_string());
-        local_storage().set_item(&lease::key(name), &value).unwrap();
+        local_storage().set_item(&lease_key(name), &value).unwrap();
     }
 
     #[wasm_bindgen_test]
@@ -627,17 +519,18 @@ mod tests {
             gloo_timers::future::TimeoutFuture::new(30).await;
             assert!(!is_held(&slot), "granted while another tab holds the lease");
         }
-        local_storage().remove_item(&lease::key(&name)).unwrap();
+        local_storage().remove_item(&lease_key(&name)).unwrap();
         assert!(wait_until(|| is_held(&slot), 10_000.0).await, "never granted after the lease was freed");
-        let stored = local_storage().get_item(&lease::key(&name)).unwrap().unwrap();
+        let stored = local_storage().get_item(&lease_key(&name)).unwrap().unwrap();
         assert!(!stored.starts_with("another-tab|"), "our lease is in storage");
         drop(slot.borrow_mut().take());
-        assert_eq!(local_storage().get_item(&lease::key(&name)).unwrap(), None, "released on drop");
+        assert_eq!(local_storage().get_item(&lease_key(&name)).unwrap(), None, "released on drop");
     }
 
     #[wasm_bindgen_test]
     async fn an_expired_or_implausible_lease_of_a_closed_tab_is_taken_over() {
-        for expires in [js_sys::Date::now() - 1.0, js_sys::Date::now() + 10.0 * LEASE_MS] {
+        let lease_ms = crate::core::lease::LEASE_MS as f64;
+        for expires in [js_sys::Date::now() - 1.0, js_sys::Date::now() + 10.0 * lease_ms] {
             let name = unique("stale-lease");
             foreign_lease(&name, expires);
             let (slot, _request) = hold(fallback, &name);
@@ -654,18 +547,20 @@ mod tests {
         drop(request);
         gloo_timers::future::TimeoutFuture::new(200).await;
         assert!(!is_held(&slot));
-        assert_eq!(local_storage().get_item(&lease::key(&name)).unwrap(), None, "no lease blocks other tabs");
+        assert_eq!(local_storage().get_item(&lease_key(&name)).unwrap(), None, "no lease blocks other tabs");
     }
 
     #[wasm_bindgen_test]
-    fn lease_values_are_read_defensively() {
-        let now = 1_000_000.0;
-        assert_eq!(lease::live_owner("tab|1010000", now), Some("tab"));
-        assert_eq!(lease::live_owner("tab|999999", now), None, "expired");
-        assert_eq!(lease::live_owner("tab|99999999999", now), None, "beyond one lease period");
-        for junk in ["", "tab", "tab|", "tab|-5", "tab|1e9", "|x"] {
-            assert_eq!(lease::live_owner(junk, now), None, "{junk}");
-        }
+    async fn release_leaves_a_lease_another_tab_wrote_meanwhile() {
+        let name = unique("taken-lease");
+        let (slot, _request) = hold(fallback, &name);
+        assert!(wait_until(|| is_held(&slot), 10_000.0).await);
+        // As if our lease had expired under us and another tab took it.
+        foreign_lease(&name, js_sys::Date::now() + 20_000.0);
+        drop(slot.borrow_mut().take());
+        let stored = local_storage().get_item(&lease_key(&name)).unwrap().unwrap();
+        assert!(stored.starts_with("another-tab|"), "the other tab's lease was removed");
+        local_storage().remove_item(&lease_key(&name)).unwrap();
     }
 
     #[wasm_bindgen_test]

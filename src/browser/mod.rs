@@ -16,13 +16,16 @@
 //! - [`channel`]: [`channel::Channel`], cross-tab string messages over
 //!   `BroadcastChannel`, with a `localStorage` `storage`-event fallback.
 //! - [`locks`]: [`locks::request`], cross-tab mutual exclusion through the Web
-//!   Locks API, with an in-page FIFO fallback.
+//!   Locks API, with an in-page FIFO plus the core's `localStorage` lease as
+//!   the fallback.
 //! - [`storage`]: [`storage::Store`], namespaced memory / session / local
-//!   storage that degrades to memory when web storage throws.
+//!   storage that degrades to memory when web storage throws. Every key the
+//!   shell uses comes from `core::keys`, the one documented layout.
 //! - [`random`]: CSPRNG bytes, ids and seeds (`crypto.getRandomValues`).
 //! - [`http`]: [`http::send`], `fetch` with a timeout and a body-size cap.
 //! - [`csrf`]: the page's CSRF token, from a double-submit cookie or a `<meta>`.
 //! - [`page`]: the page's `location` and its script-readable cookies.
+//! - [`value`]: plain JS values into the core's `Value` (bounded, iterative) and back.
 //!
 //! # Rules
 //!
@@ -52,6 +55,7 @@ pub mod page;
 pub mod random;
 pub mod storage;
 pub mod timers;
+pub mod value;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -10,8 +10,10 @@
 //! [`StorageFault`] so the caller can emit an event. The session keeps
 //! working; it just stops sharing or persisting that state.
 //!
-//! Keys are namespaced as `escape(namespace) + ":" + key`, where `escape`
-//! percent-encodes `%` and `:`, so that no two namespaces can collide.
+//! Keys follow the one layout of [`crate::core::keys`]: `<namespace>:<key>`,
+//! with the namespace escaped so that no two namespaces collide. The other
+//! keys of the SDK (the fallback channel's, the refresh lease's) contain no
+//! `:`, so [`Store::clear_namespace`] can never remove them.
 
 use std::fmt;
 
@@ -78,7 +80,7 @@ impl Store {
         let mut store = Store {
             requested: kind,
             web: None,
-            prefix: escape(namespace) + ":",
+            prefix: crate::core::keys::data_prefix(namespace),
             memory: super::VecMap::new(),
             fault: None,
         };
@@ -148,7 +150,8 @@ impl Store {
         self.memory.remove(key);
     }
 
-    /// Removes every key of this namespace, and only those.
+    /// Removes every key of this namespace, and only those: never another
+    /// namespace's, the fallback channel's or a lease (see [`crate::core::keys`]).
     pub fn clear_namespace(&mut self) {
         if let Some(web) = self.web.clone() {
             match self.namespace_keys(&web) {
@@ -198,12 +201,6 @@ impl Store {
         self.web = None;
         self.fault.get_or_insert(StorageFault::Degraded { requested: self.requested, reason });
     }
-}
-
-/// Percent-encodes `%` and `:` so that the namespace never contains the
-/// separator.
-fn escape(namespace: &str) -> String {
-    namespace.replace('%', "%25").replace(':', "%3A")
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]
@@ -337,9 +334,23 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn escape_keeps_namespaces_apart() {
-        assert_eq!(escape("plain"), "plain");
-        assert_eq!(escape("a:b"), "a%3Ab");
-        assert_eq!(escape("a%3Ab"), "a%253Ab");
+    fn clear_namespace_leaves_the_channel_key_and_leases_alone() {
+        use crate::core::keys;
+        let local = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+        // The default names, where the old layouts overlapped.
+        let namespace = "wasm-session";
+        let others = [keys::channel_key(namespace), keys::lease_key(&keys::refresh_lock_name(namespace))];
+        for key in &others {
+            local.set_item(key, "another tab's").unwrap();
+        }
+        let mut store = Store::open(StorageKind::Local, namespace);
+        store.set(keys::STORED_SESSION, "ours").unwrap();
+        assert_eq!(local.get_item(&keys::data_key(namespace, keys::STORED_SESSION)).unwrap().as_deref(), Some("ours"));
+        store.clear_namespace();
+        assert_eq!(store.get(keys::STORED_SESSION), None);
+        for key in &others {
+            assert_eq!(local.get_item(key).unwrap().as_deref(), Some("another tab's"), "{key} was wiped");
+            local.remove_item(key).unwrap();
+        }
     }
 }

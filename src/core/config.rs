@@ -1,13 +1,12 @@
 //! Validated configuration.
 //!
 //! Configuration arrives from JavaScript, so every number is an `f64` that may be
-//! negative, fractional, `NaN` or infinite. [`ConfigInput`] takes it as it comes;
-//! [`Config::from_input`] turns it into whole milliseconds or a [`ConfigError`]
-//! naming the field. Nothing here can panic.
+//! negative, fractional, `NaN` or infinite. [`ConfigInput`] takes it as it comes
+//! (the options reader, `super::options`, fills it in); [`Config::from_input`]
+//! turns it into whole milliseconds or a [`ConfigError`] naming the field, and
+//! [`ShellOptions::from_input`] checks the shell's part. Nothing here can panic.
 
 use std::borrow::Cow;
-
-use super::json::Value;
 
 /// Durations longer than this (about 10 years) are rejected: they are surely a
 /// unit mistake, and keeping every deadline far below `u64::MAX` means
@@ -86,6 +85,12 @@ pub struct Config {
 }
 
 /// What is wrong with a configuration value.
+///
+/// The kinds fall into groups: the value's type or key (`WrongType`,
+/// `UnknownOption`, `Duplicate`, `UnknownChoice`, `TooMany`), a number out of
+/// range (`NotFinite` … `NotErrorStatus`), a rule between two numbers
+/// (`WarningNotBeforeDeadline` …), and text that is not what its field holds:
+/// a URL, an origin, a header name or value, a cookie name, a name, a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigErrorKind {
@@ -95,33 +100,59 @@ pub enum ConfigErrorKind {
     NotPositive,
     /// Negative where zero is allowed.
     Negative,
-    /// Above [`MAX_DURATION_MS`].
+    /// A duration above [`MAX_DURATION_MS`].
     TooLarge,
+    /// `requestTimeoutMs` above 10 minutes.
+    TimeoutTooLong,
+    /// `maxBodyBytes` above 4 MiB.
+    BodyLimitTooLarge,
+    /// A `revokedStatuses` entry that is not a whole status from 400 to 599.
+    NotErrorStatus,
     /// The warning would start before the session does (`warnBeforeMs >= idleTimeoutMs`).
     WarningNotBeforeDeadline,
     /// `absoluteTimeoutMs` is shorter than `idleTimeoutMs`.
     AbsoluteShorterThanIdle,
     /// `retryMaxMs` is below `retryInitialMs`.
     RetryMaxBelowInitial,
-    /// A text option is empty, too long, or has characters it may not have.
+    /// Activity would be shared too rarely for other tabs to see it before they
+    /// warn: the interval must be at most half of `warnBeforeMs`.
+    BroadcastSlowerThanWarning,
+    /// A name (`channelName`, an activity event, a `<meta>` name) that is empty,
+    /// longer than 64 bytes, or has characters other than letters, digits and `- _ : .`.
+    BadName,
+    /// A text (a field name, a body field, an error code, a grant type) that is
+    /// empty, longer than 256 bytes, or holds control characters.
     BadText,
+    /// An endpoint URL that is empty, too long, holds spaces or control
+    /// characters, or has a scheme other than `http`/`https`.
+    BadUrl,
+    /// An `apiOrigins` entry that is not an `http(s)://host[:port]` origin.
+    BadOrigin,
+    /// A header name that is not an HTTP token.
+    BadHeaderName,
+    /// A header value that fetch would refuse (CR, LF, NUL, beyond Latin-1) or longer than 8 KiB.
+    BadHeaderValue,
+    /// A cookie name that is not an HTTP token.
+    BadCookieName,
     /// A choice that is not one of the allowed values.
     UnknownChoice,
+    /// `csrf` with both or neither of `cookie` and `meta`.
+    NeedsOneSource,
     /// A list with too many entries.
     TooMany,
     /// A value of the wrong type (a string where a number belongs …).
     WrongType,
     /// A key that is not an option (a typo such as `idleTimeout`).
     UnknownOption,
-    /// Activity would be shared too rarely for other tabs to see it before they
-    /// warn: the interval must be at most half of `warnBeforeMs`.
-    BroadcastSlowerThanWarning,
+    /// A key given twice (possible in JSON text, not in a JS object).
+    Duplicate,
 }
 
-/// A configuration error: the camelCase field it concerns and what is wrong.
+/// A configuration error: the option it concerns and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// The JS option name, e.g. `"warnBeforeMs"` (as written, for an unknown option).
+    /// The option's path in the options object, e.g. `"warnBeforeMs"` or
+    /// `"endpoints.refresh.url"`; keys the app wrote are cut to 64 characters.
     pub field: Cow<'static, str>,
     /// What is wrong with it.
     pub kind: ConfigErrorKind,
@@ -131,6 +162,11 @@ impl ConfigError {
     /// Stable machine-readable code for every config error.
     pub const CODE: &'static str = "invalid_config";
 
+    /// An error about the option at `field`.
+    pub fn new(field: impl Into<Cow<'static, str>>, kind: ConfigErrorKind) -> ConfigError {
+        ConfigError { field: field.into(), kind }
+    }
+
     /// A short English description of the problem, without the field name.
     pub fn problem(&self) -> &'static str {
         match self.kind {
@@ -138,22 +174,33 @@ impl ConfigError {
             ConfigErrorKind::NotPositive => "must be greater than zero",
             ConfigErrorKind::Negative => "must not be negative",
             ConfigErrorKind::TooLarge => "is longer than ten years",
+            ConfigErrorKind::TimeoutTooLong => "must be at most 600000 (10 minutes)",
+            ConfigErrorKind::BodyLimitTooLarge => "must be at most 4194304 (4 MiB)",
+            ConfigErrorKind::NotErrorStatus => "must hold whole HTTP statuses from 400 to 599",
             ConfigErrorKind::WarningNotBeforeDeadline => "must be shorter than the timeout it warns of",
             ConfigErrorKind::AbsoluteShorterThanIdle => "must not be shorter than idleTimeoutMs",
             ConfigErrorKind::RetryMaxBelowInitial => "must not be below retryInitialMs",
-            ConfigErrorKind::BadText => "must be 1 to 64 letters, digits or - _ : .",
-            ConfigErrorKind::UnknownChoice => "must be one of the documented values",
-            ConfigErrorKind::TooMany => "has too many entries (at most 16)",
-            ConfigErrorKind::WrongType => "has the wrong type",
-            ConfigErrorKind::UnknownOption => "is not an option",
             ConfigErrorKind::BroadcastSlowerThanWarning => {
                 "must be at most half of warnBeforeMs, so other tabs learn of activity before they warn"
             }
+            ConfigErrorKind::BadName => "must be 1 to 64 letters, digits or - _ : .",
+            ConfigErrorKind::BadText => "must be 1 to 256 bytes without control characters",
+            ConfigErrorKind::BadUrl => {
+                "must be a relative URL or an absolute http(s) URL, without spaces, at most 2048 bytes"
+            }
+            ConfigErrorKind::BadOrigin => "must hold http(s) origins only, such as https://api.example.com",
+            ConfigErrorKind::BadHeaderName => "must be a header name: letters, digits and !#$%&'*+-.^_`|~",
+            ConfigErrorKind::BadHeaderValue => "must be Latin-1 text of at most 8 KiB without CR, LF or NUL",
+            ConfigErrorKind::BadCookieName => "must be a cookie name: letters, digits and !#$%&'*+-.^_`|~",
+            ConfigErrorKind::UnknownChoice => "must be one of the documented values",
+            ConfigErrorKind::NeedsOneSource => "must have exactly one of cookie and meta",
+            ConfigErrorKind::TooMany => "has too many entries (at most 16)",
+            ConfigErrorKind::WrongType => "has the wrong type",
+            ConfigErrorKind::UnknownOption => "is not an option",
+            ConfigErrorKind::Duplicate => "is given more than once",
         }
     }
-}
 
-impl ConfigError {
     /// `"<field> <problem>"`, e.g. `"warnBeforeMs must be greater than zero"`.
     pub fn message(&self) -> String {
         let mut message = String::with_capacity(64);
@@ -172,87 +219,22 @@ impl core::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const fn error(field: &'static str, kind: ConfigErrorKind) -> ConfigError {
-    ConfigError { field: Cow::Borrowed(field), kind }
-}
-
-/// A number option. JSON has no `NaN` or `Infinity` (`JSON.stringify` writes
-/// them as `null`), so `null` is reported as not finite.
-fn number_option(field: &'static str, value: &Value) -> Result<f64, ConfigError> {
-    match value {
-        Value::Number(n) => Ok(*n),
-        Value::Null => Err(error(field, ConfigErrorKind::NotFinite)),
-        _ => Err(error(field, ConfigErrorKind::WrongType)),
-    }
-}
-
-fn text_option(field: &'static str, value: &Value) -> Result<String, ConfigError> {
-    value.as_str().map(str::to_owned).ok_or(error(field, ConfigErrorKind::WrongType))
-}
-
-impl ConfigInput {
-    /// Reads the options object (as JSON, e.g. from `JSON.stringify(options)`).
-    /// Unknown keys and wrong types are errors naming the key.
-    pub fn from_json(options: &Value) -> Result<ConfigInput, ConfigError> {
-        let members = options.as_object().ok_or(error("options", ConfigErrorKind::WrongType))?;
-        let mut input = ConfigInput::default();
-        for (key, value) in members {
-            match key.as_str() {
-                "idleTimeoutMs" => input.idle_timeout_ms = Some(number_option("idleTimeoutMs", value)?),
-                "warnBeforeMs" => input.warn_before_ms = Some(number_option("warnBeforeMs", value)?),
-                "absoluteTimeoutMs" => input.absolute_timeout_ms = Some(number_option("absoluteTimeoutMs", value)?),
-                "absoluteWarnBeforeMs" => {
-                    input.absolute_warn_before_ms = Some(number_option("absoluteWarnBeforeMs", value)?)
-                }
-                "countdownIntervalMs" => {
-                    input.countdown_interval_ms = Some(number_option("countdownIntervalMs", value)?)
-                }
-                "activityBroadcastIntervalMs" => {
-                    input.activity_broadcast_interval_ms = Some(number_option("activityBroadcastIntervalMs", value)?)
-                }
-                "refreshBeforeMs" => input.refresh_before_ms = Some(number_option("refreshBeforeMs", value)?),
-                "refreshJitterMs" => input.refresh_jitter_ms = Some(number_option("refreshJitterMs", value)?),
-                "retryInitialMs" => input.retry_initial_ms = Some(number_option("retryInitialMs", value)?),
-                "retryMaxMs" => input.retry_max_ms = Some(number_option("retryMaxMs", value)?),
-                "keepaliveEveryMs" => input.keepalive_every_ms = Some(number_option("keepaliveEveryMs", value)?),
-                "activityThrottleMs" => input.activity_throttle_ms = Some(number_option("activityThrottleMs", value)?),
-                "channelName" => input.channel_name = Some(text_option("channelName", value)?),
-                "storage" => input.storage = Some(text_option("storage", value)?),
-                "activityEvents" => {
-                    let items = value.as_array().ok_or(error("activityEvents", ConfigErrorKind::WrongType))?;
-                    let events =
-                        items.iter().map(|item| text_option("activityEvents", item)).collect::<Result<_, _>>()?;
-                    input.activity_events = Some(events);
-                }
-                // The transport's options (endpoints, csrf …) are read by `http`.
-                key if super::http::is_transport_key(key) => {}
-                unknown => {
-                    let mut field = String::with_capacity(unknown.len().min(64));
-                    field.extend(unknown.chars().take(64));
-                    return Err(ConfigError { field: Cow::Owned(field), kind: ConfigErrorKind::UnknownOption });
-                }
-            }
-        }
-        Ok(input)
-    }
-}
-
 /// Whole milliseconds from a JS number; fractions are truncated.
 fn duration(field: &'static str, value: f64, allow_zero: bool) -> Result<u64, ConfigError> {
     if !value.is_finite() {
-        return Err(error(field, ConfigErrorKind::NotFinite));
+        return Err(ConfigError::new(field, ConfigErrorKind::NotFinite));
     }
     if value < 0.0 {
         let kind = if allow_zero { ConfigErrorKind::Negative } else { ConfigErrorKind::NotPositive };
-        return Err(error(field, kind));
+        return Err(ConfigError::new(field, kind));
     }
     if value > MAX_DURATION_MS as f64 {
-        return Err(error(field, ConfigErrorKind::TooLarge));
+        return Err(ConfigError::new(field, ConfigErrorKind::TooLarge));
     }
     // In range [0, MAX_DURATION_MS], so the cast is exact after truncation.
     let ms = value.trunc() as u64;
     if ms == 0 && !allow_zero {
-        return Err(error(field, ConfigErrorKind::NotPositive));
+        return Err(ConfigError::new(field, ConfigErrorKind::NotPositive));
     }
     Ok(ms)
 }
@@ -276,7 +258,7 @@ impl Config {
         let idle_timeout_ms = positive_or("idleTimeoutMs", input.idle_timeout_ms, Self::DEFAULT_IDLE_TIMEOUT_MS)?;
         let warn_before_ms = positive_or("warnBeforeMs", input.warn_before_ms, (idle_timeout_ms / 2).clamp(1, 60_000))?;
         if warn_before_ms >= idle_timeout_ms {
-            return Err(error("warnBeforeMs", ConfigErrorKind::WarningNotBeforeDeadline));
+            return Err(ConfigError::new("warnBeforeMs", ConfigErrorKind::WarningNotBeforeDeadline));
         }
         let absolute_timeout_ms = positive_or(
             "absoluteTimeoutMs",
@@ -284,7 +266,7 @@ impl Config {
             Self::DEFAULT_ABSOLUTE_TIMEOUT_MS.max(idle_timeout_ms),
         )?;
         if absolute_timeout_ms < idle_timeout_ms {
-            return Err(error("absoluteTimeoutMs", ConfigErrorKind::AbsoluteShorterThanIdle));
+            return Err(ConfigError::new("absoluteTimeoutMs", ConfigErrorKind::AbsoluteShorterThanIdle));
         }
         let absolute_warn_before_ms = positive_or(
             "absoluteWarnBeforeMs",
@@ -292,7 +274,7 @@ impl Config {
             warn_before_ms.min(absolute_timeout_ms / 2).max(1),
         )?;
         if absolute_warn_before_ms >= absolute_timeout_ms {
-            return Err(error("absoluteWarnBeforeMs", ConfigErrorKind::WarningNotBeforeDeadline));
+            return Err(ConfigError::new("absoluteWarnBeforeMs", ConfigErrorKind::WarningNotBeforeDeadline));
         }
         let countdown_interval_ms = positive_or("countdownIntervalMs", input.countdown_interval_ms, 1_000)?;
         let activity_broadcast_interval_ms = non_negative_or(
@@ -301,14 +283,14 @@ impl Config {
             (warn_before_ms / 4).min(5_000),
         )?;
         if activity_broadcast_interval_ms > warn_before_ms / 2 {
-            return Err(error("activityBroadcastIntervalMs", ConfigErrorKind::BroadcastSlowerThanWarning));
+            return Err(ConfigError::new("activityBroadcastIntervalMs", ConfigErrorKind::BroadcastSlowerThanWarning));
         }
         let refresh_before_ms = non_negative_or("refreshBeforeMs", input.refresh_before_ms, 60_000)?;
         let refresh_jitter_ms = non_negative_or("refreshJitterMs", input.refresh_jitter_ms, 5_000)?;
         let retry_initial_ms = positive_or("retryInitialMs", input.retry_initial_ms, 1_000)?;
         let retry_max_ms = positive_or("retryMaxMs", input.retry_max_ms, 60_000.max(retry_initial_ms))?;
         if retry_max_ms < retry_initial_ms {
-            return Err(error("retryMaxMs", ConfigErrorKind::RetryMaxBelowInitial));
+            return Err(ConfigError::new("retryMaxMs", ConfigErrorKind::RetryMaxBelowInitial));
         }
         let keepalive_every_ms = match input.keepalive_every_ms {
             Some(value) => Some(duration("keepaliveEveryMs", value, false)?),
@@ -378,12 +360,19 @@ pub struct ShellOptions {
 pub const DEFAULT_ACTIVITY_EVENTS: [&str; 6] =
     ["pointerdown", "pointermove", "keydown", "wheel", "touchstart", "scroll"];
 
-fn name(field: &'static str, text: &str) -> Result<String, ConfigError> {
+/// Whether `text` is a name the shell may use as a key or a selector: 1 to 64
+/// letters, digits or `- _ : .` (channel names, DOM event types, `<meta>` names).
+pub fn is_name(text: &str) -> bool {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.');
-    if text.is_empty() || text.len() > 64 || !text.chars().all(allowed) {
-        return Err(error(field, ConfigErrorKind::BadText));
+    !text.is_empty() && text.len() <= 64 && text.chars().all(allowed)
+}
+
+fn name(field: &'static str, text: &str) -> Result<String, ConfigError> {
+    if is_name(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(ConfigError::new(field, ConfigErrorKind::BadName))
     }
-    Ok(text.to_owned())
 }
 
 impl ShellOptions {
@@ -392,7 +381,9 @@ impl ShellOptions {
         let channel_name = name("channelName", input.channel_name.as_deref().unwrap_or("wasm-session"))?;
         let activity_events = match &input.activity_events {
             None => DEFAULT_ACTIVITY_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
-            Some(events) if events.len() > 16 => return Err(error("activityEvents", ConfigErrorKind::TooMany)),
+            Some(events) if events.len() > 16 => {
+                return Err(ConfigError::new("activityEvents", ConfigErrorKind::TooMany))
+            }
             Some(events) => events.iter().map(|e| name("activityEvents", e)).collect::<Result<_, _>>()?,
         };
         let activity_throttle_ms = non_negative_or("activityThrottleMs", input.activity_throttle_ms, 1_000)?;
@@ -400,7 +391,7 @@ impl ShellOptions {
             None | Some("memory") => StorageChoice::Memory,
             Some("session") => StorageChoice::Session,
             Some("local") => StorageChoice::Local,
-            Some(_) => return Err(error("storage", ConfigErrorKind::UnknownChoice)),
+            Some(_) => return Err(ConfigError::new("storage", ConfigErrorKind::UnknownChoice)),
         };
         Ok(ShellOptions { channel_name, activity_events, activity_throttle_ms, storage })
     }

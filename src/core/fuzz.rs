@@ -14,13 +14,20 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::config::{Config, ConfigInput, ShellOptions, StorageChoice, MAX_DURATION_MS};
+use super::contract::{
+    self, is_revoked, needs_body, read_refresh_response, read_session_response, Body, FetchAnswer, Request, Response,
+    RetryAfter, SessionAnswer,
+};
 use super::http::{
-    self, clock_offset, is_revoked, is_valid_url, jwt_times, needs_body, parse_http_date, parse_retry_after,
-    read_refresh_response, read_session_response, Request, Response, SessionAnswer, TokenMode, Transport,
-    MAX_BODY_LIMIT, MAX_EPOCH_MS, MAX_LIST, MAX_TIMEOUT_MS,
+    self, clock_offset, is_valid_url, jwt_times, parse_http_date, Endpoint, TokenMode, Transport, MAX_BODY_LIMIT,
+    MAX_EPOCH_MS, MAX_LIST, MAX_TIMEOUT_MS,
 };
 use super::json::{self, Value};
-use super::machine::{Effect, Event, KeepaliveOutcome, Machine, Origin, SessionCheck, SessionState, WarningCause};
+use super::machine::{
+    CheckTrigger, Effect, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith, SessionCheck,
+    SessionState, Setup, Verdict, WarningCause, LOCK_SETTLE_MS,
+};
+use super::options::{self, Options};
 use super::protocol::{decode, encode, EndReason, Envelope, Epoch, Id128, Message, Snapshot, MAX_TOKEN_LEN};
 use super::refresh::{RefreshFailure, RefreshOutcome};
 use super::security;
@@ -91,9 +98,9 @@ fn text(bytes: &[u8]) -> String {
 // ---- config ----
 
 /// The options object, as the JS constructor reads it: bytes as JSON text →
-/// `ConfigInput::from_json` + `Transport::from_options` (+ the keepalive
-/// default) → `Config::from_input` + `ShellOptions::from_input`. Also the
-/// preset helpers' fragments, with the first lines of the text as their URLs.
+/// a value → `options::read` (the shell builds the same value from the JS
+/// object). Also the preset helpers' fragments, with the first lines of the
+/// text as their URLs.
 pub fn config(data: &[u8]) {
     let text = text(data);
     presets(&text);
@@ -102,35 +109,21 @@ pub fn config(data: &[u8]) {
 }
 
 fn options(value: &Value) {
-    let input = ConfigInput::from_json(value);
-    let transport = Transport::from_options(value);
-    let strict = Transport::from_json(value);
-    for result in [&transport, &strict] {
-        match result {
-            Ok(transport) => check_transport(transport),
-            Err(error) => assert!(error.message().ends_with(error.problem())),
+    let read = options::read(value);
+    let Options { config, endpoints: transport, shell } = match read {
+        Ok(read) => read,
+        Err(error) => {
+            assert!(error.message().ends_with(error.problem()));
+            assert!(!error.field.is_empty(), "{error:?}");
+            return;
         }
+    };
+    check_transport(&transport);
+    check_config(&config);
+    check_shell(&shell);
+    if transport.keepalive.is_some() {
+        assert!(config.keepalive_every_ms.is_some(), "a keepalive endpoint has a cadence");
     }
-    if let Ok(strict) = &strict {
-        // The strict reader accepts a subset of what the lenient one does.
-        assert_eq!(transport.as_ref().ok(), Some(strict), "from_json and from_options disagree");
-    }
-    if let Err(error) = &input {
-        assert!(error.message().ends_with(error.problem()));
-    }
-    let (Ok(mut input), Ok(transport)) = (input, transport) else { return };
-    if transport.keepalive.is_some() && input.keepalive_every_ms.is_none() {
-        input.keepalive_every_ms = Some(60_000.0); // as src/api.rs does
-    }
-    let config = Config::from_input(&input);
-    let shell = ShellOptions::from_input(&input);
-    if let Ok(config) = &config {
-        check_config(config);
-    }
-    if let Ok(shell) = &shell {
-        check_shell(shell);
-    }
-    let (Ok(config), Ok(shell)) = (config, shell) else { return };
     let page = security::Page { protocol: "http:", hostname: "app.example", cookies: "sid=1; csrf=2" };
     let setup = security::Setup {
         config: &config,
@@ -142,7 +135,8 @@ fn options(value: &Value) {
     let findings = security::report(&setup);
     assert!(findings.windows(2).all(|pair| pair[0].severity <= pair[1].severity), "findings most severe first");
     // A validated configuration runs: a login is active, and idles out on time.
-    let mut machine = Machine::new(config, TAB, 1);
+    let setup = Setup { config, transport: transport.clone(), refresh_hook: false, storage: shell.storage };
+    let mut machine = Machine::new(setup, TAB, 1);
     let mut checker = Checker::default();
     let expires = (transport.mode == TokenMode::Bearer).then_some(T0 + 5 * MIN);
     checker.step(&mut machine, |m| m.login(T0, id(2), TokenSet::bearer("at", Some("rt"), expires)));
@@ -209,13 +203,17 @@ fn check_transport(t: &Transport) {
 /// Every request the transport builds with `tokens` is one fetch accepts.
 fn check_requests(t: &Transport, tokens: &TokenSet, csrf: Option<&str>) {
     let refresh_token = tokens.refresh_token.as_ref().map(Secret::expose);
-    let refresh = http::refresh_request(t, refresh_token, csrf);
+    let with_csrf = |mut request: Request| {
+        request.set_csrf_token(csrf);
+        request
+    };
+    let refresh = contract::refresh_request(t, refresh_token).map(with_csrf);
     assert_eq!(refresh.is_some(), t.refresh.is_some());
-    let keepalive = http::keepalive_request(t, csrf);
+    let keepalive = contract::keepalive_request(t).map(with_csrf);
     assert_eq!(keepalive.is_some(), t.keepalive.is_some());
-    let session = http::session_request(t);
+    let session = contract::session_request(t).map(with_csrf);
     assert_eq!(session.is_some(), t.session.is_some());
-    let logout = http::logout_requests(t, tokens, csrf);
+    let logout: Vec<Request> = contract::logout_requests(t, tokens).into_iter().map(with_csrf).collect();
     assert!(logout.len() <= 3);
     assert!(logout.iter().all(|request| request.keepalive), "logout requests outlive the page");
     for request in refresh.iter().chain(&keepalive).chain(&session).chain(&logout) {
@@ -253,16 +251,11 @@ fn check_request(request: &Request) {
 
 /// The preset helpers' option fragments read back as the presets themselves.
 fn presets(text: &str) {
-    if text.len() > 8 * 1024 {
-        return; // escaped, the fragment could pass the JSON size limit
-    }
     let mut lines = text.split('\n');
     let (first, second, third) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""), lines.next());
     let fourth = lines.next().unwrap_or("/logout");
 
-    let fragment = http::oauth2_options(first, second, third);
-    let value = json::parse(&fragment).expect("the oauth2 fragment is JSON");
-    let read = Transport::from_json(&value);
+    let read = options::read(&options::oauth2_options(first, second, third)).map(|options| options.endpoints);
     let valid = is_valid_url(first) && third.is_none_or(is_valid_url);
     assert_eq!(read.is_ok(), valid, "oauth2({first:?}, {second:?}, {third:?}): {read:?}");
     if let Ok(read) = read {
@@ -271,9 +264,7 @@ fn presets(text: &str) {
     }
 
     let session = third.unwrap_or("/session");
-    let fragment = http::cookie_session_options(first, session, fourth);
-    let value = json::parse(&fragment).expect("the cookie session fragment is JSON");
-    let read = Transport::from_json(&value);
+    let read = options::read(&options::cookie_session_options(first, session, fourth)).map(|options| options.endpoints);
     let valid = is_valid_url(first) && is_valid_url(session) && is_valid_url(fourth);
     assert_eq!(read.is_ok(), valid, "cookie_session({first:?}, {session:?}, {fourth:?}): {read:?}");
     if let Ok(read) = read {
@@ -333,15 +324,23 @@ impl Answer {
         Answer { status, date, retry_after, content_type, body, body_len, now }
     }
 
-    fn response(&self) -> Response<'_> {
+    /// The answer as the shell hands it over to a request with `max_body`:
+    /// the dates as `Date.parse` reads a valid HTTP date, the body judged.
+    fn response(&self, max_body: usize) -> Response {
         Response {
             status: self.status,
-            date: self.date.as_deref(),
-            retry_after: self.retry_after.as_deref(),
-            content_type: self.content_type.as_deref(),
-            body: &self.body,
-            body_len: self.body_len,
+            date: self.date.as_deref().and_then(parse_http_date),
+            retry_after: self
+                .retry_after
+                .as_ref()
+                .map(|text| RetryAfter { date: parse_http_date(text), text: text.clone() }),
+            content_type: self.content_type.clone(),
+            body: Body::from_text(&self.body, self.body_len, max_body),
         }
+    }
+
+    fn too_large(&self, max_body: usize) -> bool {
+        self.body_len > max_body || self.body.len() > max_body
     }
 }
 
@@ -358,12 +357,8 @@ fn transports() -> [Transport; 4] {
         Transport { refresh: Some(http::Endpoint::post("/auth/refresh")), ..Transport::default() },
         Transport::oauth2("https://id.example/token", "spa", Some("https://id.example/revoke")),
         Transport::cookie_session("/auth/keepalive", "/auth/session", "/auth/logout"),
-        Transport::from_json(&custom).expect("valid transport"),
+        options::read(&custom).expect("valid options").endpoints,
     ]
-}
-
-fn too_large(t: &Transport, response: &Response) -> bool {
-    response.body_len > t.max_body_bytes || response.body.len() > t.max_body_bytes
 }
 
 fn check_secret(secret: &Option<Secret>) {
@@ -374,19 +369,19 @@ fn check_secret(secret: &Option<Secret>) {
 }
 
 /// A refresh answer: first bytes choose status and headers, the rest is the
-/// body (see `Answer::read`). Read with every transport, and the outcome fed
-/// to a machine whose refresh is in flight.
+/// body (see `Answer::read`). Read with every transport, and fed to machines
+/// whose refresh is in flight: as read, and through the refresh endpoint.
 pub fn refresh_response(data: &[u8]) {
     let answer = Answer::read(data);
-    let response = answer.response();
     let (status, now) = (answer.status, answer.now);
     for t in transports() {
+        let response = answer.response(t.max_body_bytes);
         let outcome = read_refresh_response(&t, &response, now);
         assert_eq!(outcome, read_refresh_response(&t, &response, now), "reading is deterministic");
         match &outcome {
             RefreshOutcome::Success(tokens) => {
                 assert!((200..=299).contains(&status), "success from status {status}");
-                assert!(!too_large(&t, &response), "success from an oversized body");
+                assert!(!answer.too_large(t.max_body_bytes), "success from an oversized body");
                 check_secret(&tokens.access_token);
                 check_secret(&tokens.refresh_token);
                 if t.mode == TokenMode::Bearer {
@@ -413,7 +408,12 @@ pub fn refresh_response(data: &[u8]) {
             }
         }
         // Real clocks read below 2^53 ms (JS `Date.now()`).
-        refresh_in_machine(now.min(MAX_EPOCH_MS), outcome);
+        let now = now.min(MAX_EPOCH_MS);
+        refresh_in_machine(now, Setup { refresh_hook: true, ..Setup::new(small_config()) }, |m, id| {
+            m.handle_refresh_result(now, id, outcome)
+        });
+        let endpoint = Setup { transport: t.clone(), ..Setup::new(small_config()) };
+        refresh_in_machine(now, endpoint, |m, id| m.handle_fetch_answer(now, id, FetchAnswer::Response(response)));
     }
     token_response(&answer);
 }
@@ -425,21 +425,25 @@ fn token_response(answer: &Answer) {
     // Real clocks read below 2^53 ms (JS `Date.now()`).
     let now = answer.now.min(MAX_EPOCH_MS);
     let t = Transport { max_body_bytes: MAX_BODY_LIMIT, ..Transport::default() };
-    let Ok(tokens) = http::read_tokens(&t, &value, None, now) else { return };
+    let Ok(tokens) = contract::read_tokens(&t, &value, None, now) else { return };
     check_secret(&tokens.access_token);
     check_secret(&tokens.refresh_token);
     assert!(tokens.expires_at.is_none_or(|at| at <= MAX_EPOCH_MS), "an expiry no message could carry");
     // An endpoint's answer with the same body reads the same tokens.
-    if let RefreshOutcome::Success(read) = read_refresh_response(&t, &Response::new(200, &answer.body), now) {
+    let response = Response::new(200, Body::Json(value.clone()));
+    if let RefreshOutcome::Success(read) = read_refresh_response(&t, &response, now) {
         assert_eq!(read, tokens, "the endpoint and the hook read the same body differently");
     }
-    // The JS refresh hook's result is a refresh success (src/api.rs).
-    refresh_in_machine(now, RefreshOutcome::Success(tokens));
+    // The JS refresh hook's result is a refresh success.
+    let result = contract::HookResult::Resolved(Some(value));
+    assert_eq!(contract::read_hook_result(&t, &result, now), RefreshOutcome::Success(tokens));
+    let hook = Setup { refresh_hook: true, ..Setup::new(small_config()) };
+    refresh_in_machine(now, hook, |m, id| m.handle_hook_result(now, id, result));
 }
 
-/// Logs in, starts a refresh, and reports `outcome` for it.
-fn refresh_in_machine(now: u64, outcome: RefreshOutcome) {
-    let mut machine = Machine::new(small_config(), TAB, 5);
+/// Logs in, starts a refresh, and answers it with `answer`.
+fn refresh_in_machine(now: u64, setup: Setup, answer: impl FnOnce(&mut Machine, u64)) {
+    let mut machine = Machine::new(setup, TAB, 5);
     let mut checker = Checker::default();
     let start = now.saturating_sub(MIN);
     let tokens = TokenSet::bearer("at", Some("rt"), Some(start.saturating_add(2 * MIN)));
@@ -449,18 +453,18 @@ fn refresh_in_machine(now: u64, outcome: RefreshOutcome) {
         checker.step(&mut machine, |m| m.handle_lock_acquired(now, attempt));
     }
     if let Some(attempt) = checker.outstanding {
-        checker.step(&mut machine, |m| m.handle_refresh_result(now, attempt, outcome));
+        checker.step(&mut machine, |m| answer(m, attempt));
     }
 }
 
 /// A keepalive or session answer (same layout as `refresh_response`), read
 /// with every transport, checked against `is_revoked`/`needs_body`, and fed to
-/// a machine as the keepalive result and as a session check, as the shell does.
+/// machines as the answer to a keepalive and to a session check.
 pub fn session_response(data: &[u8]) {
     let answer = Answer::read(data);
-    let response = answer.response();
     let (status, now) = (answer.status, answer.now);
     for t in transports() {
+        let response = answer.response(t.max_body_bytes);
         let read = read_session_response(&t, &response, now);
         assert_eq!(read, read_session_response(&t, &response, now), "reading is deterministic");
         let revoked_status = matches!(status, 401 | 403) || t.revoked_statuses.contains(&status);
@@ -475,7 +479,7 @@ pub fn session_response(data: &[u8]) {
             }
             SessionAnswer::Active { idle_deadline, absolute_deadline, user } => {
                 assert!((200..=299).contains(&status), "active from {status}");
-                assert!(!too_large(&t, &response), "active from an oversized body");
+                assert!(!answer.too_large(t.max_body_bytes), "active from an oversized body");
                 assert!(idle_deadline.is_none_or(|at| at <= MAX_EPOCH_MS));
                 assert!(absolute_deadline.is_none_or(|at| at <= MAX_EPOCH_MS));
                 if let Some(user) = user {
@@ -489,57 +493,96 @@ pub fn session_response(data: &[u8]) {
             assert_eq!(read, SessionAnswer::Revoked);
         }
         // The shell reads API bodies only when `needs_body` says they matter.
-        let with_body = is_revoked(&t, status, Some(&answer.body));
+        let with_body = is_revoked(&t, status, Some(&response.body));
         if !needs_body(&t, status) {
             assert_eq!(with_body, is_revoked(&t, status, None), "needs_body said the body does not matter");
         }
-        if answer.body.len() > t.max_body_bytes {
+        if answer.too_large(t.max_body_bytes) {
             assert_eq!(with_body, is_revoked(&t, status, None), "oversized bodies are not read");
         }
         if status < 400 {
             assert_eq!(with_body, t.revoked_statuses.contains(&status));
         }
-        session_in_machine(now.min(MAX_EPOCH_MS), &t, &read);
+        session_in_machine(now.min(MAX_EPOCH_MS), &t, &response);
+        api_answer_in_machine(now.min(MAX_EPOCH_MS), &t, &response);
     }
 }
 
-fn session_in_machine(now: u64, t: &Transport, read: &SessionAnswer) {
-    let keepalive = match read {
-        SessionAnswer::Active { absolute_deadline, .. } => {
-            KeepaliveOutcome::Alive { absolute_deadline: *absolute_deadline }
-        }
-        SessionAnswer::SignedOut | SessionAnswer::Revoked => KeepaliveOutcome::Revoked,
-        SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => KeepaliveOutcome::Failed,
-    };
-    let check = match read {
-        SessionAnswer::Active { absolute_deadline, .. } => {
-            SessionCheck::SignedIn { absolute_deadline: *absolute_deadline }
-        }
-        SessionAnswer::SignedOut | SessionAnswer::Revoked if t.mode == TokenMode::Bearer => SessionCheck::Unknown,
-        SessionAnswer::SignedOut | SessionAnswer::Revoked => SessionCheck::SignedOut,
-        SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => SessionCheck::Unknown,
-    };
-    // Keepalive: a cookie session whose user was active since the last ping.
-    let mut machine = Machine::new(small_config(), TAB, 6);
+/// `t` with keepalive and session endpoints, so both requests go out.
+fn with_session_endpoints(t: &Transport) -> Transport {
+    Transport {
+        keepalive: t.keepalive.clone().or_else(|| Some(Endpoint::post("/keepalive"))),
+        session: t.session.clone().or_else(|| Some(Endpoint::get("/session"))),
+        ..t.clone()
+    }
+}
+
+fn session_in_machine(now: u64, t: &Transport, response: &Response) {
+    let transport = with_session_endpoints(t);
+    // Keepalive: a session whose user was active since the last ping.
+    let setup = Setup { transport: transport.clone(), ..Setup::new(small_config()) };
+    let mut machine = Machine::new(setup.clone(), TAB, 6);
     let mut checker = Checker::default();
     let start = now.saturating_sub(3 * SEC);
     checker.step(&mut machine, |m| m.login(start, id(4), TokenSet::default()));
     checker.step(&mut machine, |m| m.handle_activity(start.saturating_add(SEC)));
     checker.step(&mut machine, |m| m.handle_timeout(now));
     if let Some(attempt) = checker.keepalive {
-        checker.step(&mut machine, |m| m.handle_keepalive_result(now, attempt, keepalive));
+        checker.step(&mut machine, |m| m.handle_fetch_answer(now, attempt, FetchAnswer::Response(response.clone())));
     }
-    // Session check: on a fresh tab (which starts the session) and a live one.
-    for live in [false, true] {
-        let mut machine = Machine::new(small_config(), TAB, 7);
+    // Session check: on a fresh tab (which starts the session) and a live one,
+    // with and without a `refresh` function.
+    for (live, refresh_hook) in [(false, false), (true, false), (false, true), (true, true)] {
+        let mut machine = Machine::new(Setup { refresh_hook, ..setup.clone() }, TAB, 7);
         let mut checker = Checker::default();
         if live {
             checker.step(&mut machine, |m| m.login(now, id(5), TokenSet::default()));
         }
-        checker.step(&mut machine, |m| m.handle_session_check(now, id(5), check));
-        if matches!(check, SessionCheck::SignedIn { .. }) && machine.state().is_live() {
+        checker.step(&mut machine, |m| m.check_session(now, CheckTrigger::Resume, id(5)));
+        let Some(check) = checker.session_check.take() else { panic!("resume always asks") };
+        checker.step(&mut machine, |m| m.handle_fetch_answer(now, check, FetchAnswer::Response(response.clone())));
+        let read = read_session_response(&transport, response, now);
+        if matches!(read, SessionAnswer::Active { .. }) && machine.state().is_live() {
             assert_eq!(machine.epoch(), Some(id(5)));
         }
+        let cookie = transport.mode == TokenMode::Cookie;
+        if matches!(read, SessionAnswer::SignedOut | SessionAnswer::Revoked) && live {
+            // Signed out ends a cookie session; in bearer mode it is verified by a refresh.
+            assert_eq!(machine.state().is_live(), !cookie, "{read:?} in {:?} mode", transport.mode);
+            assert_eq!(machine.refresh_in_flight(), !cookie && machine.can_refresh());
+        }
+    }
+}
+
+/// An API answer to `session.fetch`, judged at every stage; at most one retry.
+fn api_answer_in_machine(now: u64, t: &Transport, response: &Response) {
+    for refresh_hook in [false, true] {
+        let mut machine =
+            Machine::new(Setup { transport: t.clone(), refresh_hook, ..Setup::new(small_config()) }, TAB, 8);
+        let mut checker = Checker::default();
+        let tokens = TokenSet::bearer("at", Some("rt"), Some(now.saturating_add(5 * MIN)));
+        checker.step(&mut machine, |m| m.login(now.saturating_sub(SEC), id(6), tokens));
+        let (_, sent) = machine.fetch_credential("GET", &[], false, None);
+        let body = machine.api_answer_needs_body(response.status).then_some(&response.body);
+        let first =
+            checker.step(&mut machine, |m| m.handle_api_answer(now, FetchStage::First, sent, response.status, body));
+        let revoked = is_revoked(t, response.status, Some(&response.body));
+        match first {
+            Verdict::HandBack => assert!(!revoked, "a fresh, online session refreshes or ends"),
+            Verdict::EndRevoked => {
+                assert!(revoked && !machine.can_refresh());
+                assert_eq!(machine.end_reason(), Some(EndReason::Revoked));
+            }
+            Verdict::RefreshThenRetry => assert!(revoked && machine.refresh_in_flight()),
+            Verdict::RetryWithNewerToken => panic!("nothing newer than the token just sent"),
+        }
+        let app = SentWith { app_authorization: true, ..sent };
+        let own =
+            checker.step(&mut machine, |m| m.handle_api_answer(now, FetchStage::Retry, app, response.status, body));
+        assert_eq!(own, Verdict::HandBack, "the app's own Authorization is the app's");
+        let retry =
+            checker.step(&mut machine, |m| m.handle_api_answer(now, FetchStage::Retry, sent, response.status, body));
+        assert!(matches!(retry, Verdict::HandBack | Verdict::EndRevoked), "never a second retry");
     }
 }
 
@@ -557,7 +600,7 @@ pub fn message(data: &[u8]) {
     let now = T0 + MIN;
     let epoch = envelope.epoch.unwrap_or(id(200));
     for setup in 0..4 {
-        let mut machine = Machine::new(small_config(), TAB, 11);
+        let mut machine = Machine::new(Setup::new(small_config()), TAB, 11);
         let mut checker = Checker::default();
         checker.before(&machine);
         match setup {
@@ -608,7 +651,7 @@ pub fn stored_session(data: &[u8]) {
     let now = T0 + MIN;
     let epoch = decoded.as_ref().ok().and_then(|envelope| envelope.epoch).unwrap_or(id(200));
     for setup in 0..3 {
-        let mut machine = Machine::new(small_config(), TAB, 13);
+        let mut machine = Machine::new(Setup::new(small_config()), TAB, 13);
         let mut checker = Checker::default();
         checker.before(&machine);
         match setup {
@@ -685,7 +728,7 @@ fn expected_claims(payload: &[u8]) -> Option<(Option<u64>, Option<u64>)> {
 /// JWTs and header values: the bytes as a token for `jwt_times`; as a JWT
 /// payload (base64url-encoded here, with and without padding); and as the text
 /// of a `Date` or `Retry-After` header for `parse_http_date`,
-/// `parse_retry_after` and `clock_offset`.
+/// `Retry-After` reading and `clock_offset`.
 pub fn jwt(data: &[u8]) {
     let text = text(data);
     if let Some(times) = jwt_times(&text) {
@@ -717,7 +760,7 @@ fn header_values(text: &str, now: u64) {
         assert_eq!(parse_http_date(&http::date_text::imf(at)), Some(at), "{text:?} does not round-trip");
     }
     let trimmed = text.trim_matches([' ', '\t']);
-    let retry = parse_retry_after(text, now);
+    let retry = RetryAfter { text: text.to_owned(), date }.delay_ms(now);
     if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
         let seconds = trimmed.bytes().fold(0u64, |acc, b| acc.saturating_mul(10).saturating_add(u64::from(b - b'0')));
         assert_eq!(retry, Some(seconds.saturating_mul(1000)));
@@ -779,6 +822,23 @@ fn machine_config(selector: u8) -> Config {
         }),
         _ => config_of(ConfigInput { keepalive_every_ms: Some(60_000.0), ..ConfigInput::default() }),
     }
+}
+
+/// What the `machine` target's machine is made with: the app's `refresh`
+/// function or the refresh endpoint, keepalive, session and logout endpoints,
+/// and memory or session storage (the bits of the selector `machine_config`
+/// does not use).
+fn machine_setup(config: Config, selector: u8) -> Setup {
+    let transport = Transport {
+        refresh: Some(Endpoint::post("/refresh")),
+        keepalive: Some(Endpoint::post("/keepalive")),
+        session: Some(Endpoint::get("/session")),
+        logout: Some(Endpoint::post("/logout")),
+        mode: if selector & 0x20 != 0 { TokenMode::Cookie } else { TokenMode::Bearer },
+        ..Transport::default()
+    };
+    let storage = if selector & 0x10 != 0 { StorageChoice::Session } else { StorageChoice::Memory };
+    Setup { config, transport, refresh_hook: selector & 0x08 == 0, storage }
 }
 
 fn input_of(config: &Config) -> ConfigInput {
@@ -844,12 +904,14 @@ impl Observed {
 /// checks the invariants of src/core/tests/props.rs and more.
 #[derive(Debug, Default)]
 struct Checker {
-    /// The refresh attempt whose request is out (`SendRefresh` without release).
+    /// The refresh attempt whose request is out (sent, not yet released).
     outstanding: Option<u64>,
     /// Lock requests not yet granted or released, oldest first.
     pending_locks: Vec<u64>,
     /// The latest keepalive sent.
     keepalive: Option<u64>,
+    /// The latest session check sent.
+    session_check: Option<u64>,
     before_now: u64,
     before_idle: Option<u64>,
     idle_warning_seen: bool,
@@ -881,23 +943,37 @@ impl Checker {
                     assert!(!self.pending_locks.contains(&attempt), "attempt {attempt} asked for the lock twice");
                     self.pending_locks.push(attempt);
                 }
-                Effect::SendRefresh { attempt, refresh_token } => {
-                    assert!(machine.is_online(), "a refresh request sent while offline");
+                Effect::CallRefreshHook { id: attempt, refresh_token } => {
+                    assert!(machine.is_online(), "a refresh sent while offline");
                     assert_eq!(self.outstanding, None, "a second refresh in flight ({attempt})");
                     check_secret(&refresh_token);
                     self.pending_locks.retain(|pending| *pending != attempt);
                     self.outstanding = Some(attempt);
                 }
-                Effect::ReleaseRefreshLock { attempt } => {
+                Effect::Fetch { id, purpose: Purpose::Refresh, request } => {
+                    assert!(machine.is_online(), "a refresh request sent while offline");
+                    assert_eq!(self.outstanding, None, "a second refresh in flight ({id})");
+                    check_request(&request);
+                    self.pending_locks.retain(|pending| *pending != id);
+                    self.outstanding = Some(id);
+                }
+                Effect::ReleaseRefreshLock { attempt, hold_until } => {
+                    assert_eq!(hold_until, now + LOCK_SETTLE_MS, "a released lock settles");
                     if self.outstanding == Some(attempt) {
                         self.outstanding = None;
                     }
                     self.pending_locks.retain(|pending| *pending != attempt);
                 }
-                Effect::SendKeepalive { attempt } => {
+                Effect::Fetch { id, purpose: Purpose::Keepalive, request } => {
                     assert!(machine.is_online(), "a keepalive sent while offline");
                     assert!(config.keepalive_every_ms.is_some(), "a keepalive without keepalives configured");
-                    self.keepalive = Some(attempt);
+                    check_request(&request);
+                    self.keepalive = Some(id);
+                }
+                Effect::Fetch { id, purpose: Purpose::SessionCheck, request } => {
+                    assert_eq!(request.method, "GET");
+                    check_request(&request);
+                    self.session_check = Some(id);
                 }
                 Effect::Broadcast(envelope) => {
                     assert_eq!(envelope.from, machine.tab_id(), "broadcasts come from this tab");
@@ -905,10 +981,15 @@ impl Checker {
                     assert_eq!(decode(&encode(&envelope)).as_ref(), Ok(&envelope), "broadcasts round-trip");
                 }
                 Effect::WipeStorage => wiped = true,
-                Effect::CallLogout { tokens, .. } => {
+                Effect::Fetch { purpose: Purpose::Logout(reason), request, .. } => {
                     assert!(wiped, "storage is wiped before the server is called");
-                    check_secret(&tokens.access_token);
-                    check_secret(&tokens.refresh_token);
+                    assert!(reason != EndReason::Revoked, "the server ended it: it is not told again");
+                    assert!(request.keepalive, "logout requests outlive the page");
+                    check_request(&request);
+                }
+                Effect::Persist(text) => {
+                    assert!(machine.storage() != StorageChoice::Memory, "persisted with memory storage");
+                    assert_eq!(Some(text), machine.stored_session(), "what is persisted is the live session");
                 }
             }
         }
@@ -995,7 +1076,7 @@ fn stored_round_trip(machine: &Machine) {
     let envelope = decode(&stored).expect("the stored session decodes");
     assert_eq!(envelope.epoch, machine.epoch());
     assert!(matches!(envelope.message, Message::StateResponse(_)));
-    let mut other = Machine::new(*machine.config(), id(0xEE), 3);
+    let mut other = Machine::new(Setup::new(*machine.config()), id(0xEE), 3);
     let now = machine.now();
     other.restore(now, &stored).unwrap_or_else(|error| panic!("the stored session does not restore: {error:?}"));
     assert_eq!(other.epoch(), machine.epoch(), "restored into another session");
@@ -1006,7 +1087,7 @@ fn stored_round_trip(machine: &Machine) {
 }
 
 /// What the machine target's opcodes do (opcode byte modulo the count).
-const OPS: u8 = 25;
+const OPS: u8 = 27;
 
 fn refresh_outcome(input: &mut Input, machine: &Machine, now: u64, counter: u8) -> RefreshOutcome {
     let (kind, arg) = (input.byte(), u64::from(input.byte()));
@@ -1066,8 +1147,10 @@ fn remote_message(input: &mut Input, machine: &Machine, now: u64) -> Envelope {
 /// every input all effects and events are drained and the invariants checked.
 pub fn machine(data: &[u8]) {
     let mut input = Input::new(data);
-    let config = machine_config(input.byte());
-    let mut machine = Machine::new(config, TAB, u64::from(input.byte()));
+    let selector = input.byte();
+    let config = machine_config(selector);
+    let setup = machine_setup(config, selector);
+    let mut machine = Machine::new(setup, TAB, u64::from(input.byte()));
     let mut checker = Checker::default();
     let mut now = T0;
     let mut counter = 0u8;
@@ -1180,10 +1263,41 @@ pub fn machine(data: &[u8]) {
                     let _ = machine.restore(now, stored);
                 }
             }
-            _ => {
+            24 => {
                 let len = usize::from(input.byte());
                 let text = text(input.bytes(len));
                 let _ = machine.restore(now, &text);
+            }
+            25 => {
+                let (trigger, n) = (input.byte(), input.byte());
+                let trigger = if trigger % 2 == 0 { CheckTrigger::Resume } else { CheckTrigger::Wake };
+                machine.check_session(now, trigger, id(150 + n % 50));
+            }
+            _ => {
+                // An answer to the latest request out, or to a made-up id.
+                let (which, status, body) = (input.byte(), input.u16(), input.byte());
+                let body = match body % 4 {
+                    0 => Body::Empty,
+                    1 => Body::Json(
+                        json::parse(r#"{"signedIn":false,"access_token":"at-x","expires_in":60}"#).expect("JSON"),
+                    ),
+                    2 => Body::NotJson,
+                    _ => Body::TooLarge,
+                };
+                let answer = match status % 5 {
+                    0 => FetchAnswer::Network,
+                    1 => FetchAnswer::Timeout,
+                    _ => FetchAnswer::Response(Response::new(STATUSES[usize::from(which) % STATUSES.len()], body)),
+                };
+                let id = match which % 4 {
+                    0 => checker.session_check,
+                    1 => checker.keepalive,
+                    2 => checker.outstanding,
+                    _ => Some(10_000 + u64::from(status)),
+                };
+                if let Some(id) = id {
+                    machine.handle_fetch_answer(now, id, answer);
+                }
             }
         }
         checker.after(&mut machine);

@@ -6,7 +6,7 @@
 //! enforcement: the SDK keeps working with every finding.
 
 use super::config::{Config, StorageChoice};
-use super::http::{origin_of, TokenMode, Transport};
+use super::endpoints::{origin_of, TokenMode, Transport};
 
 /// Idle timeouts above this are reported (OWASP: 15–30 min; PCI DSS 8.2.8: 15 min).
 pub const MAX_IDLE_TIMEOUT_MS: u64 = 30 * 60 * 1000;

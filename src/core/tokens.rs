@@ -1,5 +1,5 @@
 //! The token set a session holds and how secrets are kept out of logs. Token
-//! answers are read by [`super::http::read_tokens`].
+//! answers are read by [`super::contract::read_tokens`].
 
 use super::json::Value;
 

@@ -143,7 +143,10 @@ fn run(knobs: Knobs, mode: Mode, tabs: usize, steps: &[Step]) -> Sim {
     if let Mode::Cookie { .. } = mode {
         config.keepalive_every_ms = Some(MIN);
     }
-    let mut sim = Sim::with_knobs(tabs, config, knobs);
+    let mut sim = match mode {
+        Mode::Bearer { .. } => Sim::with_knobs(tabs, config, knobs),
+        Mode::Cookie { .. } => Sim::cookie(tabs, config, knobs),
+    };
     let mut logins = 0u8;
     let mut login = |sim: &mut Sim, tab: usize| {
         logins = logins.wrapping_add(1);
@@ -154,10 +157,7 @@ fn run(knobs: Knobs, mode: Mode, tabs: usize, steps: &[Step]) -> Sim {
     };
     match mode {
         Mode::Bearer { token_lifetime } => sim.server.token_lifetime = token_lifetime,
-        Mode::Cookie { session_lifetime } => {
-            sim.can_refresh = false;
-            sim.server.session_lifetime = Some(session_lifetime);
-        }
+        Mode::Cookie { session_lifetime } => sim.server.session_lifetime = Some(session_lifetime),
     }
     login(&mut sim, 0);
     for step in steps {

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::server::Verdict;
+use super::backend::TokenVerdict;
 use super::sim::{Answer, Call, Fate, Sim};
 use crate::core::*;
 
@@ -164,7 +164,7 @@ impl Sim {
     }
 
     /// An answer reaches its tab, which still waits for it.
-    pub(super) fn note_answer(&mut self, request: usize, answer: &Answer, epoch: Epoch) {
+    pub(super) fn note_answer(&mut self, request: usize, answer: &Answer) {
         let Some(family) = self.requests[request].family else { return };
         if let Answer::Session(Some(deadline))
         | Answer::Keepalive(KeepaliveOutcome::Alive { absolute_deadline: deadline }) = answer
@@ -174,7 +174,7 @@ impl Sim {
                 *earliest = (*earliest).min(deadline);
             }
         }
-        if let Answer::Session(Some(_)) = answer {
+        if let (Answer::Session(Some(_)), Some(epoch)) = (answer, self.requests[request].starts) {
             let check = Some((self.requests[request].tab, self.requests[request].sent_at));
             self.records.logins.entry(epoch).or_insert(Login { at: self.now, family, check });
         }
@@ -234,7 +234,7 @@ impl Sim {
             let violation = |rule| Violation { rule, at: presented.at, tab: request.tab, detail: detail.clone() };
             let (request_id, sent_at) = (presented.request, request.sent_at);
             match presented.verdict {
-                Verdict::RotatedOut { by, within_grace: false, .. } => match self.records.accepted.get(&by) {
+                TokenVerdict::RotatedOut { by, within_grace: false, .. } => match self.records.accepted.get(&by) {
                     Some(&accepted) if accepted <= sent_at => {
                         let holder = self.requests[by].tab;
                         let closed = self.tabs[holder].seen.closed_at.is_some_and(|at| at >= accepted && at <= sent_at);
@@ -247,8 +247,8 @@ impl Sim {
                     Some(_) => {}
                     None => windows.push(Window::LostRotationPresented { request: request_id, rotated_by: by }),
                 },
-                Verdict::Unknown => violations.push(violation(Rule::NoUnknownToken)),
-                Verdict::Current | Verdict::RotatedOut { .. } | Verdict::FamilyEnded => {}
+                TokenVerdict::Unknown => violations.push(violation(Rule::NoUnknownToken)),
+                TokenVerdict::Current | TokenVerdict::RotatedOut { .. } | TokenVerdict::FamilyEnded => {}
             }
         }
         (violations, windows)

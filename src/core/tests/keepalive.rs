@@ -5,7 +5,7 @@ use crate::core::*;
 fn cookie_sim(tabs: usize) -> Sim {
     let mut config = test_config();
     config.keepalive_every_ms = Some(MIN);
-    let mut sim = Sim::with_config(tabs, config);
+    let mut sim = Sim::cookie(tabs, config, Knobs::default());
     sim.login_cookie(0, 50);
     sim
 }
@@ -14,7 +14,7 @@ fn cookie_sim(tabs: usize) -> Sim {
 fn keepalive_attempt(machine: &mut Machine) -> u64 {
     std::iter::from_fn(|| machine.poll_effect())
         .find_map(|e| match e {
-            Effect::SendKeepalive { attempt } => Some(attempt),
+            Effect::Fetch { id, purpose: Purpose::Keepalive, .. } => Some(id),
             _ => None,
         })
         .expect("a keepalive")
@@ -79,14 +79,15 @@ fn the_servers_absolute_deadline_caps_ours_and_stale_answers_are_ignored() {
 fn a_failed_keepalive_is_retried_at_the_next_interval() {
     let mut config = test_config();
     config.keepalive_every_ms = Some(MIN);
-    let mut machine = Machine::new(config, id(1), 3);
+    let mut machine = Machine::new(test_setup(config), id(1), 3);
     machine.login(T0, id(150), TokenSet::default());
     machine.handle_activity(T0 + 2 * MIN);
     let attempt = keepalive_attempt(&mut machine);
     machine.handle_keepalive_result(T0 + 2 * MIN, attempt, KeepaliveOutcome::Failed);
     assert_eq!(machine.next_deadline(), Some(Deadline { at: T0 + 3 * MIN, kind: TimerKind::Keepalive }));
     machine.handle_timeout(T0 + 3 * MIN);
-    assert!(std::iter::from_fn(|| machine.poll_effect()).any(|e| matches!(e, Effect::SendKeepalive { .. })));
+    assert!(std::iter::from_fn(|| machine.poll_effect())
+        .any(|e| matches!(e, Effect::Fetch { purpose: Purpose::Keepalive, .. })));
 }
 
 #[test]
@@ -111,8 +112,47 @@ fn a_signed_out_session_check_ends_a_live_session_as_revoked() {
     assert_eq!(sim.states(), vec![SessionState::LoggedOut; 2]);
     assert!(sim.tabs.iter().all(|t| t.machine.end_reason() == Some(EndReason::Revoked)));
     assert!(sim.server.logout_calls.is_empty(), "the server already considers it ended");
-    let mut anonymous = Machine::new(test_config(), id(9), 1);
+    let mut anonymous = Machine::new(test_setup(test_config()), id(9), 1);
     anonymous.handle_session_check(T0, id(171), SessionCheck::SignedOut);
     anonymous.handle_session_check(T0, id(172), SessionCheck::Unknown);
     assert_eq!(anonymous.state(), SessionState::Anonymous);
+}
+
+#[test]
+fn activity_while_a_keepalive_is_out_is_owed_once_it_is_answered() {
+    let mut config = test_config();
+    config.keepalive_every_ms = Some(MIN);
+    let mut machine = Machine::new(test_setup(config), id(1), 3);
+    machine.login(T0, id(150), TokenSet::default());
+    machine.handle_activity(T0 + 2 * MIN);
+    let attempt = keepalive_attempt(&mut machine);
+    assert_eq!(machine.next_deadline().map(|d| d.kind), Some(TimerKind::IdleWarning), "none owed while one is out");
+    machine.handle_activity(T0 + 2 * MIN + SEC);
+    machine.handle_keepalive_result(
+        T0 + 2 * MIN + 2 * SEC,
+        attempt,
+        KeepaliveOutcome::Alive { absolute_deadline: None },
+    );
+    assert_eq!(
+        machine.next_deadline(),
+        Some(Deadline { at: T0 + 3 * MIN, kind: TimerKind::Keepalive }),
+        "the activity since it left is owed, one interval after it left"
+    );
+    // Without activity since, an answered keepalive leaves nothing owed.
+    machine.handle_timeout(T0 + 3 * MIN);
+    let next = keepalive_attempt(&mut machine);
+    machine.handle_keepalive_result(T0 + 3 * MIN, next, KeepaliveOutcome::Alive { absolute_deadline: None });
+    assert_ne!(machine.next_deadline().map(|d| d.kind), Some(TimerKind::Keepalive));
+}
+
+#[test]
+fn keepalives_need_an_endpoint_as_well_as_an_interval() {
+    let mut config = test_config();
+    config.keepalive_every_ms = Some(MIN);
+    let mut machine = Machine::new(Setup { refresh_hook: true, ..Setup::new(config) }, id(1), 3);
+    machine.login(T0, id(150), TokenSet::default());
+    for step in 1..=5 {
+        machine.handle_activity(T0 + step * MIN);
+    }
+    assert!(std::iter::from_fn(|| machine.poll_effect()).all(|e| !matches!(e, Effect::Fetch { .. })));
 }

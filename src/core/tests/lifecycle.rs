@@ -21,14 +21,14 @@ fn active_until(machine: &mut Machine, until: u64) {
 }
 
 fn logged_in() -> Machine {
-    let mut machine = Machine::new(test_config(), id(1), 7);
+    let mut machine = Machine::new(test_setup(test_config()), id(1), 7);
     machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), None));
     machine
 }
 
 #[test]
 fn a_new_machine_is_anonymous_with_nothing_to_do() {
-    let mut machine = Machine::new(test_config(), id(1), 7);
+    let mut machine = Machine::new(test_setup(test_config()), id(1), 7);
     machine.handle_timeout(T0);
     machine.handle_activity(T0 + SEC);
     assert_eq!(machine.state(), SessionState::Anonymous);
@@ -230,8 +230,12 @@ fn logout_tells_other_tabs_and_wipes_before_calling_the_server() {
     ));
     assert_eq!(out.get(1), Some(&Effect::WipeStorage));
     match out.get(2) {
-        Some(Effect::CallLogout { reason: EndReason::User, tokens }) => {
-            assert_eq!(tokens.access_token.as_ref().map(Secret::expose), Some("at"));
+        Some(Effect::Fetch { purpose: Purpose::Logout(EndReason::User), request, .. }) => {
+            assert_eq!(request.url, "/logout");
+            assert!(request.keepalive, "the logout outlives the page");
+            let authorization = request.headers.iter().find(|(name, _)| name == "Authorization");
+            assert_eq!(authorization.map(|(_, value)| value.as_str()), Some("Bearer at"));
+            assert_eq!(request.body.as_deref(), Some(r#"{"refresh_token":"rt"}"#));
         }
         other => panic!("expected the server call last, got {other:?}"),
     }
@@ -246,7 +250,7 @@ fn server_revocation_ends_the_session_without_a_logout_call() {
     effects(&mut machine);
     machine.handle_revoked(T0 + MIN);
     let out = effects(&mut machine);
-    assert!(!out.iter().any(|e| matches!(e, Effect::CallLogout { .. })));
+    assert!(!out.iter().any(|e| matches!(e, Effect::Fetch { .. })));
     assert!(out.iter().any(|e| matches!(
         e,
         Effect::Broadcast(Envelope { message: Message::Logout { reason: EndReason::Revoked }, .. })

@@ -1,5 +1,5 @@
 //! The refresh lock: a FIFO lock manager shared by the tabs (Web Locks), and
-//! each tab's shell bookkeeping as in src/api.rs: a released lock is kept
+//! each tab's shell bookkeeping as in src/api/effects.rs: a released lock is kept
 //! until the hold ends (a newer release in the same tab lets the previous one
 //! go at once), a request dropped before its grant is cancelled, and a grant
 //! that finds its request cancelled is released at once.

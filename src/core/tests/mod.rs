@@ -2,29 +2,36 @@
 //!
 //! The simulator is `sim.rs` (the browser and network model, its knobs in
 //! `knobs.rs`), `lock.rs` (the lock manager and the shell's lock bookkeeping),
-//! `server.rs` (the oracle backend), `adapter.rs` (the only code that reads the
+//! `backend.rs` (the oracle server), `adapter.rs` (the only code that reads the
 //! machine's effects and feeds its answers) and `invariants.rs` (what must
 //! hold, checked against the server's and the test's books).
 
 mod adapter;
+mod answers;
+mod backend;
 mod config;
 mod fuzz;
 mod interleavings;
 mod invariants;
 mod keepalive;
+mod keys;
 mod knobs;
+mod lease;
 mod lifecycle;
 mod lock;
 mod multitab;
+mod options;
 mod orderings;
 mod props;
 mod protocol;
 mod refresh;
+mod requests;
 mod security;
 mod server;
 mod sim;
 mod storage;
 mod tokens;
+mod verdicts;
 
 use proptest::test_runner::{Config, FileFailurePersistence};
 

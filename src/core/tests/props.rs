@@ -97,7 +97,7 @@ fn live_epoch(machine: &Machine) -> Option<Epoch> {
 /// Deadlines are checked against the test's books, not the machine's getters.
 fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let config = test_config();
-    let mut machine = Machine::new(config, id(1), 99);
+    let mut machine = Machine::new(test_setup(config), id(1), 99);
     let mut now = T0;
     let mut epochs = 0u8;
     let mut pending_locks: Vec<u64> = Vec::new();
@@ -206,18 +206,18 @@ fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 Effect::AcquireRefreshLock { attempt } => {
                     pending_locks.push(attempt);
                 }
-                Effect::SendRefresh { attempt, .. } => {
+                Effect::CallRefreshHook { id: attempt, .. } => {
                     prop_assert!(outstanding.is_empty(), "at most one refresh in flight: {outstanding:?} + {attempt}");
                     outstanding.insert(attempt);
                 }
-                Effect::ReleaseRefreshLock { attempt } => {
+                Effect::ReleaseRefreshLock { attempt, .. } => {
                     outstanding.remove(&attempt);
                     pending_locks.retain(|a| *a != attempt);
                 }
                 Effect::Broadcast(envelope) => {
                     prop_assert_eq!(decode(&encode(&envelope)), Ok(envelope));
                 }
-                Effect::CallLogout { .. } | Effect::WipeStorage | Effect::SendKeepalive { .. } => {}
+                Effect::Fetch { .. } | Effect::Persist(_) | Effect::WipeStorage => {}
             }
         }
         while let Some(event) = machine.poll_event() {

@@ -60,12 +60,17 @@ fn effects(machine: &mut Machine) -> Vec<Effect> {
     std::iter::from_fn(|| machine.poll_effect()).collect()
 }
 
+/// The lock release for `attempt` at `now`, held to let the broadcast arrive.
+fn release(attempt: u64, now: u64) -> Effect {
+    Effect::ReleaseRefreshLock { attempt, hold_until: now + LOCK_SETTLE_MS }
+}
+
 fn events(machine: &mut Machine) -> Vec<Event> {
     std::iter::from_fn(|| machine.poll_event()).collect()
 }
 
 fn logged_in(expires_in: u64) -> Machine {
-    let mut machine = Machine::new(test_config(), id(1), 42);
+    let mut machine = Machine::new(test_setup(test_config()), id(1), 42);
     machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), Some(T0 + expires_in)));
     effects(&mut machine);
     events(&mut machine);
@@ -82,7 +87,7 @@ fn start_refresh(machine: &mut Machine) -> u64 {
     };
     machine.handle_lock_acquired(due, attempt);
     match effects(machine).as_slice() {
-        [Effect::SendRefresh { attempt: sent, refresh_token }] => {
+        [Effect::CallRefreshHook { id: sent, refresh_token }] => {
             assert_eq!(*sent, attempt);
             assert!(refresh_token.is_some());
         }
@@ -114,7 +119,7 @@ fn stale_refresh_result_is_ignored() {
     let attempt = start_refresh(&mut machine);
     let now = machine.now();
     machine.handle_refresh_result(now, attempt + 7, RefreshOutcome::Success(TokenSet::bearer("evil", None, None)));
-    assert_eq!(effects(&mut machine), vec![Effect::ReleaseRefreshLock { attempt: attempt + 7 }]);
+    assert_eq!(effects(&mut machine), vec![release(attempt + 7, now)]);
     assert_eq!(machine.access_token(), Some("at"));
     assert!(machine.refresh_in_flight(), "the real attempt is still awaited");
 }
@@ -136,7 +141,7 @@ fn success_keeps_old_refresh_token_when_none_is_returned_and_shares_tokens() {
         out.first(),
         Some(Effect::Broadcast(Envelope { message: Message::Refreshed { generation: 1, .. }, .. }))
     ));
-    assert_eq!(out.get(1), Some(&Effect::ReleaseRefreshLock { attempt }), "lock released after sharing");
+    assert_eq!(out.get(1), Some(&release(attempt, now)), "lock released after sharing");
     assert!(events(&mut machine).contains(&Event::Refreshed { expires_at: Some(now + 5 * MIN), origin: Origin::Local }));
 }
 
@@ -152,7 +157,7 @@ fn retryable_failure_backs_off_then_succeeds() {
     assert!(events(&mut machine)
         .iter()
         .any(|e| matches!(e, Event::RefreshFailed { definitive: false, failures: 1, .. })));
-    assert_eq!(effects(&mut machine), vec![Effect::ReleaseRefreshLock { attempt }]);
+    assert_eq!(effects(&mut machine), vec![release(attempt, now)]);
     let second = start_refresh(&mut machine);
     assert_ne!(second, attempt);
     let now = machine.now();
@@ -246,7 +251,7 @@ fn token_outliving_the_session_is_not_refreshed() {
 
 #[test]
 fn cookie_mode_without_expiry_schedules_no_refresh() {
-    let mut machine = Machine::new(test_config(), id(1), 1);
+    let mut machine = Machine::new(test_setup(test_config()), id(1), 1);
     machine.login(T0, id(200), TokenSet::default());
     assert_eq!(machine.refresh_due_at(), None);
     assert_eq!(machine.next_deadline().map(|d| d.kind), Some(TimerKind::IdleWarning));
@@ -272,7 +277,7 @@ fn lock_granted_after_another_tab_refreshed_is_released_without_a_request() {
     };
     machine.handle_message(due, shared).expect("accepted");
     machine.handle_lock_acquired(due + 5, attempt);
-    assert_eq!(effects(&mut machine), vec![Effect::ReleaseRefreshLock { attempt }]);
+    assert_eq!(effects(&mut machine), vec![release(attempt, due + 5)]);
     assert_eq!(machine.access_token(), Some("at-other"));
     assert!(machine.refresh_due_at().expect("rescheduled") > due + 4 * MIN);
 }
@@ -291,7 +296,7 @@ fn a_server_returning_expired_tokens_cannot_cause_a_refresh_storm() {
             }
         }
         for effect in effects(&mut machine) {
-            if let Effect::SendRefresh { attempt, .. } = effect {
+            if let Effect::CallRefreshHook { id: attempt, .. } = effect {
                 requests += 1;
                 let expired = TokenSet::bearer("stale", None, Some(now - MIN));
                 machine.handle_refresh_result(now, attempt, RefreshOutcome::Success(expired));
@@ -313,7 +318,7 @@ fn a_401_or_403_from_refresh_means_the_server_revoked_the_session() {
         machine.handle_refresh_result(now, attempt, failed);
         assert_eq!(machine.end_reason(), Some(EndReason::Revoked), "{status}");
         let out = effects(&mut machine);
-        assert!(!out.iter().any(|e| matches!(e, Effect::CallLogout { .. })), "the server already ended it");
+        assert!(!out.iter().any(|e| matches!(e, Effect::Fetch { .. })), "the server already ended it");
         assert!(events(&mut machine).contains(&Event::LoggedOut { reason: EndReason::Revoked, origin: Origin::Server }));
     }
 }
@@ -326,7 +331,7 @@ fn tabs_adopting_short_lived_tokens_stay_spread_out_by_jitter() {
     let received = T0 + 100; // before this tab's own refresh would start
     let due: Vec<u64> = (0..8u64)
         .map(|seed| {
-            let mut machine = Machine::new(test_config(), id(2), seed * 7919 + 1);
+            let mut machine = Machine::new(test_setup(test_config()), id(2), seed * 7919 + 1);
             machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), Some(T0 + 2 * SEC)));
             let tokens = TokenSet::bearer("at2", Some("rt2"), Some(received + 2 * SEC));
             let refreshed = Message::Refreshed { tokens, generation: 1, received_at: received };
@@ -358,7 +363,7 @@ fn a_lock_granted_after_another_tab_refreshed_starts_a_refresh_that_is_already_d
     machine.handle_message(T0 + 30 * SEC, Envelope { from: id(9), epoch: Some(id(200)), message: refreshed }).unwrap();
     machine.handle_lock_acquired(T0 + 30 * SEC, attempt);
     let out = effects(&mut machine);
-    assert!(out.contains(&Effect::ReleaseRefreshLock { attempt }), "the stale grant is released");
+    assert!(out.contains(&release(attempt, T0 + 30 * SEC)), "the stale grant is released");
     assert!(
         out.iter().any(|e| matches!(e, Effect::AcquireRefreshLock { attempt: next } if *next != attempt)),
         "the due refresh starts at once: {out:?}"

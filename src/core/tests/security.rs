@@ -138,14 +138,14 @@ fn refresh_with(machine: &mut Machine, returned: Option<&str>) {
 #[test]
 fn a_refresh_that_does_not_rotate_the_refresh_token_is_noticed() {
     for (returned, reused) in [(Some("rt2"), false), (Some("rt"), true), (None, true)] {
-        let mut machine = Machine::new(test_config(), id(1), 7);
+        let mut machine = Machine::new(test_setup(test_config()), id(1), 7);
         machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), Some(T0 + 10 * MIN)));
         refresh_with(&mut machine, returned);
         assert_eq!(machine.state(), SessionState::Active);
         assert_eq!(machine.refresh_token_reused(), reused, "{returned:?}");
     }
     // Cookie mode: no refresh token to rotate.
-    let mut machine = Machine::new(test_config(), id(1), 7);
+    let mut machine = Machine::new(test_setup(test_config()), id(1), 7);
     machine.login(T0, id(200), TokenSet::bearer("at", None, Some(T0 + 10 * MIN)));
     refresh_with(&mut machine, None);
     assert!(!machine.refresh_token_reused());

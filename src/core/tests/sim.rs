@@ -6,7 +6,7 @@
 //! - cross-tab messages carry the real wire format, each with its own latency
 //!   per receiver; they can be reordered and dropped;
 //! - the refresh lock is a FIFO lock manager (Web Locks) plus the shell's
-//!   bookkeeping of `src/api.rs`: a released lock is held a while longer
+//!   bookkeeping of `src/api/effects.rs`: a released lock is held a while longer
 //!   ([`SHELL_LOCK_HOLD_MS`]), and a newer release in the same tab lets the
 //!   previous held one go at once; grants reach the tab after a latency;
 //! - the [`Server`] is an independent oracle that answers after a latency, and
@@ -16,7 +16,7 @@
 //!   browser goes offline, and the machine sleeps (the clock jumps).
 //!
 //! The lock lives in `lock.rs` (with the two protections it can model behind
-//! knobs), the server in `server.rs`, the invariants in `invariants.rs`. All
+//! knobs), the server in `backend.rs`, the invariants in `invariants.rs`. All
 //! interpretation of the machine's I/O sits in `adapter.rs` ([`interpret`] and
 //! [`hand_back`]). `SIM_TRACE=1` prints what happens when.
 
@@ -24,10 +24,10 @@ use std::collections::{BTreeMap, VecDeque};
 
 use super::adapter::{hand_back, interpret, Action};
 pub use super::adapter::{Answer, Call};
+pub use super::backend::*;
 pub use super::invariants::*;
 pub use super::knobs::*;
 use super::lock::ShellLocks;
-pub use super::server::*;
 use crate::core::protocol::{decode, encode};
 use crate::core::*;
 
@@ -35,8 +35,8 @@ pub const T0: u64 = 1_700_000_000_000;
 pub const SEC: u64 = 1_000;
 pub const MIN: u64 = 60 * SEC;
 
-/// How long the shell keeps a released refresh lock (`LOCK_SETTLE_MS` in src/api.rs).
-pub const SHELL_LOCK_HOLD_MS: u64 = 50;
+/// How long the shell keeps a released refresh lock (the machine asks for it).
+pub const SHELL_LOCK_HOLD_MS: u64 = LOCK_SETTLE_MS;
 
 /// The shell's default request timeout (`requestTimeoutMs`).
 pub const REQUEST_TIMEOUT_MS: u64 = 10 * SEC;
@@ -58,6 +58,32 @@ pub fn test_config() -> Config {
         ..ConfigInput::default()
     })
     .expect("test config is valid")
+}
+
+/// What every tab made by hand in a test is made with: the app's `refresh`
+/// function, and keepalive and logout endpoints.
+pub fn test_setup(config: Config) -> Setup {
+    let transport = Transport {
+        keepalive: Some(Endpoint::post("/keepalive")),
+        logout: Some(Endpoint::post("/logout")),
+        ..Transport::default()
+    };
+    Setup { transport, refresh_hook: true, ..Setup::new(config) }
+}
+
+/// What the simulator's tabs are made with: every endpoint of the simulated
+/// backend; bearer tokens from the refresh endpoint, or (`cookie`) a cookie
+/// session that nothing refreshes.
+pub fn sim_setup(config: Config, cookie: bool) -> Setup {
+    let transport = Transport {
+        refresh: (!cookie).then(|| Endpoint::post("/refresh")),
+        keepalive: Some(Endpoint::post("/keepalive")),
+        session: Some(Endpoint::get("/session")),
+        logout: Some(Endpoint::post("/logout")),
+        mode: if cookie { TokenMode::Cookie } else { TokenMode::Bearer },
+        ..Transport::default()
+    };
+    Setup { transport, ..Setup::new(config) }
 }
 
 /// Where a request stands on the client side.
@@ -82,8 +108,9 @@ impl Fate {
     }
 }
 
+/// A request a tab sent, and what became of it.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub struct Sent {
     pub tab: usize,
     pub attempt: u64,
     pub call: Call,
@@ -93,6 +120,8 @@ pub struct Request {
     pub family: Option<usize>,
     /// The session its tab was live with when it sent it.
     pub epoch: Option<Epoch>,
+    /// A session check: the epoch a "signed in" answer starts.
+    pub starts: Option<Epoch>,
 }
 
 #[derive(Debug)]
@@ -124,7 +153,7 @@ pub struct Sim {
     pub tabs: Vec<Tab>,
     pub server: Server,
     pub knobs: Knobs,
-    pub requests: Vec<Request>,
+    pub requests: Vec<Sent>,
     /// The test's own books (logins, activity) and what the checks found.
     pub records: Records,
     /// Messages handed to a tab, and lost.
@@ -132,8 +161,10 @@ pub struct Sim {
     pub dropped: u64,
     /// The browser's network state.
     pub online: bool,
-    /// Whether the session check may refresh (a refresh endpoint exists).
-    pub can_refresh: bool,
+    /// Cookie sessions (no refresh endpoint) rather than bearer tokens.
+    pub cookie: bool,
+    /// The epoch of the session check being asked for, until its request leaves.
+    pub(super) check_epoch: Option<Epoch>,
     /// Extra latency of the messages from one tab to another: (from, to) → ms.
     pub link_delay: BTreeMap<(usize, usize), u64>,
     pub(super) agenda: BTreeMap<(u64, u8, u64), Due>,
@@ -160,6 +191,15 @@ impl Sim {
     }
 
     pub fn with_knobs(tabs: usize, config: Config, knobs: Knobs) -> Sim {
+        Sim::with_mode(tabs, config, knobs, false)
+    }
+
+    /// Cookie sessions: the server's cookie is the credential, nothing refreshes.
+    pub fn cookie(tabs: usize, config: Config, knobs: Knobs) -> Sim {
+        Sim::with_mode(tabs, config, knobs, true)
+    }
+
+    fn with_mode(tabs: usize, config: Config, knobs: Knobs, cookie: bool) -> Sim {
         let mut sim = Sim {
             now: T0,
             tabs: Vec::new(),
@@ -170,7 +210,8 @@ impl Sim {
             delivered: 0,
             dropped: 0,
             online: true,
-            can_refresh: true,
+            cookie,
+            check_epoch: None,
             link_delay: BTreeMap::new(),
             agenda: BTreeMap::new(),
             sequence: 0,
@@ -201,7 +242,7 @@ impl Sim {
     fn add_tab_with(&mut self, config: Config) -> usize {
         let index = self.tabs.len();
         let n = u8::try_from(index + 1).expect("fewer than 255 tabs");
-        let mut machine = Machine::new(config, id(n), 0x5eed_0000 + index as u64);
+        let mut machine = Machine::new(sim_setup(config, self.cookie), id(n), 0x5eed_0000 + index as u64);
         machine.handle_timeout(self.now);
         if !self.online {
             machine.handle_online(self.now, false);
@@ -272,10 +313,17 @@ impl Sim {
         self.pump();
     }
 
-    /// The shell asks the session endpoint (on wake, or `resume()`).
+    /// The app calls `resume()`: the tab asks the session endpoint, with a
+    /// fresh epoch for a session the answer may start.
     pub fn check_session(&mut self, tab: usize) {
-        self.send(tab, 0, Call::SessionCheck);
-        self.pump();
+        let checks = self.requests.iter().filter(|r| r.call == Call::SessionCheck).count() as u64;
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&checks.to_be_bytes());
+        bytes[8] = 0xc4;
+        let epoch = Id128(bytes);
+        self.check_epoch = Some(epoch);
+        self.feed(tab, |machine, now| machine.check_session(now, CheckTrigger::Resume, epoch));
+        self.check_epoch = None;
     }
 
     pub fn open_tabs(&self) -> Vec<usize> {
@@ -313,12 +361,13 @@ impl Sim {
         self.observe(tab);
         while let Some(effect) = self.tabs[tab].machine.poll_effect() {
             progressed = true;
-            match interpret(effect, self.now, SHELL_LOCK_HOLD_MS) {
+            match interpret(effect) {
                 Action::Post(envelope) => self.post(tab, &envelope),
                 Action::AskLock(attempt) => self.ask_lock(tab, attempt),
                 Action::Release { attempt, hold_until } => self.release(tab, attempt, hold_until),
-                Action::Send { attempt, call } => self.send(tab, attempt, call),
+                Action::Send { id, call } => self.send(tab, id, call),
                 Action::Wipe => self.tabs[tab].wiped += 1,
+                Action::Nothing => {}
             }
         }
         progressed
@@ -401,7 +450,9 @@ impl Sim {
             Call::Keepalive | Call::SessionCheck => self.server.cookie,
         };
         let epoch = self.tabs[tab].seen.live;
-        self.requests.push(Request { tab, attempt, call: call.clone(), sent_at: now, fate: Fate::Out, family, epoch });
+        let starts = if call == Call::SessionCheck { self.check_epoch.take() } else { None };
+        let fate = Fate::Out;
+        self.requests.push(Sent { tab, attempt, call: call.clone(), sent_at: now, fate, family, epoch, starts });
         self.note_send(request);
         if !self.online {
             self.schedule(now, Due::Answer { request, answer: Answer::Failed(RefreshFailure::Network) });
@@ -442,17 +493,14 @@ impl Sim {
     /// The answer (or the shell's timeout) reaches the tab, if the shell
     /// still awaits it.
     fn answered(&mut self, request: usize, answer: Answer, fate: Fate) {
-        let Request { tab, attempt, fate: before, .. } = self.requests[request];
+        let Sent { tab, attempt, fate: before, .. } = self.requests[request];
         if !before.awaited() || !self.tabs[tab].alive {
             return;
         }
         self.requests[request].fate = fate;
-        let call = self.requests[request].call.clone();
-        let epoch = self.fresh_epoch(request);
-        let can_refresh = self.can_refresh;
         let now = self.now;
-        self.note_answer(request, &answer, epoch);
-        hand_back(&mut self.tabs[tab].machine, now, (attempt, &call), answer.clone(), epoch, can_refresh);
+        self.note_answer(request, &answer);
+        hand_back(&mut self.tabs[tab].machine, now, attempt, answer.clone());
         if self.note_accepted(request, &answer) {
             let machine = &self.tabs[tab].machine;
             if let Some((epoch, generation)) = machine.epoch().zip(machine.token_generation()) {
@@ -461,14 +509,6 @@ impl Sim {
             }
         }
         self.drain(tab);
-    }
-
-    /// The epoch the shell draws for a session check (`random_id()`).
-    fn fresh_epoch(&mut self, request: usize) -> Epoch {
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&(request as u64).to_be_bytes());
-        bytes[8] = 0xc4;
-        Id128(bytes)
     }
 
     /// Manual mode: the test's answer to the oldest pending refresh.
@@ -604,7 +644,7 @@ impl Sim {
 }
 
 /// A timeout for a request its tab no longer waits for changes nothing.
-fn is_moot(due: &Due, requests: &[Request]) -> bool {
+fn is_moot(due: &Due, requests: &[Sent]) -> bool {
     matches!(due, Due::GiveUp { request } if requests.get(*request).is_none_or(|r| !r.fate.awaited()))
 }
 

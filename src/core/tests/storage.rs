@@ -8,7 +8,7 @@ fn events(machine: &mut Machine) -> Vec<Event> {
 }
 
 fn logged_in() -> Machine {
-    let mut machine = Machine::new(test_config(), id(1), 7);
+    let mut machine = Machine::new(test_setup(test_config()), id(1), 7);
     machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), Some(T0 + 60 * MIN)));
     machine
 }
@@ -18,7 +18,7 @@ fn a_reloaded_page_resumes_the_stored_session_with_its_deadlines() {
     let mut before = logged_in();
     before.handle_activity(T0 + 3 * MIN);
     let stored = before.stored_session().expect("a live session is stored");
-    let mut after = Machine::new(test_config(), id(2), 9);
+    let mut after = Machine::new(test_setup(test_config()), id(2), 9);
     after.restore(T0 + 4 * MIN, &stored).unwrap();
     assert_eq!(after.state(), SessionState::Active);
     assert_eq!(after.epoch(), Some(id(200)));
@@ -30,7 +30,7 @@ fn a_reloaded_page_resumes_the_stored_session_with_its_deadlines() {
 
 #[test]
 fn the_stored_version_changes_with_activity_and_tokens_only() {
-    let mut machine = Machine::new(test_config(), id(1), 7);
+    let mut machine = Machine::new(test_setup(test_config()), id(1), 7);
     assert_eq!(machine.storage_version(), None);
     assert_eq!(machine.stored_session(), None);
     machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), None));
@@ -46,7 +46,7 @@ fn the_stored_version_changes_with_activity_and_tokens_only() {
 #[test]
 fn an_expired_ended_or_unusable_stored_session_is_rejected() {
     let stored = logged_in().stored_session().unwrap();
-    let mut late = Machine::new(test_config(), id(2), 9);
+    let mut late = Machine::new(test_setup(test_config()), id(2), 9);
     assert_eq!(late.restore(T0 + 11 * MIN, &stored), Err(ProtocolError::StaleSnapshot), "idle time passed");
     assert_eq!(late.state(), SessionState::Anonymous);
 
@@ -55,7 +55,7 @@ fn an_expired_ended_or_unusable_stored_session_is_rejected() {
     assert_eq!(ended.restore(T0 + 2 * SEC, &stored), Err(ProtocolError::EndedEpoch));
     assert_eq!(ended.state(), SessionState::LoggedOut);
 
-    let mut fresh = Machine::new(test_config(), id(2), 9);
+    let mut fresh = Machine::new(test_setup(test_config()), id(2), 9);
     for junk in ["", "null", "{}", "[1]", "{\"v\":1,\"kind\":\"logout\"}", &stored[..stored.len() / 2]] {
         assert!(fresh.restore(T0, junk).is_err(), "{junk}");
     }
@@ -67,9 +67,57 @@ fn an_expired_ended_or_unusable_stored_session_is_rejected() {
 #[test]
 fn a_stored_session_older_than_the_live_one_does_not_replace_it() {
     let stored = logged_in().stored_session().unwrap();
-    let mut machine = Machine::new(test_config(), id(2), 9);
+    let mut machine = Machine::new(test_setup(test_config()), id(2), 9);
     machine.login(T0 + MIN, id(201), TokenSet::bearer("newer", None, None));
     machine.restore(T0 + 2 * MIN, &stored).unwrap();
     assert_eq!(machine.epoch(), Some(id(201)));
     assert_eq!(machine.access_token(), Some("newer"));
+}
+
+fn effects(machine: &mut Machine) -> Vec<Effect> {
+    std::iter::from_fn(|| machine.poll_effect()).collect()
+}
+
+fn persisted(effects: &[Effect]) -> Vec<&str> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Persist(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_machine_persists_the_live_session_when_it_changes_and_wipes_it_at_the_end() {
+    let setup = Setup { storage: StorageChoice::Session, ..test_setup(test_config()) };
+    let mut machine = Machine::new(setup, id(1), 7);
+    machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), None));
+    let out = effects(&mut machine);
+    assert_eq!(persisted(&out), [machine.stored_session().expect("live").as_str()], "written after the login");
+    assert!(matches!(out.last(), Some(Effect::Persist(_))), "after the other effects");
+    machine.handle_timeout(T0 + SEC);
+    assert!(persisted(&effects(&mut machine)).is_empty(), "time passing alone writes nothing");
+    machine.handle_activity(T0 + 2 * SEC);
+    let out = effects(&mut machine);
+    assert_eq!(persisted(&out).len(), 1, "activity moves the idle deadline a reload must keep");
+    let mut reloaded = Machine::new(test_setup(test_config()), id(2), 9);
+    reloaded.restore(T0 + 3 * SEC, persisted(&out)[0]).expect("what is persisted restores");
+    assert_eq!(reloaded.idle_deadline(), machine.idle_deadline());
+    machine.logout(T0 + 4 * SEC);
+    let out = effects(&mut machine);
+    assert!(out.contains(&Effect::WipeStorage));
+    assert!(persisted(&out).is_empty(), "an ended session is not written");
+    machine.login(T0 + 5 * SEC, id(201), TokenSet::default());
+    assert_eq!(persisted(&effects(&mut machine)).len(), 1, "a new session is written again");
+}
+
+#[test]
+fn with_memory_storage_nothing_is_persisted() {
+    let mut machine = logged_in();
+    machine.handle_activity(T0 + MIN);
+    let out = effects(&mut machine);
+    assert!(persisted(&out).is_empty(), "{out:?}");
+    machine.logout(T0 + 2 * MIN);
+    assert!(effects(&mut machine).contains(&Effect::WipeStorage), "wiping is harmless and always asked");
 }

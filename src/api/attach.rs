@@ -1,0 +1,91 @@
+//! Attaching a session to the page: the cross-tab channel, activity and
+//! lifecycle listeners, and storage; each reports to the core as an input.
+
+use std::rc::{Rc, Weak};
+
+use wasm_bindgen::prelude::*;
+
+use super::events::{emit, error_event};
+use super::{drive, random_id, storage_kind, Inner, Shell};
+use crate::browser::activity::ActivityListener;
+use crate::browser::channel::Channel;
+use crate::browser::lifecycle::{PageEvent, PageLifecycle};
+use crate::browser::storage::Store;
+use crate::core::protocol::decode;
+use crate::core::CheckTrigger;
+
+/// Attaches the session to the page: activity, lifecycle, channel, storage.
+pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
+    let mut problems = Vec::new();
+    let options = &inner.options;
+    let weak = Rc::downgrade(inner);
+    let channel = match Channel::open(&options.channel_name, move |text| on_message(&weak, &text)) {
+        Ok(channel) => Some(channel),
+        Err(_) => {
+            problems
+                .push(error_event("channel_unavailable", "no cross-tab channel: tabs will not be kept in agreement"));
+            None
+        }
+    };
+    let activity = web_sys::window().and_then(|w| w.document()).map(|document| {
+        let weak = Rc::downgrade(inner);
+        let events: Vec<&str> = options.activity_events.iter().map(String::as_str).collect();
+        ActivityListener::new(&document, &events, options.activity_throttle_ms as f64, move || {
+            if let Some(inner) = weak.upgrade() {
+                drive(&inner, |machine, now| machine.handle_activity(now));
+            }
+        })
+    });
+    let weak = Rc::downgrade(inner);
+    let page = PageLifecycle::new(move |event| {
+        if let Some(inner) = weak.upgrade() {
+            // Waking up: the server may have ended the session meanwhile.
+            let waking =
+                matches!(event, PageEvent::Visible | PageEvent::PageShow | PageEvent::Resume | PageEvent::Online);
+            let epoch = if waking { random_id().ok() } else { None };
+            drive(&inner, |machine, now| {
+                match event {
+                    // A page becoming visible is the user coming back.
+                    PageEvent::Visible => machine.handle_activity(now),
+                    PageEvent::Online => machine.handle_online(now, true),
+                    PageEvent::Offline => machine.handle_online(now, false),
+                    _ => machine.handle_timeout(now),
+                }
+                if let Some(epoch) = epoch {
+                    machine.check_session(now, CheckTrigger::Wake, epoch);
+                }
+            });
+        }
+    });
+    let mut store = Store::open(storage_kind(options.storage), &options.channel_name);
+    if store.take_fault().is_some() {
+        problems.push(error_event("storage_unavailable", "storage is unavailable; state is kept in memory"));
+    }
+    if let Ok(mut shell) = inner.shell.try_borrow_mut() {
+        *shell = Some(Shell {
+            timer: None,
+            _activity: activity,
+            _lifecycle: Some(page),
+            channel,
+            store,
+            locks: Vec::new(),
+            settling: None,
+            notices: None,
+        });
+    }
+    problems
+}
+
+fn on_message(weak: &Weak<Inner>, text: &str) {
+    let Some(inner) = weak.upgrade() else { return };
+    match decode(text) {
+        Ok(envelope) => {
+            let mut rejected = None;
+            drive(&inner, |machine, now| rejected = machine.handle_message(now, envelope).err());
+            if let Some(error) = rejected {
+                emit(&inner, &error_event(error.code(), "a cross-tab message was ignored"));
+            }
+        }
+        Err(error) => emit(&inner, &error_event(error.code(), "a malformed cross-tab message was dropped")),
+    }
+}

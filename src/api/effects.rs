@@ -1,0 +1,189 @@
+//! Carrying out the core's effects: messages, the refresh lock, requests, the
+//! app's `refresh` function, and storage. Each reports back as an input.
+
+use std::rc::{Rc, Weak};
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::events::{emit, error_event};
+use super::{drive, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
+use crate::browser::csrf;
+use crate::browser::http::{self as fetcher, HttpError, HttpRequest, HttpResponse};
+use crate::browser::locks::{self, LockGuard};
+use crate::browser::timers::Timer;
+use crate::core::protocol::encode;
+use crate::core::{json, Body, CsrfSource, Effect, FetchAnswer, HookResult, Request, Response, RetryAfter, Secret};
+
+/// Carries out one effect. Runs with no borrow of the machine held.
+pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
+    match effect {
+        Effect::Broadcast(envelope) => {
+            let text = encode(&envelope);
+            with_shell(inner, |shell| shell.channel.as_ref().map(|channel| channel.post(&text)));
+        }
+        Effect::AcquireRefreshLock { attempt } => {
+            let weak = Rc::downgrade(inner);
+            let request = locks::request(&lock_name(inner), move |guard| on_lock_granted(&weak, attempt, guard));
+            // Grants always arrive in a later task; the check only guards against
+            // a grant that stored its guard first.
+            with_shell(inner, |shell| {
+                if !shell.locks.iter().any(|(a, _)| *a == attempt) {
+                    shell.locks.push((attempt, LockSlot::Pending(request)));
+                }
+            });
+        }
+        Effect::ReleaseRefreshLock { attempt, hold_until } => {
+            let released = with_shell(inner, |shell| {
+                let (gone, kept): (Vec<_>, Vec<_>) =
+                    core::mem::take(&mut shell.locks).into_iter().partition(|(a, _)| *a == attempt);
+                shell.locks = kept;
+                gone
+            });
+            let held: Vec<LockSlot> = released.unwrap_or_default().into_iter().map(|(_, slot)| slot).collect();
+            let hold_ms = hold_until.saturating_sub(super::now_ms()).min(u64::from(u32::MAX));
+            let timer = Timer::after(hold_ms as u32, move || drop(held));
+            // A previous settling timer is dropped outside the borrow: that releases
+            // its guards (resolving their promises is a JS call).
+            let previous = with_shell(inner, |shell| shell.settling.replace(timer));
+            drop(previous);
+        }
+        Effect::Fetch { id, request, .. } => send(inner, id, request),
+        Effect::CallRefreshHook { id, refresh_token } => call_refresh_hook(inner, id, refresh_token),
+        Effect::Persist(text) => {
+            let failed = with_shell(inner, |shell| shell.store.set(STORED_SESSION_KEY, &text).is_err());
+            if failed == Some(true) {
+                storage_failed(inner);
+            }
+        }
+        Effect::WipeStorage => {
+            let fault = with_shell(inner, |shell| {
+                shell.store.clear_namespace();
+                shell.store.take_fault()
+            });
+            if let Some(Some(_)) = fault {
+                storage_failed(inner);
+            }
+        }
+    }
+}
+
+/// Tells the app that web storage failed (the store now keeps state in memory).
+pub(super) fn storage_failed(inner: &Rc<Inner>) {
+    emit(inner, &error_event("storage_unavailable", "storage failed; state is kept in memory"));
+}
+
+fn lock_name(inner: &Inner) -> String {
+    crate::core::keys::refresh_lock_name(&inner.options.channel_name)
+}
+
+fn on_lock_granted(weak: &Weak<Inner>, attempt: u64, guard: LockGuard) {
+    let Some(inner) = weak.upgrade() else { return };
+    let stored = with_shell(&inner, |shell| {
+        shell.locks.retain(|(a, _)| *a != attempt);
+        shell.locks.push((attempt, LockSlot::Held(guard)));
+    });
+    if stored.is_some() {
+        drive(&inner, |machine, now| machine.handle_lock_acquired(now, attempt));
+    }
+}
+
+/// The CSRF token to send, read fresh from the page.
+pub(super) fn csrf_token(source: &CsrfSource) -> Option<String> {
+    match source {
+        CsrfSource::Cookie(name) => csrf::from_cookie(name),
+        CsrfSource::Meta(name) => csrf::from_meta(name),
+    }
+}
+
+/// Sends request `id` (with the page's CSRF token, if it wants one) and reports
+/// how it ended.
+fn send(inner: &Rc<Inner>, id: u64, mut request: Request) {
+    if let Some(csrf) = &request.csrf {
+        let token = csrf_token(&csrf.source);
+        request.set_csrf_token(token.as_deref());
+    }
+    let weak = Rc::downgrade(inner);
+    wasm_bindgen_futures::spawn_local(async move {
+        let answer = perform(&request).await;
+        if let Some(inner) = weak.upgrade() {
+            drive(&inner, |machine, now| machine.handle_fetch_answer(now, id, answer));
+        }
+    });
+}
+
+/// `fetch`es one request the core built.
+async fn perform(request: &Request) -> FetchAnswer {
+    let http_request = HttpRequest {
+        url: &request.url,
+        method: &request.method,
+        headers: &request.headers,
+        body: request.body.as_deref(),
+        credentials: request.credentials.as_str(),
+        keepalive: request.keepalive,
+        timeout_ms: u32::try_from(request.timeout_ms).unwrap_or(u32::MAX),
+    };
+    match fetcher::send(http_request, request.max_body_bytes).await {
+        Ok(response) => FetchAnswer::Response(core_response(response, request.max_body_bytes)),
+        Err(HttpError::Timeout) => FetchAnswer::Timeout,
+        Err(HttpError::Network) => FetchAnswer::Network,
+    }
+}
+
+/// The core's view of an answer: dates read by the browser, the body judged.
+fn core_response(response: HttpResponse, max_body: usize) -> Response {
+    Response {
+        status: response.status,
+        date: response.date.as_deref().and_then(date_ms),
+        retry_after: response.retry_after.map(|text| RetryAfter { date: date_ms(&text), text }),
+        content_type: response.content_type,
+        body: Body::from_text(&response.body, response.body_len, max_body),
+    }
+}
+
+/// An HTTP date as epoch ms, read by `Date.parse`.
+fn date_ms(text: &str) -> Option<u64> {
+    let ms = js_sys::Date::parse(text);
+    (ms.is_finite() && ms >= 0.0).then_some(ms as u64)
+}
+
+/// Calls the app's `refresh` option for refresh `id` and reports what it did.
+fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>) {
+    let weak = Rc::downgrade(inner);
+    let report = move |result: HookResult| {
+        if let Some(inner) = weak.upgrade() {
+            drive(&inner, |machine, now| machine.handle_hook_result(now, id, result));
+        }
+    };
+    let thrown = HookResult::Rejected { status: None, retry_after_ms: None };
+    let Some(hook) = inner.refresh_hook.clone() else { return report(thrown) };
+    let argument = Object::new();
+    let token = refresh_token.as_ref().map_or(JsValue::NULL, |token| JsValue::from_str(token.expose()));
+    let _ = Reflect::set(&argument, &"refreshToken".into(), &token);
+    let promise = match hook.call1(&JsValue::UNDEFINED, &argument) {
+        Ok(value) => js_sys::Promise::resolve(&value),
+        Err(_) => return report(thrown),
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let result = match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(value) => hook_value(&value),
+            Err(error) => {
+                let number = |key: &str| Reflect::get(&error, &key.into()).ok().and_then(|v| v.as_f64());
+                HookResult::Rejected { status: number("status"), retry_after_ms: number("retryAfterMs") }
+            }
+        };
+        report(result);
+    });
+}
+
+/// What the `refresh` function resolved with, as a value for the core.
+fn hook_value(value: &JsValue) -> HookResult {
+    if value.is_undefined() || value.is_null() {
+        return HookResult::Resolved(None);
+    }
+    let text = js_sys::JSON::stringify(value).ok().and_then(|text| text.as_string());
+    match text.and_then(|text| json::parse(&text).ok()) {
+        Some(value) => HookResult::Resolved(Some(value)),
+        None => HookResult::Unreadable,
+    }
+}

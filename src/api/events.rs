@@ -1,0 +1,103 @@
+//! Events as plain JS objects, and their delivery to the app's listeners.
+
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::{now_ms, Inner};
+use crate::core::{ErrorCode, Event};
+
+/// Calls every listener for `event`'s type, and every catch-all listener. A
+/// listener that throws is reported and does not stop the others.
+pub(super) fn emit(inner: &Rc<Inner>, event: &JsValue) {
+    let kind = Reflect::get(event, &"type".into()).ok().and_then(|k| k.as_string()).unwrap_or_default();
+    // A snapshot: a listener may add or remove listeners.
+    let entries = js_sys::Array::from(&inner.listeners);
+    for entry in entries.iter() {
+        let entry: js_sys::Array = entry.unchecked_into();
+        let wanted = entry.get(0).as_string().is_none_or(|k| k == kind);
+        let Ok(callback) = entry.get(1).dyn_into::<Function>() else { continue };
+        if wanted {
+            if let Err(error) = callback.call1(&JsValue::UNDEFINED, event) {
+                web_sys::console::error_2(&"wasm-session: an event listener threw".into(), &error);
+            }
+        }
+    }
+}
+
+pub(super) fn set(object: &Object, key: &str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(object, &key.into(), &value.into());
+}
+
+fn set_time(object: &Object, key: &str, value: Option<u64>) {
+    set(object, key, value.map_or(JsValue::NULL, |v| JsValue::from_f64(v as f64)));
+}
+
+/// The plain JS object for an event, `type` first.
+pub(super) fn event_object(event: &Event) -> JsValue {
+    let object = Object::new();
+    set_time(&object, "at", Some(now_ms()));
+    match event {
+        Event::StateChange { from, to } => {
+            set(&object, "type", "stateChange");
+            set(&object, "from", from.as_str());
+            set(&object, "to", to.as_str());
+        }
+        Event::Started { origin, replaced } => {
+            set(&object, "type", "started");
+            set(&object, "origin", origin.as_str());
+            set(&object, "replaced", *replaced);
+        }
+        Event::Warning { cause, remaining_ms, deadline } | Event::Countdown { cause, remaining_ms, deadline } => {
+            let kind = if matches!(event, Event::Warning { .. }) { "warning" } else { "countdown" };
+            set(&object, "type", kind);
+            set(&object, "cause", cause.as_str());
+            set_time(&object, "remainingMs", Some(*remaining_ms));
+            set_time(&object, "deadline", Some(*deadline));
+        }
+        Event::Activity { origin, idle_deadline } => {
+            set(&object, "type", "activity");
+            set(&object, "origin", origin.as_str());
+            set_time(&object, "idleDeadline", Some(*idle_deadline));
+        }
+        Event::Expired { reason, origin } | Event::LoggedOut { reason, origin } => {
+            let kind = if matches!(event, Event::Expired { .. }) { "expired" } else { "loggedOut" };
+            set(&object, "type", kind);
+            set(&object, "reason", reason.as_str());
+            set(&object, "origin", origin.as_str());
+        }
+        Event::Refreshed { expires_at, origin } => {
+            set(&object, "type", "refreshed");
+            set_time(&object, "expiresAt", *expires_at);
+            set(&object, "origin", origin.as_str());
+        }
+        Event::RefreshFailed { code, definitive, retry_at, failures } => {
+            set(&object, "type", "refreshFailed");
+            set(&object, "code", *code);
+            set(&object, "definitive", *definitive);
+            set_time(&object, "retryAt", *retry_at);
+            set(&object, "failures", *failures);
+        }
+        Event::Error { code } => return error_event(code.as_str(), error_message(*code)),
+    }
+    object.into()
+}
+
+/// What an error the core raises says to a person.
+fn error_message(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::LogoutFailed => "the server was not told of the logout; the session ended here all the same",
+    }
+}
+
+/// An `error` event: `{ type: "error", at, code, message }`.
+pub(super) fn error_event(code: &str, message: &str) -> JsValue {
+    let object = Object::new();
+    set(&object, "type", "error");
+    set_time(&object, "at", Some(now_ms()));
+    set(&object, "code", code);
+    set(&object, "message", message);
+    object.into()
+}

@@ -1,0 +1,180 @@
+//! `session.fetch`: sends the app's request with the session's credential and
+//! does what the core says each answer means ([`crate::core::Verdict`]). No
+//! rule lives here: which requests get the credential, what it is, and what a
+//! 401 means are decided in `core::machine::app_fetch`.
+
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::effects::csrf_token;
+use super::{drive, session_error, Inner};
+use crate::browser::page;
+use crate::core::{Body, Credential, FetchStage, SentWith, Verdict};
+
+/// What the core needs of an API answer: its status, and its body when the
+/// core asked for it.
+struct ApiAnswer {
+    status: u16,
+    body: Option<Body>,
+}
+
+/// See [`super::Session::fetch`].
+pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
+    if !credential_allowed(&weak, &input) {
+        // A third party: no token, no CSRF header, and its 401 is not ours.
+        return plain_fetch(&input, &init).await.map(Into::into);
+    }
+    let (mut response, mut sent) = send_once(&weak, &input, &init).await?;
+    let mut answer = read_answer(&weak, &response).await;
+    let mut stage = FetchStage::First;
+    // The core answers the first answer, the same answer after a refresh, and
+    // one retry: three questions at most. The bound keeps a bug from looping.
+    for _ in 0..3 {
+        match judge(&weak, stage, sent, &answer) {
+            Verdict::HandBack | Verdict::EndRevoked => break,
+            Verdict::RefreshThenRetry => {
+                refresh_settled(&weak).await;
+                stage = FetchStage::AfterRefresh;
+            }
+            Verdict::RetryWithNewerToken => {
+                (response, sent) = send_once(&weak, &input, &init).await?;
+                answer = read_answer(&weak, &response).await;
+                stage = FetchStage::Retry;
+            }
+        }
+    }
+    Ok(response.into())
+}
+
+/// Whether `session.fetch(input)` may carry the credential (the core decides).
+fn credential_allowed(weak: &Weak<Inner>, input: &JsValue) -> bool {
+    let (Some(url), origin) = (page::request_url(input), page::origin()) else { return false };
+    let Some(inner) = weak.upgrade() else { return false };
+    let allowed = inner.machine.try_borrow().map(|machine| machine.credential_allowed(&url, &origin));
+    allowed.unwrap_or(false)
+}
+
+/// What the core says about an answer.
+fn judge(weak: &Weak<Inner>, stage: FetchStage, sent: SentWith, answer: &ApiAnswer) -> Verdict {
+    let Some(inner) = weak.upgrade() else { return Verdict::HandBack };
+    let mut verdict = Verdict::HandBack;
+    drive(&inner, |machine, now| {
+        verdict = machine.handle_api_answer(now, stage, sent, answer.status, answer.body.as_ref());
+    });
+    verdict
+}
+
+/// The status, and a copy of the body read when the core needs it.
+async fn read_answer(weak: &Weak<Inner>, response: &web_sys::Response) -> ApiAnswer {
+    let status = response.status();
+    let wanted = weak.upgrade().and_then(|inner| {
+        let machine = inner.machine.try_borrow().ok()?;
+        machine.api_answer_needs_body(status).then_some(machine.transport().max_body_bytes)
+    });
+    let Some(max_body) = wanted else { return ApiAnswer { status, body: None } };
+    let text = match response.clone().and_then(|copy| copy.text()) {
+        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await.ok().and_then(|t| t.as_string()),
+        Err(_) => None,
+    };
+    ApiAnswer { status, body: text.map(|text| Body::from_text(&text, text.len(), max_body)) }
+}
+
+/// One attempt, once no refresh is in flight: the app's request with the
+/// credential of the moment; also what it was sent with.
+async fn send_once(
+    weak: &Weak<Inner>,
+    input: &JsValue,
+    init: &JsValue,
+) -> Result<(web_sys::Response, SentWith), JsValue> {
+    refresh_settled(weak).await;
+    // The caller's objects are not changed: a copy of `init`, a new Headers.
+    let merged = Object::assign(&Object::new(), &init.clone().dyn_into::<Object>().unwrap_or_default());
+    let base = match Reflect::get(&merged, &"headers".into()) {
+        Ok(headers) if !headers.is_undefined() => headers,
+        _ => input.dyn_ref::<web_sys::Request>().map_or(JsValue::UNDEFINED, |r| r.headers().into()),
+    };
+    // `new Headers(init)` accepts a Headers, a record or a list of pairs.
+    let constructor: Function = Reflect::get(&js_sys::global(), &"Headers".into())?.dyn_into()?;
+    let headers: web_sys::Headers = Reflect::construct(&constructor, &js_sys::Array::of1(&base))?.dyn_into()?;
+    let method = match Reflect::get(&merged, &"method".into()).ok().and_then(|m| m.as_string()) {
+        Some(method) => method,
+        None => input.dyn_ref::<web_sys::Request>().map_or_else(|| String::from("GET"), |r| r.method()),
+    };
+    let app_headers = header_names(&headers);
+    let app_credentials = Reflect::get(&merged, &"credentials".into()).is_ok_and(|c| !c.is_undefined());
+    let (credential, sent) = credential(weak, &method, &app_headers, app_credentials)?;
+    for (name, value) in &credential.headers {
+        headers.set(name, value)?;
+    }
+    Reflect::set(&merged, &"headers".into(), &headers)?;
+    if let Some(credentials) = credential.credentials {
+        Reflect::set(&merged, &"credentials".into(), &credentials.as_str().into())?;
+    }
+    // A Request's body can be read once: send a copy so a retry can send another.
+    let input = match input.dyn_ref::<web_sys::Request>() {
+        Some(request) => request.clone()?.into(),
+        None => input.clone(),
+    };
+    Ok((plain_fetch(&input, &merged).await?, sent))
+}
+
+/// The credential the core adds, with the page's CSRF token read now.
+fn credential(
+    weak: &Weak<Inner>,
+    method: &str,
+    app_headers: &[String],
+    app_credentials: bool,
+) -> Result<(Credential, SentWith), JsValue> {
+    let destroyed = || session_error("destroyed", "the session was destroyed");
+    let inner = weak.upgrade().ok_or_else(destroyed)?;
+    let source = inner.machine.try_borrow().ok().and_then(|m| m.transport().csrf.as_ref().map(|c| c.source.clone()));
+    let token = source.and_then(|source| csrf_token(&source));
+    let machine = inner.machine.try_borrow().map_err(|_| destroyed())?;
+    Ok(machine.fetch_credential(method, app_headers, app_credentials, token.as_deref()))
+}
+
+/// The names of the headers the app set (lower-case, as `Headers` keeps them).
+fn header_names(headers: &web_sys::Headers) -> Vec<String> {
+    let Ok(Some(entries)) = js_sys::try_iter(headers) else { return Vec::new() };
+    entries.filter_map(Result::ok).filter_map(|entry| js_sys::Array::from(&entry).get(0).as_string()).collect()
+}
+
+/// The page's `fetch(input, init)`, looked up at call time (apps and tests may
+/// wrap it).
+async fn plain_fetch(input: &JsValue, init: &JsValue) -> Result<web_sys::Response, JsValue> {
+    let window = web_sys::window().ok_or_else(|| session_error("no_window", "fetch needs a window"))?;
+    let fetch: Function = Reflect::get(&window, &"fetch".into())?.dyn_into()?;
+    let promise: js_sys::Promise = fetch.call2(&window, input, init)?.dyn_into()?;
+    wasm_bindgen_futures::JsFuture::from(promise).await?.dyn_into()
+}
+
+/// Resolves the promises of `fetch` calls waiting for a refresh, once none is
+/// in flight (done, failed, or the session ended).
+pub(super) fn wake_refresh_waiters(inner: &Rc<Inner>) {
+    let in_flight = inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false);
+    if in_flight {
+        return;
+    }
+    let waiters = inner.refresh_waiters.try_borrow_mut().map(|mut w| core::mem::take(&mut *w)).unwrap_or_default();
+    for resolve in waiters {
+        let _ = resolve.call0(&JsValue::UNDEFINED);
+    }
+}
+
+/// Waits until no refresh is in flight.
+async fn refresh_settled(weak: &Weak<Inner>) {
+    let Some(inner) = weak.upgrade() else { return };
+    if !inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false) {
+        return;
+    }
+    let mut resolver = None;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| resolver = Some(resolve));
+    if let (Some(resolve), Ok(mut waiters)) = (resolver, inner.refresh_waiters.try_borrow_mut()) {
+        waiters.push(resolve);
+    }
+    drop(inner);
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

@@ -1,0 +1,425 @@
+//! The JavaScript API: the `Session` class and its typed options and events.
+//!
+//! Glue, and no session rule: every method feeds one input to the core
+//! ([`drive`]: read the clock, call the machine), then [`flush`]es: carries out
+//! the core's effects (`effects.rs`), hands its events to the listeners
+//! (`events.rs`), re-arms the one timer. The page's events (`attach.rs`) and the
+//! answers to the requests the core asked for come back as inputs the same way. `session.fetch` is a small loop that
+//! asks the core what each answer means (`fetch.rs`). No `RefCell` borrow is
+//! held while a listener or any other user code runs, so a listener may call
+//! back into the session.
+
+mod attach;
+mod effects;
+mod events;
+mod fetch;
+mod options;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::browser::activity::ActivityListener;
+use crate::browser::channel::Channel;
+use crate::browser::lifecycle::{self, PageLifecycle};
+use crate::browser::locks::{LockGuard, LockRequest};
+use crate::browser::storage::{StorageKind, Store};
+use crate::browser::timers::Timer;
+use crate::browser::{page, random};
+use crate::core::options::Options;
+use crate::core::security;
+use crate::core::{
+    CheckTrigger, ConfigError, Id128, Machine, ProtocolError, Setup, ShellOptions, StorageChoice, Transport,
+};
+use events::{emit, error_event, event_object, set};
+pub use options::{cookie_session, oauth2};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = include_str!("../api.d.ts");
+
+#[wasm_bindgen]
+extern "C" {
+    /// The options object (`SessionOptions` in TypeScript).
+    #[wasm_bindgen(typescript_type = "SessionOptions")]
+    pub type SessionOptionsJs;
+    /// A token response (`TokenResponse` in TypeScript).
+    #[wasm_bindgen(typescript_type = "TokenResponse | undefined")]
+    pub type TokenResponseJs;
+    /// The session state name (`SessionState` in TypeScript).
+    #[wasm_bindgen(typescript_type = "SessionState")]
+    pub type SessionStateJs;
+}
+
+/// The storage key of the stored session (`storage: "session" | "local"`).
+const STORED_SESSION_KEY: &str = crate::core::keys::STORED_SESSION;
+
+/// The longest a single timer is armed for: far below `setTimeout`'s 2^31 − 1 ms
+/// limit (beyond which it fires at once), and a periodic re-check for free.
+const MAX_TIMER_MS: u64 = 3_600_000;
+
+/// A `SessionError`: a real `Error` with a stable `code`.
+fn session_error(code: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name("SessionError");
+    let _ = Reflect::set(&error, &"code".into(), &code.into());
+    error.into()
+}
+
+fn config_error(error: ConfigError) -> JsValue {
+    session_error(ConfigError::CODE, &error.message())
+}
+
+fn now_ms() -> u64 {
+    let now = js_sys::Date::now();
+    if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
+    }
+}
+
+/// The lock for one refresh attempt: asked for, or held.
+enum LockSlot {
+    Pending(#[allow(dead_code)] LockRequest),
+    Held(#[allow(dead_code)] LockGuard),
+}
+
+/// Everything the session holds in the browser; dropping it detaches the
+/// session from the page (listeners, timer, channel, locks).
+struct Shell {
+    timer: Option<Timer>,
+    _activity: Option<ActivityListener>,
+    _lifecycle: Option<PageLifecycle>,
+    channel: Option<Channel>,
+    store: Store,
+    locks: Vec<(u64, LockSlot)>,
+    /// Holds released lock guards until the core's `hold_until`; dropping it
+    /// (a newer release, or destroy) releases them at once.
+    settling: Option<Timer>,
+    /// Delivers problems found while attaching (no channel, storage unusable)
+    /// on the next task, when the app has had a chance to add listeners.
+    notices: Option<Timer>,
+}
+
+struct Inner {
+    machine: RefCell<Machine>,
+    options: ShellOptions,
+    shell: RefCell<Option<Shell>>,
+    /// Entries `[type | null, callback]`; a JS `Set`, so that the unsubscribe
+    /// function is plain `Set.prototype.delete` bound to the entry: nothing to
+    /// own, callable even after `destroy()`.
+    listeners: js_sys::Set,
+    refresh_hook: Option<Function>,
+    /// `resolve` functions of `session.fetch` calls waiting for a refresh.
+    refresh_waiters: RefCell<Vec<Function>>,
+}
+
+/// A login session in this tab, kept in agreement with the other tabs.
+#[wasm_bindgen]
+pub struct Session {
+    inner: Rc<Inner>,
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Session")
+    }
+}
+
+/// Feeds one input to the core at the current time, then flushes.
+fn drive(inner: &Rc<Inner>, input: impl FnOnce(&mut Machine, u64)) {
+    let now = now_ms();
+    match inner.machine.try_borrow_mut() {
+        Ok(mut machine) => input(&mut machine, now),
+        Err(_) => return,
+    }
+    flush(inner);
+}
+
+/// Carries out effects, emits events, re-arms the timer. No borrow of the
+/// machine is held while effects or listeners run.
+fn flush(inner: &Rc<Inner>) {
+    loop {
+        let effect = match inner.machine.try_borrow_mut() {
+            Ok(mut machine) => machine.poll_effect(),
+            Err(_) => None,
+        };
+        let Some(effect) = effect else { break };
+        effects::apply(inner, effect);
+    }
+    loop {
+        let event = match inner.machine.try_borrow_mut() {
+            Ok(mut machine) => machine.poll_event(),
+            Err(_) => None,
+        };
+        let Some(event) = event else { break };
+        emit(inner, &event_object(&event));
+    }
+    arm_timer(inner);
+    fetch::wake_refresh_waiters(inner);
+}
+
+/// Resumes the session kept in storage, if any. Stored data is checked like a
+/// cross-tab message; an unusable or expired entry is removed.
+fn restore_session(inner: &Rc<Inner>) {
+    if inner.options.storage == StorageChoice::Memory {
+        return;
+    }
+    let read = with_shell(inner, |shell| (shell.store.get(STORED_SESSION_KEY), shell.store.take_fault()));
+    let Some((stored, fault)) = read else { return };
+    if fault.is_some() {
+        effects::storage_failed(inner);
+    }
+    let Some(text) = stored else { return };
+    let mut rejected = None;
+    drive(inner, |machine, now| rejected = machine.restore(now, &text).err());
+    let Some(error) = rejected else { return };
+    with_shell(inner, |shell| shell.store.remove(STORED_SESSION_KEY));
+    // An ended or expired session is simply over; anything else is damage worth telling.
+    if !matches!(error, ProtocolError::StaleSnapshot | ProtocolError::EndedEpoch) {
+        emit(inner, &error_event(error.code(), "an unusable stored session was discarded"));
+    }
+}
+
+fn arm_timer(inner: &Rc<Inner>) {
+    let Ok(machine) = inner.machine.try_borrow() else { return };
+    let next = machine.poll_timeout();
+    drop(machine);
+    let timer = next.map(|at| {
+        let delay = at.saturating_sub(now_ms()).min(MAX_TIMER_MS);
+        let weak = Rc::downgrade(inner);
+        Timer::after(delay as u32, move || {
+            if let Some(inner) = weak.upgrade() {
+                drive(&inner, |machine, now| machine.handle_timeout(now));
+            }
+        })
+    });
+    let old = match inner.shell.try_borrow_mut() {
+        Ok(mut shell) => match shell.as_mut() {
+            Some(shell) => core::mem::replace(&mut shell.timer, timer),
+            None => None,
+        },
+        Err(_) => None,
+    };
+    drop(old);
+}
+
+fn with_shell<R>(inner: &Inner, f: impl FnOnce(&mut Shell) -> R) -> Option<R> {
+    let mut shell = inner.shell.try_borrow_mut().ok()?;
+    shell.as_mut().map(f)
+}
+
+/// The endpoint configuration, copied out of the machine (to read token
+/// responses without holding a borrow while JS runs).
+fn transport(inner: &Inner) -> Transport {
+    inner.machine.try_borrow().map(|machine| machine.transport().clone()).unwrap_or_default()
+}
+
+fn storage_kind(choice: StorageChoice) -> StorageKind {
+    match choice {
+        StorageChoice::Memory => StorageKind::Memory,
+        StorageChoice::Session => StorageKind::Session,
+        StorageChoice::Local => StorageKind::Local,
+    }
+}
+
+fn random_id() -> Result<Id128, JsValue> {
+    random::id128().map(Id128).map_err(|_| session_error("no_crypto", "crypto.getRandomValues is unavailable"))
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// Creates a session from an options object (see `SessionOptions`). Throws a
+    /// `SessionError` with `code: "invalid_config"` naming the bad field.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: Option<SessionOptionsJs>) -> Result<Session, JsValue> {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let (Options { config, endpoints: transport, shell: shell_options }, refresh_hook) =
+            options::read_options(&options)?;
+        let tab_id = random_id()?;
+        let seed =
+            random::seed_u64().map_err(|_| session_error("no_crypto", "crypto.getRandomValues is unavailable"))?;
+        let storage = shell_options.storage;
+        let setup = Setup { config, transport, refresh_hook: refresh_hook.is_some(), storage };
+        let inner = Rc::new(Inner {
+            machine: RefCell::new(Machine::new(setup, tab_id, seed)),
+            options: shell_options,
+            shell: RefCell::new(None),
+            listeners: js_sys::Set::new(&JsValue::UNDEFINED),
+            refresh_hook,
+            refresh_waiters: RefCell::new(Vec::new()),
+        });
+        let problems = attach::attach(&inner);
+        if !problems.is_empty() {
+            let weak = Rc::downgrade(&inner);
+            let timer = Timer::after(0, move || {
+                if let Some(inner) = weak.upgrade() {
+                    for problem in &problems {
+                        emit(&inner, problem);
+                    }
+                }
+            });
+            with_shell(&inner, |shell| shell.notices = Some(timer));
+        }
+        let online = lifecycle::is_online();
+        drive(&inner, |machine, now| machine.handle_online(now, online));
+        Ok(Session { inner })
+    }
+
+    /// Starts a session with the login response (`access_token`, `refresh_token`,
+    /// `expires_in` …; nothing in cookie mode). Every other tab joins it.
+    pub fn start(&self, tokens: Option<TokenResponseJs>) -> Result<(), JsValue> {
+        let tokens = options::tokens_from_js(&tokens.map_or(JsValue::UNDEFINED, Into::into), &transport(&self.inner))?;
+        let epoch = random_id()?;
+        drive(&self.inner, |machine, now| machine.login(now, epoch, tokens));
+        Ok(())
+    }
+
+    /// Joins the session of another open tab, if there is one (no network
+    /// call); in cookie mode also asks the `session` endpoint.
+    pub fn resume(&self) {
+        restore_session(&self.inner);
+        let epoch = random_id().ok();
+        drive(&self.inner, |machine, now| {
+            machine.request_state(now);
+            if let Some(epoch) = epoch {
+                machine.check_session(now, CheckTrigger::Resume, epoch);
+            }
+        });
+    }
+
+    /// "Stay signed in": dismisses the idle warning in every tab.
+    #[wasm_bindgen(js_name = staySignedIn)]
+    pub fn stay_signed_in(&self) {
+        drive(&self.inner, |machine, now| machine.stay_signed_in(now));
+    }
+
+    /// Counts as user activity (for activity the DOM listeners cannot see).
+    pub fn touch(&self) {
+        drive(&self.inner, |machine, now| machine.handle_activity(now));
+    }
+
+    /// Logs out in every tab.
+    pub fn logout(&self) {
+        drive(&self.inner, |machine, now| machine.logout(now));
+    }
+
+    /// Detaches from the page: every listener, timer, channel and lock it made is
+    /// removed. The session cannot be used afterwards.
+    pub fn destroy(&self) {
+        let shell = self.inner.shell.try_borrow_mut().ok().and_then(|mut shell| shell.take());
+        drop(shell);
+        self.inner.listeners.clear();
+        // Pending fetch calls stop waiting; they return what they have.
+        let waiters =
+            self.inner.refresh_waiters.try_borrow_mut().map(|mut w| core::mem::take(&mut *w)).unwrap_or_default();
+        for resolve in waiters {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    }
+
+    /// `"anonymous" | "active" | "warning" | "expired" | "loggedOut"`.
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> SessionStateJs {
+        let state = self.inner.machine.try_borrow().map(|m| m.state().as_str()).unwrap_or("anonymous");
+        JsValue::from_str(state).unchecked_into()
+    }
+
+    /// Milliseconds until the session ends (idle or absolute), or `null`.
+    #[wasm_bindgen(js_name = remainingMs)]
+    pub fn remaining_ms(&self) -> Option<f64> {
+        drive(&self.inner, |machine, now| machine.handle_timeout(now));
+        self.inner.machine.try_borrow().ok()?.remaining_ms().map(|ms| ms as f64)
+    }
+
+    /// When the session ends without activity (epoch ms), or `null`.
+    #[wasm_bindgen(getter, js_name = idleDeadline)]
+    pub fn idle_deadline(&self) -> Option<f64> {
+        self.inner.machine.try_borrow().ok()?.idle_deadline().map(|ms| ms as f64)
+    }
+
+    /// When the session ends whatever happens (epoch ms), or `null`.
+    #[wasm_bindgen(getter, js_name = absoluteDeadline)]
+    pub fn absolute_deadline(&self) -> Option<f64> {
+        self.inner.machine.try_borrow().ok()?.absolute_deadline().map(|ms| ms as f64)
+    }
+
+    /// This tab's random id (32 hex digits).
+    #[wasm_bindgen(getter, js_name = tabId)]
+    pub fn tab_id(&self) -> String {
+        self.inner.machine.try_borrow().map(|m| m.tab_id().to_hex()).unwrap_or_default()
+    }
+
+    /// The current access token, for requests the app makes itself.
+    #[wasm_bindgen(getter, js_name = accessToken)]
+    pub fn access_token(&self) -> Option<String> {
+        self.inner.machine.try_borrow().ok()?.access_token().map(str::to_owned)
+    }
+
+    /// `fetch` with the session's credential. Waits while a refresh is in
+    /// flight; on a 401 refreshes once (one refresh for all tabs and all
+    /// concurrent calls) and retries once; a second 401 ends the session
+    /// everywhere with reason `revoked`. A request that sets its own
+    /// `Authorization` is the app's: its 401 is returned untouched. Never
+    /// loops, and does not count as user activity.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn fetch(&self, input: JsValue, init: Option<Object>) -> js_sys::Promise {
+        let weak = Rc::downgrade(&self.inner);
+        let init: JsValue = init.map_or(JsValue::UNDEFINED, Into::into);
+        wasm_bindgen_futures::future_to_promise(fetch::authenticated_fetch(weak, input, init))
+    }
+
+    /// Weak settings the session can see: an array of `{ id, severity, message,
+    /// advice }`, most severe first. Advisory; see SECURITY.md for each check.
+    #[wasm_bindgen(js_name = securityReport, skip_typescript)]
+    pub fn security_report(&self) -> js_sys::Array {
+        let (protocol, hostname) = page::location();
+        let cookies = page::cookies();
+        let findings = match self.inner.machine.try_borrow() {
+            Ok(machine) => security::report(&security::Setup {
+                config: machine.config(),
+                transport: machine.transport(),
+                storage: self.inner.options.storage,
+                page: security::Page { protocol: &protocol, hostname: &hostname, cookies: &cookies },
+                refresh_token_reused: machine.refresh_token_reused(),
+            }),
+            Err(_) => Vec::new(),
+        };
+        findings
+            .into_iter()
+            .map(|finding| {
+                let object = Object::new();
+                set(&object, "id", finding.id);
+                set(&object, "severity", finding.severity.as_str());
+                set(&object, "message", finding.message);
+                set(&object, "advice", finding.advice);
+                JsValue::from(object)
+            })
+            .collect()
+    }
+
+    /// Listens to one event type; returns the function that stops listening.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(&self, kind: String, callback: Function) -> Function {
+        self.add_listener(Some(kind), callback)
+    }
+
+    /// Listens to every event; returns the function that stops listening.
+    #[wasm_bindgen(js_name = onAny, skip_typescript)]
+    pub fn on_any(&self, callback: Function) -> Function {
+        self.add_listener(None, callback)
+    }
+}
+
+impl Session {
+    fn add_listener(&self, kind: Option<String>, callback: Function) -> Function {
+        let entry = js_sys::Array::of2(&kind.map_or(JsValue::NULL, JsValue::from), &callback);
+        self.inner.listeners.add(&entry);
+        let delete: Function =
+            Reflect::get(&self.inner.listeners, &"delete".into()).unwrap_or(JsValue::UNDEFINED).unchecked_into();
+        delete.bind1(&self.inner.listeners, &JsValue::from(entry)).unchecked_into()
+    }
+}

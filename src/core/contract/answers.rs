@@ -1,0 +1,466 @@
+//! Reading the endpoints' answers: what a status, a body and the server's clock
+//! mean for a refresh, a keepalive, a session check and an API call.
+//!
+//! The shell hands an answer over as a [`Response`]: the status, the two
+//! headers that matter as values (`Date` already turned into epoch ms by the
+//! browser's `Date.parse`, `Retry-After` as its text plus that same reading of
+//! it), the content type, and the body as a [`Body`]. How the body became a
+//! value is the shell's business ([`Body::from_text`] today); what it means is
+//! decided here.
+
+use super::super::http::{clock_offset_ms, jwt_times, FieldNames, TokenMode, Transport, MAX_EPOCH_MS};
+use super::super::json::{self, Limits, Value};
+use super::super::refresh::{RefreshFailure, RefreshOutcome};
+use super::super::tokens::{loose_number, Secret, TokenError, TokenSet, MAX_TOKEN_LEN};
+use super::super::EpochMs;
+
+/// Longest `user` id kept from a session answer.
+const MAX_USER_LEN: usize = 256;
+/// Below this an epoch time is seconds, at or above milliseconds (as in tokens.rs);
+/// 10^11 s is the year 5138.
+const SECONDS_OR_MILLIS: f64 = 1e11;
+/// The nesting we accept in server answers; real ones are flat.
+const MAX_DEPTH: usize = 32;
+
+/// A response body as the shell hands it over. `Debug` hides the contents
+/// (bodies carry tokens).
+#[derive(Clone, PartialEq)]
+pub enum Body {
+    /// Nothing, or nothing but white space (a 204, an empty 200).
+    Empty,
+    /// A JSON value.
+    Json(Value),
+    /// Something else: HTML, text, broken or too deeply nested JSON.
+    NotJson,
+    /// Over `maxBodyBytes` (by its `Content-Length` or as read).
+    TooLarge,
+}
+
+impl Body {
+    /// Judges a body read as text: `len` is its full length in bytes (the text
+    /// may have been cut after `max_bytes + 1`). This is the one step the shell
+    /// takes until the browser parses bodies itself.
+    pub fn from_text(text: &str, len: usize, max_bytes: usize) -> Body {
+        if len > max_bytes || text.len() > max_bytes {
+            return Body::TooLarge;
+        }
+        if text.trim_matches([' ', '\t', '\r', '\n']).is_empty() {
+            return Body::Empty;
+        }
+        match json::parse_with(text, Limits { max_len: max_bytes, max_depth: MAX_DEPTH }) {
+            Ok(value) => Body::Json(value),
+            Err(_) => Body::NotJson,
+        }
+    }
+}
+
+impl core::fmt::Debug for Body {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Body::Empty => "Empty",
+            Body::Json(_) => "Json(..)",
+            Body::NotJson => "NotJson",
+            Body::TooLarge => "TooLarge",
+        })
+    }
+}
+
+/// The `Retry-After` header: its text (delta-seconds are read here) and what
+/// `Date.parse` made of it (the HTTP-date form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryAfter {
+    /// The header as sent.
+    pub text: String,
+    /// The header read as a date (epoch ms), if it is one.
+    pub date: Option<EpochMs>,
+}
+
+impl RetryAfter {
+    /// How long to wait from `now`: delta-seconds, or until the date (a date in
+    /// the past gives 0). Large values saturate; the refresh backoff caps them.
+    pub fn delay_ms(&self, now: EpochMs) -> Option<u64> {
+        let text = self.text.trim_matches([' ', '\t']);
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            let seconds = text.bytes().fold(0u64, |acc, b| acc.saturating_mul(10).saturating_add(u64::from(b - b'0')));
+            return Some(seconds.saturating_mul(1000));
+        }
+        self.date.filter(|at| *at <= MAX_EPOCH_MS).map(|at| at.saturating_sub(now))
+    }
+}
+
+/// An endpoint's answer, as the shell hands it over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// HTTP status; 0 for an opaque response.
+    pub status: u16,
+    /// The server's `Date` (epoch ms), if exposed and readable.
+    pub date: Option<EpochMs>,
+    /// The `Retry-After` header, if exposed.
+    pub retry_after: Option<RetryAfter>,
+    /// The `Content-Type` header.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: Body,
+}
+
+impl Response {
+    /// An answer with a status and a body, and no headers.
+    pub fn new(status: u16, body: Body) -> Response {
+        Response { status, date: None, retry_after: None, content_type: None, body }
+    }
+}
+
+/// How a request the core asked for ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FetchAnswer {
+    /// The server answered.
+    Response(Response),
+    /// No answer: offline, DNS, connection refused, CORS.
+    Network,
+    /// No answer within the request timeout.
+    Timeout,
+}
+
+/// A body, judged: usable JSON, nothing, or unusable.
+enum Judged<'r> {
+    Empty,
+    Json(&'r Value),
+    /// Too large, HTML, or not JSON.
+    Unusable,
+}
+
+fn judge<'r>(response: &'r Response) -> Judged<'r> {
+    // A login page after a redirect, or a proxy's error page, even if it parses.
+    let html = response
+        .content_type
+        .as_deref()
+        .is_some_and(|ct| ct.trim_start().get(..9).is_some_and(|start| start.eq_ignore_ascii_case("text/html")));
+    match &response.body {
+        Body::Empty => Judged::Empty,
+        Body::Json(_) if html => Judged::Unusable,
+        Body::Json(value) => Judged::Json(value),
+        Body::NotJson | Body::TooLarge => Judged::Unusable,
+    }
+}
+
+/// The member `name`, or when `name` is the default, its camelCase `alias`;
+/// `null` counts as absent.
+fn lookup<'v>(body: &'v Value, name: &str, default: &str, alias: &str) -> Option<&'v Value> {
+    let found = body.get(name).filter(|v| !v.is_null());
+    if found.is_none() && name == default {
+        body.get(alias).filter(|v| !v.is_null())
+    } else {
+        found
+    }
+}
+
+/// The error code: `error` as a string, or as an object with a string `code`.
+fn error_code<'v>(body: &'v Value, fields: &FieldNames) -> Option<&'v str> {
+    let field = body.get(&fields.error)?;
+    field.as_str().or_else(|| field.get("code").and_then(Value::as_str))
+}
+
+/// A token member (absent, `null` and `""` are no token), named `label` in errors.
+fn token_field(value: Option<&Value>, label: &'static str) -> Result<Option<Secret>, TokenError> {
+    match value.map(Value::as_str) {
+        None | Some(Some("")) => Ok(None),
+        Some(Some(text)) if text.len() <= MAX_TOKEN_LEN => Ok(Some(Secret::new(text))),
+        Some(Some(_)) => Err(TokenError::TooLong(label)),
+        Some(None) => Err(TokenError::BadField(label)),
+    }
+}
+
+/// A number member (a number, or a string of digits) read by `convert`.
+/// Absent is fine and so is an absurd value (`convert` drops it: the token is
+/// still good, only its expiry is unknown); another type is an error naming
+/// `label`.
+fn number_field(
+    value: Option<&Value>,
+    label: &'static str,
+    convert: impl FnOnce(f64) -> Option<u64>,
+) -> Result<Option<u64>, TokenError> {
+    match value.map(loose_number) {
+        None => Ok(None),
+        Some(Some(number)) => Ok(convert(number)),
+        Some(None) => Err(TokenError::BadField(label)),
+    }
+}
+
+/// Epoch seconds (below 10^11) or milliseconds, as ms; absurd values are `None`.
+fn epoch_ms(at: f64) -> Option<u64> {
+    if !at.is_finite() || at < 0.0 {
+        return None;
+    }
+    let ms = if at < SECONDS_OR_MILLIS { at * 1000.0 } else { at };
+    (ms <= MAX_EPOCH_MS as f64).then_some(ms as u64)
+}
+
+/// `now` plus a lifetime in seconds; absurd lifetimes are `None`.
+fn after_seconds(now: EpochMs, seconds: f64) -> Option<u64> {
+    if !seconds.is_finite() || seconds < 0.0 || seconds > MAX_EPOCH_MS as f64 / 1000.0 {
+        return None;
+    }
+    now.checked_add((seconds * 1000.0) as u64).filter(|at| *at <= MAX_EPOCH_MS)
+}
+
+/// A server time moved onto the local clock.
+fn to_local(server_ms: u64, offset: i64) -> Option<u64> {
+    let local = i64::try_from(server_ms).ok()?.checked_sub(offset)?;
+    u64::try_from(local).ok().filter(|ms| *ms <= MAX_EPOCH_MS)
+}
+
+/// The server's clock minus ours from its `Date` (see [`clock_offset_ms`]).
+fn server_offset(date: Option<EpochMs>, now: EpochMs) -> Option<i64> {
+    date.filter(|at| *at <= MAX_EPOCH_MS).and_then(|at| clock_offset_ms(at, now))
+}
+
+fn failed(failure: RefreshFailure, retry_after_ms: Option<u64>) -> RefreshOutcome {
+    RefreshOutcome::Failed { failure, retry_after_ms }
+}
+
+fn retry_after(response: &Response, now: EpochMs) -> Option<u64> {
+    response.retry_after.as_ref().and_then(|value| value.delay_ms(now))
+}
+
+/// Reads a refresh answer.
+///
+/// | status | outcome |
+/// |---|---|
+/// | 2xx, JSON object with a usable access token | `Success` |
+/// | 2xx, empty body or JSON object, cookie mode | `Success` (tokens and expiry if given) |
+/// | 2xx otherwise: not JSON, HTML, too large, wrong types, no access token (bearer mode) | `Failed { BadResponse }` (`InvalidGrant` if its `error` says so) |
+/// | 400 with JSON `error` `invalid_grant` | `Failed { InvalidGrant }` |
+/// | other 400, 401, 403, and any other status | `Failed { Status }` |
+/// | 408, 429, 5xx | `Failed { Status }` with `retry_after_ms` from `Retry-After` |
+/// | 0 (opaque) | `Failed { Network }` |
+///
+/// The expiry comes from `expires_in` (seconds from `now`), else `expires_at`
+/// (epoch seconds or ms), else the access token's JWT `exp`. The absolute ones
+/// are server times, moved onto the local clock by the `Date` header's offset
+/// (or the JWT `iat`'s without a usable `Date`). An absurd expiry (negative,
+/// after 9999) is dropped: the tokens are still used, with no known expiry.
+pub fn read_refresh_response(t: &Transport, response: &Response, now: EpochMs) -> RefreshOutcome {
+    match response.status {
+        200..=299 => match refresh_tokens(t, response, now) {
+            Ok(tokens) => RefreshOutcome::Success(tokens),
+            Err(failure) => failed(failure, None),
+        },
+        0 => failed(RefreshFailure::Network, None),
+        400 => {
+            let body = match &response.body {
+                Body::Json(body) => Some(body),
+                _ => None,
+            };
+            let invalid_grant = body.and_then(|body| error_code(body, &t.fields)) == Some("invalid_grant");
+            failed(if invalid_grant { RefreshFailure::InvalidGrant } else { RefreshFailure::Status(400) }, None)
+        }
+        status @ (408 | 429 | 500..=599) => failed(RefreshFailure::Status(status), retry_after(response, now)),
+        status => failed(RefreshFailure::Status(status), None),
+    }
+}
+
+fn refresh_tokens(t: &Transport, response: &Response, now: EpochMs) -> Result<TokenSet, RefreshFailure> {
+    let body = match judge(response) {
+        Judged::Empty if t.mode == TokenMode::Cookie => return Ok(TokenSet::default()),
+        Judged::Json(body) if body.as_object().is_some() => body,
+        Judged::Empty | Judged::Json(_) | Judged::Unusable => return Err(RefreshFailure::BadResponse),
+    };
+    let tokens = read_tokens(t, body, response.date, now).map_err(|_| RefreshFailure::BadResponse)?;
+    if tokens.access_token.is_none() && t.mode == TokenMode::Bearer {
+        // Some servers answer 200 {"error": "invalid_grant"}.
+        let invalid_grant = error_code(body, &t.fields) == Some("invalid_grant");
+        return Err(if invalid_grant { RefreshFailure::InvalidGrant } else { RefreshFailure::BadResponse });
+    }
+    Ok(tokens)
+}
+
+/// Reads a token answer: a refresh endpoint's, what the app's `refresh`
+/// function resolved with, or the login answer given to `start()`. Members are
+/// named by `responseFields` (the OAuth 2.0 names by default, camelCase
+/// accepted). The expiry is `expires_in` seconds from `now`, else `expires_at`
+/// (epoch seconds or ms on the server's clock, moved onto ours by the offset
+/// the server's `date` shows, or the JWT's `iat`), else the access token's JWT
+/// `exp`. A token may be missing (cookie mode, a refresh token in a cookie).
+///
+/// # Errors
+///
+/// [`TokenError`] for a body that is not an object, a member of the wrong type
+/// or a token over [`MAX_TOKEN_LEN`] (errors name the member by its default
+/// name). An absurd expiry (negative, past 9999) is dropped, not an error.
+pub fn read_tokens(t: &Transport, body: &Value, date: Option<EpochMs>, now: EpochMs) -> Result<TokenSet, TokenError> {
+    if body.as_object().is_none() {
+        return Err(TokenError::NotAnObject);
+    }
+    let names = &t.fields;
+    let access_token = token_field(lookup(body, &names.access_token, "access_token", "accessToken"), "access_token")?;
+    let refresh_token =
+        token_field(lookup(body, &names.refresh_token, "refresh_token", "refreshToken"), "refresh_token")?;
+    let expires_in = lookup(body, &names.expires_in, "expires_in", "expiresIn");
+    let expires_in = number_field(expires_in, "expires_in", |seconds| after_seconds(now, seconds))?;
+    let expires_at = number_field(lookup(body, &names.expires_at, "expires_at", "expiresAt"), "expires_at", epoch_ms)?;
+    let jwt = access_token.as_ref().and_then(|token| jwt_times(token.expose())).unwrap_or_default();
+    let offset = server_offset(date, now).or_else(|| jwt.iat.and_then(|iat| clock_offset_ms(iat, now))).unwrap_or(0);
+    let expires_at = expires_in
+        .or_else(|| expires_at.and_then(|at| to_local(at, offset)))
+        .or_else(|| jwt.exp.and_then(|exp| to_local(exp, offset)));
+    Ok(TokenSet { access_token, refresh_token, expires_at })
+}
+
+/// What the app's `refresh` function did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HookResult {
+    /// It resolved with a token response (`None`: `undefined` or `null`, which
+    /// is a success with no tokens, as in cookie mode).
+    Resolved(Option<Value>),
+    /// It resolved with something that is not plain data.
+    Unreadable,
+    /// It threw, or its promise rejected: with `{ status, retryAfterMs }` for an
+    /// HTTP answer, anything else for a network failure.
+    Rejected {
+        /// The rejection's `status`, if it is a number.
+        status: Option<f64>,
+        /// The rejection's `retryAfterMs`, if it is a number.
+        retry_after_ms: Option<f64>,
+    },
+}
+
+/// Reads what the app's `refresh` function did: a resolved token response is
+/// read like an endpoint's ([`read_tokens`], no `Date`); a rejection with a
+/// status in 100..=999 is that HTTP status, any other a network failure; a
+/// finite, non-negative `retryAfterMs` is the server's `Retry-After`.
+pub fn read_hook_result(t: &Transport, result: &HookResult, now: EpochMs) -> RefreshOutcome {
+    match result {
+        HookResult::Resolved(None) => RefreshOutcome::Success(TokenSet::default()),
+        HookResult::Resolved(Some(value)) => match read_tokens(t, value, None, now) {
+            Ok(tokens) => RefreshOutcome::Success(tokens),
+            Err(_) => failed(RefreshFailure::BadResponse, None),
+        },
+        HookResult::Unreadable => failed(RefreshFailure::BadResponse, None),
+        HookResult::Rejected { status, retry_after_ms } => {
+            let failure = match status {
+                Some(status) if (100.0..1000.0).contains(status) => RefreshFailure::Status(*status as u16),
+                _ => RefreshFailure::Network,
+            };
+            let retry_after_ms = retry_after_ms.filter(|ms| ms.is_finite() && *ms >= 0.0).map(|ms| ms as u64);
+            failed(failure, retry_after_ms)
+        }
+    }
+}
+
+/// What a keepalive or session answer says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionAnswer {
+    /// Signed in, with the server's deadlines (local epoch ms) when it gave them.
+    Active {
+        /// When the server-side idle timer runs out.
+        idle_deadline: Option<u64>,
+        /// When the session ends whatever the user does.
+        absolute_deadline: Option<u64>,
+        /// The user's id, when the answer names one.
+        user: Option<String>,
+    },
+    /// The server knows no session (`signedIn: false`, or `user: null`).
+    SignedOut,
+    /// The server no longer honours the session (401/403, a revoked status or error code).
+    Revoked,
+    /// Try again later: network trouble, 408, 429 or 5xx.
+    Retryable {
+        /// The server's `Retry-After`, in ms from now.
+        retry_after_ms: Option<u64>,
+    },
+    /// An answer the SDK cannot use (not JSON, HTML, too large, wrong types, other statuses).
+    BadResponse,
+}
+
+/// Reads a keepalive or session answer.
+///
+/// | status | answer |
+/// |---|---|
+/// | 401, 403, a `revokedStatuses` entry, or 4xx/5xx with a `revokedErrorCodes` error | `Revoked` |
+/// | 0 (opaque), 408, 429, 5xx | `Retryable` (with `Retry-After`) |
+/// | 2xx, empty body | `Active` with no deadlines |
+/// | 2xx, JSON object: `signedIn`/`signed_in`/`authenticated`/`active` false, or no flag and `user: null` | `SignedOut` |
+/// | 2xx, JSON object otherwise | `Active` |
+/// | anything else (HTML, not JSON, a non-boolean flag, 3xx, other 4xx) | `BadResponse` |
+///
+/// Deadlines come from `idleExpiresAt`/`idle_expires_at` and
+/// `absoluteExpiresAt`/`absolute_expires_at` (epoch seconds or ms, or quoted
+/// digits), moved onto the local clock by the `Date` header's offset; anything
+/// else there (absurd numbers, wrong types) reads as absent. `user` is a string
+/// or an object with a string or whole-number `id`.
+pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -> SessionAnswer {
+    let status = response.status;
+    if matches!(status, 401 | 403) || is_revoked(t, status, Some(&response.body)) {
+        return SessionAnswer::Revoked;
+    }
+    match status {
+        0 | 408 | 429 | 500..=599 => return SessionAnswer::Retryable { retry_after_ms: retry_after(response, now) },
+        200..=299 => {}
+        _ => return SessionAnswer::BadResponse,
+    }
+    let body = match judge(response) {
+        Judged::Empty => return SessionAnswer::Active { idle_deadline: None, absolute_deadline: None, user: None },
+        Judged::Json(body) if body.as_object().is_some() => body,
+        Judged::Json(_) | Judged::Unusable => return SessionAnswer::BadResponse,
+    };
+    let flag = ["signedIn", "signed_in", "authenticated", "active"]
+        .iter()
+        .find_map(|name| body.get(name).filter(|v| !v.is_null()));
+    let signed_in = match flag.map(Value::as_bool) {
+        Some(Some(signed_in)) => signed_in,
+        Some(None) => return SessionAnswer::BadResponse,
+        None => !body.get("user").is_some_and(Value::is_null),
+    };
+    if !signed_in {
+        return SessionAnswer::SignedOut;
+    }
+    let offset = server_offset(response.date, now).unwrap_or(0);
+    let deadline = |names: [&str; 2]| {
+        names
+            .iter()
+            .find_map(|name| body.get(name).filter(|v| !v.is_null()))
+            .and_then(loose_number)
+            .and_then(epoch_ms)
+            .and_then(|at| to_local(at, offset))
+    };
+    SessionAnswer::Active {
+        idle_deadline: deadline(["idleExpiresAt", "idle_expires_at"]),
+        absolute_deadline: deadline(["absoluteExpiresAt", "absolute_expires_at"]),
+        user: body.get("user").and_then(user_id),
+    }
+}
+
+/// A user id: a string, or an object's `id` (string or whole number).
+fn user_id(user: &Value) -> Option<String> {
+    let id = if user.as_object().is_some() { user.get("id")? } else { user };
+    if let Some(n) = id.as_u64() {
+        let mut text = String::new();
+        json::write_u64(&mut text, n);
+        return Some(text);
+    }
+    id.as_str().filter(|text| !text.is_empty() && text.len() <= MAX_USER_LEN).map(str::to_owned)
+}
+
+/// For `session.fetch`: does this API answer mean the session was revoked?
+///
+/// Yes when `status` is one of `revoked_statuses`, or when it is 4xx/5xx and
+/// `body` is a JSON object whose error field (`FieldNames::error`, a string or
+/// `{code}`) is one of `revoked_error_codes`. A 2xx never is, so the shell needs
+/// the body only when [`needs_body`] says so (`None`: not read). A body over
+/// `maxBodyBytes` is not looked at.
+pub fn is_revoked(t: &Transport, status: u16, body: Option<&Body>) -> bool {
+    if t.revoked_statuses.contains(&status) {
+        return true;
+    }
+    if status < 400 || t.revoked_error_codes.is_empty() {
+        return false;
+    }
+    let Some(Body::Json(value)) = body else { return false };
+    error_code(value, &t.fields).is_some_and(|code| t.revoked_error_codes.iter().any(|c| c == code))
+}
+
+/// Whether [`is_revoked`] would look at the body of an answer with `status`, so
+/// the shell clones and reads response bodies only when that matters.
+pub fn needs_body(t: &Transport, status: u16) -> bool {
+    status >= 400 && !t.revoked_error_codes.is_empty() && !t.revoked_statuses.contains(&status)
+}

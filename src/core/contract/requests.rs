@@ -1,0 +1,305 @@
+//! Building the requests the core asks the shell to send, and the credential
+//! `session.fetch` adds to the app's own requests.
+//!
+//! Requests are complete except for the anti-CSRF token, which the page may
+//! rotate at any time: a request that wants one names its header and source
+//! ([`Request::csrf`]), the shell reads the token from the page just before
+//! sending, and hands it to [`Request::set_csrf_token`], which checks it with
+//! the same rule as every other header value ([`csrf_header`]).
+
+use super::super::http::{form_encode, header_value_ok, BodyEncoding, Credentials, Csrf, Endpoint, Transport};
+use super::super::json::ObjectWriter;
+use super::super::tokens::{Secret, TokenSet};
+
+/// One request for the shell to `fetch`. `Debug` shows header names and the body
+/// length only: bodies and headers may carry tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The endpoint URL, as configured.
+    pub url: String,
+    /// Upper-case method.
+    pub method: String,
+    /// Headers in the order to set them; names are unique (case-insensitively).
+    pub headers: Vec<(String, String)>,
+    /// The body, if any (never for `GET`).
+    pub body: Option<String>,
+    /// fetch `credentials`.
+    pub credentials: Credentials,
+    /// fetch `keepalive`: the request outlives the page (logout on unload).
+    pub keepalive: bool,
+    /// Abort after this long.
+    pub timeout_ms: u64,
+    /// Larger answers are unusable: read at most one byte more than this.
+    pub max_body_bytes: usize,
+    /// The anti-CSRF header this request wants (state-changing methods, when
+    /// configured): read the token from its source and pass it to
+    /// [`Request::set_csrf_token`].
+    pub csrf: Option<Csrf>,
+}
+
+impl core::fmt::Debug for Request {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("Request")
+            .field("url", &self.url)
+            .field("method", &self.method)
+            .field("headers", &names)
+            .field("body_len", &self.body.as_ref().map(String::len))
+            .field("credentials", &self.credentials)
+            .field("keepalive", &self.keepalive)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("csrf", &self.csrf.as_ref().map(|csrf| csrf.header.as_str()))
+            .finish()
+    }
+}
+
+impl Request {
+    /// Adds the anti-CSRF header with `token`, the value the shell just read
+    /// from the page. A missing, empty or hostile value (one fetch would reject)
+    /// is left out rather than breaking the request; a valid one replaces a
+    /// static header of the same name. Does nothing when the request wants no
+    /// CSRF header.
+    pub fn set_csrf_token(&mut self, token: Option<&str>) {
+        let Some((name, value)) = self.csrf.as_ref().and_then(|csrf| csrf_header(csrf, &self.method, token)) else {
+            return;
+        };
+        match self.headers.iter_mut().find(|(have, _)| have.eq_ignore_ascii_case(&name)) {
+            Some(slot) => slot.1 = value,
+            None => self.headers.push((name, value)),
+        }
+    }
+}
+
+/// POST, PUT, PATCH and DELETE change state: they carry the CSRF header.
+pub fn is_state_changing(method: &str) -> bool {
+    ["POST", "PUT", "PATCH", "DELETE"].iter().any(|m| m.eq_ignore_ascii_case(method))
+}
+
+/// The anti-CSRF header for a request with `method`: only on state-changing
+/// methods, and only with a token that is present, not empty and a valid header
+/// value. The one place a CSRF token is checked.
+pub fn csrf_header(csrf: &Csrf, method: &str, token: Option<&str>) -> Option<(String, String)> {
+    let token = token.filter(|token| !token.is_empty() && header_value_ok(token))?;
+    is_state_changing(method).then(|| (csrf.header.clone(), token.to_owned()))
+}
+
+/// `Authorization: Bearer <token>` for a token fit for a header; `None` otherwise.
+fn bearer_header(token: &str) -> Option<(String, String)> {
+    if token.is_empty() || !header_value_ok(token) {
+        return None;
+    }
+    let mut value = String::with_capacity(token.len().saturating_add(7));
+    value.push_str("Bearer ");
+    value.push_str(token);
+    Some(("Authorization".to_owned(), value))
+}
+
+fn has_body(method: &str) -> bool {
+    !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD")
+}
+
+/// A body of `fields` (name, value) in `encoding`; `None` when there are none.
+fn encode_body(encoding: BodyEncoding, fields: &[(&str, &str)]) -> Option<String> {
+    if fields.is_empty() {
+        return None;
+    }
+    Some(match encoding {
+        BodyEncoding::Form => form_encode(fields),
+        BodyEncoding::Json => {
+            let mut writer = ObjectWriter::new();
+            for (name, value) in fields {
+                writer.str(name, value);
+            }
+            writer.finish()
+        }
+    })
+}
+
+/// `first` followed by the static body fields whose names `first` does not use
+/// (the generated field wins, so `bodyFields` cannot overwrite the token).
+fn with_body_fields<'a>(t: &'a Transport, mut first: Vec<(&'a str, &'a str)>) -> Vec<(&'a str, &'a str)> {
+    for (name, value) in &t.body_fields {
+        if !first.iter().any(|(taken, _)| taken == name) {
+            first.push((name, value));
+        }
+    }
+    first
+}
+
+/// What a request carries besides the static parts.
+struct Parts<'a> {
+    body: Option<String>,
+    content_type: &'static str,
+    authorization: Option<&'a str>,
+    keepalive: bool,
+}
+
+fn request(t: &Transport, endpoint: &Endpoint, parts: Parts<'_>) -> Request {
+    let body = parts.body.filter(|_| has_body(&endpoint.method));
+    let mut headers: Vec<(String, String)> = Vec::with_capacity(t.headers.len().saturating_add(4));
+    let mut set = |name: &str, value: &str| {
+        if !headers.iter().any(|(have, _)| have.eq_ignore_ascii_case(name)) {
+            headers.push((name.to_owned(), value.to_owned()));
+        }
+    };
+    // Generated headers first: Content-Type must match the body, whatever the
+    // static headers say (the CSRF header, added later, replaces any static one).
+    if body.is_some() {
+        set("Content-Type", parts.content_type);
+    }
+    if let Some((name, value)) = parts.authorization.and_then(bearer_header) {
+        set(&name, &value);
+    }
+    // Static headers may override Accept (e.g. a vendor media type).
+    for (name, value) in &t.headers {
+        set(name, value);
+    }
+    set("Accept", "application/json");
+    let csrf = t.csrf.clone().filter(|_| is_state_changing(&endpoint.method));
+    Request {
+        url: endpoint.url.clone(),
+        method: endpoint.method.clone(),
+        headers,
+        body,
+        credentials: t.credentials,
+        keepalive: parts.keepalive,
+        timeout_ms: t.timeout_ms,
+        max_body_bytes: t.max_body_bytes,
+        csrf,
+    }
+}
+
+/// The refresh request; `None` without a refresh endpoint.
+///
+/// The body holds `grant_type` (when configured), the refresh token under
+/// `refresh_token_field` (when the client holds one; with an HttpOnly cookie it
+/// is `None`) and the static body fields, JSON or form-encoded, with a matching
+/// `Content-Type`. With none of these there is no body at all. The CSRF header
+/// goes on POST/PUT/PATCH/DELETE, never on GET ([`Request::csrf`]).
+pub fn refresh_request(t: &Transport, refresh_token: Option<&str>) -> Option<Request> {
+    let endpoint = t.refresh.as_ref()?;
+    let mut fields = Vec::with_capacity(t.body_fields.len().saturating_add(2));
+    if let Some(grant) = &t.grant_type {
+        fields.push(("grant_type", grant.as_str()));
+    }
+    if let Some(token) = refresh_token.filter(|token| !token.is_empty()) {
+        fields.push((t.refresh_token_field.as_str(), token));
+    }
+    let fields = with_body_fields(t, fields);
+    let parts = Parts {
+        body: encode_body(t.encoding, &fields),
+        content_type: t.encoding.content_type(),
+        authorization: None,
+        keepalive: false,
+    };
+    Some(request(t, endpoint, parts))
+}
+
+/// The keepalive ping (no body); `None` without a keepalive endpoint.
+pub fn keepalive_request(t: &Transport) -> Option<Request> {
+    let endpoint = t.keepalive.as_ref()?;
+    let parts = Parts { body: None, content_type: "", authorization: None, keepalive: false };
+    Some(request(t, endpoint, parts))
+}
+
+/// The session read (no body, no CSRF header on GET); `None` without a session endpoint.
+pub fn session_request(t: &Transport) -> Option<Request> {
+    let endpoint = t.session.as_ref()?;
+    let parts = Parts { body: None, content_type: "", authorization: None, keepalive: false };
+    Some(request(t, endpoint, parts))
+}
+
+/// A token worth sending: present and not empty.
+fn exposed(secret: &Option<Secret>) -> Option<&str> {
+    secret.as_ref().map(Secret::expose).filter(|token| !token.is_empty())
+}
+
+/// Everything to send when a session ends, in order: RFC 7009 revocation of the
+/// refresh token, then of the access token (form body `token=...&
+/// token_type_hint=refresh_token|access_token` plus the static body fields), then
+/// the logout endpoint. Every request has `keepalive: true`, so it survives
+/// page unload.
+///
+/// The logout request carries `Authorization: Bearer <access token>` when there
+/// is one (so a bearer backend knows which session ends) and, when the client
+/// holds a refresh token, a body with it under `refresh_token_field` plus the
+/// static body fields (a Keycloak-style logout). In cookie mode it has neither.
+pub fn logout_requests(t: &Transport, tokens: &TokenSet) -> Vec<Request> {
+    let mut out = Vec::with_capacity(3);
+    let refresh_token = exposed(&tokens.refresh_token);
+    let access_token = exposed(&tokens.access_token);
+    if let Some(endpoint) = &t.revocation {
+        for (token, hint) in [(refresh_token, "refresh_token"), (access_token, "access_token")] {
+            let Some(token) = token else { continue };
+            let fields = with_body_fields(t, vec![("token", token), ("token_type_hint", hint)]);
+            // RFC 7009 §2.1: always form-encoded, whatever the refresh body uses.
+            let parts = Parts {
+                body: Some(form_encode(&fields)),
+                content_type: BodyEncoding::Form.content_type(),
+                authorization: None,
+                keepalive: true,
+            };
+            out.push(request(t, endpoint, parts));
+        }
+    }
+    if let Some(endpoint) = &t.logout {
+        let body = refresh_token.and_then(|token| {
+            encode_body(t.encoding, &with_body_fields(t, vec![(t.refresh_token_field.as_str(), token)]))
+        });
+        let parts =
+            Parts { body, content_type: t.encoding.content_type(), authorization: access_token, keepalive: true };
+        out.push(request(t, endpoint, parts));
+    }
+    out
+}
+
+/// What `session.fetch` adds to one of the app's requests. `Debug` shows the
+/// header names only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// Headers to set: `Authorization` and the CSRF header, each only where the
+    /// app did not set it.
+    pub headers: Vec<(String, String)>,
+    /// fetch `credentials`, unless the app chose its own.
+    pub credentials: Option<Credentials>,
+    /// The app set its own `Authorization`: the request, and its 401, are the app's.
+    pub app_authorization: bool,
+}
+
+impl core::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("Credential")
+            .field("headers", &names)
+            .field("credentials", &self.credentials)
+            .field("app_authorization", &self.app_authorization)
+            .finish()
+    }
+}
+
+/// The credential for an app request with `method` whose own headers are named
+/// `app_headers`: `Authorization: Bearer <access token>` (when the session holds
+/// a token fit for a header), and the CSRF header on state-changing methods
+/// (with `csrf_token`, read fresh from the page). What the app set explicitly
+/// wins: its headers, and its `credentials` when `app_credentials`.
+pub fn fetch_credential(
+    t: &Transport,
+    method: &str,
+    app_headers: &[String],
+    app_credentials: bool,
+    access_token: Option<&Secret>,
+    csrf_token: Option<&str>,
+) -> Credential {
+    let app_has = |name: &str| app_headers.iter().any(|have| have.eq_ignore_ascii_case(name));
+    let mut headers = Vec::with_capacity(2);
+    let app_authorization = app_has("Authorization");
+    if !app_authorization {
+        headers.extend(access_token.and_then(|token| bearer_header(token.expose())));
+    }
+    if let Some((name, value)) = t.csrf.as_ref().and_then(|csrf| csrf_header(csrf, method, csrf_token)) {
+        if !app_has(&name) {
+            headers.push((name, value));
+        }
+    }
+    Credential { headers, credentials: (!app_credentials).then_some(t.credentials), app_authorization }
+}

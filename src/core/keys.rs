@@ -1,0 +1,64 @@
+//! Every name the SDK uses in web storage, and its cross-tab names: one layout.
+//!
+//! `<ns>` is the `channelName` option (default `wasm-session`) with `%` and `:`
+//! percent-encoded ([`escape`]), so it never contains a `:`.
+//!
+//! | what | where | key or name |
+//! |---|---|---|
+//! | stored session (`storage: "session" \| "local"`) | `sessionStorage` / `localStorage` | `<ns>:session` |
+//! | logout wipe | the same area | removes every `<ns>:…` key, and only those |
+//! | cross-tab messages | `BroadcastChannel` | `channelName` |
+//! | cross-tab messages without `BroadcastChannel` | `localStorage` (written, then removed at once) | `wasm-session/channel/<ns>` |
+//! | refresh lock | Web Locks (`navigator.locks`) | `wasm-session:refresh:<channelName>` |
+//! | refresh lease without Web Locks | `localStorage` | `wasm-session/lease/<escaped lock name>` |
+//!
+//! Data keys ([`data_key`]) always contain a `:`; the channel and lease keys
+//! never do. So a namespace's wipe ([`data_prefix`]) can never remove another
+//! tab's lease or the fallback channel's key, whatever the names. The stored
+//! session and the lock name keep the keys earlier releases used, so an upgrade
+//! neither loses a stored session nor lets old and new tabs refresh at once.
+//! The app should not keep its own keys under `<ns>:`: a logout wipes them.
+
+/// The data key of the stored session (under [`data_prefix`]).
+pub const STORED_SESSION: &str = "session";
+
+/// Percent-encodes `%` and `:`, so an escaped name never contains the `:` that
+/// ends a namespace, and two names never escape to the same text.
+pub fn escape(name: &str) -> String {
+    name.replace('%', "%25").replace(':', "%3A")
+}
+
+/// The prefix of every data key of namespace `namespace`: `<ns>:`.
+pub fn data_prefix(namespace: &str) -> String {
+    let mut prefix = escape(namespace);
+    prefix.push(':');
+    prefix
+}
+
+/// The full storage key of data key `key` in `namespace`.
+pub fn data_key(namespace: &str, key: &str) -> String {
+    let mut full = data_prefix(namespace);
+    full.push_str(key);
+    full
+}
+
+/// The Web Lock that single-flights refresh across the tabs of channel `channel_name`.
+pub fn refresh_lock_name(channel_name: &str) -> String {
+    let mut name = String::from("wasm-session:refresh:");
+    name.push_str(channel_name);
+    name
+}
+
+/// The `localStorage` key of the storage-fallback channel `channel_name`.
+pub fn channel_key(channel_name: &str) -> String {
+    let mut key = String::from("wasm-session/channel/");
+    key.push_str(&escape(channel_name));
+    key
+}
+
+/// The `localStorage` key of the lease that stands in for Web Lock `lock_name`.
+pub fn lease_key(lock_name: &str) -> String {
+    let mut key = String::from("wasm-session/lease/");
+    key.push_str(&escape(lock_name));
+    key
+}

@@ -1,0 +1,262 @@
+//! The refresh lease: cross-tab mutual exclusion through one `localStorage` key,
+//! for pages without Web Locks (every page outside a secure context).
+//!
+//! A [`LeaseClaim`] is a small sans-IO machine. The shell reads the lease key and
+//! hands the value to [`LeaseClaim::handle_read`] with the time and a random
+//! number; the answer ([`LeaseStep`]) says what to write and when to read again.
+//! The shell writes, sleeps and reads; every rule is here.
+//!
+//! # The algorithm (Fischer's timed mutual exclusion)
+//!
+//! A lease is `<owner>|<expires>`: a random 128-bit owner id in hex and an
+//! expiry in epoch ms, [`LEASE_MS`] after it was written.
+//!
+//! 1. Read the key. A live lease of another owner: read again after a random
+//!    50–150 ms. Free, expired, implausible (expiring more than [`LEASE_MS`]
+//!    ahead) or unreadable: write our lease at once, in the same task as the read.
+//! 2. Read the key again [`CONFIRM_AFTER_MS`] later. Exactly what we wrote: the
+//!    lease is ours. Anything else: we lost the race; back to 1 after a pause.
+//! 3. While held, rewrite the lease every [`RENEW_EVERY_MS`], so a hold longer
+//!    than [`LEASE_MS`] (a slow refresh) keeps it.
+//! 4. Release: remove the key if it still holds our lease.
+//!
+//! Why it excludes, assuming every write reaches every tab within
+//! [`SETTLE_MS`]: a tab B that found the key free after A wrote at `w` read it
+//! before A's write reached B, so before `w + SETTLE_MS`, and B's own write
+//! reached A before `w + 2 × SETTLE_MS`. So A's read-back at `w + CONFIRM_AFTER_MS`
+//! sees B's write (or a later one) and A loses, unless A's write came last, in
+//! which case B's read-back sees A's. The native tests check this against a
+//! simulated storage that delays and reorders writes (`src/core/tests/lease.rs`).
+//! One read-back after a single settle time is not enough: A writes at 0, B reads
+//! at 30 before A's write reached it and writes, and B's write reaches A at 45,
+//! after A's read-back at 40: both would win.
+//!
+//! # The window that remains
+//!
+//! Storage is not a lock. Two tabs can both hold the lease if a write takes
+//! longer than [`SETTLE_MS`] to reach another tab, or if a holder cannot renew
+//! in time (a frozen or heavily throttled background tab) and its lease
+//! expires under it. A holder notices the second case at its next renewal
+//! ([`LeaseStep::Lost`]). Neither can be prevented here; what follows is the
+//! core's token-generation check (a tab granted after another refreshed adopts
+//! that result without a request) and, failing that, a reuse-detecting server,
+//! which revokes the token family: the session ends in every tab.
+
+use super::Id128;
+
+/// How long a lease lasts unless renewed: long enough for a renewal to be late
+/// by many seconds, short enough that a tab closed while holding it does not
+/// stall the others for long.
+pub const LEASE_MS: u64 = 30_000;
+/// The longest a `localStorage` write is assumed to take to reach every other
+/// tab of the origin. Exclusion rests on this bound.
+pub const SETTLE_MS: u64 = 40;
+/// How long after writing its lease a claim reads it back: two settle times
+/// (see the module docs for why one is not enough).
+pub const CONFIRM_AFTER_MS: u64 = 2 * SETTLE_MS;
+/// How often a holder rewrites its lease.
+pub const RENEW_EVERY_MS: u64 = 10_000;
+/// The shortest pause before reading again after finding the lease taken.
+pub const RETRY_MIN_MS: u64 = 50;
+/// The random part of that pause: 0 to this many ms more.
+pub const RETRY_SPREAD_MS: u64 = 100;
+
+/// Separates the owner from the expiry in a stored lease.
+const SEPARATOR: char = '|';
+
+/// What the shell does next for a [`LeaseClaim`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LeaseStep {
+    /// Store `value` under the lease key now (in the same task as the read
+    /// that led here), then read the key again at `read_at`.
+    Write {
+        /// The lease to store.
+        value: String,
+        /// When to read the key again (epoch ms).
+        read_at: u64,
+    },
+    /// Read the key again at this time (epoch ms).
+    ReadAt(u64),
+    /// The lease is ours: grant the lock. While it is held, read the key again
+    /// at `renew_at`.
+    Granted {
+        /// When to read the key again to renew (epoch ms).
+        renew_at: u64,
+    },
+    /// Storage failed before the lease was won: cross-tab exclusion is not
+    /// possible, grant with exclusion within this page only.
+    InPageOnly,
+    /// Our lease expired or was overwritten while held, or storage failed:
+    /// exclusion is no longer guaranteed. Stop renewing; the lock stays granted
+    /// until released, and the release leaves another tab's lease alone.
+    Lost,
+}
+
+/// One tab's claim on one lease, from the first read to the release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseClaim {
+    owner: String,
+    phase: Phase,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// Not holding: the next read decides whether to write.
+    Claiming,
+    /// Wrote `value`; the read at `read_at` decides.
+    Confirming { value: String, read_at: u64 },
+    /// Won; `value` is what we last wrote.
+    Held { value: String },
+    /// Granted in-page only, or lost while held: nothing more to do.
+    Done,
+}
+
+impl LeaseClaim {
+    /// A claim for the owner `owner` (random, fresh for every claim).
+    pub fn new(owner: Id128) -> LeaseClaim {
+        LeaseClaim { owner: owner.to_hex(), phase: Phase::Claiming }
+    }
+
+    /// Whether the lease was won and is still renewed.
+    pub fn is_held(&self) -> bool {
+        matches!(self.phase, Phase::Held { .. })
+    }
+
+    /// The key was read at `now` and held `stored`; `random` is any random
+    /// number (it spreads the retries of competing tabs).
+    pub fn handle_read(&mut self, now: u64, stored: Option<&str>, random: u32) -> LeaseStep {
+        match core::mem::replace(&mut self.phase, Phase::Done) {
+            Phase::Claiming => self.claim(now, stored, random),
+            Phase::Confirming { value, read_at } if now < read_at => {
+                // Read early (or the clock went back): wait, but never longer
+                // than a whole confirmation from now.
+                let read_at = read_at.min(now.saturating_add(CONFIRM_AFTER_MS));
+                self.phase = Phase::Confirming { value, read_at };
+                LeaseStep::ReadAt(read_at)
+            }
+            Phase::Confirming { value, .. } => {
+                if stored == Some(value.as_str()) && live(&value, now) {
+                    self.phase = Phase::Held { value };
+                    LeaseStep::Granted { renew_at: now.saturating_add(RENEW_EVERY_MS) }
+                } else {
+                    self.phase = Phase::Claiming;
+                    LeaseStep::ReadAt(retry_at(now, random))
+                }
+            }
+            Phase::Held { value } => self.renew(now, stored, value),
+            Phase::Done => LeaseStep::Lost,
+        }
+    }
+
+    /// Reading or writing the key threw (storage disabled, quota full).
+    pub fn handle_storage_failure(&mut self) -> LeaseStep {
+        let held = self.is_held();
+        self.phase = Phase::Done;
+        if held {
+            LeaseStep::Lost
+        } else {
+            LeaseStep::InPageOnly
+        }
+    }
+
+    /// On release or cancellation, with the key holding `stored`: whether to
+    /// remove it. Only a lease of ours is removed, live or not; another tab's
+    /// never is.
+    pub fn should_remove(&self, stored: Option<&str>) -> bool {
+        stored.and_then(parse).is_some_and(|lease| lease.owner == self.owner)
+    }
+
+    fn claim(&mut self, now: u64, stored: Option<&str>, random: u32) -> LeaseStep {
+        let taken = stored.and_then(parse).is_some_and(|lease| lease.is_live(now) && lease.owner != self.owner);
+        if taken {
+            self.phase = Phase::Claiming;
+            return LeaseStep::ReadAt(retry_at(now, random));
+        }
+        let value = self.value(now);
+        let read_at = now.saturating_add(CONFIRM_AFTER_MS);
+        self.phase = Phase::Confirming { value: value.clone(), read_at };
+        LeaseStep::Write { value, read_at }
+    }
+
+    fn renew(&mut self, now: u64, stored: Option<&str>, value: String) -> LeaseStep {
+        // Renew only a lease of ours that nobody can have seen expire: a tab that
+        // saw it expired may be writing, and our write must not land after theirs.
+        let safe = stored == Some(value.as_str())
+            && parse(&value)
+                .is_some_and(|lease| lease.is_live(now) && lease.expires.saturating_sub(now) > CONFIRM_AFTER_MS);
+        if !safe {
+            return LeaseStep::Lost;
+        }
+        let value = self.value(now);
+        self.phase = Phase::Held { value: value.clone() };
+        LeaseStep::Write { value, read_at: now.saturating_add(RENEW_EVERY_MS) }
+    }
+
+    /// Our lease, written at `now`.
+    fn value(&self, now: u64) -> String {
+        let mut value = String::with_capacity(self.owner.len() + 21);
+        value.push_str(&self.owner);
+        value.push(SEPARATOR);
+        push_decimal(&mut value, now.saturating_add(LEASE_MS));
+        value
+    }
+}
+
+/// The owner of the live lease in `stored`, if there is one at `now`.
+pub fn live_owner(stored: &str, now: u64) -> Option<&str> {
+    parse(stored).filter(|lease| lease.is_live(now)).map(|lease| lease.owner)
+}
+
+fn live(stored: &str, now: u64) -> bool {
+    live_owner(stored, now).is_some()
+}
+
+/// When to read again after finding the lease taken.
+fn retry_at(now: u64, random: u32) -> u64 {
+    now.saturating_add(RETRY_MIN_MS + u64::from(random) % (RETRY_SPREAD_MS + 1))
+}
+
+/// A stored lease. Storage is shared with any script of the origin: anything
+/// that does not parse is treated as no lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StoredLease<'a> {
+    owner: &'a str,
+    expires: u64,
+}
+
+impl StoredLease<'_> {
+    /// Unexpired, and not further ahead than a whole lease: a lease beyond that
+    /// comes from a skewed clock or a hostile writer and would stall every tab.
+    fn is_live(&self, now: u64) -> bool {
+        self.expires > now && self.expires <= now.saturating_add(LEASE_MS)
+    }
+}
+
+fn parse(stored: &str) -> Option<StoredLease<'_>> {
+    let (owner, expires) = stored.split_once(SEPARATOR)?;
+    // Plain digits only (`parse` alone would take a leading `+`); 16 digits
+    // reach far past any plausible epoch ms without overflowing.
+    if expires.is_empty() || expires.len() > 16 || !expires.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(StoredLease { owner, expires: expires.parse().ok()? })
+}
+
+/// Appends `n` in decimal (no `format!`: it costs kilobytes of wasm).
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    for slot in digits.iter_mut() {
+        // Below 10, so the cast is exact.
+        *slot = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &digit in digits.iter().take(len).rev() {
+        out.push(char::from(digit));
+    }
+}

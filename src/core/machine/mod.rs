@@ -1,0 +1,541 @@
+//! The session state machine.
+//!
+//! Sans-IO in the style of quinn-proto and str0m: the shell feeds one input at a
+//! time (`handle_*` for things that happened, commands for what the app asks),
+//! always with the current wall-clock time in epoch milliseconds, then drains
+//! [`Machine::poll_effect`] and [`Machine::poll_event`] and re-arms its one timer
+//! for [`Machine::poll_timeout`]. The machine never reads a clock and never makes
+//! randomness: it is seeded once and derives jitter from a small PRNG.
+//!
+//! The machine holds the endpoint configuration. It decides every request
+//! ([`Effect::Fetch`], [`Effect::CallRefreshHook`]) and what every answer means
+//! ([`Machine::handle_fetch_answer`], [`Machine::handle_hook_result`]); what a
+//! 401 from the app's own API means ([`Machine::handle_api_answer`]); when to
+//! ask the session endpoint ([`Machine::check_session`]); when the stored
+//! session is written ([`Effect::Persist`]). The shell performs effects and
+//! reports results.
+//!
+//! Every input first brings the machine up to `now` ([`Machine::handle_timeout`]
+//! is exactly that), so a deadline that passed while the tab slept or was
+//! throttled is honoured before the input is applied: activity after the idle
+//! deadline cannot revive a session, and a two-hour sleep yields one transition.
+//!
+//! Files: `types.rs` (what goes out: events, effects), `live.rs` (the state of a
+//! live session), `refreshing.rs` (the refresh and its lock), `requests.rs`
+//! (requests out and what their answers mean), `server.rs` (keepalives, session
+//! checks, logout requests), `app_fetch.rs` (the rules of `session.fetch`),
+//! `tabs.rs` (other tabs' messages and sessions, the stored session).
+
+mod app_fetch;
+mod live;
+mod refreshing;
+mod requests;
+mod server;
+mod tabs;
+mod types;
+
+pub use refreshing::LOCK_SETTLE_MS;
+pub use server::SESSION_CHECK_EVERY_MS;
+pub use types::{
+    CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Origin, Purpose, SentWith,
+    SessionCheck, SessionState, TimerKind, Verdict, WarningCause,
+};
+
+use super::config::{Config, StorageChoice};
+use super::http::Transport;
+use super::protocol::{encode, EndReason, Envelope, Epoch, Message, TabId};
+use super::tokens::{Secret, TokenSet};
+use super::{EpochMs, Millis};
+use live::{next_tick, take_first, Jitter, Keepalive, Live, Phase, Refresh, State};
+use requests::Requests;
+
+/// How many ended epochs are remembered, to refuse replayed logins.
+const ENDED_EPOCHS_KEPT: usize = 16;
+
+/// What a machine is made with, besides its tab id and seed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setup {
+    /// Timeouts, warnings and refresh timing.
+    pub config: Config,
+    /// The backend's endpoints and how to talk to them.
+    pub transport: Transport,
+    /// The app gave a `refresh` function: it renews tokens, not the refresh endpoint.
+    pub refresh_hook: bool,
+    /// Where the live session is kept for a reload; `Memory`: nowhere.
+    pub storage: StorageChoice,
+}
+
+impl Setup {
+    /// `config` with no endpoints, no `refresh` function and memory storage.
+    pub fn new(config: Config) -> Setup {
+        Setup { config, transport: Transport::default(), refresh_hook: false, storage: StorageChoice::Memory }
+    }
+}
+
+/// What the stored copy of a session depends on: its epoch, token generation
+/// and last activity.
+pub type StorageVersion = (Epoch, u64, EpochMs);
+
+/// The session state machine of one tab. See the module docs.
+#[derive(Debug)]
+pub struct Machine {
+    config: Config,
+    transport: Transport,
+    refresh_hook: bool,
+    storage: StorageChoice,
+    tab_id: TabId,
+    jitter: Jitter,
+    now: EpochMs,
+    online: bool,
+    state: State,
+    /// The next request id (refresh attempts draw from it too).
+    next_id: u64,
+    ended_epochs: Vec<Epoch>,
+    /// A refresh succeeded without a new refresh token (none, or the same one).
+    refresh_token_reused: bool,
+    /// When the session endpoint was last asked.
+    last_session_check: Option<EpochMs>,
+    /// What was last persisted ([`Effect::Persist`]).
+    persisted: Option<StorageVersion>,
+    requests: Requests,
+    effects: Vec<Effect>,
+    events: Vec<Event>,
+}
+
+impl Machine {
+    /// A machine for the tab `tab_id`, jitter seeded with `seed` (from a CSPRNG).
+    pub fn new(setup: Setup, tab_id: TabId, seed: u64) -> Self {
+        let Setup { config, transport, refresh_hook, storage } = setup;
+        Machine {
+            config,
+            transport,
+            refresh_hook,
+            storage,
+            tab_id,
+            jitter: Jitter(seed),
+            now: 0,
+            online: true,
+            state: State::Anonymous,
+            next_id: 1,
+            ended_epochs: Vec::new(),
+            refresh_token_reused: false,
+            last_session_check: None,
+            persisted: None,
+            requests: Requests::default(),
+            effects: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    // ----- getters -------------------------------------------------------
+
+    /// Whether a refresh in this tab succeeded without rotating the refresh
+    /// token: the server returned the same one, or none (so the old one stays
+    /// valid). A finding for the security report.
+    pub fn refresh_token_reused(&self) -> bool {
+        self.refresh_token_reused
+    }
+
+    /// What changes the stored copy of the session. `None` when no session is
+    /// live (nothing to store).
+    pub fn storage_version(&self) -> Option<StorageVersion> {
+        self.live().map(|live| (live.epoch, live.generation, live.last_activity_at))
+    }
+
+    /// The live session as stored text (a cross-tab state answer), for a reload
+    /// to resume with [`Machine::restore`]. `None` when no session is live.
+    pub fn stored_session(&self) -> Option<String> {
+        let live = self.live()?;
+        let message = Message::StateResponse(live.snapshot());
+        Some(encode(&Envelope { from: self.tab_id, epoch: Some(live.epoch), message }))
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The backend's endpoints and how to talk to them.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Where the live session is kept for a reload.
+    pub fn storage(&self) -> StorageChoice {
+        self.storage
+    }
+
+    /// This tab's id.
+    pub fn tab_id(&self) -> TabId {
+        self.tab_id
+    }
+
+    /// The public state.
+    pub fn state(&self) -> SessionState {
+        match &self.state {
+            State::Anonymous => SessionState::Anonymous,
+            State::Live(live) => match live.phase {
+                Phase::Active => SessionState::Active,
+                Phase::Warning { .. } => SessionState::Warning,
+            },
+            State::Ended { reason } if reason.is_expiry() => SessionState::Expired,
+            State::Ended { .. } => SessionState::LoggedOut,
+        }
+    }
+
+    /// Why the session ended, once it has.
+    pub fn end_reason(&self) -> Option<EndReason> {
+        match self.state {
+            State::Ended { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
+    fn live(&self) -> Option<&Live> {
+        match &self.state {
+            State::Live(live) => Some(live),
+            _ => None,
+        }
+    }
+
+    /// The current session's epoch.
+    pub fn epoch(&self) -> Option<Epoch> {
+        self.live().map(|live| live.epoch)
+    }
+
+    /// When the session ends if nobody is active (epoch ms).
+    pub fn idle_deadline(&self) -> Option<EpochMs> {
+        self.live().map(|live| live.idle_deadline(&self.config))
+    }
+
+    /// When the session ends whatever happens (epoch ms).
+    pub fn absolute_deadline(&self) -> Option<EpochMs> {
+        self.live().map(|live| live.absolute_deadline(&self.config))
+    }
+
+    /// Time until the session ends, from the latest `now` seen.
+    pub fn remaining_ms(&self) -> Option<Millis> {
+        let end = self.idle_deadline()?.min(self.absolute_deadline()?);
+        Some(end.saturating_sub(self.now))
+    }
+
+    /// The active warning's cause and deadline.
+    pub fn warning(&self) -> Option<(WarningCause, EpochMs)> {
+        match self.live()?.phase {
+            Phase::Warning { cause, deadline, .. } => Some((cause, deadline)),
+            Phase::Active => None,
+        }
+    }
+
+    /// The current tokens.
+    pub fn tokens(&self) -> Option<&TokenSet> {
+        self.live().map(|live| &live.tokens)
+    }
+
+    /// The current access token.
+    pub fn access_token(&self) -> Option<&str> {
+        self.tokens()?.access_token.as_ref().map(Secret::expose)
+    }
+
+    /// How many refreshes produced the current tokens.
+    pub fn token_generation(&self) -> Option<u64> {
+        self.live().map(|live| live.generation)
+    }
+
+    /// Whether a refresh is waiting for the lock or for the server.
+    pub fn refresh_in_flight(&self) -> bool {
+        matches!(self.live().map(|live| live.refresh), Some(Refresh::AwaitingLock { .. } | Refresh::InFlight { .. }))
+    }
+
+    /// When the next refresh (or retry) is due, if one is scheduled.
+    pub fn refresh_due_at(&self) -> Option<EpochMs> {
+        match self.live()?.refresh {
+            Refresh::Due { at, .. } => Some(at),
+            _ => None,
+        }
+    }
+
+    /// Whether the machine believes the browser is online.
+    pub fn is_online(&self) -> bool {
+        self.online
+    }
+
+    /// The latest time seen (inputs never move it backwards).
+    pub fn now(&self) -> EpochMs {
+        self.now
+    }
+    // ----- outputs --------------------------------------------------------
+
+    /// The next effect for the shell to carry out. Once the others are out,
+    /// the live session is persisted if it changed since it last was.
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        if self.effects.is_empty() {
+            self.persist_if_changed();
+        }
+        take_first(&mut self.effects)
+    }
+
+    /// The next event for the app.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        take_first(&mut self.events)
+    }
+
+    /// When [`Machine::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<EpochMs> {
+        self.next_deadline().map(|deadline| deadline.at)
+    }
+
+    /// The next deadline and why it is set.
+    pub fn next_deadline(&self) -> Option<Deadline> {
+        let live = self.live()?;
+        let config = &self.config;
+        let idle = live.idle_deadline(config);
+        let absolute = live.absolute_deadline(config);
+        let countdown = match live.phase {
+            Phase::Warning { next_tick, .. } => Some(next_tick),
+            Phase::Active => None,
+        };
+        let refresh = match live.refresh {
+            Refresh::Due { at, .. } if self.refresh_allowed(live) => Some(at),
+            _ => None,
+        };
+        let keepalive = live.keepalive_due(config).filter(|_| self.online);
+        [
+            (Some(idle.saturating_sub(config.warn_before_ms)), TimerKind::IdleWarning),
+            (Some(idle), TimerKind::IdleExpiry),
+            (Some(absolute.saturating_sub(config.absolute_warn_before_ms)), TimerKind::AbsoluteWarning),
+            (Some(absolute), TimerKind::AbsoluteExpiry),
+            (countdown, TimerKind::Countdown),
+            (refresh, TimerKind::Refresh),
+            (keepalive, TimerKind::Keepalive),
+        ]
+        .into_iter()
+        .filter_map(|(at, kind)| Some(Deadline { at: at?, kind }))
+        .filter(|deadline| deadline.at > self.now)
+        .min_by_key(|deadline| deadline.at)
+    }
+
+    // ----- inputs: things that happened ------------------------------------
+
+    /// Time passed: fire whatever is due. Early or repeated calls do nothing.
+    pub fn handle_timeout(&mut self, now: EpochMs) {
+        let now = self.clock(now);
+        self.advance(now);
+    }
+
+    /// The user was active in this tab.
+    pub fn handle_activity(&mut self, now: EpochMs) {
+        self.local_activity(now, false);
+    }
+
+    /// The browser went online or offline. No refresh is attempted while
+    /// offline; coming back online retries at once.
+    pub fn handle_online(&mut self, now: EpochMs, online: bool) {
+        let now = self.clock(now);
+        self.online = online;
+        if online {
+            if let State::Live(live) = &mut self.state {
+                if let Refresh::Due { at, failures } = live.refresh {
+                    if failures > 0 {
+                        live.refresh = Refresh::Due { at: at.min(now), failures };
+                    }
+                }
+            }
+        }
+        self.advance(now);
+    }
+
+    // ----- commands from the app -----------------------------------------
+
+    /// Start a session with `epoch` (128 random bits) and the tokens from login.
+    /// A live session is replaced.
+    pub fn login(&mut self, now: EpochMs, epoch: Epoch, tokens: TokenSet) {
+        let now = self.clock(now);
+        self.advance(now);
+        let before = self.state();
+        self.retire_live();
+        let mut live = Live {
+            epoch,
+            started_at: now,
+            last_activity_at: now,
+            last_broadcast_at: Some(now),
+            tokens,
+            generation: 0,
+            tokens_received_at: now,
+            refresh: Refresh::Unneeded,
+            phase: Phase::Active,
+            keepalive: self.fresh_keepalive(now),
+            absolute_cap: None,
+        };
+        live.refresh = Self::schedule(&self.config, &mut self.jitter, &live);
+        let snapshot = live.snapshot();
+        self.state = State::Live(live);
+        self.broadcast(epoch, Message::Login(snapshot));
+        self.events.push(Event::StateChange { from: before, to: SessionState::Active });
+        self.events.push(Event::Started { origin: Origin::Local, replaced: before.is_live() });
+        self.advance(now);
+    }
+
+    /// The user asked to stay signed in: dismisses an idle warning in every tab.
+    pub fn stay_signed_in(&mut self, now: EpochMs) {
+        self.local_activity(now, true);
+    }
+
+    /// End the session everywhere: other tabs are told and storage wiped first,
+    /// then the server is called.
+    pub fn logout(&mut self, now: EpochMs) {
+        let now = self.clock(now);
+        self.advance(now);
+        if matches!(self.state, State::Live(_)) {
+            self.end(EndReason::User, Origin::Local);
+        }
+    }
+
+    // ----- internals ------------------------------------------------------
+
+    /// Never let time run backwards.
+    fn clock(&mut self, now: EpochMs) -> EpochMs {
+        self.now = self.now.max(now);
+        self.now
+    }
+
+    fn broadcast(&mut self, epoch: Epoch, message: Message) {
+        let envelope = Envelope { from: self.tab_id, epoch: Some(epoch), message };
+        self.effects.push(Effect::Broadcast(envelope));
+    }
+
+    fn local_activity(&mut self, now: EpochMs, stay_signed_in: bool) {
+        let now = self.clock(now);
+        self.advance(now);
+        let interval = self.config.activity_broadcast_interval_ms;
+        let State::Live(live) = &mut self.state else { return };
+        let leaving_warning = matches!(live.phase, Phase::Warning { cause: WarningCause::Idle, .. });
+        let moved = now > live.last_activity_at;
+        live.last_activity_at = live.last_activity_at.max(now);
+        let due = live.last_broadcast_at.is_none_or(|at| now.saturating_sub(at) >= interval);
+        live.keepalive = live.keepalive.map(Keepalive::with_activity);
+        let (epoch, idle_deadline) = (live.epoch, live.idle_deadline(&self.config));
+        if stay_signed_in {
+            live.last_broadcast_at = Some(now);
+            self.broadcast(epoch, Message::StaySignedIn { at: now });
+        } else if due || leaving_warning {
+            live.last_broadcast_at = Some(now);
+            self.broadcast(epoch, Message::Activity { at: now });
+        }
+        if moved {
+            self.events.push(Event::Activity { origin: Origin::Local, idle_deadline });
+        }
+        self.advance(now);
+    }
+
+    /// Bring the machine up to `now`: expire, warn, tick, start a due refresh.
+    /// Idempotent for a given `now`.
+    fn advance(&mut self, now: EpochMs) {
+        let config = self.config;
+        let State::Live(live) = &mut self.state else { return };
+        let idle = live.idle_deadline(&config);
+        let absolute = live.absolute_deadline(&config);
+        if now >= idle.min(absolute) {
+            let reason = if absolute <= idle { EndReason::Absolute } else { EndReason::Idle };
+            self.end(reason, Origin::Local);
+            return;
+        }
+        let wanted = live.due_warning(&config, now);
+        match (live.phase, wanted) {
+            (Phase::Active, None) => {}
+            (Phase::Warning { .. }, None) => {
+                live.phase = Phase::Active;
+                self.events.push(Event::StateChange { from: SessionState::Warning, to: SessionState::Active });
+            }
+            (phase, Some((cause, deadline))) => {
+                let next_tick = next_tick(deadline, now, config.countdown_interval_ms);
+                match phase {
+                    Phase::Active => {
+                        self.events.push(Event::StateChange { from: SessionState::Active, to: SessionState::Warning });
+                        self.events.push(Event::Warning { cause, remaining_ms: deadline - now, deadline });
+                        live.phase = Phase::Warning { cause, deadline, next_tick };
+                    }
+                    Phase::Warning { cause: shown, .. } if shown != cause => {
+                        self.events.push(Event::Warning { cause, remaining_ms: deadline - now, deadline });
+                        live.phase = Phase::Warning { cause, deadline, next_tick };
+                    }
+                    Phase::Warning { next_tick: tick, .. } => {
+                        if now >= tick {
+                            // One tick however late we are: a throttled tab shows
+                            // the true remaining time, not a burst of stale ticks.
+                            self.events.push(Event::Countdown { cause, remaining_ms: deadline - now, deadline });
+                            live.phase = Phase::Warning { cause, deadline, next_tick };
+                        } else {
+                            live.phase = Phase::Warning { cause, deadline, next_tick: tick.min(next_tick) };
+                        }
+                    }
+                }
+            }
+        }
+        self.start_refresh_if_due(now);
+        self.send_keepalive_if_due(now);
+    }
+
+    /// Forget a live session without ending it (a new login replaces it).
+    fn retire_live(&mut self) {
+        if let State::Live(live) = core::mem::replace(&mut self.state, State::Anonymous) {
+            self.abandon_refresh(&live);
+            self.remember_ended(live.epoch);
+        }
+    }
+
+    fn remember_ended(&mut self, epoch: Epoch) {
+        if self.ended_epochs.len() >= ENDED_EPOCHS_KEPT {
+            self.ended_epochs.remove(0);
+        }
+        self.ended_epochs.push(epoch);
+    }
+
+    /// End the live session. Unless the end came from another tab (which has
+    /// told the others, and the server), the other tabs are told and, unless
+    /// the server itself revoked the session, the server is told too. Storage
+    /// is wiped before the server is called, and the tokens leave memory.
+    fn end(&mut self, reason: EndReason, origin: Origin) {
+        if !matches!(self.state, State::Live(_)) {
+            return;
+        }
+        let before = self.state();
+        let State::Live(mut live) = core::mem::replace(&mut self.state, State::Ended { reason }) else {
+            return;
+        };
+        self.abandon_refresh(&live);
+        let decided_here = origin != Origin::OtherTab;
+        if decided_here {
+            self.broadcast(live.epoch, Message::Logout { reason });
+        }
+        self.effects.push(Effect::WipeStorage);
+        self.persisted = None;
+        let tokens = core::mem::take(&mut live.tokens);
+        if decided_here && reason != EndReason::Revoked {
+            self.tell_server(reason, &tokens);
+        }
+        self.remember_ended(live.epoch);
+        self.events.push(Event::StateChange { from: before, to: self.state() });
+        self.events.push(if reason.is_expiry() {
+            Event::Expired { reason, origin }
+        } else {
+            Event::LoggedOut { reason, origin }
+        });
+    }
+
+    /// Writes the live session where a reload finds it when it changed since it
+    /// last was (login, new tokens, activity), if the app chose to store it.
+    fn persist_if_changed(&mut self) {
+        if self.storage == StorageChoice::Memory {
+            return;
+        }
+        let version = self.storage_version();
+        if version.is_none() || version == self.persisted {
+            return;
+        }
+        self.persisted = version;
+        if let Some(text) = self.stored_session() {
+            self.effects.push(Effect::Persist(text));
+        }
+    }
+}

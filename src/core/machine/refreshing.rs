@@ -1,0 +1,246 @@
+//! The refresh of the current tokens: when it is due, the cross-tab lock, the
+//! request (or the app's `refresh` function), and what its outcome does.
+
+use super::super::config::Config;
+use super::super::contract::refresh_request;
+use super::super::protocol::{EndReason, Message};
+use super::super::refresh::{backoff_delay, refresh_due_at, RefreshFailure, RefreshOutcome};
+use super::super::{EpochMs, Millis};
+use super::live::{Jitter, Live, Phase, Refresh, State};
+use super::requests::Pending;
+use super::types::{Effect, Event, Origin, Purpose, WarningCause};
+use super::Machine;
+
+/// How long a released refresh lock is still held. The new tokens are
+/// broadcast just before the release; the lock and the message travel
+/// different paths between tabs, so this keeps the next holder from looking
+/// before the tokens arrived. The rotation-safety claim rests on it.
+pub const LOCK_SETTLE_MS: Millis = 50;
+
+/// What renews the credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Renewal {
+    /// The app's `refresh` function.
+    Hook,
+    /// The refresh endpoint.
+    Endpoint,
+    /// Nothing: tokens that expire end the session when they are due.
+    Nothing,
+}
+
+impl Machine {
+    /// Whether anything can renew the credential: a `refresh` function or endpoint.
+    pub fn can_refresh(&self) -> bool {
+        self.renewal() != Renewal::Nothing
+    }
+
+    pub(super) fn renewal(&self) -> Renewal {
+        if self.refresh_hook {
+            Renewal::Hook
+        } else if self.transport.refresh.is_some() {
+            Renewal::Endpoint
+        } else {
+            Renewal::Nothing
+        }
+    }
+
+    /// The cross-tab lock for `attempt` was granted.
+    pub fn handle_lock_acquired(&mut self, now: EpochMs, attempt: u64) {
+        let now = self.clock(now);
+        self.advance(now);
+        let online = self.online;
+        let State::Live(live) = &mut self.state else {
+            self.release_lock(attempt);
+            return;
+        };
+        let mut send = false;
+        match live.refresh {
+            Refresh::AwaitingLock { attempt: current, generation, failures } if current == attempt => {
+                if live.generation != generation {
+                    // Another tab refreshed while we waited: adopt, don't repeat.
+                    live.refresh = Self::schedule(&self.config, &mut self.jitter, live);
+                    self.release_lock(attempt);
+                } else if !online {
+                    live.refresh = Refresh::Due { at: now, failures };
+                    self.release_lock(attempt);
+                } else {
+                    live.refresh = Refresh::InFlight { attempt, failures };
+                    send = true;
+                }
+            }
+            _ => self.release_lock(attempt),
+        }
+        if send {
+            self.send_refresh(now, attempt);
+        }
+        // The adopted tokens may already be due (found by fuzzing: without this
+        // the refresh waited, with no timer, for the next unrelated input).
+        self.advance(now);
+    }
+
+    /// Sends refresh `attempt` the way the app chose: its `refresh` function or
+    /// the refresh endpoint.
+    fn send_refresh(&mut self, now: EpochMs, attempt: u64) {
+        let refresh_token = self.live().and_then(|live| live.tokens.refresh_token.clone());
+        match self.renewal() {
+            Renewal::Hook => {
+                self.requests.insert(attempt, Pending::Refresh);
+                self.effects.push(Effect::CallRefreshHook { id: attempt, refresh_token });
+            }
+            Renewal::Endpoint | Renewal::Nothing => {
+                let token = refresh_token.as_ref().map(|token| token.expose());
+                match refresh_request(&self.transport, token) {
+                    Some(request) => {
+                        self.requests.insert(attempt, Pending::Refresh);
+                        self.effects.push(Effect::Fetch { id: attempt, purpose: Purpose::Refresh, request });
+                    }
+                    // Tokens that expire but no way to refresh them: the session
+                    // ends now (reason refreshFailed), rather than run on expired ones.
+                    None => {
+                        let failure = RefreshFailure::Status(0);
+                        self.refresh_result(now, attempt, RefreshOutcome::Failed { failure, retry_after_ms: None });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Refresh now if nothing is in flight (e.g. an API call got a 401). Returns
+    /// whether a refresh is now under way.
+    pub fn refresh_now(&mut self, now: EpochMs) -> bool {
+        let now = self.clock(now);
+        self.advance(now);
+        if let State::Live(live) = &mut self.state {
+            match live.refresh {
+                Refresh::AwaitingLock { .. } | Refresh::InFlight { .. } => {}
+                Refresh::Due { failures, .. } => live.refresh = Refresh::Due { at: now, failures },
+                Refresh::Unneeded => live.refresh = Refresh::Due { at: now, failures: 0 },
+            }
+        }
+        self.advance(now);
+        self.refresh_in_flight()
+    }
+
+    /// Refresh `attempt` ended with `outcome`. A result for any attempt but the
+    /// one in flight is stale and ignored (the lock is released all the same).
+    pub(super) fn refresh_result(&mut self, now: EpochMs, attempt: u64, outcome: RefreshOutcome) {
+        let now = self.clock(now);
+        self.advance(now);
+        let State::Live(live) = &mut self.state else {
+            self.release_lock(attempt);
+            return;
+        };
+        let failures = match live.refresh {
+            Refresh::InFlight { attempt: current, failures } if current == attempt => failures,
+            _ => {
+                self.release_lock(attempt);
+                return;
+            }
+        };
+        match outcome {
+            RefreshOutcome::Success(mut tokens) => {
+                let rotated = tokens.refresh_token.is_some() && tokens.refresh_token != live.tokens.refresh_token;
+                if live.tokens.refresh_token.is_some() && !rotated {
+                    self.refresh_token_reused = true;
+                }
+                if tokens.refresh_token.is_none() {
+                    // RFC 6749 §6: no new refresh token means keep using the old one.
+                    tokens.refresh_token = live.tokens.refresh_token.take();
+                }
+                live.tokens = tokens;
+                live.generation = live.generation.saturating_add(1);
+                live.tokens_received_at = now;
+                live.refresh = Self::schedule(&self.config, &mut self.jitter, live);
+                let message =
+                    Message::Refreshed { tokens: live.tokens.clone(), generation: live.generation, received_at: now };
+                let expires_at = live.tokens.expires_at;
+                let epoch = live.epoch;
+                // Share before releasing the lock, so the next holder sees it.
+                self.broadcast(epoch, message);
+                self.release_lock(attempt);
+                self.events.push(Event::Refreshed { expires_at, origin: Origin::Local });
+            }
+            RefreshOutcome::Failed { failure, retry_after_ms } => {
+                let failures = failures.saturating_add(1);
+                let retry_at = failure.is_retryable().then(|| {
+                    let delay = backoff_delay(&self.config, failures, self.jitter.next(), retry_after_ms);
+                    now.saturating_add(delay)
+                });
+                if let Some(at) = retry_at {
+                    live.refresh = Refresh::Due { at, failures };
+                }
+                self.release_lock(attempt);
+                let definitive = retry_at.is_none();
+                self.events.push(Event::RefreshFailed { code: failure.code(), definitive, retry_at, failures });
+                if definitive {
+                    // 401/403: the server no longer honours the session (revoked,
+                    // force logout); anything else: the refresh token was refused.
+                    let reason = if matches!(failure, RefreshFailure::Status(401 | 403)) {
+                        EndReason::Revoked
+                    } else {
+                        EndReason::RefreshFailed
+                    };
+                    self.end(reason, Origin::Server);
+                }
+            }
+        }
+        self.advance(now);
+    }
+
+    /// Gives up the lock for `attempt`, holding a held one for [`LOCK_SETTLE_MS`].
+    pub(super) fn release_lock(&mut self, attempt: u64) {
+        let hold_until = self.now.saturating_add(LOCK_SETTLE_MS);
+        self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until });
+    }
+
+    pub(super) fn refresh_allowed(&self, live: &Live) -> bool {
+        // An idle user must not be kept signed in by token refresh.
+        let idle_warning = matches!(live.phase, Phase::Warning { cause: WarningCause::Idle, .. });
+        self.online && !idle_warning
+    }
+
+    pub(super) fn schedule(config: &Config, jitter: &mut Jitter, live: &Live) -> Refresh {
+        match live.tokens.expires_at {
+            // A token that outlives the session never needs refreshing.
+            Some(expires_at) if expires_at < live.absolute_deadline(config) => {
+                let random = jitter.next();
+                let mut at = refresh_due_at(config, expires_at, live.tokens_received_at, random);
+                if live.generation > 0 {
+                    // A server handing out already-expired (or very short) tokens
+                    // must not get a refresh storm: refreshed tokens wait at least
+                    // one retry delay, plus jitter so that tabs stay spread out.
+                    let spread = config.refresh_jitter_ms.min(config.retry_initial_ms / 2);
+                    let floor = config.retry_initial_ms.saturating_add(random % spread.saturating_add(1));
+                    at = at.max(live.tokens_received_at.saturating_add(floor));
+                }
+                Refresh::Due { at, failures: 0 }
+            }
+            _ => Refresh::Unneeded,
+        }
+    }
+
+    pub(super) fn start_refresh_if_due(&mut self, now: EpochMs) {
+        let allowed = match self.live() {
+            Some(live) => self.refresh_allowed(live),
+            None => return,
+        };
+        let State::Live(live) = &mut self.state else { return };
+        if let Refresh::Due { at, failures } = live.refresh {
+            if allowed && now >= at {
+                let attempt = self.next_id;
+                self.next_id = self.next_id.wrapping_add(1);
+                live.refresh = Refresh::AwaitingLock { attempt, generation: live.generation, failures };
+                self.effects.push(Effect::AcquireRefreshLock { attempt });
+            }
+        }
+    }
+
+    /// Lets go of the refresh of a session that is ending or being replaced:
+    /// the lock is released and a late answer will be ignored.
+    pub(super) fn abandon_refresh(&mut self, live: &Live) {
+        if let Refresh::AwaitingLock { attempt, .. } | Refresh::InFlight { attempt, .. } = live.refresh {
+            self.requests.take_if(attempt, Pending::Refresh);
+            self.release_lock(attempt);
+        }
+    }
+}

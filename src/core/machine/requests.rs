@@ -1,0 +1,180 @@
+//! The requests the machine has out, and what their answers mean.
+//!
+//! Every request gets an id from the same counter as refresh attempts (a
+//! refresh request's id *is* its attempt). The table below remembers why each
+//! one was sent, so an answer is read by its purpose: a refresh answer as new
+//! tokens, a keepalive or session answer as the server's word on the session,
+//! a logout answer only as delivered or not. An answer with an id the table
+//! does not hold (never asked, already answered, or abandoned) is ignored.
+
+use super::super::contract::{
+    read_hook_result, read_refresh_response, read_session_response, FetchAnswer, HookResult, Response, SessionAnswer,
+};
+use super::super::http::TokenMode;
+use super::super::protocol::Epoch;
+use super::super::refresh::{RefreshFailure, RefreshOutcome};
+use super::super::EpochMs;
+use super::types::{ErrorCode, Event, KeepaliveOutcome, SessionCheck};
+use super::Machine;
+
+/// At most this many requests are remembered; the oldest is forgotten first.
+/// The shell answers every request (a timeout at worst), so this only bounds a
+/// shell that does not.
+const MAX_PENDING: usize = 64;
+
+/// Why a request is out, with what its answer needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pending {
+    /// A refresh (request or `refresh` call); its id is the attempt.
+    Refresh,
+    /// A keepalive; its id is in the keepalive bookkeeping.
+    Keepalive,
+    /// A session check; a signed-in answer starts a session with `epoch`.
+    SessionCheck { epoch: Epoch },
+    /// One of the requests sent when a session ended; `batch` groups them.
+    Logout { batch: u64 },
+}
+
+/// The requests out, and the logout batches that had a failure.
+#[derive(Debug, Default)]
+pub(super) struct Requests {
+    pending: Vec<(u64, Pending)>,
+    failed_logouts: Vec<u64>,
+}
+
+impl Requests {
+    pub(super) fn insert(&mut self, id: u64, why: Pending) {
+        if self.pending.len() >= MAX_PENDING {
+            self.pending.remove(0);
+        }
+        self.pending.push((id, why));
+    }
+
+    /// Forgets request `id` and says why it was sent, if it is out.
+    pub(super) fn take(&mut self, id: u64) -> Option<Pending> {
+        let index = self.pending.iter().position(|(have, _)| *have == id)?;
+        Some(self.pending.remove(index).1)
+    }
+
+    /// Forgets request `id` if it was sent for `why`.
+    pub(super) fn take_if(&mut self, id: u64, why: Pending) -> bool {
+        let found = self.pending.iter().position(|entry| *entry == (id, why));
+        found.map(|index| self.pending.remove(index)).is_some()
+    }
+
+    /// One logout request of `batch` ended; `Some(failed)` when it was the
+    /// batch's last, `failed` if any of them failed.
+    fn logout_done(&mut self, batch: u64, delivered: bool) -> Option<bool> {
+        if !delivered && !self.failed_logouts.contains(&batch) {
+            self.failed_logouts.push(batch);
+        }
+        let open = self.pending.iter().any(|(_, why)| *why == Pending::Logout { batch });
+        if open {
+            return None;
+        }
+        let before = self.failed_logouts.len();
+        self.failed_logouts.retain(|failed| *failed != batch);
+        Some(self.failed_logouts.len() != before)
+    }
+}
+
+impl Machine {
+    // ----- inputs: answers ----------------------------------------------------
+
+    /// Request `id` (from [`super::Effect::Fetch`]) ended with `answer`. Read
+    /// by why it was sent; an unknown or already answered id is ignored.
+    pub fn handle_fetch_answer(&mut self, now: EpochMs, id: u64, answer: FetchAnswer) {
+        let now = self.clock(now);
+        let Some(why) = self.requests.take(id) else { return };
+        match why {
+            Pending::Refresh => {
+                let outcome = match &answer {
+                    FetchAnswer::Response(response) => read_refresh_response(&self.transport, response, now),
+                    FetchAnswer::Network => {
+                        RefreshOutcome::Failed { failure: RefreshFailure::Network, retry_after_ms: None }
+                    }
+                    FetchAnswer::Timeout => {
+                        RefreshOutcome::Failed { failure: RefreshFailure::Timeout, retry_after_ms: None }
+                    }
+                };
+                self.refresh_result(now, id, outcome);
+            }
+            Pending::Keepalive => {
+                let outcome = match self.session_answer(&answer, now) {
+                    SessionAnswer::Active { absolute_deadline, .. } => KeepaliveOutcome::Alive { absolute_deadline },
+                    SessionAnswer::SignedOut | SessionAnswer::Revoked => KeepaliveOutcome::Revoked,
+                    SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => KeepaliveOutcome::Failed,
+                };
+                self.keepalive_result(now, id, outcome);
+            }
+            Pending::SessionCheck { epoch } => {
+                let answer = self.session_answer(&answer, now);
+                self.session_checked(now, epoch, answer);
+            }
+            Pending::Logout { batch } => {
+                let delivered = matches!(&answer, FetchAnswer::Response(Response { status: 200..=299, .. }));
+                if self.requests.logout_done(batch, delivered) == Some(true) {
+                    self.events.push(Event::Error { code: ErrorCode::LogoutFailed });
+                }
+            }
+        }
+    }
+
+    /// The app's `refresh` function, called for refresh `id`
+    /// ([`super::Effect::CallRefreshHook`]), did `result`. An unknown or
+    /// already answered id is ignored.
+    pub fn handle_hook_result(&mut self, now: EpochMs, id: u64, result: HookResult) {
+        let now = self.clock(now);
+        if self.requests.take_if(id, Pending::Refresh) {
+            let outcome = read_hook_result(&self.transport, &result, now);
+            self.refresh_result(now, id, outcome);
+        }
+    }
+
+    /// Refresh attempt `attempt` ended with `outcome`, already read (what
+    /// [`Machine::handle_fetch_answer`] and [`Machine::handle_hook_result`] come
+    /// to; the simulator's server answers this way). A result for any attempt
+    /// but the one in flight is stale and ignored (the lock is released all the same).
+    pub fn handle_refresh_result(&mut self, now: EpochMs, attempt: u64, outcome: RefreshOutcome) {
+        self.requests.take_if(attempt, Pending::Refresh);
+        self.refresh_result(now, attempt, outcome);
+    }
+
+    /// The server answered keepalive `attempt`, already read. A stale answer is ignored.
+    pub fn handle_keepalive_result(&mut self, now: EpochMs, attempt: u64, outcome: KeepaliveOutcome) {
+        self.requests.take_if(attempt, Pending::Keepalive);
+        self.keepalive_result(now, attempt, outcome);
+    }
+
+    // ----- internals ---------------------------------------------------------
+
+    /// A keepalive or session answer; no answer at all (network, timeout)
+    /// reads as "try again".
+    fn session_answer(&self, answer: &FetchAnswer, now: EpochMs) -> SessionAnswer {
+        match answer {
+            FetchAnswer::Response(response) => read_session_response(&self.transport, response, now),
+            FetchAnswer::Network | FetchAnswer::Timeout => SessionAnswer::Retryable { retry_after_ms: None },
+        }
+    }
+
+    /// What a session answer means. Signed in: join or start the session, and
+    /// get an access token if this tab has none (bearer mode after a reload:
+    /// the refresh cookie is there, the token is not). Signed out or revoked:
+    /// in cookie mode the session has ended; in bearer mode it is not proof, as
+    /// the refresh cookie the check carried may have been rotated by another
+    /// tab a moment later, so the refresh endpoint decides (a 401 there ends it).
+    fn session_checked(&mut self, now: EpochMs, epoch: Epoch, answer: SessionAnswer) {
+        let bearer = self.transport.mode == TokenMode::Bearer;
+        let (check, verify_by_refresh) = match answer {
+            SessionAnswer::Active { absolute_deadline, .. } => (SessionCheck::SignedIn { absolute_deadline }, false),
+            SessionAnswer::SignedOut | SessionAnswer::Revoked if bearer => (SessionCheck::Unknown, true),
+            SessionAnswer::SignedOut | SessionAnswer::Revoked => (SessionCheck::SignedOut, false),
+            SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => (SessionCheck::Unknown, false),
+        };
+        self.handle_session_check(now, epoch, check);
+        let needs_token = self.access_token().is_none() || verify_by_refresh;
+        if self.can_refresh() && self.state().is_live() && needs_token {
+            self.refresh_now(now);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The server's side of a live session: keepalives (when and what their
+//! answers do), session checks (when to ask and what the answer means), and
+//! telling the server that a session ended.
+
+use super::super::contract::{keepalive_request, logout_requests, session_request};
+use super::super::protocol::{EndReason, Epoch};
+use super::super::tokens::TokenSet;
+use super::super::{EpochMs, Millis};
+use super::live::{Keepalive, State};
+use super::requests::Pending;
+use super::types::{CheckTrigger, Effect, KeepaliveOutcome, Origin, Purpose, SessionCheck};
+use super::Machine;
+
+/// How often a waking page may ask the session endpoint (an explicit
+/// `resume()` always may).
+pub const SESSION_CHECK_EVERY_MS: Millis = 60_000;
+
+impl Machine {
+    // ----- commands ----------------------------------------------------------
+
+    /// Ask the server's `session` endpoint whether the user is signed in, if
+    /// there is one: always on [`CheckTrigger::Resume`], at most once per
+    /// [`SESSION_CHECK_EVERY_MS`] on [`CheckTrigger::Wake`] (the page may end
+    /// up waking often). `epoch` (128 random bits) starts the session when the
+    /// answer is "signed in" and none is live.
+    pub fn check_session(&mut self, now: EpochMs, trigger: CheckTrigger, epoch: Epoch) {
+        let now = self.clock(now);
+        self.advance(now);
+        let Some(request) = session_request(&self.transport) else { return };
+        let recent = self.last_session_check.is_some_and(|at| now.saturating_sub(at) < SESSION_CHECK_EVERY_MS);
+        if trigger == CheckTrigger::Wake && recent {
+            return;
+        }
+        self.last_session_check = Some(now);
+        let id = self.take_id();
+        self.requests.insert(id, Pending::SessionCheck { epoch });
+        self.effects.push(Effect::Fetch { id, purpose: Purpose::SessionCheck, request });
+    }
+
+    // ----- inputs: the server's word ------------------------------------------
+
+    /// The server's `session` endpoint answered (see
+    /// [`Machine::handle_fetch_answer`] for how an answer becomes a check).
+    /// Signed in: join (or start, with `epoch`) the session and take the
+    /// server's absolute deadline as a cap. Signed out: a live session ends
+    /// everywhere as `revoked`.
+    pub fn handle_session_check(&mut self, now: EpochMs, epoch: Epoch, check: SessionCheck) {
+        let now = self.clock(now);
+        self.advance(now);
+        match check {
+            SessionCheck::SignedIn { absolute_deadline } => {
+                if !matches!(self.state, State::Live(_)) {
+                    self.login(now, epoch, TokenSet::default());
+                }
+                if let (State::Live(live), Some(cap)) = (&mut self.state, absolute_deadline) {
+                    live.cap_absolute(cap);
+                }
+            }
+            SessionCheck::SignedOut => {
+                if matches!(self.state, State::Live(_)) {
+                    self.end(EndReason::Revoked, Origin::Server);
+                }
+            }
+            SessionCheck::Unknown => {}
+        }
+        self.advance(now);
+    }
+
+    /// The server said the session is no longer valid (e.g. a 401 on an API call
+    /// after a refresh, or a revoked keepalive): end it everywhere.
+    pub fn handle_revoked(&mut self, now: EpochMs) {
+        let now = self.clock(now);
+        self.advance(now);
+        if matches!(self.state, State::Live(_)) {
+            self.end(EndReason::Revoked, Origin::Server);
+        }
+    }
+
+    // ----- internals ---------------------------------------------------------
+
+    /// Keepalive `attempt` was answered. A stale answer is ignored.
+    pub(super) fn keepalive_result(&mut self, now: EpochMs, attempt: u64, outcome: KeepaliveOutcome) {
+        let now = self.clock(now);
+        self.advance(now);
+        let State::Live(live) = &mut self.state else { return };
+        let Some(keepalive) = live.keepalive.filter(|k| k.in_flight() == Some(attempt)) else { return };
+        match outcome {
+            KeepaliveOutcome::Alive { absolute_deadline } => {
+                live.keepalive = Some(keepalive.answered(true));
+                if let Some(cap) = absolute_deadline {
+                    live.cap_absolute(cap);
+                }
+            }
+            // Try again at the next interval, if the user is still active.
+            KeepaliveOutcome::Failed => live.keepalive = Some(keepalive.answered(false)),
+            KeepaliveOutcome::Revoked => self.end(EndReason::Revoked, Origin::Server),
+        }
+        self.advance(now);
+    }
+
+    /// Keepalive bookkeeping for a session starting now (a login or a join
+    /// counts as contact with the server); `None` without a keepalive endpoint
+    /// and interval.
+    pub(super) fn fresh_keepalive(&self, now: EpochMs) -> Option<Keepalive> {
+        let wanted = self.transport.keepalive.is_some() && self.config.keepalive_every_ms.is_some();
+        wanted.then_some(Keepalive::Quiet { sent_at: now })
+    }
+
+    /// Sends the owed keepalive once its interval has passed (never offline).
+    pub(super) fn send_keepalive_if_due(&mut self, now: EpochMs) {
+        let State::Live(live) = &self.state else { return };
+        let due = live.keepalive_due(&self.config).is_some_and(|at| now >= at);
+        if !(due && self.online) {
+            return;
+        }
+        let Some(request) = keepalive_request(&self.transport) else { return };
+        let id = self.take_id();
+        if let State::Live(live) = &mut self.state {
+            live.keepalive = Some(Keepalive::Out { id, sent_at: now });
+        }
+        self.requests.insert(id, Pending::Keepalive);
+        self.effects.push(Effect::Fetch { id, purpose: Purpose::Keepalive, request });
+    }
+
+    /// Tells the server that the session ended: revocation, then logout, sent
+    /// together; each outlives the page. A failure is reported, never undone.
+    pub(super) fn tell_server(&mut self, reason: EndReason, tokens: &TokenSet) {
+        let requests = logout_requests(&self.transport, tokens);
+        let batch = self.take_id();
+        for request in requests {
+            let id = self.take_id();
+            self.requests.insert(id, Pending::Logout { batch });
+            self.effects.push(Effect::Fetch { id, purpose: Purpose::Logout(reason), request });
+        }
+    }
+
+    /// A fresh request id.
+    pub(super) fn take_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        id
+    }
+}

@@ -1,0 +1,169 @@
+//! The other tabs: their messages, the sessions they share (a login, an answer
+//! to a state request), and the stored session a reload resumes, which is as
+//! untrusted as a message and checked the same way.
+
+use super::super::protocol::{decode, EndReason, Envelope, Epoch, Message, ProtocolError, Snapshot};
+use super::super::EpochMs;
+use super::live::{Adoption, Live, Phase, Refresh, State};
+use super::types::{Effect, Event, Origin, SessionState};
+use super::Machine;
+
+impl Machine {
+    /// A message from another tab. Rejections are typed; the state is unchanged
+    /// by a rejected message.
+    pub fn handle_message(&mut self, now: EpochMs, envelope: Envelope) -> Result<(), ProtocolError> {
+        let now = self.clock(now);
+        self.advance(now);
+        if envelope.from == self.tab_id {
+            return Err(ProtocolError::FromSelf);
+        }
+        let epoch = envelope.epoch;
+        match envelope.message {
+            Message::StateRequest => {
+                if let Some(live) = self.live() {
+                    let (epoch, snapshot) = (live.epoch, live.snapshot());
+                    self.broadcast(epoch, Message::StateResponse(snapshot));
+                }
+                Ok(())
+            }
+            Message::Login(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Login),
+            Message::StateResponse(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Answer),
+            message => {
+                let live = match &mut self.state {
+                    State::Live(live) if Some(live.epoch) == epoch => live,
+                    _ => return Err(ProtocolError::WrongEpoch),
+                };
+                match message {
+                    Message::Activity { at } | Message::StaySignedIn { at } => {
+                        let at = at.min(now);
+                        if at > live.last_activity_at {
+                            live.last_activity_at = at;
+                            let idle_deadline = live.idle_deadline(&self.config);
+                            self.events.push(Event::Activity { origin: Origin::OtherTab, idle_deadline });
+                        }
+                    }
+                    Message::Refreshed { tokens, generation, received_at } => {
+                        if generation > live.generation {
+                            live.tokens = tokens;
+                            live.generation = generation;
+                            live.tokens_received_at = received_at.min(now);
+                            if let Refresh::Due { .. } | Refresh::Unneeded = live.refresh {
+                                live.refresh = Self::schedule(&self.config, &mut self.jitter, live);
+                            }
+                            let expires_at = live.tokens.expires_at;
+                            self.events.push(Event::Refreshed { expires_at, origin: Origin::OtherTab });
+                        }
+                    }
+                    Message::Logout { reason } => {
+                        let reason = if reason == EndReason::User { EndReason::OtherTab } else { reason };
+                        self.end(reason, Origin::OtherTab);
+                    }
+                    Message::StateRequest | Message::Login(_) | Message::StateResponse(_) => {}
+                }
+                self.advance(now);
+                Ok(())
+            }
+        }
+    }
+
+    /// Resume the session stored by [`Machine::stored_session`] (this page
+    /// before a reload, or another tab through shared storage). Stored data is
+    /// as untrusted as a cross-tab message and checked the same way: a
+    /// malformed, ended, expired or older session is rejected and changes
+    /// nothing; a live session of the same epoch takes what is newer.
+    pub fn restore(&mut self, now: EpochMs, stored: &str) -> Result<(), ProtocolError> {
+        let now = self.clock(now);
+        self.advance(now);
+        let envelope = decode(stored)?;
+        match envelope.message {
+            Message::StateResponse(snapshot) | Message::Login(snapshot) => {
+                self.adopt(now, envelope.epoch, snapshot, Adoption::Restore)
+            }
+            _ => Err(ProtocolError::BadField("kind")),
+        }
+    }
+
+    /// Ask the other tabs for their session (a new tab does this at start-up).
+    pub fn request_state(&mut self, now: EpochMs) {
+        let now = self.clock(now);
+        self.advance(now);
+        let envelope = Envelope { from: self.tab_id, epoch: None, message: Message::StateRequest };
+        self.effects.push(Effect::Broadcast(envelope));
+    }
+
+    // ----- internals ------------------------------------------------------
+
+    /// Join, merge or replace with another tab's session.
+    fn adopt(
+        &mut self,
+        now: u64,
+        epoch: Option<Epoch>,
+        snapshot: Snapshot,
+        how: Adoption,
+    ) -> Result<(), ProtocolError> {
+        let epoch = epoch.ok_or(ProtocolError::BadField("epoch"))?;
+        if self.ended_epochs.contains(&epoch) {
+            return Err(ProtocolError::EndedEpoch);
+        }
+        // Times from another tab are never in our future.
+        let started_at = snapshot.started_at.min(now);
+        let last_activity_at = snapshot.last_activity_at.min(now).max(started_at);
+        let config = self.config;
+        let candidate = Live {
+            epoch,
+            started_at,
+            last_activity_at,
+            last_broadcast_at: None,
+            tokens: snapshot.tokens,
+            generation: snapshot.generation,
+            tokens_received_at: snapshot.tokens_received_at.min(now),
+            refresh: Refresh::Unneeded,
+            phase: Phase::Active,
+            keepalive: self.fresh_keepalive(now),
+            absolute_cap: None,
+        };
+        if now >= candidate.idle_deadline(&config).min(candidate.absolute_deadline(&config)) {
+            return Err(ProtocolError::StaleSnapshot);
+        }
+        let before = self.state();
+        let replaced = match &mut self.state {
+            State::Live(live) if live.epoch == epoch => {
+                // The same session: merge what is newer.
+                if candidate.last_activity_at > live.last_activity_at {
+                    live.last_activity_at = candidate.last_activity_at;
+                }
+                if candidate.generation > live.generation {
+                    live.tokens = candidate.tokens;
+                    live.generation = candidate.generation;
+                    live.tokens_received_at = candidate.tokens_received_at;
+                    if let Refresh::Due { .. } | Refresh::Unneeded = live.refresh {
+                        live.refresh = Self::schedule(&config, &mut self.jitter, live);
+                    }
+                }
+                self.advance(now);
+                return Ok(());
+            }
+            State::Live(live) => {
+                // Two logins: the later one wins everywhere.
+                if (candidate.started_at, candidate.epoch) < (live.started_at, live.epoch) {
+                    if how == Adoption::Login {
+                        let (epoch, snapshot) = (live.epoch, live.snapshot());
+                        self.broadcast(epoch, Message::StateResponse(snapshot));
+                    }
+                    return Ok(());
+                }
+                true
+            }
+            State::Anonymous | State::Ended { .. } => false,
+        };
+        self.retire_live();
+        let mut live = candidate;
+        live.refresh = Self::schedule(&config, &mut self.jitter, &live);
+        self.state = State::Live(live);
+        self.events.push(Event::StateChange { from: before, to: SessionState::Active });
+        let origin = if how == Adoption::Restore { Origin::Local } else { Origin::OtherTab };
+        self.events.push(Event::Started { origin, replaced });
+        self.advance(now);
+        Ok(())
+    }
+}
