@@ -130,6 +130,8 @@ fn urls_resolve_like_the_page_would_for_hashing() {
 }
 
 proptest::proptest! {
+    #![proptest_config(super::proptest_config(256))]
+
     /// Hostile endpoint URLs and base URLs never panic, and always give a name
     /// the shell can use.
     #[test]
