@@ -89,6 +89,7 @@ pub(super) fn event_object(event: &Event) -> JsValue {
 fn error_message(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::LogoutFailed => "the server was not told of the logout; the session ended here all the same",
+        ErrorCode::CsrfTokenUnusable => "the page's CSRF token is not a valid header value; requests go without it",
     }
 }
 

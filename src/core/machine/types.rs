@@ -87,6 +87,9 @@ pub enum ErrorCode {
     /// A logout or revocation request failed: the session ended here all the
     /// same, but the server may not know.
     LogoutFailed,
+    /// The page's CSRF token is not a valid header value (CR, LF, NUL, beyond
+    /// Latin-1, over 8 KiB): requests go without it. Reported once per page.
+    CsrfTokenUnusable,
 }
 
 impl ErrorCode {
@@ -94,6 +97,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::LogoutFailed => "logout_failed",
+            ErrorCode::CsrfTokenUnusable => "csrf_token_unusable",
         }
     }
 }
@@ -236,8 +240,9 @@ pub enum Effect {
     },
     /// Write the live session (a stored-session text for
     /// [`super::Machine::restore`]) where a reload finds it. Only with
-    /// `storage: "session" | "local"`.
-    Persist(String),
+    /// `storage: "session" | "local"`. A [`Secret`]: in bearer mode the text
+    /// holds the tokens, and `Debug` must not print them.
+    Persist(Secret),
     /// Remove everything the session stored.
     WipeStorage,
 }
