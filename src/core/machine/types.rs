@@ -4,6 +4,7 @@
 use super::super::contract::Request;
 use super::super::protocol::{EndReason, Envelope};
 use super::super::tokens::Secret;
+use super::super::value::Value;
 use super::super::{EpochMs, Millis};
 
 /// The public state of a session.
@@ -194,7 +195,7 @@ pub enum Purpose {
 }
 
 /// Something the shell must do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Send this message to the other tabs.
     Broadcast(Envelope),
@@ -234,10 +235,10 @@ pub enum Effect {
         /// The refresh token, taken from memory for this one call.
         refresh_token: Option<Secret>,
     },
-    /// Write the live session (a stored-session text for
-    /// [`super::Machine::restore`]) where a reload finds it. Only with
-    /// `storage: "session" | "local"`.
-    Persist(String),
+    /// Write the live session (a stored-session value for
+    /// [`super::Machine::restore`]; the shell stores it as JSON text) where a
+    /// reload finds it. Only with `storage: "session" | "local"`.
+    Persist(Value),
     /// Remove everything the session stored.
     WipeStorage,
 }

@@ -2,7 +2,9 @@
 
 mod answers;
 mod config;
+mod fallback;
 mod fuzz;
+mod json;
 mod keepalive;
 mod keys;
 mod lease;
@@ -11,6 +13,7 @@ mod multitab;
 mod options;
 mod props;
 mod protocol;
+mod redirects;
 mod refresh;
 mod requests;
 mod security;

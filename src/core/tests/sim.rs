@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use crate::core::protocol::{decode, encode};
+use crate::core::protocol::{decode_text, encode_text};
 use crate::core::*;
 
 pub const T0: u64 = 1_700_000_000_000;
@@ -181,7 +181,7 @@ impl Sim {
                 progressed = true;
                 for index in 0..self.tabs.len() {
                     if index != from && self.tabs[index].alive {
-                        let envelope = decode(&text).expect("what a machine encodes decodes");
+                        let envelope = decode_text(&text).expect("what a machine encodes decodes");
                         self.delivered += 1;
                         let now = self.now;
                         if let Err(error) = self.tabs[index].machine.handle_message(now, envelope) {
@@ -212,7 +212,7 @@ impl Sim {
         match effect {
             Effect::Broadcast(envelope) => {
                 if self.tabs[tab].alive {
-                    self.bus.push_back((tab, encode(&envelope)));
+                    self.bus.push_back((tab, encode_text(&envelope)));
                 }
             }
             Effect::AcquireRefreshLock { attempt } => self.lock_queue.push_back((tab, attempt)),
