@@ -460,7 +460,7 @@ async fn a_login_message_replayed_after_logout_is_ignored() {
     a.logout();
     assert!(until(5_000, || state(&b) == "loggedOut").await);
     // …and replays it after the logout.
-    js("window.__heard.filter((m) => String(m).includes('\"kind\":\"login\"')) \
+    js("window.__heard.filter((m) => m.kind === 'login') \
           .forEach((m) => new BroadcastChannel(window.__ear.name).postMessage(m));");
     assert!(until(5_000, || b_events.0.borrow().iter().any(|e| field(e, "code") == "ended_epoch")).await);
     assert_eq!(state(&b), "loggedOut", "the ended session stays ended");

@@ -7,14 +7,14 @@
 //! - [`options`]: the options object, read once into the three parts below.
 //! - [`config`]: the timing configuration, validated into whole milliseconds.
 //! - [`endpoints`]: the endpoint configuration and what a valid URL or header is.
-//! - [`http`]: the server clock and encodings (HTTP dates, JWT, forms).
+//! - [`http`]: the server clock and encodings (JWT times, form and JSON bodies).
 //! - [`contract`]: the requests to send and what their answers mean.
 //! - [`machine`]: the state machine: lifecycle, timeouts, countdown, refresh,
 //!   keepalives, session checks, the rules of `session.fetch`.
 //! - [`refresh`]: refresh timing, backoff and failure classification.
 //! - [`tokens`]: the token set, with secrets that never print.
 //! - [`protocol`]: the versioned cross-tab message format.
-//! - [`json`]: a small JSON reader/writer for hostile input.
+//! - [`value`]: the plain data values everything above reads (no JSON text).
 //! - [`keys`]: every web-storage key and cross-tab name the SDK uses.
 //! - [`scope`]: which tabs share a session (the default channel name).
 //! - [`lease`]: the refresh lease, for pages without Web Locks.
@@ -29,6 +29,11 @@ pub mod endpoints;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod http;
+/// HTTP dates read by hand: tests and fuzzing only (the shell uses `Date.parse`).
+#[cfg(any(test, fuzzing))]
+pub mod http_date;
+/// JSON text: tests and fuzzing only (the shipped wasm holds no JSON text parser).
+#[cfg(any(test, fuzzing))]
 pub mod json;
 pub mod keys;
 pub mod lease;
@@ -39,18 +44,21 @@ pub mod refresh;
 pub mod scope;
 pub mod security;
 pub mod tokens;
+pub mod value;
 
 pub use config::{Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions, StorageChoice};
 pub use contract::{Body, Credential, FetchAnswer, HookResult, Request, Response, RetryAfter, SessionAnswer};
 pub use endpoints::{BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames, TokenMode, Transport};
 pub use machine::{
     CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith,
-    SessionCheck, SessionState, Setup, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS, SESSION_CHECK_EVERY_MS,
+    SessionCheck, SessionState, Setup, StoredSession, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS,
+    SESSION_CHECK_EVERY_MS,
 };
 pub use options::Options;
-pub use protocol::{EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
+pub use protocol::{ChannelKind, EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};
 pub use tokens::{Secret, TokenError, TokenSet};
+pub use value::Value;
 
 /// A point in time: milliseconds since 1970-01-01 UTC on this device's clock,
 /// the clock every tab of the page shares (`Date.now()`).

@@ -1,7 +1,7 @@
 //! The token set a session holds and how secrets are kept out of logs. Token
 //! answers are read by [`super::contract::read_tokens`].
 
-use super::json::Value;
+use super::value::Value;
 
 /// A secret string: never printed by `Debug`, overwritten with zeros when dropped.
 #[derive(Clone, PartialEq, Eq)]

@@ -38,13 +38,14 @@ pub use refreshing::LOCK_SETTLE_MS;
 pub use server::SESSION_CHECK_EVERY_MS;
 pub use types::{
     CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Origin, Purpose, SentWith,
-    SessionCheck, SessionState, TimerKind, Verdict, WarningCause,
+    SessionCheck, SessionState, StoredSession, TimerKind, Verdict, WarningCause,
 };
 
 use super::config::{Config, StorageChoice};
-use super::http::Transport;
-use super::protocol::{encode, EndReason, Envelope, Epoch, Message, TabId};
+use super::http::{ParseJson, Transport};
+use super::protocol::{encode, ChannelKind, EndReason, Envelope, Epoch, Message, TabId};
 use super::tokens::{Secret, TokenSet};
+use super::value::Value;
 use super::{EpochMs, Millis};
 use live::{next_tick, take_first, Jitter, Keepalive, Live, Phase, Refresh, State};
 use requests::Requests;
@@ -53,7 +54,7 @@ use requests::Requests;
 const ENDED_EPOCHS_KEPT: usize = 16;
 
 /// What a machine is made with, besides its tab id and seed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Setup {
     /// Timeouts, warnings and refresh timing.
     pub config: Config,
@@ -63,12 +64,22 @@ pub struct Setup {
     pub refresh_hook: bool,
     /// Where the live session is kept for a reload; `Memory`: nowhere.
     pub storage: StorageChoice,
+    /// Reads JSON text, for the JWT payloads of access tokens (their `exp` and
+    /// `iat`): the shell's `JSON.parse`, so the core holds no text parser.
+    pub parse_json: ParseJson,
 }
 
 impl Setup {
-    /// `config` with no endpoints, no `refresh` function and memory storage.
+    /// `config` with no endpoints, no `refresh` function, memory storage, and
+    /// no JSON reader (access tokens' JWT times are not read).
     pub fn new(config: Config) -> Setup {
-        Setup { config, transport: Transport::default(), refresh_hook: false, storage: StorageChoice::Memory }
+        Setup {
+            config,
+            transport: Transport::default(),
+            refresh_hook: false,
+            storage: StorageChoice::Memory,
+            parse_json: |_| None,
+        }
     }
 }
 
@@ -83,6 +94,9 @@ pub struct Machine {
     transport: Transport,
     refresh_hook: bool,
     storage: StorageChoice,
+    parse_json: ParseJson,
+    /// Whether the cross-tab channel may carry tokens (not the storage fallback).
+    channel_carries_tokens: bool,
     tab_id: TabId,
     jitter: Jitter,
     now: EpochMs,
@@ -107,12 +121,14 @@ pub struct Machine {
 impl Machine {
     /// A machine for the tab `tab_id`, jitter seeded with `seed` (from a CSPRNG).
     pub fn new(setup: Setup, tab_id: TabId, seed: u64) -> Self {
-        let Setup { config, transport, refresh_hook, storage } = setup;
+        let Setup { config, transport, refresh_hook, storage, parse_json } = setup;
         Machine {
             config,
             transport,
             refresh_hook,
             storage,
+            parse_json,
+            channel_carries_tokens: true,
             tab_id,
             jitter: Jitter(seed),
             now: 0,
@@ -145,12 +161,18 @@ impl Machine {
         self.live().map(|live| (live.epoch, live.generation, live.last_activity_at))
     }
 
-    /// The live session as stored text (a cross-tab state answer), for a reload
-    /// to resume with [`Machine::restore`]. `None` when no session is live.
-    pub fn stored_session(&self) -> Option<String> {
+    /// The live session as stored (a cross-tab state answer, as a value), for
+    /// a reload to resume with [`Machine::restore`]. `None` when no session is live.
+    pub fn stored_session(&self) -> Option<Value> {
         let live = self.live()?;
         let message = Message::StateResponse(live.snapshot());
         Some(encode(&Envelope { from: self.tab_id, epoch: Some(live.epoch), message }))
+    }
+
+    /// Whether messages to other tabs may carry tokens (see
+    /// [`Machine::handle_channel_opened`]).
+    pub fn channel_carries_tokens(&self) -> bool {
+        self.channel_carries_tokens
     }
 
     /// The configuration in force.
@@ -348,6 +370,15 @@ impl Machine {
         self.advance(now);
     }
 
+    /// The shell opened the cross-tab channel. The storage fallback is written
+    /// to disk, so it carries no tokens (messages that would are sent as
+    /// token-free notices, [`Message::without_tokens`]) unless the app keeps
+    /// the session in `localStorage` anyway (`storage: "local"`), where every
+    /// tab can read them already. A `BroadcastChannel` carries them.
+    pub fn handle_channel_opened(&mut self, kind: ChannelKind) {
+        self.channel_carries_tokens = kind == ChannelKind::BroadcastChannel || self.storage == StorageChoice::Local;
+    }
+
     // ----- commands from the app -----------------------------------------
 
     /// Start a session with `epoch` (128 random bits) and the tokens from login.
@@ -402,7 +433,10 @@ impl Machine {
         self.now
     }
 
+    /// Tells the other tabs; where the channel may not carry tokens, the
+    /// message goes without them ([`Message::without_tokens`]).
     fn broadcast(&mut self, epoch: Epoch, message: Message) {
+        let message = if self.channel_carries_tokens { message } else { message.without_tokens() };
         let envelope = Envelope { from: self.tab_id, epoch: Some(epoch), message };
         self.effects.push(Effect::Broadcast(envelope));
     }
@@ -538,7 +572,7 @@ impl Machine {
         }
         self.persisted = version;
         if let Some(text) = self.stored_session() {
-            self.effects.push(Effect::Persist(Secret::new(text)));
+            self.effects.push(Effect::Persist(StoredSession(text)));
         }
     }
 }

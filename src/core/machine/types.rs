@@ -4,6 +4,7 @@
 use super::super::contract::Request;
 use super::super::protocol::{EndReason, Envelope};
 use super::super::tokens::Secret;
+use super::super::value::Value;
 use super::super::{EpochMs, Millis};
 
 /// The public state of a session.
@@ -198,7 +199,7 @@ pub enum Purpose {
 }
 
 /// Something the shell must do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Send this message to the other tabs.
     Broadcast(Envelope),
@@ -238,11 +239,10 @@ pub enum Effect {
         /// The refresh token, taken from memory for this one call.
         refresh_token: Option<Secret>,
     },
-    /// Write the live session (a stored-session text for
-    /// [`super::Machine::restore`]) where a reload finds it. Only with
-    /// `storage: "session" | "local"`. A [`Secret`]: in bearer mode the text
-    /// holds the tokens, and `Debug` must not print them.
-    Persist(Secret),
+    /// Write the live session (a stored-session value for
+    /// [`super::Machine::restore`]; the shell stores it as JSON text) where a
+    /// reload finds it. Only with `storage: "session" | "local"`.
+    Persist(StoredSession),
     /// Remove everything the session stored.
     WipeStorage,
 }
@@ -344,4 +344,15 @@ pub enum Verdict {
     RefreshThenRetry,
     /// The server ended the session: it has ended everywhere; return the answer.
     EndRevoked,
+}
+
+/// The stored-session value of [`Effect::Persist`]. In bearer mode it holds the
+/// tokens, so `Debug` does not print it.
+#[derive(Clone, PartialEq)]
+pub struct StoredSession(pub Value);
+
+impl core::fmt::Debug for StoredSession {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("StoredSession(..)")
+    }
 }

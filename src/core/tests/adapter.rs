@@ -116,6 +116,7 @@ fn http_answer(answer: Answer) -> FetchAnswer {
             let mut answer = match failure {
                 RefreshFailure::Network => return FetchAnswer::Network,
                 RefreshFailure::Timeout => return FetchAnswer::Timeout,
+                RefreshFailure::Redirected => return FetchAnswer::Redirected,
                 RefreshFailure::InvalidGrant => {
                     Response::new(400, object(vec![("error", Some(text("invalid_grant")))]))
                 }

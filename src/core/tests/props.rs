@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 
 use super::sim::*;
-use crate::core::protocol::{decode, encode};
+use crate::core::protocol::{decode_text, encode_text};
 use crate::core::*;
 
 #[derive(Debug, Clone)]
@@ -215,7 +215,7 @@ fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     pending_locks.retain(|a| *a != attempt);
                 }
                 Effect::Broadcast(envelope) => {
-                    prop_assert_eq!(decode(&encode(&envelope)), Ok(envelope));
+                    prop_assert_eq!(decode_text(&encode_text(&envelope)), Ok(envelope));
                 }
                 Effect::Fetch { .. } | Effect::Persist(_) | Effect::WipeStorage => {}
             }
@@ -289,18 +289,18 @@ proptest! {
 
     #[test]
     fn decoding_arbitrary_text_never_panics(text in ".{0,300}") {
-        let _ = decode(&text);
+        let _ = decode_text(&text);
     }
 
     #[test]
     fn decoding_mutated_messages_never_panics(cut in 0usize..400, byte in any::<u8>(), kind in 0u8..6) {
         let envelope = remote(Some(id(4)), true, kind, T0);
-        let mut bytes = encode(&envelope).into_bytes();
+        let mut bytes = encode_text(&envelope).into_bytes();
         let index = cut % bytes.len().max(1);
         if let Some(slot) = bytes.get_mut(index) {
             *slot = byte;
         }
-        let _ = decode(&String::from_utf8_lossy(&bytes));
+        let _ = decode_text(&String::from_utf8_lossy(&bytes));
     }
 
     #[test]

@@ -44,7 +44,7 @@ fn setup(mode: TokenMode, refresh_hook: bool) -> Setup {
     };
     let mut config = test_config();
     config.keepalive_every_ms = Some(MIN);
-    Setup { config, transport, refresh_hook, storage: StorageChoice::Memory }
+    Setup { config, transport, refresh_hook, ..Setup::new(test_config()) }
 }
 
 fn machine(mode: TokenMode, refresh_hook: bool) -> Machine {

@@ -28,7 +28,7 @@ pub use super::backend::*;
 pub use super::invariants::*;
 pub use super::knobs::*;
 use super::lock::ShellLocks;
-use crate::core::protocol::{decode, encode};
+use crate::core::protocol::{decode_text, encode_text};
 use crate::core::*;
 
 pub const T0: u64 = 1_700_000_000_000;
@@ -401,7 +401,7 @@ impl Sim {
         if !self.tabs[from].alive {
             return;
         }
-        let text = encode(envelope);
+        let text = encode_text(envelope);
         for to in self.open_tabs().into_iter().filter(|&to| to != from) {
             if self.draw(Delay { min: 0, max: 999 }) < self.knobs.drop_per_mille {
                 self.dropped += 1;
@@ -552,7 +552,7 @@ impl Sim {
         match due {
             Due::Message { to, text, .. } => {
                 if self.tabs[to].alive {
-                    let envelope = decode(&text).expect("what a machine encodes decodes");
+                    let envelope = decode_text(&text).expect("what a machine encodes decodes");
                     if let (Message::Logout { .. }, Some(epoch)) = (&envelope.message, envelope.epoch) {
                         self.tabs[to].seen.heard_ended.push(epoch);
                     }
