@@ -17,6 +17,7 @@
 //! - [`json`]: a small JSON reader/writer for hostile input.
 //! - [`keys`]: every web-storage key and cross-tab name the SDK uses.
 //! - [`lease`]: the refresh lease, for pages without Web Locks.
+//! - [`note`]: the generation note, the rotation guard's record in IndexedDB.
 //! - [`security`]: the security report's checks.
 
 pub mod config;
@@ -32,6 +33,7 @@ pub mod json;
 pub mod keys;
 pub mod lease;
 pub mod machine;
+pub mod note;
 pub mod options;
 pub mod protocol;
 pub mod refresh;
@@ -43,8 +45,10 @@ pub use contract::{Body, Credential, FetchAnswer, HookResult, Request, Response,
 pub use endpoints::{BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames, TokenMode, Transport};
 pub use machine::{
     CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith,
-    SessionCheck, SessionState, Setup, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS, SESSION_CHECK_EVERY_MS,
+    SessionCheck, SessionState, Setup, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS, NOTE_RETRY_MS, NOTE_WAIT_MS,
+    SESSION_CHECK_EVERY_MS,
 };
+pub use note::GenerationNote;
 pub use options::Options;
 pub use protocol::{EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};

@@ -34,7 +34,7 @@ mod server;
 mod tabs;
 mod types;
 
-pub use refreshing::LOCK_SETTLE_MS;
+pub use refreshing::{LOCK_SETTLE_MS, NOTE_RETRY_MS, NOTE_WAIT_MS};
 pub use server::SESSION_CHECK_EVERY_MS;
 pub use types::{
     CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Origin, Purpose, SentWith,
@@ -97,6 +97,9 @@ pub struct Machine {
     last_session_check: Option<EpochMs>,
     /// What was last persisted ([`Effect::Persist`]).
     persisted: Option<StorageVersion>,
+    /// A lock grant found this tab's tokens behind the generation note: the
+    /// session and generation it had, and since when it waits for newer tokens.
+    behind_note: Option<(Epoch, u64, EpochMs)>,
     requests: Requests,
     effects: Vec<Effect>,
     events: Vec<Event>,
@@ -121,6 +124,7 @@ impl Machine {
             refresh_token_reused: false,
             last_session_check: None,
             persisted: None,
+            behind_note: None,
             requests: Requests::default(),
             effects: Vec::new(),
             events: Vec::new(),

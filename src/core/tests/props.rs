@@ -160,10 +160,10 @@ fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::GrantLock => {
                 if !pending_locks.is_empty() {
                     let attempt = pending_locks.remove(0);
-                    machine.handle_lock_acquired(now, attempt);
+                    machine.handle_lock_acquired(now, attempt, None);
                 }
             }
-            Op::StaleGrant(attempt) => machine.handle_lock_acquired(now, 1_000 + attempt),
+            Op::StaleGrant(attempt) => machine.handle_lock_acquired(now, 1_000 + attempt, None),
             Op::Result(kind) => {
                 if let Some(&attempt) = outstanding.iter().next() {
                     machine.handle_refresh_result(now, attempt, outcome(kind, now));

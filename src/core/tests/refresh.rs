@@ -62,7 +62,7 @@ fn effects(machine: &mut Machine) -> Vec<Effect> {
 
 /// The lock release for `attempt` at `now`, held to let the broadcast arrive.
 fn release(attempt: u64, now: u64) -> Effect {
-    Effect::ReleaseRefreshLock { attempt, hold_until: now + LOCK_SETTLE_MS }
+    Effect::ReleaseRefreshLock { attempt, hold_until: now + LOCK_SETTLE_MS, note: None }
 }
 
 fn events(machine: &mut Machine) -> Vec<Event> {
@@ -85,7 +85,7 @@ fn start_refresh(machine: &mut Machine) -> u64 {
         [Effect::AcquireRefreshLock { attempt }] => *attempt,
         other => panic!("expected a lock request, got {other:?}"),
     };
-    machine.handle_lock_acquired(due, attempt);
+    machine.handle_lock_acquired(due, attempt, None);
     match effects(machine).as_slice() {
         [Effect::CallRefreshHook { id: sent, refresh_token }] => {
             assert_eq!(*sent, attempt);
@@ -141,7 +141,12 @@ fn success_keeps_old_refresh_token_when_none_is_returned_and_shares_tokens() {
         out.first(),
         Some(Effect::Broadcast(Envelope { message: Message::Refreshed { generation: 1, .. }, .. }))
     ));
-    assert_eq!(out.get(1), Some(&release(attempt, now)), "lock released after sharing");
+    let noted = Effect::ReleaseRefreshLock {
+        attempt,
+        hold_until: now + LOCK_SETTLE_MS,
+        note: Some(GenerationNote { epoch: id(200), generation: 1 }),
+    };
+    assert_eq!(out.get(1), Some(&noted), "lock released after sharing, once the generation note is written");
     assert!(events(&mut machine).contains(&Event::Refreshed { expires_at: Some(now + 5 * MIN), origin: Origin::Local }));
 }
 
@@ -276,7 +281,7 @@ fn lock_granted_after_another_tab_refreshed_is_released_without_a_request() {
         },
     };
     machine.handle_message(due, shared).expect("accepted");
-    machine.handle_lock_acquired(due + 5, attempt);
+    machine.handle_lock_acquired(due + 5, attempt, None);
     assert_eq!(effects(&mut machine), vec![release(attempt, due + 5)]);
     assert_eq!(machine.access_token(), Some("at-other"));
     assert!(machine.refresh_due_at().expect("rescheduled") > due + 4 * MIN);
@@ -292,7 +297,7 @@ fn a_server_returning_expired_tokens_cannot_cause_a_refresh_storm() {
         machine.handle_timeout(now);
         for effect in effects(&mut machine) {
             if let Effect::AcquireRefreshLock { attempt } = effect {
-                machine.handle_lock_acquired(now, attempt);
+                machine.handle_lock_acquired(now, attempt, None);
             }
         }
         for effect in effects(&mut machine) {
@@ -361,7 +366,7 @@ fn a_lock_granted_after_another_tab_refreshed_starts_a_refresh_that_is_already_d
     let tokens = TokenSet::bearer("at2", Some("rt2"), Some(T0 + 20 * SEC));
     let refreshed = Message::Refreshed { tokens, generation: 1, received_at: T0 + 10 * SEC };
     machine.handle_message(T0 + 30 * SEC, Envelope { from: id(9), epoch: Some(id(200)), message: refreshed }).unwrap();
-    machine.handle_lock_acquired(T0 + 30 * SEC, attempt);
+    machine.handle_lock_acquired(T0 + 30 * SEC, attempt, None);
     let out = effects(&mut machine);
     assert!(out.contains(&release(attempt, T0 + 30 * SEC)), "the stale grant is released");
     assert!(
