@@ -1134,6 +1134,7 @@ fn remote_message(input: &mut Input, machine: &Machine, now: u64) -> Envelope {
         tokens: tokens.clone(),
         generation: u64::from(extra % 8),
         tokens_received_at: at,
+        absolute_cap: None,
     };
     let reasons = EndReason::ALL;
     let message = match kind % 7 {

@@ -140,6 +140,9 @@ pub struct Snapshot {
     pub generation: u64,
     /// When these tokens were received.
     pub tokens_received_at: u64,
+    /// The server's word on when the session ends at the latest, if a tab
+    /// heard one (a keepalive or session answer); the earliest one binds all.
+    pub absolute_cap: Option<u64>,
 }
 
 /// One cross-tab message.
@@ -252,6 +255,7 @@ fn snapshot_fields(w: &mut ObjectWriter, snapshot: &Snapshot) {
     w.u64("lastActivityAt", snapshot.last_activity_at);
     w.u64("generation", snapshot.generation);
     w.u64("receivedAt", snapshot.tokens_received_at);
+    w.opt_u64("absoluteCap", snapshot.absolute_cap);
     tokens_fields(w, &snapshot.tokens);
 }
 
@@ -322,6 +326,10 @@ fn snapshot(object: &Value) -> Result<Snapshot, ProtocolError> {
         last_activity_at: time(object, "lastActivityAt")?,
         generation: time(object, "generation")?,
         tokens_received_at: time(object, "receivedAt")?,
+        absolute_cap: match object.get("absoluteCap") {
+            None => None,
+            Some(_) => Some(time(object, "absoluteCap")?),
+        },
         tokens: tokens(object)?,
     })
 }

@@ -509,7 +509,6 @@ fn a_late_signed_in_answer_does_not_revive_a_session_that_ended() {
 /// Cookie mode: the server told tab A (at a keepalive) that the session ends
 /// in 30 minutes. Tab A closes; tab B, never told, stays live past it.
 #[test]
-#[ignore = "fails today: a server deadline stays in the tab that heard it; needs it shared (snapshot + message)"]
 fn a_deadline_the_server_gave_one_tab_binds_every_tab() {
     let mut config = test_config();
     config.keepalive_every_ms = Some(MIN);

@@ -69,6 +69,7 @@ fn remote(current: Option<Epoch>, same_epoch: bool, kind: u8, at: u64) -> Envelo
         tokens: TokenSet::bearer("remote", Some("rt"), Some(at + 5 * MIN)),
         generation: at % 5,
         tokens_received_at: at,
+        absolute_cap: None,
     };
     let message = match kind {
         0 => Message::Activity { at },

@@ -9,6 +9,7 @@ fn snapshot() -> Snapshot {
         tokens: TokenSet::bearer("a\"cc\\ess", Some("réfresh"), Some(T0 + 60_000)),
         generation: 3,
         tokens_received_at: T0 + 1,
+        absolute_cap: None,
     }
 }
 
@@ -20,6 +21,7 @@ fn all_messages() -> Vec<Message> {
         Message::Logout { reason: EndReason::RefreshFailed },
         Message::Login(snapshot()),
         Message::StateResponse(snapshot()),
+        Message::StateResponse(Snapshot { absolute_cap: Some(T0 + 30 * MIN), ..snapshot() }),
     ]
 }
 
@@ -69,6 +71,12 @@ fn malformed_messages_are_rejected_with_the_field() {
             "access",
         ),
         (format!(r#"{{"v":1,"kind":"login","from":"{from}","epoch":"{from}","startedAt":1}}"#), "lastActivityAt"),
+        (
+            format!(
+                r#"{{"v":1,"kind":"stateResponse","from":"{from}","epoch":"{from}","startedAt":1,"lastActivityAt":1,"generation":0,"receivedAt":1,"absoluteCap":"soon"}}"#
+            ),
+            "absoluteCap",
+        ),
     ];
     for (text, field) in cases {
         assert_eq!(decode(&text), Err(ProtocolError::BadField(field)), "{text}");
