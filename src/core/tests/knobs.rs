@@ -29,7 +29,7 @@ pub enum LockRelease {
     AsAsked,
     /// This many ms after the release, whatever was asked.
     Hold(u64),
-    /// The proposed protection, modelled: until every open tab has handled the
+    /// An adaptive hold, modelled (not built): until every open tab has handled the
     /// messages the holder posted before releasing (a lost one never is), at
     /// most `cap` ms.
     UntilDelivered { cap: u64 },

@@ -15,8 +15,8 @@
 //! - tabs open and close (a closed tab's lock is freed, its answers lost), the
 //!   browser goes offline, and the machine sleeps (the clock jumps).
 //!
-//! The lock lives in `lock.rs` (with the two protections it can model behind
-//! knobs), the server in `backend.rs`, the invariants in `invariants.rs`. All
+//! The lock lives in `lock.rs` (with the generation note as the shell keeps
+//! it, and an adaptive hold modelled behind a knob), the server in `backend.rs`, the invariants in `invariants.rs`. All
 //! interpretation of the machine's I/O sits in `adapter.rs` ([`interpret`] and
 //! [`hand_back`]). `SIM_TRACE=1` prints what happens when.
 
