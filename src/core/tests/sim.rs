@@ -17,8 +17,9 @@
 //!
 //! The lock lives in `lock.rs` (with the generation note as the shell keeps
 //! it, and an adaptive hold modelled behind a knob), the server in
-//! `backend.rs`, the invariants in `invariants.rs`. All interpretation of the machine's I/O sits in `adapter.rs` ([`interpret`] and
-//! [`hand_back`]). `SIM_TRACE=1` prints what happens when.
+//! `backend.rs`, the invariants in `invariants.rs`. All interpretation of
+//! the machine's I/O sits in `adapter.rs` ([`interpret`] and [`hand_back`]).
+//! `SIM_TRACE=1` prints what happens when.
 
 use std::collections::{BTreeMap, VecDeque};
 
