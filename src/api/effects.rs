@@ -10,11 +10,14 @@ use super::events::{emit, error_event};
 use super::{drive, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
 use crate::browser::csrf;
 use crate::browser::http::{self as fetcher, HttpError, HttpRequest, HttpResponse, ReadBody};
+use crate::browser::idb;
 use crate::browser::locks::{self, LockGuard};
 use crate::browser::timers::Timer;
 use crate::browser::value::{self, Limits};
 use crate::core::protocol::encode;
-use crate::core::{Body, CsrfSource, Effect, FetchAnswer, HookResult, Message, Request, Response, RetryAfter, Secret};
+use crate::core::{
+    Body, CsrfSource, Effect, FetchAnswer, GenerationNote, HookResult, Message, Request, Response, RetryAfter, Secret,
+};
 
 /// Carries out one effect. Runs with no borrow of the machine held.
 pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
@@ -37,7 +40,7 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
                 }
             });
         }
-        Effect::ReleaseRefreshLock { attempt, hold_until } => {
+        Effect::ReleaseRefreshLock { attempt, hold_until, note } => {
             let released = with_shell(inner, |shell| {
                 let (gone, kept): (Vec<_>, Vec<_>) =
                     core::mem::take(&mut shell.locks).into_iter().partition(|(a, _)| *a == attempt);
@@ -45,12 +48,10 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
                 gone
             });
             let held: Vec<LockSlot> = released.unwrap_or_default().into_iter().map(|(_, slot)| slot).collect();
-            let hold_ms = hold_until.saturating_sub(super::now_ms()).min(u64::from(u32::MAX));
-            let timer = Timer::after(hold_ms as u32, move || drop(held));
-            // A previous settling timer is dropped outside the borrow: that releases
-            // its guards (resolving their promises is a JS call).
-            let previous = with_shell(inner, |shell| shell.settling.replace(timer));
-            drop(previous);
+            match note {
+                Some(note) if !held.is_empty() => write_note_then_settle(inner, note, held, hold_until),
+                _ => settle(inner, held, hold_until),
+            }
         }
         Effect::Fetch { id, request, .. } => send(inner, id, request),
         Effect::CallRefreshHook { id, refresh_token } => call_refresh_hook(inner, id, refresh_token),
@@ -96,15 +97,56 @@ fn lock_name(inner: &Inner) -> String {
     crate::core::keys::refresh_lock_name(&inner.options.channel_name)
 }
 
+/// Keeps released lock slots until `hold_until`. A previous settling timer is
+/// dropped outside the borrow: that releases its guards (resolving their
+/// promises is a JS call).
+fn settle(inner: &Rc<Inner>, held: Vec<LockSlot>, hold_until: u64) {
+    let hold_ms = hold_until.saturating_sub(super::now_ms()).min(u64::from(u32::MAX));
+    let timer = Timer::after(hold_ms as u32, move || drop(held));
+    let previous = with_shell(inner, |shell| shell.settling.replace(timer));
+    drop(previous);
+}
+
+/// Commits the generation note, then lets the held lock settle: the next
+/// holder's read comes after the commit. A failed or slow write (no
+/// IndexedDB) releases all the same, after the hold alone.
+fn write_note_then_settle(inner: &Rc<Inner>, note: GenerationNote, held: Vec<LockSlot>, hold_until: u64) {
+    let weak = Rc::downgrade(inner);
+    let database = note_database(inner);
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = idb::write(&database, &note.encode()).await;
+        match weak.upgrade() {
+            Some(inner) => settle(&inner, held, hold_until),
+            None => drop(held),
+        }
+    });
+}
+
+fn note_database(inner: &Inner) -> String {
+    crate::core::keys::note_database(&inner.options.channel_name)
+}
+
+/// The lock is ours: read the generation note, then tell the core (which
+/// decides whether to refresh). No note (none, unreadable, no IndexedDB) is
+/// `None`.
 fn on_lock_granted(weak: &Weak<Inner>, attempt: u64, guard: LockGuard) {
     let Some(inner) = weak.upgrade() else { return };
     let stored = with_shell(&inner, |shell| {
         shell.locks.retain(|(a, _)| *a != attempt);
         shell.locks.push((attempt, LockSlot::Held(guard)));
     });
-    if stored.is_some() {
-        drive(&inner, |machine, now| machine.handle_lock_acquired(now, attempt));
+    if stored.is_none() {
+        return;
     }
+    let database = note_database(&inner);
+    let weak = weak.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let text = idb::read(&database).await.ok().flatten();
+        let note = text.as_deref().and_then(GenerationNote::decode);
+        if let Some(inner) = weak.upgrade() {
+            drive(&inner, |machine, now| machine.handle_lock_acquired(now, attempt, note));
+        }
+    });
 }
 
 /// The CSRF token to send, read fresh from the page.

@@ -30,6 +30,7 @@ use super::machine::{
     CheckTrigger, Effect, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith, SessionCheck,
     SessionState, Setup, Verdict, WarningCause, LOCK_SETTLE_MS,
 };
+use super::note::GenerationNote;
 use super::options::{self, Options};
 use super::protocol::{
     decode, decode_text, encode, encode_text, ChannelKind, EndReason, Envelope, Epoch, Id128, Message, Snapshot,
@@ -463,7 +464,7 @@ fn refresh_in_machine(now: u64, setup: Setup, answer: impl FnOnce(&mut Machine, 
     checker.step(&mut machine, |m| m.login(start, id(3), tokens));
     checker.step(&mut machine, |m| m.refresh_now(now));
     if let Some(attempt) = checker.pending_locks.first().copied() {
-        checker.step(&mut machine, |m| m.handle_lock_acquired(now, attempt));
+        checker.step(&mut machine, |m| m.handle_lock_acquired(now, attempt, None));
     }
     if let Some(attempt) = checker.outstanding {
         checker.step(&mut machine, |m| answer(m, attempt));
@@ -984,8 +985,14 @@ impl Checker {
                     self.pending_locks.retain(|pending| *pending != id);
                     self.outstanding = Some(id);
                 }
-                Effect::ReleaseRefreshLock { attempt, hold_until } => {
-                    assert_eq!(hold_until, now + LOCK_SETTLE_MS, "a released lock settles");
+                Effect::ReleaseRefreshLock { attempt, hold_until, note } => {
+                    // Held to let a broadcast arrive; let go at once by a tab
+                    // that found itself behind the generation note.
+                    let behind = hold_until == now && note.is_none();
+                    assert!(hold_until == now + LOCK_SETTLE_MS || behind, "a released lock settles");
+                    if let (Some(note), Some(live)) = (note, machine.epoch().zip(machine.token_generation())) {
+                        assert_eq!((note.epoch, note.generation), live, "the note names the new tokens");
+                    }
                     if self.outstanding == Some(attempt) {
                         self.outstanding = None;
                     }
@@ -1159,6 +1166,7 @@ fn remote_message(input: &mut Input, machine: &Machine, now: u64) -> Envelope {
         tokens: tokens.clone(),
         generation: u64::from(extra % 8),
         tokens_received_at: at,
+        absolute_cap: None,
     };
     let reasons = EndReason::ALL;
     let message = match kind % 9 {
@@ -1240,11 +1248,17 @@ pub fn machine(data: &[u8]) {
             10 => machine.handle_online(now, input.byte() % 2 == 0),
             11 => machine.handle_revoked(now),
             12 => {
+                // The note another tab left: none, this tab's generation, or one ahead.
+                let ahead = input.byte() % 3;
+                let note =
+                    machine.epoch().zip(machine.token_generation()).filter(|_| ahead > 0).map(|(epoch, generation)| {
+                        GenerationNote { epoch, generation: generation + u64::from(ahead - 1) }
+                    });
                 if let Some(attempt) = checker.pending_locks.first().copied() {
-                    machine.handle_lock_acquired(now, attempt);
+                    machine.handle_lock_acquired(now, attempt, note);
                 }
             }
-            13 => machine.handle_lock_acquired(now, 10_000 + u64::from(input.byte())),
+            13 => machine.handle_lock_acquired(now, 10_000 + u64::from(input.byte()), None),
             14 => {
                 counter = counter.wrapping_add(1);
                 let outcome = refresh_outcome(&mut input, &machine, now, counter);

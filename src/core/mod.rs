@@ -18,6 +18,7 @@
 //! - [`keys`]: every web-storage key and cross-tab name the SDK uses.
 //! - [`scope`]: which tabs share a session (the default channel name).
 //! - [`lease`]: the refresh lease, for pages without Web Locks.
+//! - [`note`]: the generation note, the rotation guard's record in IndexedDB.
 //! - [`security`]: the security report's checks.
 
 pub mod config;
@@ -38,6 +39,7 @@ pub mod json;
 pub mod keys;
 pub mod lease;
 pub mod machine;
+pub mod note;
 pub mod options;
 pub mod protocol;
 pub mod refresh;
@@ -51,9 +53,10 @@ pub use contract::{Body, Credential, FetchAnswer, HookResult, Request, Response,
 pub use endpoints::{BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames, TokenMode, Transport};
 pub use machine::{
     CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith,
-    SessionCheck, SessionState, Setup, StoredSession, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS,
-    SESSION_CHECK_EVERY_MS,
+    SessionCheck, SessionState, Setup, StoredSession, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS, NOTE_RETRY_MS,
+    NOTE_WAIT_MS, SESSION_CHECK_EVERY_MS,
 };
+pub use note::GenerationNote;
 pub use options::Options;
 pub use protocol::{ChannelKind, EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};

@@ -160,6 +160,9 @@ pub struct Snapshot {
     pub generation: u64,
     /// When these tokens were received.
     pub tokens_received_at: u64,
+    /// The server's word on when the session ends at the latest, if a tab
+    /// heard one (a keepalive or session answer); the earliest one binds all.
+    pub absolute_cap: Option<u64>,
 }
 
 /// One cross-tab message.
@@ -340,6 +343,9 @@ impl Members {
         self.number("lastActivityAt", snapshot.last_activity_at);
         self.number("generation", snapshot.generation);
         self.number("receivedAt", snapshot.tokens_received_at);
+        if let Some(cap) = snapshot.absolute_cap {
+            self.number("absoluteCap", cap);
+        }
         self.tokens(&snapshot.tokens);
     }
 }
@@ -420,6 +426,10 @@ fn snapshot(object: &Value) -> Result<Snapshot, ProtocolError> {
         last_activity_at: time(object, "lastActivityAt")?,
         generation: time(object, "generation")?,
         tokens_received_at: time(object, "receivedAt")?,
+        absolute_cap: match object.get("absoluteCap") {
+            None => None,
+            Some(_) => Some(time(object, "absoluteCap")?),
+        },
         tokens: tokens(object)?,
     })
 }

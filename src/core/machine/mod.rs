@@ -34,7 +34,7 @@ mod server;
 mod tabs;
 mod types;
 
-pub use refreshing::LOCK_SETTLE_MS;
+pub use refreshing::{LOCK_SETTLE_MS, NOTE_RETRY_MS, NOTE_WAIT_MS};
 pub use server::SESSION_CHECK_EVERY_MS;
 pub use types::{
     CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Origin, Purpose, SentWith,
@@ -113,6 +113,12 @@ pub struct Machine {
     last_session_check: Option<EpochMs>,
     /// What was last persisted ([`Effect::Persist`]).
     persisted: Option<StorageVersion>,
+    /// The server deadline the other tabs know of (this tab shared it, or
+    /// heard it from them), for the session of that epoch.
+    cap_shared: Option<(Epoch, EpochMs)>,
+    /// A lock grant found this tab's tokens behind the generation note: the
+    /// session and generation it had, and since when it waits for newer tokens.
+    behind_note: Option<(Epoch, u64, EpochMs)>,
     requests: Requests,
     effects: Vec<Effect>,
     events: Vec<Event>,
@@ -140,6 +146,8 @@ impl Machine {
             csrf_token_reported: false,
             last_session_check: None,
             persisted: None,
+            behind_note: None,
+            cap_shared: None,
             requests: Requests::default(),
             effects: Vec::new(),
             events: Vec::new(),
@@ -295,6 +303,7 @@ impl Machine {
     /// the live session is persisted if it changed since it last was.
     pub fn poll_effect(&mut self) -> Option<Effect> {
         if self.effects.is_empty() {
+            self.share_cap_if_new();
             self.persist_if_changed();
         }
         take_first(&mut self.effects)
@@ -558,6 +567,27 @@ impl Machine {
         } else {
             Event::LoggedOut { reason, origin }
         });
+    }
+
+    /// A deadline the server gave this tab binds every tab: when the live
+    /// session's cap is one the others have not heard, share the session
+    /// (an unrequested state answer, which they merge).
+    fn share_cap_if_new(&mut self) {
+        let Some(live) = self.live() else { return };
+        let Some(cap) = live.absolute_cap else { return };
+        if self.cap_shared.is_some_and(|(epoch, shared)| epoch == live.epoch && shared <= cap) {
+            return;
+        }
+        let (epoch, snapshot) = (live.epoch, live.snapshot());
+        self.cap_shared = Some((epoch, cap));
+        self.broadcast(epoch, Message::StateResponse(snapshot));
+    }
+
+    /// Another tab's snapshot of session `epoch` carried `cap`: the tabs know it.
+    fn note_cap_heard(&mut self, epoch: Epoch, cap: Option<EpochMs>) {
+        let Some(cap) = cap else { return };
+        let known = self.cap_shared.filter(|(e, _)| *e == epoch).map(|(_, c)| c.min(cap)).unwrap_or(cap);
+        self.cap_shared = Some((epoch, known));
     }
 
     /// Writes the live session where a reload finds it when it changed since it

@@ -172,17 +172,21 @@ impl Machine {
             refresh: Refresh::Unneeded,
             phase: Phase::Active,
             keepalive: self.fresh_keepalive(now),
-            absolute_cap: None,
+            absolute_cap: snapshot.absolute_cap,
         };
         if now >= candidate.idle_deadline(&config).min(candidate.absolute_deadline(&config)) {
             return Err(ProtocolError::StaleSnapshot);
         }
+        self.note_cap_heard(epoch, candidate.absolute_cap);
         let before = self.state();
         let replaced = match &mut self.state {
             State::Live(live) if live.epoch == epoch => {
                 // The same session: merge what is newer.
                 if candidate.last_activity_at > live.last_activity_at {
                     live.last_activity_at = candidate.last_activity_at;
+                }
+                if let Some(cap) = candidate.absolute_cap {
+                    live.cap_absolute(cap);
                 }
                 if candidate.generation > live.generation {
                     live.tokens = candidate.tokens;

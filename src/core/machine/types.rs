@@ -2,6 +2,7 @@
 //! app, the effects for the shell, and the small enums its inputs take.
 
 use super::super::contract::Request;
+use super::super::note::GenerationNote;
 use super::super::protocol::{EndReason, Envelope};
 use super::super::tokens::Secret;
 use super::super::value::Value;
@@ -212,12 +213,17 @@ pub enum Effect {
     /// Give up the lock (or the pending request for it) for this attempt and
     /// abandon anything still under way for it. Idempotent. A held lock is
     /// kept until `hold_until`, so that what was just broadcast reaches the
-    /// other tabs before the next holder looks.
+    /// other tabs before the next holder looks. With a `note` (after a
+    /// successful refresh), a held lock is kept until the note's write to
+    /// IndexedDB has settled too (committed, or failed): the next holder reads
+    /// it when granted ([`super::Machine::handle_lock_acquired`]).
     ReleaseRefreshLock {
         /// The attempt.
         attempt: u64,
         /// Keep a held lock until then.
         hold_until: EpochMs,
+        /// Write this generation note before letting a held lock go.
+        note: Option<GenerationNote>,
     },
     /// Send this request and report how it ended with
     /// [`super::Machine::handle_fetch_answer`]. Before sending, read the CSRF

@@ -49,7 +49,7 @@ fn no_token_is_written_to_the_fallback_channel() {
         [.., Effect::AcquireRefreshLock { attempt }] => *attempt,
         other => panic!("{other:?}"),
     };
-    a.handle_lock_acquired(due, attempt);
+    a.handle_lock_acquired(due, attempt, None);
     effects(&mut a);
     let fresh = TokenSet::bearer("at-2", Some("rt-2"), Some(due + 5 * MIN));
     a.handle_refresh_result(due, attempt, RefreshOutcome::Success(fresh));
@@ -119,6 +119,7 @@ fn hearing_of_a_session_joins_it_without_tokens_and_refreshes_for_its_own() {
         tokens: TokenSet::default(),
         generation: 3,
         tokens_received_at: T0,
+        absolute_cap: None,
     };
     let notice = |refresh_token_held| Envelope {
         from: id(1),

@@ -69,6 +69,7 @@ fn remote(current: Option<Epoch>, same_epoch: bool, kind: u8, at: u64) -> Envelo
         tokens: TokenSet::bearer("remote", Some("rt"), Some(at + 5 * MIN)),
         generation: at % 5,
         tokens_received_at: at,
+        absolute_cap: None,
     };
     let message = match kind {
         0 => Message::Activity { at },
@@ -160,10 +161,10 @@ fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::GrantLock => {
                 if !pending_locks.is_empty() {
                     let attempt = pending_locks.remove(0);
-                    machine.handle_lock_acquired(now, attempt);
+                    machine.handle_lock_acquired(now, attempt, None);
                 }
             }
-            Op::StaleGrant(attempt) => machine.handle_lock_acquired(now, 1_000 + attempt),
+            Op::StaleGrant(attempt) => machine.handle_lock_acquired(now, 1_000 + attempt, None),
             Op::Result(kind) => {
                 if let Some(&attempt) = outstanding.iter().next() {
                     machine.handle_refresh_result(now, attempt, outcome(kind, now));

@@ -13,6 +13,7 @@ fn snapshot() -> Snapshot {
         tokens: TokenSet::bearer("a\"cc\\ess", Some("réfresh"), Some(T0 + 60_000)),
         generation: 3,
         tokens_received_at: T0 + 1,
+        absolute_cap: None,
     }
 }
 
@@ -35,6 +36,7 @@ fn all_messages() -> Vec<Message> {
             snapshot: Snapshot { tokens: TokenSet::default(), ..snapshot() },
             refresh_token_held: false,
         },
+        Message::StateResponse(Snapshot { absolute_cap: Some(T0 + 30 * MIN), ..snapshot() }),
     ]
 }
 
@@ -150,6 +152,12 @@ fn malformed_messages_are_rejected_with_the_field() {
                 r#"{{"v":1,"kind":"sessionExists","from":"{from}","epoch":"{from}","login":true,"startedAt":1,"lastActivityAt":1,"generation":0,"receivedAt":1}}"#
             ),
             "refreshHeld",
+        ),
+        (
+            format!(
+                r#"{{"v":1,"kind":"stateResponse","from":"{from}","epoch":"{from}","startedAt":1,"lastActivityAt":1,"generation":0,"receivedAt":1,"absoluteCap":"soon"}}"#
+            ),
+            "absoluteCap",
         ),
     ];
     for (text, field) in cases {

@@ -53,7 +53,7 @@ fn a_redirected_refresh_is_a_definitive_failure_and_its_token_goes_nowhere_else(
         [.., Effect::AcquireRefreshLock { attempt }] => *attempt,
         other => panic!("{other:?}"),
     };
-    machine.handle_lock_acquired(due, attempt);
+    machine.handle_lock_acquired(due, attempt, None);
     let out = effects(&mut machine);
     assert_eq!(sent(&out, Purpose::Refresh), [attempt]);
     machine.handle_fetch_answer(due, attempt, FetchAnswer::Redirected);
