@@ -20,7 +20,7 @@ pub use super::endpoints::{
 use super::tokens::MAX_TOKEN_LEN;
 use super::value::Value;
 
-#[cfg(any(test, fuzzing))]
+#[cfg(any(test, feature = "testkit"))]
 pub use super::http_date::{clock_offset, date_text, parse_http_date};
 
 /// 9999-12-31T23:59:59.999Z: later times are absurd and read as absent.

@@ -24,17 +24,12 @@
 pub mod config;
 pub mod contract;
 pub mod endpoints;
-/// Fuzz targets: built for `cargo fuzz` (`--cfg fuzzing`) and the native tests,
-/// never into the shipped wasm.
-#[cfg(any(test, fuzzing))]
-#[doc(hidden)]
-pub mod fuzz;
 pub mod http;
-/// HTTP dates read by hand: tests and fuzzing only (the shell uses `Date.parse`).
-#[cfg(any(test, fuzzing))]
+/// HTTP dates read by hand: tests and the test kit only (the shell uses `Date.parse`).
+#[cfg(any(test, feature = "testkit"))]
 pub mod http_date;
-/// JSON text: tests and fuzzing only (the shipped wasm holds no JSON text parser).
-#[cfg(any(test, fuzzing))]
+/// JSON text: tests and the test kit only (the shipped wasm holds no JSON text parser).
+#[cfg(any(test, feature = "testkit"))]
 pub mod json;
 pub mod keys;
 pub mod lease;

@@ -486,7 +486,7 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
 /// A message as JSON text, the form the storage fallback and the stored
 /// session carry (the shell uses `JSON.stringify`): for tests, the simulator
 /// and fuzzing.
-#[cfg(any(test, fuzzing))]
+#[cfg(any(test, feature = "testkit"))]
 pub fn encode_text(envelope: &Envelope) -> String {
     super::json::to_text(&encode(envelope))
 }
@@ -498,7 +498,7 @@ pub fn encode_text(envelope: &Envelope) -> String {
 /// # Errors
 ///
 /// As [`decode`].
-#[cfg(any(test, fuzzing))]
+#[cfg(any(test, feature = "testkit"))]
 pub fn decode_text(text: &str) -> Result<Envelope, ProtocolError> {
     decode(&super::json::parse(text).map_err(|_| ProtocolError::Malformed)?)
 }

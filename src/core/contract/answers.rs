@@ -46,7 +46,7 @@ impl Body {
     /// `len` is its full length in bytes (the text may have been cut after
     /// `max_bytes + 1`); the test JSON reader stands in for `JSON.parse` and
     /// the walker's limits.
-    #[cfg(any(test, fuzzing))]
+    #[cfg(any(test, feature = "testkit"))]
     pub fn from_text(text: &str, len: usize, max_bytes: usize) -> Body {
         use super::super::json::{parse_with, Limits};
         if len > max_bytes || text.len() > max_bytes {

@@ -11,7 +11,6 @@ mod answers;
 mod backend;
 mod config;
 mod fallback;
-mod fuzz;
 mod interleavings;
 mod invariants;
 mod json;

@@ -1,17 +1,18 @@
-//! The fuzz targets of `core::fuzz`, run natively: every file of the committed
+//! The fuzz targets of `wasm_session_testkit::fuzz`, run natively: every file of the committed
 //! corpus (`fuzz/corpus/<target>/seed-*`) is replayed, then each target gets
 //! proptest-made bytes, both random and mutated from the seeds (which keeps
 //! most inputs close to valid JSON, messages and input sequences). `make fuzz`
 //! runs the same targets under libFuzzer for longer; the inputs libFuzzer adds
 //! to the corpus directories stay local (git ignores them) and are replayed
-//! too with `FUZZ_REPLAY_ALL=1 cargo test fuzz` (they grow to thousands).
+//! too with `FUZZ_REPLAY_ALL=1 cargo test -p wasm-session-testkit --test fuzz`
+//! (they grow to thousands).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-
-use crate::core::fuzz;
+use proptest::test_runner::{Config, FileFailurePersistence};
+use wasm_session_testkit::fuzz;
 
 type Target = fn(&[u8]);
 
@@ -26,7 +27,7 @@ const TARGETS: [(&str, Target); 7] = [
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join("corpus").join(target)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("fuzz").join("corpus").join(target)
 }
 
 /// The committed files of the target's corpus (`seed-*`), sorted; with
@@ -180,10 +181,22 @@ fn random_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(any::<u8>(), 0..512)
 }
 
+/// `cases` random cases (`PROPTEST_CASES` overrides, for a longer hunt), after
+/// replaying the failures persisted under `proptest-regressions/`, as the
+/// core's property tests do.
+fn proptest_config(cases: u32) -> Config {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(cases);
+    Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel("proptest-regressions"))),
+        ..Config::default()
+    }
+}
+
 macro_rules! fuzz_tests {
     ($($target:ident: $random:ident, $mutated:ident;)*) => {
         proptest! {
-            #![proptest_config(super::proptest_config(512))]
+            #![proptest_config(proptest_config(512))]
             $(
                 #[test]
                 fn $random(data in random_bytes()) {
