@@ -153,7 +153,7 @@ bench: build
 # Coverage-guided fuzzing (cargo fuzz on nightly, libFuzzer) of every parser and
 # the state machine, from the seed corpus in fuzz/corpus, FUZZ_SECONDS (default
 # 30) per target. `make test` replays the same corpus and runs the same targets
-# on proptest inputs (testkit/tests/fuzz.rs; the targets are in testkit/src/fuzz/).
+# on proptest inputs (testkit/tests/core/fuzz.rs; the targets are in testkit/src/fuzz/).
 fuzz:
 	bash scripts/fuzz.sh
 

@@ -25,12 +25,6 @@ pub mod config;
 pub mod contract;
 pub mod endpoints;
 pub mod http;
-/// HTTP dates read by hand: tests and the test kit only (the shell uses `Date.parse`).
-#[cfg(any(test, feature = "testkit"))]
-pub mod http_date;
-/// JSON text: tests and the test kit only (the shipped wasm holds no JSON text parser).
-#[cfg(any(test, feature = "testkit"))]
-pub mod json;
 pub mod keys;
 pub mod lease;
 pub mod machine;
@@ -64,6 +58,3 @@ pub type EpochMs = u64;
 
 /// A length of time in milliseconds.
 pub type Millis = u64;
-
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests;

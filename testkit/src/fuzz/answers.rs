@@ -63,7 +63,7 @@ impl Answer {
                 .as_ref()
                 .map(|text| RetryAfter { date: parse_http_date(text), text: text.clone() }),
             content_type: self.content_type.clone(),
-            body: Body::from_text(&self.body, self.body_len, max_body),
+            body: body_from_text(&self.body, self.body_len, max_body),
         }
     }
 

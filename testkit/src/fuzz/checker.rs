@@ -45,7 +45,7 @@ impl Observed {
 
 /// Follows one machine through its inputs: call `before` ahead of each input
 /// and `after` once it is handled; `after` drains every effect and event and
-/// checks the invariants of src/core/tests/props.rs and more.
+/// checks the invariants of tests/core/props.rs and more.
 #[derive(Debug, Default)]
 pub(super) struct Checker {
     /// The refresh attempt whose request is out (sent, not yet released).

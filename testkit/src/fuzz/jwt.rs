@@ -57,7 +57,7 @@ fn header_values(text: &str, now: u64) {
     if let Some(at) = date {
         assert!(at <= MAX_EPOCH_MS, "parse_http_date({text:?}) = {at}, after 9999");
         assert_eq!(at % 1000, 0, "HTTP dates have whole seconds");
-        assert_eq!(parse_http_date(&http::date_text::imf(at)), Some(at), "{text:?} does not round-trip");
+        assert_eq!(parse_http_date(&http_date::date_text::imf(at)), Some(at), "{text:?} does not round-trip");
     }
     let trimmed = text.trim_matches([' ', '\t']);
     let retry = RetryAfter { text: text.to_owned(), date }.delay_ms(now);
