@@ -29,10 +29,13 @@ use web_sys::{
     RequestRedirect, Response, ResponseType,
 };
 
+use core::fmt;
+
 use super::value::parse_js;
 
-/// What to send.
-#[derive(Debug, Clone, Copy)]
+/// What to send. `Debug` names the headers but prints no value or body: they
+/// carry tokens.
+#[derive(Clone, Copy)]
 pub struct HttpRequest<'a> {
     /// Absolute or page-relative URL.
     pub url: &'a str,
@@ -50,8 +53,8 @@ pub struct HttpRequest<'a> {
     pub timeout_ms: u32,
 }
 
-/// What came back.
-#[derive(Debug, Clone)]
+/// What came back. `Debug` prints no body (it may carry tokens).
+#[derive(Clone)]
 pub struct HttpResponse {
     /// The HTTP status (0 for a redirect: its status is hidden from scripts).
     pub status: u16,
@@ -68,7 +71,7 @@ pub struct HttpResponse {
 }
 
 /// A body as read and parsed by the browser.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum ReadBody {
     /// No bytes, or nothing but JSON white space.
     Empty,
@@ -79,6 +82,39 @@ pub enum ReadBody {
     /// More than `max_body` bytes, by its `Content-Length` or as read: the
     /// rest was never downloaded.
     TooLarge,
+}
+
+impl fmt::Debug for HttpRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("HttpRequest")
+            .field("url", &self.url)
+            .field("method", &self.method)
+            .field("headers", &names)
+            .field("body_len", &self.body.map(str::len))
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("redirected", &self.redirected)
+            .field("body", &self.body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ReadBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ReadBody::Empty => "Empty",
+            ReadBody::Json(_) => "Json(..)",
+            ReadBody::NotJson => "NotJson",
+            ReadBody::TooLarge => "TooLarge",
+        })
+    }
 }
 
 /// Why no response arrived.

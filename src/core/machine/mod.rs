@@ -380,12 +380,11 @@ impl Machine {
     }
 
     /// The shell opened the cross-tab channel. The storage fallback is written
-    /// to disk, so it carries no tokens (messages that would are sent as
-    /// token-free notices, [`Message::without_tokens`]) unless the app keeps
-    /// the session in `localStorage` anyway (`storage: "local"`), where every
-    /// tab can read them already. A `BroadcastChannel` carries them.
+    /// to disk, so it never carries tokens, whatever `storage` says: messages
+    /// that would are sent as token-free notices ([`Message::without_tokens`]).
+    /// A `BroadcastChannel` carries them.
     pub fn handle_channel_opened(&mut self, kind: ChannelKind) {
-        self.channel_carries_tokens = kind == ChannelKind::BroadcastChannel || self.storage == StorageChoice::Local;
+        self.channel_carries_tokens = kind == ChannelKind::BroadcastChannel;
     }
 
     // ----- commands from the app -----------------------------------------

@@ -70,18 +70,17 @@ fn no_token_is_written_to_the_fallback_channel() {
 }
 
 #[test]
-fn a_broadcast_channel_or_a_session_kept_in_local_storage_carries_tokens() {
+fn only_a_broadcast_channel_carries_tokens() {
     let mut private = tab(1, StorageChoice::Memory);
     private.handle_channel_opened(ChannelKind::BroadcastChannel);
     assert!(private.channel_carries_tokens());
     private.login(T0, id(200), TokenSet::bearer("at", Some("rt"), None));
     assert!(broadcasts(&effects(&mut private)).iter().any(carries_a_token));
-    // With `storage: "local"` every tab can read the tokens from the stored
-    // session already; the channel adds nothing there.
+    // Not even with `storage: "local"`: the storage fallback never carries them.
     let mut local = tab(2, StorageChoice::Local);
-    assert!(local.channel_carries_tokens());
+    assert!(!local.channel_carries_tokens());
     local.login(T0, id(201), TokenSet::bearer("at", Some("rt"), None));
-    assert!(broadcasts(&effects(&mut local)).iter().any(carries_a_token));
+    assert!(!broadcasts(&effects(&mut local)).iter().any(carries_a_token));
     // `storage: "session"` is per tab: the fallback still carries none.
     assert!(!tab(3, StorageChoice::Session).channel_carries_tokens());
     // A machine never told carries them (the simulator, a BroadcastChannel).
