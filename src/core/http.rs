@@ -185,7 +185,8 @@ pub fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-#[cfg(test)]
+// The rest of the core's tests are in the test kit (testkit/tests/core/).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::base64url_decode;
 
