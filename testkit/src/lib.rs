@@ -9,6 +9,8 @@
 //!   bodies and cross-tab messages: the shipped library reads values (the
 //!   browser parses JSON), the tests and fuzz targets start from text.
 //! - [`http_date`]: HTTP dates read by hand (the shell uses `Date.parse`).
+//! - [`sim`]: the multi-tab simulator (tabs, lock, network, an oracle server,
+//!   the invariants), and the helpers the tests share.
 //!
 //! The core's tests (`tests/core/`) use these and the library's public API:
 //! one copy of the library's types is in play.
@@ -18,3 +20,4 @@
 pub mod fuzz;
 pub mod http_date;
 pub mod json;
+pub mod sim;

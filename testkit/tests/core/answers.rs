@@ -5,7 +5,6 @@
 use proptest::prelude::*;
 use wasm_session_testkit::json::body_from_text;
 
-use super::sim::T0;
 use wasm_session::core::contract::*;
 use wasm_session::core::http::{
     jwt_times, Endpoint, FieldNames, TokenMode, Transport, DEFAULT_MAX_BODY_BYTES, MAX_EPOCH_MS,
@@ -14,6 +13,7 @@ use wasm_session::core::refresh::{RefreshFailure, RefreshOutcome};
 use wasm_session::core::tokens::{Secret, TokenSet, MAX_TOKEN_LEN};
 use wasm_session_testkit::http_date::{clock_offset, parse_http_date};
 use wasm_session_testkit::json;
+use wasm_session_testkit::sim::T0;
 
 const T0_DATE: &str = "Tue, 14 Nov 2023 22:13:20 GMT";
 

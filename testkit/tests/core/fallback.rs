@@ -3,9 +3,9 @@
 //! session there anyway; tabs share the session's life and each holds its own
 //! access token.
 
-use super::sim::*;
 use wasm_session::core::*;
 use wasm_session_testkit::json;
+use wasm_session_testkit::sim::*;
 
 fn effects(machine: &mut Machine) -> Vec<Effect> {
     std::iter::from_fn(|| machine.poll_effect()).collect()

@@ -2,12 +2,12 @@
 //! loss, lock hold and grant order, server latency past the request timeout,
 //! tabs opening and closing mid-refresh, offline spells, sleeps, logins,
 //! logouts and session checks, checked against the invariants of
-//! `invariants.rs` after every step and when nothing is in transit.
+//! `testkit/src/sim/invariants.rs` after every step and when nothing is in transit.
 
 use proptest::prelude::*;
 
 use super::proptest_config;
-use super::sim::*;
+use wasm_session_testkit::sim::*;
 
 /// What a step of a run does; tab numbers are taken modulo the tabs opened.
 #[derive(Debug, Clone)]

@@ -1,5 +1,5 @@
-use super::sim::*;
 use wasm_session::core::*;
+use wasm_session_testkit::sim::*;
 
 /// Cookie mode: no tokens, a keepalive at most once a minute.
 fn cookie_sim(tabs: usize) -> Sim {

@@ -1,5 +1,5 @@
-use super::sim::*;
 use wasm_session::core::*;
+use wasm_session_testkit::sim::*;
 
 fn effects(machine: &mut Machine) -> Vec<Effect> {
     std::iter::from_fn(|| machine.poll_effect()).collect()

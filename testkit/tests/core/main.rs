@@ -1,28 +1,25 @@
 //! Native tests of the core: a fake clock, a multi-tab simulator, property
 //! tests, the fuzz targets on the corpus and on proptest bytes.
 //!
-//! The simulator is `sim.rs` (the browser and network model, its knobs in
-//! `knobs.rs`), `lock.rs` (the lock manager and the shell's lock bookkeeping),
-//! `backend.rs` (the oracle server), `adapter.rs` (the only code that reads the
-//! machine's effects and feeds its answers) and `invariants.rs` (what must
-//! hold, checked against the server's and the test's books).
+//! The simulator is the test kit's `sim` module (`testkit/src/sim/`: the
+//! browser and network model in `mod.rs`, its knobs in `knobs.rs`, the lock
+//! manager and the shell's lock bookkeeping in `lock.rs`, the oracle server in
+//! `backend.rs`, the only code that reads the machine's effects and feeds its
+//! answers in `adapter.rs`, and what must hold, checked against the server's
+//! and the test's books, in `invariants.rs`), with the shared helpers
+//! (`test_config`, `id`, `T0`, `SEC`, `MIN`).
 
-mod adapter;
 mod answers;
-mod backend;
 mod config;
 mod fallback;
 mod fuzz;
 mod http;
 mod interleavings;
-mod invariants;
 mod json;
 mod keepalive;
 mod keys;
-mod knobs;
 mod lease;
 mod lifecycle;
-mod lock;
 mod multitab;
 mod options;
 mod orderings;
@@ -36,7 +33,6 @@ mod requests;
 mod scope;
 mod security;
 mod server;
-mod sim;
 mod storage;
 mod tokens;
 mod verdicts;

@@ -1,5 +1,5 @@
-use super::sim::*;
 use wasm_session::core::*;
+use wasm_session_testkit::sim::*;
 
 fn logged_in_sim(tabs: usize) -> Sim {
     let mut sim = Sim::new(tabs);

@@ -14,8 +14,8 @@
 //! fails closed. The windows no client can close (a rotation whose answer
 //! was lost) fail closed too, or recover with a server reuse grace.
 
-use super::sim::*;
 use wasm_session::core::*;
+use wasm_session_testkit::sim::*;
 
 /// Two tabs with one-minute tokens: the first one due has sent its refresh
 /// and the server holds it; the other waits for the lock. Returns the sim,

@@ -8,7 +8,7 @@ use wasm_session::core::security::{report, Page, Setup};
 use wasm_session::core::{ConfigErrorKind, StorageChoice, Transport};
 use wasm_session_testkit::json;
 
-use super::sim::test_config;
+use wasm_session_testkit::sim::test_config;
 
 fn read_api_origins(list: &str) -> Result<Vec<String>, ConfigErrorKind> {
     let text = ["{\"apiOrigins\":", list, "}"].concat();

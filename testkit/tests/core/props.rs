@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 
-use super::sim::*;
 use wasm_session::core::*;
 use wasm_session_testkit::json::{decode_text, encode_text};
+use wasm_session_testkit::sim::*;
 
 #[derive(Debug, Clone)]
 enum Op {

@@ -1,11 +1,11 @@
 //! The cross-tab message format: plain values in, plain values out, every
 //! field checked; token-free notices for channels that may not carry tokens.
-use super::sim::*;
 use wasm_session::core::protocol::{decode, encode, MAX_TOKEN_LEN};
 use wasm_session::core::value::object;
 use wasm_session::core::*;
 use wasm_session_testkit::json;
 use wasm_session_testkit::json::{decode_text, encode_text};
+use wasm_session_testkit::sim::*;
 
 fn snapshot() -> Snapshot {
     Snapshot {

@@ -2,10 +2,10 @@
 //! that carry them, not the stored session text. Every value that holds one is
 //! formatted here, from a machine driven through login, refresh and logout.
 
-use super::sim::*;
 use wasm_session::core::contract::{logout_requests, refresh_request};
 use wasm_session::core::*;
 use wasm_session_testkit::json;
+use wasm_session_testkit::sim::*;
 
 const ACCESS: &str = "SECRET-ACCESS-TOKEN";
 const REFRESH: &str = "SECRET-REFRESH-TOKEN";

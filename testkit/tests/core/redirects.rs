@@ -2,10 +2,10 @@
 //! `FetchAnswer::Redirected` and is read by purpose; `session.fetch` asks the
 //! browser not to follow one when it carries the session's credential.
 
-use super::sim::*;
 use wasm_session::core::contract::fetch_credential;
 use wasm_session::core::refresh::RefreshFailure;
 use wasm_session::core::*;
+use wasm_session_testkit::sim::*;
 
 fn effects(machine: &mut Machine) -> Vec<Effect> {
     std::iter::from_fn(|| machine.poll_effect()).collect()

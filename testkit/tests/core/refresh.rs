@@ -1,6 +1,6 @@
-use super::sim::*;
 use wasm_session::core::refresh::{backoff_delay, refresh_due_at, MAX_RETRY_AFTER_MS};
 use wasm_session::core::*;
+use wasm_session_testkit::sim::*;
 
 #[test]
 fn refresh_is_due_ahead_of_expiry_with_bounded_jitter() {

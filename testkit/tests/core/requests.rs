@@ -6,11 +6,11 @@ use proptest::prelude::*;
 use wasm_session_testkit::json::body_from_text;
 
 use super::answers::hostile_body;
-use super::sim::T0;
 use wasm_session::core::contract::*;
 use wasm_session::core::http::{jwt_times, BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, Transport};
 use wasm_session::core::tokens::{Secret, TokenSet};
 use wasm_session_testkit::json::{self, Value};
+use wasm_session_testkit::sim::T0;
 
 fn bearer() -> Transport {
     Transport { refresh: Some(Endpoint::post("/auth/refresh")), ..Transport::default() }

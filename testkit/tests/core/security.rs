@@ -1,6 +1,6 @@
-use super::sim::*;
 use wasm_session::core::security::{is_local_host, report, Page, Setup, Severity};
 use wasm_session::core::*;
+use wasm_session_testkit::sim::*;
 
 const HTTPS: Page = Page { protocol: "https:", hostname: "app.example", cookies: "" };
 

@@ -2,9 +2,9 @@
 //! what their answers mean), refresh, keepalive and logout answers, stale and
 //! unknown ids, network failures and timeouts.
 
-use super::sim::*;
 use wasm_session::core::*;
 use wasm_session_testkit::json;
+use wasm_session_testkit::sim::*;
 
 fn effects(machine: &mut Machine) -> Vec<Effect> {
     std::iter::from_fn(|| machine.poll_effect()).collect()
@@ -229,7 +229,7 @@ fn a_refresh_through_the_endpoint_sends_the_token_and_reads_the_answer() {
         Some(&Effect::ReleaseRefreshLock {
             attempt: id,
             hold_until: now + LOCK_SETTLE_MS,
-            note: Some(GenerationNote { epoch: super::sim::id(200), generation: 1 })
+            note: Some(GenerationNote { epoch: wasm_session_testkit::sim::id(200), generation: 1 })
         }),
         "shared first, then released and held while the message travels"
     );

@@ -1,8 +1,8 @@
 //! The stored session (`storage: "session" | "local"`): written while live,
 //! resumed after a reload, and as untrusted as a cross-tab message.
-use super::sim::*;
 use wasm_session::core::*;
 use wasm_session_testkit::json;
+use wasm_session_testkit::sim::*;
 
 fn events(machine: &mut Machine) -> Vec<Event> {
     std::iter::from_fn(|| machine.poll_event()).collect()

@@ -1,6 +1,6 @@
-use super::sim::*;
 use wasm_session::core::*;
 use wasm_session_testkit::json::{parse, parse_ok};
+use wasm_session_testkit::sim::*;
 
 fn read(text: &str) -> Result<TokenSet, TokenError> {
     contract::read_tokens(&Transport::default(), &parse(text).expect("valid JSON"), None, T0, parse_ok)

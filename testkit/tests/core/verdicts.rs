@@ -1,9 +1,9 @@
 //! What a `session.fetch` answer means (`Machine::handle_api_answer`): every
 //! verdict, under a fake clock, as the shell's loop asks for them.
 
-use super::sim::*;
 use wasm_session::core::*;
 use wasm_session_testkit::json;
+use wasm_session_testkit::sim::*;
 
 fn effects(machine: &mut Machine) -> Vec<Effect> {
     std::iter::from_fn(|| machine.poll_effect()).collect()

@@ -18,7 +18,7 @@ pub enum ServerMode {
     /// By its rules, after the drawn server latency.
     Auto,
     /// The test plays the server: requests wait in `pending` for
-    /// [`super::sim::Sim::answer_refresh`] (the books are kept all the same).
+    /// [`super::Sim::answer_refresh`] (the books are kept all the same).
     Manual,
 }
 
@@ -50,7 +50,14 @@ pub enum TokenVerdict {
     /// The family's current token: rotated now.
     Current,
     /// Rotated out by request `by` (at `at`); inside the reuse grace or not.
-    RotatedOut { by: usize, at: u64, within_grace: bool },
+    RotatedOut {
+        /// The request that rotated it.
+        by: usize,
+        /// When.
+        at: u64,
+        /// Whether it came back within the server's reuse grace.
+        within_grace: bool,
+    },
     /// Its family had already ended.
     FamilyEnded,
     /// Never issued.
@@ -81,6 +88,7 @@ pub struct Overlap {
 /// keepalive and logout endpoints of a cookie session.
 #[derive(Debug)]
 pub struct Server {
+    /// Answers refresh requests at once ([`ServerMode::Auto`]) or when the test says.
     pub mode: ServerMode,
     /// Lifetime of the access tokens it issues.
     pub token_lifetime: u64,
@@ -99,11 +107,13 @@ pub struct Server {
     pub rotations: u32,
     /// Whether any refresh token was refused (reused, unknown, or of an ended family).
     pub reuse_detected: bool,
+    /// The logout calls received, by reason.
     pub logout_calls: Vec<EndReason>,
     /// When keepalives arrived.
     pub keepalives: Vec<u64>,
     /// Manual mode: refresh requests waiting for the test, as (tab, attempt).
     pub pending: VecDeque<(usize, u64)>,
+    /// Token families (server sessions), by index.
     pub families: Vec<Family>,
     /// The family of the latest login: the browser's session cookie.
     pub cookie: Option<usize>,
@@ -113,16 +123,24 @@ pub struct Server {
     in_flight: Vec<(usize, Option<usize>)>,
     /// Most refresh requests in flight at once, all families together.
     pub most_in_flight: usize,
+    /// Refresh requests that overlapped another of the same family.
     pub overlaps: Vec<Overlap>,
     /// Absolute deadlines handed out: (family, deadline).
     pub deadlines_sent: Vec<(usize, u64)>,
 }
 
+impl Default for Server {
+    fn default() -> Server {
+        Server::new()
+    }
+}
+
 impl Server {
+    /// A server in automatic mode with five-minute tokens.
     pub fn new() -> Server {
         Server {
             mode: ServerMode::Auto,
-            token_lifetime: 5 * super::sim::MIN,
+            token_lifetime: 5 * super::MIN,
             next_token: 0,
             reuse_grace_ms: 0,
             session_lifetime: None,
@@ -172,6 +190,7 @@ impl Server {
         }
     }
 
+    /// Whether family `family` is still live (not revoked, not logged out).
     pub fn is_live(&self, family: usize) -> bool {
         self.families.get(family).is_some_and(|f| f.ended.is_none())
     }

@@ -5,18 +5,24 @@
 //! answers a server gives ([`FetchAnswer`] with a status and a JSON body), so
 //! the simulator exercises the core's endpoint contract end to end.
 
+use crate::json::{self, Value};
 use wasm_session::core::*;
-use wasm_session_testkit::json::{self, Value};
 
 /// A request to the backend, as the sim sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
+    /// A refresh request.
     Refresh {
+        /// The refresh token it presented (`None`: the cookie's).
         token: Option<String>,
     },
+    /// A keepalive request.
     Keepalive,
+    /// A logout request.
     Logout {
+        /// Why the session ended.
         reason: EndReason,
+        /// The refresh token it presented, if any.
         token: Option<String>,
     },
     /// The session endpoint ([`Machine::check_session`]).
@@ -27,7 +33,9 @@ pub enum Call {
 /// into an HTTP answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
+    /// An answer to a refresh request.
     Refresh(RefreshOutcome),
+    /// An answer to a keepalive.
     Keepalive(KeepaliveOutcome),
     /// Signed in until the deadline, if any; `None`: signed out.
     Session(Option<Option<u64>>),

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::backend::TokenVerdict;
-use super::sim::{Answer, Call, Fate, Sim};
+use super::{Answer, Call, Fate, Sim};
 use wasm_session::core::*;
 
 /// Which rule a violation breaks.
@@ -53,10 +53,15 @@ pub enum Rule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A broken rule, with where and when.
 pub struct Violation {
+    /// The rule.
     pub rule: Rule,
+    /// When it broke.
     pub at: u64,
+    /// The tab it broke in.
     pub tab: usize,
+    /// What happened.
     pub detail: String,
 }
 
@@ -64,18 +69,34 @@ pub struct Violation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {
     /// A refresh request overlapped one whose answer was lost (timeout, closed tab).
-    OrphanOverlap { earlier: usize, later: usize },
+    OrphanOverlap {
+        /// The request whose answer was lost.
+        earlier: usize,
+        /// The request that overlapped it.
+        later: usize,
+    },
     /// A token was presented whose rotation no tab ever received.
-    LostRotationPresented { request: usize, rotated_by: usize },
+    LostRotationPresented {
+        /// The request that presented the token.
+        request: usize,
+        /// The request that rotated it.
+        rotated_by: usize,
+    },
     /// A token was presented after the tab that received its rotation closed
     /// during its hold: the browser frees a closing tab's lock at once, so the
     /// next tab can be granted before the new tokens reach it.
-    HolderClosedBeforeHandOver { request: usize, rotated_by: usize },
+    HolderClosedBeforeHandOver {
+        /// The request that presented the token.
+        request: usize,
+        /// The request that rotated it.
+        rotated_by: usize,
+    },
 }
 
 /// How a session began, in the test's books.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Login {
+    /// When it began.
     pub at: u64,
     /// The server's session (token family).
     pub family: usize,
@@ -99,6 +120,7 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// Updates the observation with an event the tab emitted.
     pub fn on_event(&mut self, event: &Event) {
         match event {
             Event::Warning { cause, .. } => self.idle_warning = *cause == WarningCause::Idle,
@@ -112,6 +134,7 @@ impl Observed {
 /// The test's own books, and what the checks found.
 #[derive(Debug, Default)]
 pub struct Records {
+    /// Every login, by epoch.
     pub logins: BTreeMap<Epoch, Login>,
     /// The latest real activity in a tab live with the epoch.
     pub activity: BTreeMap<Epoch, u64>,
@@ -119,7 +142,9 @@ pub struct Records {
     pub accepted: BTreeMap<usize, u64>,
     /// Deadlines the server gave that reached a tab: family → earliest.
     pub server_deadlines: BTreeMap<usize, u64>,
+    /// Rules found broken.
     pub violations: Vec<Violation>,
+    /// Windows the browser cannot close, seen so far.
     pub windows: Vec<Window>,
     /// Epochs live again after they ended (see [`Rule::EndedEpochStaysEnded`]
     /// and [`Rule::NoRevivalByLateAnswer`]): not reported again as `FailedClosed`.
@@ -261,6 +286,7 @@ impl Sim {
         all
     }
 
+    /// The windows seen, with those judged from the presented tokens.
     pub fn windows(&self) -> Vec<Window> {
         let mut all = self.records.windows.clone();
         all.extend(self.judge_presentations().1);
@@ -279,7 +305,7 @@ impl Sim {
 /// Deadlines at this moment: no open tab is live past what the test and the
 /// server set. Call when every open tab has seen `sim.now`.
 pub fn check_live(sim: &mut Sim) {
-    let config = *sim.tabs.first().map_or(&super::sim::test_config(), |t| t.machine.config());
+    let config = *sim.tabs.first().map_or(&super::test_config(), |t| t.machine.config());
     for tab in sim.open_tabs() {
         let Some(epoch) = sim.tabs[tab].seen.live else { continue };
         let Some(login) = sim.records.logins.get(&epoch).copied() else { continue };

@@ -11,7 +11,7 @@
 //! reads the note and hands it to the machine, which decides. With the knob
 //! `indexed_db` off, nothing is written and no note is read.
 
-use super::sim::{Due, Fate, LockRelease, Sim};
+use super::{Due, Fate, LockRelease, Sim};
 use wasm_session::core::GenerationNote;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

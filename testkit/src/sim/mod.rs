@@ -21,19 +21,28 @@
 //! the machine's I/O sits in `adapter.rs` ([`interpret`] and [`hand_back`]).
 //! `SIM_TRACE=1` prints what happens when.
 
+mod adapter;
+mod backend;
+mod invariants;
+mod knobs;
+mod lock;
+
 use std::collections::{BTreeMap, VecDeque};
 
-use super::adapter::{hand_back, interpret, Action};
-pub use super::adapter::{Answer, Call};
-pub use super::backend::*;
-pub use super::invariants::*;
-pub use super::knobs::*;
-use super::lock::ShellLocks;
+use self::adapter::{hand_back, interpret, Action};
+pub use self::adapter::{Answer, Call};
+pub use self::backend::*;
+pub use self::invariants::*;
+pub use self::knobs::*;
+use self::lock::ShellLocks;
+use crate::json::{decode_text, encode_text};
 use wasm_session::core::*;
-use wasm_session_testkit::json::{decode_text, encode_text};
 
+/// 2023-11-14T22:13:20Z: the clock's start in every test.
 pub const T0: u64 = 1_700_000_000_000;
+/// A second, in ms.
 pub const SEC: u64 = 1_000;
+/// A minute, in ms.
 pub const MIN: u64 = 60 * SEC;
 
 /// How long the shell keeps a released refresh lock (the machine asks for it).
@@ -42,6 +51,7 @@ pub const SHELL_LOCK_HOLD_MS: u64 = LOCK_SETTLE_MS;
 /// The shell's default request timeout (`requestTimeoutMs`).
 pub const REQUEST_TIMEOUT_MS: u64 = 10 * SEC;
 
+/// A distinct id for tests (tab ids, epochs): every byte `n`.
 pub fn id(n: u8) -> Id128 {
     Id128([n; 16])
 }
@@ -112,10 +122,15 @@ impl Fate {
 /// A request a tab sent, and what became of it.
 #[derive(Debug, Clone)]
 pub struct Sent {
+    /// Index of the tab that sent it.
     pub tab: usize,
+    /// The machine's id for the request (its attempt).
     pub attempt: u64,
+    /// What was asked.
     pub call: Call,
+    /// When it was sent.
     pub sent_at: u64,
+    /// What became of it.
     pub fate: Fate,
     /// The server session it is about: its token's, or the cookie's when sent.
     pub family: Option<usize>,
@@ -126,15 +141,21 @@ pub struct Sent {
 }
 
 #[derive(Debug)]
+/// One simulated tab: its machine and what it showed.
 pub struct Tab {
+    /// The tab's state machine.
     pub machine: Machine,
+    /// Events the machine emitted and the test has not taken yet.
     pub events: Vec<Event>,
+    /// Cross-tab messages the machine rejected.
     pub rejected: Vec<ProtocolError>,
+    /// How often the shell wiped the stored session.
     pub wiped: u32,
+    /// False once the tab is closed.
     pub alive: bool,
     /// What the tab showed and held, as observed from outside.
     pub seen: Observed,
-    pub(super) locks: ShellLocks,
+    locks: ShellLocks,
 }
 
 #[derive(Debug)]
@@ -148,16 +169,23 @@ pub(super) enum Due {
 }
 
 #[derive(Debug)]
+/// The simulated browser: tabs, lock, network and server on one clock.
 pub struct Sim {
+    /// The clock (epoch ms).
     pub now: u64,
+    /// Every tab ever opened, by index (closed ones stay, not alive).
     pub tabs: Vec<Tab>,
+    /// The oracle server.
     pub server: Server,
+    /// How the browser and network behave.
     pub knobs: Knobs,
+    /// Every request any tab sent, by index.
     pub requests: Vec<Sent>,
     /// The test's own books (logins, activity) and what the checks found.
     pub records: Records,
     /// Messages handed to a tab, and lost.
     pub delivered: u64,
+    /// Messages lost (see [`Knobs::drop_per_mille`]).
     pub dropped: u64,
     /// The browser's network state.
     pub online: bool,
@@ -180,14 +208,17 @@ pub struct Sim {
 }
 
 impl Sim {
+    /// `tabs` tabs with [`test_config`], instant browser and network.
     pub fn new(tabs: usize) -> Sim {
         Sim::with_config(tabs, test_config())
     }
 
+    /// `tabs` tabs with `config`, instant browser and network.
     pub fn with_config(tabs: usize, config: Config) -> Sim {
         Sim::with_knobs(tabs, config, Knobs::default())
     }
 
+    /// `tabs` tabs with `config` and `knobs`.
     pub fn with_knobs(tabs: usize, config: Config, knobs: Knobs) -> Sim {
         Sim::with_mode(tabs, config, knobs, false)
     }
@@ -251,6 +282,7 @@ impl Sim {
         index
     }
 
+    /// The machine of tab `index`.
     pub fn tab(&mut self, index: usize) -> &mut Machine {
         &mut self.tabs[index].machine
     }
@@ -323,6 +355,7 @@ impl Sim {
         self.check_epoch = None;
     }
 
+    /// The indexes of the tabs still open.
     pub fn open_tabs(&self) -> Vec<usize> {
         (0..self.tabs.len()).filter(|&t| self.tabs[t].alive).collect()
     }
@@ -595,6 +628,7 @@ impl Sim {
         self.pump();
     }
 
+    /// Moves the clock `ms` on, running everything due on the way.
     pub fn advance(&mut self, ms: u64) {
         self.run_until(self.now + ms);
     }
@@ -624,10 +658,12 @@ impl Sim {
             && self.lock_queue.is_empty()
     }
 
+    /// Takes the events tab `tab` emitted since the last call.
     pub fn take_events(&mut self, tab: usize) -> Vec<Event> {
         std::mem::take(&mut self.tabs[tab].events)
     }
 
+    /// Every tab's session state, by index.
     pub fn states(&self) -> Vec<SessionState> {
         self.tabs.iter().map(|t| t.machine.state()).collect()
     }
@@ -649,6 +685,7 @@ pub fn countdowns(events: &[Event]) -> Vec<u64> {
         .collect()
 }
 
+/// Whether `events` hold a warning with `cause`.
 pub fn has_warning(events: &[Event], cause: WarningCause) -> bool {
     events.iter().any(|e| matches!(e, Event::Warning { cause: c, .. } if *c == cause))
 }

@@ -1,22 +1,27 @@
 //! The knobs of the simulated browser and network: every delay, order and
 //! loss the simulator can produce, and the lock protections it can model.
 
-use super::sim::REQUEST_TIMEOUT_MS;
+use super::REQUEST_TIMEOUT_MS;
 
 /// A delay drawn uniformly from `min..=max` ms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Delay {
+    /// Shortest delay, ms.
     pub min: u64,
+    /// Longest delay, ms.
     pub max: u64,
 }
 
 impl Delay {
+    /// No delay at all.
     pub const NONE: Delay = Delay { min: 0, max: 0 };
 
+    /// Exactly `ms`.
     pub fn fixed(ms: u64) -> Delay {
         Delay { min: ms, max: ms }
     }
 
+    /// Anywhere from `min` to `max` (either order).
     pub fn between(min: u64, max: u64) -> Delay {
         Delay { min: min.min(max), max: min.max(max) }
     }
@@ -25,14 +30,17 @@ impl Delay {
 /// How long a released refresh lock stays held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockRelease {
-    /// As the effect asks: today the shell's [`super::sim::SHELL_LOCK_HOLD_MS`].
+    /// As the effect asks: today the shell's [`super::SHELL_LOCK_HOLD_MS`].
     AsAsked,
     /// This many ms after the release, whatever was asked.
     Hold(u64),
     /// An adaptive hold, modelled (not built): until every open tab has handled the
     /// messages the holder posted before releasing (a lost one never is), at
     /// most `cap` ms.
-    UntilDelivered { cap: u64 },
+    UntilDelivered {
+        /// The longest hold, ms.
+        cap: u64,
+    },
 }
 
 /// The simulated browser's and network's behaviour.
@@ -45,6 +53,7 @@ pub struct Knobs {
     pub reorder: bool,
     /// Chance, per mille, that a message is lost for one receiver.
     pub drop_per_mille: u64,
+    /// How long a released refresh lock stays held.
     pub release: LockRelease,
     /// From the lock being free to its grant reaching the next tab.
     pub grant_latency: Delay,
