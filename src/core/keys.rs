@@ -11,10 +11,12 @@
 //! | cross-tab messages without `BroadcastChannel` | `localStorage` (written, then removed at once) | `wasm-session/channel/<ns>` |
 //! | refresh lock | Web Locks (`navigator.locks`) | `wasm-session:refresh:<channelName>` |
 //! | refresh lease without Web Locks | `localStorage` | `wasm-session/lease/<escaped lock name>` |
+//! | ended sessions (tombstones, no secrets; every `storage` choice) | `localStorage` | `wasm-session/ended/<ns>` |
 //!
-//! Data keys ([`data_key`]) always contain a `:`; the channel and lease keys
-//! never do. So a namespace's wipe ([`data_prefix`]) can never remove another
-//! tab's lease or the fallback channel's key, whatever the names. The stored
+//! Data keys ([`data_key`]) always contain a `:`; the channel, lease and
+//! tombstone keys never do. So a namespace's wipe ([`data_prefix`]) can never
+//! remove another tab's lease, the fallback channel's key or the tombstones a
+//! logout has just written, whatever the names. The stored
 //! session and the lock name keep the keys earlier releases used, so an upgrade
 //! neither loses a stored session nor lets old and new tabs refresh at once.
 //! The app should not keep its own keys under `<ns>:`: a logout wipes them.
@@ -60,5 +62,13 @@ pub fn channel_key(channel_name: &str) -> String {
 pub fn lease_key(lock_name: &str) -> String {
     let mut key = String::from("wasm-session/lease/");
     key.push_str(&escape(lock_name));
+    key
+}
+
+/// The `localStorage` key of the ended sessions of channel `channel_name`
+/// (see `core::tombstone`): never under a data prefix, so no wipe removes it.
+pub fn tombstones_key(channel_name: &str) -> String {
+    let mut key = String::from("wasm-session/ended/");
+    key.push_str(&escape(channel_name));
     key
 }

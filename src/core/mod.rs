@@ -13,6 +13,8 @@
 //!   keepalives, session checks, the rules of `session.fetch`.
 //! - [`refresh`]: refresh timing, backoff and failure classification.
 //! - [`tokens`]: the token set, with secrets that never print.
+//! - [`identity`]: the user a session is for, and what counts as a change of user.
+//! - [`tombstone`]: ended sessions, remembered by every tab (logout is final).
 //! - [`protocol`]: the versioned cross-tab message format.
 //! - [`json`]: a small JSON reader/writer for hostile input.
 //! - [`keys`]: every web-storage key and cross-tab name the SDK uses.
@@ -28,6 +30,7 @@ pub mod endpoints;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod http;
+pub mod identity;
 pub mod json;
 pub mod keys;
 pub mod lease;
@@ -37,10 +40,12 @@ pub mod protocol;
 pub mod refresh;
 pub mod security;
 pub mod tokens;
+pub mod tombstone;
 
 pub use config::{Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions, StorageChoice};
 pub use contract::{Body, Credential, FetchAnswer, HookResult, Request, Response, RetryAfter, SessionAnswer};
 pub use endpoints::{BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames, TokenMode, Transport};
+pub use identity::Identity;
 pub use machine::{
     CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith,
     SessionCheck, SessionState, Setup, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS, SESSION_CHECK_EVERY_MS,
@@ -49,6 +54,7 @@ pub use options::Options;
 pub use protocol::{EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};
 pub use tokens::{Secret, TokenError, TokenSet};
+pub use tombstone::{Tombstone, Tombstones};
 
 /// A point in time: milliseconds since 1970-01-01 UTC on this device's clock,
 /// the clock every tab of the page shares (`Date.now()`).

@@ -5,6 +5,7 @@
 //! and answers a typed [`ProtocolError`], never a panic. The epoch check itself
 //! belongs to the state machine, which knows the current epoch.
 
+use super::identity::{Identity, MAX_USER_LEN};
 use super::json::{self, ObjectWriter, Value};
 use super::tokens::{Secret, TokenSet};
 
@@ -82,17 +83,20 @@ pub enum EndReason {
     Revoked,
     /// The refresh token was refused.
     RefreshFailed,
+    /// A session check or refresh answered for another user than the session's.
+    UserChanged,
 }
 
 impl EndReason {
     /// Every reason.
-    pub const ALL: [EndReason; 6] = [
+    pub const ALL: [EndReason; 7] = [
         EndReason::Idle,
         EndReason::Absolute,
         EndReason::User,
         EndReason::OtherTab,
         EndReason::Revoked,
         EndReason::RefreshFailed,
+        EndReason::UserChanged,
     ];
 
     /// The JS name (`"idle"`, `"otherTab"` …).
@@ -104,6 +108,7 @@ impl EndReason {
             EndReason::OtherTab => "otherTab",
             EndReason::Revoked => "revoked",
             EndReason::RefreshFailed => "refreshFailed",
+            EndReason::UserChanged => "userChanged",
         }
     }
 
@@ -116,6 +121,7 @@ impl EndReason {
             "otherTab" => EndReason::OtherTab,
             "revoked" => EndReason::Revoked,
             "refreshFailed" => EndReason::RefreshFailed,
+            "userChanged" => EndReason::UserChanged,
             _ => return None,
         })
     }
@@ -123,6 +129,13 @@ impl EndReason {
     /// Timeouts end a session as `expired`; everything else as `loggedOut`.
     pub fn is_expiry(self) -> bool {
         matches!(self, EndReason::Idle | EndReason::Absolute)
+    }
+
+    /// The server's answer ended the session (it revoked it, or it now answers
+    /// for another user): the server is not told of the end. In cookie mode a
+    /// logout after a change of user would end the new user's session.
+    pub fn is_servers_word(self) -> bool {
+        matches!(self, EndReason::Revoked | EndReason::UserChanged)
     }
 }
 
@@ -134,7 +147,7 @@ pub struct Snapshot {
     pub started_at: u64,
     /// The latest activity in any tab (the idle timeout counts from here).
     pub last_activity_at: u64,
-    /// The current tokens.
+    /// The current tokens, and the user they are for.
     pub tokens: TokenSet,
     /// How many refreshes produced these tokens; higher wins.
     pub generation: u64,
@@ -245,6 +258,8 @@ fn tokens_fields(w: &mut ObjectWriter, tokens: &TokenSet) {
     w.opt_str("access", tokens.access_token.as_ref().map(Secret::expose));
     w.opt_str("refresh", tokens.refresh_token.as_ref().map(Secret::expose));
     w.opt_u64("expiresAt", tokens.expires_at);
+    w.opt_str("user", tokens.identity.user.as_deref());
+    w.opt_str("sub", tokens.identity.sub.as_deref());
 }
 
 fn snapshot_fields(w: &mut ObjectWriter, snapshot: &Snapshot) {
@@ -304,6 +319,17 @@ fn optional_token(object: &Value, name: &'static str) -> Result<Option<Secret>, 
     }
 }
 
+/// A user name: absent, or text of 1 to [`MAX_USER_LEN`] bytes.
+fn optional_name(object: &Value, name: &'static str) -> Result<Option<String>, ProtocolError> {
+    match object.get(name) {
+        None => Ok(None),
+        Some(value) => match value.as_str() {
+            Some(text) if !text.is_empty() && text.len() <= MAX_USER_LEN => Ok(Some(text.to_owned())),
+            _ => Err(ProtocolError::BadField(name)),
+        },
+    }
+}
+
 fn tokens(object: &Value) -> Result<TokenSet, ProtocolError> {
     let expires_at = match object.get("expiresAt") {
         None => None,
@@ -313,6 +339,7 @@ fn tokens(object: &Value) -> Result<TokenSet, ProtocolError> {
         access_token: optional_token(object, "access")?,
         refresh_token: optional_token(object, "refresh")?,
         expires_at,
+        identity: Identity { user: optional_name(object, "user")?, sub: optional_name(object, "sub")? },
     })
 }
 

@@ -24,9 +24,13 @@
 //! live session), `refreshing.rs` (the refresh and its lock), `requests.rs`
 //! (requests out and what their answers mean), `server.rs` (keepalives, session
 //! checks, logout requests), `app_fetch.rs` (the rules of `session.fetch`),
-//! `tabs.rs` (other tabs' messages and sessions, the stored session).
+//! `tabs.rs` (other tabs' messages and sessions, the stored session),
+//! `ended.rs` (tombstones and the owed logout: logout is final), `identity.rs`
+//! (the session's user, and what a change of user does).
 
 mod app_fetch;
+mod ended;
+mod identity;
 mod live;
 mod refreshing;
 mod requests;
@@ -45,7 +49,9 @@ use super::config::{Config, StorageChoice};
 use super::http::Transport;
 use super::protocol::{encode, EndReason, Envelope, Epoch, Message, TabId};
 use super::tokens::{Secret, TokenSet};
+use super::tombstone::Tombstones;
 use super::{EpochMs, Millis};
+use ended::Resend;
 use live::{next_tick, take_first, Jitter, Keepalive, Live, Phase, Refresh, State};
 use requests::Requests;
 
@@ -97,6 +103,10 @@ pub struct Machine {
     last_session_check: Option<EpochMs>,
     /// What was last persisted ([`Effect::Persist`]).
     persisted: Option<StorageVersion>,
+    /// Ended sessions, this tab's and the other tabs' (`ended.rs`).
+    tombstones: Tombstones,
+    /// The re-sending of an owed logout.
+    resend: Resend,
     requests: Requests,
     effects: Vec<Effect>,
     events: Vec<Event>,
@@ -121,6 +131,8 @@ impl Machine {
             refresh_token_reused: false,
             last_session_check: None,
             persisted: None,
+            tombstones: Tombstones::default(),
+            resend: Resend::Idle,
             requests: Requests::default(),
             effects: Vec::new(),
             events: Vec::new(),
@@ -329,7 +341,8 @@ impl Machine {
     }
 
     /// The browser went online or offline. No refresh is attempted while
-    /// offline; coming back online retries at once.
+    /// offline; coming back online retries at once, and sends an owed logout
+    /// again (from one tab, see `ended.rs`).
     pub fn handle_online(&mut self, now: EpochMs, online: bool) {
         let now = self.clock(now);
         self.online = online;
@@ -343,17 +356,23 @@ impl Machine {
             }
         }
         self.advance(now);
+        if online {
+            self.resend_logout_if_owed();
+        }
     }
 
     // ----- commands from the app -----------------------------------------
 
-    /// Start a session with `epoch` (128 random bits) and the tokens from login.
-    /// A live session is replaced.
+    /// Start a session with `epoch` (128 random bits) and the tokens from login
+    /// (with the user they are for, if the answer said). A live session is
+    /// replaced. Logouts still owed to the server are settled: the user signed
+    /// in again, so the server's session is a new one.
     pub fn login(&mut self, now: EpochMs, epoch: Epoch, tokens: TokenSet) {
         let now = self.clock(now);
         self.advance(now);
         let before = self.state();
         self.retire_live();
+        self.settle_owed(now);
         let mut live = Live {
             epoch,
             started_at: now,
@@ -492,9 +511,10 @@ impl Machine {
     }
 
     /// End the live session. Unless the end came from another tab (which has
-    /// told the others, and the server), the other tabs are told and, unless
-    /// the server itself revoked the session, the server is told too. Storage
-    /// is wiped before the server is called, and the tokens leave memory.
+    /// told the others, and the server), the other tabs are told, a tombstone
+    /// is left for every tab, and, unless the server's own answer ended it, the
+    /// server is told too. Storage is wiped before the server is called, and
+    /// the tokens leave memory.
     fn end(&mut self, reason: EndReason, origin: Origin) {
         if !matches!(self.state, State::Live(_)) {
             return;
@@ -511,8 +531,9 @@ impl Machine {
         self.effects.push(Effect::WipeStorage);
         self.persisted = None;
         let tokens = core::mem::take(&mut live.tokens);
-        if decided_here && reason != EndReason::Revoked {
-            self.tell_server(reason, &tokens);
+        if decided_here {
+            let sent = !reason.is_servers_word() && self.tell_server(live.epoch, reason, &tokens);
+            self.bury(live.epoch, reason, !sent);
         }
         self.remember_ended(live.epoch);
         self.events.push(Event::StateChange { from: before, to: self.state() });

@@ -44,10 +44,14 @@ impl Machine {
         }
     }
 
-    /// The cross-tab lock for `attempt` was granted.
+    /// The cross-tab lock for `attempt` was granted (for a refresh, or for
+    /// sending an owed logout again).
     pub fn handle_lock_acquired(&mut self, now: EpochMs, attempt: u64) {
         let now = self.clock(now);
         self.advance(now);
+        if self.resend_lock_granted(attempt) {
+            return;
+        }
         let online = self.online;
         let State::Live(live) = &mut self.state else {
             self.release_lock(attempt);
@@ -138,7 +142,15 @@ impl Machine {
             }
         };
         match outcome {
+            RefreshOutcome::Success(tokens) if live.tokens.identity.conflicts(&tokens.identity) => {
+                // New tokens for somebody else: not taken, not shared.
+                self.release_lock(attempt);
+                self.user_changed();
+            }
             RefreshOutcome::Success(mut tokens) => {
+                let mut identity = live.tokens.identity.clone();
+                identity.learn(&tokens.identity);
+                tokens.identity = identity;
                 let rotated = tokens.refresh_token.is_some() && tokens.refresh_token != live.tokens.refresh_token;
                 if live.tokens.refresh_token.is_some() && !rotated {
                     self.refresh_token_reused = true;

@@ -235,7 +235,7 @@ impl Sim {
                 let outcome = KeepaliveOutcome::Alive { absolute_deadline: None };
                 self.tabs[tab].machine.handle_keepalive_result(now, id, outcome);
             }
-            Effect::Fetch { .. } | Effect::Persist(_) => {}
+            Effect::Fetch { .. } | Effect::Persist(_) | Effect::SaveTombstones(_) => {}
             Effect::WipeStorage => self.tabs[tab].wiped += 1,
         }
     }
