@@ -1,5 +1,6 @@
 //! Carrying out the core's effects: messages, the refresh lock, requests, the
-//! app's `refresh` function, and storage. Each reports back as an input.
+//! app's `refresh` function, storage and the shared tombstones. Each reports
+//! back as an input.
 
 use std::rc::{Rc, Weak};
 
@@ -7,7 +8,7 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
-use super::{drive, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
+use super::{drive, tombstones, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
 use crate::browser::csrf;
 use crate::browser::http::{self as fetcher, HttpError, HttpRequest, HttpResponse};
 use crate::browser::locks::{self, LockGuard};
@@ -65,6 +66,7 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
                 storage_failed(inner);
             }
         }
+        Effect::SaveTombstones(list) => tombstones::save(inner, &list),
     }
 }
 

@@ -14,6 +14,7 @@ mod effects;
 mod events;
 mod fetch;
 mod options;
+mod tombstones;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -26,6 +27,7 @@ use crate::browser::activity::ActivityListener;
 use crate::browser::channel::Channel;
 use crate::browser::lifecycle::{self, PageLifecycle};
 use crate::browser::locks::{LockGuard, LockRequest};
+use crate::browser::shared_key::SharedKey;
 use crate::browser::storage::{StorageKind, Store};
 use crate::browser::timers::Timer;
 use crate::browser::{page, random};
@@ -95,6 +97,10 @@ struct Shell {
     _lifecycle: Option<PageLifecycle>,
     channel: Option<Channel>,
     store: Store,
+    /// The ended sessions every tab shares (`localStorage`, no secrets).
+    tombstones: SharedKey,
+    /// Writing them failed once already (reported then).
+    tombstones_failed: bool,
     locks: Vec<(u64, LockSlot)>,
     /// Holds released lock guards until the core's `hold_until`; dropping it
     /// (a newer release, or destroy) releases them at once.
@@ -264,6 +270,8 @@ impl Session {
             });
             with_shell(&inner, |shell| shell.notices = Some(timer));
         }
+        // Before anything can start or restore a session: what ended, ended.
+        tombstones::load(&inner);
         let online = lifecycle::is_online();
         drive(&inner, |machine, now| machine.handle_online(now, online));
         Ok(Session { inner })
