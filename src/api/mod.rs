@@ -287,7 +287,10 @@ impl Session {
     }
 
     /// Joins the session of another open tab, if there is one (no network
-    /// call); in cookie mode also asks the `session` endpoint.
+    /// call); in cookie mode also asks the `session` endpoint. Never brings back
+    /// a session that ended in any tab of the browser; while a logout the server
+    /// was not told of is owed, a "signed in" answer is that old session and
+    /// the logout is sent again instead.
     pub fn resume(&self) {
         restore_session(&self.inner);
         let epoch = random_id().ok();
@@ -310,7 +313,10 @@ impl Session {
         drive(&self.inner, |machine, now| machine.handle_activity(now));
     }
 
-    /// Logs out in every tab.
+    /// Logs out in every tab. If the server cannot be told (offline, 5xx, a
+    /// CSRF 403), the logout is remembered for every tab (no secrets) and sent
+    /// again when the browser is back online; nothing but `start()` signs the
+    /// user in again meanwhile.
     pub fn logout(&self) {
         drive(&self.inner, |machine, now| machine.logout(now));
     }
