@@ -2,23 +2,27 @@
 //! stays a logout.
 //!
 //! A session that ends in a tab (logout, expiry, revocation, change of user)
-//! leaves a tombstone: its epoch, why and when it ended, when the tombstone
-//! expires, and whether the server knows. There is no secret in it. The tabs
+//! leaves a tombstone: its epoch, when it started, why and when it ended, when
+//! the tombstone expires, and whether the server knows. There is no secret in it. The tabs
 //! keep the list in `localStorage` under [`super::keys::tombstones_key`],
 //! whatever the `storage` option, so that every tab, including one opened or
 //! reloaded later, refuses to bring an ended session back:
 //!
-//! - a session that a tombstone names, or that started before a tombstoned
-//!   session ended, is over ([`Tombstones::ends`]): a logout ends every older
-//!   session of the browser, whether it comes back from storage, from a stale
-//!   tab's answer or from a replayed message;
+//! - a session that a tombstone names, or that is older than a tombstoned
+//!   session, is over ([`Tombstones::ends`]), whether it comes back from
+//!   storage, from a stale tab's answer or from a replayed message. "Older" is
+//!   the order of the two-logins rule (start time, then epoch): an older session
+//!   was replaced everywhere by the tombstoned one, though never logged out on
+//!   the server, so a snapshot of it that a discarded tab kept is as over as the
+//!   session that replaced it. A session that started later is a new login,
+//!   even one that started while the tombstoned session was still ending;
 //! - a logout the server has not acknowledged is owed ([`Tombstones::owed`]):
 //!   it is sent again, and until it reaches the server no session check may
 //!   start a session.
 //!
 //! A tombstone expires `absoluteTimeoutMs` after its session ended: any
-//! session that started before that end has passed its absolute deadline by
-//! then, in the client and (when it enforces the same limit) on the server.
+//! session older than that one has passed its absolute deadline by then, in
+//! the client and (when it enforces the same limit) on the server.
 //!
 //! What is read back from storage is as hostile as a cross-tab message:
 //! [`Tombstones::from_value`] skips malformed entries, and [`Tombstones::merge`]
@@ -42,6 +46,8 @@ const MAX_READ: usize = 4 * MAX_TOMBSTONES;
 pub struct Tombstone {
     /// The session's epoch.
     pub epoch: Epoch,
+    /// When it started (epoch ms).
+    pub started_at: EpochMs,
     /// Why it ended.
     pub reason: EndReason,
     /// When it ended (epoch ms).
@@ -60,6 +66,7 @@ impl Tombstone {
         let (first, _) = if other.ended_at < self.ended_at { (other, self) } else { (self, other) };
         Tombstone {
             epoch: self.epoch,
+            started_at: self.started_at.min(other.started_at),
             reason: first.reason,
             ended_at: first.ended_at,
             expires_at: self.expires_at.max(other.expires_at),
@@ -84,9 +91,13 @@ impl Tombstones {
     }
 
     /// Whether the session `epoch`, started at `started_at`, is over at `now`:
-    /// it has a tombstone, or a session of the browser ended after it started.
+    /// it has a tombstone, or it is older (by start time, then epoch, as two
+    /// logins are ordered) than a session that has one.
     pub fn ends(&self, epoch: Epoch, started_at: EpochMs, now: EpochMs) -> bool {
-        self.0.iter().filter(|t| t.expires_at > now).any(|t| t.epoch == epoch || started_at < t.ended_at)
+        self.0
+            .iter()
+            .filter(|t| t.expires_at > now)
+            .any(|t| t.epoch == epoch || (started_at, epoch) < (t.started_at, t.epoch))
     }
 
     /// Whether a logout the server has not acknowledged is owed.
@@ -121,15 +132,17 @@ impl Tombstones {
     }
 
     /// Takes every tombstone of `other` (read from storage), its times clamped:
-    /// ended no later than `now`, forgotten no later than `max_life` after the
-    /// end. Expired ones are left out. Whether the list changed.
+    /// started no later than it ended, ended no later than `now`, forgotten no
+    /// later than `max_life` after the end. Expired ones are left out. Whether
+    /// the list changed.
     pub fn merge(&mut self, other: &Tombstones, now: EpochMs, max_life: Millis) -> bool {
         let mut changed = false;
         for tombstone in &other.0 {
             let ended_at = tombstone.ended_at.min(now);
+            let started_at = tombstone.started_at.min(ended_at);
             let expires_at = tombstone.expires_at.min(ended_at.saturating_add(max_life));
             if expires_at > now {
-                changed |= self.insert(Tombstone { ended_at, expires_at, ..*tombstone });
+                changed |= self.insert(Tombstone { started_at, ended_at, expires_at, ..*tombstone });
             }
         }
         changed
@@ -164,11 +177,12 @@ impl Tombstones {
         changed
     }
 
-    /// The stored form: `{ v: 1, ended: [{ epoch, reason, at, until, told }] }`.
+    /// The stored form: `{ v: 1, ended: [{ epoch, started, reason, at, until, told }] }`.
     pub fn to_value(&self) -> Value {
         let entry = |t: &Tombstone| {
             Value::Object(vec![
                 ("epoch".to_owned(), Value::String(t.epoch.to_hex())),
+                ("started".to_owned(), Value::Number(t.started_at as f64)),
                 ("reason".to_owned(), Value::String(t.reason.as_str().to_owned())),
                 ("at".to_owned(), Value::Number(t.ended_at as f64)),
                 ("until".to_owned(), Value::Number(t.expires_at as f64)),
@@ -195,6 +209,7 @@ impl Tombstones {
             let read = || {
                 Some(Tombstone {
                     epoch: entry.get("epoch")?.as_str().and_then(Id128::from_hex)?,
+                    started_at: entry.get("started")?.as_u64()?,
                     reason: entry.get("reason")?.as_str().and_then(EndReason::parse)?,
                     ended_at: entry.get("at")?.as_u64()?,
                     expires_at: entry.get("until")?.as_u64()?,

@@ -76,13 +76,14 @@ impl Machine {
 
     // ----- internals ------------------------------------------------------
 
-    /// Leaves a tombstone for session `epoch`, which ended here now, and saves the
-    /// list for every tab. `server_told`: nothing is owed to the server.
-    pub(super) fn bury(&mut self, epoch: Epoch, reason: EndReason, server_told: bool) {
+    /// Leaves a tombstone for session `epoch` (started at `started_at`), which
+    /// ended here now, and saves the list for every tab. `server_told`: nothing
+    /// is owed to the server.
+    pub(super) fn bury(&mut self, epoch: Epoch, started_at: EpochMs, reason: EndReason, server_told: bool) {
         let ended_at = self.now;
         let expires_at = ended_at.saturating_add(self.config.absolute_timeout_ms);
         self.tombstones.expire(ended_at);
-        self.tombstones.insert(Tombstone { epoch, reason, ended_at, expires_at, server_told });
+        self.tombstones.insert(Tombstone { epoch, started_at, reason, ended_at, expires_at, server_told });
         self.save_tombstones();
     }
 

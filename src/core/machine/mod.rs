@@ -533,7 +533,7 @@ impl Machine {
         let tokens = core::mem::take(&mut live.tokens);
         if decided_here {
             let sent = !reason.is_servers_word() && self.tell_server(live.epoch, reason, &tokens);
-            self.bury(live.epoch, reason, !sent);
+            self.bury(live.epoch, live.started_at, reason, !sent);
         }
         self.remember_ended(live.epoch);
         self.events.push(Event::StateChange { from: before, to: self.state() });

@@ -112,7 +112,7 @@ impl Machine {
         // Times from another tab are never in our future.
         let started_at = snapshot.started_at.min(now);
         // Ended here, or anywhere in the browser (a tombstone), or older than a
-        // logout: a logout ends every session that started before it.
+        // session that ended (which had replaced it everywhere).
         if self.ended_epochs.contains(&epoch) || self.tombstones.ends(epoch, started_at, now) {
             return Err(ProtocolError::EndedEpoch);
         }

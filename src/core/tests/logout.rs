@@ -256,20 +256,17 @@ fn an_ended_session_never_lives_again_through_a_message_or_a_restore() {
         assert_eq!(page.handle_message(now, envelope), Err(ProtocolError::EndedEpoch));
     }
     assert_eq!(page.restore(now, &stored), Err(ProtocolError::EndedEpoch));
-    // An older session of another epoch (replaced before the logout, never
-    // logged out on the server) is over too: a logout ends every older session.
-    let older = Envelope { from: id(91), epoch: Some(id(77)), message: Message::StateResponse(snapshot) };
+    // An older session of another epoch (replaced by the ended one, never
+    // logged out on the server) is over too.
+    let older_snapshot = Snapshot { started_at: snapshot.started_at - 1, ..snapshot.clone() };
+    let older = Envelope { from: id(91), epoch: Some(id(250)), message: Message::StateResponse(older_snapshot) };
     assert_eq!(page.handle_message(now, older), Err(ProtocolError::EndedEpoch));
     assert_eq!(page.state(), SessionState::Anonymous);
 
-    // A login after the logout is a new session, and is joined.
-    let fresh = Snapshot {
-        started_at: now,
-        last_activity_at: now,
-        tokens: TokenSet::default(),
-        generation: 0,
-        tokens_received_at: now,
-    };
+    // A session that started after the ended one is a new login, and is joined:
+    // even one that started before the end (the two crossed), as every tab does.
+    let crossed = snapshot.started_at + 1;
+    let fresh = Snapshot { started_at: crossed, last_activity_at: crossed, generation: 0, ..snapshot };
     let login = Envelope { from: id(91), epoch: Some(id(78)), message: Message::Login(fresh) };
     assert_eq!(page.handle_message(now, login), Ok(()));
     assert_eq!(page.state(), SessionState::Active);
@@ -277,6 +274,24 @@ fn an_ended_session_never_lives_again_through_a_message_or_a_restore() {
 
 fn decode_stored(text: &str) -> Message {
     protocol::decode(text).expect("stored sessions decode").message
+}
+
+#[test]
+fn a_login_that_crosses_an_end_in_flight_is_kept_everywhere() {
+    let mut site = signed_in(2);
+    site.advance(MIN);
+    // Tab 1 signs in again (switching accounts) a moment before tab 0, not yet
+    // told, logs the old session out; the two messages cross.
+    let (now, epoch) = (site.now, site.fresh_epoch());
+    site.tab(1).login(now, epoch, TokenSet::default());
+    site.tab(0).logout(now + 10);
+    site.now = now + 10;
+    site.pump();
+    assert_eq!(site.states(), vec![SessionState::Active; 2], "the newer session wins, as two logins do");
+    assert_eq!((site.tab(0).epoch(), site.tab(1).epoch()), (Some(epoch), Some(epoch)));
+    // The tombstone names the old session only.
+    let tombstoned = site.local_storage.iter().next().map(|t| t.epoch).expect("the old session's tombstone");
+    assert_ne!(tombstoned, epoch);
 }
 
 #[test]
@@ -326,7 +341,8 @@ fn a_signed_out_answer_settles_an_owed_logout() {
 // ---- the tombstones themselves ----
 
 fn tombstone(n: u8, ended_at: u64, told: bool) -> Tombstone {
-    Tombstone { epoch: id(n), reason: EndReason::User, ended_at, expires_at: ended_at + 60 * MIN, server_told: told }
+    let (epoch, started_at, reason, expires_at) = (id(n), ended_at - MIN, EndReason::User, ended_at + 60 * MIN);
+    Tombstone { epoch, started_at, reason, ended_at, expires_at, server_told: told }
 }
 
 #[test]
@@ -335,7 +351,7 @@ fn tombstones_round_trip_through_their_stored_form() {
     list.insert(tombstone(1, T0, false));
     list.insert(Tombstone { reason: EndReason::UserChanged, ..tombstone(2, T0 + SEC, true) });
     assert_eq!(Tombstones::from_value(&list.to_value()), list);
-    let text = r#"{"v":1,"ended":[{"epoch":"01010101010101010101010101010101","reason":"user","at":1700000000000,"until":1700003600000,"told":false}]}"#;
+    let text = r#"{"v":1,"ended":[{"epoch":"01010101010101010101010101010101","started":1699999940000,"reason":"user","at":1700000000000,"until":1700003600000,"told":false}]}"#;
     let read = Tombstones::from_value(&json::parse(text).expect("JSON"));
     assert_eq!(read, {
         let mut one = Tombstones::default();
@@ -352,22 +368,24 @@ fn hostile_stored_tombstones_are_skipped_or_clamped() {
         assert_eq!(Tombstones::from_value(&json::parse(junk).expect("JSON")), Tombstones::default(), "{junk}");
     }
     let bad_entries = r#"{"v":1,"ended":[
-        {"epoch":"zz","reason":"user","at":1,"until":2,"told":true},
-        {"epoch":"01010101010101010101010101010101","reason":"bored","at":1,"until":2,"told":true},
-        {"epoch":"01010101010101010101010101010101","reason":"user","at":-1,"until":2,"told":true},
-        {"epoch":"01010101010101010101010101010101","reason":"user","at":1,"until":2,"told":"yes"},
-        {"epoch":"02020202020202020202020202020202","reason":"idle","at":1,"until":2,"told":true}]}"#;
+        {"epoch":"zz","started":0,"reason":"user","at":1,"until":2,"told":true},
+        {"epoch":"01010101010101010101010101010101","started":0,"reason":"bored","at":1,"until":2,"told":true},
+        {"epoch":"01010101010101010101010101010101","started":0,"reason":"user","at":-1,"until":2,"told":true},
+        {"epoch":"01010101010101010101010101010101","started":0,"reason":"user","at":1,"until":2,"told":"yes"},
+        {"epoch":"01010101010101010101010101010101","reason":"user","at":1,"until":2,"told":true},
+        {"epoch":"02020202020202020202020202020202","started":0,"reason":"idle","at":1,"until":2,"told":true}]}"#;
     let read = Tombstones::from_value(&json::parse(bad_entries).expect("JSON"));
     assert_eq!(read.iter().map(|t| t.epoch).collect::<Vec<_>>(), vec![id(2)], "only the good entry");
 
     // From the future, forever: clamped to now and to the absolute timeout.
     let mut forged = Tombstones::default();
-    forged.insert(Tombstone { ended_at: u64::MAX, expires_at: u64::MAX, ..tombstone(3, 0, true) });
+    let far = u64::MAX;
+    forged.insert(Tombstone { started_at: far, ended_at: far, expires_at: far, ..tombstone(3, MIN, true) });
     let mut known = Tombstones::default();
     assert!(known.merge(&forged, T0, 120 * MIN));
     let clamped = *known.iter().next().expect("kept");
-    assert_eq!((clamped.ended_at, clamped.expires_at), (T0, T0 + 120 * MIN));
-    assert!(!known.ends(id(9), T0, T0), "a session starting now is not ended by it");
+    assert_eq!((clamped.started_at, clamped.ended_at, clamped.expires_at), (T0, T0, T0 + 120 * MIN));
+    assert!(!known.ends(id(9), T0 + 1, T0 + 1), "a session starting later is not ended by it");
     assert!(known.ends(id(9), T0 - 1, T0), "an older one is");
     assert!(!known.ends(id(9), T0 - 1, T0 + 120 * MIN), "not once it has expired");
 }
