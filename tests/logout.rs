@@ -168,11 +168,13 @@ async fn a_tab_that_missed_the_logout_ends_when_another_tab_writes_the_tombstone
     let events = Recorder::attach(&s);
     s.start(None).unwrap();
     sleep(5).await;
-    // Another tab's logout, seen only through storage: a session that ended after
-    // this one started ends this one too.
+    // Another tab's logout, seen only through storage: the end of a session that
+    // started after this one ends this one too (it had replaced it).
     let now = js_sys::Date::now();
     let text = [
-        r#"{"v":1,"ended":[{"epoch":"0123456789abcdef0123456789abcdef","reason":"user","at":"#,
+        r#"{"v":1,"ended":[{"epoch":"0123456789abcdef0123456789abcdef","reason":"user","started":"#,
+        &now.to_string(),
+        r#","at":"#,
         &now.to_string(),
         r#","until":"#,
         &(now + 3_600_000.0).to_string(),
@@ -185,6 +187,7 @@ async fn a_tab_that_missed_the_logout_ends_when_another_tab_writes_the_tombstone
     assert_eq!((field(&logged_out, "reason"), field(&logged_out, "origin")), ("otherTab".into(), "otherTab".into()));
     // Junk under the key changes nothing and throws nothing.
     let t = session(&[("channelName", name.clone())]);
+    sleep(5).await;
     t.start(None).unwrap();
     for junk in ["not json", "[]", r#"{"v":1,"ended":[{"epoch":5}]}"#, "null"] {
         another_tab_writes(&tombstones_key(&name), junk);
