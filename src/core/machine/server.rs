@@ -107,6 +107,8 @@ impl Machine {
         if let (State::Live(live), Some(cap)) = (&mut self.state, absolute_deadline) {
             live.cap_absolute(cap);
         }
+        // The server's cap may already have passed (found by fuzzing).
+        self.advance(now);
     }
 
     /// Keepalive `attempt` was answered. A stale answer is ignored.

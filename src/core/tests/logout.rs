@@ -409,3 +409,21 @@ fn tombstones_merge_by_epoch_told_wins_and_at_most_sixteen_are_kept_owed_ones_la
     assert!(many.get(id(100)).is_some(), "the owed one is kept over newer told ones");
     assert!(many.get(id(20)).is_some() && many.get(id(1)).is_none(), "the oldest told ones went");
 }
+
+#[test]
+fn a_signed_in_answer_whose_cap_has_passed_leaves_no_live_session() {
+    // Found by fuzzing: the server's absolute deadline may already be over.
+    let mut machine = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Memory), id(1), 7);
+    machine.handle_timeout(T0);
+    machine.check_session(T0, CheckTrigger::Resume, id(160));
+    let request = std::iter::from_fn(|| machine.poll_effect())
+        .find_map(|e| match e {
+            Effect::Fetch { id, purpose: Purpose::SessionCheck, .. } => Some(id),
+            _ => None,
+        })
+        .expect("asked");
+    let body = format!(r#"{{"signedIn":true,"absoluteExpiresAt":{}}}"#, T0 - MIN);
+    let answer = FetchAnswer::Response(Response::new(200, Body::Json(json::parse(&body).expect("JSON"))));
+    machine.handle_fetch_answer(T0 + SEC, request, answer);
+    assert_eq!(machine.end_reason(), Some(EndReason::Absolute));
+}
