@@ -43,7 +43,7 @@ pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
         if let Some(inner) = weak.upgrade() {
             // Waking up: the server may have ended the session meanwhile, and
             // another tab may have (a page in the back/forward cache or frozen
-            // hears no `storage` event, so the tombstones are read again).
+            // heard no message): the tombstones are read again.
             let waking =
                 matches!(event, PageEvent::Visible | PageEvent::PageShow | PageEvent::Resume | PageEvent::Online);
             if waking {
@@ -64,9 +64,7 @@ pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
             });
         }
     });
-    let weak = Rc::downgrade(inner);
-    let tombstones_key = crate::core::keys::tombstones_key(&options.channel_name);
-    let shared = SharedKey::open(&tombstones_key, move |text| tombstones::changed(&weak, &text));
+    let shared = SharedKey::open(&crate::core::keys::tombstones_key(&options.channel_name));
     let mut store = Store::open(storage_kind(options.storage), &options.channel_name);
     if store.take_fault().is_some() {
         problems.push(error_event("storage_unavailable", "storage is unavailable; state is kept in memory"));

@@ -86,7 +86,12 @@ fn on_lock_granted(weak: &Weak<Inner>, attempt: u64, guard: LockGuard) {
         shell.locks.push((attempt, LockSlot::Held(guard)));
     });
     if stored.is_some() {
-        drive(&inner, |machine, now| machine.handle_lock_acquired(now, attempt));
+        // What the previous holder saved (an owed logout it told) counts now.
+        let ended = tombstones::stored(&inner);
+        drive(&inner, |machine, now| {
+            machine.handle_tombstones(now, &ended);
+            machine.handle_lock_acquired(now, attempt);
+        });
     }
 }
 

@@ -292,6 +292,7 @@ impl Session {
     /// was not told of is owed, a "signed in" answer is that old session and
     /// the logout is sent again instead.
     pub fn resume(&self) {
+        tombstones::load(&self.inner);
         restore_session(&self.inner);
         let epoch = random_id().ok();
         drive(&self.inner, |machine, now| {

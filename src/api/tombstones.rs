@@ -1,9 +1,12 @@
 //! The ended sessions every tab shares (`core::tombstone`), in `localStorage`:
-//! handed to the core when the session is made, when another tab writes them
-//! and when the page wakes; written when the core says, merged with what is
-//! stored so that two tabs writing at once keep each other's.
+//! handed to the core when the session is made, on `resume()`, when the page
+//! wakes and when the refresh lock is granted (the moment an owed logout is
+//! sent, or found told by another tab); written when the core says, merged
+//! with what is stored so that two tabs writing at once keep each other's.
+//! Ends reach the open tabs as messages; the tombstones are for the tabs that
+//! were not listening, and for the re-send.
 
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use super::effects::storage_failed;
 use super::{drive, now_ms, with_shell, Inner};
@@ -22,7 +25,7 @@ fn parse(text: &str) -> Tombstones {
 }
 
 /// What is stored now.
-fn stored(inner: &Inner) -> Tombstones {
+pub(super) fn stored(inner: &Inner) -> Tombstones {
     let text = with_shell(inner, |shell| shell.tombstones.get()).flatten();
     text.as_deref().map(parse).unwrap_or_default()
 }
@@ -31,14 +34,6 @@ fn stored(inner: &Inner) -> Tombstones {
 pub(super) fn load(inner: &Rc<Inner>) {
     let stored = stored(inner);
     drive(inner, |machine, now| machine.handle_tombstones(now, &stored));
-}
-
-/// Another tab wrote them.
-pub(super) fn changed(weak: &Weak<Inner>, text: &str) {
-    if let Some(inner) = weak.upgrade() {
-        let stored = parse(text);
-        drive(&inner, |machine, now| machine.handle_tombstones(now, &stored));
-    }
 }
 
 /// Writes this tab's tombstones, merged with what is stored (times clamped,

@@ -22,7 +22,7 @@
 //!   storage that degrades to memory when web storage throws. Every key the
 //!   shell uses comes from `core::keys`, the one documented layout.
 //! - [`shared_key`]: [`shared_key::SharedKey`], one `localStorage` key every tab
-//!   reads, writes and watches (`storage` events): the ended sessions.
+//!   reads and writes: the ended sessions.
 //! - [`random`]: CSPRNG bytes, ids and seeds (`crypto.getRandomValues`).
 //! - [`http`]: [`http::send`], `fetch` with a timeout and a body-size cap.
 //! - [`csrf`]: the page's CSRF token, from a double-submit cookie or a `<meta>`.

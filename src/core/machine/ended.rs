@@ -48,9 +48,9 @@ impl Machine {
 
     // ----- inputs ---------------------------------------------------------
 
-    /// The ended sessions as stored for every tab: read when the page starts and
-    /// whenever another tab changes them. Merged with what this tab knows (times
-    /// clamped, see [`Tombstones::merge`]). A live session they end (this tab
+    /// The ended sessions as stored for every tab: read when the page starts, on
+    /// `resume()`, when it wakes and when the refresh lock is granted. Merged
+    /// with what this tab knows (times clamped, see [`Tombstones::merge`]). A live session they end (this tab
     /// missed the other tab's logout message: frozen, discarded, asleep) ends
     /// here, as the other tab's end; the server is not told again.
     pub fn handle_tombstones(&mut self, now: EpochMs, stored: &Tombstones) {

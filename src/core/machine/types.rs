@@ -251,8 +251,9 @@ pub enum Effect {
     WipeStorage,
     /// Write the ended sessions where every tab of the browser reads them
     /// (`localStorage`, [`super::super::keys::tombstones_key`]), merged with
-    /// what is there ([`Tombstones::merge`]); report other tabs' writes with
-    /// [`super::Machine::handle_tombstones`]. No secrets.
+    /// what is there ([`Tombstones::merge`]); hand what is stored to
+    /// [`super::Machine::handle_tombstones`] at start, on `resume()`, on waking
+    /// and before a lock grant. No secrets.
     SaveTombstones(Tombstones),
 }
 

@@ -214,7 +214,7 @@ fn start_settles_an_owed_logout_so_it_is_never_sent_over_the_new_session() {
 fn a_tab_that_slept_through_the_logout_ends_when_it_reads_the_tombstones() {
     let mut site = signed_in(2);
     let envelope_count = site.sent.len();
-    // Tab 1 is frozen: it gets neither the message nor the storage event.
+    // Tab 1 is frozen: it misses the message.
     site.tabs[1].alive = false;
     let now = site.now;
     site.tab(0).logout(now);

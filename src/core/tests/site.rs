@@ -1,7 +1,7 @@
 //! A simulated site for the logout and identity rules: tabs sharing a message
 //! bus (the real wire format), `localStorage` (the tombstones, merged as the
-//! shell merges them, and shown to the other tabs as `storage` events) and the
-//! refresh lock; and the site's backend, a session in a cookie whose logout can
+//! shell merges them, and read back where the shell reads them: at start, on
+//! `resume()`, on waking and before a lock grant) and the refresh lock; and the site's backend, a session in a cookie whose logout can
 //! fail, and whose user can change behind the tabs' back. Requests are answered
 //! as soon as they are sent.
 
@@ -166,6 +166,7 @@ impl Site {
     pub fn resume(&mut self, tab: usize) {
         let (now, epoch) = (self.now, self.fresh_epoch());
         let machine = &mut self.tabs[tab].machine;
+        machine.handle_tombstones(now, &self.local_storage);
         machine.request_state(now);
         machine.check_session(now, CheckTrigger::Resume, epoch);
         self.pump();
@@ -174,6 +175,7 @@ impl Site {
     /// The page wakes up (visible, `pageshow`, focus …) as the shell reports it.
     pub fn wake(&mut self, tab: usize) {
         let (now, epoch) = (self.now, self.fresh_epoch());
+        self.tabs[tab].machine.handle_tombstones(now, &self.local_storage);
         self.tabs[tab].machine.check_session(now, CheckTrigger::Wake, epoch);
         self.pump();
     }
@@ -188,6 +190,9 @@ impl Site {
             }
             let (now, epoch) = (self.now, self.fresh_epoch());
             let machine = &mut self.tabs[tab].machine;
+            if online {
+                machine.handle_tombstones(now, &self.local_storage);
+            }
             machine.handle_online(now, online);
             if online {
                 machine.check_session(now, CheckTrigger::Wake, epoch);
@@ -262,7 +267,9 @@ impl Site {
                     progressed = true;
                     self.lock = Some((tab, attempt));
                     let now = self.now;
-                    self.tabs[tab].machine.handle_lock_acquired(now, attempt);
+                    let machine = &mut self.tabs[tab].machine;
+                    machine.handle_tombstones(now, &self.local_storage);
+                    machine.handle_lock_acquired(now, attempt);
                 }
             }
             if !progressed {
@@ -291,15 +298,9 @@ impl Site {
             Effect::Persist(text) => self.tabs[tab].stored = Some(text),
             Effect::WipeStorage => self.tabs[tab].stored = None,
             Effect::SaveTombstones(tombstones) => {
-                // As the shell does: read, merge, write; the other tabs get a `storage` event.
+                // As the shell does: read, merge, write.
                 let max_life = self.tabs[tab].machine.config().absolute_timeout_ms;
                 self.local_storage.merge(&tombstones, now, max_life);
-                let stored = self.local_storage.clone();
-                for (index, other) in self.tabs.iter_mut().enumerate() {
-                    if index != tab && other.alive {
-                        other.machine.handle_tombstones(now, &stored);
-                    }
-                }
             }
         }
     }
