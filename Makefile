@@ -87,7 +87,7 @@ test: setup
 e2e: types
 	bash scripts/setup.sh --npm tests/e2e >/dev/null
 	cargo build -p wasm-session-server
-	node --test tests/e2e/
+	node --test --test-concurrency=1 tests/e2e/
 
 # The published declarations, type-checked the way a TypeScript user writes code
 # (tests/types/usage.ts imports "wasm-session"); a debug build is enough.
@@ -126,13 +126,16 @@ check-package: size
 	node scripts/check-pack.mjs $(PKG_DIR) scripts/pack-files.txt
 
 # The demo: the package, the reference backend, and the page in www/.
-# `make demo DEMO_MODE=cookie` shows cookie sessions; DEMO_PORT=0 picks a free port.
+# `make demo DEMO_MODE=cookie` shows cookie sessions; `make demo DEMO_REFRESH=body`
+# bearer tokens with the refresh token in memory (JSON bodies) instead of an
+# HttpOnly cookie; DEMO_PORT=0 picks a free port.
 DEMO_PORT ?= 8080
 DEMO_MODE ?= bearer
+DEMO_REFRESH ?= cookie
 demo: setup build
 	cargo build --release -p wasm-session-server
 	@echo "Starting the reference backend; open the URL below, then 'Open another tab'. Ctrl-C stops it."
-	target/release/wasm-session-server --port $(DEMO_PORT) --mode $(DEMO_MODE) \
+	target/release/wasm-session-server --port $(DEMO_PORT) --mode $(DEMO_MODE) --refresh-token $(DEMO_REFRESH) \
 		--static-dir www --pkg-dir $(PKG_DIR) --access-ttl 20s --idle-timeout 10m --absolute-timeout 30m
 
 # Benchmarks (numbers, not pass/fail): size, init, activity overhead, cross-tab

@@ -31,9 +31,20 @@ export interface SessionOptions {
    * Default 60 s when a keepalive endpoint is configured.
    */
   keepaliveEveryMs?: number;
-  /** Cross-tab channel name: sessions with the same name share state. Default "wasm-session". */
+  /**
+   * Cross-tab channel name: sessions with the same name share state (the channel, the refresh lock
+   * and the stored session). Default: "wasm-session-" and a hash of the endpoints, `mode` and
+   * `bodyFields` (page-relative endpoint URLs resolved against the page), so that differently
+   * configured apps on one origin never share a session while every tab of one app does. Apps that
+   * want to share one session across configurations set the same name; so should apps with no
+   * endpoints (nothing to tell them apart by).
+   */
   channelName?: string;
-  /** DOM events that count as activity. Default pointerdown, pointermove, keydown, wheel, touchstart, scroll. */
+  /**
+   * DOM events that count as activity. Default pointerdown, pointermove, keydown, wheel, touchstart.
+   * Not "scroll": a page that scrolls itself (chat, log tail, ticker) would keep the session alive
+   * with nobody there; add it if your page never does.
+   */
   activityEvents?: string[];
   /** Activity events closer together than this are dropped. Default 1 s. */
   activityThrottleMs?: number;
@@ -90,7 +101,9 @@ export interface SessionOptions {
   revokedErrorCodes?: string[];
   /**
    * Origins besides the page's own (`"https://api.example.com"`) that `session.fetch` sends the
-   * credential to. Requests to any other origin go out untouched.
+   * credential to. Requests to any other origin go out untouched. Entries are normalised as the
+   * browser writes origins (`"https://api.example.com:443"` is `"https://api.example.com"`); hosts
+   * must be ASCII (punycode). `securityReport()` flags `http://` entries.
    */
   apiOrigins?: string[];
   /** The name of the server's session cookie, so `securityReport()` can check that scripts cannot read it. */
@@ -140,7 +153,9 @@ export interface RefreshFailedEvent extends EventBase { type: "refreshFailed"; c
 /**
  * `code`: a dropped cross-tab message or discarded stored session (`wrong_epoch`, `malformed_message` …),
  * `storage_unavailable`, `channel_unavailable`, `logout_failed` (the server was not told; the logout is
- * sent again when the browser is back online) or `user_changed` (reported once, by the tab that saw it).
+ * sent again when the browser is back online), `user_changed` (reported once, by the tab that saw it) or
+ * `csrf_token_unusable` (the page's CSRF token is no valid header value, so requests go without it; once
+ * per page).
  */
 export interface ErrorEvent extends EventBase { type: "error"; code: string; message: string; }
 
@@ -157,7 +172,7 @@ export interface SessionError extends Error { name: "SessionError"; code: "inval
 /** One weak setting found by `session.securityReport()` (each check is described in SECURITY.md). */
 export interface SecurityFinding {
   id:
-    | "insecure_page" | "insecure_endpoint" | "tokens_in_local_storage" | "session_cookie_readable"
+    | "insecure_page" | "insecure_endpoint" | "insecure_api_origin" | "tokens_in_local_storage" | "session_cookie_readable"
     | "idle_timeout_long" | "absolute_timeout_long" | "no_logout_endpoint" | "refresh_token_not_rotated";
   severity: "high" | "medium" | "low";
   /** What was observed. */

@@ -94,6 +94,7 @@ window.fetch = async function demoFetch(input, init) {
 let session = null;
 let serverConfig = null;
 let mode = "bearer";
+let refreshTokenIn = "cookie"; // bearer mode: "cookie" (HttpOnly) or "body" (held in memory)
 const settings = { ...DEFAULTS, ...loadJson(SETTINGS_KEY, {}) };
 let shared = loadJson(SHARED_KEY, {}); // { user, tokenExpiresAt, tokenTtlMs, serverIdleExpiresAt }
 const refreshMarks = []; // { at, origin }
@@ -632,13 +633,13 @@ function buildSession() {
       ...lifetimes,
     });
   }
+  // With the refresh token in the login body, session.start(body) keeps it in
+  // memory and every refresh sends it in the JSON body. Such a server cannot
+  // answer a bodiless session check, so there is none.
+  const sessionCheck = refreshTokenIn === "body" ? {} : { session: { url: "/auth/session", method: "GET" } };
   return new Session({
     ...lifetimes,
-    endpoints: {
-      refresh: "/auth/refresh",
-      logout: "/auth/logout",
-      session: { url: "/auth/session", method: "GET" },
-    },
+    endpoints: { refresh: "/auth/refresh", logout: "/auth/logout", ...sessionCheck },
     credentials: "same-origin",
   });
 }
@@ -656,15 +657,18 @@ async function boot() {
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     serverConfig = await res.json();
     mode = serverConfig.mode === "cookie" ? "cookie" : "bearer";
+    refreshTokenIn = serverConfig.refreshToken === "body" ? "body" : "cookie";
     const s = serverConfig;
+    const where = mode === "bearer" ? `, refresh token ${refreshTokenIn === "body" ? "in memory, sent in JSON bodies" : "in an HttpOnly cookie"}` : "";
     $("server-config").textContent =
-      `Server (${mode} mode): access token ${s.accessTtlMs ? human(s.accessTtlMs) : "—"}, ` +
+      `Server (${mode} mode${where}): access token ${s.accessTtlMs ? human(s.accessTtlMs) : "—"}, ` +
       `idle ${s.idleTimeoutMs ? human(s.idleTimeoutMs) : "—"}, absolute ${s.absoluteTimeoutMs ? human(s.absoluteTimeoutMs) : "—"}.`;
   } catch (e) {
     pageError(`Could not load /demo/config (${errorText(e)}); assuming bearer mode. Is the demo server running?`);
   }
-  $("mode").textContent = mode;
+  $("mode").textContent = mode === "bearer" && refreshTokenIn === "body" ? "bearer, refresh token in memory" : mode;
   $("mode").dataset.mode = mode;
+  if (mode === "bearer") $("mode").dataset.refreshToken = refreshTokenIn;
   $("legend-token").textContent = mode === "bearer" ? "access token expiry" : "server idle deadline";
   if (mode === "cookie") {
     $("try-step-4").innerHTML = "Move the mouse now and then: at most every 10 s <em>one</em> <code>POST /auth/keepalive</code> extends the server’s idle timer (see the Requests lane), never while you are idle.";

@@ -52,7 +52,7 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
         Effect::Fetch { id, request, .. } => send(inner, id, request),
         Effect::CallRefreshHook { id, refresh_token } => call_refresh_hook(inner, id, refresh_token),
         Effect::Persist(text) => {
-            let failed = with_shell(inner, |shell| shell.store.set(STORED_SESSION_KEY, &text).is_err());
+            let failed = with_shell(inner, |shell| shell.store.set(STORED_SESSION_KEY, text.expose()).is_err());
             if failed == Some(true) {
                 storage_failed(inner);
             }
@@ -106,12 +106,16 @@ pub(super) fn csrf_token(source: &CsrfSource) -> Option<String> {
 /// Sends request `id` (with the page's CSRF token, if it wants one) and reports
 /// how it ended.
 fn send(inner: &Rc<Inner>, id: u64, mut request: Request) {
-    if let Some(csrf) = &request.csrf {
-        let token = csrf_token(&csrf.source);
+    let token = request.csrf.as_ref().map(|csrf| csrf_token(&csrf.source));
+    if let Some(token) = &token {
         request.set_csrf_token(token.as_deref());
     }
     let weak = Rc::downgrade(inner);
     wasm_bindgen_futures::spawn_local(async move {
+        // Told on the next turn, not while the effects are being carried out.
+        if let (Some(token), Some(inner)) = (&token, weak.upgrade()) {
+            drive(&inner, |machine, now| machine.handle_csrf_token(now, &request.method, token.as_deref()));
+        }
         let answer = perform(&request).await;
         if let Some(inner) = weak.upgrade() {
             drive(&inner, |machine, now| machine.handle_fetch_answer(now, id, answer));

@@ -92,6 +92,7 @@ fn error_message(code: ErrorCode) -> &'static str {
             "the server was not told of the logout; the session ended here all the same, and it is sent again later"
         }
         ErrorCode::UserChanged => "the server answered for another user; the session ended in every tab",
+        ErrorCode::CsrfTokenUnusable => "the page's CSRF token is not a valid header value; requests go without it",
     }
 }
 

@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 
 use super::effects::csrf_token;
 use super::{drive, session_error, Inner};
-use crate::browser::page;
+use crate::browser::page::{self, Target};
 use crate::core::{Body, Credential, FetchStage, SentWith, Verdict};
 
 /// What the core needs of an API answer: its status, and its body when the
@@ -23,11 +23,14 @@ struct ApiAnswer {
 
 /// See [`super::Session::fetch`].
 pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-    if !credential_allowed(&weak, &input) {
+    // Read once: the URL checked is the URL fetched, whatever a `<base>` change
+    // or the input's own `toString` would make of it later.
+    let target = page::target(&input)?;
+    if !credential_allowed(&weak, &target) {
         // A third party: no token, no CSRF header, and its 401 is not ours.
-        return plain_fetch(&input, &init).await.map(Into::into);
+        return plain_fetch(&target.input(), &init).await.map(Into::into);
     }
-    let (mut response, mut sent) = send_once(&weak, &input, &init).await?;
+    let (mut response, mut sent) = send_once(&weak, &target, &init).await?;
     let mut answer = read_answer(&weak, &response).await;
     let mut stage = FetchStage::First;
     // The core answers the first answer, the same answer after a refresh, and
@@ -40,7 +43,7 @@ pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init:
                 stage = FetchStage::AfterRefresh;
             }
             Verdict::RetryWithNewerToken => {
-                (response, sent) = send_once(&weak, &input, &init).await?;
+                (response, sent) = send_once(&weak, &target, &init).await?;
                 answer = read_answer(&weak, &response).await;
                 stage = FetchStage::Retry;
             }
@@ -50,8 +53,8 @@ pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init:
 }
 
 /// Whether `session.fetch(input)` may carry the credential (the core decides).
-fn credential_allowed(weak: &Weak<Inner>, input: &JsValue) -> bool {
-    let (Some(url), origin) = (page::request_url(input), page::origin()) else { return false };
+fn credential_allowed(weak: &Weak<Inner>, target: &Target) -> bool {
+    let (Some(url), origin) = (target.url(), page::origin()) else { return false };
     let Some(inner) = weak.upgrade() else { return false };
     let allowed = inner.machine.try_borrow().map(|machine| machine.credential_allowed(&url, &origin));
     allowed.unwrap_or(false)
@@ -86,7 +89,7 @@ async fn read_answer(weak: &Weak<Inner>, response: &web_sys::Response) -> ApiAns
 /// credential of the moment; also what it was sent with.
 async fn send_once(
     weak: &Weak<Inner>,
-    input: &JsValue,
+    target: &Target,
     init: &JsValue,
 ) -> Result<(web_sys::Response, SentWith), JsValue> {
     refresh_settled(weak).await;
@@ -94,14 +97,14 @@ async fn send_once(
     let merged = Object::assign(&Object::new(), &init.clone().dyn_into::<Object>().unwrap_or_default());
     let base = match Reflect::get(&merged, &"headers".into()) {
         Ok(headers) if !headers.is_undefined() => headers,
-        _ => input.dyn_ref::<web_sys::Request>().map_or(JsValue::UNDEFINED, |r| r.headers().into()),
+        _ => target.request().map_or(JsValue::UNDEFINED, |r| r.headers().into()),
     };
     // `new Headers(init)` accepts a Headers, a record or a list of pairs.
     let constructor: Function = Reflect::get(&js_sys::global(), &"Headers".into())?.dyn_into()?;
     let headers: web_sys::Headers = Reflect::construct(&constructor, &js_sys::Array::of1(&base))?.dyn_into()?;
     let method = match Reflect::get(&merged, &"method".into()).ok().and_then(|m| m.as_string()) {
         Some(method) => method,
-        None => input.dyn_ref::<web_sys::Request>().map_or_else(|| String::from("GET"), |r| r.method()),
+        None => target.request().map_or_else(|| String::from("GET"), |r| r.method()),
     };
     let app_headers = header_names(&headers);
     let app_credentials = Reflect::get(&merged, &"credentials".into()).is_ok_and(|c| !c.is_undefined());
@@ -114,9 +117,10 @@ async fn send_once(
         Reflect::set(&merged, &"credentials".into(), &credentials.as_str().into())?;
     }
     // A Request's body can be read once: send a copy so a retry can send another.
-    let input = match input.dyn_ref::<web_sys::Request>() {
+    // Its URL is the one checked; any other input is sent as the checked `href`.
+    let input = match target.request() {
         Some(request) => request.clone()?.into(),
-        None => input.clone(),
+        None => target.input(),
     };
     Ok((plain_fetch(&input, &merged).await?, sent))
 }
@@ -131,7 +135,10 @@ fn credential(
     let destroyed = || session_error("destroyed", "the session was destroyed");
     let inner = weak.upgrade().ok_or_else(destroyed)?;
     let source = inner.machine.try_borrow().ok().and_then(|m| m.transport().csrf.as_ref().map(|c| c.source.clone()));
-    let token = source.and_then(|source| csrf_token(&source));
+    let token = source.as_ref().and_then(csrf_token);
+    if source.is_some() {
+        drive(&inner, |machine, now| machine.handle_csrf_token(now, method, token.as_deref()));
+    }
     let machine = inner.machine.try_borrow().map_err(|_| destroyed())?;
     Ok(machine.fetch_credential(method, app_headers, app_credentials, token.as_deref()))
 }

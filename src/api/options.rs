@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::{config_error, now_ms, session_error};
-use crate::browser::value;
+use crate::browser::{page, value};
 use crate::core::contract;
 use crate::core::endpoints::Transport;
 use crate::core::json::Value;
@@ -33,7 +33,10 @@ pub(super) fn read_options(options: &JsValue) -> Result<(Options, Option<Functio
     } else {
         return Err(invalid("options must be an object"));
     };
-    Ok((crate::core::options::read(&value).map_err(config_error)?, hook))
+    // The default channel is named after the configuration, page-relative
+    // endpoints resolved against the page (`core::scope`).
+    let read = crate::core::options::read_on_page(&value, &page::base_url());
+    Ok((read.map_err(config_error)?, hook))
 }
 
 /// A token response from JS, walked into a value (bounded; hostile shapes

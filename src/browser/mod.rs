@@ -10,7 +10,7 @@
 //!
 //! - [`timers`]: [`timers::Timer`], a one-shot `setTimeout`; drop cancels.
 //! - [`activity`]: [`activity::ActivityListener`], throttled capture-phase
-//!   listeners for user activity (pointer, keyboard, wheel, touch, scroll).
+//!   listeners for user activity (pointer, keyboard, wheel, touch by default).
 //! - [`lifecycle`]: [`lifecycle::PageLifecycle`], page visibility, focus,
 //!   `pageshow`, online/offline, freeze/resume.
 //! - [`channel`]: [`channel::Channel`], cross-tab string messages over

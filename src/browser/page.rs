@@ -26,17 +26,87 @@ pub fn origin() -> String {
     text(&location_object(), "origin")
 }
 
-/// The absolute URL a `fetch(input)` would request: `input` is a `Request`,
-/// a `URL` or a string, relative ones resolved against the page.
-pub fn request_url(input: &JsValue) -> Option<String> {
+/// `document.baseURI`: what relative URLs on the page resolve against (its
+/// address, or its `<base href>`); empty without a document.
+pub fn base_url() -> String {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .map(|document| text(&document, "baseURI"))
+        .unwrap_or_default()
+}
+
+/// What `session.fetch(input)` requests, decided once so that what is checked
+/// is what is fetched.
+#[derive(Debug)]
+pub enum Target {
+    /// A `Request`: its `url` was fixed when it was made.
+    Request(web_sys::Request),
+    /// Anything else, as text, resolved against the page's base URL: the `href`.
+    Url(String),
+    /// Text that does not resolve: `fetch` will refuse it as well.
+    Unresolved(String),
+}
+
+impl Target {
+    /// What to hand to `fetch`: the `Request`, or the text.
+    pub fn input(&self) -> JsValue {
+        match self {
+            Target::Request(request) => request.into(),
+            Target::Url(text) | Target::Unresolved(text) => JsValue::from_str(text),
+        }
+    }
+
+    /// The `Request`, when the input was one.
+    pub fn request(&self) -> Option<&web_sys::Request> {
+        match self {
+            Target::Request(request) => Some(request),
+            Target::Url(_) | Target::Unresolved(_) => None,
+        }
+    }
+
+    /// The absolute URL to check, if there is one.
+    pub fn url(&self) -> Option<String> {
+        match self {
+            Target::Request(request) => Some(request.url()),
+            Target::Url(href) => Some(href.clone()),
+            Target::Unresolved(_) => None,
+        }
+    }
+}
+
+/// Reads `input` once, as `fetch` would: a `Request` as it is; anything else
+/// through `String(input)` (so an object's own `toString` counts, not an
+/// `href` it may also have), resolved with `new URL(text, document.baseURI)`.
+///
+/// # Errors
+///
+/// What `String(input)` threw (a symbol, a throwing `toString`): `fetch`
+/// would reject with it too.
+pub fn target(input: &JsValue) -> Result<Target, JsValue> {
     if let Some(request) = input.dyn_ref::<web_sys::Request>() {
-        return Some(request.url());
+        return Ok(Target::Request(Clone::clone(request)));
     }
     let text = match input.as_string() {
         Some(text) => text,
-        None => Reflect::get(input, &JsValue::from_str("href")).ok()?.as_string()?,
+        None => {
+            let to_string: js_sys::Function =
+                Reflect::get(&js_sys::global(), &JsValue::from_str("String"))?.dyn_into()?;
+            to_string.call1(&JsValue::UNDEFINED, input)?.as_string().unwrap_or_default()
+        }
     };
-    web_sys::Request::new_with_str(&text).ok().map(|request| request.url())
+    Ok(match resolve(&text) {
+        Some(href) => Target::Url(href),
+        None => Target::Unresolved(text),
+    })
+}
+
+/// `new URL(text, document.baseURI).href`, if it resolves.
+fn resolve(text: &str) -> Option<String> {
+    let constructor: js_sys::Function =
+        Reflect::get(&js_sys::global(), &JsValue::from_str("URL")).ok()?.dyn_into().ok()?;
+    let arguments = js_sys::Array::of2(&JsValue::from_str(text), &JsValue::from_str(&base_url()));
+    let url = Reflect::construct(&constructor, &arguments).ok()?;
+    Reflect::get(&url, &JsValue::from_str("href")).ok()?.as_string()
 }
 
 /// `document.cookie`: only cookies without `HttpOnly` appear in it.

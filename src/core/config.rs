@@ -43,11 +43,13 @@ pub struct ConfigInput {
     /// Cookie mode: send a keepalive at most this often while the user is
     /// active (never while idle). Absent: no keepalive.
     pub keepalive_every_ms: Option<f64>,
-    /// Name of the cross-tab channel; sessions with the same name share state.
-    /// Default `"wasm-session"`.
+    /// Name of the cross-tab channel; sessions with the same name share state
+    /// (and the refresh lock and storage namespace). Default: derived from the
+    /// endpoints, mode and body fields (`super::scope`), so that differently
+    /// configured apps on one origin never share a session.
     pub channel_name: Option<String>,
     /// DOM events that count as activity. Default: pointerdown, pointermove,
-    /// keydown, wheel, touchstart, scroll.
+    /// keydown, wheel, touchstart ([`DEFAULT_ACTIVITY_EVENTS`]; not `scroll`).
     pub activity_events: Option<Vec<String>>,
     /// Activity events closer together than this are dropped in the shell. Default 1 s.
     pub activity_throttle_ms: Option<f64>,
@@ -126,7 +128,8 @@ pub enum ConfigErrorKind {
     /// An endpoint URL that is empty, too long, holds spaces or control
     /// characters, or has a scheme other than `http`/`https`.
     BadUrl,
-    /// An `apiOrigins` entry that is not an `http(s)://host[:port]` origin.
+    /// An `apiOrigins` entry that is not an `http(s)://host[:port]` origin the
+    /// browser writes the same way (an ASCII host, a plain IPv4 or IPv6 address).
     BadOrigin,
     /// A header name that is not an HTTP token.
     BadHeaderName,
@@ -188,7 +191,9 @@ impl ConfigError {
             ConfigErrorKind::BadUrl => {
                 "must be a relative URL or an absolute http(s) URL, without spaces, at most 2048 bytes"
             }
-            ConfigErrorKind::BadOrigin => "must hold http(s) origins only, such as https://api.example.com",
+            ConfigErrorKind::BadOrigin => {
+                "must hold http(s) origins only, such as https://api.example.com (ASCII host names: punycode)"
+            }
             ConfigErrorKind::BadHeaderName => "must be a header name: letters, digits and !#$%&'*+-.^_`|~",
             ConfigErrorKind::BadHeaderValue => "must be Latin-1 text of at most 8 KiB without CR, LF or NUL",
             ConfigErrorKind::BadCookieName => "must be a cookie name: letters, digits and !#$%&'*+-.^_`|~",
@@ -356,9 +361,12 @@ pub struct ShellOptions {
     pub storage: StorageChoice,
 }
 
-/// The default activity events.
-pub const DEFAULT_ACTIVITY_EVENTS: [&str; 6] =
-    ["pointerdown", "pointermove", "keydown", "wheel", "touchstart", "scroll"];
+/// The default activity events: a person's pointer, keyboard, wheel and touch.
+/// Not `scroll`: a page scrolls itself (a chat, a log tail, a ticker), which
+/// would keep the session alive with nobody there, and a person's scrolling
+/// already shows as `wheel`, `keydown`, `touchstart` or `pointerdown`. Apps may
+/// add it back with `activityEvents`.
+pub const DEFAULT_ACTIVITY_EVENTS: [&str; 5] = ["pointerdown", "pointermove", "keydown", "wheel", "touchstart"];
 
 /// Whether `text` is a name the shell may use as a key or a selector: 1 to 64
 /// letters, digits or `- _ : .` (channel names, DOM event types, `<meta>` names).
@@ -378,7 +386,7 @@ fn name(field: &'static str, text: &str) -> Result<String, ConfigError> {
 impl ShellOptions {
     /// Checks the shell's part of `input` and fills in defaults.
     pub fn from_input(input: &ConfigInput) -> Result<ShellOptions, ConfigError> {
-        let channel_name = name("channelName", input.channel_name.as_deref().unwrap_or("wasm-session"))?;
+        let channel_name = name("channelName", input.channel_name.as_deref().unwrap_or(super::scope::CHANNEL_PREFIX))?;
         let activity_events = match &input.activity_events {
             None => DEFAULT_ACTIVITY_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
             Some(events) if events.len() > 16 => {

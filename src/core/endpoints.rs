@@ -294,18 +294,107 @@ pub fn is_valid_url(url: &str) -> bool {
     }
 }
 
-/// The origin (`scheme://host[:port]`, lower-case) of an absolute `http(s)` URL.
+/// The origin of an absolute `http(s)` URL as the URL parser writes it:
+/// `scheme://host[:port]`, lower-case, with the scheme's default port (80,
+/// 443) dropped and leading zeros of a port removed, so that
+/// `HTTPS://Api.Example:0443/x` and `https://api.example/y` have one origin.
 pub fn origin_of(url: &str) -> Option<String> {
+    split_origin(url).map(|(origin, _)| origin)
+}
+
+/// The origin of `url` ([`origin_of`]) and what follows its authority (path,
+/// query, fragment).
+fn split_origin(url: &str) -> Option<(String, &str)> {
     let scheme = scheme(url)?;
-    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+    let default_port = if scheme.eq_ignore_ascii_case("https") {
+        443
+    } else if scheme.eq_ignore_ascii_case("http") {
+        80
+    } else {
         return None;
-    }
+    };
     let rest = url.get(scheme.len() + 1..)?.strip_prefix("//")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.is_empty() || authority.contains('@') || !is_valid_url(url) {
+    // The URL parser reads `\` as `/` in http(s) URLs.
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let (authority, tail) = (rest.get(..end)?, rest.get(end..)?);
+    if authority.contains('@') || !is_valid_url(url) {
         return None;
     }
-    Some([scheme, "://", authority].concat().to_ascii_lowercase())
+    // `[v6]:port` or `host:port`; the port may be empty.
+    let colon = match authority.rfind(']') {
+        Some(bracket) => authority.get(bracket + 1..)?.find(':').map(|at| bracket + 1 + at),
+        None => authority.rfind(':'),
+    };
+    let (host, port) = match colon {
+        Some(at) => (authority.get(..at)?, authority.get(at + 1..)?),
+        None => (authority, ""),
+    };
+    if host.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // At most five digits: no overflow. Written back without leading zeros.
+    let number = port.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+    if number > 65_535 {
+        return None;
+    }
+    let mut origin = String::with_capacity(scheme.len() + host.len() + 9);
+    origin.push_str(scheme);
+    origin.push_str("://");
+    origin.push_str(host);
+    if !port.is_empty() && number != default_port {
+        let digits = port.get(port.bytes().position(|b| b != b'0').unwrap_or(port.len())..).unwrap_or("");
+        origin.push(':');
+        origin.push_str(if digits.is_empty() { "0" } else { digits });
+    }
+    origin.make_ascii_lowercase();
+    Some((origin, tail))
+}
+
+/// An `apiOrigins` entry, normalised as the URL parser would ([`origin_of`]):
+/// `None` unless it is an `http(s)` origin with nothing after it but a `/`,
+/// and a host the browser writes as it is: ASCII letters, digits, `-`, `.`
+/// and `_`, a bracketed IPv6 address, or a dotted IPv4 address in its plain
+/// form. Anything the browser would rewrite (an internationalised name, a
+/// percent-escape, an IPv4 address in another notation) is refused rather
+/// than kept as an entry that never matches.
+pub fn api_origin(text: &str) -> Option<String> {
+    let (origin, tail) = split_origin(text)?;
+    if !(tail.is_empty() || tail == "/") {
+        return None;
+    }
+    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => return v6.split_once(']').filter(|(address, _)| is_ipv6_text(address)).map(|_| origin.clone()),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    let plain = host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    (plain && !host.starts_with('.') && plain_ipv4_if_numeric(host)).then_some(origin)
+}
+
+/// Hex digits, `:` and `.` (an embedded IPv4 tail), with at least one `:`.
+fn is_ipv6_text(address: &str) -> bool {
+    address.contains(':') && address.bytes().all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
+}
+
+/// The URL parser reads a host whose last label is a number (`10.1`,
+/// `0x7f.1`, `127.000.0.1`) as an IPv4 address and rewrites it: such a host
+/// must already be four plain decimal octets.
+fn plain_ipv4_if_numeric(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let last = host.rsplit('.').next().unwrap_or(host);
+    let numeric =
+        last.bytes().all(|b| b.is_ascii_digit()) || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"));
+    if !numeric || last.is_empty() {
+        return true;
+    }
+    let octet = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 3
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && (part == "0" || !part.starts_with('0'))
+            && part.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) <= 255
+    };
+    host.split('.').count() == 4 && host.split('.').all(octet)
 }
 
 /// Whether `session.fetch` may send the session's credential (bearer token,
@@ -320,7 +409,7 @@ pub fn may_send_credential(t: &Transport, url: &str, page_origin: &str) -> bool 
 }
 
 /// The scheme, if the URL starts with one (`ALPHA *(ALPHA / DIGIT / "+" / "-" / ".") ":"`).
-fn scheme(url: &str) -> Option<&str> {
+pub(crate) fn scheme(url: &str) -> Option<&str> {
     let end = url.find([':', '/', '?', '#'])?;
     if url.as_bytes().get(end) != Some(&b':') {
         return None;

@@ -1002,7 +1002,8 @@ impl Checker {
                 }
                 Effect::Persist(text) => {
                     assert!(machine.storage() != StorageChoice::Memory, "persisted with memory storage");
-                    assert_eq!(Some(text), machine.stored_session(), "what is persisted is the live session");
+                    let stored = machine.stored_session();
+                    assert_eq!(Some(text.expose()), stored.as_deref(), "what is persisted is the live session");
                 }
             }
         }

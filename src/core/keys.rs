@@ -1,7 +1,10 @@
 //! Every name the SDK uses in web storage, and its cross-tab names: one layout.
 //!
-//! `<ns>` is the `channelName` option (default `wasm-session`) with `%` and `:`
-//! percent-encoded ([`escape`]), so it never contains a `:`.
+//! `<ns>` is the `channelName` option with `%` and `:` percent-encoded
+//! ([`escape`]), so it never contains a `:`. By default the channel name is
+//! derived from the configuration (`wasm-session-<16 hex>`, [`super::scope`]),
+//! so every name below differs between differently configured apps on one
+//! origin: they share no channel, lock, lease or stored session.
 //!
 //! | what | where | key or name |
 //! |---|---|---|
@@ -16,9 +19,12 @@
 //! Data keys ([`data_key`]) always contain a `:`; the channel, lease and
 //! tombstone keys never do. So a namespace's wipe ([`data_prefix`]) can never
 //! remove another tab's lease, the fallback channel's key or the tombstones a
-//! logout has just written, whatever the names. The stored
-//! session and the lock name keep the keys earlier releases used, so an upgrade
-//! neither loses a stored session nor lets old and new tabs refresh at once.
+//! logout has just written, whatever the names. With an
+//! explicit `channelName`, the stored session and the lock name keep the keys
+//! earlier releases used. The default name changed when it became derived from
+//! the configuration: tabs of an earlier release (`wasm-session`) and of this
+//! one do not share a session, and a session stored by an earlier release is
+//! not resumed; an app that must keep them set `channelName: "wasm-session"`.
 //! The app should not keep its own keys under `<ns>:`: a logout wipes them.
 
 /// The data key of the stored session (under [`data_prefix`]).

@@ -18,6 +18,7 @@
 //! - [`protocol`]: the versioned cross-tab message format.
 //! - [`json`]: a small JSON reader/writer for hostile input.
 //! - [`keys`]: every web-storage key and cross-tab name the SDK uses.
+//! - [`scope`]: which tabs share a session (the default channel name).
 //! - [`lease`]: the refresh lease, for pages without Web Locks.
 //! - [`security`]: the security report's checks.
 
@@ -38,6 +39,7 @@ pub mod machine;
 pub mod options;
 pub mod protocol;
 pub mod refresh;
+pub mod scope;
 pub mod security;
 pub mod tokens;
 pub mod tombstone;

@@ -16,10 +16,11 @@ use std::borrow::Cow;
 
 use super::config::{is_name, Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions};
 use super::endpoints::{
-    header_value_ok, is_token, is_valid_url, origin_of, BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint,
-    FieldNames, TokenMode, Transport, MAX_BODY_LIMIT, MAX_LIST, MAX_NAME_LEN, MAX_TIMEOUT_MS,
+    self, header_value_ok, is_token, is_valid_url, BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames,
+    TokenMode, Transport, MAX_BODY_LIMIT, MAX_LIST, MAX_NAME_LEN, MAX_TIMEOUT_MS,
 };
 use super::json::Value;
+use super::scope;
 
 /// With a keepalive endpoint and no `keepaliveEveryMs`: one keepalive a minute at most.
 pub const DEFAULT_KEEPALIVE_EVERY_MS: u64 = 60_000;
@@ -58,6 +59,9 @@ pub struct Options {
 ///
 /// `null` turns an endpoint, `grantType` or `csrf` off. With a keepalive
 /// endpoint, `keepaliveEveryMs` defaults to [`DEFAULT_KEEPALIVE_EVERY_MS`].
+/// Without `channelName`, the channel is named after the configuration
+/// ([`scope::default_channel_name`]; here with no page, so page-relative
+/// endpoint URLs are taken as written: the shell uses [`read_on_page`]).
 ///
 /// # Errors
 ///
@@ -66,11 +70,25 @@ pub struct Options {
 /// values out of range or not what their field holds, then the rules between
 /// the timing options.
 pub fn read(options: &Value) -> Result<Options, ConfigError> {
+    read_on_page(options, "")
+}
+
+/// [`read`] on a page whose base URL (`document.baseURI`) is `base_url`: the
+/// default `channelName` is derived from the configuration, with page-relative
+/// endpoint URLs resolved against it ([`scope::default_channel_name`]).
+///
+/// # Errors
+///
+/// As [`read`].
+pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigError> {
     let mut draft = Draft { input: ConfigInput::default(), endpoints: Transport::default() };
     walk(Path::ROOT, options, &OPTIONS, &mut draft)?;
     let Draft { mut input, endpoints } = draft;
     if endpoints.keepalive.is_some() && input.keepalive_every_ms.is_none() {
         input.keepalive_every_ms = Some(DEFAULT_KEEPALIVE_EVERY_MS as f64);
+    }
+    if input.channel_name.is_none() {
+        input.channel_name = Some(scope::default_channel_name(&endpoints, base_url));
     }
     let config = Config::from_input(&input)?;
     let shell = ShellOptions::from_input(&input)?;
@@ -465,14 +483,11 @@ fn error_status(path: Path<'_>, value: &Value) -> Result<u16, ConfigError> {
     }
 }
 
-/// An origin only, lower-cased: a path would suggest a prefix match that is not made.
+/// An origin only, normalised as the URL parser writes it (`https://api.x:443`
+/// is `https://api.x`), so that it matches: a path would suggest a prefix
+/// match that is not made.
 fn api_origin(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
-    let given = text(path, value)?;
-    let given = given.strip_suffix('/').unwrap_or(given);
-    match origin_of(given) {
-        Some(origin) if origin.len() == given.len() => Ok(origin),
-        _ => Err(path.error(ConfigErrorKind::BadOrigin)),
-    }
+    endpoints::api_origin(text(path, value)?).ok_or_else(|| path.error(ConfigErrorKind::BadOrigin))
 }
 
 // ---- presets ----

@@ -79,7 +79,7 @@ pub struct Setup<'a> {
 type Check = (Finding, fn(&Setup) -> bool);
 
 /// Every check, in order of severity, so the report needs no sort.
-const CHECKS: [Check; 8] = [
+const CHECKS: [Check; 9] = [
     (
         Finding {
             id: "insecure_page",
@@ -98,6 +98,15 @@ const CHECKS: [Check; 8] = [
             advice: "Use https:// for every endpoint: these requests carry tokens and session cookies.",
         },
         |s| s.transport.endpoints().any(insecure_url),
+    ),
+    (
+        Finding {
+            id: "insecure_api_origin",
+            severity: Severity::High,
+            message: "An apiOrigins entry is a plain http:// origin.",
+            advice: "List https:// origins only: session.fetch sends the bearer token and the CSRF header there.",
+        },
+        |s| s.transport.api_origins.iter().any(|origin| insecure_url(origin)),
     ),
     (
         Finding {

@@ -1,5 +1,11 @@
 // Shared by the end-to-end tests: start the reference backend on a free port,
 // and launch Debian's Chromium (never a downloaded browser).
+//
+// The files run one at a time (`node --test --test-concurrency=1`, see the
+// Makefile), and no assertion depends on how fast the machine is: waits are for
+// observed events (a state, a count at the backend) with generous timeouts, and
+// a count over a stretch of time is bounded by the time that really elapsed.
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { chromium } from "playwright-core";
@@ -11,11 +17,17 @@ export const CHROMIUM_ARGS = [
   "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
 ];
 
-/** Starts the backend; resolves with { url, stop }. */
-export async function startServer({ mode = "bearer", accessTtl = "20s", pkgDir = "target/types-pkg" } = {}) {
-  const server = spawn(`${root}target/debug/wasm-session-server`,
-    ["--port", "0", "--mode", mode, "--static-dir", `${root}www`, "--pkg-dir", `${root}${pkgDir}`, "--access-ttl", accessTtl],
-    { stdio: ["ignore", "pipe", "inherit"] });
+/**
+ * Where bearer mode's refresh token travels: an HttpOnly cookie, or JSON bodies
+ * (the SDK holds it in memory, so a stale one it presents trips reuse detection).
+ */
+export const REFRESH_TOKEN_PLACES = ["cookie", "body"];
+
+/** Starts the backend; resolves with { url, stop }. `refreshToken`: "cookie" or "body" (bearer mode). */
+export async function startServer({ mode = "bearer", refreshToken = "cookie", accessTtl = "20s", pkgDir = "target/types-pkg" } = {}) {
+  const args = ["--port", "0", "--mode", mode, "--static-dir", `${root}www`, "--pkg-dir", `${root}${pkgDir}`, "--access-ttl", accessTtl];
+  if (mode === "bearer") args.push("--refresh-token", refreshToken);
+  const server = spawn(`${root}target/debug/wasm-session-server`, args, { stdio: ["ignore", "pipe", "inherit"] });
   let output = "";
   const url = await new Promise((resolve, reject) => {
     server.stdout.on("data", (chunk) => {
@@ -48,8 +60,16 @@ export async function openBrowser(settings) {
 }
 
 export const stateOf = (page) => page.getAttribute("#state-badge", "data-state");
-export const waitForState = (page, state, timeout = 10_000) =>
-  page.waitForFunction((s) => document.querySelector("#state-badge")?.dataset.state === s, state, { timeout });
+/** Waits for the demo page's state badge to show `state`; a timeout names the state seen and the latest log rows. */
+export async function waitForState(page, state, timeout = 20_000) {
+  try {
+    await page.waitForFunction((s) => document.querySelector("#state-badge")?.dataset.state === s, state, { timeout });
+  } catch (e) {
+    const seen = await stateOf(page).catch(() => "unknown");
+    const log = await page.$$eval("#event-log li", (rows) => rows.slice(0, 12).map((r) => r.textContent)).catch(() => []);
+    throw new Error(`state ${state} not reached within ${timeout} ms (state ${seen}); latest log rows:\n  ${log.join("\n  ")}`, { cause: e });
+  }
+}
 
 /** Signs in through the demo page's form (as alice unless told otherwise). */
 export async function signIn(page, username = "alice", password = username) {
@@ -59,11 +79,21 @@ export async function signIn(page, username = "alice", password = username) {
   await waitForState(page, "active");
 }
 
-/** The reference backend's counters (refreshes, reuse detections, keepalives …). */
-export const stats = async (server) => (await fetch(server.url + "debug/stats")).json();
+/**
+ * The reference backend's counters (refreshes, reuse detections, keepalives …)
+ * and timings (`refreshTokenAgesMs`, `keepaliveGapsMs`), stamped with
+ * `askedAt` (before the request) and `answeredAt` (after the answer): between
+ * two samples `a` and `b`, at most `b.answeredAt - a.askedAt` ms passed at the
+ * backend.
+ */
+export async function stats(server) {
+  const askedAt = Date.now();
+  const counters = await (await fetch(server.url + "debug/stats")).json();
+  return { ...counters, askedAt, answeredAt: Date.now() };
+}
 
 /** Polls the backend's counters until `predicate(stats)` holds; resolves with them (rejects after `timeout`). */
-export async function waitForStats(server, predicate, timeout = 15_000) {
+export async function waitForStats(server, predicate, timeout = 30_000) {
   const until = Date.now() + timeout;
   let last = await stats(server);
   while (!predicate(last)) {
@@ -72,6 +102,13 @@ export async function waitForStats(server, predicate, timeout = 15_000) {
     last = await stats(server);
   }
   return last;
+}
+
+/** Calls /api/profile through the SDK (#btn-profile) and resolves with the output text once it is HTTP 200. */
+export async function profile(page) {
+  await page.click("#btn-profile");
+  await page.waitForFunction(() => /HTTP 200/.test(document.querySelector("#action-output")?.textContent ?? ""), null, { timeout: 30_000 });
+  return page.textContent("#action-output");
 }
 
 /**
@@ -101,6 +138,31 @@ export async function withBackend(serverOptions, settings, body) {
 /** Client lifetimes long enough that nothing times out during a test. */
 export const LONG = { idleTimeoutMs: 600_000, warnBeforeMs: 60_000, absoluteTimeoutMs: 3_600_000 };
 
+/**
+ * Opens `count` tabs on `url`, waits until each has asked the backend whether
+ * it is signed in (when the page has a session endpoint), then signs in in the
+ * first; the others join from its login. Resolves with the tabs, all active.
+ *
+ * The tabs are open before the first rotation, so the refresh cycles measured
+ * afterwards have only the race for the refresh lock in them. (A tab opened
+ * during a rotation may join with the tokens just rotated out, and a session
+ * check that straddles one is answered "signed out" and verified by a refresh:
+ * SECURITY.md, "Refresh-token rotation races".)
+ */
+export async function signedInTabs(browser, url, count) {
+  const tabs = [];
+  for (let i = 0; i < count; i++) {
+    const tab = await browser.newPage(url);
+    await tab.waitForFunction(() => document.querySelector("#state-badge")?.dataset.state === "anonymous" &&
+      (document.querySelector("#mode")?.dataset.refreshToken === "body" ||
+        document.querySelector('#event-log li[data-type="GET /auth/session"]') !== null), null, { timeout: 30_000 });
+    tabs.push(tab);
+  }
+  await signIn(tabs[0]);
+  for (const tab of tabs) await waitForState(tab, "active");
+  return tabs;
+}
+
 /** Opens `count` more tabs on `url`, each waited for until it joined the live session. */
 export async function openTabs(browser, url, count) {
   const tabs = [];
@@ -110,4 +172,55 @@ export async function openTabs(browser, url, count) {
     tabs.push(tab);
   }
   return tabs;
+}
+
+/**
+ * Waits until the backend rotated the refresh token `count` times since the
+ * stats sample `from`; resolves with the stats then. Fails at once, with the
+ * stats, when a rotated-out token came back or a family was revoked (the
+ * tests that wait for rotations expect neither, ever).
+ */
+export async function waitForRotations(server, from, count, timeout = 60_000) {
+  const broken = (s) => s.reuseDetected > 0 || s.revokedFamilies > 0;
+  const done = await waitForStats(server, (s) => broken(s) || s.refreshes >= from.refreshes + count, timeout);
+  assert.ok(!broken(done), `a rotated-out refresh token came back, or a family was revoked, ${done.refreshes - from.refreshes} rotations in: ${JSON.stringify(done)}`);
+  return done;
+}
+
+/**
+ * What the backend saw between two stats samples `from` and `to` is a
+ * single-flight refresh of one token family:
+ * - no rotated-out refresh token came back, and no family was revoked;
+ * - every token rotated had lived at least a quarter of its lifetime, since the
+ *   SDK refreshes no earlier (`refreshBeforeMs` is capped at half the lifetime
+ *   and the jitter at a quarter): a tab refreshing again right after another
+ *   tab's rotation presents a token a few ms old, whatever the machine's load;
+ * - so at most one refresh per quarter lifetime that elapsed, plus one;
+ * - the token came from where the backend's mode puts it: with `refreshToken:
+ *   "body"`, every refresh presented it in the body, from the SDK's memory.
+ * `lifetimeMs`: the shortest token lifetime the client can have seen.
+ * Returns the number of refreshes.
+ */
+export function assertSingleFlight(from, to, { lifetimeMs, refreshToken = "cookie", label = "" }) {
+  const refreshes = to.refreshes - from.refreshes;
+  const ages = refreshes > 0 ? to.refreshTokenAgesMs.slice(-refreshes) : [];
+  const quarter = lifetimeMs / 4;
+  const elapsed = to.answeredAt - from.askedAt;
+  const seen = `${label}${label && ": "}${refreshes} refreshes in ${elapsed} ms, token ages ${ages.join(" ")} ms, ` +
+    `reuse ${to.reuseDetected}, revoked ${to.revokedFamilies}`;
+  assert.equal(to.reuseDetected, 0, `no tab presented a rotated-out refresh token (${seen})`);
+  assert.equal(to.revokedFamilies, 0, `no token family was revoked (${seen})`);
+  // 50 ms for timer rounding; a second refresh after a rotation shows tokens tens of ms old.
+  const young = ages.filter((age) => age < quarter - 50);
+  assert.deepEqual(young, [], `every rotated token had lived ${quarter} ms or more (${seen})`);
+  assert.ok(refreshes <= Math.floor(elapsed / quarter) + 1, `at most one refresh per ${quarter} ms (${seen})`);
+  const fromBody = to.refreshesFromBody - from.refreshesFromBody;
+  assert.equal(fromBody, refreshToken === "body" ? refreshes : 0, `refresh tokens presented where the mode puts them, ${refreshToken === "body" ? "in the body" : "in the cookie"} (${seen})`);
+  return refreshes;
+}
+
+/** The refresh token never reached the browser's cookie jar (it lived in the SDK's memory). */
+export async function assertNoRefreshCookie(browser) {
+  const names = (await browser.context.cookies()).map((c) => c.name);
+  assert.ok(!names.includes("refresh_token"), `cookies: ${names.join(", ")}`);
 }

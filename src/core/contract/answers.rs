@@ -314,8 +314,9 @@ fn answer_user(body: &Value, names: &FieldNames) -> Option<String> {
     body.get(&names.user).and_then(user_id)
 }
 
-/// What the app's `refresh` function did.
-#[derive(Debug, Clone, PartialEq)]
+/// What the app's `refresh` function did. `Debug` does not show the token
+/// response it resolved with.
+#[derive(Clone, PartialEq)]
 pub enum HookResult {
     /// It resolved with a token response (`None`: `undefined` or `null`, which
     /// is a success with no tokens, as in cookie mode).
@@ -330,6 +331,19 @@ pub enum HookResult {
         /// The rejection's `retryAfterMs`, if it is a number.
         retry_after_ms: Option<f64>,
     },
+}
+
+impl core::fmt::Debug for HookResult {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            HookResult::Resolved(None) => f.write_str("Resolved(None)"),
+            HookResult::Resolved(Some(_)) => f.write_str("Resolved(..)"),
+            HookResult::Unreadable => f.write_str("Unreadable"),
+            HookResult::Rejected { status, retry_after_ms } => {
+                f.debug_struct("Rejected").field("status", status).field("retry_after_ms", retry_after_ms).finish()
+            }
+        }
+    }
 }
 
 /// Reads what the app's `refresh` function did: a resolved token response is

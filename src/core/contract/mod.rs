@@ -17,6 +17,6 @@ pub use answers::{
     FetchAnswer, HookResult, Response, RetryAfter, SessionAnswer,
 };
 pub use requests::{
-    csrf_header, fetch_credential, is_state_changing, keepalive_request, logout_requests, refresh_request,
-    session_request, Credential, Request,
+    csrf_header, csrf_token_unusable, fetch_credential, is_state_changing, keepalive_request, logout_requests,
+    refresh_request, session_request, Credential, Request,
 };

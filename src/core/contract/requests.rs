@@ -83,6 +83,14 @@ pub fn csrf_header(csrf: &Csrf, method: &str, token: Option<&str>) -> Option<(St
     is_state_changing(method).then(|| (csrf.header.clone(), token.to_owned()))
 }
 
+/// Whether the page's CSRF `token`, read for a request with `method`, is one
+/// that [`csrf_header`] leaves out although the request wants it: present and
+/// not empty, but not a valid header value (CR, LF, NUL, beyond Latin-1, over
+/// 8 KiB), as a cookie tossed by a sibling subdomain may be.
+pub fn csrf_token_unusable(method: &str, token: Option<&str>) -> bool {
+    is_state_changing(method) && token.is_some_and(|token| !token.is_empty() && !header_value_ok(token))
+}
+
 /// `Authorization: Bearer <token>` for a token fit for a header; `None` otherwise.
 fn bearer_header(token: &str) -> Option<(String, String)> {
     if token.is_empty() || !header_value_ok(token) {

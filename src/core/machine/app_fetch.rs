@@ -14,10 +14,10 @@
 //!
 //! At most two requests per call: the core never answers `Retry` twice.
 
-use super::super::contract::{fetch_credential, is_revoked, needs_body, Body, Credential};
+use super::super::contract::{csrf_token_unusable, fetch_credential, is_revoked, needs_body, Body, Credential};
 use super::super::http::may_send_credential;
 use super::super::EpochMs;
-use super::types::{FetchStage, SentWith, Verdict};
+use super::types::{ErrorCode, Event, FetchStage, SentWith, Verdict};
 use super::Machine;
 
 impl Machine {
@@ -44,6 +44,22 @@ impl Machine {
             fetch_credential(&self.transport, method, app_headers, app_credentials, access_token, csrf_token);
         let sent = SentWith { generation: self.token_generation(), app_authorization: credential.app_authorization };
         (credential, sent)
+    }
+
+    /// The shell read the page's CSRF token (`None`: the page has none) for a
+    /// request with `method`, one of the app's or one the core asked for. A
+    /// token that cannot be sent (present, but CR, LF, NUL, beyond Latin-1 or
+    /// over 8 KiB: a tossed cookie may be anything) is left out of the request
+    /// by [`Machine::fetch_credential`] and `Request::set_csrf_token`, which
+    /// never fail for it; it is reported here, once per page, as an
+    /// [`Event::Error`] `csrf_token_unusable`. The server then decides.
+    pub fn handle_csrf_token(&mut self, now: EpochMs, method: &str, token: Option<&str>) {
+        let now = self.clock(now);
+        self.advance(now);
+        if self.transport.csrf.is_some() && !self.csrf_token_reported && csrf_token_unusable(method, token) {
+            self.csrf_token_reported = true;
+            self.events.push(Event::Error { code: ErrorCode::CsrfTokenUnusable });
+        }
     }
 
     /// Whether [`Machine::handle_api_answer`] needs the body of an answer with

@@ -99,6 +99,8 @@ pub struct Machine {
     ended_epochs: Vec<Epoch>,
     /// A refresh succeeded without a new refresh token (none, or the same one).
     refresh_token_reused: bool,
+    /// An unusable CSRF token was reported ([`Machine::handle_csrf_token`]).
+    csrf_token_reported: bool,
     /// When the session endpoint was last asked.
     last_session_check: Option<EpochMs>,
     /// What was last persisted ([`Effect::Persist`]).
@@ -129,6 +131,7 @@ impl Machine {
             next_id: 1,
             ended_epochs: Vec::new(),
             refresh_token_reused: false,
+            csrf_token_reported: false,
             last_session_check: None,
             persisted: None,
             tombstones: Tombstones::default(),
@@ -556,7 +559,7 @@ impl Machine {
         }
         self.persisted = version;
         if let Some(text) = self.stored_session() {
-            self.effects.push(Effect::Persist(text));
+            self.effects.push(Effect::Persist(Secret::new(text)));
         }
     }
 }

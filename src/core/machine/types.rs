@@ -92,6 +92,9 @@ pub enum ErrorCode {
     /// The server answered for another user than the session's: the session
     /// ended everywhere (reason `userChanged`). Reported once, by the tab that saw it.
     UserChanged,
+    /// The page's CSRF token is not a valid header value (CR, LF, NUL, beyond
+    /// Latin-1, over 8 KiB): requests go without it. Reported once per page.
+    CsrfTokenUnusable,
 }
 
 impl ErrorCode {
@@ -100,6 +103,7 @@ impl ErrorCode {
         match self {
             ErrorCode::LogoutFailed => "logout_failed",
             ErrorCode::UserChanged => "user_changed",
+            ErrorCode::CsrfTokenUnusable => "csrf_token_unusable",
         }
     }
 }
@@ -245,8 +249,9 @@ pub enum Effect {
     },
     /// Write the live session (a stored-session text for
     /// [`super::Machine::restore`]) where a reload finds it. Only with
-    /// `storage: "session" | "local"`.
-    Persist(String),
+    /// `storage: "session" | "local"`. A [`Secret`]: in bearer mode the text
+    /// holds the tokens, and `Debug` must not print them.
+    Persist(Secret),
     /// Remove everything the session stored.
     WipeStorage,
     /// Write the ended sessions where every tab of the browser reads them

@@ -116,7 +116,8 @@ fn shell_options_have_defaults_and_are_checked() {
     use crate::core::{ShellOptions, StorageChoice};
     let options = ShellOptions::from_input(&ConfigInput::default()).expect("defaults are valid");
     assert_eq!(options.channel_name, "wasm-session");
-    assert_eq!(options.activity_events.len(), 6);
+    assert_eq!(options.activity_events, ["pointerdown", "pointermove", "keydown", "wheel", "touchstart"]);
+    assert!(!options.activity_events.iter().any(|e| e == "scroll"), "a page that scrolls itself is not a person");
     assert_eq!(options.activity_throttle_ms, 1_000);
     assert_eq!(options.storage, StorageChoice::Memory);
     let bad = |f: fn(&mut ConfigInput)| {

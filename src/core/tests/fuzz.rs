@@ -183,7 +183,7 @@ fn random_bytes() -> impl Strategy<Value = Vec<u8>> {
 macro_rules! fuzz_tests {
     ($($target:ident: $random:ident, $mutated:ident;)*) => {
         proptest! {
-            #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+            #![proptest_config(super::proptest_config(512))]
             $(
                 #[test]
                 fn $random(data in random_bytes()) {

@@ -5,10 +5,8 @@ use crate::core::*;
 fn cookie_sim(tabs: usize) -> Sim {
     let mut config = test_config();
     config.keepalive_every_ms = Some(MIN);
-    let mut sim = Sim::with_config(tabs, config);
-    let now = sim.now;
-    sim.tab(0).login(now, id(150), TokenSet::default());
-    sim.pump();
+    let mut sim = Sim::cookie(tabs, config, Knobs::default());
+    sim.login_cookie(0, 50);
     sim
 }
 

@@ -69,7 +69,7 @@ fn one_reader_reads_config_endpoints_and_shell_options() {
     let defaults = read("{}").expect("defaults are valid");
     assert_eq!(defaults.endpoints, Transport::default());
     assert_eq!(defaults.config, crate::core::Config::default());
-    assert_eq!(defaults.shell.channel_name, "wasm-session");
+    assert_eq!(defaults.shell.channel_name, crate::core::scope::default_channel_name(&Transport::default(), ""));
 }
 
 #[test]

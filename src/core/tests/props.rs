@@ -1,6 +1,6 @@
 //! Property tests: random input sequences, checked against the core's invariants.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 
@@ -24,6 +24,9 @@ enum Op {
     Result(u8),
     StaleResult(u64),
     Remote(bool, u8, u64),
+    /// To 1 ms before, at, or 1 ms after the absolute (or idle) deadline in
+    /// the test's books: where an off-by-a-little shows.
+    ToDeadline(bool, u64),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -44,6 +47,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0..6u8).prop_map(Op::Result),
         1 => (0..100u64).prop_map(Op::StaleResult),
         2 => (any::<bool>(), 0..6u8, 0..20 * MIN).prop_map(|(e, k, t)| Op::Remote(e, k, t)),
+        2 => (any::<bool>(), 0..3u64).prop_map(|(absolute, offset)| Op::ToDeadline(absolute, offset)),
     ]
 }
 
@@ -77,7 +81,20 @@ fn remote(current: Option<Epoch>, same_epoch: bool, kind: u8, at: u64) -> Envelo
     Envelope { from: id(9), epoch, message }
 }
 
+/// The test's own books about a session: when it started, and the latest
+/// activity it was given (locally, or in a message or snapshot it took).
+#[derive(Debug, Clone, Copy)]
+struct Books {
+    started_at: u64,
+    active_at: u64,
+}
+
+fn live_epoch(machine: &Machine) -> Option<Epoch> {
+    machine.epoch().filter(|_| machine.state().is_live())
+}
+
 /// Drives one machine through `ops`, checking invariants after every step.
+/// Deadlines are checked against the test's books, not the machine's getters.
 fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let config = test_config();
     let mut machine = Machine::new(test_setup(config), id(1), 99);
@@ -86,22 +103,53 @@ fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let mut pending_locks: Vec<u64> = Vec::new();
     let mut outstanding: BTreeSet<u64> = BTreeSet::new();
     let mut idle_warning_seen = false;
+    let mut books: BTreeMap<Epoch, Books> = BTreeMap::new();
     machine.handle_timeout(now);
     for op in ops {
         let before_now = machine.now();
-        let before_idle = machine.idle_deadline();
+        let before_live = live_epoch(&machine);
+        let before_idle = before_live.and_then(|e| books.get(&e)).map(|b| b.active_at + config.idle_timeout_ms);
+        // What this input tells the books: a start, or activity at a time.
+        let mut started: Option<u64> = None;
+        let mut active: Option<(Option<Epoch>, u64)> = None;
         match op {
             Op::Advance(ms) => {
                 now += ms;
                 machine.handle_timeout(now);
             }
             Op::ClockBack(ms) => machine.handle_timeout(now.saturating_sub(ms)),
-            Op::Activity => machine.handle_activity(now),
-            Op::StaySignedIn => machine.stay_signed_in(now),
+            Op::ToDeadline(absolute, offset) => {
+                if let Some(book) = before_live.and_then(|e| books.get(&e)) {
+                    let deadline = if absolute {
+                        book.started_at + config.absolute_timeout_ms
+                    } else {
+                        book.active_at + config.idle_timeout_ms
+                    };
+                    let target = (deadline + offset).saturating_sub(1);
+                    // The user stays active on the way, so that the idle
+                    // timeout does not end the session first.
+                    while absolute && now + config.idle_timeout_ms / 2 < target {
+                        now += config.idle_timeout_ms / 2;
+                        machine.handle_activity(now);
+                        active = Some((None, now));
+                    }
+                    now = now.max(target);
+                }
+                machine.handle_timeout(now);
+            }
+            Op::Activity => {
+                machine.handle_activity(now);
+                active = Some((None, now));
+            }
+            Op::StaySignedIn => {
+                machine.stay_signed_in(now);
+                active = Some((None, now));
+            }
             Op::Login(expiring) => {
                 epochs = epochs.wrapping_add(1);
                 let expires = expiring.then_some(now + 3 * MIN);
                 machine.login(now, id(epochs), TokenSet::bearer("at", Some("rt"), expires));
+                started = Some(now);
             }
             Op::Logout => machine.logout(now),
             Op::RefreshNow => {
@@ -124,7 +172,31 @@ fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::StaleResult(attempt) => machine.handle_refresh_result(now, 1_000 + attempt, outcome(0, now)),
             Op::Remote(same, kind, back) => {
                 let at = now.saturating_sub(back);
-                let _ = machine.handle_message(now, remote(machine.epoch(), same, kind, at));
+                let envelope = remote(machine.epoch(), same, kind, at);
+                let epoch = envelope.epoch;
+                if machine.handle_message(now, envelope).is_ok() {
+                    match kind {
+                        0 | 1 => active = Some((epoch, at)),
+                        4 | 5 => {
+                            started = Some(at);
+                            active = Some((epoch, at));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let live = live_epoch(&machine);
+        if let Some(epoch) = live.filter(|e| Some(*e) != before_live) {
+            let Some(at) = started else {
+                return Err(TestCaseError::fail(format!("{op:?} started a session: neither a login nor a snapshot")));
+            };
+            books.insert(epoch, Books { started_at: at, active_at: at });
+        } else if let (Some(epoch), Some((about, at))) = (live, active) {
+            if about.is_none_or(|about| about == epoch) {
+                if let Some(book) = books.get_mut(&epoch) {
+                    book.active_at = book.active_at.max(at);
+                }
             }
         }
         let now_seen = machine.now();
@@ -161,11 +233,15 @@ fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 _ => {}
             }
         }
-        if machine.state().is_live() {
-            let absolute = machine.absolute_deadline().unwrap_or(0);
-            let idle = machine.idle_deadline().unwrap_or(0);
-            prop_assert!(now_seen < absolute, "never live at or after the absolute deadline");
-            prop_assert!(now_seen < idle, "never live at or after the idle deadline");
+        if let Some(epoch) = live {
+            let book = books.get(&epoch).copied();
+            prop_assert!(book.is_some(), "a live session the books know");
+            let Books { started_at, active_at } = book.unwrap_or(Books { started_at: 0, active_at: 0 });
+            prop_assert!(
+                now_seen < started_at + config.absolute_timeout_ms,
+                "never live at or after the absolute deadline"
+            );
+            prop_assert!(now_seen < active_at + config.idle_timeout_ms, "never live at or after the idle deadline");
         } else {
             prop_assert!(machine.access_token().is_none(), "no tokens outside a live session");
         }
@@ -177,7 +253,7 @@ fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(super::proptest_config(400))]
 
     #[test]
     fn random_inputs_keep_every_invariant(ops in prop::collection::vec(op(), 1..120)) {
@@ -195,15 +271,17 @@ proptest! {
         let mut logins = 1u8;
         for (tab, action, wait) in steps {
             sim.advance(wait);
-            let now = sim.now;
             match action {
                 0 | 1 => sim.activity(tab),
-                2 => { sim.tab(tab).stay_signed_in(now); sim.pump(); }
-                3 => { sim.tab(tab).refresh_now(now); sim.pump(); }
+                2 => sim.stay_signed_in(tab),
+                3 => sim.feed(tab, |machine, now| { machine.refresh_now(now); }),
                 _ => { logins = logins.wrapping_add(1); sim.login(tab, logins); }
             }
-            prop_assert!(sim.max_in_flight <= 1);
+            prop_assert!(sim.server.overlaps.is_empty(), "at most one refresh in flight, counted at the server");
             prop_assert!(!sim.server.reuse_detected, "a rotated-out refresh token was presented");
+            check_live(&mut sim);
+            check_converged(&mut sim);
+            prop_assert_eq!(sim.violations(), vec![]);
             let live: Vec<_> = sim.tabs.iter().filter(|t| t.machine.state().is_live()).map(|t| t.machine.epoch()).collect();
             prop_assert!(live.windows(2).all(|w| w[0] == w[1]), "live tabs agree on the session");
         }

@@ -295,7 +295,7 @@ impl Site {
                 let answer = self.answer(purpose);
                 self.tabs[tab].machine.handle_fetch_answer(now, id, answer);
             }
-            Effect::Persist(text) => self.tabs[tab].stored = Some(text),
+            Effect::Persist(text) => self.tabs[tab].stored = Some(text.expose().to_owned()),
             Effect::WipeStorage => self.tabs[tab].stored = None,
             Effect::SaveTombstones(tombstones) => {
                 // As the shell does: read, merge, write.

@@ -82,7 +82,7 @@ fn persisted(effects: &[Effect]) -> Vec<&str> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Persist(text) => Some(text.as_str()),
+            Effect::Persist(text) => Some(text.expose()),
             _ => None,
         })
         .collect()

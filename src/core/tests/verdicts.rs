@@ -207,3 +207,35 @@ fn the_credential_goes_to_the_page_and_the_listed_api_origins_only() {
     assert_eq!(credential.credentials, Some(Credentials::Include));
     assert_eq!(sent, SentWith { generation: Some(0), app_authorization: false });
 }
+
+#[test]
+fn an_unusable_csrf_token_is_left_out_and_reported_once() {
+    let csrf = Csrf { header: "X-CSRF-Token".into(), source: CsrfSource::Cookie("csrf".into()) };
+    let refresh = Some(Endpoint::post("/auth/refresh"));
+    let mut machine = machine_with(Transport { csrf: Some(csrf), refresh, ..Transport::default() }, true);
+    let unusable = Event::Error { code: ErrorCode::CsrfTokenUnusable };
+    // Fine tokens, no token, an empty one, or a GET (which sends none): nothing to report.
+    for (method, token) in [("POST", Some("c1")), ("POST", None), ("DELETE", Some("")), ("GET", Some("a\r\nb"))] {
+        machine.handle_csrf_token(T0, method, token);
+    }
+    assert_eq!(events(&mut machine), []);
+    // A tossed cookie with CR/LF, beyond Latin-1 or too long: the request goes
+    // without the header, never failing, and the app hears of it once.
+    let too_long = "x".repeat(8 * 1024 + 1);
+    for token in ["a\r\nX-Evil: 1", "€", "nul\0", too_long.as_str()] {
+        let (credential, _) = machine.fetch_credential("POST", &[], false, Some(token));
+        assert_eq!(credential.headers, [("Authorization".to_owned(), "Bearer at".to_owned())], "{token:?}");
+        machine.handle_csrf_token(T0, "POST", Some(token));
+    }
+    assert_eq!(events(&mut machine), [unusable], "once per page");
+    assert_eq!(machine.state(), SessionState::Active);
+    // The core's own requests leave it out by the same rule.
+    let mut request = crate::core::contract::refresh_request(machine.transport(), Some("rt")).expect("refresh");
+    assert!(request.csrf.is_some(), "a POST wants the header");
+    request.set_csrf_token(Some("a\r\nb"));
+    assert!(!request.headers.iter().any(|(name, _)| name == "X-CSRF-Token"));
+    // Without a csrf option the page's cookies are none of the session's business.
+    let mut plain = bearer();
+    plain.handle_csrf_token(T0, "POST", Some("a\r\nb"));
+    assert_eq!(events(&mut plain), []);
+}

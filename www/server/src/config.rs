@@ -20,11 +20,33 @@ impl Mode {
     }
 }
 
+/// Bearer mode: where the refresh token travels between browser and server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshTokenIn {
+    /// An HttpOnly cookie the client never sees.
+    Cookie,
+    /// The JSON body of login and refresh answers and of refresh requests: the
+    /// client holds it in memory, so a stale one it presents is caught by reuse
+    /// detection (the end-to-end rotation races run in both modes).
+    Body,
+}
+
+impl RefreshTokenIn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshTokenIn::Cookie => "cookie",
+            RefreshTokenIn::Body => "body",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub host: String,
     pub port: u16,
     pub mode: Mode,
+    /// Bearer mode only; cookie mode has no refresh token.
+    pub refresh_token_in: RefreshTokenIn,
     /// Access-token lifetime in ms; whole seconds (JWT `exp` is in seconds), at least 1 s.
     pub access_ttl_ms: u64,
     pub idle_timeout_ms: u64,
@@ -41,6 +63,7 @@ impl Default for Config {
             host: "127.0.0.1".into(),
             port: 8080,
             mode: Mode::Bearer,
+            refresh_token_in: RefreshTokenIn::Cookie,
             access_ttl_ms: 30_000,
             idle_timeout_ms: 5 * 60_000,
             absolute_timeout_ms: 60 * 60_000,
@@ -52,7 +75,7 @@ impl Default for Config {
 }
 
 pub const USAGE: &str = "usage: wasm-session-server [--port 8080] [--host 127.0.0.1] [--mode bearer|cookie] \
-[--access-ttl 30s] [--idle-timeout 5m] [--absolute-timeout 1h] [--users alice:alice,bob:bob] \
+[--refresh-token cookie|body] [--access-ttl 30s] [--idle-timeout 5m] [--absolute-timeout 1h] [--users alice:alice,bob:bob] \
 [--static-dir www] [--pkg-dir pkg]";
 
 /// Parses a duration such as `250ms`, `30s`, `5m`, `1h` into milliseconds (must be > 0).
@@ -115,6 +138,13 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Option<Conf
                     _ => return Err(format!("bad mode {value:?}: bearer or cookie")),
                 }
             }
+            "--refresh-token" => {
+                cfg.refresh_token_in = match value.as_str() {
+                    "cookie" => RefreshTokenIn::Cookie,
+                    "body" => RefreshTokenIn::Body,
+                    _ => return Err(format!("bad refresh token place {value:?}: cookie or body")),
+                }
+            }
             "--access-ttl" => cfg.access_ttl_ms = parse_duration_ms(&value)?.div_ceil(1000) * 1000,
             "--idle-timeout" => cfg.idle_timeout_ms = parse_duration_ms(&value)?,
             "--absolute-timeout" => cfg.absolute_timeout_ms = parse_duration_ms(&value)?,
@@ -123,6 +153,9 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Option<Conf
             "--pkg-dir" => cfg.pkg_dir = value.into(),
             _ => return Err(format!("unknown option {key:?}")),
         }
+    }
+    if cfg.mode == Mode::Cookie && cfg.refresh_token_in == RefreshTokenIn::Body {
+        return Err("--refresh-token body needs --mode bearer (cookie mode has no refresh token)".into());
     }
     Ok(Some(cfg))
 }
@@ -167,6 +200,11 @@ mod tests {
         assert_eq!(cfg.access_ttl_ms, 2000, "access ttl rounds up to whole seconds");
         assert_eq!(cfg.idle_timeout_ms, 120_000);
         assert_eq!(cfg.users, vec![("carol".to_string(), "pw".to_string())]);
+        assert_eq!(cfg.refresh_token_in, RefreshTokenIn::Cookie, "the default");
+        let body = parse_args(args(&["--refresh-token", "body"])).unwrap().unwrap();
+        assert_eq!((body.mode, body.refresh_token_in), (Mode::Bearer, RefreshTokenIn::Body));
+        assert!(parse_args(args(&["--refresh-token", "header"])).is_err());
+        assert!(parse_args(args(&["--mode", "cookie", "--refresh-token", "body"])).is_err());
         assert!(parse_args(args(&["--help"])).unwrap().is_none());
         assert!(parse_args(args(&["--mode", "magic"])).is_err());
         assert!(parse_args(args(&["--port"])).is_err());

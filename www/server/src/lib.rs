@@ -1,11 +1,13 @@
 //! Reference backend for wasm-session: the endpoint contract of `docs/CONTRACT.md`
-//! in bearer mode (JWT + rotating refresh token with reuse detection) and cookie mode
-//! (server-side session + CSRF double-submit cookie). All state lives in memory.
+//! in bearer mode (JWT + rotating refresh token with reuse detection; the refresh
+//! token in an HttpOnly cookie or, with `--refresh-token body`, in JSON bodies) and
+//! cookie mode (server-side session + CSRF double-submit cookie). All state lives in
+//! memory.
 
 pub mod config;
 pub mod token;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -22,7 +24,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tower_http::services::ServeDir;
 
-pub use config::{Config, Mode};
+pub use config::{Config, Mode, RefreshTokenIn};
 use token::{bearer_token, get_cookie, get_header, is_https, set_cookie, sign_jwt, verify_jwt, Claims};
 
 /// Request bodies larger than this are refused with 400.
@@ -56,6 +58,10 @@ struct Session {
     user: String,
     /// Cookie mode: the session cookie. Bearer mode: the family's current refresh token.
     current: String,
+    /// When `current` was issued (login or its rotation).
+    issued_at: u64,
+    /// Cookie mode: when the last keepalive arrived.
+    last_keepalive_at: Option<u64>,
     /// Cookie mode: the CSRF token bound to this session.
     csrf: String,
     idle_exp: u64,
@@ -69,14 +75,35 @@ impl Session {
     }
 }
 
-#[derive(Serialize, Default, Clone, Copy, Debug)]
+/// How many samples `Stats` keeps of each timing.
+pub const RECENT_SAMPLES: usize = 1024;
+
+/// Counters and timings for the end-to-end tests (`GET /debug/stats`).
+#[derive(Serialize, Default, Clone, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     pub refreshes: u64,
+    /// Refreshes whose token came in the request body (from the client's memory).
+    pub refreshes_from_body: u64,
     pub reuse_detected: u64,
     pub keepalives: u64,
     pub logins: u64,
     pub revoked_families: u64,
+    /// For the last [`RECENT_SAMPLES`] refreshes, oldest first: how old the
+    /// presented refresh token was (ms from its issue). A second refresh right
+    /// after another tab's shows up as a young token.
+    pub refresh_token_ages_ms: VecDeque<u64>,
+    /// For the last [`RECENT_SAMPLES`] keepalives that followed another of the
+    /// same session, oldest first: ms since that one.
+    pub keepalive_gaps_ms: VecDeque<u64>,
+}
+
+/// Appends a timing, forgetting the oldest beyond [`RECENT_SAMPLES`].
+fn record(samples: &mut VecDeque<u64>, sample: u64) {
+    if samples.len() >= RECENT_SAMPLES {
+        samples.pop_front();
+    }
+    samples.push_back(sample);
 }
 
 #[derive(Default)]
@@ -138,7 +165,7 @@ impl App {
     }
 
     pub fn stats(&self) -> Stats {
-        self.db().stats
+        self.db().stats.clone()
     }
 
     fn db(&self) -> MutexGuard<'_, Db> {
@@ -148,6 +175,11 @@ impl App {
 
     fn cfg(&self) -> &Config {
         &self.0.cfg
+    }
+
+    /// Bearer mode with the refresh token in JSON bodies: no refresh cookie is set or read.
+    fn refresh_token_in_body(&self) -> bool {
+        self.cfg().mode == Mode::Bearer && self.cfg().refresh_token_in == RefreshTokenIn::Body
     }
 
     /// Same work for known and unknown users: one hash, one constant-time compare.
@@ -253,6 +285,7 @@ async fn demo_config(State(app): State<App>) -> Json<Value> {
     let c = app.cfg();
     Json(json!({
         "mode": c.mode.as_str(),
+        "refreshToken": (c.mode == Mode::Bearer).then(|| c.refresh_token_in.as_str()),
         "accessTtlMs": c.access_ttl_ms,
         "idleTimeoutMs": c.idle_timeout_ms,
         "absoluteTimeoutMs": c.absolute_timeout_ms,
@@ -298,6 +331,8 @@ async fn login(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Body)
     let session = Session {
         user: req.username.clone(),
         current: secret.clone(),
+        issued_at: now,
+        last_keepalive_at: None,
         csrf: token::random_hex(),
         idle_exp: (now + cfg.idle_timeout_ms).min(abs_exp),
         abs_exp,
@@ -314,12 +349,16 @@ async fn login(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Body)
     }
     match cfg.mode {
         Mode::Bearer => {
-            let body = json!({
+            let mut body = json!({
                 "access_token": app.access_token(&req.username, &sid, now),
                 "token_type": "Bearer",
                 "expires_in": cfg.access_ttl_ms / 1000,
                 "user": req.username,
             });
+            if app.refresh_token_in_body() {
+                body["refresh_token"] = json!(secret);
+                return Json(body).into_response();
+            }
             with_cookies(
                 Json(body).into_response(),
                 [set_cookie("refresh_token", Some(&secret), "/auth", true, secure)],
@@ -373,7 +412,9 @@ async fn refresh(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Bod
         return bad_request();
     };
     let in_body = from_body.is_some();
-    let Some(presented) = from_body.or_else(|| get_cookie(&headers, "refresh_token")) else {
+    // In body mode the token must come from the client's memory: a cookie is never read.
+    let from_cookie = || (!app.refresh_token_in_body()).then(|| get_cookie(&headers, "refresh_token")).flatten();
+    let Some(presented) = from_body.or_else(from_cookie) else {
         return error(StatusCode::UNAUTHORIZED, "invalid_grant");
     };
     let now = app.0.clock.now_ms();
@@ -394,12 +435,16 @@ async fn refresh(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Bod
         db.revoke(&sid);
         return error(StatusCode::UNAUTHORIZED, "invalid_grant");
     }
+    let age = now.saturating_sub(s.issued_at);
     let next = token::random_hex();
     s.current = next.clone();
+    s.issued_at = now;
     s.idle_exp = (now + idle_timeout).min(s.abs_exp);
     let user = s.user.clone();
     db.secrets.insert(next.clone(), sid.clone());
     db.stats.refreshes += 1;
+    db.stats.refreshes_from_body += u64::from(in_body);
+    record(&mut db.stats.refresh_token_ages_ms, age);
     drop(db);
     let mut body = json!({
         "access_token": app.access_token(&user, &sid, now),
@@ -409,6 +454,9 @@ async fn refresh(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Bod
     });
     if in_body {
         body["refresh_token"] = json!(next);
+    }
+    if app.refresh_token_in_body() {
+        return Json(body).into_response();
     }
     let secure = is_https(&headers, uri.scheme_str());
     with_cookies(Json(body).into_response(), [set_cookie("refresh_token", Some(&next), "/auth", true, secure)])
@@ -437,12 +485,20 @@ async fn keepalive(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Resp
         return error(StatusCode::FORBIDDEN, "csrf");
     }
     s.idle_exp = (now + idle_timeout).min(s.abs_exp);
+    let gap = s.last_keepalive_at.replace(now).map(|last| now.saturating_sub(last));
     let (idle, abs) = deadlines(s);
     db.stats.keepalives += 1;
+    if let Some(gap) = gap {
+        record(&mut db.stats.keepalive_gaps_ms, gap);
+    }
     Json(json!({ "signedIn": true, "idleExpiresAt": idle, "absoluteExpiresAt": abs })).into_response()
 }
 
-async fn session(State(app): State<App>, headers: HeaderMap) -> Json<Value> {
+async fn session(State(app): State<App>, headers: HeaderMap) -> Response {
+    // Without a cookie, a bodiless GET cannot name a session.
+    if app.refresh_token_in_body() {
+        return error(StatusCode::NOT_FOUND, "wrong_mode");
+    }
     let now = app.0.clock.now_ms();
     let db = app.db();
     let name = match app.cfg().mode {
@@ -453,14 +509,17 @@ async fn session(State(app): State<App>, headers: HeaderMap) -> Json<Value> {
         Some(s) => {
             let (idle, abs) = deadlines(s);
             Json(json!({ "signedIn": true, "user": s.user, "idleExpiresAt": idle, "absoluteExpiresAt": abs }))
+                .into_response()
         }
-        None => Json(json!({ "signedIn": false, "user": null, "idleExpiresAt": null, "absoluteExpiresAt": null })),
+        None => Json(json!({ "signedIn": false, "user": null, "idleExpiresAt": null, "absoluteExpiresAt": null }))
+            .into_response(),
     }
 }
 
 fn clear_cookies(app: &App, headers: &HeaderMap, uri: &Uri, resp: Response) -> Response {
     let secure = is_https(headers, uri.scheme_str());
     match app.cfg().mode {
+        Mode::Bearer if app.refresh_token_in_body() => resp,
         Mode::Bearer => with_cookies(resp, [set_cookie("refresh_token", None, "/auth", true, secure)]),
         Mode::Cookie => with_cookies(
             resp,
@@ -469,10 +528,15 @@ fn clear_cookies(app: &App, headers: &HeaderMap, uri: &Uri, resp: Response) -> R
     }
 }
 
-async fn logout(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Response {
+async fn logout(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     if foreign_origin(&headers, &uri) {
         return forbidden_origin();
     }
+    // Logout always works: an unreadable body just names no token.
+    let from_body = match read_body(body).await {
+        Ok(bytes) => refresh_token_from_body(&headers, &bytes).ok().flatten(),
+        Err(_) => None,
+    };
     let mut db = app.db();
     let sid = match app.cfg().mode {
         Mode::Cookie => {
@@ -482,11 +546,11 @@ async fn logout(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Respons
             }
             secret.and_then(|s| db.secrets.get(&s).cloned())
         }
-        // Logout accepts an expired (but genuine) access token, or any refresh token of the family.
-        Mode::Bearer => bearer_token(&headers)
-            .and_then(|t| verify_jwt(&app.0.key, &t))
-            .map(|c| c.sid)
-            .or_else(|| get_cookie(&headers, "refresh_token").and_then(|s| db.secrets.get(&s).cloned())),
+        // Logout accepts an expired (but genuine) access token, or any refresh token of
+        // the family (in the body, as the SDK sends the one it holds, or the cookie).
+        Mode::Bearer => bearer_token(&headers).and_then(|t| verify_jwt(&app.0.key, &t)).map(|c| c.sid).or_else(|| {
+            from_body.or_else(|| get_cookie(&headers, "refresh_token")).and_then(|s| db.secrets.get(&s).cloned())
+        }),
     };
     if let Some(sid) = sid {
         db.revoke(&sid);

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use wasm_session_server::config::{parse_args, USAGE};
-use wasm_session_server::{router, App, Clock};
+use wasm_session_server::{router, App, Clock, Mode};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -33,7 +33,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mode = cfg.mode.as_str();
+    let mode = match cfg.mode {
+        Mode::Bearer => format!("bearer, refresh token in {}", cfg.refresh_token_in.as_str()),
+        Mode::Cookie => "cookie".to_owned(),
+    };
     let app = router(App::new(cfg, Clock::system()));
     println!("wasm-session-server listening on http://{addr} (mode {mode})");
     let _ = std::io::stdout().flush();

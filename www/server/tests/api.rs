@@ -6,7 +6,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use wasm_session_server::{router, App, Clock, Config, Mode, MAX_BODY_BYTES};
+use wasm_session_server::{router, App, Clock, Config, Mode, RefreshTokenIn, MAX_BODY_BYTES, RECENT_SAMPLES};
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -38,8 +38,18 @@ impl Resp {
 }
 
 fn server(mode: Mode) -> Server {
+    server_with(mode, RefreshTokenIn::Cookie)
+}
+
+/// Bearer mode with the refresh token in JSON bodies.
+fn body_server() -> Server {
+    server_with(Mode::Bearer, RefreshTokenIn::Body)
+}
+
+fn server_with(mode: Mode, refresh_token_in: RefreshTokenIn) -> Server {
     let cfg = Config {
         mode,
+        refresh_token_in,
         access_ttl_ms: 30_000,
         idle_timeout_ms: 300_000,
         absolute_timeout_ms: 3_600_000,
@@ -100,9 +110,17 @@ async fn demo_config_reports_settings() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
         r.json,
-        json!({ "mode": "cookie", "accessTtlMs": 30000, "idleTimeoutMs": 300000, "absoluteTimeoutMs": 3600000 })
+        json!({
+            "mode": "cookie",
+            "refreshToken": null,
+            "accessTtlMs": 30000,
+            "idleTimeoutMs": 300000,
+            "absoluteTimeoutMs": 3600000
+        })
     );
-    assert_eq!(server(Mode::Bearer).call("GET", "/demo/config", &[], None).await.json["mode"], "bearer");
+    let bearer = server(Mode::Bearer).call("GET", "/demo/config", &[], None).await.json;
+    assert_eq!((&bearer["mode"], &bearer["refreshToken"]), (&json!("bearer"), &json!("cookie")));
+    assert_eq!(body_server().call("GET", "/demo/config", &[], None).await.json["refreshToken"], "body");
 }
 
 #[tokio::test]
@@ -268,8 +286,42 @@ async fn refresh_rotation_and_reuse_detection() {
 
     let st = s.stats().await;
     assert_eq!(st["refreshes"], 2);
+    assert_eq!(st["refreshesFromBody"], 1);
     assert_eq!(st["reuseDetected"], 1);
     assert_eq!(st["revokedFamilies"], 1);
+    assert_eq!(st["refreshTokenAgesMs"], json!([1_000, 0]), "rt2 was refreshed the moment it was issued");
+}
+
+#[tokio::test]
+async fn stats_record_how_old_each_rotated_refresh_token_was() {
+    let s = server(Mode::Bearer);
+    assert_eq!(s.stats().await["refreshTokenAgesMs"], json!([]), "nothing rotated yet");
+    let mut rt = s.login("alice", "alice").await.cookie_value("refresh_token");
+    for wait in [1_000, 1_500, 250] {
+        s.clock.advance(wait);
+        let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt))], None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        rt = r.cookie_value("refresh_token");
+    }
+    assert_eq!(s.stats().await["refreshTokenAgesMs"], json!([1_000, 1_500, 250]));
+    // A refused (reused) token is not a rotation.
+    let login = s.login("bob", "bob").await.cookie_value("refresh_token");
+    s.clock.advance(2_000);
+    let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &login))], None).await;
+    assert_ne!(r.cookie_value("refresh_token"), login);
+    let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &login))], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.stats().await["refreshTokenAgesMs"], json!([1_000, 1_500, 250, 2_000]));
+    // Only the most recent samples are kept.
+    for _ in 0..RECENT_SAMPLES {
+        s.clock.advance(10);
+        let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt))], None).await;
+        rt = r.cookie_value("refresh_token");
+    }
+    let ages = s.stats().await["refreshTokenAgesMs"].as_array().unwrap().clone();
+    assert_eq!(ages.len(), RECENT_SAMPLES);
+    assert_eq!(ages[0], 2_010, "alice's token waited through bob's refresh; the older samples are gone");
+    assert!(ages[1..].iter().all(|age| *age == 10));
 }
 
 #[tokio::test]
@@ -367,6 +419,102 @@ async fn bearer_logout_all_revokes_every_session_of_the_user() {
     assert_eq!(s.stats().await["revokedFamilies"], 2);
 }
 
+// ---------- bearer mode, refresh token in the body ----------
+
+fn refresh_body(token: &str) -> String {
+    json!({ "refresh_token": token }).to_string()
+}
+
+#[tokio::test]
+async fn body_mode_hands_out_the_refresh_token_in_json_only() {
+    let s = body_server();
+    let r = s.login("alice", "alice").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers.get(header::SET_COOKIE).is_none(), "no cookie at all");
+    assert!(r.json["access_token"].is_string());
+    assert_eq!(r.json["expires_in"], 30);
+    let rt1 = r.json["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(rt1.len(), 32);
+
+    s.clock.advance(1_000);
+    let r = s.call("POST", "/auth/refresh", &[], Some(&refresh_body(&rt1))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers.get(header::SET_COOKIE).is_none(), "rotated in the body only");
+    let rt2 = r.json["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(rt1, rt2);
+    let auth = format!("Bearer {}", r.json["access_token"].as_str().unwrap());
+    assert_eq!(s.call("GET", "/api/profile", &[("authorization", &auth)], None).await.json["user"], "alice");
+
+    // The current token in a cookie is not read: only memory counts here.
+    let r = s.call("POST", "/auth/refresh", &[("cookie", &cookie("refresh_token", &rt2))], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json, json!({ "error": "invalid_grant" }));
+    // Nor can a bodiless session check name a session.
+    let r = s.call("GET", "/auth/session", &[("cookie", &cookie("refresh_token", &rt2))], None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    let st = s.stats().await;
+    assert_eq!((&st["refreshes"], &st["refreshesFromBody"]), (&json!(1), &json!(1)));
+    assert_eq!((&st["reuseDetected"], &st["revokedFamilies"]), (&json!(0), &json!(0)));
+    assert_eq!(st["refreshTokenAgesMs"], json!([1_000]));
+}
+
+#[tokio::test]
+async fn body_mode_reuse_of_a_rotated_token_revokes_the_family() {
+    let s = body_server();
+    let login = s.login("alice", "alice").await;
+    let rt1 = login.json["refresh_token"].as_str().unwrap().to_string();
+    let r = s.call("POST", "/auth/refresh", &[], Some(&refresh_body(&rt1))).await;
+    let rt2 = r.json["refresh_token"].as_str().unwrap().to_string();
+    let at2 = format!("Bearer {}", r.json["access_token"].as_str().unwrap());
+    let r = s.call("POST", "/auth/refresh", &[], Some(&refresh_body(&rt2))).await;
+    let rt3 = r.json["refresh_token"].as_str().unwrap().to_string();
+
+    // A tab that missed the hand-over presents rt2 from memory.
+    let r = s.call("POST", "/auth/refresh", &[], Some(&refresh_body(&rt2))).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json, json!({ "error": "invalid_grant" }));
+    let r = s.call("POST", "/auth/refresh", &[], Some(&refresh_body(&rt3))).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the newest token of a revoked family is dead too");
+    assert_eq!(s.call("GET", "/api/profile", &[("authorization", &at2)], None).await.status, StatusCode::UNAUTHORIZED);
+
+    // The form body (OAuth 2.0 style) is read the same way.
+    let rt = s.login("bob", "bob").await.json["refresh_token"].as_str().unwrap().to_string();
+    let form = |token: &str| {
+        Request::post("/auth/refresh")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("grant_type=refresh_token&refresh_token={token}")))
+            .unwrap()
+    };
+    assert_eq!(s.send(form(&rt)).await.status, StatusCode::OK);
+    assert_eq!(s.send(form(&rt)).await.status, StatusCode::UNAUTHORIZED, "rotated out");
+
+    let st = s.stats().await;
+    assert_eq!(st["refreshes"], 3);
+    assert_eq!(st["reuseDetected"], 2);
+    assert_eq!(st["revokedFamilies"], 2);
+}
+
+#[tokio::test]
+async fn body_mode_logout_by_access_token_or_by_the_refresh_token_in_the_body() {
+    let s = body_server();
+    let r = s.login("alice", "alice").await;
+    let rt = r.json["refresh_token"].as_str().unwrap().to_string();
+    let auth = format!("Bearer {}", r.json["access_token"].as_str().unwrap());
+    let out = s.call("POST", "/auth/logout", &[("authorization", &auth)], Some(&refresh_body(&rt))).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert!(out.headers.get(header::SET_COOKIE).is_none());
+    assert_eq!(s.call("POST", "/auth/refresh", &[], Some(&refresh_body(&rt))).await.status, StatusCode::UNAUTHORIZED);
+
+    // Only the refresh token (as the SDK sends it when it holds one).
+    let rt = s.login("alice", "alice").await.json["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(s.call("POST", "/auth/logout", &[], Some(&refresh_body(&rt))).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(s.call("POST", "/auth/refresh", &[], Some(&refresh_body(&rt))).await.status, StatusCode::UNAUTHORIZED);
+    // A garbled body does not stop a logout.
+    assert_eq!(s.call("POST", "/auth/logout", &[], Some("{")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(s.stats().await["revokedFamilies"], 2);
+}
+
 // ---------- cookie mode ----------
 
 struct CookieLogin {
@@ -410,6 +558,13 @@ async fn cookie_keepalive_requires_csrf() {
     assert_eq!(r.json["idleExpiresAt"], T0 + 10_000 + 300_000);
     assert_eq!(r.json["absoluteExpiresAt"], T0 + 3_600_000);
     assert_eq!(s.stats().await["keepalives"], 1);
+    assert_eq!(s.stats().await["keepaliveGapsMs"], json!([]), "one keepalive has no gap");
+    for wait in [10_000, 12_000, 4_000] {
+        s.clock.advance(wait);
+        let r = s.call("POST", "/auth/keepalive", &[("cookie", &cookies), ("x-csrf-token", &l.csrf)], None).await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    assert_eq!(s.stats().await["keepaliveGapsMs"], json!([10_000, 12_000, 4_000]));
 
     // CSRF right but no (or an unknown) session: 401.
     let r = s
