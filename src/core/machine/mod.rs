@@ -97,6 +97,9 @@ pub struct Machine {
     /// The next request id (refresh attempts draw from it too).
     next_id: u64,
     ended_epochs: Vec<Epoch>,
+    /// When a session last ended in this tab (any origin): a session answer to a
+    /// check sent before then speaks of a session that is over.
+    last_end_at: Option<EpochMs>,
     /// A refresh succeeded without a new refresh token (none, or the same one).
     refresh_token_reused: bool,
     /// An unusable CSRF token was reported ([`Machine::handle_csrf_token`]).
@@ -130,6 +133,7 @@ impl Machine {
             state: State::Anonymous,
             next_id: 1,
             ended_epochs: Vec::new(),
+            last_end_at: None,
             refresh_token_reused: false,
             csrf_token_reported: false,
             last_session_check: None,
@@ -507,6 +511,9 @@ impl Machine {
     }
 
     fn remember_ended(&mut self, epoch: Epoch) {
+        if self.ended_epochs.contains(&epoch) {
+            return;
+        }
         if self.ended_epochs.len() >= ENDED_EPOCHS_KEPT {
             self.ended_epochs.remove(0);
         }
@@ -539,6 +546,7 @@ impl Machine {
             self.bury(live.epoch, live.started_at, reason, !sent);
         }
         self.remember_ended(live.epoch);
+        self.last_end_at = Some(self.now);
         self.events.push(Event::StateChange { from: before, to: self.state() });
         self.events.push(if reason.is_expiry() {
             Event::Expired { reason, origin }

@@ -15,6 +15,15 @@ use super::super::protocol::Epoch;
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
 use super::super::EpochMs;
 use super::types::{CheckTrigger, KeepaliveOutcome, SessionCheck};
+
+/// A session check as it was asked: the epoch a "signed in" answer starts a
+/// session with, why it was asked, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Check {
+    pub(super) epoch: Epoch,
+    pub(super) trigger: CheckTrigger,
+    pub(super) sent_at: EpochMs,
+}
 use super::Machine;
 
 /// At most this many requests are remembered; the oldest is forgotten first.
@@ -29,8 +38,9 @@ pub(super) enum Pending {
     Refresh,
     /// A keepalive; its id is in the keepalive bookkeeping.
     Keepalive,
-    /// A session check; a signed-in answer to a `resume()` starts a session with `epoch`.
-    SessionCheck { epoch: Epoch, trigger: CheckTrigger },
+    /// A session check sent at `sent_at`; a signed-in answer to a `resume()`
+    /// starts a session with `epoch`.
+    SessionCheck { epoch: Epoch, trigger: CheckTrigger, sent_at: EpochMs },
     /// One of the requests sent when session `epoch` ended (`None`: an owed
     /// logout sent again); `batch` groups them.
     Logout { batch: u64, epoch: Option<Epoch> },
@@ -114,9 +124,9 @@ impl Machine {
                 };
                 self.keepalive_result(now, id, outcome);
             }
-            Pending::SessionCheck { epoch, trigger } => {
+            Pending::SessionCheck { epoch, trigger, sent_at } => {
                 let answer = self.session_answer(&answer, now);
-                self.session_checked(now, epoch, trigger, answer);
+                self.session_checked(now, Check { epoch, trigger, sent_at }, answer);
             }
             Pending::Logout { batch, epoch } => {
                 let now = self.clock(now);
@@ -176,13 +186,14 @@ impl Machine {
     /// it is not proof, as the refresh cookie the check carried may have been
     /// rotated by another tab a moment later, so the refresh endpoint decides
     /// (a 401 there ends it).
-    fn session_checked(&mut self, now: EpochMs, epoch: Epoch, trigger: CheckTrigger, answer: SessionAnswer) {
+    fn session_checked(&mut self, now: EpochMs, asked: Check, answer: SessionAnswer) {
         let now = self.clock(now);
         self.advance(now);
         let bearer = self.transport.mode == TokenMode::Bearer;
+        let epoch = asked.epoch;
         let (check, verify_by_refresh) = match answer {
             SessionAnswer::Active { absolute_deadline, user, .. } => {
-                self.signed_in(now, epoch, trigger, absolute_deadline, user);
+                self.signed_in(now, asked, absolute_deadline, user);
                 (None, false)
             }
             SessionAnswer::SignedOut | SessionAnswer::Revoked => {

@@ -7,7 +7,7 @@ use super::super::protocol::{EndReason, Epoch};
 use super::super::tokens::TokenSet;
 use super::super::{EpochMs, Millis};
 use super::live::{Keepalive, State};
-use super::requests::Pending;
+use super::requests::{Check, Pending};
 use super::types::{CheckTrigger, Effect, KeepaliveOutcome, Origin, Purpose, SessionCheck};
 use super::Machine;
 
@@ -35,7 +35,7 @@ impl Machine {
         self.resend_logout_if_owed();
         let Some(request) = session_request(&self.transport) else { return };
         let id = self.take_id();
-        self.requests.insert(id, Pending::SessionCheck { epoch, trigger });
+        self.requests.insert(id, Pending::SessionCheck { epoch, trigger, sent_at: now });
         self.effects.push(Effect::Fetch { id, purpose: Purpose::SessionCheck, request });
     }
 
@@ -52,7 +52,8 @@ impl Machine {
         self.advance(now);
         match check {
             SessionCheck::SignedIn { absolute_deadline } => {
-                self.signed_in(now, epoch, CheckTrigger::Resume, absolute_deadline, None);
+                let asked = Check { epoch, trigger: CheckTrigger::Resume, sent_at: now };
+                self.signed_in(now, asked, absolute_deadline, None);
             }
             SessionCheck::SignedOut => {
                 if matches!(self.state, State::Live(_)) {
@@ -79,13 +80,14 @@ impl Machine {
     /// The server says `user` (if it named one) is signed in. A live session
     /// takes the absolute deadline as a cap, and ends if `user` is somebody
     /// else. Without one, only an explicit check ([`CheckTrigger::Resume`])
-    /// starts a session, and only when no logout is owed: then the server's
-    /// session is the one the user logged out of, and the logout goes again.
+    /// starts a session; not one asked before a session ended here (its
+    /// answer speaks of that session), and not while a logout is owed (the
+    /// server's session is the one the user logged out of: the logout goes
+    /// again).
     pub(super) fn signed_in(
         &mut self,
         now: EpochMs,
-        epoch: Epoch,
-        trigger: CheckTrigger,
+        asked: Check,
         absolute_deadline: Option<EpochMs>,
         user: Option<String>,
     ) {
@@ -93,8 +95,9 @@ impl Machine {
             if let Some(user) = &user {
                 self.check_user(user);
             }
-        } else if trigger == CheckTrigger::Wake {
-            // Waking never signs anybody in: after a logout only the app may.
+        } else if asked.trigger == CheckTrigger::Wake || self.last_end_at.is_some_and(|at| at >= asked.sent_at) {
+            // Waking never signs anybody in, and a late answer revives nothing:
+            // after a logout only the app may sign the user in.
             return;
         } else if self.logout_owed() {
             self.resend_logout_if_owed();
@@ -102,7 +105,7 @@ impl Machine {
         } else {
             let mut tokens = TokenSet::default();
             tokens.identity.user = user;
-            self.login(now, epoch, tokens);
+            self.login(now, asked.epoch, tokens);
         }
         if let (State::Live(live), Some(cap)) = (&mut self.state, absolute_deadline) {
             live.cap_absolute(cap);

@@ -31,7 +31,14 @@ impl Machine {
             message => {
                 let live = match &mut self.state {
                     State::Live(live) if Some(live.epoch) == epoch => live,
-                    _ => return Err(ProtocolError::WrongEpoch),
+                    _ => {
+                        // A logout that overtook its session's login: the login,
+                        // when it comes, is of an ended session.
+                        if let (Message::Logout { .. }, Some(epoch)) = (&message, epoch) {
+                            self.remember_ended(epoch);
+                        }
+                        return Err(ProtocolError::WrongEpoch);
+                    }
                 };
                 match message {
                     Message::Activity { at } | Message::StaySignedIn { at } => {
