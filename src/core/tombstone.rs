@@ -116,17 +116,14 @@ impl Tombstones {
         self.0.push(tombstone);
         if self.0.len() > MAX_TOMBSTONES {
             // The oldest told one goes; if every one is owed, the oldest.
-            let oldest = |told_only: bool| {
-                self.0
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| t.server_told || !told_only)
-                    .min_by_key(|(_, t)| t.ended_at)
-                    .map(|(index, _)| index)
-            };
-            if let Some(index) = oldest(true).or_else(|| oldest(false)) {
-                self.0.remove(index);
+            let mut going = 0;
+            for (index, candidate) in self.0.iter().enumerate() {
+                let current = self.0.get(going).map_or((true, u64::MAX), |t| (!t.server_told, t.ended_at));
+                if (!candidate.server_told, candidate.ended_at) < current {
+                    going = index;
+                }
             }
+            self.0.remove(going);
         }
         true
     }
@@ -179,19 +176,20 @@ impl Tombstones {
 
     /// The stored form: `{ v: 1, ended: [{ epoch, started, reason, at, until, told }] }`.
     pub fn to_value(&self) -> Value {
-        let entry = |t: &Tombstone| {
-            Value::Object(vec![
+        let mut entries = Vec::with_capacity(self.0.len());
+        for t in &self.0 {
+            entries.push(Value::Object(vec![
                 ("epoch".to_owned(), Value::String(t.epoch.to_hex())),
                 ("started".to_owned(), Value::Number(t.started_at as f64)),
                 ("reason".to_owned(), Value::String(t.reason.as_str().to_owned())),
                 ("at".to_owned(), Value::Number(t.ended_at as f64)),
                 ("until".to_owned(), Value::Number(t.expires_at as f64)),
                 ("told".to_owned(), Value::Bool(t.server_told)),
-            ])
-        };
+            ]));
+        }
         Value::Object(vec![
             ("v".to_owned(), Value::Number(VERSION as f64)),
-            ("ended".to_owned(), Value::Array(self.0.iter().map(entry).collect())),
+            ("ended".to_owned(), Value::Array(entries)),
         ])
     }
 
