@@ -8,8 +8,9 @@
 #   make build   release npm package in pkg/
 #   make size    shipped size (bundler form: wasm gzip + glue minified, gzip; and
 #                unminified, gzip and brotli) and the wasm's code per crate/module
-#   make check-package  the size against size-budget.json and the packed files
-#                against scripts/pack-files.txt (part of `make test`)
+#   make check-package  the size against size-budget.json, the packed files
+#                against scripts/pack-files.txt, and no JSON text or HTTP-date
+#                parser in the release wasm (part of `make test`)
 #   make fuzz    cargo fuzz every target for FUZZ_SECONDS (default 30) each
 #   make clean   remove build output
 #
@@ -118,12 +119,14 @@ size: build
 		--json $(SIZE_JSON) --budget $(SIZE_BUDGET)
 
 # Growth needs a decision: fails when the bundler-form size exceeds $(SIZE_BUDGET)
-# (lower it as the size falls), or when `npm pack` would ship other files than
-# scripts/pack-files.txt lists.
+# (lower it as the size falls), when `npm pack` would ship other files than
+# scripts/pack-files.txt lists, or when the release wasm's name section shows a
+# JSON text parser or an HTTP-date parser (the browser does both).
 check-package: size
 	node --test --test-reporter=spec scripts/size-tools.test.mjs
 	node scripts/size.mjs check --json $(SIZE_JSON) --budget $(SIZE_BUDGET)
 	node scripts/check-pack.mjs $(PKG_DIR) scripts/pack-files.txt
+	node scripts/check-names.mjs $(NAMES_WASM) target/$(WASM_TARGET)/release/$(OUT_NAME).wasm
 
 # The demo: the package, the reference backend, and the page in www/.
 # `make demo DEMO_MODE=cookie` shows cookie sessions; `make demo DEMO_REFRESH=body`

@@ -1,6 +1,7 @@
 // Tests of the size and packaging checks (`make check-package` runs them first):
 // the wasm reader, the demangler and the grouping of scripts/wasm-modules.mjs, the
-// budget check of scripts/size.mjs and the file-list check of scripts/check-pack.mjs.
+// budget check of scripts/size.mjs, the file-list check of scripts/check-pack.mjs
+// and the forbidden-names check of scripts/check-names.mjs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { forbiddenNames } from './check-names.mjs';
 import { analyze, demangle, demangleLegacy, demangleV0, moduleOf } from './wasm-modules.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -63,6 +65,24 @@ test('a module without names is reported as unnamed', () => {
   const report = analyze(tinyModule([]));
   assert.equal(report.named, 0);
   assert.deepEqual(report.modules.map((g) => g.module), ['(unnamed)']);
+});
+
+test('a JSON text or HTTP-date parser in the name section fails the check', () => {
+  const clean = tinyModule([
+    [1, '_ZN12wasm_session4core5value5Value3get17h0123456789abcdefE'],
+    [2, '_ZN12wasm_session4core4http11json_encode17h0123456789abcdefE'],
+  ]);
+  assert.deepEqual(forbiddenNames(clean), []);
+  const parser = tinyModule([
+    [1, '_ZN12wasm_session4core4json10parse_with17h0123456789abcdefE'],
+    [2, '_ZN12wasm_session4core9http_date15parse_http_date17h0123456789abcdefE'],
+    [3, '_ZN10serde_json2de10from_slice17h0123456789abcdefE'],
+  ]);
+  assert.deepEqual(
+    forbiddenNames(parser).map((f) => f.name),
+    ['wasm_session::core::json::parse_with', 'wasm_session::core::http_date::parse_http_date', 'serde_json::de::from_slice'],
+  );
+  assert.throws(() => forbiddenNames(tinyModule([])), /no name section/);
 });
 
 // ------------------------------------------------------------------ demangling

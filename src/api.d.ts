@@ -93,7 +93,10 @@ export interface SessionOptions {
   responseFields?: { accessToken?: string; refreshToken?: string; expiresIn?: string; expiresAt?: string; error?: string; user?: string };
   /** CSRF header for state-changing requests, from a double-submit cookie or a `<meta>` tag. */
   csrf?: { header?: string; cookie: string } | { header?: string; meta: string };
-  /** Larger answers are unusable. Default 64 KiB. */
+  /**
+   * Larger answers are unusable. Default 64 KiB. Bodies are read through a stream reader that
+   * stops after this many bytes plus one, whatever `Content-Length` says.
+   */
   maxBodyBytes?: number;
   /** API statuses that mean "session revoked" to `session.fetch`. Default [401]. */
   revokedStatuses?: number[];
@@ -152,10 +155,10 @@ export interface RefreshedEvent extends EventBase { type: "refreshed"; expiresAt
 export interface RefreshFailedEvent extends EventBase { type: "refreshFailed"; code: string; definitive: boolean; retryAt: number | null; failures: number; }
 /**
  * `code`: a dropped cross-tab message or discarded stored session (`wrong_epoch`, `malformed_message` …),
- * `storage_unavailable`, `channel_unavailable`, `logout_failed` (the server was not told; the logout is
- * sent again when the browser is back online), `user_changed` (reported once, by the tab that saw it) or
- * `csrf_token_unusable` (the page's CSRF token is no valid header value, so requests go without it; once
- * per page).
+ * `storage_unavailable`, `channel_unavailable`, `channel_post_failed` (a message, perhaps a logout, did not
+ * reach the other tabs), `logout_failed` (the server was not told; the logout is sent again when the
+ * browser is back online), `user_changed` (reported once, by the tab that saw it) or `csrf_token_unusable`
+ * (the page's CSRF token is no valid header value, so requests go without it; once per page).
  */
 export interface ErrorEvent extends EventBase { type: "error"; code: string; message: string; }
 
@@ -192,7 +195,11 @@ export interface Session {
    * `fetch` with the session's credential (`Authorization: Bearer …`). Waits while a refresh is
    * in flight; on a 401 refreshes once (one refresh for all tabs and concurrent calls) and retries
    * once; a second 401 ends the session everywhere with reason `revoked`. A request that sets its
-   * own `Authorization` is the app's: its 401 is returned untouched. Not user activity.
+   * own `Authorization` is the app's: its 401 is returned untouched. Not user activity. When it
+   * attaches the session's credential it sets `redirect: "manual"` unless `init.redirect` is given,
+   * so a redirect comes back as a `Response` of type `"opaqueredirect"` instead of being followed.
+   * An error body the SDK inspects (`revokedErrorCodes`) is read from a copy, capped at
+   * `maxBodyBytes` and `requestTimeoutMs`; the caller gets the original `Response`.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
 }

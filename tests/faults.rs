@@ -12,6 +12,8 @@ use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
+use wasm_session::browser::idb;
+use wasm_session::core::{keys, GenerationNote, Id128};
 use wasm_session::Session;
 
 mod common;
@@ -460,7 +462,7 @@ async fn a_login_message_replayed_after_logout_is_ignored() {
     a.logout();
     assert!(until(5_000, || state(&b) == "loggedOut").await);
     // …and replays it after the logout.
-    js("window.__heard.filter((m) => String(m).includes('\"kind\":\"login\"')) \
+    js("window.__heard.filter((m) => m.kind === 'login') \
           .forEach((m) => new BroadcastChannel(window.__ear.name).postMessage(m));");
     assert!(until(5_000, || b_events.0.borrow().iter().any(|e| field(e, "code") == "ended_epoch")).await);
     assert_eq!(state(&b), "loggedOut", "the ended session stays ended");
@@ -504,4 +506,67 @@ fn security_report_names_weak_settings() {
     }
     careful.destroy();
     weak.destroy();
+}
+
+// ----- the generation note (IndexedDB) ----------------------------------------
+
+async fn note_in(database: &str) -> Option<GenerationNote> {
+    idb::read(database).await.ok().flatten().as_deref().and_then(GenerationNote::decode)
+}
+
+#[wasm_bindgen_test]
+async fn the_generation_note_round_trips_through_indexed_db() {
+    let database = keys::note_database(&channel().as_string().unwrap());
+    assert_eq!(idb::read(&database).await, Ok(None), "nothing stored yet");
+    let note = GenerationNote { epoch: Id128([7; 16]), generation: 3 };
+    idb::write(&database, &note.encode()).await.unwrap();
+    assert_eq!(note_in(&database).await, Some(note));
+    let newer = GenerationNote { generation: 4, ..note };
+    idb::write(&database, &newer.encode()).await.unwrap();
+    assert_eq!(note_in(&database).await, Some(newer), "one note, overwritten");
+}
+
+#[wasm_bindgen_test]
+async fn a_refresh_commits_the_note_of_the_new_generation() {
+    scripted_refresh("[]");
+    let name = channel();
+    let s = session(&refreshing(name.clone(), &[]));
+    let events = Recorder::attach(&s);
+    start_expiring(&s);
+    assert!(until(10_000, || events.find("refreshed").is_some()).await, "refreshed");
+    restore_fetch();
+    let database = keys::note_database(&name.as_string().unwrap());
+    // The write commits before the lock goes, a moment after the event.
+    let mut note = None;
+    for _ in 0..100 {
+        note = note_in(&database).await;
+        if note.is_some() {
+            break;
+        }
+        sleep(20).await;
+    }
+    assert_eq!(note.map(|n| n.generation), Some(1));
+    s.destroy();
+}
+
+/// Without IndexedDB (blocked in some private modes): no note is written or
+/// read, and refresh works as before (the lock is still let go: refreshes
+/// follow one another).
+#[wasm_bindgen_test]
+async fn without_indexed_db_the_note_fails_quietly_and_refreshes_go_on() {
+    js("window.__idb = Object.getOwnPropertyDescriptor(window, 'indexedDB'); \
+        Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true });");
+    assert_eq!(idb::write("wasm-session-test:none", "x").await, Err(idb::IdbError::Unavailable));
+    assert_eq!(idb::read("wasm-session-test:none").await, Err(idb::IdbError::Unavailable));
+    scripted_refresh("[]");
+    js("window.__faults.expiresIn = 0.4;");
+    let s = session(&refreshing(channel(), &[]));
+    start_expiring(&s);
+    let refreshed = until(10_000, || refresh_calls() >= 3).await;
+    restore_fetch();
+    js("Object.defineProperty(window, 'indexedDB', window.__idb);");
+    assert!(refreshed, "three refreshes in a row: the lock was let go each time");
+    assert!(!faults("reused").as_bool().unwrap_or(true), "no rotated-out token presented");
+    assert_eq!(state(&s), "active");
+    s.destroy();
 }

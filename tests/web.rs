@@ -312,8 +312,12 @@ async fn a_malformed_channel_message_is_dropped_with_an_error_event() {
     let s = session(&[("channelName", name.clone())]);
     let events = Recorder::attach(&s);
     let poster = web_sys::BroadcastChannel::new(&name.as_string().unwrap()).unwrap();
-    poster.post_message(&"{\"v\":1,\"kind\":\"logout\"".into()).unwrap();
+    // Messages are objects; text (an older SDK, a foreign script) is not even looked at.
+    poster.post_message(&"{\"v\":1,\"kind\":\"logout\"}".into()).unwrap();
+    poster.post_message(&js("({ v: 1, kind: 'logout', from: 'nope' })")).unwrap();
     assert!(until(5_000, || events.find("error").is_some()).await);
+    assert_eq!(events.count("error"), 1, "the text was ignored");
+    assert_eq!(field(&events.find("error").unwrap(), "code"), "bad_field");
     assert_eq!(state(&s), "anonymous");
     poster.close();
     s.destroy();

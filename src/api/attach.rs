@@ -13,16 +13,23 @@ use crate::browser::channel::Channel;
 use crate::browser::lifecycle::{PageEvent, PageLifecycle};
 use crate::browser::shared_key::SharedKey;
 use crate::browser::storage::Store;
+use crate::browser::value::{self, Limits};
 use crate::core::protocol::decode;
-use crate::core::CheckTrigger;
+use crate::core::{CheckTrigger, ProtocolError};
 
 /// Attaches the session to the page: activity, lifecycle, channel, storage.
 pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
     let mut problems = Vec::new();
     let options = &inner.options;
     let weak = Rc::downgrade(inner);
-    let channel = match Channel::open(&options.channel_name, move |text| on_message(&weak, &text)) {
-        Ok(channel) => Some(channel),
+    let channel = match Channel::open(&options.channel_name, move |message| on_message(&weak, &message)) {
+        Ok(channel) => {
+            let kind = channel.kind();
+            if let Ok(mut machine) = inner.machine.try_borrow_mut() {
+                machine.handle_channel_opened(kind);
+            }
+            Some(channel)
+        }
         Err(_) => {
             problems
                 .push(error_event("channel_unavailable", "no cross-tab channel: tabs will not be kept in agreement"));
@@ -86,9 +93,14 @@ pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
     problems
 }
 
-fn on_message(weak: &Weak<Inner>, text: &str) {
+/// A message from another tab: walked within [`Limits::MESSAGE`], decoded and
+/// checked by the core.
+fn on_message(weak: &Weak<Inner>, message: &JsValue) {
     let Some(inner) = weak.upgrade() else { return };
-    match decode(text) {
+    let decoded = value::from_js(message, &Limits::MESSAGE, &[])
+        .map_err(|_| ProtocolError::Malformed)
+        .and_then(|message| decode(&message));
+    match decoded {
         Ok(envelope) => {
             let mut rejected = None;
             drive(&inner, |machine, now| rejected = machine.handle_message(now, envelope).err());

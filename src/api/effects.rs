@@ -10,18 +10,25 @@ use wasm_bindgen::prelude::*;
 use super::events::{emit, error_event};
 use super::{drive, tombstones, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
 use crate::browser::csrf;
-use crate::browser::http::{self as fetcher, HttpError, HttpRequest, HttpResponse};
+use crate::browser::http::{self as fetcher, HttpError, HttpRequest, HttpResponse, ReadBody};
+use crate::browser::idb;
 use crate::browser::locks::{self, LockGuard};
 use crate::browser::timers::Timer;
+use crate::browser::value::{self, Limits};
 use crate::core::protocol::encode;
-use crate::core::{json, Body, CsrfSource, Effect, FetchAnswer, HookResult, Request, Response, RetryAfter, Secret};
+use crate::core::{
+    Body, CsrfSource, Effect, FetchAnswer, GenerationNote, HookResult, Message, Request, Response, RetryAfter, Secret,
+};
 
 /// Carries out one effect. Runs with no borrow of the machine held.
 pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
     match effect {
         Effect::Broadcast(envelope) => {
-            let text = encode(&envelope);
-            with_shell(inner, |shell| shell.channel.as_ref().map(|channel| channel.post(&text)));
+            let message = value::to_js(&encode(&envelope));
+            let posted = with_shell(inner, |shell| shell.channel.as_ref().map(|channel| channel.post(&message)));
+            if let Some(Some(Err(_))) = posted {
+                post_failed(inner, matches!(envelope.message, Message::Logout { .. }));
+            }
         }
         Effect::AcquireRefreshLock { attempt } => {
             let weak = Rc::downgrade(inner);
@@ -34,7 +41,7 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
                 }
             });
         }
-        Effect::ReleaseRefreshLock { attempt, hold_until } => {
+        Effect::ReleaseRefreshLock { attempt, hold_until, note } => {
             let released = with_shell(inner, |shell| {
                 let (gone, kept): (Vec<_>, Vec<_>) =
                     core::mem::take(&mut shell.locks).into_iter().partition(|(a, _)| *a == attempt);
@@ -42,17 +49,17 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
                 gone
             });
             let held: Vec<LockSlot> = released.unwrap_or_default().into_iter().map(|(_, slot)| slot).collect();
-            let hold_ms = hold_until.saturating_sub(super::now_ms()).min(u64::from(u32::MAX));
-            let timer = Timer::after(hold_ms as u32, move || drop(held));
-            // A previous settling timer is dropped outside the borrow: that releases
-            // its guards (resolving their promises is a JS call).
-            let previous = with_shell(inner, |shell| shell.settling.replace(timer));
-            drop(previous);
+            match note {
+                Some(note) if !held.is_empty() => write_note_then_settle(inner, note, held, hold_until),
+                _ => settle(inner, held, hold_until),
+            }
         }
         Effect::Fetch { id, request, .. } => send(inner, id, request),
         Effect::CallRefreshHook { id, refresh_token } => call_refresh_hook(inner, id, refresh_token),
-        Effect::Persist(text) => {
-            let failed = with_shell(inner, |shell| shell.store.set(STORED_SESSION_KEY, text.expose()).is_err());
+        Effect::Persist(stored) => {
+            let text = js_sys::JSON::stringify(&value::to_js(&stored.0)).ok().and_then(|text| text.as_string());
+            let Some(text) = text else { return storage_failed(inner) };
+            let failed = with_shell(inner, |shell| shell.store.set(STORED_SESSION_KEY, &text).is_err());
             if failed == Some(true) {
                 storage_failed(inner);
             }
@@ -75,24 +82,78 @@ pub(super) fn storage_failed(inner: &Rc<Inner>) {
     emit(inner, &error_event("storage_unavailable", "storage failed; state is kept in memory"));
 }
 
+/// Tells the app that a message did not reach the other tabs (a full
+/// `localStorage` under the fallback channel, a closed channel). A lost
+/// logout matters most: the other tabs stay signed in until their own
+/// deadlines, or their next refresh or session check, end them.
+fn post_failed(inner: &Rc<Inner>, logout: bool) {
+    let message = if logout {
+        "the logout could not be told to the other tabs; they may stay signed in"
+    } else {
+        "a message could not be sent to the other tabs"
+    };
+    emit(inner, &error_event("channel_post_failed", message));
+}
+
 fn lock_name(inner: &Inner) -> String {
     crate::core::keys::refresh_lock_name(&inner.options.channel_name)
 }
 
+/// Keeps released lock slots until `hold_until`. A previous settling timer is
+/// dropped outside the borrow: that releases its guards (resolving their
+/// promises is a JS call).
+fn settle(inner: &Rc<Inner>, held: Vec<LockSlot>, hold_until: u64) {
+    let hold_ms = hold_until.saturating_sub(super::now_ms()).min(u64::from(u32::MAX));
+    let timer = Timer::after(hold_ms as u32, move || drop(held));
+    let previous = with_shell(inner, |shell| shell.settling.replace(timer));
+    drop(previous);
+}
+
+/// Commits the generation note, then lets the held lock settle: the next
+/// holder's read comes after the commit. A failed or slow write (no
+/// IndexedDB) releases all the same, after the hold alone.
+fn write_note_then_settle(inner: &Rc<Inner>, note: GenerationNote, held: Vec<LockSlot>, hold_until: u64) {
+    let weak = Rc::downgrade(inner);
+    let database = note_database(inner);
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = idb::write(&database, &note.encode()).await;
+        match weak.upgrade() {
+            Some(inner) => settle(&inner, held, hold_until),
+            None => drop(held),
+        }
+    });
+}
+
+fn note_database(inner: &Inner) -> String {
+    crate::core::keys::note_database(&inner.options.channel_name)
+}
+
+/// The lock is ours: read the generation note, then tell the core (which
+/// decides whether to refresh). No note (none, unreadable, no IndexedDB) is
+/// `None`.
 fn on_lock_granted(weak: &Weak<Inner>, attempt: u64, guard: LockGuard) {
     let Some(inner) = weak.upgrade() else { return };
     let stored = with_shell(&inner, |shell| {
         shell.locks.retain(|(a, _)| *a != attempt);
         shell.locks.push((attempt, LockSlot::Held(guard)));
     });
-    if stored.is_some() {
-        // What the previous holder saved (an owed logout it told) counts now.
-        let ended = tombstones::stored(&inner);
-        drive(&inner, |machine, now| {
-            machine.handle_tombstones(now, &ended);
-            machine.handle_lock_acquired(now, attempt);
-        });
+    if stored.is_none() {
+        return;
     }
+    let database = note_database(&inner);
+    let weak = weak.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let text = idb::read(&database).await.ok().flatten();
+        let note = text.as_deref().and_then(GenerationNote::decode);
+        if let Some(inner) = weak.upgrade() {
+            // What the previous holder saved (an owed logout it told) counts now.
+            let ended = tombstones::stored(&inner);
+            drive(&inner, |machine, now| {
+                machine.handle_tombstones(now, &ended);
+                machine.handle_lock_acquired(now, attempt, note);
+            });
+        }
+    });
 }
 
 /// The CSRF token to send, read fresh from the page.
@@ -135,20 +196,36 @@ async fn perform(request: &Request) -> FetchAnswer {
         timeout_ms: u32::try_from(request.timeout_ms).unwrap_or(u32::MAX),
     };
     match fetcher::send(http_request, request.max_body_bytes).await {
-        Ok(response) => FetchAnswer::Response(core_response(response, request.max_body_bytes)),
+        Ok(response) if response.redirected => FetchAnswer::Redirected,
+        Ok(response) => FetchAnswer::Response(core_response(response)),
         Err(HttpError::Timeout) => FetchAnswer::Timeout,
         Err(HttpError::Network) => FetchAnswer::Network,
     }
 }
 
-/// The core's view of an answer: dates read by the browser, the body judged.
-fn core_response(response: HttpResponse, max_body: usize) -> Response {
+/// The core's view of an answer: dates read by the browser, the body parsed
+/// by it and walked into a value.
+fn core_response(response: HttpResponse) -> Response {
     Response {
         status: response.status,
         date: response.date.as_deref().and_then(date_ms),
         retry_after: response.retry_after.map(|text| RetryAfter { date: date_ms(&text), text }),
         content_type: response.content_type,
-        body: Body::from_text(&response.body, response.body_len, max_body),
+        body: core_body(response.body),
+    }
+}
+
+/// A body as the core takes it: a parsed body walked within
+/// [`Limits::ANSWER`] (past a limit it is not JSON the SDK can use).
+pub(super) fn core_body(body: ReadBody) -> Body {
+    match body {
+        ReadBody::Empty => Body::Empty,
+        ReadBody::Json(parsed) => match value::from_js(&parsed, &Limits::ANSWER, &[]) {
+            Ok(value) => Body::Json(value),
+            Err(_) => Body::NotJson,
+        },
+        ReadBody::NotJson => Body::NotJson,
+        ReadBody::TooLarge => Body::TooLarge,
     }
 }
 
@@ -187,14 +264,14 @@ fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>) 
     });
 }
 
-/// What the `refresh` function resolved with, as a value for the core.
-fn hook_value(value: &JsValue) -> HookResult {
-    if value.is_undefined() || value.is_null() {
+/// What the `refresh` function resolved with, walked into a value for the
+/// core (bounded, like a token response given to `start()`).
+fn hook_value(resolved: &JsValue) -> HookResult {
+    if resolved.is_undefined() || resolved.is_null() {
         return HookResult::Resolved(None);
     }
-    let text = js_sys::JSON::stringify(value).ok().and_then(|text| text.as_string());
-    match text.and_then(|text| json::parse(&text).ok()) {
-        Some(value) => HookResult::Resolved(Some(value)),
-        None => HookResult::Unreadable,
+    match value::from_js(resolved, &Limits::TOKENS, &[]) {
+        Ok(value) => HookResult::Resolved(Some(value)),
+        Err(_) => HookResult::Unreadable,
     }
 }

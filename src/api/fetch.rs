@@ -9,9 +9,11 @@ use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::effects::csrf_token;
+use super::effects::{core_body, csrf_token};
 use super::{drive, session_error, Inner};
+use crate::browser::http::{read_capped, Read};
 use crate::browser::page::{self, Target};
+use crate::browser::timers::Timer;
 use crate::core::{Body, Credential, FetchStage, SentWith, Verdict};
 
 /// What the core needs of an API answer: its status, and its body when the
@@ -70,19 +72,37 @@ fn judge(weak: &Weak<Inner>, stage: FetchStage, sent: SentWith, answer: &ApiAnsw
     verdict
 }
 
-/// The status, and a copy of the body read when the core needs it.
+/// The status, and the body when the core needs it: read from a copy (the
+/// caller gets the response untouched) through the capped reader, for at
+/// most `requestTimeoutMs`. A body that is too large, too slow or broken is
+/// not read (`None`), and the core decides without it.
 async fn read_answer(weak: &Weak<Inner>, response: &web_sys::Response) -> ApiAnswer {
     let status = response.status();
     let wanted = weak.upgrade().and_then(|inner| {
         let machine = inner.machine.try_borrow().ok()?;
-        machine.api_answer_needs_body(status).then_some(machine.transport().max_body_bytes)
+        let transport = machine.transport();
+        machine.api_answer_needs_body(status).then_some((transport.max_body_bytes, transport.timeout_ms))
     });
-    let Some(max_body) = wanted else { return ApiAnswer { status, body: None } };
-    let text = match response.clone().and_then(|copy| copy.text()) {
-        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await.ok().and_then(|t| t.as_string()),
-        Err(_) => None,
+    let Some((max_body, timeout_ms)) = wanted else { return ApiAnswer { status, body: None } };
+    let Ok(copy) = response.clone() else { return ApiAnswer { status, body: None } };
+    let (give_up, _timer) = timer_promise(u32::try_from(timeout_ms).unwrap_or(u32::MAX));
+    let body = match read_capped(&copy, max_body, Some(&give_up)).await {
+        Read::Body(body) => Some(core_body(body)),
+        Read::Failed => None,
     };
-    ApiAnswer { status, body: text.map(|text| Body::from_text(&text, text.len(), max_body)) }
+    ApiAnswer { status, body }
+}
+
+/// A promise that resolves (with `undefined`) after `ms`, while the returned
+/// timer lives; dropping the timer cancels it.
+fn timer_promise(ms: u32) -> (js_sys::Promise, Option<Timer>) {
+    let mut timer = None;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        timer = Some(Timer::after(ms, move || {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }));
+    });
+    (promise, timer)
 }
 
 /// One attempt, once no refresh is in flight: the app's request with the
@@ -107,7 +127,8 @@ async fn send_once(
         None => target.request().map_or_else(|| String::from("GET"), |r| r.method()),
     };
     let app_headers = header_names(&headers);
-    let app_credentials = Reflect::get(&merged, &"credentials".into()).is_ok_and(|c| !c.is_undefined());
+    let app_sets = |key: &str| Reflect::get(&merged, &key.into()).is_ok_and(|v| !v.is_undefined());
+    let (app_credentials, app_redirect) = (app_sets("credentials"), app_sets("redirect"));
     let (credential, sent) = credential(weak, &method, &app_headers, app_credentials)?;
     for (name, value) in &credential.headers {
         headers.set(name, value)?;
@@ -115,6 +136,10 @@ async fn send_once(
     Reflect::set(&merged, &"headers".into(), &headers)?;
     if let Some(credentials) = credential.credentials {
         Reflect::set(&merged, &"credentials".into(), &credentials.as_str().into())?;
+    }
+    // No redirect takes the session's credential elsewhere, unless the app chose.
+    if let Some(redirect) = credential.redirect(app_redirect) {
+        Reflect::set(&merged, &"redirect".into(), &redirect.into())?;
     }
     // A Request's body can be read once: send a copy so a retry can send another.
     // Its URL is the one checked; any other input is sent as the checked `href`.

@@ -30,7 +30,7 @@ use crate::browser::locks::{LockGuard, LockRequest};
 use crate::browser::shared_key::SharedKey;
 use crate::browser::storage::{StorageKind, Store};
 use crate::browser::timers::Timer;
-use crate::browser::{page, random};
+use crate::browser::{page, random, value};
 use crate::core::options::Options;
 use crate::core::security;
 use crate::core::{
@@ -180,8 +180,13 @@ fn restore_session(inner: &Rc<Inner>) {
         effects::storage_failed(inner);
     }
     let Some(text) = stored else { return };
-    let mut rejected = None;
-    drive(inner, |machine, now| rejected = machine.restore(now, &text).err());
+    // Stored as JSON text: parsed by the browser, walked like a message.
+    let stored =
+        js_sys::JSON::parse(&text).ok().and_then(|parsed| value::from_js(&parsed, &value::Limits::MESSAGE, &[]).ok());
+    let mut rejected = Some(ProtocolError::Malformed);
+    if let Some(stored) = stored {
+        drive(inner, |machine, now| rejected = machine.restore(now, &stored).err());
+    }
     let Some(error) = rejected else { return };
     with_shell(inner, |shell| shell.store.remove(STORED_SESSION_KEY));
     // An ended or expired session is simply over; anything else is damage worth telling.
@@ -249,7 +254,8 @@ impl Session {
         let seed =
             random::seed_u64().map_err(|_| session_error("no_crypto", "crypto.getRandomValues is unavailable"))?;
         let storage = shell_options.storage;
-        let setup = Setup { config, transport, refresh_hook: refresh_hook.is_some(), storage };
+        let setup =
+            Setup { config, transport, refresh_hook: refresh_hook.is_some(), storage, parse_json: value::parse_json };
         let inner = Rc::new(Inner {
             machine: RefCell::new(Machine::new(setup, tab_id, seed)),
             options: shell_options,

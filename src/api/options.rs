@@ -9,8 +9,8 @@ use super::{config_error, now_ms, session_error};
 use crate::browser::{page, value};
 use crate::core::contract;
 use crate::core::endpoints::Transport;
-use crate::core::json::Value;
 use crate::core::options::{cookie_session_options, oauth2_options, Options};
+use crate::core::value::Value;
 use crate::core::{ConfigError, TokenSet};
 
 /// Reads the options object: the `refresh` function is taken out, the rest is
@@ -47,7 +47,8 @@ pub(super) fn tokens_from_js(value: &JsValue, transport: &Transport) -> Result<T
     }
     let value = value::from_js(value, &value::Limits::TOKENS, &[])
         .map_err(|e| session_error("invalid_tokens", &e.message("tokens")))?;
-    contract::read_tokens(transport, &value, None, now_ms()).map_err(|e| session_error("invalid_tokens", e.code()))
+    contract::read_tokens(transport, &value, None, now_ms(), value::parse_json)
+        .map_err(|e| session_error("invalid_tokens", e.code()))
 }
 
 /// A required string field of a preset's argument.

@@ -1,23 +1,29 @@
 //! Cross-tab messages: `BroadcastChannel`, or `storage` events as a fallback.
 //!
 //! Tabs of one origin tell each other about logins, logouts, refreshed
-//! tokens and activity. The core encodes and decodes the messages; this file
-//! only carries strings between tabs.
+//! tokens and activity. The core encodes and decodes the messages (plain
+//! objects); this file only carries them between tabs.
 //!
 //! [`ChannelKind::BroadcastChannel`] is used wherever `globalThis.BroadcastChannel`
 //! exists. It delivers to every *other* channel object of the same name and
-//! origin, including other objects in this page, never to the sender.
+//! origin, including other objects in this page, never to the sender. Messages
+//! travel as structured-clone objects.
 //!
 //! [`ChannelKind::Storage`] is the fallback for browsers without it: [`Channel::post`]
-//! writes the `localStorage` key [`crate::core::keys::channel_key`] with a fresh nonce in front
-//! of the message (so that repeating a message still changes the value) and
-//! removes the key at once; every *other document* of the origin gets a
-//! `storage` event carrying the value, and strips the nonce. The document
-//! that wrote never sees its own `storage` events, so unlike a
-//! `BroadcastChannel`, two channels in one page do not hear each other.
+//! writes the message as JSON text (`JSON.stringify`) to the `localStorage` key
+//! [`crate::core::keys::channel_key`] with a fresh nonce in front (so that
+//! repeating a message still changes the value) and removes the key at once;
+//! every *other document* of the origin gets a `storage` event carrying the
+//! value, strips the nonce and `JSON.parse`s the rest. The document that wrote
+//! never sees its own `storage` events, so unlike a `BroadcastChannel`, two
+//! channels in one page do not hear each other. What this channel writes
+//! reaches the disk, so the core sends no tokens over it
+//! (`Machine::handle_channel_opened`).
 //!
-//! Anything that is not a string (a hostile or foreign script posting on the
-//! same channel name) is ignored.
+//! Anything that is not an object (a hostile or foreign script posting on the
+//! same channel name, an older SDK posting text) is ignored; an object is
+//! handed over as it is, for the shell to walk within limits and the core to
+//! validate.
 
 use std::cell::Cell;
 use std::fmt;
@@ -28,18 +34,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BroadcastChannel, MessageEvent, Storage, StorageEvent, Window};
 
 use super::{describe, Dispatch};
+pub use crate::core::ChannelKind;
 
 /// Separates the nonce from the message in the storage fallback's values.
 const NONCE_SEPARATOR: char = '|';
-
-/// How a [`Channel`] reaches other tabs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ChannelKind {
-    /// A `BroadcastChannel` named after the channel.
-    BroadcastChannel,
-    /// `localStorage` writes observed through `storage` events in other tabs.
-    Storage,
-}
 
 /// Why a channel could not be opened or a message not sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,13 +65,13 @@ impl fmt::Display for ChannelError {
 
 impl std::error::Error for ChannelError {}
 
-/// A named cross-tab channel carrying strings. Dropping it closes the
+/// A named cross-tab channel carrying plain objects. Dropping it closes the
 /// channel and removes its listener.
 #[derive(Debug)]
 #[must_use = "the channel is closed when dropped"]
 pub struct Channel {
     sender: Sender,
-    dispatch: Rc<Dispatch<String>>,
+    dispatch: Rc<Dispatch<JsValue>>,
     // Dropped after `Drop::drop` has closed the dispatcher (and the channel).
     _listener: EventListener,
 }
@@ -88,10 +86,10 @@ impl Channel {
     /// Opens the channel `name`, over `BroadcastChannel` where the browser has
     /// it and over `localStorage` otherwise (or if creating it throws).
     ///
-    /// `on_message` gets every string another tab (or, for
+    /// `on_message` gets every object another tab (or, for
     /// `BroadcastChannel`, another channel object in this page) posts on the
     /// same name. It should capture only a `Weak` reference to the session.
-    pub fn open(name: &str, on_message: impl FnMut(String) + 'static) -> Result<Channel, ChannelError> {
+    pub fn open(name: &str, on_message: impl FnMut(JsValue) + 'static) -> Result<Channel, ChannelError> {
         let dispatch = Dispatch::new(on_message);
         if broadcast_channel_available() {
             if let Ok(channel) = open_broadcast(name, &dispatch) {
@@ -107,7 +105,7 @@ impl Channel {
     pub fn open_with(
         name: &str,
         kind: ChannelKind,
-        on_message: impl FnMut(String) + 'static,
+        on_message: impl FnMut(JsValue) + 'static,
     ) -> Result<Channel, ChannelError> {
         let dispatch = Dispatch::new(on_message);
         match kind {
@@ -119,15 +117,20 @@ impl Channel {
         }
     }
 
-    /// Sends `message` to the other tabs. Never delivered to this channel.
-    pub fn post(&self, message: &str) -> Result<(), ChannelError> {
+    /// Sends `message` (a plain object) to the other tabs. Never delivered to
+    /// this channel.
+    pub fn post(&self, message: &JsValue) -> Result<(), ChannelError> {
         match &self.sender {
             Sender::Broadcast(channel) => {
-                channel.post_message(&JsValue::from_str(message)).map_err(|err| ChannelError::Post(describe(&err)))
+                channel.post_message(message).map_err(|err| ChannelError::Post(describe(&err)))
             }
             Sender::Storage { storage, key, sequence } => {
+                let text = js_sys::JSON::stringify(message)
+                    .map_err(|err| ChannelError::Post(describe(&err)))?
+                    .as_string()
+                    .ok_or_else(|| ChannelError::Post("not JSON data".to_owned()))?;
                 let nonce = nonce(sequence);
-                storage.set_item(key, &encode(&nonce, message)).map_err(|err| ChannelError::Post(describe(&err)))?;
+                storage.set_item(key, &encode(&nonce, &text)).map_err(|err| ChannelError::Post(describe(&err)))?;
                 // The write above already fired the other tabs' events; a
                 // failed removal only leaves a stale value behind, which the
                 // next post overwrites (the nonce makes it differ).
@@ -160,7 +163,7 @@ pub fn broadcast_channel_available() -> bool {
     js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("BroadcastChannel")).is_ok_and(|ctor| ctor.is_function())
 }
 
-fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<String>>) -> Result<Channel, ChannelError> {
+fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<JsValue>>) -> Result<Channel, ChannelError> {
     if !broadcast_channel_available() {
         return Err(ChannelError::Unsupported(ChannelKind::BroadcastChannel));
     }
@@ -168,7 +171,7 @@ fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<String>>) -> Result<Channel
     let on_message = dispatch.clone();
     let listener = EventListener::new_with_options(&channel, "message", passive(), move |event| {
         let data = event.dyn_ref::<MessageEvent>().map(MessageEvent::data);
-        if let Some(message) = data.and_then(|data| data.as_string()) {
+        if let Some(message) = data.filter(is_object) {
             on_message.call(message);
         }
     });
@@ -177,7 +180,7 @@ fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<String>>) -> Result<Channel
 
 /// Opens the storage fallback on `window` (a parameter so tests can open one
 /// inside a same-origin iframe, the only way to see `storage` events fire).
-fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch<String>>) -> Result<Channel, ChannelError> {
+fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch<JsValue>>) -> Result<Channel, ChannelError> {
     let storage = window
         .local_storage()
         .map_err(|err| ChannelError::Open(describe(&err)))?
@@ -193,11 +196,18 @@ fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch<String>>) -> 
             return;
         }
         // `None` is the removal that follows every post.
-        if let Some(message) = event.new_value().as_deref().and_then(decode) {
-            on_message.call(message.to_owned());
+        let text = event.new_value();
+        let message = text.as_deref().and_then(decode).and_then(|json| js_sys::JSON::parse(json).ok());
+        if let Some(message) = message.filter(is_object) {
+            on_message.call(message);
         }
     });
     Ok(Channel { sender: Sender::Storage { storage, key, sequence: Cell::new(0) }, dispatch, _listener: listener })
+}
+
+/// An object (arrays included: the core refuses them), not a primitive.
+fn is_object(value: &JsValue) -> bool {
+    value.is_object()
 }
 
 fn passive() -> EventListenerOptions {
@@ -251,10 +261,23 @@ mod tests {
 
     type Log = Rc<RefCell<Vec<String>>>;
 
-    fn recorder() -> (Log, impl FnMut(String) + 'static) {
+    /// Records what arrives, as JSON text.
+    fn recorder() -> (Log, impl FnMut(JsValue) + 'static) {
         let log: Log = Rc::new(RefCell::new(Vec::new()));
         let l = log.clone();
-        (log, move |message| l.borrow_mut().push(message))
+        (log, move |message: JsValue| l.borrow_mut().push(js_sys::JSON::stringify(&message).unwrap().into()))
+    }
+
+    /// The message `{ "m": text }`.
+    fn msg(text: &str) -> JsValue {
+        let object = js_sys::Object::new();
+        js_sys::Reflect::set(&object, &"m".into(), &text.into()).unwrap();
+        object.into()
+    }
+
+    /// `msg(text)` as JSON text, as the recorder logs it.
+    fn logged(text: &str) -> String {
+        ["{\"m\":\"", text, "\"}"].concat()
     }
 
     fn got(log: &Log, message: &str) -> bool {
@@ -278,31 +301,31 @@ mod tests {
         let a = Channel::open(&name, on_a).unwrap();
         let b = Channel::open(&name, on_b).unwrap();
 
-        a.post("hello").unwrap();
-        a.post("hello").unwrap();
+        a.post(&msg("hello")).unwrap();
+        a.post(&msg("hello")).unwrap();
         assert!(wait_until(|| log_b.borrow().len() == 2, 10_000.0).await);
-        assert_eq!(*log_b.borrow(), vec!["hello", "hello"]);
+        assert_eq!(*log_b.borrow(), vec![logged("hello"), logged("hello")]);
 
-        b.post("ping").unwrap();
+        b.post(&msg("ping")).unwrap();
         // `a` queued its own posts before `b` posted: had they been delivered
         // to `a`, they would have arrived before "ping".
-        assert!(wait_until(|| got(&log_a, "ping"), 10_000.0).await);
-        assert_eq!(*log_a.borrow(), vec!["ping"]);
-        assert_eq!(*log_b.borrow(), vec!["hello", "hello"]);
+        assert!(wait_until(|| got(&log_a, &logged("ping")), 10_000.0).await);
+        assert_eq!(*log_a.borrow(), vec![logged("ping")]);
+        assert_eq!(*log_b.borrow(), vec![logged("hello"), logged("hello")]);
     }
 
     #[wasm_bindgen_test]
-    async fn non_string_messages_are_ignored() {
+    async fn messages_that_are_not_objects_are_ignored() {
         let name = unique("hostile");
         let (log, on_message) = recorder();
         let _channel = Channel::open(&name, on_message).unwrap();
         let raw = BroadcastChannel::new(&name).unwrap();
         raw.post_message(&JsValue::from_f64(42.0)).unwrap();
-        raw.post_message(&js_sys::Object::new()).unwrap();
+        raw.post_message(&JsValue::from_str("{\"m\":\"text\"}")).unwrap();
         raw.post_message(&JsValue::NULL).unwrap();
-        raw.post_message(&JsValue::from_str("after")).unwrap();
-        assert!(wait_until(|| got(&log, "after"), 10_000.0).await);
-        assert_eq!(*log.borrow(), vec!["after"]);
+        raw.post_message(&msg("after")).unwrap();
+        assert!(wait_until(|| got(&log, &logged("after")), 10_000.0).await);
+        assert_eq!(*log.borrow(), vec![logged("after")]);
         raw.close();
     }
 
@@ -315,8 +338,8 @@ mod tests {
         let dropped = Channel::open(&name, on_dropped).unwrap();
         let _sentinel = Channel::open(&name, on_sentinel).unwrap();
         drop(dropped);
-        sender.post("late").unwrap();
-        assert!(wait_until(|| got(&log_sentinel, "late"), 10_000.0).await);
+        sender.post(&msg("late")).unwrap();
+        assert!(wait_until(|| got(&log_sentinel, &logged("late")), 10_000.0).await);
         assert!(log_dropped.borrow().is_empty());
     }
 
@@ -370,34 +393,34 @@ mod tests {
         let here = Channel::open_with(&name, ChannelKind::Storage, on_here).unwrap();
         let there = open_storage(&frame, &name, Dispatch::new(on_there)).unwrap();
 
-        here.post("hello").unwrap();
-        here.post("hello").unwrap();
+        here.post(&msg("hello")).unwrap();
+        here.post(&msg("hello")).unwrap();
         // The key is written and removed at once.
         let local = web_sys::window().unwrap().local_storage().unwrap().unwrap();
         assert_eq!(local.get_item(&key).unwrap(), None);
         assert!(wait_until(|| log_there.borrow().len() == 2, 10_000.0).await);
-        assert_eq!(*log_there.borrow(), vec!["hello", "hello"]);
+        assert_eq!(*log_there.borrow(), vec![logged("hello"), logged("hello")]);
         assert!(wait_until(|| seen.borrow().len() == 4, 10_000.0).await);
         {
             let seen = seen.borrow();
-            assert_eq!(decode(seen[0].as_deref().unwrap()), Some("hello"));
+            assert_eq!(decode(seen[0].as_deref().unwrap()), Some(logged("hello").as_str()), "JSON text");
             assert_eq!(seen[1], None);
             assert_ne!(seen[0], seen[2], "the nonce must differ between posts");
             assert_eq!(seen[3], None);
         }
 
-        there.post("back").unwrap();
-        assert!(wait_until(|| got(&log_here, "back"), 10_000.0).await);
+        there.post(&msg("back")).unwrap();
+        assert!(wait_until(|| got(&log_here, &logged("back")), 10_000.0).await);
         // Neither side heard itself.
-        assert_eq!(*log_here.borrow(), vec!["back"]);
-        assert_eq!(*log_there.borrow(), vec!["hello", "hello"]);
+        assert_eq!(*log_here.borrow(), vec![logged("back")]);
+        assert_eq!(*log_there.borrow(), vec![logged("hello"), logged("hello")]);
 
         // After drop: the raw listener on the same window is the sentinel.
         // Once it has seen the removal, the write was dispatched to everyone.
         drop(there);
-        here.post("unheard").unwrap();
+        here.post(&msg("unheard")).unwrap();
         assert!(wait_until(|| seen.borrow().len() == 6, 10_000.0).await);
-        assert_eq!(*log_there.borrow(), vec!["hello", "hello"]);
+        assert_eq!(*log_there.borrow(), vec![logged("hello"), logged("hello")]);
         remove_iframes();
     }
 }

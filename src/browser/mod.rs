@@ -25,6 +25,8 @@
 //!   reads and writes: the ended sessions.
 //! - [`random`]: CSPRNG bytes, ids and seeds (`crypto.getRandomValues`).
 //! - [`http`]: [`http::send`], `fetch` with a timeout and a body-size cap.
+//! - [`idb`]: the generation note in IndexedDB: [`idb::write`] resolves once
+//!   committed, [`idb::read`]; both bounded in time, quiet without IndexedDB.
 //! - [`csrf`]: the page's CSRF token, from a double-submit cookie or a `<meta>`.
 //! - [`page`]: the page's `location` and its script-readable cookies.
 //! - [`value`]: plain JS values into the core's `Value` (bounded, iterative) and back.
@@ -51,6 +53,7 @@ pub mod activity;
 pub mod channel;
 pub mod csrf;
 pub mod http;
+pub mod idb;
 pub mod lifecycle;
 pub mod locks;
 pub mod page;

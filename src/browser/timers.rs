@@ -20,15 +20,22 @@ pub const MAX_DELAY_MS: u32 = i32::MAX as u32;
 /// waits inside an `async` task. Nothing to cancel: the task simply stops
 /// awaiting it.
 pub async fn sleep(delay_ms: u32) {
+    let _ = wasm_bindgen_futures::JsFuture::from(settles_after(delay_ms, false)).await;
+}
+
+/// A promise that resolves (or, with `reject`, rejects) after `delay_ms`
+/// (clamped like [`Timer::after`]): a deadline to race other promises with.
+/// Settles at once where `setTimeout` is missing.
+pub fn settles_after(delay_ms: u32, reject: bool) -> js_sys::Promise {
     let delay = i32::try_from(delay_ms.min(MAX_DELAY_MS)).unwrap_or(i32::MAX);
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+    js_sys::Promise::new(&mut |resolve, rejecting| {
+        let settle = if reject { rejecting } else { resolve };
         let scheduled = web_sys::window()
-            .map(|window| window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, delay).is_ok());
+            .map(|window| window.set_timeout_with_callback_and_timeout_and_arguments_0(&settle, delay).is_ok());
         if scheduled != Some(true) {
-            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+            let _ = settle.call0(&wasm_bindgen::JsValue::UNDEFINED);
         }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    })
 }
 
 /// A scheduled one-shot callback. Dropping the handle cancels it.

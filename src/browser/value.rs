@@ -20,7 +20,7 @@ use js_sys::{Array, JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::core::json::{write_u64, Value};
+use crate::core::value::{write_u64, Value};
 
 /// Caps on what [`from_js`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,9 +43,38 @@ impl Limits {
     pub const OPTIONS: Limits =
         Limits { max_depth: 8, max_entries: 256, max_values: 2048, max_string_len: 16 * 1024, max_text: 128 * 1024 };
     /// A token response: what the JSON text reader accepted before (64 KiB, 32
-    /// levels); a token is at most 16 KiB.
+    /// levels); a token is at most 16 KiB. Also a JWT's payload.
     pub const TOKENS: Limits =
         Limits { max_depth: 32, max_entries: 1024, max_values: 8192, max_string_len: 64 * 1024, max_text: 64 * 1024 };
+    /// A cross-tab message or the stored session: one flat object of a dozen
+    /// members, two tokens of at most 16 KiB each among them.
+    pub const MESSAGE: Limits =
+        Limits { max_depth: 1, max_entries: 32, max_values: 64, max_string_len: 16 * 1024, max_text: 48 * 1024 };
+    /// An endpoint's answer, already cut at `maxBodyBytes` (at most 4 MiB) and
+    /// parsed by the browser: 32 levels, and a cap on values so that a body of
+    /// tiny values cannot take many times its size in wasm memory.
+    pub const ANSWER: Limits = Limits {
+        max_depth: 32,
+        max_entries: 4096,
+        max_values: 16 * 1024,
+        max_string_len: 4 * 1024 * 1024,
+        max_text: 4 * 1024 * 1024,
+    };
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.parse` of a JS string, which stays in JS (no copy into wasm).
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
+    pub fn parse_js(text: &JsString) -> Result<JsValue, JsValue>;
+}
+
+/// JSON text read by the browser (`JSON.parse`) and walked within
+/// [`Limits::TOKENS`]: the core's [`crate::core::http::ParseJson`], which it
+/// uses for JWT payloads (the wasm holds no JSON text parser of its own).
+pub fn parse_json(text: &str) -> Option<Value> {
+    let value = js_sys::JSON::parse(text).ok()?;
+    from_js(&value, &Limits::TOKENS, &[]).ok()
 }
 
 /// Why a JS value is not plain data within the limits.

@@ -6,7 +6,10 @@
 //! bytes into inputs of the real entry points the browser shell uses (options,
 //! server answers, cross-tab messages, stored sessions, JWTs and header values,
 //! input sequences to the state machine) and checks the invariants the core
-//! documents. A target returns normally for any input the core handles
+//! documents. Where the shell hands the core a value (`JSON.parse`, then the
+//! bounded walker), the bytes are read as JSON text by the test-only reader
+//! (`core/json.rs`); where it hands a date (`Date.parse`), by the test-only
+//! date reader (`core/http_date.rs`). A target returns normally for any input the core handles
 //! correctly, rejections included; it panics only when an invariant is broken.
 
 // A fuzz target reports a bug by panicking, so the asserts, unwraps and slice
@@ -22,13 +25,17 @@ use super::http::{
     self, clock_offset, is_valid_url, jwt_times, parse_http_date, Endpoint, TokenMode, Transport, MAX_BODY_LIMIT,
     MAX_EPOCH_MS, MAX_LIST, MAX_TIMEOUT_MS,
 };
-use super::json::{self, Value};
+use super::json::{self, parse_ok, Value};
 use super::machine::{
     CheckTrigger, Effect, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith, SessionCheck,
     SessionState, Setup, Verdict, WarningCause, LOCK_SETTLE_MS,
 };
+use super::note::GenerationNote;
 use super::options::{self, Options};
-use super::protocol::{decode, encode, EndReason, Envelope, Epoch, Id128, Message, Snapshot, MAX_TOKEN_LEN};
+use super::protocol::{
+    decode, decode_text, encode, encode_text, ChannelKind, EndReason, Envelope, Epoch, Id128, Message, Snapshot,
+    MAX_TOKEN_LEN,
+};
 use super::refresh::{RefreshFailure, RefreshOutcome};
 use super::security;
 use super::tokens::{Secret, TokenSet};
@@ -135,7 +142,13 @@ fn options(value: &Value) {
     let findings = security::report(&setup);
     assert!(findings.windows(2).all(|pair| pair[0].severity <= pair[1].severity), "findings most severe first");
     // A validated configuration runs: a login is active, and idles out on time.
-    let setup = Setup { config, transport: transport.clone(), refresh_hook: false, storage: shell.storage };
+    let setup = Setup {
+        config,
+        transport: transport.clone(),
+        refresh_hook: false,
+        storage: shell.storage,
+        parse_json: parse_ok,
+    };
     let mut machine = Machine::new(setup, TAB, 1);
     let mut checker = Checker::default();
     let expires = (transport.mode == TokenMode::Bearer).then_some(T0 + 5 * MIN);
@@ -376,8 +389,8 @@ pub fn refresh_response(data: &[u8]) {
     let (status, now) = (answer.status, answer.now);
     for t in transports() {
         let response = answer.response(t.max_body_bytes);
-        let outcome = read_refresh_response(&t, &response, now);
-        assert_eq!(outcome, read_refresh_response(&t, &response, now), "reading is deterministic");
+        let outcome = read_refresh_response(&t, &response, now, parse_ok);
+        assert_eq!(outcome, read_refresh_response(&t, &response, now, parse_ok), "reading is deterministic");
         match &outcome {
             RefreshOutcome::Success(tokens) => {
                 assert!((200..=299).contains(&status), "success from status {status}");
@@ -401,6 +414,7 @@ pub fn refresh_response(data: &[u8]) {
                     RefreshFailure::InvalidGrant => assert!(status == 400 || (200..=299).contains(&status)),
                     RefreshFailure::BadResponse => assert!((200..=299).contains(&status)),
                     RefreshFailure::Timeout => panic!("a response is never a timeout"),
+                    RefreshFailure::Redirected => panic!("a response is never a redirect"),
                 }
                 if retry_after_ms.is_some() {
                     assert!(matches!(status, 408 | 429 | 500..=599) && answer.retry_after.is_some());
@@ -425,18 +439,18 @@ fn token_response(answer: &Answer) {
     // Real clocks read below 2^53 ms (JS `Date.now()`).
     let now = answer.now.min(MAX_EPOCH_MS);
     let t = Transport { max_body_bytes: MAX_BODY_LIMIT, ..Transport::default() };
-    let Ok(tokens) = contract::read_tokens(&t, &value, None, now) else { return };
+    let Ok(tokens) = contract::read_tokens(&t, &value, None, now, parse_ok) else { return };
     check_secret(&tokens.access_token);
     check_secret(&tokens.refresh_token);
     assert!(tokens.expires_at.is_none_or(|at| at <= MAX_EPOCH_MS), "an expiry no message could carry");
     // An endpoint's answer with the same body reads the same tokens.
     let response = Response::new(200, Body::Json(value.clone()));
-    if let RefreshOutcome::Success(read) = read_refresh_response(&t, &response, now) {
+    if let RefreshOutcome::Success(read) = read_refresh_response(&t, &response, now, parse_ok) {
         assert_eq!(read, tokens, "the endpoint and the hook read the same body differently");
     }
     // The JS refresh hook's result is a refresh success.
     let result = contract::HookResult::Resolved(Some(value));
-    assert_eq!(contract::read_hook_result(&t, &result, now), RefreshOutcome::Success(tokens));
+    assert_eq!(contract::read_hook_result(&t, &result, now, parse_ok), RefreshOutcome::Success(tokens));
     let hook = Setup { refresh_hook: true, ..Setup::new(small_config()) };
     refresh_in_machine(now, hook, |m, id| m.handle_hook_result(now, id, result));
 }
@@ -450,7 +464,7 @@ fn refresh_in_machine(now: u64, setup: Setup, answer: impl FnOnce(&mut Machine, 
     checker.step(&mut machine, |m| m.login(start, id(3), tokens));
     checker.step(&mut machine, |m| m.refresh_now(now));
     if let Some(attempt) = checker.pending_locks.first().copied() {
-        checker.step(&mut machine, |m| m.handle_lock_acquired(now, attempt));
+        checker.step(&mut machine, |m| m.handle_lock_acquired(now, attempt, None));
     }
     if let Some(attempt) = checker.outstanding {
         checker.step(&mut machine, |m| answer(m, attempt));
@@ -588,15 +602,23 @@ fn api_answer_in_machine(now: u64, t: &Transport, response: &Response) {
 
 // ---- cross-tab messages and stored sessions ----
 
-/// A cross-tab message: decoded, round-tripped through the encoder, and handed
-/// to machines that are anonymous, live in its epoch, live in another, and
-/// ended in its epoch. A rejected message changes nothing.
+/// A cross-tab message, as JSON text (the storage fallback's form; a
+/// `BroadcastChannel` object is the same value): decoded, round-tripped
+/// through the encoder as a value and as text, stripped of its tokens for a
+/// channel that may not carry them, and handed to machines that are
+/// anonymous, live in its epoch, live in another, and ended in its epoch. A
+/// rejected message changes nothing.
 pub fn message(data: &[u8]) {
     let text = text(data);
-    let Ok(envelope) = decode(&text) else { return };
+    let Ok(envelope) = decode_text(&text) else { return };
     check_envelope(&envelope);
-    let encoded = encode(&envelope);
-    assert_eq!(decode(&encoded).as_ref(), Ok(&envelope), "decode(encode(m)) == m for {encoded}");
+    assert_eq!(decode(&encode(&envelope)).as_ref(), Ok(&envelope), "decode(encode(m)) == m");
+    let encoded = encode_text(&envelope);
+    assert_eq!(decode_text(&encoded).as_ref(), Ok(&envelope), "as text, for {encoded}");
+    let stripped = Envelope { message: envelope.message.clone().without_tokens(), ..envelope.clone() };
+    let value = encode(&stripped);
+    assert!(value.get("access").is_none() && value.get("refresh").is_none(), "a token on the storage fallback");
+    assert_eq!(decode(&value).as_ref(), Ok(&stripped), "notices round-trip");
     let now = T0 + MIN;
     let epoch = envelope.epoch.unwrap_or(id(200));
     for setup in 0..4 {
@@ -635,19 +657,25 @@ fn check_envelope(envelope: &Envelope) {
     let tokens = match &envelope.message {
         Message::Refreshed { tokens, .. } => tokens,
         Message::Login(snapshot) | Message::StateResponse(snapshot) => &snapshot.tokens,
+        Message::SessionExists { snapshot, .. } => {
+            assert_eq!(snapshot.tokens, TokenSet::default(), "a notice carries no tokens");
+            return;
+        }
         _ => return,
     };
     check_secret(&tokens.access_token);
     check_secret(&tokens.refresh_token);
 }
 
-/// Stored text (a session as `stored_session()` writes it), restored on a
-/// fresh tab and on live tabs of the same and another epoch. A rejected
-/// session changes nothing; a restored one is stored again and restores in
-/// another tab to the same session.
+/// Stored text (a session as the shell stores `stored_session()`: JSON text),
+/// read as the shell reads it (text that is not JSON becomes a value that is
+/// not an object) and restored on a fresh tab and on live tabs of the same and
+/// another epoch. A rejected session changes nothing; a restored one is
+/// stored again and restores in another tab to the same session.
 pub fn stored_session(data: &[u8]) {
     let text = text(data);
-    let decoded = decode(&text);
+    let stored = json::parse(&text).unwrap_or(Value::String(text));
+    let decoded = decode(&stored);
     let now = T0 + MIN;
     let epoch = decoded.as_ref().ok().and_then(|envelope| envelope.epoch).unwrap_or(id(200));
     for setup in 0..3 {
@@ -666,7 +694,7 @@ pub fn stored_session(data: &[u8]) {
         let before = Observed::of(&machine);
         let was_live = machine.state().is_live();
         checker.before(&machine);
-        let result = machine.restore(now, &text);
+        let result = machine.restore(now, &stored);
         match &result {
             Err(_) => {
                 assert_eq!(Observed::of(&machine), before, "a rejected session ({result:?}) changed the machine");
@@ -690,7 +718,7 @@ pub fn stored_session(data: &[u8]) {
             // Restoring the same text again is harmless.
             let before = Observed::of(&machine);
             checker.before(&machine);
-            let again = machine.restore(now, &text);
+            let again = machine.restore(now, &stored);
             checker.after(&mut machine);
             if machine.state().is_live() && again.is_ok() {
                 let after = Observed::of(&machine);
@@ -731,7 +759,7 @@ fn expected_claims(payload: &[u8]) -> Option<(Option<u64>, Option<u64>)> {
 /// `Retry-After` reading and `clock_offset`.
 pub fn jwt(data: &[u8]) {
     let text = text(data);
-    if let Some(times) = jwt_times(&text) {
+    if let Some(times) = jwt_times(&text, parse_ok) {
         assert_eq!(text.split('.').count(), 3, "a JWT has three segments");
         assert!(times.exp.is_none_or(|at| at <= MAX_EPOCH_MS) && times.iat.is_none_or(|at| at <= MAX_EPOCH_MS));
     }
@@ -741,10 +769,10 @@ pub fn jwt(data: &[u8]) {
     for padding in ["", "=", "=="] {
         let token = [header.as_str(), ".", &payload, padding, ".sig"].concat();
         if token.len() > MAX_TOKEN_LEN {
-            assert_eq!(jwt_times(&token), None, "tokens over the limit are not read");
+            assert_eq!(jwt_times(&token, parse_ok), None, "tokens over the limit are not read");
             continue;
         }
-        let times = jwt_times(&token).map(|times| (times.exp, times.iat));
+        let times = jwt_times(&token, parse_ok).map(|times| (times.exp, times.iat));
         assert_eq!(times, expected, "jwt_times disagrees with the payload {text:?}");
     }
     for now in [T0, 0, MAX_EPOCH_MS, u64::MAX] {
@@ -826,8 +854,8 @@ fn machine_config(selector: u8) -> Config {
 
 /// What the `machine` target's machine is made with: the app's `refresh`
 /// function or the refresh endpoint, keepalive, session and logout endpoints,
-/// and memory or session storage (the bits of the selector `machine_config`
-/// does not use).
+/// memory or session storage, and a `BroadcastChannel` or the storage
+/// fallback (the bits of the selector `machine_config` does not use).
 fn machine_setup(config: Config, selector: u8) -> Setup {
     let transport = Transport {
         refresh: Some(Endpoint::post("/refresh")),
@@ -838,7 +866,7 @@ fn machine_setup(config: Config, selector: u8) -> Setup {
         ..Transport::default()
     };
     let storage = if selector & 0x10 != 0 { StorageChoice::Session } else { StorageChoice::Memory };
-    Setup { config, transport, refresh_hook: selector & 0x08 == 0, storage }
+    Setup { config, transport, refresh_hook: selector & 0x08 == 0, storage, parse_json: parse_ok }
 }
 
 fn input_of(config: &Config) -> ConfigInput {
@@ -875,7 +903,7 @@ struct Observed {
     end_reason: Option<EndReason>,
     now: u64,
     online: bool,
-    stored: Option<String>,
+    stored: Option<Value>,
 }
 
 impl Observed {
@@ -957,8 +985,14 @@ impl Checker {
                     self.pending_locks.retain(|pending| *pending != id);
                     self.outstanding = Some(id);
                 }
-                Effect::ReleaseRefreshLock { attempt, hold_until } => {
-                    assert_eq!(hold_until, now + LOCK_SETTLE_MS, "a released lock settles");
+                Effect::ReleaseRefreshLock { attempt, hold_until, note } => {
+                    // Held to let a broadcast arrive; let go at once by a tab
+                    // that found itself behind the generation note.
+                    let behind = hold_until == now && note.is_none();
+                    assert!(hold_until == now + LOCK_SETTLE_MS || behind, "a released lock settles");
+                    if let (Some(note), Some(live)) = (note, machine.epoch().zip(machine.token_generation())) {
+                        assert_eq!((note.epoch, note.generation), live, "the note names the new tokens");
+                    }
                     if self.outstanding == Some(attempt) {
                         self.outstanding = None;
                     }
@@ -979,6 +1013,11 @@ impl Checker {
                     assert_eq!(envelope.from, machine.tab_id(), "broadcasts come from this tab");
                     check_envelope(&envelope);
                     assert_eq!(decode(&encode(&envelope)).as_ref(), Ok(&envelope), "broadcasts round-trip");
+                    if !machine.channel_carries_tokens() {
+                        let value = encode(&envelope);
+                        assert!(value.get("access").is_none() && value.get("refresh").is_none(), "a token on disk");
+                    }
+                    assert_eq!(decode_text(&encode_text(&envelope)).as_ref(), Ok(&envelope), "also as text");
                 }
                 Effect::WipeStorage => wiped = true,
                 Effect::Fetch { purpose: Purpose::Logout(reason), request, .. } => {
@@ -1000,10 +1039,9 @@ impl Checker {
                     assert_eq!(&tombstones, machine.tombstones(), "what is saved is what the tab knows");
                     assert!(tombstones.iter().count() <= crate::core::tombstone::MAX_TOMBSTONES);
                 }
-                Effect::Persist(text) => {
+                Effect::Persist(stored) => {
                     assert!(machine.storage() != StorageChoice::Memory, "persisted with memory storage");
-                    let stored = machine.stored_session();
-                    assert_eq!(Some(text.expose()), stored.as_deref(), "what is persisted is the live session");
+                    assert_eq!(Some(stored.0), machine.stored_session(), "what is persisted is the live session");
                 }
             }
         }
@@ -1141,15 +1179,20 @@ fn remote_message(input: &mut Input, machine: &Machine, now: u64) -> Envelope {
         tokens: tokens.clone(),
         generation: u64::from(extra % 8),
         tokens_received_at: at,
+        absolute_cap: None,
     };
     let reasons = EndReason::ALL;
-    let message = match kind % 7 {
+    let message = match kind % 9 {
         0 => Message::Activity { at },
         1 => Message::StaySignedIn { at },
         2 => Message::Refreshed { tokens, generation: u64::from(extra % 8), received_at: at },
         3 => Message::Logout { reason: reasons[usize::from(extra) % reasons.len()] },
         4 => Message::Login(snapshot),
         5 => Message::StateResponse(snapshot),
+        // What the storage fallback carries instead of the three above.
+        6 => Message::Refreshed { tokens, generation: u64::from(extra % 8), received_at: at }.without_tokens(),
+        7 if extra % 2 == 0 => Message::Login(snapshot).without_tokens(),
+        7 => Message::StateResponse(snapshot).without_tokens(),
         _ => Message::StateRequest,
     };
     Envelope { from, epoch, message }
@@ -1165,10 +1208,13 @@ pub fn machine(data: &[u8]) {
     let config = machine_config(selector);
     let setup = machine_setup(config, selector);
     let mut machine = Machine::new(setup, TAB, u64::from(input.byte()));
+    if selector & 0x40 != 0 {
+        machine.handle_channel_opened(ChannelKind::Storage);
+    }
     let mut checker = Checker::default();
     let mut now = T0;
     let mut counter = 0u8;
-    let mut saved: Option<String> = None;
+    let mut saved: Option<Value> = None;
     checker.before(&machine);
     machine.handle_timeout(now);
     checker.after(&mut machine);
@@ -1215,11 +1261,17 @@ pub fn machine(data: &[u8]) {
             10 => machine.handle_online(now, input.byte() % 2 == 0),
             11 => machine.handle_revoked(now),
             12 => {
+                // The note another tab left: none, this tab's generation, or one ahead.
+                let ahead = input.byte() % 3;
+                let note =
+                    machine.epoch().zip(machine.token_generation()).filter(|_| ahead > 0).map(|(epoch, generation)| {
+                        GenerationNote { epoch, generation: generation + u64::from(ahead - 1) }
+                    });
                 if let Some(attempt) = checker.pending_locks.first().copied() {
-                    machine.handle_lock_acquired(now, attempt);
+                    machine.handle_lock_acquired(now, attempt, note);
                 }
             }
-            13 => machine.handle_lock_acquired(now, 10_000 + u64::from(input.byte())),
+            13 => machine.handle_lock_acquired(now, 10_000 + u64::from(input.byte()), None),
             14 => {
                 counter = counter.wrapping_add(1);
                 let outcome = refresh_outcome(&mut input, &machine, now, counter);
@@ -1266,7 +1318,7 @@ pub fn machine(data: &[u8]) {
             20 => {
                 let len = usize::from(input.byte());
                 let text = text(input.bytes(len));
-                if let Ok(envelope) = decode(&text) {
+                if let Ok(envelope) = decode_text(&text) {
                     let _ = machine.handle_message(now, envelope);
                 }
             }
@@ -1280,7 +1332,7 @@ pub fn machine(data: &[u8]) {
             24 => {
                 let len = usize::from(input.byte());
                 let text = text(input.bytes(len));
-                let _ = machine.restore(now, &text);
+                let _ = machine.restore(now, &json::parse(&text).unwrap_or(Value::String(text)));
             }
             25 => {
                 let (trigger, n) = (input.byte(), input.byte());
@@ -1298,9 +1350,10 @@ pub fn machine(data: &[u8]) {
                     2 => Body::NotJson,
                     _ => Body::TooLarge,
                 };
-                let answer = match status % 5 {
+                let answer = match status % 6 {
                     0 => FetchAnswer::Network,
                     1 => FetchAnswer::Timeout,
+                    2 => FetchAnswer::Redirected,
                     _ => FetchAnswer::Response(Response::new(STATUSES[usize::from(which) % STATUSES.len()], body)),
                 };
                 let id = match which % 4 {

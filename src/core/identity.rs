@@ -10,7 +10,7 @@
 //! [`MAX_USER_LEN`] bytes; a longer one is not kept (an answer without it
 //! changes nothing).
 
-use super::json::{write_u64, Value};
+use super::value::{write_u64, Value};
 
 /// Longest user name (or JWT `sub`) kept, in bytes.
 pub const MAX_USER_LEN: usize = 256;

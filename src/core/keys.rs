@@ -15,6 +15,7 @@
 //! | refresh lock | Web Locks (`navigator.locks`) | `wasm-session:refresh:<channelName>` |
 //! | refresh lease without Web Locks | `localStorage` | `wasm-session/lease/<escaped lock name>` |
 //! | ended sessions (tombstones, no secrets; every `storage` choice) | `localStorage` | `wasm-session/ended/<ns>` |
+//! | generation note (rotation guard) | IndexedDB database, store `note`, key `generation` | database `wasm-session:note:<channelName>` |
 //!
 //! Data keys ([`data_key`]) always contain a `:`; the channel, lease and
 //! tombstone keys never do. So a namespace's wipe ([`data_prefix`]) can never
@@ -56,6 +57,20 @@ pub fn refresh_lock_name(channel_name: &str) -> String {
     name.push_str(channel_name);
     name
 }
+
+/// The IndexedDB database that holds the generation note of channel
+/// `channel_name` (one store, [`NOTE_STORE`], one key, [`NOTE_KEY`]).
+pub fn note_database(channel_name: &str) -> String {
+    let mut name = String::from("wasm-session:note:");
+    name.push_str(channel_name);
+    name
+}
+
+/// The object store of the note database.
+pub const NOTE_STORE: &str = "note";
+
+/// The key of the generation note in [`NOTE_STORE`].
+pub const NOTE_KEY: &str = "generation";
 
 /// The `localStorage` key of the storage-fallback channel `channel_name`.
 pub fn channel_key(channel_name: &str) -> String {

@@ -7,7 +7,7 @@
 //! - [`options`]: the options object, read once into the three parts below.
 //! - [`config`]: the timing configuration, validated into whole milliseconds.
 //! - [`endpoints`]: the endpoint configuration and what a valid URL or header is.
-//! - [`http`]: the server clock and encodings (HTTP dates, JWT, forms).
+//! - [`http`]: the server clock and encodings (JWT times, form and JSON bodies).
 //! - [`contract`]: the requests to send and what their answers mean.
 //! - [`machine`]: the state machine: lifecycle, timeouts, countdown, refresh,
 //!   keepalives, session checks, the rules of `session.fetch`.
@@ -16,10 +16,11 @@
 //! - [`identity`]: the user a session is for, and what counts as a change of user.
 //! - [`tombstone`]: ended sessions, remembered by every tab (logout is final).
 //! - [`protocol`]: the versioned cross-tab message format.
-//! - [`json`]: a small JSON reader/writer for hostile input.
+//! - [`value`]: the plain data values everything above reads (no JSON text).
 //! - [`keys`]: every web-storage key and cross-tab name the SDK uses.
 //! - [`scope`]: which tabs share a session (the default channel name).
 //! - [`lease`]: the refresh lease, for pages without Web Locks.
+//! - [`note`]: the generation note, the rotation guard's record in IndexedDB.
 //! - [`security`]: the security report's checks.
 
 pub mod config;
@@ -31,11 +32,17 @@ pub mod endpoints;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod http;
+/// HTTP dates read by hand: tests and fuzzing only (the shell uses `Date.parse`).
+#[cfg(any(test, fuzzing))]
+pub mod http_date;
 pub mod identity;
+/// JSON text: tests and fuzzing only (the shipped wasm holds no JSON text parser).
+#[cfg(any(test, fuzzing))]
 pub mod json;
 pub mod keys;
 pub mod lease;
 pub mod machine;
+pub mod note;
 pub mod options;
 pub mod protocol;
 pub mod refresh;
@@ -43,6 +50,7 @@ pub mod scope;
 pub mod security;
 pub mod tokens;
 pub mod tombstone;
+pub mod value;
 
 pub use config::{Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions, StorageChoice};
 pub use contract::{Body, Credential, FetchAnswer, HookResult, Request, Response, RetryAfter, SessionAnswer};
@@ -50,13 +58,16 @@ pub use endpoints::{BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, Field
 pub use identity::Identity;
 pub use machine::{
     CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith,
-    SessionCheck, SessionState, Setup, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS, SESSION_CHECK_EVERY_MS,
+    SessionCheck, SessionState, Setup, StoredSession, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS, NOTE_RETRY_MS,
+    NOTE_WAIT_MS, SESSION_CHECK_EVERY_MS,
 };
+pub use note::GenerationNote;
 pub use options::Options;
-pub use protocol::{EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
+pub use protocol::{ChannelKind, EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};
 pub use tokens::{Secret, TokenError, TokenSet};
 pub use tombstone::{Tombstone, Tombstones};
+pub use value::Value;
 
 /// A point in time: milliseconds since 1970-01-01 UTC on this device's clock,
 /// the clock every tab of the page shares (`Date.now()`).

@@ -19,8 +19,8 @@ use super::endpoints::{
     self, header_value_ok, is_token, is_valid_url, BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames,
     TokenMode, Transport, MAX_BODY_LIMIT, MAX_LIST, MAX_NAME_LEN, MAX_TIMEOUT_MS,
 };
-use super::json::Value;
 use super::scope;
+use super::value::Value;
 
 /// With a keepalive endpoint and no `keepaliveEveryMs`: one keepalive a minute at most.
 pub const DEFAULT_KEEPALIVE_EVERY_MS: u64 = 60_000;

@@ -1,13 +1,33 @@
-//! The cross-tab message format: versioned JSON text, validated on receipt.
+//! The cross-tab message format: versioned plain objects, validated on receipt.
+//!
+//! A message is a [`Value`] (an object of strings and numbers). The shell posts
+//! it as a structured-clone object on a `BroadcastChannel`, or as JSON text
+//! (the browser's `JSON.stringify`) on the storage fallback and in the stored
+//! session, and walks what arrives back into a value within limits.
 //!
 //! Anything on the channel may be hostile (another script on the origin, an old
 //! version of the SDK in a stale tab, a replay), so decoding checks every field
 //! and answers a typed [`ProtocolError`], never a panic. The epoch check itself
 //! belongs to the state machine, which knows the current epoch.
+//!
+//! Tokens travel only where they may: the storage fallback is written to disk,
+//! so there [`Message::without_tokens`] replaces the three kinds that carry
+//! them by token-free notices ([`Message::TokensChanged`],
+//! [`Message::SessionExists`]).
 
 use super::identity::{Identity, MAX_USER_LEN};
-use super::json::{self, ObjectWriter, Value};
 use super::tokens::{Secret, TokenSet};
+use super::value::Value;
+
+/// How messages reach the other tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChannelKind {
+    /// A `BroadcastChannel`: in memory, between the tabs of the origin.
+    BroadcastChannel,
+    /// The fallback for browsers without it: `localStorage` writes observed
+    /// through `storage` events, so whatever it carries reaches the disk.
+    Storage,
+}
 
 /// The version this build speaks. A message of another version is rejected.
 pub const VERSION: u64 = 1;
@@ -153,6 +173,9 @@ pub struct Snapshot {
     pub generation: u64,
     /// When these tokens were received.
     pub tokens_received_at: u64,
+    /// The server's word on when the session ends at the latest, if a tab
+    /// heard one (a keepalive or session answer); the earliest one binds all.
+    pub absolute_cap: Option<u64>,
 }
 
 /// One cross-tab message.
@@ -188,6 +211,27 @@ pub enum Message {
     StateRequest,
     /// A live tab answers a [`Message::StateRequest`].
     StateResponse(Snapshot),
+    /// [`Message::Refreshed`] where tokens may not travel (the storage
+    /// fallback): the sender refreshed, and the tokens stayed with it. Its
+    /// refresh token may have rotated, so a receiver forgets its own.
+    TokensChanged {
+        /// The new generation.
+        generation: u64,
+        /// When the sender received the tokens.
+        received_at: u64,
+    },
+    /// [`Message::Login`] or [`Message::StateResponse`] where tokens may not
+    /// travel: the session exists, with these times; `snapshot.tokens` is empty.
+    SessionExists {
+        /// The sender signed in (a [`Message::Login`]); otherwise it answers a
+        /// state request.
+        login: bool,
+        /// The session's times and generation, without tokens.
+        snapshot: Snapshot,
+        /// The sender holds a refresh token in memory, which the receiver
+        /// cannot get: it cannot take part in the session's refreshes.
+        refresh_token_held: bool,
+    },
 }
 
 impl Message {
@@ -200,6 +244,28 @@ impl Message {
             Message::Login(_) => "login",
             Message::StateRequest => "stateRequest",
             Message::StateResponse(_) => "stateResponse",
+            Message::TokensChanged { .. } => "tokensChanged",
+            Message::SessionExists { .. } => "sessionExists",
+        }
+    }
+
+    /// This message as it may travel where tokens may not (the storage
+    /// fallback): the kinds that carry tokens become token-free notices, the
+    /// others are unchanged.
+    pub fn without_tokens(self) -> Message {
+        let notice = |login: bool, snapshot: Snapshot| {
+            let refresh_token_held = snapshot.tokens.refresh_token.is_some();
+            Message::SessionExists {
+                login,
+                snapshot: Snapshot { tokens: TokenSet::default(), ..snapshot },
+                refresh_token_held,
+            }
+        };
+        match self {
+            Message::Refreshed { generation, received_at, .. } => Message::TokensChanged { generation, received_at },
+            Message::Login(snapshot) => notice(true, snapshot),
+            Message::StateResponse(snapshot) => notice(false, snapshot),
+            other => other,
         }
     }
 }
@@ -220,8 +286,9 @@ pub struct Envelope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProtocolError {
-    /// Not JSON, or not an object, or over the size limit.
-    Malformed(json::JsonError),
+    /// Not plain data within the limits (the shell's walker refused it), or
+    /// text that is not JSON (the storage fallback, the stored session).
+    Malformed,
     /// A version this build does not speak.
     UnknownVersion,
     /// A message kind this build does not know.
@@ -242,7 +309,7 @@ impl ProtocolError {
     /// Stable code for debug events.
     pub fn code(&self) -> &'static str {
         match self {
-            ProtocolError::Malformed(_) => "malformed_message",
+            ProtocolError::Malformed => "malformed_message",
             ProtocolError::UnknownVersion => "unknown_version",
             ProtocolError::UnknownKind => "unknown_kind",
             ProtocolError::BadField(_) => "bad_field",
@@ -254,47 +321,84 @@ impl ProtocolError {
     }
 }
 
-fn tokens_fields(w: &mut ObjectWriter, tokens: &TokenSet) {
-    w.opt_str("access", tokens.access_token.as_ref().map(Secret::expose));
-    w.opt_str("refresh", tokens.refresh_token.as_ref().map(Secret::expose));
-    w.opt_u64("expiresAt", tokens.expires_at);
-    w.opt_str("user", tokens.identity.user.as_deref());
-    w.opt_str("sub", tokens.identity.sub.as_deref());
+/// An object under construction, members in order.
+struct Members(Vec<(String, Value)>);
+
+impl Members {
+    fn text(&mut self, key: &str, value: &str) {
+        self.0.push((key.to_owned(), Value::String(value.to_owned())));
+    }
+
+    /// Times and counters: whole numbers, exact up to 2^53 (past that they
+    /// would not read back, and are refused on receipt).
+    fn number(&mut self, key: &str, value: u64) {
+        self.0.push((key.to_owned(), Value::Number(value as f64)));
+    }
+
+    fn flag(&mut self, key: &str, value: bool) {
+        self.0.push((key.to_owned(), Value::Bool(value)));
+    }
+
+    fn tokens(&mut self, tokens: &TokenSet) {
+        if let Some(token) = &tokens.access_token {
+            self.text("access", token.expose());
+        }
+        if let Some(token) = &tokens.refresh_token {
+            self.text("refresh", token.expose());
+        }
+        if let Some(at) = tokens.expires_at {
+            self.number("expiresAt", at);
+        }
+        if let Some(user) = &tokens.identity.user {
+            self.text("user", user);
+        }
+        if let Some(sub) = &tokens.identity.sub {
+            self.text("sub", sub);
+        }
+    }
+
+    fn snapshot(&mut self, snapshot: &Snapshot) {
+        self.number("startedAt", snapshot.started_at);
+        self.number("lastActivityAt", snapshot.last_activity_at);
+        self.number("generation", snapshot.generation);
+        self.number("receivedAt", snapshot.tokens_received_at);
+        if let Some(cap) = snapshot.absolute_cap {
+            self.number("absoluteCap", cap);
+        }
+        self.tokens(&snapshot.tokens);
+    }
 }
 
-fn snapshot_fields(w: &mut ObjectWriter, snapshot: &Snapshot) {
-    w.u64("startedAt", snapshot.started_at);
-    w.u64("lastActivityAt", snapshot.last_activity_at);
-    w.u64("generation", snapshot.generation);
-    w.u64("receivedAt", snapshot.tokens_received_at);
-    tokens_fields(w, &snapshot.tokens);
-}
-
-/// Encodes an envelope as JSON text.
-pub fn encode(envelope: &Envelope) -> String {
-    let mut w = ObjectWriter::new();
-    w.u64("v", VERSION);
-    w.str("kind", envelope.message.kind());
-    w.str("from", &envelope.from.to_hex());
+/// Encodes an envelope as a plain object (`{ v, kind, from, epoch?, … }`).
+pub fn encode(envelope: &Envelope) -> Value {
+    let mut m = Members(Vec::with_capacity(10));
+    m.number("v", VERSION);
+    m.text("kind", envelope.message.kind());
+    m.text("from", &envelope.from.to_hex());
     if let Some(epoch) = envelope.epoch {
-        w.str("epoch", &epoch.to_hex());
+        m.text("epoch", &epoch.to_hex());
     }
     match &envelope.message {
-        Message::Activity { at } | Message::StaySignedIn { at } => {
-            w.u64("at", *at);
-        }
+        Message::Activity { at } | Message::StaySignedIn { at } => m.number("at", *at),
         Message::Refreshed { tokens, generation, received_at } => {
-            w.u64("generation", *generation);
-            w.u64("receivedAt", *received_at);
-            tokens_fields(&mut w, tokens);
+            m.number("generation", *generation);
+            m.number("receivedAt", *received_at);
+            m.tokens(tokens);
         }
-        Message::Logout { reason } => {
-            w.str("reason", reason.as_str());
-        }
-        Message::Login(snapshot) | Message::StateResponse(snapshot) => snapshot_fields(&mut w, snapshot),
+        Message::Logout { reason } => m.text("reason", reason.as_str()),
+        Message::Login(snapshot) | Message::StateResponse(snapshot) => m.snapshot(snapshot),
         Message::StateRequest => {}
+        Message::TokensChanged { generation, received_at } => {
+            m.number("generation", *generation);
+            m.number("receivedAt", *received_at);
+        }
+        Message::SessionExists { login, snapshot, refresh_token_held } => {
+            m.flag("login", *login);
+            m.snapshot(&Snapshot { tokens: TokenSet::default(), ..snapshot.clone() });
+            m.flag("refreshHeld", *refresh_token_held);
+        }
     }
-    w.finish()
+    Value::Object(m.0)
 }
 
 fn field<'a>(object: &'a Value, name: &'static str) -> Result<&'a Value, ProtocolError> {
@@ -343,53 +447,89 @@ fn tokens(object: &Value) -> Result<TokenSet, ProtocolError> {
     })
 }
 
+fn flag(object: &Value, name: &'static str) -> Result<bool, ProtocolError> {
+    field(object, name)?.as_bool().ok_or(ProtocolError::BadField(name))
+}
+
 fn snapshot(object: &Value) -> Result<Snapshot, ProtocolError> {
     Ok(Snapshot {
         started_at: time(object, "startedAt")?,
         last_activity_at: time(object, "lastActivityAt")?,
         generation: time(object, "generation")?,
         tokens_received_at: time(object, "receivedAt")?,
+        absolute_cap: match object.get("absoluteCap") {
+            None => None,
+            Some(_) => Some(time(object, "absoluteCap")?),
+        },
         tokens: tokens(object)?,
     })
 }
 
 /// Decodes and validates a message. The epoch is required for every kind but
-/// `stateRequest`.
-pub fn decode(text: &str) -> Result<Envelope, ProtocolError> {
-    let object = json::parse(text).map_err(ProtocolError::Malformed)?;
+/// `stateRequest`; the token-free notices carry no tokens (any token field in
+/// them is ignored).
+pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
     if object.as_object().is_none() {
         return Err(ProtocolError::BadField("message"));
     }
-    if field(&object, "v")?.as_u64() != Some(VERSION) {
+    if field(object, "v")?.as_u64() != Some(VERSION) {
         return Err(ProtocolError::UnknownVersion);
     }
-    let kind = field(&object, "kind")?.as_str().ok_or(ProtocolError::BadField("kind"))?;
-    let from = id(&object, "from")?;
+    let kind = field(object, "kind")?.as_str().ok_or(ProtocolError::BadField("kind"))?;
+    let from = id(object, "from")?;
     let epoch = match object.get("epoch") {
         None => None,
-        Some(_) => Some(id(&object, "epoch")?),
+        Some(_) => Some(id(object, "epoch")?),
     };
     let message = match kind {
-        "activity" => Message::Activity { at: time(&object, "at")? },
-        "staySignedIn" => Message::StaySignedIn { at: time(&object, "at")? },
+        "activity" => Message::Activity { at: time(object, "at")? },
+        "staySignedIn" => Message::StaySignedIn { at: time(object, "at")? },
         "refreshed" => Message::Refreshed {
-            tokens: tokens(&object)?,
-            generation: time(&object, "generation")?,
-            received_at: time(&object, "receivedAt")?,
+            tokens: tokens(object)?,
+            generation: time(object, "generation")?,
+            received_at: time(object, "receivedAt")?,
         },
         "logout" => Message::Logout {
-            reason: field(&object, "reason")?
+            reason: field(object, "reason")?
                 .as_str()
                 .and_then(EndReason::parse)
                 .ok_or(ProtocolError::BadField("reason"))?,
         },
-        "login" => Message::Login(snapshot(&object)?),
+        "login" => Message::Login(snapshot(object)?),
         "stateRequest" => Message::StateRequest,
-        "stateResponse" => Message::StateResponse(snapshot(&object)?),
+        "stateResponse" => Message::StateResponse(snapshot(object)?),
+        "tokensChanged" => {
+            Message::TokensChanged { generation: time(object, "generation")?, received_at: time(object, "receivedAt")? }
+        }
+        "sessionExists" => Message::SessionExists {
+            login: flag(object, "login")?,
+            snapshot: Snapshot { tokens: TokenSet::default(), ..snapshot(object)? },
+            refresh_token_held: flag(object, "refreshHeld")?,
+        },
         _ => return Err(ProtocolError::UnknownKind),
     };
     if epoch.is_none() && message != Message::StateRequest {
         return Err(ProtocolError::BadField("epoch"));
     }
     Ok(Envelope { from, epoch, message })
+}
+
+/// A message as JSON text, the form the storage fallback and the stored
+/// session carry (the shell uses `JSON.stringify`): for tests, the simulator
+/// and fuzzing.
+#[cfg(any(test, fuzzing))]
+pub fn encode_text(envelope: &Envelope) -> String {
+    super::json::to_text(&encode(envelope))
+}
+
+/// Decodes a message from JSON text (text that is not JSON is
+/// [`ProtocolError::Malformed`], as in the shell): for tests, the simulator and
+/// fuzzing.
+///
+/// # Errors
+///
+/// As [`decode`].
+#[cfg(any(test, fuzzing))]
+pub fn decode_text(text: &str) -> Result<Envelope, ProtocolError> {
+    decode(&super::json::parse(text).map_err(|_| ProtocolError::Malformed)?)
 }

@@ -23,17 +23,22 @@ pub enum RefreshFailure {
     InvalidGrant,
     /// A 2xx answer the SDK cannot use (not JSON, wrong types, missing token, too big).
     BadResponse,
+    /// The endpoint answered with a redirect. It is not followed (that would
+    /// send the refresh token wherever it points) and not retried: a
+    /// misconfigured URL or an open redirect does not fix itself.
+    Redirected,
 }
 
 impl RefreshFailure {
     /// Whether trying again later may succeed: network trouble, timeouts, 408,
     /// 429, 5xx and unusable bodies (proxies answer with HTML during outages).
-    /// 400, 401, 403 and `invalid_grant` are definitive: retrying would loop.
+    /// 400, 401, 403, `invalid_grant` and redirects are definitive: retrying
+    /// would loop.
     pub fn is_retryable(self) -> bool {
         match self {
             RefreshFailure::Network | RefreshFailure::Timeout | RefreshFailure::BadResponse => true,
             RefreshFailure::Status(status) => matches!(status, 408 | 429 | 500..=599),
-            RefreshFailure::InvalidGrant => false,
+            RefreshFailure::InvalidGrant | RefreshFailure::Redirected => false,
         }
     }
 
@@ -51,6 +56,7 @@ impl RefreshFailure {
             RefreshFailure::Status(_) => "http_status",
             RefreshFailure::InvalidGrant => "invalid_grant",
             RefreshFailure::BadResponse => "bad_response",
+            RefreshFailure::Redirected => "redirect",
         }
     }
 }

@@ -2,7 +2,7 @@
 //! answers are read by [`super::contract::read_tokens`].
 
 use super::identity::Identity;
-use super::json::Value;
+use super::value::Value;
 
 /// A secret string: never printed by `Debug`, overwritten with zeros when dropped.
 #[derive(Clone, PartialEq, Eq)]

@@ -30,8 +30,8 @@
 //! absolute timeout, so a forged entry can neither outlive that nor end
 //! sessions that start later.
 
-use super::json::Value;
 use super::protocol::{EndReason, Epoch, Id128};
+use super::value::Value;
 use super::{EpochMs, Millis};
 
 /// At most this many tombstones are kept (the oldest told ones go first).

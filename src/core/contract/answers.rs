@@ -4,28 +4,35 @@
 //! The shell hands an answer over as a [`Response`]: the status, the two
 //! headers that matter as values (`Date` already turned into epoch ms by the
 //! browser's `Date.parse`, `Retry-After` as its text plus that same reading of
-//! it), the content type, and the body as a [`Body`]. How the body became a
-//! value is the shell's business ([`Body::from_text`] today); what it means is
-//! decided here.
+//! it), the content type, and the body as a [`Body`]: read by the browser
+//! (at most `maxBodyBytes` + 1 bytes, then `JSON.parse`) and walked into a
+//! value within limits by the shell; what it means is decided here. A redirect
+//! is never followed (it would carry the credential elsewhere): it arrives as
+//! [`FetchAnswer::Redirected`].
 
-use super::super::http::{clock_offset_ms, jwt_subject, jwt_times, FieldNames, TokenMode, Transport, MAX_EPOCH_MS};
+use super::super::http::{
+    clock_offset_ms, jwt_subject, jwt_times, FieldNames, ParseJson, TokenMode, Transport, MAX_EPOCH_MS,
+};
 use super::super::identity::{user_id, Identity};
-use super::super::json::{self, Limits, Value};
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
 use super::super::tokens::{loose_number, Secret, TokenError, TokenSet, MAX_TOKEN_LEN};
+use super::super::value::Value;
 use super::super::EpochMs;
 
 /// Below this an epoch time is seconds, at or above milliseconds (as in tokens.rs);
 /// 10^11 s is the year 5138.
 const SECONDS_OR_MILLIS: f64 = 1e11;
-/// The nesting we accept in server answers; real ones are flat.
-const MAX_DEPTH: usize = 32;
 
 /// A response body as the shell hands it over. `Debug` hides the contents
 /// (bodies carry tokens).
+///
+/// The shell reads at most `maxBodyBytes` + 1 bytes whatever the headers say
+/// (more is [`Body::TooLarge`]), lets the browser decode and parse them, and
+/// walks the result into a [`Value`] within limits (32 levels; a value past a
+/// limit is [`Body::NotJson`]).
 #[derive(Clone, PartialEq)]
 pub enum Body {
-    /// Nothing, or nothing but white space (a 204, an empty 200).
+    /// Nothing, or nothing but JSON white space (a 204, an empty 200).
     Empty,
     /// A JSON value.
     Json(Value),
@@ -36,17 +43,20 @@ pub enum Body {
 }
 
 impl Body {
-    /// Judges a body read as text: `len` is its full length in bytes (the text
-    /// may have been cut after `max_bytes + 1`). This is the one step the shell
-    /// takes until the browser parses bodies itself.
+    /// What the shell makes of a body read as text, for tests and fuzzing:
+    /// `len` is its full length in bytes (the text may have been cut after
+    /// `max_bytes + 1`); the test JSON reader stands in for `JSON.parse` and
+    /// the walker's limits.
+    #[cfg(any(test, fuzzing))]
     pub fn from_text(text: &str, len: usize, max_bytes: usize) -> Body {
+        use super::super::json::{parse_with, Limits};
         if len > max_bytes || text.len() > max_bytes {
             return Body::TooLarge;
         }
         if text.trim_matches([' ', '\t', '\r', '\n']).is_empty() {
             return Body::Empty;
         }
-        match json::parse_with(text, Limits { max_len: max_bytes, max_depth: MAX_DEPTH }) {
+        match parse_with(text, Limits { max_len: max_bytes, max_depth: 32 }) {
             Ok(value) => Body::Json(value),
             Err(_) => Body::NotJson,
         }
@@ -118,6 +128,10 @@ pub enum FetchAnswer {
     Network,
     /// No answer within the request timeout.
     Timeout,
+    /// The server answered with a redirect, which was not followed: the
+    /// request carried a credential that must not go where it points. Its
+    /// status and target are hidden from scripts (`redirect: "manual"`).
+    Redirected,
 }
 
 /// A body, judged: usable JSON, nothing, or unusable.
@@ -238,9 +252,9 @@ fn retry_after(response: &Response, now: EpochMs) -> Option<u64> {
 /// are server times, moved onto the local clock by the `Date` header's offset
 /// (or the JWT `iat`'s without a usable `Date`). An absurd expiry (negative,
 /// after 9999) is dropped: the tokens are still used, with no known expiry.
-pub fn read_refresh_response(t: &Transport, response: &Response, now: EpochMs) -> RefreshOutcome {
+pub fn read_refresh_response(t: &Transport, response: &Response, now: EpochMs, parse: ParseJson) -> RefreshOutcome {
     match response.status {
-        200..=299 => match refresh_tokens(t, response, now) {
+        200..=299 => match refresh_tokens(t, response, now, parse) {
             Ok(tokens) => RefreshOutcome::Success(tokens),
             Err(failure) => failed(failure, None),
         },
@@ -258,13 +272,18 @@ pub fn read_refresh_response(t: &Transport, response: &Response, now: EpochMs) -
     }
 }
 
-fn refresh_tokens(t: &Transport, response: &Response, now: EpochMs) -> Result<TokenSet, RefreshFailure> {
+fn refresh_tokens(
+    t: &Transport,
+    response: &Response,
+    now: EpochMs,
+    parse: ParseJson,
+) -> Result<TokenSet, RefreshFailure> {
     let body = match judge(response) {
         Judged::Empty if t.mode == TokenMode::Cookie => return Ok(TokenSet::default()),
         Judged::Json(body) if body.as_object().is_some() => body,
         Judged::Empty | Judged::Json(_) | Judged::Unusable => return Err(RefreshFailure::BadResponse),
     };
-    let tokens = read_tokens(t, body, response.date, now).map_err(|_| RefreshFailure::BadResponse)?;
+    let tokens = read_tokens(t, body, response.date, now, parse).map_err(|_| RefreshFailure::BadResponse)?;
     if tokens.access_token.is_none() && t.mode == TokenMode::Bearer {
         // Some servers answer 200 {"error": "invalid_grant"}.
         let invalid_grant = error_code(body, &t.fields) == Some("invalid_grant");
@@ -279,14 +298,21 @@ fn refresh_tokens(t: &Transport, response: &Response, now: EpochMs) -> Result<To
 /// accepted). The expiry is `expires_in` seconds from `now`, else `expires_at`
 /// (epoch seconds or ms on the server's clock, moved onto ours by the offset
 /// the server's `date` shows, or the JWT's `iat`), else the access token's JWT
-/// `exp`. A token may be missing (cookie mode, a refresh token in a cookie).
+/// `exp` (its payload's JSON read by `parse`). A token may be missing (cookie
+/// mode, a refresh token in a cookie).
 ///
 /// # Errors
 ///
 /// [`TokenError`] for a body that is not an object, a member of the wrong type
 /// or a token over [`MAX_TOKEN_LEN`] (errors name the member by its default
 /// name). An absurd expiry (negative, past 9999) is dropped, not an error.
-pub fn read_tokens(t: &Transport, body: &Value, date: Option<EpochMs>, now: EpochMs) -> Result<TokenSet, TokenError> {
+pub fn read_tokens(
+    t: &Transport,
+    body: &Value,
+    date: Option<EpochMs>,
+    now: EpochMs,
+    parse: ParseJson,
+) -> Result<TokenSet, TokenError> {
     if body.as_object().is_none() {
         return Err(TokenError::NotAnObject);
     }
@@ -297,14 +323,14 @@ pub fn read_tokens(t: &Transport, body: &Value, date: Option<EpochMs>, now: Epoc
     let expires_in = lookup(body, &names.expires_in, "expires_in", "expiresIn");
     let expires_in = number_field(expires_in, "expires_in", |seconds| after_seconds(now, seconds))?;
     let expires_at = number_field(lookup(body, &names.expires_at, "expires_at", "expiresAt"), "expires_at", epoch_ms)?;
-    let jwt = access_token.as_ref().and_then(|token| jwt_times(token.expose())).unwrap_or_default();
+    let jwt = access_token.as_ref().and_then(|token| jwt_times(token.expose(), parse)).unwrap_or_default();
     let offset = server_offset(date, now).or_else(|| jwt.iat.and_then(|iat| clock_offset_ms(iat, now))).unwrap_or(0);
     let expires_at = expires_in
         .or_else(|| expires_at.and_then(|at| to_local(at, offset)))
         .or_else(|| jwt.exp.and_then(|exp| to_local(exp, offset)));
     let identity = Identity {
         user: answer_user(body, names),
-        sub: access_token.as_ref().and_then(|token| jwt_subject(token.expose())),
+        sub: access_token.as_ref().and_then(|token| jwt_subject(token.expose(), parse)),
     };
     Ok(TokenSet { access_token, refresh_token, expires_at, identity })
 }
@@ -350,10 +376,10 @@ impl core::fmt::Debug for HookResult {
 /// read like an endpoint's ([`read_tokens`], no `Date`); a rejection with a
 /// status in 100..=999 is that HTTP status, any other a network failure; a
 /// finite, non-negative `retryAfterMs` is the server's `Retry-After`.
-pub fn read_hook_result(t: &Transport, result: &HookResult, now: EpochMs) -> RefreshOutcome {
+pub fn read_hook_result(t: &Transport, result: &HookResult, now: EpochMs, parse: ParseJson) -> RefreshOutcome {
     match result {
         HookResult::Resolved(None) => RefreshOutcome::Success(TokenSet::default()),
-        HookResult::Resolved(Some(value)) => match read_tokens(t, value, None, now) {
+        HookResult::Resolved(Some(value)) => match read_tokens(t, value, None, now, parse) {
             Ok(tokens) => RefreshOutcome::Success(tokens),
             Err(_) => failed(RefreshFailure::BadResponse, None),
         },

@@ -7,8 +7,9 @@
 //! sending, and hands it to [`Request::set_csrf_token`], which checks it with
 //! the same rule as every other header value ([`csrf_header`]).
 
-use super::super::http::{form_encode, header_value_ok, BodyEncoding, Credentials, Csrf, Endpoint, Transport};
-use super::super::json::ObjectWriter;
+use super::super::http::{
+    form_encode, header_value_ok, json_encode, BodyEncoding, Credentials, Csrf, Endpoint, Transport,
+};
 use super::super::tokens::{Secret, TokenSet};
 
 /// One request for the shell to `fetch`. `Debug` shows header names and the body
@@ -113,13 +114,7 @@ fn encode_body(encoding: BodyEncoding, fields: &[(&str, &str)]) -> Option<String
     }
     Some(match encoding {
         BodyEncoding::Form => form_encode(fields),
-        BodyEncoding::Json => {
-            let mut writer = ObjectWriter::new();
-            for (name, value) in fields {
-                writer.str(name, value);
-            }
-            writer.finish()
-        }
+        BodyEncoding::Json => json_encode(fields),
     })
 }
 
@@ -272,6 +267,18 @@ pub struct Credential {
     pub credentials: Option<Credentials>,
     /// The app set its own `Authorization`: the request, and its 401, are the app's.
     pub app_authorization: bool,
+}
+
+impl Credential {
+    /// The fetch `redirect` mode to set: `"manual"` when the request carries
+    /// something of the session's (a header, or cookies by the configured
+    /// `credentials`) and the app did not choose a mode itself
+    /// (`app_redirect`), so that no redirect takes the credential elsewhere;
+    /// `None` otherwise (the app's choice, or nothing to protect).
+    pub fn redirect(&self, app_redirect: bool) -> Option<&'static str> {
+        let carries = !self.headers.is_empty() || self.credentials.is_some_and(|c| c != Credentials::Omit);
+        (carries && !app_redirect).then_some("manual")
+    }
 }
 
 impl core::fmt::Debug for Credential {

@@ -134,6 +134,7 @@ impl Live {
             tokens: self.tokens.clone(),
             generation: self.generation,
             tokens_received_at: self.tokens_received_at,
+            absolute_cap: self.absolute_cap,
         }
     }
 

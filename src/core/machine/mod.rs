@@ -38,18 +38,19 @@ mod server;
 mod tabs;
 mod types;
 
-pub use refreshing::LOCK_SETTLE_MS;
+pub use refreshing::{LOCK_SETTLE_MS, NOTE_RETRY_MS, NOTE_WAIT_MS};
 pub use server::SESSION_CHECK_EVERY_MS;
 pub use types::{
     CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Origin, Purpose, SentWith,
-    SessionCheck, SessionState, TimerKind, Verdict, WarningCause,
+    SessionCheck, SessionState, StoredSession, TimerKind, Verdict, WarningCause,
 };
 
 use super::config::{Config, StorageChoice};
-use super::http::Transport;
-use super::protocol::{encode, EndReason, Envelope, Epoch, Message, TabId};
+use super::http::{ParseJson, Transport};
+use super::protocol::{encode, ChannelKind, EndReason, Envelope, Epoch, Message, TabId};
 use super::tokens::{Secret, TokenSet};
 use super::tombstone::Tombstones;
+use super::value::Value;
 use super::{EpochMs, Millis};
 use ended::Resend;
 use live::{next_tick, take_first, Jitter, Keepalive, Live, Phase, Refresh, State};
@@ -59,7 +60,7 @@ use requests::Requests;
 const ENDED_EPOCHS_KEPT: usize = 16;
 
 /// What a machine is made with, besides its tab id and seed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Setup {
     /// Timeouts, warnings and refresh timing.
     pub config: Config,
@@ -69,12 +70,22 @@ pub struct Setup {
     pub refresh_hook: bool,
     /// Where the live session is kept for a reload; `Memory`: nowhere.
     pub storage: StorageChoice,
+    /// Reads JSON text, for the JWT payloads of access tokens (their `exp` and
+    /// `iat`): the shell's `JSON.parse`, so the core holds no text parser.
+    pub parse_json: ParseJson,
 }
 
 impl Setup {
-    /// `config` with no endpoints, no `refresh` function and memory storage.
+    /// `config` with no endpoints, no `refresh` function, memory storage, and
+    /// no JSON reader (access tokens' JWT times are not read).
     pub fn new(config: Config) -> Setup {
-        Setup { config, transport: Transport::default(), refresh_hook: false, storage: StorageChoice::Memory }
+        Setup {
+            config,
+            transport: Transport::default(),
+            refresh_hook: false,
+            storage: StorageChoice::Memory,
+            parse_json: |_| None,
+        }
     }
 }
 
@@ -89,6 +100,9 @@ pub struct Machine {
     transport: Transport,
     refresh_hook: bool,
     storage: StorageChoice,
+    parse_json: ParseJson,
+    /// Whether the cross-tab channel may carry tokens (not the storage fallback).
+    channel_carries_tokens: bool,
     tab_id: TabId,
     jitter: Jitter,
     now: EpochMs,
@@ -112,6 +126,12 @@ pub struct Machine {
     tombstones: Tombstones,
     /// The re-sending of an owed logout.
     resend: Resend,
+    /// The server deadline the other tabs know of (this tab shared it, or
+    /// heard it from them), for the session of that epoch.
+    cap_shared: Option<(Epoch, EpochMs)>,
+    /// A lock grant found this tab's tokens behind the generation note: the
+    /// session and generation it had, and since when it waits for newer tokens.
+    behind_note: Option<(Epoch, u64, EpochMs)>,
     requests: Requests,
     effects: Vec<Effect>,
     events: Vec<Event>,
@@ -120,12 +140,14 @@ pub struct Machine {
 impl Machine {
     /// A machine for the tab `tab_id`, jitter seeded with `seed` (from a CSPRNG).
     pub fn new(setup: Setup, tab_id: TabId, seed: u64) -> Self {
-        let Setup { config, transport, refresh_hook, storage } = setup;
+        let Setup { config, transport, refresh_hook, storage, parse_json } = setup;
         Machine {
             config,
             transport,
             refresh_hook,
             storage,
+            parse_json,
+            channel_carries_tokens: true,
             tab_id,
             jitter: Jitter(seed),
             now: 0,
@@ -140,6 +162,8 @@ impl Machine {
             persisted: None,
             tombstones: Tombstones::default(),
             resend: Resend::Idle,
+            behind_note: None,
+            cap_shared: None,
             requests: Requests::default(),
             effects: Vec::new(),
             events: Vec::new(),
@@ -161,12 +185,18 @@ impl Machine {
         self.live().map(|live| (live.epoch, live.generation, live.last_activity_at))
     }
 
-    /// The live session as stored text (a cross-tab state answer), for a reload
-    /// to resume with [`Machine::restore`]. `None` when no session is live.
-    pub fn stored_session(&self) -> Option<String> {
+    /// The live session as stored (a cross-tab state answer, as a value), for
+    /// a reload to resume with [`Machine::restore`]. `None` when no session is live.
+    pub fn stored_session(&self) -> Option<Value> {
         let live = self.live()?;
         let message = Message::StateResponse(live.snapshot());
         Some(encode(&Envelope { from: self.tab_id, epoch: Some(live.epoch), message }))
+    }
+
+    /// Whether messages to other tabs may carry tokens (see
+    /// [`Machine::handle_channel_opened`]).
+    pub fn channel_carries_tokens(&self) -> bool {
+        self.channel_carries_tokens
     }
 
     /// The configuration in force.
@@ -289,6 +319,7 @@ impl Machine {
     /// the live session is persisted if it changed since it last was.
     pub fn poll_effect(&mut self) -> Option<Effect> {
         if self.effects.is_empty() {
+            self.share_cap_if_new();
             self.persist_if_changed();
         }
         take_first(&mut self.effects)
@@ -368,6 +399,15 @@ impl Machine {
         }
     }
 
+    /// The shell opened the cross-tab channel. The storage fallback is written
+    /// to disk, so it carries no tokens (messages that would are sent as
+    /// token-free notices, [`Message::without_tokens`]) unless the app keeps
+    /// the session in `localStorage` anyway (`storage: "local"`), where every
+    /// tab can read them already. A `BroadcastChannel` carries them.
+    pub fn handle_channel_opened(&mut self, kind: ChannelKind) {
+        self.channel_carries_tokens = kind == ChannelKind::BroadcastChannel || self.storage == StorageChoice::Local;
+    }
+
     // ----- commands from the app -----------------------------------------
 
     /// Start a session with `epoch` (128 random bits) and the tokens from login
@@ -425,7 +465,10 @@ impl Machine {
         self.now
     }
 
+    /// Tells the other tabs; where the channel may not carry tokens, the
+    /// message goes without them ([`Message::without_tokens`]).
     fn broadcast(&mut self, epoch: Epoch, message: Message) {
+        let message = if self.channel_carries_tokens { message } else { message.without_tokens() };
         let envelope = Envelope { from: self.tab_id, epoch: Some(epoch), message };
         self.effects.push(Effect::Broadcast(envelope));
     }
@@ -555,6 +598,27 @@ impl Machine {
         });
     }
 
+    /// A deadline the server gave this tab binds every tab: when the live
+    /// session's cap is one the others have not heard, share the session
+    /// (an unrequested state answer, which they merge).
+    fn share_cap_if_new(&mut self) {
+        let Some(live) = self.live() else { return };
+        let Some(cap) = live.absolute_cap else { return };
+        if self.cap_shared.is_some_and(|(epoch, shared)| epoch == live.epoch && shared <= cap) {
+            return;
+        }
+        let (epoch, snapshot) = (live.epoch, live.snapshot());
+        self.cap_shared = Some((epoch, cap));
+        self.broadcast(epoch, Message::StateResponse(snapshot));
+    }
+
+    /// Another tab's snapshot of session `epoch` carried `cap`: the tabs know it.
+    fn note_cap_heard(&mut self, epoch: Epoch, cap: Option<EpochMs>) {
+        let Some(cap) = cap else { return };
+        let known = self.cap_shared.filter(|(e, _)| *e == epoch).map(|(_, c)| c.min(cap)).unwrap_or(cap);
+        self.cap_shared = Some((epoch, known));
+    }
+
     /// Writes the live session where a reload finds it when it changed since it
     /// last was (login, new tokens, activity), if the app chose to store it.
     fn persist_if_changed(&mut self) {
@@ -567,7 +631,7 @@ impl Machine {
         }
         self.persisted = version;
         if let Some(text) = self.stored_session() {
-            self.effects.push(Effect::Persist(Secret::new(text)));
+            self.effects.push(Effect::Persist(StoredSession(text)));
         }
     }
 }

@@ -3,7 +3,8 @@
 
 use super::super::config::Config;
 use super::super::contract::refresh_request;
-use super::super::protocol::{EndReason, Message};
+use super::super::note::GenerationNote;
+use super::super::protocol::{EndReason, Envelope, Message};
 use super::super::refresh::{backoff_delay, refresh_due_at, RefreshFailure, RefreshOutcome};
 use super::super::{EpochMs, Millis};
 use super::live::{Jitter, Live, Phase, Refresh, State};
@@ -14,8 +15,24 @@ use super::Machine;
 /// How long a released refresh lock is still held. The new tokens are
 /// broadcast just before the release; the lock and the message travel
 /// different paths between tabs, so this keeps the next holder from looking
-/// before the tokens arrived. The rotation-safety claim rests on it.
+/// before the tokens arrived. Where IndexedDB works, the generation note
+/// guards rotation in every ordering and this hold only spares the next holder
+/// a wasted grant; without it, the rotation-safety claim rests on this hold
+/// (SECURITY.md, "Refresh-token rotation races").
 pub const LOCK_SETTLE_MS: Millis = 50;
+
+/// How soon a tab whose grant found it behind the generation note asks for
+/// the lock again, if the newer tokens have not reached it by then. The new
+/// tokens end the wait as soon as they arrive (a `refreshed` message, or an
+/// answer to the state request it sent); this only paces the re-checks.
+pub const NOTE_RETRY_MS: Millis = 100;
+
+/// How long a tab behind the generation note waits for the newer tokens
+/// before it ends the session (reason `refreshFailed`) rather than present its
+/// rotated-out refresh token: the tab that has them closed, or every message
+/// was lost. A message takes milliseconds; 5 s covers a busy or throttled
+/// tab's answer and still ends well before most access tokens expire.
+pub const NOTE_WAIT_MS: Millis = 5_000;
 
 /// What renews the credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,28 +62,36 @@ impl Machine {
     }
 
     /// The cross-tab lock for `attempt` was granted (for a refresh, or for
-    /// sending an owed logout again).
-    pub fn handle_lock_acquired(&mut self, now: EpochMs, attempt: u64) {
+    /// sending an owed logout again), and the shell read the generation note
+    /// (`None`: none stored, unreadable, or no IndexedDB).
+    /// A tab whose tokens are behind the note does not refresh: its refresh
+    /// token was rotated out by another tab, whose new tokens are on their way.
+    pub fn handle_lock_acquired(&mut self, now: EpochMs, attempt: u64, note: Option<GenerationNote>) {
         let now = self.clock(now);
         self.advance(now);
         if self.resend_lock_granted(attempt) {
             return;
         }
-        let online = self.online;
+        let allowed = self.live().is_some_and(|live| self.refresh_allowed(live));
         let State::Live(live) = &mut self.state else {
             self.release_lock(attempt);
             return;
         };
         let mut send = false;
+        let mut behind = false;
         match live.refresh {
             Refresh::AwaitingLock { attempt: current, generation, failures } if current == attempt => {
                 if live.generation != generation {
                     // Another tab refreshed while we waited: adopt, don't repeat.
                     live.refresh = Self::schedule(&self.config, &mut self.jitter, live);
                     self.release_lock(attempt);
-                } else if !online {
+                } else if !allowed {
+                    // Offline, or an idle user: refresh when that ends.
                     live.refresh = Refresh::Due { at: now, failures };
                     self.release_lock(attempt);
+                } else if note.is_some_and(|note| note.is_ahead_of(live.epoch, live.generation)) {
+                    live.refresh = Refresh::Due { at: now.saturating_add(NOTE_RETRY_MS), failures };
+                    behind = true;
                 } else {
                     live.refresh = Refresh::InFlight { attempt, failures };
                     send = true;
@@ -77,9 +102,39 @@ impl Machine {
         if send {
             self.send_refresh(now, attempt);
         }
+        if behind {
+            self.wait_for_newer_tokens(now, attempt);
+        }
         // The adopted tokens may already be due (found by fuzzing: without this
         // the refresh waited, with no timer, for the next unrelated input).
         self.advance(now);
+    }
+
+    /// A grant found this tab behind the generation note: let the lock go at
+    /// once, ask the other tabs for the session (their answer carries the
+    /// newer tokens), and ask for the lock again in [`NOTE_RETRY_MS`]; after
+    /// [`NOTE_WAIT_MS`] without the tokens, end the session rather than
+    /// present the rotated-out refresh token.
+    fn wait_for_newer_tokens(&mut self, now: EpochMs, attempt: u64) {
+        self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until: now, note: None });
+        let Some((epoch, generation)) = self.live().map(|live| (live.epoch, live.generation)) else { return };
+        let since = match self.behind_note {
+            Some((e, g, since)) if (e, g) == (epoch, generation) => since,
+            _ => now,
+        };
+        self.behind_note = Some((epoch, generation, since));
+        if now.saturating_sub(since) >= NOTE_WAIT_MS {
+            let failures = match self.live().map(|live| live.refresh) {
+                Some(Refresh::Due { failures, .. }) => failures.saturating_add(1),
+                _ => 1,
+            };
+            let code = "rotated_elsewhere";
+            self.events.push(Event::RefreshFailed { code, definitive: true, retry_at: None, failures });
+            self.end(EndReason::RefreshFailed, Origin::Local);
+            return;
+        }
+        let envelope = Envelope { from: self.tab_id, epoch: None, message: Message::StateRequest };
+        self.effects.push(Effect::Broadcast(envelope));
     }
 
     /// Sends refresh `attempt` the way the app chose: its `refresh` function or
@@ -166,10 +221,14 @@ impl Machine {
                 let message =
                     Message::Refreshed { tokens: live.tokens.clone(), generation: live.generation, received_at: now };
                 let expires_at = live.tokens.expires_at;
+                let note = GenerationNote { epoch: live.epoch, generation: live.generation };
                 let epoch = live.epoch;
-                // Share before releasing the lock, so the next holder sees it.
+                // Share before releasing the lock, so the next holder sees it;
+                // the note is committed before the lock goes, so the next
+                // holder knows of the rotation even if the message is late.
                 self.broadcast(epoch, message);
-                self.release_lock(attempt);
+                let hold_until = self.now.saturating_add(LOCK_SETTLE_MS);
+                self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until, note: Some(note) });
                 self.events.push(Event::Refreshed { expires_at, origin: Origin::Local });
             }
             RefreshOutcome::Failed { failure, retry_after_ms } => {
@@ -202,7 +261,7 @@ impl Machine {
     /// Gives up the lock for `attempt`, holding a held one for [`LOCK_SETTLE_MS`].
     pub(super) fn release_lock(&mut self, attempt: u64) {
         let hold_until = self.now.saturating_add(LOCK_SETTLE_MS);
-        self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until });
+        self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until, note: None });
     }
 
     pub(super) fn refresh_allowed(&self, live: &Live) -> bool {

@@ -100,12 +100,17 @@ impl Machine {
         match why {
             Pending::Refresh => {
                 let outcome = match &answer {
-                    FetchAnswer::Response(response) => read_refresh_response(&self.transport, response, now),
+                    FetchAnswer::Response(response) => {
+                        read_refresh_response(&self.transport, response, now, self.parse_json)
+                    }
                     FetchAnswer::Network => {
                         RefreshOutcome::Failed { failure: RefreshFailure::Network, retry_after_ms: None }
                     }
                     FetchAnswer::Timeout => {
                         RefreshOutcome::Failed { failure: RefreshFailure::Timeout, retry_after_ms: None }
+                    }
+                    FetchAnswer::Redirected => {
+                        RefreshOutcome::Failed { failure: RefreshFailure::Redirected, retry_after_ms: None }
                     }
                 };
                 self.refresh_result(now, id, outcome);
@@ -145,7 +150,7 @@ impl Machine {
     pub fn handle_hook_result(&mut self, now: EpochMs, id: u64, result: HookResult) {
         let now = self.clock(now);
         if self.requests.take_if(id, Pending::Refresh) {
-            let outcome = read_hook_result(&self.transport, &result, now);
+            let outcome = read_hook_result(&self.transport, &result, now, self.parse_json);
             self.refresh_result(now, id, outcome);
         }
     }
@@ -168,11 +173,12 @@ impl Machine {
     // ----- internals ---------------------------------------------------------
 
     /// A keepalive or session answer; no answer at all (network, timeout)
-    /// reads as "try again".
+    /// reads as "try again", a redirect (not followed) as unusable.
     fn session_answer(&self, answer: &FetchAnswer, now: EpochMs) -> SessionAnswer {
         match answer {
             FetchAnswer::Response(response) => read_session_response(&self.transport, response, now),
             FetchAnswer::Network | FetchAnswer::Timeout => SessionAnswer::Retryable { retry_after_ms: None },
+            FetchAnswer::Redirected => SessionAnswer::BadResponse,
         }
     }
 

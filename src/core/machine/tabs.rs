@@ -1,8 +1,16 @@
 //! The other tabs: their messages, the sessions they share (a login, an answer
 //! to a state request), and the stored session a reload resumes, which is as
 //! untrusted as a message and checked the same way.
+//!
+//! Where the channel may not carry tokens (the storage fallback), the tabs
+//! share a session's life (activity, warnings, logout) but each holds its own
+//! access token: a notice that another tab refreshed makes this one forget a
+//! refresh token that may have rotated, and a notice of a session joins it
+//! without tokens, then refreshes (by cookie) for a token of its own, unless
+//! the refresh token lives in the sender's memory, which no other tab can get.
 
 use super::super::protocol::{decode, EndReason, Envelope, Epoch, Message, ProtocolError, Snapshot};
+use super::super::value::Value;
 use super::super::EpochMs;
 use super::live::{Adoption, Live, Phase, Refresh, State};
 use super::types::{Effect, Event, Origin, SessionState};
@@ -28,6 +36,9 @@ impl Machine {
             }
             Message::Login(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Login),
             Message::StateResponse(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Answer),
+            Message::SessionExists { login, snapshot, refresh_token_held } => {
+                self.hear_of_session(now, epoch, login, snapshot, refresh_token_held)
+            }
             message => {
                 let live = match &mut self.state {
                     State::Live(live) if Some(live.epoch) == epoch => live,
@@ -68,11 +79,21 @@ impl Machine {
                             self.events.push(Event::Refreshed { expires_at, origin: Origin::OtherTab });
                         }
                     }
+                    Message::TokensChanged { generation, .. } => {
+                        if generation > live.generation {
+                            // Its refresh may have rotated the refresh token we
+                            // hold: never present it. Our access token stays ours.
+                            live.tokens.refresh_token = None;
+                        }
+                    }
                     Message::Logout { reason } => {
                         let reason = if reason == EndReason::User { EndReason::OtherTab } else { reason };
                         self.end(reason, Origin::OtherTab);
                     }
-                    Message::StateRequest | Message::Login(_) | Message::StateResponse(_) => {}
+                    Message::StateRequest
+                    | Message::Login(_)
+                    | Message::StateResponse(_)
+                    | Message::SessionExists { .. } => {}
                 }
                 self.advance(now);
                 Ok(())
@@ -85,7 +106,7 @@ impl Machine {
     /// as untrusted as a cross-tab message and checked the same way: a
     /// malformed, ended, expired or older session is rejected and changes
     /// nothing; a live session of the same epoch takes what is newer.
-    pub fn restore(&mut self, now: EpochMs, stored: &str) -> Result<(), ProtocolError> {
+    pub fn restore(&mut self, now: EpochMs, stored: &Value) -> Result<(), ProtocolError> {
         let now = self.clock(now);
         self.advance(now);
         let envelope = decode(stored)?;
@@ -106,6 +127,37 @@ impl Machine {
     }
 
     // ----- internals ------------------------------------------------------
+
+    /// A session exists in another tab, heard without its tokens. The same
+    /// session: take its activity. Another, or none here: join it without
+    /// tokens and refresh for our own, unless its refresh token lives in the
+    /// sender's memory (we could never refresh: stay out of it).
+    fn hear_of_session(
+        &mut self,
+        now: EpochMs,
+        epoch: Option<Epoch>,
+        login: bool,
+        snapshot: Snapshot,
+        refresh_token_held: bool,
+    ) -> Result<(), ProtocolError> {
+        if let State::Live(live) = &mut self.state {
+            if Some(live.epoch) == epoch {
+                let at = snapshot.last_activity_at.min(now);
+                live.last_activity_at = live.last_activity_at.max(at);
+                self.advance(now);
+                return Ok(());
+            }
+        }
+        if refresh_token_held {
+            return Ok(());
+        }
+        let how = if login { Adoption::Login } else { Adoption::Answer };
+        self.adopt(now, epoch, snapshot, how)?;
+        if self.can_refresh() && self.state().is_live() && self.access_token().is_none() {
+            self.refresh_now(now);
+        }
+        Ok(())
+    }
 
     /// Join, merge or replace with another tab's session.
     fn adopt(
@@ -136,11 +188,12 @@ impl Machine {
             refresh: Refresh::Unneeded,
             phase: Phase::Active,
             keepalive: self.fresh_keepalive(now),
-            absolute_cap: None,
+            absolute_cap: snapshot.absolute_cap,
         };
         if now >= candidate.idle_deadline(&config).min(candidate.absolute_deadline(&config)) {
             return Err(ProtocolError::StaleSnapshot);
         }
+        self.note_cap_heard(epoch, candidate.absolute_cap);
         let before = self.state();
         let replaced = match &mut self.state {
             State::Live(live) if live.epoch == epoch => {
@@ -152,6 +205,9 @@ impl Machine {
                 let State::Live(live) = &mut self.state else { return Ok(()) };
                 if candidate.last_activity_at > live.last_activity_at {
                     live.last_activity_at = candidate.last_activity_at;
+                }
+                if let Some(cap) = candidate.absolute_cap {
+                    live.cap_absolute(cap);
                 }
                 if candidate.generation > live.generation {
                     let mut tokens = candidate.tokens;

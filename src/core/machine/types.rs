@@ -2,9 +2,11 @@
 //! app, the effects for the shell, and the small enums its inputs take.
 
 use super::super::contract::Request;
+use super::super::note::GenerationNote;
 use super::super::protocol::{EndReason, Envelope};
 use super::super::tokens::Secret;
 use super::super::tombstone::Tombstones;
+use super::super::value::Value;
 use super::super::{EpochMs, Millis};
 
 /// The public state of a session.
@@ -207,7 +209,7 @@ pub enum Purpose {
 }
 
 /// Something the shell must do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Send this message to the other tabs.
     Broadcast(Envelope),
@@ -220,12 +222,17 @@ pub enum Effect {
     /// Give up the lock (or the pending request for it) for this attempt and
     /// abandon anything still under way for it. Idempotent. A held lock is
     /// kept until `hold_until`, so that what was just broadcast reaches the
-    /// other tabs before the next holder looks.
+    /// other tabs before the next holder looks. With a `note` (after a
+    /// successful refresh), a held lock is kept until the note's write to
+    /// IndexedDB has settled too (committed, or failed): the next holder reads
+    /// it when granted ([`super::Machine::handle_lock_acquired`]).
     ReleaseRefreshLock {
         /// The attempt.
         attempt: u64,
         /// Keep a held lock until then.
         hold_until: EpochMs,
+        /// Write this generation note before letting a held lock go.
+        note: Option<GenerationNote>,
     },
     /// Send this request and report how it ended with
     /// [`super::Machine::handle_fetch_answer`]. Before sending, read the CSRF
@@ -247,11 +254,10 @@ pub enum Effect {
         /// The refresh token, taken from memory for this one call.
         refresh_token: Option<Secret>,
     },
-    /// Write the live session (a stored-session text for
-    /// [`super::Machine::restore`]) where a reload finds it. Only with
-    /// `storage: "session" | "local"`. A [`Secret`]: in bearer mode the text
-    /// holds the tokens, and `Debug` must not print them.
-    Persist(Secret),
+    /// Write the live session (a stored-session value for
+    /// [`super::Machine::restore`]; the shell stores it as JSON text) where a
+    /// reload finds it. Only with `storage: "session" | "local"`.
+    Persist(StoredSession),
     /// Remove everything the session stored.
     WipeStorage,
     /// Write the ended sessions where every tab of the browser reads them
@@ -360,4 +366,15 @@ pub enum Verdict {
     RefreshThenRetry,
     /// The server ended the session: it has ended everywhere; return the answer.
     EndRevoked,
+}
+
+/// The stored-session value of [`Effect::Persist`]. In bearer mode it holds the
+/// tokens, so `Debug` does not print it.
+#[derive(Clone, PartialEq)]
+pub struct StoredSession(pub Value);
+
+impl core::fmt::Debug for StoredSession {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("StoredSession(..)")
+    }
 }

@@ -41,7 +41,7 @@ pub enum Answer {
 pub(super) enum Action {
     Post(Envelope),
     AskLock(u64),
-    Release { attempt: u64, hold_until: u64 },
+    Release { attempt: u64, hold_until: u64, note: Option<GenerationNote> },
     Send { id: u64, call: Call },
     Wipe,
     Nothing,
@@ -52,7 +52,7 @@ pub(super) fn interpret(effect: Effect) -> Action {
     match effect {
         Effect::Broadcast(envelope) => Action::Post(envelope),
         Effect::AcquireRefreshLock { attempt } => Action::AskLock(attempt),
-        Effect::ReleaseRefreshLock { attempt, hold_until } => Action::Release { attempt, hold_until },
+        Effect::ReleaseRefreshLock { attempt, hold_until, note } => Action::Release { attempt, hold_until, note },
         Effect::Fetch { id, purpose, request } => {
             let call = match purpose {
                 Purpose::Refresh => Call::Refresh { token: body_token(&request) },
@@ -118,6 +118,7 @@ fn http_answer(answer: Answer) -> FetchAnswer {
             let mut answer = match failure {
                 RefreshFailure::Network => return FetchAnswer::Network,
                 RefreshFailure::Timeout => return FetchAnswer::Timeout,
+                RefreshFailure::Redirected => return FetchAnswer::Redirected,
                 RefreshFailure::InvalidGrant => {
                     Response::new(400, object(vec![("error", Some(text("invalid_grant")))]))
                 }

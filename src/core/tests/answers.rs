@@ -50,7 +50,7 @@ fn failure(outcome: RefreshOutcome) -> (RefreshFailure, Option<u64>) {
 }
 
 fn refresh_answer(t: &Transport, status: u16, text: &str) -> RefreshOutcome {
-    read_refresh_response(t, &Response::new(status, body(t, text)), T0)
+    read_refresh_response(t, &Response::new(status, body(t, text)), T0, json::parse_ok)
 }
 
 fn exposed_access(tokens: &TokenSet) -> Option<&str> {
@@ -86,7 +86,7 @@ fn refresh_success_with_expires_in() {
         date: parse_http_date("Tue, 14 Nov 2023 23:13:20 GMT"),
         ..text(200, r#"{"access_token":"a","expires_in":"60"}"#)
     };
-    assert_eq!(success(read_refresh_response(&bearer(), &response, T0)).expires_at, Some(T0 + 60_000));
+    assert_eq!(success(read_refresh_response(&bearer(), &response, T0, json::parse_ok)).expires_at, Some(T0 + 60_000));
     // No new refresh token: keep the old one (the machine does).
     assert_eq!(success(refresh_answer(&bearer(), 201, r#"{"accessToken":"a"}"#)).refresh_token, None);
 }
@@ -98,18 +98,21 @@ fn absolute_expiry_is_corrected_by_the_date_header() {
     let server_now_s = T0 / 1000 + 3600;
     let body = format!(r#"{{"access_token":"a","expires_at":{}}}"#, server_now_s + 300);
     let response = Response { date: parse_http_date(ahead), ..text(200, &body) };
-    assert_eq!(success(read_refresh_response(&bearer(), &response, T0)).expires_at, Some(T0 + 300_000));
+    assert_eq!(success(read_refresh_response(&bearer(), &response, T0, json::parse_ok)).expires_at, Some(T0 + 300_000));
     // Milliseconds work the same way.
     let body = format!(r#"{{"access_token":"a","expiresAt":{}}}"#, (server_now_s + 300) * 1000 + 5);
     let response = Response { date: parse_http_date(ahead), ..text(200, &body) };
-    assert_eq!(success(read_refresh_response(&bearer(), &response, T0)).expires_at, Some(T0 + 300_005));
+    assert_eq!(success(read_refresh_response(&bearer(), &response, T0, json::parse_ok)).expires_at, Some(T0 + 300_005));
     // Under a second of difference is noise: not corrected.
     let body = format!(r#"{{"access_token":"a","expires_at":{}}}"#, T0 / 1000 + 300);
     let response = Response { date: Some(T0), ..text(200, &body) };
-    assert_eq!(success(read_refresh_response(&bearer(), &response, T0 + 900)).expires_at, Some(T0 + 300_000));
+    assert_eq!(
+        success(read_refresh_response(&bearer(), &response, T0 + 900, json::parse_ok)).expires_at,
+        Some(T0 + 300_000)
+    );
     // An unparseable Date is ignored.
     let response = Response { date: parse_http_date("yesterday"), ..text(200, &body) };
-    assert_eq!(success(read_refresh_response(&bearer(), &response, T0)).expires_at, Some(T0 + 300_000));
+    assert_eq!(success(read_refresh_response(&bearer(), &response, T0, json::parse_ok)).expires_at, Some(T0 + 300_000));
 }
 
 #[test]
@@ -121,7 +124,10 @@ fn jwt_exp_is_the_last_resort_and_iat_corrects_without_date() {
     assert_eq!(success(refresh_answer(&bearer(), 200, &body)).expires_at, Some(T0 + 900_000));
     // With a Date header, the header decides (here: clocks agree).
     let response = Response { date: Some(T0), ..text(200, &body) };
-    assert_eq!(success(read_refresh_response(&bearer(), &response, T0)).expires_at, Some(T0 + 1_500_000));
+    assert_eq!(
+        success(read_refresh_response(&bearer(), &response, T0, json::parse_ok)).expires_at,
+        Some(T0 + 1_500_000)
+    );
     // expires_in beats the JWT.
     let body = format!(r#"{{"access_token":"{token}","expires_in":60}}"#);
     assert_eq!(success(refresh_answer(&bearer(), 200, &body)).expires_at, Some(T0 + 60_000));
@@ -157,7 +163,7 @@ fn configured_field_names_and_camel_case_aliases() {
 #[test]
 fn unusable_2xx_answers_are_bad_responses() {
     let t = bearer();
-    let bad = |response: Response| failure(read_refresh_response(&t, &response, T0));
+    let bad = |response: Response| failure(read_refresh_response(&t, &response, T0, json::parse_ok));
     let html = Response { content_type: Some("Text/HTML; charset=utf-8".into()), ..text(200, "<html>login</html>") };
     assert_eq!(bad(html), (RefreshFailure::BadResponse, None));
     let json_as_html = Response { content_type: Some("text/html".into()), ..text(200, r#"{"access_token":"a"}"#) };
@@ -193,7 +199,7 @@ fn oversized_bodies_are_bad_even_when_cut() {
     assert!(matches!(refresh_answer(&t, 200, body), RefreshOutcome::Success(_)));
     // The shell cut the body at 33 bytes but saw 5000.
     let cut = Response::new(200, Body::from_text(body, 5000, t.max_body_bytes));
-    assert_eq!(failure(read_refresh_response(&t, &cut, T0)).0, RefreshFailure::BadResponse);
+    assert_eq!(failure(read_refresh_response(&t, &cut, T0, json::parse_ok)).0, RefreshFailure::BadResponse);
     let big = format!(r#"{{"access_token":"{}"}}"#, "a".repeat(40));
     assert_eq!(failure(refresh_answer(&t, 200, &big)).0, RefreshFailure::BadResponse);
 }
@@ -235,7 +241,7 @@ fn refresh_status_table() {
     let t = bearer();
     let with_retry = |status: u16, retry: &'static str| {
         let response = Response { retry_after: retry_after(retry), ..text(status, "oops") };
-        failure(read_refresh_response(&t, &response, T0))
+        failure(read_refresh_response(&t, &response, T0, json::parse_ok))
     };
     assert_eq!(
         failure(refresh_answer(&t, 400, r#"{"error":"invalid_grant","error_description":"expired"}"#)),
@@ -373,10 +379,14 @@ fn retry_after_values() {
 fn the_refresh_functions_results_are_read_like_an_endpoints() {
     let t = bearer();
     let value = json::parse(r#"{"accessToken":"a","refresh_token":"r","expires_in":60}"#).unwrap();
-    let tokens = success(read_hook_result(&t, &HookResult::Resolved(Some(value)), T0));
+    let tokens = success(read_hook_result(&t, &HookResult::Resolved(Some(value)), T0, json::parse_ok));
     assert_eq!((exposed_access(&tokens), tokens.expires_at), (Some("a"), Some(T0 + 60_000)));
-    assert_eq!(success(read_hook_result(&t, &HookResult::Resolved(None), T0)), TokenSet::default(), "cookie mode");
-    let bad = |result: HookResult| failure(read_hook_result(&t, &result, T0));
+    assert_eq!(
+        success(read_hook_result(&t, &HookResult::Resolved(None), T0, json::parse_ok)),
+        TokenSet::default(),
+        "cookie mode"
+    );
+    let bad = |result: HookResult| failure(read_hook_result(&t, &result, T0, json::parse_ok));
     assert_eq!(bad(HookResult::Unreadable), (RefreshFailure::BadResponse, None));
     assert_eq!(bad(HookResult::Resolved(Some(json::parse("[1]").unwrap()))), (RefreshFailure::BadResponse, None));
     let rejected =
@@ -469,7 +479,7 @@ proptest! {
             content_type: content_type.clone(),
             body: Body::from_text(&text, body_len, max_body_bytes),
         };
-        if let RefreshOutcome::Success(tokens) = read_refresh_response(&t, &response, now) {
+        if let RefreshOutcome::Success(tokens) = read_refresh_response(&t, &response, now, json::parse_ok) {
             prop_assert!(tokens.expires_at.is_none_or(|at| at <= MAX_EPOCH_MS));
             prop_assert!((200..300).contains(&status));
         }
@@ -478,11 +488,11 @@ proptest! {
             prop_assert!(absolute_deadline.is_none_or(|at| at <= MAX_EPOCH_MS));
         }
         let _ = is_revoked(&t, status, Some(&response.body));
-        let _ = read_hook_result(&t, &HookResult::Resolved(json::parse(&text).ok()), now);
+        let _ = read_hook_result(&t, &HookResult::Resolved(json::parse(&text).ok()), now, json::parse_ok);
         for text in [retry.as_deref(), content_type.as_deref(), Some(text.as_str())].into_iter().flatten() {
             let _ = parse_http_date(text);
             let _ = clock_offset(text, now);
-            let _ = jwt_times(text);
+            let _ = jwt_times(text, json::parse_ok);
         }
     }
 
@@ -494,7 +504,7 @@ proptest! {
         now in prop_oneof![any::<u64>(), Just(T0)],
     ) {
         let t = bearer();
-        match read_hook_result(&t, &HookResult::Rejected { status, retry_after_ms }, now) {
+        match read_hook_result(&t, &HookResult::Rejected { status, retry_after_ms }, now, json::parse_ok) {
             RefreshOutcome::Failed { failure, retry_after_ms: read } => {
                 let http = status.is_some_and(|s| (100.0..1000.0).contains(&s));
                 prop_assert_eq!(matches!(failure, RefreshFailure::Status(_)), http);
@@ -502,6 +512,6 @@ proptest! {
             }
             other => prop_assert!(false, "a rejection read as {:?}", other),
         }
-        let _ = read_hook_result(&t, &HookResult::Resolved(json::parse(&text).ok()), now);
+        let _ = read_hook_result(&t, &HookResult::Resolved(json::parse(&text).ok()), now, json::parse_ok);
     }
 }

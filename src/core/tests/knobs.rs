@@ -29,7 +29,7 @@ pub enum LockRelease {
     AsAsked,
     /// This many ms after the release, whatever was asked.
     Hold(u64),
-    /// The proposed protection, modelled: until every open tab has handled the
+    /// An adaptive hold, modelled (not built): until every open tab has handled the
     /// messages the holder posted before releasing (a lost one never is), at
     /// most `cap` ms.
     UntilDelivered { cap: u64 },
@@ -56,16 +56,17 @@ pub struct Knobs {
     pub answer_latency: Delay,
     /// The shell gives up on a request after this long (the server may not).
     pub request_timeout: u64,
-    /// The modelled generation note (see `lock.rs`), and how long a tab
-    /// behind it waits for the tokens; `None`: today's shell, no note.
-    pub generation_note: Option<u64>,
+    /// IndexedDB works, so the generation note is written and read (see
+    /// `lock.rs`); `false`: blocked (some private modes), missing or failing,
+    /// and the shell hands the machine no note.
+    pub indexed_db: bool,
     /// Seed of the draws.
     pub seed: u64,
 }
 
 impl Default for Knobs {
-    /// A healthy browser: instant messages in order, today's lock hold,
-    /// instant answers.
+    /// A healthy browser: instant messages in order, the machine's lock hold,
+    /// IndexedDB, instant answers.
     fn default() -> Knobs {
         Knobs {
             message_latency: Delay::NONE,
@@ -77,7 +78,7 @@ impl Default for Knobs {
             server_latency: Delay::NONE,
             answer_latency: Delay::NONE,
             request_timeout: REQUEST_TIMEOUT_MS,
-            generation_note: None,
+            indexed_db: true,
             seed: 0x5eed,
         }
     }

@@ -4,18 +4,15 @@
 //! go at once), a request dropped before its grant is cancelled, and a grant
 //! that finds its request cancelled is released at once.
 //!
-//! With the knob `generation_note`, the shell also models a proposed guard: the
-//! tab that accepted new tokens commits `(epoch, generation)` to storage shared
-//! by the tabs before its lock is released (IndexedDB: a committed transaction
-//! is visible to every later one, and the lock orders the two); a tab granted
-//! the lock reads it, and if its own generation is older it does not refresh:
-//! it lets the lock go and asks again until the tokens reach it, and past the
-//! wait it ends the session without presenting the stale token.
+//! The generation note, as the shell keeps it (src/api/effects.rs): a release
+//! that carries a note, of a lock the tab holds, commits the note to IndexedDB
+//! before the lock goes (here at once: the lock is let go after the commit in
+//! the real shell too, so its latency only delays the next grant); a grant
+//! reads the note and hands it to the machine, which decides. With the knob
+//! `indexed_db` off, nothing is written and no note is read.
 
 use super::sim::{Due, Fate, LockRelease, Sim};
-
-/// How soon a tab that found itself behind the generation note asks again.
-pub const NOTE_RETRY_MS: u64 = 20;
+use crate::core::GenerationNote;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Slot {
@@ -79,52 +76,19 @@ impl Sim {
             self.free_lock(tab, attempt);
             return;
         }
-        if self.behind_the_note(tab, attempt) {
-            return;
-        }
         let locks = &mut self.tabs[tab].locks;
         locks.slots.retain(|(a, _)| *a != attempt);
         locks.slots.push((attempt, Slot::Held));
-        self.feed_now(tab, |machine, now| machine.handle_lock_acquired(now, attempt));
+        let note = if self.knobs.indexed_db { self.note } else { None };
+        self.feed_now(tab, |machine, now| machine.handle_lock_acquired(now, attempt, note));
     }
 
-    /// The modelled guard (see the module docs): whether the grant was held
-    /// back because the tab's tokens are older than the generation note.
-    fn behind_the_note(&mut self, tab: usize, attempt: u64) -> bool {
-        let Some(wait) = self.knobs.generation_note else { return false };
-        let machine = &self.tabs[tab].machine;
-        let behind = machine
-            .epoch()
-            .zip(machine.token_generation())
-            .is_some_and(|(epoch, generation)| self.notes.get(&epoch).is_some_and(|&noted| noted > generation));
-        if !behind {
-            self.stale_since.remove(&(tab, attempt));
-            return false;
+    pub(super) fn release(&mut self, tab: usize, attempt: u64, hold_until: u64, note: Option<GenerationNote>) {
+        self.trace(|| format!("tab {tab} releases the lock of attempt {attempt} (note {note:?})"));
+        let held = self.tabs[tab].locks.slots.contains(&(attempt, Slot::Held));
+        if let Some(note) = note.filter(|_| held && self.knobs.indexed_db) {
+            self.note = Some(note);
         }
-        self.free_lock(tab, attempt);
-        let since = *self.stale_since.entry((tab, attempt)).or_insert(self.now);
-        if self.now >= since + wait {
-            // The tokens never came: end the session without presenting
-            // (`handle_revoked` stands in for the machine's own rule).
-            self.trace(|| format!("tab {tab} is behind the generation note: ends"));
-            self.feed_now(tab, |machine, now| machine.handle_revoked(now));
-        } else {
-            self.schedule(self.now + NOTE_RETRY_MS, Due::AskAgain { tab, attempt });
-        }
-        true
-    }
-
-    /// A tab held back by the note asks for the lock again, if it still wants it.
-    pub(super) fn ask_again(&mut self, tab: usize, attempt: u64) {
-        let wanted = self.tabs[tab].locks.slots.iter().any(|(a, slot)| *a == attempt && *slot == Slot::Pending);
-        if self.tabs[tab].alive && wanted && !self.lock_queue.contains(&(tab, attempt)) {
-            self.lock_queue.push_back((tab, attempt));
-            self.grant_next();
-        }
-    }
-
-    pub(super) fn release(&mut self, tab: usize, attempt: u64, hold_until: u64) {
-        self.trace(|| format!("tab {tab} releases the lock of attempt {attempt}"));
         let hold_until = match self.knobs.release {
             LockRelease::AsAsked => hold_until,
             LockRelease::Hold(ms) => self.now + ms,

@@ -272,8 +272,8 @@ fn an_ended_session_never_lives_again_through_a_message_or_a_restore() {
     assert_eq!(page.state(), SessionState::Active);
 }
 
-fn decode_stored(text: &str) -> Message {
-    protocol::decode(text).expect("stored sessions decode").message
+fn decode_stored(stored: &Value) -> Message {
+    protocol::decode(stored).expect("stored sessions decode").message
 }
 
 #[test]

@@ -174,6 +174,7 @@ fn an_old_login_arriving_late_does_not_replace_a_newer_session() {
             tokens: TokenSet::default(),
             generation: 0,
             tokens_received_at: now - MIN,
+            absolute_cap: None,
         }),
     };
     sim.tab(0).handle_message(now, old).expect("accepted, then outranked");
@@ -204,6 +205,7 @@ fn a_replayed_login_of_an_ended_session_is_ignored() {
             tokens: TokenSet::default(),
             generation: 0,
             tokens_received_at: now,
+            absolute_cap: None,
         }),
     };
     sim.tab(0).logout(now);
@@ -239,6 +241,7 @@ fn an_expired_snapshot_is_not_adopted() {
             tokens: TokenSet::default(),
             generation: 0,
             tokens_received_at: T0,
+            absolute_cap: None,
         }),
     };
     assert_eq!(sim.tab(0).handle_message(now, stale), Err(ProtocolError::StaleSnapshot));

@@ -70,7 +70,7 @@ fn the_machine_its_effects_events_and_messages_print_no_secret() {
     machine.handle_message(T0 + SEC, machine_state_request()).unwrap();
     machine.refresh_now(T0 + 2 * SEC);
     let attempt = drain(&mut machine, &mut printed).expect("a refresh is under way");
-    machine.handle_lock_acquired(T0 + 2 * SEC, attempt);
+    machine.handle_lock_acquired(T0 + 2 * SEC, attempt, None);
     drain(&mut machine, &mut printed);
     let fresh = TokenSet::bearer(FRESH, Some("rotated"), Some(T0 + 20 * MIN));
     machine.handle_refresh_result(T0 + 3 * SEC, attempt, RefreshOutcome::Success(fresh));

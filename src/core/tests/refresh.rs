@@ -62,7 +62,7 @@ fn effects(machine: &mut Machine) -> Vec<Effect> {
 
 /// The lock release for `attempt` at `now`, held to let the broadcast arrive.
 fn release(attempt: u64, now: u64) -> Effect {
-    Effect::ReleaseRefreshLock { attempt, hold_until: now + LOCK_SETTLE_MS }
+    Effect::ReleaseRefreshLock { attempt, hold_until: now + LOCK_SETTLE_MS, note: None }
 }
 
 fn events(machine: &mut Machine) -> Vec<Event> {
@@ -85,7 +85,7 @@ fn start_refresh(machine: &mut Machine) -> u64 {
         [Effect::AcquireRefreshLock { attempt }] => *attempt,
         other => panic!("expected a lock request, got {other:?}"),
     };
-    machine.handle_lock_acquired(due, attempt);
+    machine.handle_lock_acquired(due, attempt, None);
     match effects(machine).as_slice() {
         [Effect::CallRefreshHook { id: sent, refresh_token }] => {
             assert_eq!(*sent, attempt);
@@ -141,7 +141,12 @@ fn success_keeps_old_refresh_token_when_none_is_returned_and_shares_tokens() {
         out.first(),
         Some(Effect::Broadcast(Envelope { message: Message::Refreshed { generation: 1, .. }, .. }))
     ));
-    assert_eq!(out.get(1), Some(&release(attempt, now)), "lock released after sharing");
+    let noted = Effect::ReleaseRefreshLock {
+        attempt,
+        hold_until: now + LOCK_SETTLE_MS,
+        note: Some(GenerationNote { epoch: id(200), generation: 1 }),
+    };
+    assert_eq!(out.get(1), Some(&noted), "lock released after sharing, once the generation note is written");
     assert!(events(&mut machine).contains(&Event::Refreshed { expires_at: Some(now + 5 * MIN), origin: Origin::Local }));
 }
 
@@ -276,7 +281,7 @@ fn lock_granted_after_another_tab_refreshed_is_released_without_a_request() {
         },
     };
     machine.handle_message(due, shared).expect("accepted");
-    machine.handle_lock_acquired(due + 5, attempt);
+    machine.handle_lock_acquired(due + 5, attempt, None);
     assert_eq!(effects(&mut machine), vec![release(attempt, due + 5)]);
     assert_eq!(machine.access_token(), Some("at-other"));
     assert!(machine.refresh_due_at().expect("rescheduled") > due + 4 * MIN);
@@ -292,7 +297,7 @@ fn a_server_returning_expired_tokens_cannot_cause_a_refresh_storm() {
         machine.handle_timeout(now);
         for effect in effects(&mut machine) {
             if let Effect::AcquireRefreshLock { attempt } = effect {
-                machine.handle_lock_acquired(now, attempt);
+                machine.handle_lock_acquired(now, attempt, None);
             }
         }
         for effect in effects(&mut machine) {
@@ -361,11 +366,93 @@ fn a_lock_granted_after_another_tab_refreshed_starts_a_refresh_that_is_already_d
     let tokens = TokenSet::bearer("at2", Some("rt2"), Some(T0 + 20 * SEC));
     let refreshed = Message::Refreshed { tokens, generation: 1, received_at: T0 + 10 * SEC };
     machine.handle_message(T0 + 30 * SEC, Envelope { from: id(9), epoch: Some(id(200)), message: refreshed }).unwrap();
-    machine.handle_lock_acquired(T0 + 30 * SEC, attempt);
+    machine.handle_lock_acquired(T0 + 30 * SEC, attempt, None);
     let out = effects(&mut machine);
     assert!(out.contains(&release(attempt, T0 + 30 * SEC)), "the stale grant is released");
     assert!(
         out.iter().any(|e| matches!(e, Effect::AcquireRefreshLock { attempt: next } if *next != attempt)),
         "the due refresh starts at once: {out:?}"
     );
+}
+
+/// Asks for the lock at the refresh's due time; returns the attempt.
+fn ask_lock(machine: &mut Machine) -> u64 {
+    let due = machine.refresh_due_at().expect("a refresh is scheduled");
+    machine.handle_timeout(due);
+    match effects(machine).as_slice() {
+        [Effect::AcquireRefreshLock { attempt }] => *attempt,
+        other => panic!("expected a lock request, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_grant_behind_the_generation_note_sends_nothing_and_asks_for_the_tokens() {
+    let mut machine = logged_in(5 * MIN);
+    let attempt = ask_lock(&mut machine);
+    let now = machine.now();
+    let ahead = GenerationNote { epoch: id(200), generation: 1 };
+    machine.handle_lock_acquired(now, attempt, Some(ahead));
+    let out = effects(&mut machine);
+    assert_eq!(out[0], Effect::ReleaseRefreshLock { attempt, hold_until: now, note: None }, "let go at once");
+    assert!(matches!(&out[1], Effect::Broadcast(Envelope { message: Message::StateRequest, .. })));
+    assert_eq!(out.len(), 2, "no refresh: {out:?}");
+    assert_eq!(machine.refresh_due_at(), Some(now + NOTE_RETRY_MS));
+    // The new tokens arrive: adopted, and the next refresh is scheduled for them.
+    let tokens = TokenSet::bearer("at2", Some("rt2"), Some(now + 5 * MIN));
+    let refreshed = Message::Refreshed { tokens, generation: 1, received_at: now };
+    machine.handle_message(now + 30, Envelope { from: id(9), epoch: Some(id(200)), message: refreshed }).unwrap();
+    assert_eq!(machine.token_generation(), Some(1));
+    assert!(machine.refresh_due_at().is_some_and(|at| at > now + MIN));
+}
+
+#[test]
+fn a_note_of_this_generation_or_another_session_does_not_hold_a_refresh_back() {
+    for note in [GenerationNote { epoch: id(200), generation: 0 }, GenerationNote { epoch: id(201), generation: 9 }] {
+        let mut machine = logged_in(5 * MIN);
+        let attempt = ask_lock(&mut machine);
+        machine.handle_lock_acquired(machine.now(), attempt, Some(note));
+        assert!(matches!(effects(&mut machine).as_slice(), [Effect::CallRefreshHook { .. }]), "{note:?}");
+    }
+}
+
+#[test]
+fn tokens_that_never_come_end_the_session_after_the_wait() {
+    let mut machine = logged_in(5 * MIN);
+    let ahead = GenerationNote { epoch: id(200), generation: 1 };
+    let first = machine.refresh_due_at().expect("scheduled");
+    loop {
+        let attempt = ask_lock(&mut machine);
+        machine.handle_lock_acquired(machine.now(), attempt, Some(ahead));
+        if !machine.state().is_live() {
+            break;
+        }
+        assert!(machine.now() < first + NOTE_WAIT_MS, "still waiting past the bound");
+        effects(&mut machine);
+    }
+    assert_eq!(machine.now(), first + NOTE_WAIT_MS);
+    assert_eq!(machine.end_reason(), Some(EndReason::RefreshFailed));
+    let out = effects(&mut machine);
+    assert!(!out.iter().any(|e| matches!(e, Effect::CallRefreshHook { .. })), "never presented: {out:?}");
+    assert!(events(&mut machine).iter().any(|e| matches!(e, Event::RefreshFailed { code: "rotated_elsewhere", .. })));
+}
+
+#[test]
+fn a_grant_during_the_idle_warning_waits_for_the_user() {
+    let mut machine = logged_in(15 * MIN); // due after the idle warning starts (9 min)
+    machine.handle_activity(T0 + 8 * MIN);
+    let attempt = {
+        machine.refresh_now(T0 + 8 * MIN + 30 * SEC);
+        match effects(&mut machine).as_slice() {
+            [.., Effect::AcquireRefreshLock { attempt }] => *attempt,
+            other => panic!("expected a lock request, got {other:?}"),
+        }
+    };
+    let warned = T0 + 17 * MIN + SEC;
+    machine.handle_timeout(warned);
+    assert_eq!(machine.state(), SessionState::Warning);
+    effects(&mut machine);
+    machine.handle_lock_acquired(warned, attempt, None);
+    assert_eq!(effects(&mut machine), vec![release(attempt, warned)], "released, nothing sent");
+    machine.stay_signed_in(warned + SEC);
+    assert!(effects(&mut machine).iter().any(|e| matches!(e, Effect::AcquireRefreshLock { .. })), "asked again");
 }

@@ -296,7 +296,7 @@ proptest! {
         for (name, value) in &credential.headers {
             prop_assert!(is_header_name(name) && is_header_value(value), "{:?}", (name, value));
         }
-        let _ = jwt_times(&access);
-        let _ = jwt_times(&claims);
+        let _ = jwt_times(&access, json::parse_ok);
+        let _ = jwt_times(&claims, json::parse_ok);
     }
 }

@@ -130,7 +130,7 @@ fn refresh_with(machine: &mut Machine, returned: Option<&str>) {
             _ => None,
         })
         .expect("a refresh starts");
-    machine.handle_lock_acquired(now, attempt);
+    machine.handle_lock_acquired(now, attempt, None);
     let tokens = TokenSet::bearer("new-at", returned, Some(now + 10 * MIN));
     machine.handle_refresh_result(now, attempt, RefreshOutcome::Success(tokens));
 }

@@ -44,7 +44,7 @@ fn setup(mode: TokenMode, refresh_hook: bool) -> Setup {
     };
     let mut config = test_config();
     config.keepalive_every_ms = Some(MIN);
-    Setup { config, transport, refresh_hook, storage: StorageChoice::Memory }
+    Setup { config, transport, refresh_hook, ..Setup::new(test_config()) }
 }
 
 fn machine(mode: TokenMode, refresh_hook: bool) -> Machine {
@@ -198,7 +198,7 @@ fn refresh_request_out(machine: &mut Machine) -> (u64, Request) {
         [.., Effect::AcquireRefreshLock { attempt }] => *attempt,
         other => panic!("{other:?}"),
     };
-    machine.handle_lock_acquired(due, attempt);
+    machine.handle_lock_acquired(due, attempt, None);
     match effects(machine).as_slice() {
         [Effect::Fetch { id, purpose: Purpose::Refresh, request }] => {
             assert_eq!(*id, attempt, "a refresh request's id is its attempt");
@@ -225,7 +225,11 @@ fn a_refresh_through_the_endpoint_sends_the_token_and_reads_the_answer() {
     assert!(matches!(out.first(), Some(Effect::Broadcast(Envelope { message: Message::Refreshed { .. }, .. }))));
     assert_eq!(
         out.get(1),
-        Some(&Effect::ReleaseRefreshLock { attempt: id, hold_until: now + LOCK_SETTLE_MS }),
+        Some(&Effect::ReleaseRefreshLock {
+            attempt: id,
+            hold_until: now + LOCK_SETTLE_MS,
+            note: Some(GenerationNote { epoch: super::sim::id(200), generation: 1 })
+        }),
         "shared first, then released and held while the message travels"
     );
 }
@@ -283,7 +287,7 @@ fn without_an_endpoint_or_function_a_due_refresh_ends_the_session() {
         [.., Effect::AcquireRefreshLock { attempt }] => *attempt,
         other => panic!("{other:?}"),
     };
-    machine.handle_lock_acquired(due, attempt);
+    machine.handle_lock_acquired(due, attempt, None);
     assert_eq!(machine.end_reason(), Some(EndReason::RefreshFailed), "rather than run on expired tokens");
     assert!(events(&mut machine).iter().any(|e| matches!(e, Event::RefreshFailed { definitive: true, .. })));
 }

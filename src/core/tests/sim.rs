@@ -15,10 +15,11 @@
 //! - tabs open and close (a closed tab's lock is freed, its answers lost), the
 //!   browser goes offline, and the machine sleeps (the clock jumps).
 //!
-//! The lock lives in `lock.rs` (with the two protections it can model behind
-//! knobs), the server in `backend.rs`, the invariants in `invariants.rs`. All
-//! interpretation of the machine's I/O sits in `adapter.rs` ([`interpret`] and
-//! [`hand_back`]). `SIM_TRACE=1` prints what happens when.
+//! The lock lives in `lock.rs` (with the generation note as the shell keeps
+//! it, and an adaptive hold modelled behind a knob), the server in
+//! `backend.rs`, the invariants in `invariants.rs`. All interpretation of
+//! the machine's I/O sits in `adapter.rs` ([`interpret`] and [`hand_back`]).
+//! `SIM_TRACE=1` prints what happens when.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -28,7 +29,7 @@ pub use super::backend::*;
 pub use super::invariants::*;
 pub use super::knobs::*;
 use super::lock::ShellLocks;
-use crate::core::protocol::{decode, encode};
+use crate::core::protocol::{decode_text, encode_text};
 use crate::core::*;
 
 pub const T0: u64 = 1_700_000_000_000;
@@ -140,7 +141,6 @@ pub struct Tab {
 pub(super) enum Due {
     Message { from: usize, to: usize, text: String },
     Grant { tab: usize, attempt: u64 },
-    AskAgain { tab: usize, attempt: u64 },
     SettleEnd { tab: usize, timer: u64 },
     Commit { request: usize },
     Answer { request: usize, answer: Answer },
@@ -174,10 +174,8 @@ pub struct Sim {
     pub(super) last_delivery: BTreeMap<(usize, usize), u64>,
     /// Per tab: a message it posted since its last release was lost.
     pub(super) lost_since_release: Vec<bool>,
-    /// The modelled generation note: the newest generation accepted per epoch.
-    pub(super) notes: BTreeMap<Epoch, u64>,
-    /// Grants held back by the note since when: (tab, attempt) → ms.
-    pub(super) stale_since: BTreeMap<(usize, u64), u64>,
+    /// The generation note in IndexedDB: the last one written.
+    pub note: Option<GenerationNote>,
     pub(super) random: u64,
 }
 
@@ -219,8 +217,7 @@ impl Sim {
             lock_queue: VecDeque::new(),
             last_delivery: BTreeMap::new(),
             lost_since_release: Vec::new(),
-            notes: BTreeMap::new(),
-            stale_since: BTreeMap::new(),
+            note: None,
             random: knobs.seed,
         };
         for _ in 0..tabs {
@@ -364,7 +361,7 @@ impl Sim {
             match interpret(effect) {
                 Action::Post(envelope) => self.post(tab, &envelope),
                 Action::AskLock(attempt) => self.ask_lock(tab, attempt),
-                Action::Release { attempt, hold_until } => self.release(tab, attempt, hold_until),
+                Action::Release { attempt, hold_until, note } => self.release(tab, attempt, hold_until, note),
                 Action::Send { id, call } => self.send(tab, id, call),
                 Action::Wipe => self.tabs[tab].wiped += 1,
                 Action::Nothing => {}
@@ -376,7 +373,7 @@ impl Sim {
     pub(super) fn schedule(&mut self, at: u64, due: Due) {
         // At one instant, the lock's path (hold ends, grant) and the channel's
         // go in the order the knob says; everything else after both.
-        let lock = matches!(due, Due::Grant { .. } | Due::SettleEnd { .. } | Due::AskAgain { .. });
+        let lock = matches!(due, Due::Grant { .. } | Due::SettleEnd { .. });
         let rank = match (lock, matches!(due, Due::Message { .. }), self.knobs.grants_first) {
             (true, _, true) | (_, true, false) => 0,
             (true, _, false) | (_, true, true) => 1,
@@ -401,7 +398,7 @@ impl Sim {
         if !self.tabs[from].alive {
             return;
         }
-        let text = encode(envelope);
+        let text = encode_text(envelope);
         for to in self.open_tabs().into_iter().filter(|&to| to != from) {
             if self.draw(Delay { min: 0, max: 999 }) < self.knobs.drop_per_mille {
                 self.dropped += 1;
@@ -501,13 +498,7 @@ impl Sim {
         let now = self.now;
         self.note_answer(request, &answer);
         hand_back(&mut self.tabs[tab].machine, now, attempt, answer.clone());
-        if self.note_accepted(request, &answer) {
-            let machine = &self.tabs[tab].machine;
-            if let Some((epoch, generation)) = machine.epoch().zip(machine.token_generation()) {
-                let noted = self.notes.entry(epoch).or_insert(generation);
-                *noted = (*noted).max(generation);
-            }
-        }
+        self.note_accepted(request, &answer);
         self.drain(tab);
     }
 
@@ -552,7 +543,7 @@ impl Sim {
         match due {
             Due::Message { to, text, .. } => {
                 if self.tabs[to].alive {
-                    let envelope = decode(&text).expect("what a machine encodes decodes");
+                    let envelope = decode_text(&text).expect("what a machine encodes decodes");
                     if let (Message::Logout { .. }, Some(epoch)) = (&envelope.message, envelope.epoch) {
                         self.tabs[to].seen.heard_ended.push(epoch);
                     }
@@ -564,7 +555,6 @@ impl Sim {
                 }
             }
             Due::Grant { tab, attempt } => self.granted(tab, attempt),
-            Due::AskAgain { tab, attempt } => self.ask_again(tab, attempt),
             Due::SettleEnd { tab, timer } => self.settled(tab, timer),
             Due::Commit { request } => self.commit(request),
             Due::Answer { request, answer } => self.answered(request, answer, Fate::Answered),

@@ -33,7 +33,7 @@ pub struct Tab {
     pub events: Vec<Event>,
     pub rejected: Vec<ProtocolError>,
     /// What the tab last persisted (`storage: "session"`), `None` once wiped.
-    pub stored: Option<String>,
+    pub stored: Option<Value>,
     pub alive: bool,
 }
 
@@ -47,7 +47,7 @@ pub struct Site {
     pub local_storage: Tombstones,
     /// Every request sent, by tab and purpose.
     pub sent: Vec<(usize, Purpose)>,
-    bus: VecDeque<(usize, String)>,
+    bus: VecDeque<(usize, Value)>,
     lock: Option<(usize, u64)>,
     queue: VecDeque<(usize, u64)>,
     next_epoch: u8,
@@ -66,7 +66,7 @@ pub fn site_setup(mode: TokenMode, storage: StorageChoice) -> Setup {
     };
     let mut config = test_config();
     config.keepalive_every_ms = (mode == TokenMode::Cookie).then_some(MIN);
-    Setup { config, transport, refresh_hook: false, storage }
+    Setup { config, transport, refresh_hook: false, storage, parse_json: json::parse_ok }
 }
 
 /// A JWT (unsigned: the client never checks signatures) for `sub`.
@@ -152,7 +152,8 @@ impl Site {
             TokenMode::Cookie => format!(r#"{{"user":"{user}"}}"#),
         };
         let transport = self.tabs[tab].machine.transport().clone();
-        let tokens = read_tokens(&transport, &json::parse(&body).expect("JSON"), None, self.now).expect("tokens");
+        let body = json::parse(&body).expect("JSON");
+        let tokens = read_tokens(&transport, &body, None, self.now, json::parse_ok).expect("tokens");
         let (now, epoch) = (self.now, self.fresh_epoch());
         self.tabs[tab].machine.login(now, epoch, tokens);
         self.pump();
@@ -269,7 +270,7 @@ impl Site {
                     let now = self.now;
                     let machine = &mut self.tabs[tab].machine;
                     machine.handle_tombstones(now, &self.local_storage);
-                    machine.handle_lock_acquired(now, attempt);
+                    machine.handle_lock_acquired(now, attempt, None);
                 }
             }
             if !progressed {
@@ -295,7 +296,7 @@ impl Site {
                 let answer = self.answer(purpose);
                 self.tabs[tab].machine.handle_fetch_answer(now, id, answer);
             }
-            Effect::Persist(text) => self.tabs[tab].stored = Some(text.expose().to_owned()),
+            Effect::Persist(StoredSession(stored)) => self.tabs[tab].stored = Some(stored),
             Effect::WipeStorage => self.tabs[tab].stored = None,
             Effect::SaveTombstones(tombstones) => {
                 // As the shell does: read, merge, write.

@@ -47,7 +47,7 @@ fn complete_refresh(machine: &mut Machine) {
             _ => None,
         })
         .expect("a refresh asked for the lock");
-    machine.handle_lock_acquired(now, attempt);
+    machine.handle_lock_acquired(now, attempt, None);
     effects(machine);
     let tokens = TokenSet::bearer("at2", Some("rt2"), Some(now + 60 * MIN));
     machine.handle_refresh_result(now, attempt, RefreshOutcome::Success(tokens));
@@ -108,7 +108,7 @@ fn a_failed_refresh_hands_the_401_back_and_the_session_decides() {
         [Effect::AcquireRefreshLock { attempt }] => *attempt,
         other => panic!("{other:?}"),
     };
-    machine.handle_lock_acquired(now, attempt);
+    machine.handle_lock_acquired(now, attempt, None);
     let outage = RefreshOutcome::Failed { failure: RefreshFailure::Network, retry_after_ms: None };
     machine.handle_refresh_result(now, attempt, outage);
     assert_eq!(judge(&mut machine, FetchStage::AfterRefresh, first, 401), Verdict::HandBack);

@@ -5,6 +5,7 @@
 //! memory.
 
 pub mod config;
+pub mod debug;
 pub mod token;
 
 use std::collections::{HashMap, VecDeque};
@@ -615,6 +616,7 @@ pub fn router(app: App) -> Router {
         .route("/auth/logout", post(logout))
         .route("/auth/logout-all", post(logout_all))
         .route("/api/profile", get(profile))
+        .merge(debug::routes())
         .layer(axum::middleware::map_response(no_store))
         .nest_service("/pkg", pkg_dir)
         .fallback_service(static_dir)

@@ -1,0 +1,167 @@
+//! IndexedDB, for the generation note (`crate::core::note`): one database per
+//! channel, one object store, one key, a string value.
+//!
+//! [`write`] resolves once its transaction has *committed* (`complete`), which
+//! is what makes the note safe: the refresh lock is released only after that,
+//! and every transaction that starts later, in any tab, sees the write. [`read`]
+//! returns the stored text. Each step (opening, then the transaction) gives up
+//! after [`IDB_TIMEOUT_MS`] (a browser whose IndexedDB hangs must not hold the
+//! refresh lock), and both fail quietly where IndexedDB is missing, blocked
+//! (some private modes, storage disabled) or broken: the caller then works
+//! without a note.
+//!
+//! The bindings are hand-written (smaller than web-sys's IDB features). Event
+//! handlers are the `resolve`/`reject` functions of a `Promise`, so no Rust
+//! closure outlives a call, except the `upgradeneeded` handler, which a
+//! [`Handlers`] guard detaches before it is dropped. Each call opens the
+//! database and closes it when done ([`Database`] closes on drop).
+
+use js_sys::{Array, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::timers::settles_after;
+use crate::core::keys::{NOTE_KEY, NOTE_STORE};
+
+/// The longest one step (open, or a transaction) may take.
+pub const IDB_TIMEOUT_MS: u32 = 1_000;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `indexedDB`.
+    type IdbFactory;
+    #[wasm_bindgen(method, catch)]
+    fn open(this: &IdbFactory, name: &str, version: u32) -> Result<JsValue, JsValue>;
+
+    /// An `IDBDatabase`.
+    type IdbDatabase;
+    #[wasm_bindgen(method, catch)]
+    fn transaction(this: &IdbDatabase, store: &str, mode: &str) -> Result<IdbTransaction, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = createObjectStore)]
+    fn create_object_store(this: &IdbDatabase, name: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method)]
+    fn close(this: &IdbDatabase);
+
+    /// An `IDBTransaction`.
+    type IdbTransaction;
+    #[wasm_bindgen(method, catch, js_name = objectStore)]
+    fn object_store(this: &IdbTransaction, name: &str) -> Result<IdbObjectStore, JsValue>;
+
+    /// An `IDBObjectStore`.
+    type IdbObjectStore;
+    #[wasm_bindgen(method, catch)]
+    fn put(this: &IdbObjectStore, value: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &IdbObjectStore, key: &str) -> Result<JsValue, JsValue>;
+}
+
+/// Why the note could not be read or written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdbError {
+    /// No `indexedDB` here, or it refused to open (blocked, private mode).
+    Unavailable,
+    /// A transaction failed or aborted (quota, I/O), or a step took longer
+    /// than [`IDB_TIMEOUT_MS`].
+    Failed,
+}
+
+/// Commits `text` as the note in database `name`.
+///
+/// # Errors
+///
+/// [`IdbError`] when IndexedDB is missing or blocked, or the transaction did
+/// not commit in time.
+pub async fn write(name: &str, text: &str) -> Result<(), IdbError> {
+    let database = open(name).await?;
+    let transaction = database.0.transaction(NOTE_STORE, "readwrite").map_err(|_| IdbError::Failed)?;
+    let store = transaction.object_store(NOTE_STORE).map_err(|_| IdbError::Failed)?;
+    store.put(&JsValue::from_str(text), NOTE_KEY).map_err(|_| IdbError::Failed)?;
+    committed(&transaction).await
+}
+
+/// Reads the note in database `name` (`None`: nothing stored, or not text).
+///
+/// # Errors
+///
+/// [`IdbError`] as for [`write`].
+pub async fn read(name: &str) -> Result<Option<String>, IdbError> {
+    let database = open(name).await?;
+    let transaction = database.0.transaction(NOTE_STORE, "readonly").map_err(|_| IdbError::Failed)?;
+    let store = transaction.object_store(NOTE_STORE).map_err(|_| IdbError::Failed)?;
+    let request = store.get(NOTE_KEY).map_err(|_| IdbError::Failed)?;
+    committed(&transaction).await?;
+    Ok(result(&request).and_then(|value| value.as_string()))
+}
+
+/// An open connection; closed on drop.
+struct Database(IdbDatabase);
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// Detaches an open request's handlers on drop, before the closure one of
+/// them calls is dropped: the browser never calls into a freed closure.
+struct Handlers(JsValue);
+
+impl Drop for Handlers {
+    fn drop(&mut self) {
+        for event in ["onupgradeneeded", "onsuccess", "onerror"] {
+            on(&self.0, event, &JsValue::NULL);
+        }
+    }
+}
+
+/// Sets the `event` handler property (`onsuccess` …) of `target`.
+fn on(target: &JsValue, event: &str, handler: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(event), handler);
+}
+
+/// A request's `result`, if it has one.
+fn result(request: &JsValue) -> Option<JsValue> {
+    Reflect::get(request, &JsValue::from_str("result")).ok()
+}
+
+/// Waits for `promise`, at most [`IDB_TIMEOUT_MS`].
+async fn settled(promise: Promise) -> Result<JsValue, JsValue> {
+    let deadline = settles_after(IDB_TIMEOUT_MS, true);
+    JsFuture::from(Promise::race(&Array::of2(&promise, &deadline))).await
+}
+
+/// Opens database `name` (version 1), creating its store the first time.
+async fn open(name: &str) -> Result<Database, IdbError> {
+    let factory = Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB")).ok();
+    let factory: IdbFactory = factory.filter(JsValue::is_object).ok_or(IdbError::Unavailable)?.unchecked_into();
+    let request = factory.open(name, 1).map_err(|_| IdbError::Unavailable)?;
+    let upgrading = request.clone();
+    let upgrade = Closure::<dyn FnMut()>::new(move || {
+        if let Some(database) = result(&upgrading) {
+            let _ = database.unchecked_into::<IdbDatabase>().create_object_store(NOTE_STORE);
+        }
+    });
+    let handlers = Handlers(request.clone());
+    on(&request, "onupgradeneeded", upgrade.as_ref());
+    let opened = Promise::new(&mut |resolve, reject| {
+        on(&request, "onsuccess", &resolve);
+        on(&request, "onerror", &reject);
+    });
+    let outcome = settled(opened).await;
+    drop(handlers);
+    drop(upgrade);
+    outcome.map_err(|_| IdbError::Unavailable)?;
+    let database = result(&request).filter(JsValue::is_object).ok_or(IdbError::Unavailable)?;
+    Ok(Database(database.unchecked_into()))
+}
+
+/// Waits until `transaction` has committed.
+async fn committed(transaction: &IdbTransaction) -> Result<(), IdbError> {
+    let done = Promise::new(&mut |resolve, reject| {
+        on(transaction, "oncomplete", &resolve);
+        on(transaction, "onerror", &reject);
+        on(transaction, "onabort", &reject);
+    });
+    settled(done).await.map(drop).map_err(|_| IdbError::Failed)
+}

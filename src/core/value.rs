@@ -1,0 +1,131 @@
+//! The plain data the core reads: JSON's data model, without JSON text.
+//!
+//! Options, token responses, server answers, cross-tab messages and the stored
+//! session all reach the core as a [`Value`]. The browser shell builds values
+//! from JS values with a bounded walker (`browser/value.rs`), after the
+//! browser's own `JSON.parse` where the input is text; the core reads them and
+//! builds them, and never parses or writes JSON text itself (the shipped wasm
+//! holds no JSON text parser). Native tests and fuzzing make values from text
+//! with the test-only reader in [`super::json`].
+
+/// A plain data value: what `JSON.parse` yields, or a plain JS object holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `null`
+    Null,
+    /// `true` or `false`
+    Bool(bool),
+    /// A number (finite, as the walker and the test parser make them).
+    Number(f64),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<Value>),
+    /// An object: its members in document order, duplicates kept.
+    Object(Vec<(String, Value)>),
+}
+
+/// 2^53: every integer up to here is exactly representable as `f64`.
+const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
+
+impl Value {
+    /// The member `key` of an object (the first one, if the key repeats);
+    /// `None` for a missing key or a value that is not an object.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_object()?.iter().find(|(name, _)| name == key).map(|(_, value)| value)
+    }
+
+    /// The text, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is a finite number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) if n.is_finite() => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The number, if it is a whole number in `0..=2^53`.
+    ///
+    /// Every such `f64` is exact, but note that the text `9007199254740993`
+    /// (2^53 + 1) is read as 2^53, the nearest `f64`.
+    pub fn as_u64(&self) -> Option<u64> {
+        let n = self.as_f64()?;
+        // `-0.0 >= 0.0`, so negative zero reads as 0.
+        if (0.0..=MAX_EXACT).contains(&n) && n.fract() == 0.0 {
+            Some(n as u64)
+        } else {
+            None
+        }
+    }
+
+    /// The number, if it is a whole number in `-2^53..=2^53`.
+    pub fn as_i64(&self) -> Option<i64> {
+        let n = self.as_f64()?;
+        if n.abs() <= MAX_EXACT && n.fract() == 0.0 {
+            Some(n as i64)
+        } else {
+            None
+        }
+    }
+
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The elements, if this is an array.
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The members in document order, if this is an object.
+    pub fn as_object(&self) -> Option<&[(String, Value)]> {
+        match self {
+            Value::Object(members) => Some(members),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
+/// Appends `n` in decimal (no `core::fmt`: it costs kilobytes of wasm).
+pub fn write_u64(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    out.push_str(decimal(n, &mut digits));
+}
+
+/// `n` in decimal, built at the end of `buf` (20 bytes hold `u64::MAX`).
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut start = buf.len();
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+        start -= 1;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.get(start..).and_then(|digits| core::str::from_utf8(digits).ok()).unwrap_or("0")
+}
+
+/// A member list from `(key, value)` pairs, for building objects.
+pub fn object<'a>(members: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
+    Value::Object(members.into_iter().map(|(key, value)| (key.to_owned(), value)).collect())
+}
