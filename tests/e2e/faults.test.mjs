@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import net from "node:net";
 import {
-  stateOf, waitForState, signIn, stats, loggedEvents, withBackend, LONG, profile,
+  stateOf, waitForState, signIn, stats, waitForStats, loggedEvents, withBackend, LONG, profile,
   REFRESH_TOKEN_PLACES, signedInTabs, waitForRotations, assertSingleFlight, assertNoRefreshCookie,
 } from "./harness.mjs";
 
