@@ -255,11 +255,7 @@ impl Message {
     pub fn without_tokens(self) -> Message {
         let notice = |login: bool, snapshot: Snapshot| {
             let refresh_token_held = snapshot.tokens.refresh_token.is_some();
-            Message::SessionExists {
-                login,
-                snapshot: Snapshot { tokens: TokenSet::default(), ..snapshot },
-                refresh_token_held,
-            }
+            Message::SessionExists { login, snapshot: without_tokens(snapshot), refresh_token_held }
         };
         match self {
             Message::Refreshed { generation, received_at, .. } => Message::TokensChanged { generation, received_at },
@@ -268,6 +264,13 @@ impl Message {
             other => other,
         }
     }
+}
+
+/// A snapshot with no token: the user they are for is kept (no secret; a tab
+/// that joins from a notice must know whom the session is for).
+fn without_tokens(snapshot: Snapshot) -> Snapshot {
+    let identity = snapshot.tokens.identity.clone();
+    Snapshot { tokens: TokenSet { identity, ..TokenSet::default() }, ..snapshot }
 }
 
 /// A message with its sender and session epoch.
@@ -394,7 +397,7 @@ pub fn encode(envelope: &Envelope) -> Value {
         }
         Message::SessionExists { login, snapshot, refresh_token_held } => {
             m.flag("login", *login);
-            m.snapshot(&Snapshot { tokens: TokenSet::default(), ..snapshot.clone() });
+            m.snapshot(&without_tokens(snapshot.clone()));
             m.flag("refreshHeld", *refresh_token_held);
         }
     }
@@ -503,7 +506,7 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
         }
         "sessionExists" => Message::SessionExists {
             login: flag(object, "login")?,
-            snapshot: Snapshot { tokens: TokenSet::default(), ..snapshot(object)? },
+            snapshot: without_tokens(snapshot(object)?),
             refresh_token_held: flag(object, "refreshHeld")?,
         },
         _ => return Err(ProtocolError::UnknownKind),

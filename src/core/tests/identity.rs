@@ -236,3 +236,23 @@ fn the_user_field_is_configurable_for_token_and_session_answers() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn the_user_travels_in_the_token_free_notices_of_the_storage_fallback() {
+    let mut tokens = TokenSet::bearer("secret", Some("rt"), None);
+    tokens.identity = Identity { user: Some("alice".into()), sub: Some("u-1".into()) };
+    let (started_at, last_activity_at, tokens_received_at) = (T0, T0, T0);
+    let snapshot =
+        Snapshot { started_at, last_activity_at, tokens, generation: 0, tokens_received_at, absolute_cap: None };
+    let notice = Message::Login(snapshot).without_tokens();
+    let envelope = Envelope { from: id(3), epoch: Some(id(4)), message: notice };
+    let text = json::to_text(&protocol::encode(&envelope));
+    assert!(!text.contains("secret") && !text.contains("\"rt\""), "no token: {text}");
+    let Ok(Envelope { message: Message::SessionExists { snapshot, .. }, .. }) =
+        protocol::decode(&json::parse(&text).expect("JSON"))
+    else {
+        panic!("a notice")
+    };
+    assert_eq!(snapshot.tokens.identity, Identity { user: Some("alice".into()), sub: Some("u-1".into()) });
+    assert_eq!(snapshot.tokens.access_token, None);
+}
