@@ -13,6 +13,8 @@
 //!   keepalives, session checks, the rules of `session.fetch`.
 //! - [`refresh`]: refresh timing, backoff and failure classification.
 //! - [`tokens`]: the token set, with secrets that never print.
+//! - [`identity`]: the user a session is for, and what counts as a change of user.
+//! - [`tombstone`]: ended sessions, remembered by every tab (logout is final).
 //! - [`protocol`]: the versioned cross-tab message format.
 //! - [`value`]: the plain data values everything above reads (no JSON text).
 //! - [`keys`]: every web-storage key and cross-tab name the SDK uses.
@@ -33,6 +35,7 @@ pub mod http;
 /// HTTP dates read by hand: tests and fuzzing only (the shell uses `Date.parse`).
 #[cfg(any(test, fuzzing))]
 pub mod http_date;
+pub mod identity;
 /// JSON text: tests and fuzzing only (the shipped wasm holds no JSON text parser).
 #[cfg(any(test, fuzzing))]
 pub mod json;
@@ -46,11 +49,13 @@ pub mod refresh;
 pub mod scope;
 pub mod security;
 pub mod tokens;
+pub mod tombstone;
 pub mod value;
 
 pub use config::{Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions, StorageChoice};
 pub use contract::{Body, Credential, FetchAnswer, HookResult, Request, Response, RetryAfter, SessionAnswer};
 pub use endpoints::{BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames, TokenMode, Transport};
+pub use identity::Identity;
 pub use machine::{
     CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith,
     SessionCheck, SessionState, Setup, StoredSession, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS, NOTE_RETRY_MS,
@@ -61,6 +66,7 @@ pub use options::Options;
 pub use protocol::{ChannelKind, EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};
 pub use tokens::{Secret, TokenError, TokenSet};
+pub use tombstone::{Tombstone, Tombstones};
 pub use value::Value;
 
 /// A point in time: milliseconds since 1970-01-01 UTC on this device's clock,
