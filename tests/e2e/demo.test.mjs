@@ -50,7 +50,7 @@ test("the warning shows in every tab and Stay signed in in tab 3 closes it in al
   await signIn(tabs[0]);
   for (let i = 0; i < 2; i++) {
     const tab = await browser.newPage(server.url);
-    await waitForState(tab, "active");
+    await waitForState(tab, ["active", "warning"]);
     tabs.push(tab);
   }
   const open = (page) => page.waitForFunction(() => document.querySelector("#warning-dialog").open, null, { timeout: 15_000 });
