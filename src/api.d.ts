@@ -85,8 +85,12 @@ export interface SessionOptions {
   refreshTokenField?: string;
   /** Adds `grant_type` to refresh requests ("refresh_token" for OAuth 2.0). */
   grantType?: string;
-  /** Field names of token answers. Defaults: the OAuth 2.0 names. */
-  responseFields?: { accessToken?: string; refreshToken?: string; expiresIn?: string; expiresAt?: string; error?: string };
+  /**
+   * Field names of token answers. Defaults: the OAuth 2.0 names. `user` (default "user") names the
+   * user in token, session and keepalive answers (a string, or an object's `id`): an answer for
+   * another user ends the session everywhere with reason "userChanged".
+   */
+  responseFields?: { accessToken?: string; refreshToken?: string; expiresIn?: string; expiresAt?: string; error?: string; user?: string };
   /** CSRF header for state-changing requests, from a double-submit cookie or a `<meta>` tag. */
   csrf?: { header?: string; cookie: string } | { header?: string; meta: string };
   /**
@@ -127,10 +131,16 @@ export interface TokenResponse {
   expires_in?: number | string; expiresIn?: number | string;
   /** Epoch seconds or milliseconds. */
   expires_at?: number; expiresAt?: number;
+  /** Whom the tokens are for (or the field `responseFields.user` names): a string or `{ id }`. */
+  user?: string | { id: string | number };
 }
 
 export type SessionState = "anonymous" | "active" | "warning" | "expired" | "loggedOut";
-export type EndReason = "idle" | "absolute" | "user" | "otherTab" | "revoked" | "refreshFailed";
+/**
+ * Why a session ended. "userChanged": a session check, keepalive or refresh answered for another
+ * user than the session's (a second login in another window, or a login CSRF); the server is not told.
+ */
+export type EndReason = "idle" | "absolute" | "user" | "otherTab" | "revoked" | "refreshFailed" | "userChanged";
 export type Origin = "local" | "otherTab" | "server";
 
 interface EventBase { /** Epoch ms when the event was emitted. */ at: number; }
@@ -143,7 +153,13 @@ export interface ExpiredEvent extends EventBase { type: "expired"; reason: "idle
 export interface LoggedOutEvent extends EventBase { type: "loggedOut"; reason: EndReason; origin: Origin; }
 export interface RefreshedEvent extends EventBase { type: "refreshed"; expiresAt: number | null; origin: Origin; }
 export interface RefreshFailedEvent extends EventBase { type: "refreshFailed"; code: string; definitive: boolean; retryAt: number | null; failures: number; }
-/** `code`: a dropped cross-tab message or discarded stored session (`wrong_epoch`, `malformed_message` …), `storage_unavailable`, `channel_unavailable`, `channel_post_failed` (a message, perhaps a logout, did not reach the other tabs), `logout_failed` or `csrf_token_unusable` (the page's CSRF token is no valid header value, so requests go without it; once per page). */
+/**
+ * `code`: a dropped cross-tab message or discarded stored session (`wrong_epoch`, `malformed_message` …),
+ * `storage_unavailable`, `channel_unavailable`, `channel_post_failed` (a message, perhaps a logout, did not
+ * reach the other tabs), `logout_failed` (the server was not told; the logout is sent again when the
+ * browser is back online), `user_changed` (reported once, by the tab that saw it) or `csrf_token_unusable`
+ * (the page's CSRF token is no valid header value, so requests go without it; once per page).
+ */
 export interface ErrorEvent extends EventBase { type: "error"; code: string; message: string; }
 
 /** Every event, discriminated on `type`. */

@@ -208,6 +208,7 @@ function endMessage(e) {
     case "otherTab": return "Logged out in another tab.";
     case "revoked": return "Session revoked by the server.";
     case "refreshFailed": return "The session could not be renewed: the server no longer accepts it. Please sign in again.";
+    case "userChanged": return "Signed out: the server now answers for another user. Please sign in again.";
     case "idle": return "Signed out after inactivity.";
     case "absolute": return "Your session reached its maximum length.";
     default: return `Signed out (${e.reason}).`;

@@ -1,15 +1,17 @@
 //! Attaching a session to the page: the cross-tab channel, activity and
-//! lifecycle listeners, and storage; each reports to the core as an input.
+//! lifecycle listeners, storage and the shared tombstones; each reports to the
+//! core as an input.
 
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
-use super::{drive, random_id, storage_kind, Inner, Shell};
+use super::{drive, random_id, storage_kind, tombstones, Inner, Shell};
 use crate::browser::activity::ActivityListener;
 use crate::browser::channel::Channel;
 use crate::browser::lifecycle::{PageEvent, PageLifecycle};
+use crate::browser::shared_key::SharedKey;
 use crate::browser::storage::Store;
 use crate::browser::value::{self, Limits};
 use crate::core::protocol::decode;
@@ -46,9 +48,14 @@ pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
     let weak = Rc::downgrade(inner);
     let page = PageLifecycle::new(move |event| {
         if let Some(inner) = weak.upgrade() {
-            // Waking up: the server may have ended the session meanwhile.
+            // Waking up: the server may have ended the session meanwhile, and
+            // another tab may have (a page in the back/forward cache or frozen
+            // heard no message): the tombstones are read again.
             let waking =
                 matches!(event, PageEvent::Visible | PageEvent::PageShow | PageEvent::Resume | PageEvent::Online);
+            if waking {
+                tombstones::load(&inner);
+            }
             let epoch = if waking { random_id().ok() } else { None };
             drive(&inner, |machine, now| {
                 match event {
@@ -64,6 +71,7 @@ pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
             });
         }
     });
+    let shared = SharedKey::open(&crate::core::keys::tombstones_key(&options.channel_name));
     let mut store = Store::open(storage_kind(options.storage), &options.channel_name);
     if store.take_fault().is_some() {
         problems.push(error_event("storage_unavailable", "storage is unavailable; state is kept in memory"));
@@ -75,6 +83,8 @@ pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
             _lifecycle: Some(page),
             channel,
             store,
+            tombstones: shared,
+            tombstones_failed: false,
             locks: Vec::new(),
             settling: None,
             notices: None,

@@ -1,5 +1,6 @@
 //! Carrying out the core's effects: messages, the refresh lock, requests, the
-//! app's `refresh` function, and storage. Each reports back as an input.
+//! app's `refresh` function, storage and the shared tombstones. Each reports
+//! back as an input.
 
 use std::rc::{Rc, Weak};
 
@@ -7,7 +8,7 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
-use super::{drive, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
+use super::{drive, tombstones, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
 use crate::browser::csrf;
 use crate::browser::http::{self as fetcher, HttpError, HttpRequest, HttpResponse, ReadBody};
 use crate::browser::idb;
@@ -72,6 +73,7 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
                 storage_failed(inner);
             }
         }
+        Effect::SaveTombstones(list) => tombstones::save(inner, &list),
     }
 }
 
@@ -144,7 +146,12 @@ fn on_lock_granted(weak: &Weak<Inner>, attempt: u64, guard: LockGuard) {
         let text = idb::read(&database).await.ok().flatten();
         let note = text.as_deref().and_then(GenerationNote::decode);
         if let Some(inner) = weak.upgrade() {
-            drive(&inner, |machine, now| machine.handle_lock_acquired(now, attempt, note));
+            // What the previous holder saved (an owed logout it told) counts now.
+            let ended = tombstones::stored(&inner);
+            drive(&inner, |machine, now| {
+                machine.handle_tombstones(now, &ended);
+                machine.handle_lock_acquired(now, attempt, note);
+            });
         }
     });
 }

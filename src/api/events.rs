@@ -88,7 +88,10 @@ pub(super) fn event_object(event: &Event) -> JsValue {
 /// What an error the core raises says to a person.
 fn error_message(code: ErrorCode) -> &'static str {
     match code {
-        ErrorCode::LogoutFailed => "the server was not told of the logout; the session ended here all the same",
+        ErrorCode::LogoutFailed => {
+            "the server was not told of the logout; the session ended here all the same, and it is sent again later"
+        }
+        ErrorCode::UserChanged => "the server answered for another user; the session ended in every tab",
         ErrorCode::CsrfTokenUnusable => "the page's CSRF token is not a valid header value; requests go without it",
     }
 }

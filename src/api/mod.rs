@@ -14,6 +14,7 @@ mod effects;
 mod events;
 mod fetch;
 mod options;
+mod tombstones;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -26,6 +27,7 @@ use crate::browser::activity::ActivityListener;
 use crate::browser::channel::Channel;
 use crate::browser::lifecycle::{self, PageLifecycle};
 use crate::browser::locks::{LockGuard, LockRequest};
+use crate::browser::shared_key::SharedKey;
 use crate::browser::storage::{StorageKind, Store};
 use crate::browser::timers::Timer;
 use crate::browser::{page, random, value};
@@ -95,6 +97,10 @@ struct Shell {
     _lifecycle: Option<PageLifecycle>,
     channel: Option<Channel>,
     store: Store,
+    /// The ended sessions every tab shares (`localStorage`, no secrets).
+    tombstones: SharedKey,
+    /// Writing them failed once already (reported then).
+    tombstones_failed: bool,
     locks: Vec<(u64, LockSlot)>,
     /// Holds released lock guards until the core's `hold_until`; dropping it
     /// (a newer release, or destroy) releases them at once.
@@ -270,6 +276,8 @@ impl Session {
             });
             with_shell(&inner, |shell| shell.notices = Some(timer));
         }
+        // Before anything can start or restore a session: what ended, ended.
+        tombstones::load(&inner);
         let online = lifecycle::is_online();
         drive(&inner, |machine, now| machine.handle_online(now, online));
         Ok(Session { inner })
@@ -285,8 +293,12 @@ impl Session {
     }
 
     /// Joins the session of another open tab, if there is one (no network
-    /// call); in cookie mode also asks the `session` endpoint.
+    /// call); in cookie mode also asks the `session` endpoint. Never brings back
+    /// a session that ended in any tab of the browser; while a logout the server
+    /// was not told of is owed, a "signed in" answer is that old session and
+    /// the logout is sent again instead.
     pub fn resume(&self) {
+        tombstones::load(&self.inner);
         restore_session(&self.inner);
         let epoch = random_id().ok();
         drive(&self.inner, |machine, now| {
@@ -308,7 +320,10 @@ impl Session {
         drive(&self.inner, |machine, now| machine.handle_activity(now));
     }
 
-    /// Logs out in every tab.
+    /// Logs out in every tab. If the server cannot be told (offline, 5xx, a
+    /// CSRF 403), the logout is remembered for every tab (no secrets) and sent
+    /// again when the browser is back online; nothing but `start()` signs the
+    /// user in again meanwhile.
     pub fn logout(&self) {
         drive(&self.inner, |machine, now| machine.logout(now));
     }

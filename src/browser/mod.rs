@@ -21,6 +21,8 @@
 //! - [`storage`]: [`storage::Store`], namespaced memory / session / local
 //!   storage that degrades to memory when web storage throws. Every key the
 //!   shell uses comes from `core::keys`, the one documented layout.
+//! - [`shared_key`]: [`shared_key::SharedKey`], one `localStorage` key every tab
+//!   reads and writes: the ended sessions.
 //! - [`random`]: CSPRNG bytes, ids and seeds (`crypto.getRandomValues`).
 //! - [`http`]: [`http::send`], `fetch` with a timeout and a body-size cap.
 //! - [`idb`]: the generation note in IndexedDB: [`idb::write`] resolves once
@@ -56,6 +58,7 @@ pub mod lifecycle;
 pub mod locks;
 pub mod page;
 pub mod random;
+pub mod shared_key;
 pub mod storage;
 pub mod timers;
 pub mod value;

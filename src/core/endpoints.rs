@@ -135,6 +135,9 @@ pub struct FieldNames {
     pub expires_at: String,
     /// Error code (a string, or an object with a string `code`); default `error`.
     pub error: String,
+    /// The user the answer is for (a string, or an object with an `id`); default
+    /// `user`. Read from token, session and keepalive answers.
+    pub user: String,
 }
 
 impl Default for FieldNames {
@@ -145,6 +148,7 @@ impl Default for FieldNames {
             expires_in: "expires_in".to_owned(),
             expires_at: "expires_at".to_owned(),
             error: "error".to_owned(),
+            user: "user".to_owned(),
         }
     }
 }

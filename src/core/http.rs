@@ -1,7 +1,7 @@
-//! The server clock and the encodings of the endpoint contract: JWT times, and
-//! form and JSON request bodies, as pure functions. HTTP dates are read by the
-//! browser's `Date.parse`; the reader in the test kit (`testkit/src/http_date.rs`)
-//! serves tests and fuzzing.
+//! The server clock and the encodings of the endpoint contract: JWT times and
+//! subject, and form and JSON request bodies, as pure functions. HTTP dates are
+//! read by the browser's `Date.parse`; the reader in the test kit
+//! (`testkit/src/http_date.rs`) serves tests and fuzzing.
 //!
 //! The endpoint configuration is in [`super::endpoints`] (re-exported here for
 //! the contract code), the requests to send and the meaning of their answers in
@@ -18,6 +18,7 @@ pub use super::endpoints::{
     CsrfSource, Endpoint, FieldNames, TokenMode, Transport, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS,
     FORM_CONTENT_TYPE, MAX_BODY_LIMIT, MAX_LIST, MAX_TIMEOUT_MS, MAX_URL_LEN,
 };
+use super::identity::bounded;
 use super::tokens::MAX_TOKEN_LEN;
 use super::value::Value;
 
@@ -63,6 +64,23 @@ pub type ParseJson = fn(&str) -> Option<Value>;
 /// The signature is **not** checked: the server checks signatures, the client
 /// only uses these times to schedule refreshes.
 pub fn jwt_times(token: &str, parse: ParseJson) -> Option<JwtTimes> {
+    let claims = jwt_claims(token, parse)?;
+    let time = |name: &str| {
+        let seconds = claims.get(name)?.as_f64()?;
+        (seconds >= 0.0 && seconds <= MAX_EPOCH_MS as f64 / 1000.0).then_some((seconds * 1000.0) as u64)
+    };
+    Some(JwtTimes { exp: time("exp"), iat: time("iat") })
+}
+
+/// The `sub` claim of a JWT (read as [`jwt_times`] reads the times): a string
+/// of 1 to [`super::identity::MAX_USER_LEN`] bytes, else `None`. Not verified
+/// either: it only tells whether a new token names the same user as the old one.
+pub fn jwt_subject(token: &str, parse: ParseJson) -> Option<String> {
+    jwt_claims(token, parse)?.get("sub")?.as_str().and_then(bounded)
+}
+
+/// The payload of a JWS compact JWT, if it is a JSON object (read by `parse`).
+fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
     if token.len() > MAX_TOKEN_LEN {
         return None;
     }
@@ -74,11 +92,7 @@ pub fn jwt_times(token: &str, parse: ParseJson) -> Option<JwtTimes> {
     let bytes = base64url_decode(payload)?;
     let claims = parse(core::str::from_utf8(&bytes).ok()?)?;
     claims.as_object()?;
-    let time = |name: &str| {
-        let seconds = claims.get(name)?.as_f64()?;
-        (seconds >= 0.0 && seconds <= MAX_EPOCH_MS as f64 / 1000.0).then_some((seconds * 1000.0) as u64)
-    };
-    Some(JwtTimes { exp: time("exp"), iat: time("iat") })
+    Some(claims)
 }
 
 /// base64url without padding (up to two trailing `=` tolerated).

@@ -14,11 +14,13 @@
 //! | cross-tab messages without `BroadcastChannel` | `localStorage` (written, then removed at once) | `wasm-session/channel/<ns>` |
 //! | refresh lock | Web Locks (`navigator.locks`) | `wasm-session:refresh:<channelName>` |
 //! | refresh lease without Web Locks | `localStorage` | `wasm-session/lease/<escaped lock name>` |
+//! | ended sessions (tombstones, no secrets; every `storage` choice) | `localStorage` | `wasm-session/ended/<ns>` |
 //! | generation note (rotation guard) | IndexedDB database, store `note`, key `generation` | database `wasm-session:note:<channelName>` |
 //!
-//! Data keys ([`data_key`]) always contain a `:`; the channel and lease keys
-//! never do. So a namespace's wipe ([`data_prefix`]) can never remove another
-//! tab's lease or the fallback channel's key, whatever the names. With an
+//! Data keys ([`data_key`]) always contain a `:`; the channel, lease and
+//! tombstone keys never do. So a namespace's wipe ([`data_prefix`]) can never
+//! remove another tab's lease, the fallback channel's key or the tombstones a
+//! logout has just written, whatever the names. With an
 //! explicit `channelName`, the stored session and the lock name keep the keys
 //! earlier releases used. The default name changed when it became derived from
 //! the configuration: tabs of an earlier release (`wasm-session`) and of this
@@ -81,5 +83,13 @@ pub fn channel_key(channel_name: &str) -> String {
 pub fn lease_key(lock_name: &str) -> String {
     let mut key = String::from("wasm-session/lease/");
     key.push_str(&escape(lock_name));
+    key
+}
+
+/// The `localStorage` key of the ended sessions of channel `channel_name`
+/// (see `core::tombstone`): never under a data prefix, so no wipe removes it.
+pub fn tombstones_key(channel_name: &str) -> String {
+    let mut key = String::from("wasm-session/ended/");
+    key.push_str(&escape(channel_name));
     key
 }

@@ -13,6 +13,8 @@
 //!   keepalives, session checks, the rules of `session.fetch`.
 //! - [`refresh`]: refresh timing, backoff and failure classification.
 //! - [`tokens`]: the token set, with secrets that never print.
+//! - [`identity`]: the user a session is for, and what counts as a change of user.
+//! - [`tombstone`]: ended sessions, remembered by every tab (logout is final).
 //! - [`protocol`]: the versioned cross-tab message format.
 //! - [`value`]: the plain data values everything above reads (no JSON text).
 //! - [`keys`]: every web-storage key and cross-tab name the SDK uses.
@@ -25,6 +27,7 @@ pub mod config;
 pub mod contract;
 pub mod endpoints;
 pub mod http;
+pub mod identity;
 pub mod keys;
 pub mod lease;
 pub mod machine;
@@ -35,11 +38,13 @@ pub mod refresh;
 pub mod scope;
 pub mod security;
 pub mod tokens;
+pub mod tombstone;
 pub mod value;
 
 pub use config::{Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions, StorageChoice};
 pub use contract::{Body, Credential, FetchAnswer, HookResult, Request, Response, RetryAfter, SessionAnswer};
 pub use endpoints::{BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames, TokenMode, Transport};
+pub use identity::Identity;
 pub use machine::{
     CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith,
     SessionCheck, SessionState, Setup, StoredSession, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS, NOTE_RETRY_MS,
@@ -50,6 +55,7 @@ pub use options::Options;
 pub use protocol::{ChannelKind, EndReason, Envelope, Epoch, Id128, Message, ProtocolError, Snapshot, TabId};
 pub use refresh::{RefreshFailure, RefreshOutcome};
 pub use tokens::{Secret, TokenError, TokenSet};
+pub use tombstone::{Tombstone, Tombstones};
 pub use value::Value;
 
 /// A point in time: milliseconds since 1970-01-01 UTC on this device's clock,

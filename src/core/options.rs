@@ -51,7 +51,7 @@ pub struct Options {
 ///   mode: "bearer" | "cookie", bodyEncoding: "json" | "form",
 ///   credentials: "omit" | "same-origin" | "include", requestTimeoutMs,
 ///   headers: { name: value }, bodyFields: { name: value }, refreshTokenField, grantType,
-///   responseFields: { accessToken, refreshToken, expiresIn, expiresAt, error },
+///   responseFields: { accessToken, refreshToken, expiresIn, expiresAt, error, user },
 ///   csrf: { header: "X-CSRF-Token", cookie: "csrf" } | { header, meta: "csrf-token" },
 ///   maxBodyBytes, revokedStatuses: [401], revokedErrorCodes: ["session_revoked"],
 ///   sessionCookie, apiOrigins: ["https://api.example.com"] }
@@ -241,12 +241,13 @@ const ENDPOINT: [Key<EndpointDraft>; 2] = [
     ("method", |e, p, v| set(&mut e.method, text(p, v).map(str::to_owned))),
 ];
 
-const RESPONSE_FIELDS: [Key<FieldNames>; 5] = [
+const RESPONSE_FIELDS: [Key<FieldNames>; 6] = [
     ("accessToken", |f, p, v| assign(&mut f.access_token, plain_text(p, v))),
     ("refreshToken", |f, p, v| assign(&mut f.refresh_token, plain_text(p, v))),
     ("expiresIn", |f, p, v| assign(&mut f.expires_in, plain_text(p, v))),
     ("expiresAt", |f, p, v| assign(&mut f.expires_at, plain_text(p, v))),
     ("error", |f, p, v| assign(&mut f.error, plain_text(p, v))),
+    ("user", |f, p, v| assign(&mut f.user, plain_text(p, v))),
 ];
 
 #[derive(Default)]

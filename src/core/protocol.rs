@@ -15,6 +15,7 @@
 //! them by token-free notices ([`Message::TokensChanged`],
 //! [`Message::SessionExists`]).
 
+use super::identity::{Identity, MAX_USER_LEN};
 use super::tokens::{Secret, TokenSet};
 use super::value::Value;
 
@@ -102,17 +103,20 @@ pub enum EndReason {
     Revoked,
     /// The refresh token was refused.
     RefreshFailed,
+    /// A session check or refresh answered for another user than the session's.
+    UserChanged,
 }
 
 impl EndReason {
     /// Every reason.
-    pub const ALL: [EndReason; 6] = [
+    pub const ALL: [EndReason; 7] = [
         EndReason::Idle,
         EndReason::Absolute,
         EndReason::User,
         EndReason::OtherTab,
         EndReason::Revoked,
         EndReason::RefreshFailed,
+        EndReason::UserChanged,
     ];
 
     /// The JS name (`"idle"`, `"otherTab"` …).
@@ -124,6 +128,7 @@ impl EndReason {
             EndReason::OtherTab => "otherTab",
             EndReason::Revoked => "revoked",
             EndReason::RefreshFailed => "refreshFailed",
+            EndReason::UserChanged => "userChanged",
         }
     }
 
@@ -136,6 +141,7 @@ impl EndReason {
             "otherTab" => EndReason::OtherTab,
             "revoked" => EndReason::Revoked,
             "refreshFailed" => EndReason::RefreshFailed,
+            "userChanged" => EndReason::UserChanged,
             _ => return None,
         })
     }
@@ -143,6 +149,13 @@ impl EndReason {
     /// Timeouts end a session as `expired`; everything else as `loggedOut`.
     pub fn is_expiry(self) -> bool {
         matches!(self, EndReason::Idle | EndReason::Absolute)
+    }
+
+    /// The server's answer ended the session (it revoked it, or it now answers
+    /// for another user): the server is not told of the end. In cookie mode a
+    /// logout after a change of user would end the new user's session.
+    pub fn is_servers_word(self) -> bool {
+        matches!(self, EndReason::Revoked | EndReason::UserChanged)
     }
 }
 
@@ -154,7 +167,7 @@ pub struct Snapshot {
     pub started_at: u64,
     /// The latest activity in any tab (the idle timeout counts from here).
     pub last_activity_at: u64,
-    /// The current tokens.
+    /// The current tokens, and the user they are for.
     pub tokens: TokenSet,
     /// How many refreshes produced these tokens; higher wins.
     pub generation: u64,
@@ -242,11 +255,7 @@ impl Message {
     pub fn without_tokens(self) -> Message {
         let notice = |login: bool, snapshot: Snapshot| {
             let refresh_token_held = snapshot.tokens.refresh_token.is_some();
-            Message::SessionExists {
-                login,
-                snapshot: Snapshot { tokens: TokenSet::default(), ..snapshot },
-                refresh_token_held,
-            }
+            Message::SessionExists { login, snapshot: without_tokens(snapshot), refresh_token_held }
         };
         match self {
             Message::Refreshed { generation, received_at, .. } => Message::TokensChanged { generation, received_at },
@@ -255,6 +264,13 @@ impl Message {
             other => other,
         }
     }
+}
+
+/// A snapshot with no token: the user they are for is kept (no secret; a tab
+/// that joins from a notice must know whom the session is for).
+fn without_tokens(snapshot: Snapshot) -> Snapshot {
+    let identity = snapshot.tokens.identity.clone();
+    Snapshot { tokens: TokenSet { identity, ..TokenSet::default() }, ..snapshot }
 }
 
 /// A message with its sender and session epoch.
@@ -336,6 +352,12 @@ impl Members {
         if let Some(at) = tokens.expires_at {
             self.number("expiresAt", at);
         }
+        if let Some(user) = &tokens.identity.user {
+            self.text("user", user);
+        }
+        if let Some(sub) = &tokens.identity.sub {
+            self.text("sub", sub);
+        }
     }
 
     fn snapshot(&mut self, snapshot: &Snapshot) {
@@ -375,7 +397,7 @@ pub fn encode(envelope: &Envelope) -> Value {
         }
         Message::SessionExists { login, snapshot, refresh_token_held } => {
             m.flag("login", *login);
-            m.snapshot(&Snapshot { tokens: TokenSet::default(), ..snapshot.clone() });
+            m.snapshot(&without_tokens(snapshot.clone()));
             m.flag("refreshHeld", *refresh_token_held);
         }
     }
@@ -404,6 +426,17 @@ fn optional_token(object: &Value, name: &'static str) -> Result<Option<Secret>, 
     }
 }
 
+/// A user name: absent, or text of 1 to [`MAX_USER_LEN`] bytes.
+fn optional_name(object: &Value, name: &'static str) -> Result<Option<String>, ProtocolError> {
+    match object.get(name) {
+        None => Ok(None),
+        Some(value) => match value.as_str() {
+            Some(text) if !text.is_empty() && text.len() <= MAX_USER_LEN => Ok(Some(text.to_owned())),
+            _ => Err(ProtocolError::BadField(name)),
+        },
+    }
+}
+
 fn tokens(object: &Value) -> Result<TokenSet, ProtocolError> {
     let expires_at = match object.get("expiresAt") {
         None => None,
@@ -413,6 +446,7 @@ fn tokens(object: &Value) -> Result<TokenSet, ProtocolError> {
         access_token: optional_token(object, "access")?,
         refresh_token: optional_token(object, "refresh")?,
         expires_at,
+        identity: Identity { user: optional_name(object, "user")?, sub: optional_name(object, "sub")? },
     })
 }
 
@@ -472,7 +506,7 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
         }
         "sessionExists" => Message::SessionExists {
             login: flag(object, "login")?,
-            snapshot: Snapshot { tokens: TokenSet::default(), ..snapshot(object)? },
+            snapshot: without_tokens(snapshot(object)?),
             refresh_token_held: flag(object, "refreshHeld")?,
         },
         _ => return Err(ProtocolError::UnknownKind),

@@ -1,6 +1,7 @@
 //! The token set a session holds and how secrets are kept out of logs. Token
 //! answers are read by [`super::contract::read_tokens`].
 
+use super::identity::Identity;
 use super::value::Value;
 
 /// A secret string: never printed by `Debug`, overwritten with zeros when dropped.
@@ -35,10 +36,11 @@ impl Drop for Secret {
     }
 }
 
-/// What the server gave the session: an access token, maybe a refresh token, and
-/// when the access token expires (epoch ms on the local clock).
+/// What the server gave the session: an access token, maybe a refresh token,
+/// when the access token expires (epoch ms on the local clock), and the user
+/// they are for, as far as the answers said.
 ///
-/// In cookie mode both tokens are absent and only `expires_at` may be known.
+/// In cookie mode both tokens are absent and only `expires_at` and the user may be known.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TokenSet {
     /// Bearer credential for API calls.
@@ -47,6 +49,8 @@ pub struct TokenSet {
     pub refresh_token: Option<Secret>,
     /// When the access token stops working (local epoch ms), if known.
     pub expires_at: Option<u64>,
+    /// The user these tokens are for (the answer's `user`, the JWT `sub`).
+    pub identity: Identity,
 }
 
 impl TokenSet {
@@ -56,6 +60,7 @@ impl TokenSet {
             access_token: Some(Secret::new(access_token)),
             refresh_token: refresh_token.map(Secret::new),
             expires_at,
+            identity: Identity::default(),
         }
     }
 

@@ -60,10 +60,11 @@ export async function openBrowser(settings) {
 }
 
 export const stateOf = (page) => page.getAttribute("#state-badge", "data-state");
-/** Waits for the demo page's state badge to show `state`; a timeout names the state seen and the latest log rows. */
+/** Waits for the demo page's state badge to show `state` (or one of several); a timeout names the state seen and the latest log rows. */
 export async function waitForState(page, state, timeout = 20_000) {
+  const wanted = [state].flat();
   try {
-    await page.waitForFunction((s) => document.querySelector("#state-badge")?.dataset.state === s, state, { timeout });
+    await page.waitForFunction((w) => w.includes(document.querySelector("#state-badge")?.dataset.state), wanted, { timeout });
   } catch (e) {
     const seen = await stateOf(page).catch(() => "unknown");
     const log = await page.$$eval("#event-log li", (rows) => rows.slice(0, 12).map((r) => r.textContent)).catch(() => []);

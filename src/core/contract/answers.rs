@@ -10,14 +10,15 @@
 //! is never followed (it would carry the credential elsewhere): it arrives as
 //! [`FetchAnswer::Redirected`].
 
-use super::super::http::{clock_offset_ms, jwt_times, FieldNames, ParseJson, TokenMode, Transport, MAX_EPOCH_MS};
+use super::super::http::{
+    clock_offset_ms, jwt_subject, jwt_times, FieldNames, ParseJson, TokenMode, Transport, MAX_EPOCH_MS,
+};
+use super::super::identity::{user_id, Identity};
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
 use super::super::tokens::{loose_number, Secret, TokenError, TokenSet, MAX_TOKEN_LEN};
-use super::super::value::{write_u64, Value};
+use super::super::value::Value;
 use super::super::EpochMs;
 
-/// Longest `user` id kept from a session answer.
-const MAX_USER_LEN: usize = 256;
 /// Below this an epoch time is seconds, at or above milliseconds (as in tokens.rs);
 /// 10^11 s is the year 5138.
 const SECONDS_OR_MILLIS: f64 = 1e11;
@@ -306,7 +307,16 @@ pub fn read_tokens(
     let expires_at = expires_in
         .or_else(|| expires_at.and_then(|at| to_local(at, offset)))
         .or_else(|| jwt.exp.and_then(|exp| to_local(exp, offset)));
-    Ok(TokenSet { access_token, refresh_token, expires_at })
+    let identity = Identity {
+        user: answer_user(body, names),
+        sub: access_token.as_ref().and_then(|token| jwt_subject(token.expose(), parse)),
+    };
+    Ok(TokenSet { access_token, refresh_token, expires_at, identity })
+}
+
+/// The user an answer names in `responseFields.user` (see [`user_id`]).
+fn answer_user(body: &Value, names: &FieldNames) -> Option<String> {
+    body.get(&names.user).and_then(user_id)
 }
 
 /// What the app's `refresh` function did. `Debug` does not show the token
@@ -403,8 +413,10 @@ pub enum SessionAnswer {
 /// Deadlines come from `idleExpiresAt`/`idle_expires_at` and
 /// `absoluteExpiresAt`/`absolute_expires_at` (epoch seconds or ms, or quoted
 /// digits), moved onto the local clock by the `Date` header's offset; anything
-/// else there (absurd numbers, wrong types) reads as absent. `user` is a string
-/// or an object with a string or whole-number `id`.
+/// else there (absurd numbers, wrong types) reads as absent. The user is the
+/// `responseFields.user` member (default `user`): a string or an object with a
+/// string or whole-number `id`; without a flag, that member being `null` means
+/// signed out.
 pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -> SessionAnswer {
     let status = response.status;
     if matches!(status, 401 | 403) || is_revoked(t, status, Some(&response.body)) {
@@ -426,7 +438,7 @@ pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -
     let signed_in = match flag.map(Value::as_bool) {
         Some(Some(signed_in)) => signed_in,
         Some(None) => return SessionAnswer::BadResponse,
-        None => !body.get("user").is_some_and(Value::is_null),
+        None => !body.get(&t.fields.user).is_some_and(Value::is_null),
     };
     if !signed_in {
         return SessionAnswer::SignedOut;
@@ -443,19 +455,8 @@ pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -
     SessionAnswer::Active {
         idle_deadline: deadline(["idleExpiresAt", "idle_expires_at"]),
         absolute_deadline: deadline(["absoluteExpiresAt", "absolute_expires_at"]),
-        user: body.get("user").and_then(user_id),
+        user: answer_user(body, &t.fields),
     }
-}
-
-/// A user id: a string, or an object's `id` (string or whole number).
-fn user_id(user: &Value) -> Option<String> {
-    let id = if user.as_object().is_some() { user.get("id")? } else { user };
-    if let Some(n) = id.as_u64() {
-        let mut text = String::new();
-        write_u64(&mut text, n);
-        return Some(text);
-    }
-    id.as_str().filter(|text| !text.is_empty() && text.len() <= MAX_USER_LEN).map(str::to_owned)
 }
 
 /// For `session.fetch`: does this API answer mean the session was revoked?

@@ -24,9 +24,13 @@
 //! live session), `refreshing.rs` (the refresh and its lock), `requests.rs`
 //! (requests out and what their answers mean), `server.rs` (keepalives, session
 //! checks, logout requests), `app_fetch.rs` (the rules of `session.fetch`),
-//! `tabs.rs` (other tabs' messages and sessions, the stored session).
+//! `tabs.rs` (other tabs' messages and sessions, the stored session),
+//! `ended.rs` (tombstones and the owed logout: logout is final), `identity.rs`
+//! (the session's user, and what a change of user does).
 
 mod app_fetch;
+mod ended;
+mod identity;
 mod live;
 mod refreshing;
 mod requests;
@@ -45,8 +49,10 @@ use super::config::{Config, StorageChoice};
 use super::http::{ParseJson, Transport};
 use super::protocol::{encode, ChannelKind, EndReason, Envelope, Epoch, Message, TabId};
 use super::tokens::{Secret, TokenSet};
+use super::tombstone::Tombstones;
 use super::value::Value;
 use super::{EpochMs, Millis};
+use ended::Resend;
 use live::{next_tick, take_first, Jitter, Keepalive, Live, Phase, Refresh, State};
 use requests::Requests;
 
@@ -105,6 +111,9 @@ pub struct Machine {
     /// The next request id (refresh attempts draw from it too).
     next_id: u64,
     ended_epochs: Vec<Epoch>,
+    /// When a session last ended in this tab (any origin): a session answer to a
+    /// check sent before then speaks of a session that is over.
+    last_end_at: Option<EpochMs>,
     /// A refresh succeeded without a new refresh token (none, or the same one).
     refresh_token_reused: bool,
     /// An unusable CSRF token was reported ([`Machine::handle_csrf_token`]).
@@ -113,6 +122,10 @@ pub struct Machine {
     last_session_check: Option<EpochMs>,
     /// What was last persisted ([`Effect::Persist`]).
     persisted: Option<StorageVersion>,
+    /// Ended sessions, this tab's and the other tabs' (`ended.rs`).
+    tombstones: Tombstones,
+    /// The re-sending of an owed logout.
+    resend: Resend,
     /// The server deadline the other tabs know of (this tab shared it, or
     /// heard it from them), for the session of that epoch.
     cap_shared: Option<(Epoch, EpochMs)>,
@@ -142,10 +155,13 @@ impl Machine {
             state: State::Anonymous,
             next_id: 1,
             ended_epochs: Vec::new(),
+            last_end_at: None,
             refresh_token_reused: false,
             csrf_token_reported: false,
             last_session_check: None,
             persisted: None,
+            tombstones: Tombstones::default(),
+            resend: Resend::Idle,
             behind_note: None,
             cap_shared: None,
             requests: Requests::default(),
@@ -363,7 +379,8 @@ impl Machine {
     }
 
     /// The browser went online or offline. No refresh is attempted while
-    /// offline; coming back online retries at once.
+    /// offline; coming back online retries at once, and sends an owed logout
+    /// again (from one tab, see `ended.rs`).
     pub fn handle_online(&mut self, now: EpochMs, online: bool) {
         let now = self.clock(now);
         self.online = online;
@@ -377,6 +394,9 @@ impl Machine {
             }
         }
         self.advance(now);
+        if online {
+            self.resend_logout_if_owed();
+        }
     }
 
     /// The shell opened the cross-tab channel. The storage fallback is written
@@ -389,13 +409,16 @@ impl Machine {
 
     // ----- commands from the app -----------------------------------------
 
-    /// Start a session with `epoch` (128 random bits) and the tokens from login.
-    /// A live session is replaced.
+    /// Start a session with `epoch` (128 random bits) and the tokens from login
+    /// (with the user they are for, if the answer said). A live session is
+    /// replaced. Logouts still owed to the server are settled: the user signed
+    /// in again, so the server's session is a new one.
     pub fn login(&mut self, now: EpochMs, epoch: Epoch, tokens: TokenSet) {
         let now = self.clock(now);
         self.advance(now);
         let before = self.state();
         self.retire_live();
+        self.settle_owed(now);
         let mut live = Live {
             epoch,
             started_at: now,
@@ -530,6 +553,9 @@ impl Machine {
     }
 
     fn remember_ended(&mut self, epoch: Epoch) {
+        if self.ended_epochs.contains(&epoch) {
+            return;
+        }
         if self.ended_epochs.len() >= ENDED_EPOCHS_KEPT {
             self.ended_epochs.remove(0);
         }
@@ -537,9 +563,10 @@ impl Machine {
     }
 
     /// End the live session. Unless the end came from another tab (which has
-    /// told the others, and the server), the other tabs are told and, unless
-    /// the server itself revoked the session, the server is told too. Storage
-    /// is wiped before the server is called, and the tokens leave memory.
+    /// told the others, and the server), the other tabs are told, a tombstone
+    /// is left for every tab, and, unless the server's own answer ended it, the
+    /// server is told too. Storage is wiped before the server is called, and
+    /// the tokens leave memory.
     fn end(&mut self, reason: EndReason, origin: Origin) {
         if !matches!(self.state, State::Live(_)) {
             return;
@@ -556,10 +583,12 @@ impl Machine {
         self.effects.push(Effect::WipeStorage);
         self.persisted = None;
         let tokens = core::mem::take(&mut live.tokens);
-        if decided_here && reason != EndReason::Revoked {
-            self.tell_server(reason, &tokens);
+        if decided_here {
+            let sent = !reason.is_servers_word() && self.tell_server(live.epoch, reason, &tokens);
+            self.bury(live.epoch, live.started_at, reason, !sent);
         }
         self.remember_ended(live.epoch);
+        self.last_end_at = Some(self.now);
         self.events.push(Event::StateChange { from: before, to: self.state() });
         self.events.push(if reason.is_expiry() {
             Event::Expired { reason, origin }

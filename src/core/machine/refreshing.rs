@@ -61,13 +61,17 @@ impl Machine {
         }
     }
 
-    /// The cross-tab lock for `attempt` was granted, and the shell read the
-    /// generation note (`None`: none stored, unreadable, or no IndexedDB).
+    /// The cross-tab lock for `attempt` was granted (for a refresh, or for
+    /// sending an owed logout again), and the shell read the generation note
+    /// (`None`: none stored, unreadable, or no IndexedDB).
     /// A tab whose tokens are behind the note does not refresh: its refresh
     /// token was rotated out by another tab, whose new tokens are on their way.
     pub fn handle_lock_acquired(&mut self, now: EpochMs, attempt: u64, note: Option<GenerationNote>) {
         let now = self.clock(now);
         self.advance(now);
+        if self.resend_lock_granted(attempt) {
+            return;
+        }
         let allowed = self.live().is_some_and(|live| self.refresh_allowed(live));
         let State::Live(live) = &mut self.state else {
             self.release_lock(attempt);
@@ -193,7 +197,15 @@ impl Machine {
             }
         };
         match outcome {
+            RefreshOutcome::Success(tokens) if live.tokens.identity.conflicts(&tokens.identity) => {
+                // New tokens for somebody else: not taken, not shared.
+                self.release_lock(attempt);
+                self.user_changed();
+            }
             RefreshOutcome::Success(mut tokens) => {
+                let mut identity = live.tokens.identity.clone();
+                identity.learn(&tokens.identity);
+                tokens.identity = identity;
                 let rotated = tokens.refresh_token.is_some() && tokens.refresh_token != live.tokens.refresh_token;
                 if live.tokens.refresh_token.is_some() && !rotated {
                     self.refresh_token_reused = true;

@@ -14,7 +14,16 @@ use super::super::http::TokenMode;
 use super::super::protocol::Epoch;
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
 use super::super::EpochMs;
-use super::types::{ErrorCode, Event, KeepaliveOutcome, SessionCheck};
+use super::types::{CheckTrigger, KeepaliveOutcome, SessionCheck};
+
+/// A session check as it was asked: the epoch a "signed in" answer starts a
+/// session with, why it was asked, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Check {
+    pub(super) epoch: Epoch,
+    pub(super) trigger: CheckTrigger,
+    pub(super) sent_at: EpochMs,
+}
 use super::Machine;
 
 /// At most this many requests are remembered; the oldest is forgotten first.
@@ -29,10 +38,12 @@ pub(super) enum Pending {
     Refresh,
     /// A keepalive; its id is in the keepalive bookkeeping.
     Keepalive,
-    /// A session check; a signed-in answer starts a session with `epoch`.
-    SessionCheck { epoch: Epoch },
-    /// One of the requests sent when a session ended; `batch` groups them.
-    Logout { batch: u64 },
+    /// A session check sent at `sent_at`; a signed-in answer to a `resume()`
+    /// starts a session with `epoch`.
+    SessionCheck { epoch: Epoch, trigger: CheckTrigger, sent_at: EpochMs },
+    /// One of the requests sent when session `epoch` ended (`None`: an owed
+    /// logout sent again); `batch` groups them.
+    Logout { batch: u64, epoch: Option<Epoch> },
 }
 
 /// The requests out, and the logout batches that had a failure.
@@ -68,7 +79,7 @@ impl Requests {
         if !delivered && !self.failed_logouts.contains(&batch) {
             self.failed_logouts.push(batch);
         }
-        let open = self.pending.iter().any(|(_, why)| *why == Pending::Logout { batch });
+        let open = self.pending.iter().any(|(_, why)| matches!(why, Pending::Logout { batch: b, .. } if *b == batch));
         if open {
             return None;
         }
@@ -105,21 +116,29 @@ impl Machine {
                 self.refresh_result(now, id, outcome);
             }
             Pending::Keepalive => {
-                let outcome = match self.session_answer(&answer, now) {
+                let now = self.clock(now);
+                self.advance(now);
+                let answer = self.session_answer(&answer, now);
+                if let SessionAnswer::Active { user: Some(user), .. } = &answer {
+                    self.check_user(user);
+                }
+                let outcome = match answer {
                     SessionAnswer::Active { absolute_deadline, .. } => KeepaliveOutcome::Alive { absolute_deadline },
                     SessionAnswer::SignedOut | SessionAnswer::Revoked => KeepaliveOutcome::Revoked,
                     SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => KeepaliveOutcome::Failed,
                 };
                 self.keepalive_result(now, id, outcome);
             }
-            Pending::SessionCheck { epoch } => {
+            Pending::SessionCheck { epoch, trigger, sent_at } => {
                 let answer = self.session_answer(&answer, now);
-                self.session_checked(now, epoch, answer);
+                self.session_checked(now, Check { epoch, trigger, sent_at }, answer);
             }
-            Pending::Logout { batch } => {
+            Pending::Logout { batch, epoch } => {
+                let now = self.clock(now);
+                self.advance(now);
                 let delivered = matches!(&answer, FetchAnswer::Response(Response { status: 200..=299, .. }));
-                if self.requests.logout_done(batch, delivered) == Some(true) {
-                    self.events.push(Event::Error { code: ErrorCode::LogoutFailed });
+                if let Some(failed) = self.requests.logout_done(batch, delivered) {
+                    self.logout_answered(batch, epoch, !failed);
                 }
             }
         }
@@ -163,21 +182,42 @@ impl Machine {
         }
     }
 
-    /// What a session answer means. Signed in: join or start the session, and
-    /// get an access token if this tab has none (bearer mode after a reload:
-    /// the refresh cookie is there, the token is not). Signed out or revoked:
-    /// in cookie mode the session has ended; in bearer mode it is not proof, as
-    /// the refresh cookie the check carried may have been rotated by another
-    /// tab a moment later, so the refresh endpoint decides (a 401 there ends it).
-    fn session_checked(&mut self, now: EpochMs, epoch: Epoch, answer: SessionAnswer) {
+    /// What a session answer means. Signed in: join the live session (a
+    /// different user ends it), or start one, on an explicit `resume()` only,
+    /// and only when no logout is owed (then the "signed in" is the old
+    /// session, and the logout is sent again instead); get an access token if
+    /// this tab has none (bearer mode after a reload: the refresh cookie is
+    /// there, the token is not). Signed out or revoked: nothing is owed to the
+    /// server any more; in cookie mode a live session has ended; in bearer mode
+    /// it is not proof, as the refresh cookie the check carried may have been
+    /// rotated by another tab a moment later, so the refresh endpoint decides
+    /// (a 401 there ends it).
+    fn session_checked(&mut self, now: EpochMs, asked: Check, answer: SessionAnswer) {
+        let now = self.clock(now);
+        self.advance(now);
         let bearer = self.transport.mode == TokenMode::Bearer;
+        let epoch = asked.epoch;
         let (check, verify_by_refresh) = match answer {
-            SessionAnswer::Active { absolute_deadline, .. } => (SessionCheck::SignedIn { absolute_deadline }, false),
-            SessionAnswer::SignedOut | SessionAnswer::Revoked if bearer => (SessionCheck::Unknown, true),
-            SessionAnswer::SignedOut | SessionAnswer::Revoked => (SessionCheck::SignedOut, false),
-            SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => (SessionCheck::Unknown, false),
+            SessionAnswer::Active { absolute_deadline, user, .. } => {
+                self.signed_in(now, asked, absolute_deadline, user);
+                (None, false)
+            }
+            SessionAnswer::SignedOut | SessionAnswer::Revoked => {
+                if !self.state().is_live() {
+                    // Nobody is signed in: no logout is owed.
+                    self.settle_owed(now);
+                }
+                if bearer {
+                    (Some(SessionCheck::Unknown), true)
+                } else {
+                    (Some(SessionCheck::SignedOut), false)
+                }
+            }
+            SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => (Some(SessionCheck::Unknown), false),
         };
-        self.handle_session_check(now, epoch, check);
+        if let Some(check) = check {
+            self.handle_session_check(now, epoch, check);
+        }
         let needs_token = self.access_token().is_none() || verify_by_refresh;
         if self.can_refresh() && self.state().is_live() && needs_token {
             self.refresh_now(now);

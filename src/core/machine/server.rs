@@ -7,7 +7,7 @@ use super::super::protocol::{EndReason, Epoch};
 use super::super::tokens::TokenSet;
 use super::super::{EpochMs, Millis};
 use super::live::{Keepalive, State};
-use super::requests::Pending;
+use super::requests::{Check, Pending};
 use super::types::{CheckTrigger, Effect, KeepaliveOutcome, Origin, Purpose, SessionCheck};
 use super::Machine;
 
@@ -21,40 +21,39 @@ impl Machine {
     /// Ask the server's `session` endpoint whether the user is signed in, if
     /// there is one: always on [`CheckTrigger::Resume`], at most once per
     /// [`SESSION_CHECK_EVERY_MS`] on [`CheckTrigger::Wake`] (the page may end
-    /// up waking often). `epoch` (128 random bits) starts the session when the
-    /// answer is "signed in" and none is live.
+    /// up waking often). On [`CheckTrigger::Resume`] only, `epoch` (128 random
+    /// bits) starts the session when the answer is "signed in", none is live
+    /// and no logout is owed. An owed logout is sent again first.
     pub fn check_session(&mut self, now: EpochMs, trigger: CheckTrigger, epoch: Epoch) {
         let now = self.clock(now);
         self.advance(now);
-        let Some(request) = session_request(&self.transport) else { return };
         let recent = self.last_session_check.is_some_and(|at| now.saturating_sub(at) < SESSION_CHECK_EVERY_MS);
         if trigger == CheckTrigger::Wake && recent {
             return;
         }
         self.last_session_check = Some(now);
+        self.resend_logout_if_owed();
+        let Some(request) = session_request(&self.transport) else { return };
         let id = self.take_id();
-        self.requests.insert(id, Pending::SessionCheck { epoch });
+        self.requests.insert(id, Pending::SessionCheck { epoch, trigger, sent_at: now });
         self.effects.push(Effect::Fetch { id, purpose: Purpose::SessionCheck, request });
     }
 
     // ----- inputs: the server's word ------------------------------------------
 
-    /// The server's `session` endpoint answered (see
+    /// The server's `session` endpoint answered an explicit check (see
     /// [`Machine::handle_fetch_answer`] for how an answer becomes a check).
-    /// Signed in: join (or start, with `epoch`) the session and take the
-    /// server's absolute deadline as a cap. Signed out: a live session ends
-    /// everywhere as `revoked`.
+    /// Signed in: join the session, or start one with `epoch` unless a logout
+    /// is owed (then the logout is sent again instead), and take the server's
+    /// absolute deadline as a cap. Signed out: a live session ends everywhere
+    /// as `revoked`.
     pub fn handle_session_check(&mut self, now: EpochMs, epoch: Epoch, check: SessionCheck) {
         let now = self.clock(now);
         self.advance(now);
         match check {
             SessionCheck::SignedIn { absolute_deadline } => {
-                if !matches!(self.state, State::Live(_)) {
-                    self.login(now, epoch, TokenSet::default());
-                }
-                if let (State::Live(live), Some(cap)) = (&mut self.state, absolute_deadline) {
-                    live.cap_absolute(cap);
-                }
+                let asked = Check { epoch, trigger: CheckTrigger::Resume, sent_at: now };
+                self.signed_in(now, asked, absolute_deadline, None);
             }
             SessionCheck::SignedOut => {
                 if matches!(self.state, State::Live(_)) {
@@ -77,6 +76,43 @@ impl Machine {
     }
 
     // ----- internals ---------------------------------------------------------
+
+    /// The server says `user` (if it named one) is signed in. A live session
+    /// takes the absolute deadline as a cap, and ends if `user` is somebody
+    /// else. Without one, only an explicit check ([`CheckTrigger::Resume`])
+    /// starts a session; not one asked before a session ended here (its
+    /// answer speaks of that session), and not while a logout is owed (the
+    /// server's session is the one the user logged out of: the logout goes
+    /// again).
+    pub(super) fn signed_in(
+        &mut self,
+        now: EpochMs,
+        asked: Check,
+        absolute_deadline: Option<EpochMs>,
+        user: Option<String>,
+    ) {
+        if let State::Live(_) = self.state {
+            if let Some(user) = &user {
+                self.check_user(user);
+            }
+        } else if asked.trigger == CheckTrigger::Wake || self.last_end_at.is_some_and(|at| at >= asked.sent_at) {
+            // Waking never signs anybody in, and a late answer revives nothing:
+            // after a logout only the app may sign the user in.
+            return;
+        } else if self.logout_owed() {
+            self.resend_logout_if_owed();
+            return;
+        } else {
+            let mut tokens = TokenSet::default();
+            tokens.identity.user = user;
+            self.login(now, asked.epoch, tokens);
+        }
+        if let (State::Live(live), Some(cap)) = (&mut self.state, absolute_deadline) {
+            live.cap_absolute(cap);
+        }
+        // The server's cap may already have passed (found by fuzzing).
+        self.advance(now);
+    }
 
     /// Keepalive `attempt` was answered. A stale answer is ignored.
     pub(super) fn keepalive_result(&mut self, now: EpochMs, attempt: u64, outcome: KeepaliveOutcome) {
@@ -122,16 +158,19 @@ impl Machine {
         self.effects.push(Effect::Fetch { id, purpose: Purpose::Keepalive, request });
     }
 
-    /// Tells the server that the session ended: revocation, then logout, sent
-    /// together; each outlives the page. A failure is reported, never undone.
-    pub(super) fn tell_server(&mut self, reason: EndReason, tokens: &TokenSet) {
+    /// Tells the server that session `epoch` ended: revocation, then logout,
+    /// sent together; each outlives the page. A failure is reported, and the
+    /// logout owed (`ended.rs`), never undone. Whether any request went out.
+    pub(super) fn tell_server(&mut self, epoch: Epoch, reason: EndReason, tokens: &TokenSet) -> bool {
         let requests = logout_requests(&self.transport, tokens);
+        let sent = !requests.is_empty();
         let batch = self.take_id();
         for request in requests {
             let id = self.take_id();
-            self.requests.insert(id, Pending::Logout { batch });
+            self.requests.insert(id, Pending::Logout { batch, epoch: Some(epoch) });
             self.effects.push(Effect::Fetch { id, purpose: Purpose::Logout(reason), request });
         }
+        sent
     }
 
     /// A fresh request id.

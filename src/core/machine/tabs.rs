@@ -42,7 +42,14 @@ impl Machine {
             message => {
                 let live = match &mut self.state {
                     State::Live(live) if Some(live.epoch) == epoch => live,
-                    _ => return Err(ProtocolError::WrongEpoch),
+                    _ => {
+                        // A logout that overtook its session's login: the login,
+                        // when it comes, is of an ended session.
+                        if let (Message::Logout { .. }, Some(epoch)) = (&message, epoch) {
+                            self.remember_ended(epoch);
+                        }
+                        return Err(ProtocolError::WrongEpoch);
+                    }
                 };
                 match message {
                     Message::Activity { at } | Message::StaySignedIn { at } => {
@@ -53,8 +60,15 @@ impl Machine {
                             self.events.push(Event::Activity { origin: Origin::OtherTab, idle_deadline });
                         }
                     }
-                    Message::Refreshed { tokens, generation, received_at } => {
+                    Message::Refreshed { tokens, .. } if live.tokens.identity.conflicts(&tokens.identity) => {
+                        // Tokens for another user than the one this tab knows.
+                        self.user_changed();
+                    }
+                    Message::Refreshed { mut tokens, generation, received_at } => {
                         if generation > live.generation {
+                            let mut identity = live.tokens.identity.clone();
+                            identity.learn(&tokens.identity);
+                            tokens.identity = identity;
                             live.tokens = tokens;
                             live.generation = generation;
                             live.tokens_received_at = received_at.min(now);
@@ -154,11 +168,13 @@ impl Machine {
         how: Adoption,
     ) -> Result<(), ProtocolError> {
         let epoch = epoch.ok_or(ProtocolError::BadField("epoch"))?;
-        if self.ended_epochs.contains(&epoch) {
-            return Err(ProtocolError::EndedEpoch);
-        }
         // Times from another tab are never in our future.
         let started_at = snapshot.started_at.min(now);
+        // Ended here, or anywhere in the browser (a tombstone), or older than a
+        // session that ended (which had replaced it everywhere).
+        if self.ended_epochs.contains(&epoch) || self.tombstones.ends(epoch, started_at, now) {
+            return Err(ProtocolError::EndedEpoch);
+        }
         let last_activity_at = snapshot.last_activity_at.min(now).max(started_at);
         let config = self.config;
         let candidate = Live {
@@ -181,7 +197,12 @@ impl Machine {
         let before = self.state();
         let replaced = match &mut self.state {
             State::Live(live) if live.epoch == epoch => {
-                // The same session: merge what is newer.
+                // The same session: merge what is newer; the user must be the same.
+                let identity = candidate.tokens.identity.clone();
+                if !self.check_identity(&identity, false) {
+                    return Ok(());
+                }
+                let State::Live(live) = &mut self.state else { return Ok(()) };
                 if candidate.last_activity_at > live.last_activity_at {
                     live.last_activity_at = candidate.last_activity_at;
                 }
@@ -189,7 +210,9 @@ impl Machine {
                     live.cap_absolute(cap);
                 }
                 if candidate.generation > live.generation {
-                    live.tokens = candidate.tokens;
+                    let mut tokens = candidate.tokens;
+                    tokens.identity = live.tokens.identity.clone();
+                    live.tokens = tokens;
                     live.generation = candidate.generation;
                     live.tokens_received_at = candidate.tokens_received_at;
                     if let Refresh::Due { .. } | Refresh::Unneeded = live.refresh {
@@ -213,6 +236,7 @@ impl Machine {
             State::Anonymous | State::Ended { .. } => false,
         };
         self.retire_live();
+        self.settle_owed(started_at);
         let mut live = candidate;
         live.refresh = Self::schedule(&config, &mut self.jitter, &live);
         self.state = State::Live(live);

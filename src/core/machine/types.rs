@@ -5,6 +5,7 @@ use super::super::contract::Request;
 use super::super::note::GenerationNote;
 use super::super::protocol::{EndReason, Envelope};
 use super::super::tokens::Secret;
+use super::super::tombstone::Tombstones;
 use super::super::value::Value;
 use super::super::{EpochMs, Millis};
 
@@ -87,8 +88,12 @@ impl WarningCause {
 #[non_exhaustive]
 pub enum ErrorCode {
     /// A logout or revocation request failed: the session ended here all the
-    /// same, but the server may not know.
+    /// same, but the server may not know. The logout is sent again when the
+    /// browser is back online (without the tokens, which are gone).
     LogoutFailed,
+    /// The server answered for another user than the session's: the session
+    /// ended everywhere (reason `userChanged`). Reported once, by the tab that saw it.
+    UserChanged,
     /// The page's CSRF token is not a valid header value (CR, LF, NUL, beyond
     /// Latin-1, over 8 KiB): requests go without it. Reported once per page.
     CsrfTokenUnusable,
@@ -99,6 +104,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::LogoutFailed => "logout_failed",
+            ErrorCode::UserChanged => "user_changed",
             ErrorCode::CsrfTokenUnusable => "csrf_token_unusable",
         }
     }
@@ -197,6 +203,9 @@ pub enum Purpose {
     SessionCheck,
     /// Tell the server the session ended (revocation or logout), for this reason.
     Logout(EndReason),
+    /// Send again a logout the server has not acknowledged: the logout
+    /// endpoint only, with the cookies and no token (the tokens are gone).
+    ResendLogout,
 }
 
 /// Something the shell must do.
@@ -251,6 +260,12 @@ pub enum Effect {
     Persist(StoredSession),
     /// Remove everything the session stored.
     WipeStorage,
+    /// Write the ended sessions where every tab of the browser reads them
+    /// (`localStorage`, [`super::super::keys::tombstones_key`]), merged with
+    /// what is there ([`Tombstones::merge`]); hand what is stored to
+    /// [`super::Machine::handle_tombstones`] at start, on `resume()`, on waking
+    /// and before a lock grant. No secrets.
+    SaveTombstones(Tombstones),
 }
 
 /// Why the next deadline is set (for debugging and tests).
@@ -315,7 +330,8 @@ pub enum CheckTrigger {
     /// The app called `resume()`: always asked.
     Resume,
     /// The page woke up (visible, `pageshow`, resumed, back online): asked at
-    /// most once per [`super::SESSION_CHECK_EVERY_MS`].
+    /// most once per [`super::SESSION_CHECK_EVERY_MS`]. Its answer never starts
+    /// a session: after a logout only the app may do that.
     Wake,
 }
 

@@ -138,9 +138,22 @@ impl Checker {
                 Effect::WipeStorage => wiped = true,
                 Effect::Fetch { purpose: Purpose::Logout(reason), request, .. } => {
                     assert!(wiped, "storage is wiped before the server is called");
-                    assert!(reason != EndReason::Revoked, "the server ended it: it is not told again");
+                    assert!(!reason.is_servers_word(), "the server ended it: it is not told again");
                     assert!(request.keepalive, "logout requests outlive the page");
                     check_request(&request);
+                }
+                Effect::Fetch { purpose: Purpose::ResendLogout, request, .. } => {
+                    assert!(machine.is_online(), "an owed logout sent again while offline");
+                    assert!(!machine.state().is_live(), "a cookie logout sent while a session is live");
+                    assert!(machine.tombstones().iter().any(|t| !t.server_told), "a logout sent again, owed by none");
+                    assert!(request.keepalive, "logout requests outlive the page");
+                    assert!(request.body.is_none(), "an owed logout carries no token");
+                    assert!(!request.headers.iter().any(|(name, _)| name == "Authorization"), "nor a bearer token");
+                    check_request(&request);
+                }
+                Effect::SaveTombstones(tombstones) => {
+                    assert_eq!(&tombstones, machine.tombstones(), "what is saved is what the tab knows");
+                    assert!(tombstones.iter().count() <= wasm_session::core::tombstone::MAX_TOMBSTONES);
                 }
                 Effect::Persist(stored) => {
                     assert!(machine.storage() != StorageChoice::Memory, "persisted with memory storage");

@@ -67,6 +67,8 @@ pub(super) fn interpret(effect: Effect) -> Action {
                 Purpose::Keepalive => Call::Keepalive,
                 Purpose::SessionCheck => Call::SessionCheck,
                 Purpose::Logout(reason) => Call::Logout { reason, token: body_token(&request) },
+                // An owed logout sent again: the logout endpoint, cookies only.
+                Purpose::ResendLogout => Call::Logout { reason: EndReason::User, token: None },
             };
             Action::Send { id, call }
         }
@@ -75,7 +77,7 @@ pub(super) fn interpret(effect: Effect) -> Action {
         Effect::CallRefreshHook { id, refresh_token } => {
             Action::Send { id, call: Call::Refresh { token: refresh_token.map(|t| t.expose().to_owned()) } }
         }
-        Effect::Persist(_) => Action::Nothing,
+        Effect::Persist(_) | Effect::SaveTombstones(_) => Action::Nothing,
         Effect::WipeStorage => Action::Wipe,
     }
 }

@@ -145,6 +145,7 @@ fn configured_field_names_and_camel_case_aliases() {
         expires_in: "ttl".into(),
         expires_at: "until".into(),
         error: "code".into(),
+        user: "account".into(),
     };
     let tokens = success(refresh_answer(&t, 200, r#"{"token":"a","refresh":"r","ttl":10,"access_token":"ignored"}"#));
     assert_eq!((exposed_access(&tokens), tokens.expires_at), (Some("a"), Some(T0 + 10_000)));

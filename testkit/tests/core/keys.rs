@@ -13,6 +13,7 @@ fn the_default_names_match_the_documented_table() {
     assert_eq!(refresh_lock_name(ns), "wasm-session:refresh:wasm-session", "the lock earlier releases took");
     assert_eq!(channel_key(ns), "wasm-session/channel/wasm-session");
     assert_eq!(lease_key(&refresh_lock_name(ns)), "wasm-session/lease/wasm-session%3Arefresh%3Awasm-session");
+    assert_eq!(tombstones_key(ns), "wasm-session/ended/wasm-session");
 }
 
 #[test]
@@ -34,6 +35,8 @@ proptest! {
         prop_assert!(!channel_key(&other).starts_with(&wipe));
         prop_assert!(!lease_key(&other).starts_with(&wipe));
         prop_assert!(!lease_key(&refresh_lock_name(&other)).starts_with(&wipe));
+        prop_assert!(!tombstones_key(&other).starts_with(&wipe), "a logout's wipe never removes the tombstones");
+        prop_assert!(!tombstones_key(&other).contains(':'));
         if ns != other {
             prop_assert!(!data_key(&other, &key).starts_with(&wipe));
         }
@@ -46,6 +49,7 @@ proptest! {
             prop_assert_ne!(escape(&a), escape(&b));
             prop_assert_ne!(channel_key(&a), channel_key(&b));
             prop_assert_ne!(lease_key(&a), lease_key(&b));
+            prop_assert_ne!(tombstones_key(&a), tombstones_key(&b));
         }
     }
 }

@@ -473,28 +473,18 @@ fn a_logout_overtakes_the_login() -> Sim {
 }
 
 #[test]
-#[ignore = "fails today: a logout for a session a tab has not joined is forgotten, then the late login is joined; needs the machine to remember it"]
 fn a_tab_that_heard_the_logout_never_joins_the_session() {
-    let sim = a_logout_overtakes_the_login();
+    let mut sim = a_logout_overtakes_the_login();
     assert_eq!(sim.tabs[2].machine.state(), SessionState::Anonymous);
     assert_eq!(sim.broken_rules(), vec![]);
-}
-
-#[test]
-fn a_tab_that_joined_an_ended_session_ends_at_its_first_refresh() {
-    let mut sim = a_logout_overtakes_the_login();
-    assert_eq!(sim.broken_rules(), vec![Rule::NoJoinAfterLogout], "today");
     sim.advance(5 * MIN);
-    assert_eq!(sim.tabs[2].machine.state(), SessionState::LoggedOut);
-    assert_eq!(sim.tabs[2].machine.end_reason(), Some(EndReason::RefreshFailed));
-    check_failed_closed(&mut sim);
-    assert_eq!(sim.broken_rules(), vec![Rule::NoJoinAfterLogout]);
+    assert_eq!(sim.tabs[2].machine.state(), SessionState::Anonymous, "nothing to refresh, nothing joined");
+    assert_eq!(sim.broken_rules(), vec![]);
 }
 
 /// Cookie mode: tab B asks the session endpoint; the user logs out in tab A
 /// before the answer ("signed in", true when the server read it) arrives.
 #[test]
-#[ignore = "fails today: a late 'signed in' answer starts a new session after the logout; needs session answers tied to their request (machine)"]
 fn a_late_signed_in_answer_does_not_revive_a_session_that_ended() {
     let mut sim = Sim::cookie(2, test_config(), Knobs { server_latency: Delay::fixed(200), ..Knobs::default() });
     sim.login_cookie(0, 1);

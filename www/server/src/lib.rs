@@ -248,6 +248,28 @@ fn with_cookies(mut resp: Response, cookies: impl IntoIterator<Item = HeaderValu
     resp
 }
 
+/// Whether the request comes from another origin than this server's: an
+/// `Origin` header that is not `scheme://Host` (a cross-site form or fetch
+/// riding on the cookies; `Origin: null` included). No `Origin` (a same-origin
+/// `GET`, a non-browser client) passes: cookies are `SameSite=Strict` anyway.
+fn foreign_origin(headers: &HeaderMap, uri: &Uri) -> bool {
+    let Some(origin) = get_header(headers, "origin") else { return false };
+    let scheme = if is_https(headers, uri.scheme_str()) { "https" } else { "http" };
+    get_header(headers, "host").is_none_or(|host| !origin.eq_ignore_ascii_case(&format!("{scheme}://{host}")))
+}
+
+fn forbidden_origin() -> Response {
+    error(StatusCode::FORBIDDEN, "origin")
+}
+
+/// Whether the body is declared JSON (`application/json`, parameters allowed).
+/// A cross-site HTML form cannot send that type without a CORS preflight.
+fn is_json(headers: &HeaderMap) -> bool {
+    get_header(headers, "content-type").is_some_and(|ct| {
+        ct.split(';').next().is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+    })
+}
+
 /// Cookie mode: the `X-CSRF-Token` header must equal the `csrf` cookie.
 fn csrf_ok(headers: &HeaderMap) -> bool {
     match (get_header(headers, "x-csrf-token"), get_cookie(headers, "csrf")) {
@@ -281,7 +303,15 @@ struct LoginRequest {
     password: String,
 }
 
+/// `POST /auth/login`: JSON only, from this origin only (login CSRF: a
+/// cross-site `text/plain` form must not sign the browser in as somebody else).
 async fn login(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    if foreign_origin(&headers, &uri) {
+        return forbidden_origin();
+    }
+    if !is_json(&headers) {
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "json_required");
+    }
     let bytes = match read_body(body).await {
         Ok(b) => b,
         Err(r) => return r,
@@ -372,6 +402,9 @@ async fn refresh(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Bod
     if app.cfg().mode != Mode::Bearer {
         return error(StatusCode::NOT_FOUND, "wrong_mode");
     }
+    if foreign_origin(&headers, &uri) {
+        return forbidden_origin();
+    }
     let bytes = match read_body(body).await {
         Ok(b) => b,
         Err(r) => return r,
@@ -430,9 +463,12 @@ async fn refresh(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Bod
     with_cookies(Json(body).into_response(), [set_cookie("refresh_token", Some(&next), "/auth", true, secure)])
 }
 
-async fn keepalive(State(app): State<App>, headers: HeaderMap) -> Response {
+async fn keepalive(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Response {
     if app.cfg().mode != Mode::Cookie {
         return error(StatusCode::NOT_FOUND, "wrong_mode");
+    }
+    if foreign_origin(&headers, &uri) {
+        return forbidden_origin();
     }
     if !csrf_ok(&headers) {
         return error(StatusCode::FORBIDDEN, "csrf");
@@ -494,6 +530,9 @@ fn clear_cookies(app: &App, headers: &HeaderMap, uri: &Uri, resp: Response) -> R
 }
 
 async fn logout(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    if foreign_origin(&headers, &uri) {
+        return forbidden_origin();
+    }
     // Logout always works: an unreadable body just names no token.
     let from_body = match read_body(body).await {
         Ok(bytes) => refresh_token_from_body(&headers, &bytes).ok().flatten(),
@@ -522,6 +561,9 @@ async fn logout(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Body
 }
 
 async fn logout_all(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Response {
+    if foreign_origin(&headers, &uri) {
+        return forbidden_origin();
+    }
     if app.cfg().mode == Mode::Cookie && get_cookie(&headers, "session").is_some() && !csrf_ok(&headers) {
         return error(StatusCode::FORBIDDEN, "csrf");
     }

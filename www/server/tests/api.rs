@@ -640,3 +640,85 @@ async fn wrong_mode_endpoints() {
     let s = server(Mode::Bearer);
     assert_eq!(s.call("POST", "/auth/keepalive", &[], None).await.status, StatusCode::NOT_FOUND);
 }
+
+// ---------- login CSRF: JSON only, and no cross-origin requests on cookies ----------
+
+impl Server {
+    /// A `POST` with exactly these headers (no `Content-Type` added).
+    async fn post_raw(&self, uri: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        let mut b = Request::builder().method("POST").uri(uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        self.send(b.body(Body::from(body.to_string())).unwrap()).await
+    }
+}
+
+const HOST: (&str, &str) = ("host", "app.test:8080");
+const OWN: (&str, &str) = ("origin", "http://app.test:8080");
+const EVIL: (&str, &str) = ("origin", "https://evil.test");
+
+#[tokio::test]
+async fn login_takes_json_only() {
+    for mode in [Mode::Bearer, Mode::Cookie] {
+        let s = server(mode);
+        let body = json!({ "username": "alice", "password": "alice" }).to_string();
+        // What a cross-site HTML form can send without a preflight, and no type at all.
+        for ct in [None, Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("multipart/form-data")] {
+            let headers: Vec<(&str, &str)> = ct.map(|ct| ("content-type", ct)).into_iter().collect();
+            let r = s.post_raw("/auth/login", &headers, &body).await;
+            assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{mode:?} {ct:?}");
+            assert_eq!(r.json, json!({ "error": "json_required" }));
+            assert!(r.headers.get(header::SET_COOKIE).is_none(), "nobody signed in");
+        }
+        let r = s.post_raw("/auth/login", &[("content-type", "Application/JSON; charset=utf-8")], &body).await;
+        assert_eq!(r.status, StatusCode::OK, "{mode:?}");
+        assert_eq!(s.stats().await["logins"], 1);
+    }
+}
+
+#[tokio::test]
+async fn login_from_another_origin_is_refused() {
+    let s = server(Mode::Cookie);
+    let body = json!({ "username": "alice", "password": "alice" }).to_string();
+    for origin in [EVIL, ("origin", "null"), ("origin", "https://app.test:8080"), ("origin", "http://app.test")] {
+        let r = s.call("POST", "/auth/login", &[HOST, origin], Some(&body)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{origin:?}");
+        assert_eq!(r.json, json!({ "error": "origin" }));
+        assert!(r.headers.get(header::SET_COOKIE).is_none());
+    }
+    assert_eq!(s.stats().await["logins"], 0);
+    assert_eq!(s.call("POST", "/auth/login", &[HOST, OWN], Some(&body)).await.status, StatusCode::OK);
+    let https = [HOST, ("origin", "https://app.test:8080"), ("x-forwarded-proto", "https")];
+    assert_eq!(s.call("POST", "/auth/login", &https, Some(&body)).await.status, StatusCode::OK);
+    // No Origin at all (a non-browser client): allowed.
+    assert_eq!(s.login("alice", "alice").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn cookie_authenticated_state_changes_from_another_origin_are_refused() {
+    // Cookie mode: keepalive, logout and logout-all, even with the CSRF header right.
+    let s = server(Mode::Cookie);
+    let l = cookie_login(&s, "alice").await;
+    let cookies = l.cookies();
+    for uri in ["/auth/keepalive", "/auth/logout", "/auth/logout-all"] {
+        let r = s.call("POST", uri, &[HOST, EVIL, ("cookie", &cookies), ("x-csrf-token", &l.csrf)], None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}");
+        assert_eq!(r.json, json!({ "error": "origin" }));
+    }
+    assert_eq!(s.call("GET", "/api/profile", &[("cookie", &cookies)], None).await.status, StatusCode::OK);
+    let r = s.call("POST", "/auth/logout", &[HOST, OWN, ("cookie", &cookies), ("x-csrf-token", &l.csrf)], None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "from the page's own origin");
+
+    // Bearer mode: the refresh and logout endpoints read the refresh cookie.
+    let s = server(Mode::Bearer);
+    let rt = s.login("alice", "alice").await.cookie_value("refresh_token");
+    let cookie = format!("refresh_token={rt}");
+    for uri in ["/auth/refresh", "/auth/logout", "/auth/logout-all"] {
+        let r = s.call("POST", uri, &[HOST, EVIL, ("cookie", &cookie)], None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}");
+    }
+    assert_eq!(s.stats().await["refreshes"], 0);
+    let r = s.call("POST", "/auth/refresh", &[HOST, OWN, ("cookie", &cookie)], None).await;
+    assert_eq!(r.status, StatusCode::OK, "the family is intact and the page's own refresh works");
+}

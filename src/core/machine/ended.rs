@@ -1,0 +1,169 @@
+//! What keeps an ended session ended: the tombstones every tab shares (see
+//! `core::tombstone`), and the logout that did not reach the server, sent
+//! again from one tab.
+//!
+//! - A session that ends here leaves a tombstone, saved for every tab
+//!   ([`Effect::SaveTombstones`]); what other tabs saved comes in through
+//!   [`Machine::handle_tombstones`]. A live session that a tombstone ends (a
+//!   tab that slept through the logout message) ends here too.
+//! - A logout whose requests failed (offline, 5xx, a CSRF 403) is owed. It is
+//!   sent again, without tokens (they left memory at the end), whenever the
+//!   browser comes back online or the page wakes, by one tab at a time: the
+//!   one holding the refresh lock. A tab granted the lock after another sent
+//!   it finds the tombstone told and sends nothing.
+//! - While a logout is owed, a session check that says "signed in" is the old
+//!   session the server still has: an explicit `resume()` sends the logout
+//!   again instead of starting a session. A session started by the app
+//!   (`start()`, or another tab's login) settles what is owed: the server
+//!   session is a new one by then.
+
+use super::super::contract::logout_requests;
+use super::super::protocol::{EndReason, Epoch};
+use super::super::tokens::TokenSet;
+use super::super::tombstone::{Tombstone, Tombstones};
+use super::super::EpochMs;
+use super::live::State;
+use super::requests::Pending;
+use super::types::{Effect, ErrorCode, Event, Origin, Purpose};
+use super::Machine;
+
+/// The re-sending of an owed logout, one tab at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Resend {
+    /// Nothing under way.
+    Idle,
+    /// Waiting for the refresh lock, which single-flights the re-send across tabs.
+    AwaitingLock { attempt: u64 },
+    /// The logout request is out (lock held until it is answered).
+    Out { attempt: u64, batch: u64 },
+}
+
+impl Machine {
+    // ----- getters --------------------------------------------------------
+
+    /// The ended sessions this tab knows of (its own, and what other tabs saved).
+    pub fn tombstones(&self) -> &Tombstones {
+        &self.tombstones
+    }
+
+    // ----- inputs ---------------------------------------------------------
+
+    /// The ended sessions as stored for every tab: read when the page starts, on
+    /// `resume()`, when it wakes and when the refresh lock is granted. Merged
+    /// with what this tab knows (times clamped, see [`Tombstones::merge`]). A live session they end (this tab
+    /// missed the other tab's logout message: frozen, discarded, asleep) ends
+    /// here, as the other tab's end; the server is not told again.
+    pub fn handle_tombstones(&mut self, now: EpochMs, stored: &Tombstones) {
+        let now = self.clock(now);
+        self.advance(now);
+        self.tombstones.merge(stored, now, self.config.absolute_timeout_ms);
+        self.tombstones.expire(now);
+        let ended = match &self.state {
+            State::Live(live) if self.tombstones.ends(live.epoch, live.started_at, now) => {
+                let own = self.tombstones.get(live.epoch).map(|tombstone| tombstone.reason);
+                Some(match own {
+                    Some(EndReason::User) | None => EndReason::OtherTab,
+                    Some(reason) => reason,
+                })
+            }
+            _ => None,
+        };
+        if let Some(reason) = ended {
+            self.end(reason, Origin::OtherTab);
+        }
+        self.advance(now);
+    }
+
+    // ----- internals ------------------------------------------------------
+
+    /// Leaves a tombstone for session `epoch` (started at `started_at`), which
+    /// ended here now, and saves the list for every tab. `server_told`: nothing
+    /// is owed to the server.
+    pub(super) fn bury(&mut self, epoch: Epoch, started_at: EpochMs, reason: EndReason, server_told: bool) {
+        let ended_at = self.now;
+        let expires_at = ended_at.saturating_add(self.config.absolute_timeout_ms);
+        self.tombstones.expire(ended_at);
+        self.tombstones.insert(Tombstone { epoch, started_at, reason, ended_at, expires_at, server_told });
+        self.save_tombstones();
+    }
+
+    pub(super) fn save_tombstones(&mut self) {
+        self.effects.push(Effect::SaveTombstones(self.tombstones.clone()));
+    }
+
+    /// A session started at `started_at` (a login here or in another tab): the
+    /// logouts owed from before are settled, the server session being a new one.
+    pub(super) fn settle_owed(&mut self, started_at: EpochMs) {
+        if self.tombstones.settle(started_at) {
+            self.save_tombstones();
+        }
+    }
+
+    /// Whether a logout is owed and could be sent: what a "signed in" answer
+    /// must not override.
+    pub(super) fn logout_owed(&self) -> bool {
+        self.tombstones.owed()
+    }
+
+    /// Asks for the refresh lock to send an owed logout again, if one is owed,
+    /// the browser is online, no session is live (a cookie logout would end it)
+    /// and no re-send is under way.
+    pub(super) fn resend_logout_if_owed(&mut self) {
+        let idle = self.resend == Resend::Idle && self.online && !matches!(self.state, State::Live(_));
+        if !(idle && self.transport.logout.is_some() && self.tombstones.owed()) {
+            return;
+        }
+        let attempt = self.take_id();
+        self.resend = Resend::AwaitingLock { attempt };
+        self.effects.push(Effect::AcquireRefreshLock { attempt });
+    }
+
+    /// The lock for `attempt` was granted: if it is the re-send's, sends the
+    /// owed logout (or releases the lock when another tab told the server
+    /// meanwhile). Whether the lock was the re-send's.
+    pub(super) fn resend_lock_granted(&mut self, attempt: u64) -> bool {
+        if self.resend != (Resend::AwaitingLock { attempt }) {
+            return false;
+        }
+        self.resend = Resend::Idle;
+        let live = matches!(self.state, State::Live(_));
+        let requests = logout_requests(&self.transport, &TokenSet::default());
+        if live || !self.online || !self.tombstones.owed() || requests.is_empty() {
+            self.release_lock(attempt);
+            return true;
+        }
+        let batch = self.take_id();
+        for request in requests {
+            let id = self.take_id();
+            self.requests.insert(id, Pending::Logout { batch, epoch: None });
+            self.effects.push(Effect::Fetch { id, purpose: Purpose::ResendLogout, request });
+        }
+        self.resend = Resend::Out { attempt, batch };
+        true
+    }
+
+    /// Every request of logout `batch` was answered; `epoch` names the session
+    /// it told of (`None`: a re-send, for every owed logout up to when it left).
+    pub(super) fn logout_answered(&mut self, batch: u64, epoch: Option<Epoch>, delivered: bool) {
+        if let Resend::Out { attempt, batch: out } = self.resend {
+            if out == batch {
+                self.resend = Resend::Idle;
+                self.release_lock(attempt);
+            }
+        }
+        match (epoch, delivered) {
+            (Some(epoch), true) => {
+                if self.tombstones.told(epoch) {
+                    self.save_tombstones();
+                }
+            }
+            (None, true) => {
+                let sent_at = self.now;
+                self.settle_owed(sent_at);
+            }
+            (Some(_), false) => self.events.push(Event::Error { code: ErrorCode::LogoutFailed }),
+            // Reported when the logout first failed; it is tried again later.
+            (None, false) => {}
+        }
+    }
+}
