@@ -75,6 +75,8 @@ test: setup
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --lib --target $(WASM_TARGET) -- -D warnings
 	cargo test
+	cargo clippy -p wasm-session-testkit --all-targets -- -D warnings
+	cargo test -p wasm-session-testkit
 	cargo clippy -p wasm-session-server --all-targets -- -D warnings
 	cargo test -p wasm-session-server
 	@test -n "$(CHROMEDRIVER)" || { echo "chromedriver not found on PATH" >&2; exit 1; }
@@ -151,7 +153,7 @@ bench: build
 # Coverage-guided fuzzing (cargo fuzz on nightly, libFuzzer) of every parser and
 # the state machine, from the seed corpus in fuzz/corpus, FUZZ_SECONDS (default
 # 30) per target. `make test` replays the same corpus and runs the same targets
-# on proptest inputs (src/core/tests/fuzz.rs).
+# on proptest inputs (testkit/tests/core/fuzz.rs; the targets are in testkit/src/fuzz/).
 fuzz:
 	bash scripts/fuzz.sh
 

@@ -2,7 +2,8 @@
 // What must not be in the shipped wasm, read from its name section: a JSON text
 // parser (the browser parses JSON; the core reads values) and a hand-written
 // HTTP-date parser (the browser's Date.parse reads dates). Both live on for the
-// native tests and fuzzing only (src/core/json.rs, src/core/http_date.rs); this
+// native tests and fuzzing only, in the test kit (testkit/src/json.rs,
+// testkit/src/http_date.rs), a crate the library never depends on; this
 // fails the build if one of them, or serde_json, is linked into the release.
 //
 // Usage: check-names.mjs FILE.wasm...  (builds that keep their name section:

@@ -8,8 +8,8 @@
 # seed-* files plus whatever earlier local runs added (git ignores those).
 # A target that crashes leaves its input in fuzz/artifacts/<target>/; the script
 # goes on with the other targets and fails at the end, naming the inputs. The
-# targets are the functions of src/core/fuzz.rs; `cargo test fuzz` replays the
-# corpus and runs them on proptest inputs on stable.
+# targets are the functions of testkit/src/fuzz/; `cargo test -p
+# wasm-session-testkit` replays the corpus and runs them on proptest inputs on stable.
 #
 # Needs the nightly toolchain (libFuzzer's sanitizer flags) and cargo-fuzz,
 # which this script installs from crates.io when it is missing.

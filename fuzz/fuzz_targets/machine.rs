@@ -1,6 +1,6 @@
-//! A sequence of inputs to the state machine. See `wasm_session::core::fuzz::machine`.
+//! A sequence of inputs to the state machine. See `wasm_session_testkit::fuzz::machine`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| wasm_session::core::fuzz::machine(data));
+fuzz_target!(|data: &[u8]| wasm_session_testkit::fuzz::machine(data));

@@ -26,7 +26,7 @@
 //! reached A before `w + 2 × SETTLE_MS`. So A's read-back at `w + CONFIRM_AFTER_MS`
 //! sees B's write (or a later one) and A loses, unless A's write came last, in
 //! which case B's read-back sees A's. The native tests check this against a
-//! simulated storage that delays and reorders writes (`src/core/tests/lease.rs`).
+//! simulated storage that delays and reorders writes (`testkit/tests/core/lease.rs`).
 //! One read-back after a single settle time is not enough: A writes at 0, B reads
 //! at 30 before A's write reached it and writes, and B's write reaches A at 45,
 //! after A's read-back at 40: both would win.

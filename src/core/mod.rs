@@ -26,19 +26,8 @@
 pub mod config;
 pub mod contract;
 pub mod endpoints;
-/// Fuzz targets: built for `cargo fuzz` (`--cfg fuzzing`) and the native tests,
-/// never into the shipped wasm.
-#[cfg(any(test, fuzzing))]
-#[doc(hidden)]
-pub mod fuzz;
 pub mod http;
-/// HTTP dates read by hand: tests and fuzzing only (the shell uses `Date.parse`).
-#[cfg(any(test, fuzzing))]
-pub mod http_date;
 pub mod identity;
-/// JSON text: tests and fuzzing only (the shipped wasm holds no JSON text parser).
-#[cfg(any(test, fuzzing))]
-pub mod json;
 pub mod keys;
 pub mod lease;
 pub mod machine;
@@ -75,6 +64,3 @@ pub type EpochMs = u64;
 
 /// A length of time in milliseconds.
 pub type Millis = u64;
-
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests;

@@ -516,23 +516,3 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
     }
     Ok(Envelope { from, epoch, message })
 }
-
-/// A message as JSON text, the form the storage fallback and the stored
-/// session carry (the shell uses `JSON.stringify`): for tests, the simulator
-/// and fuzzing.
-#[cfg(any(test, fuzzing))]
-pub fn encode_text(envelope: &Envelope) -> String {
-    super::json::to_text(&encode(envelope))
-}
-
-/// Decodes a message from JSON text (text that is not JSON is
-/// [`ProtocolError::Malformed`], as in the shell): for tests, the simulator and
-/// fuzzing.
-///
-/// # Errors
-///
-/// As [`decode`].
-#[cfg(any(test, fuzzing))]
-pub fn decode_text(text: &str) -> Result<Envelope, ProtocolError> {
-    decode(&super::json::parse(text).map_err(|_| ProtocolError::Malformed)?)
-}

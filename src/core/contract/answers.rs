@@ -42,27 +42,6 @@ pub enum Body {
     TooLarge,
 }
 
-impl Body {
-    /// What the shell makes of a body read as text, for tests and fuzzing:
-    /// `len` is its full length in bytes (the text may have been cut after
-    /// `max_bytes + 1`); the test JSON reader stands in for `JSON.parse` and
-    /// the walker's limits.
-    #[cfg(any(test, fuzzing))]
-    pub fn from_text(text: &str, len: usize, max_bytes: usize) -> Body {
-        use super::super::json::{parse_with, Limits};
-        if len > max_bytes || text.len() > max_bytes {
-            return Body::TooLarge;
-        }
-        if text.trim_matches([' ', '\t', '\r', '\n']).is_empty() {
-            return Body::Empty;
-        }
-        match parse_with(text, Limits { max_len: max_bytes, max_depth: 32 }) {
-            Ok(value) => Body::Json(value),
-            Err(_) => Body::NotJson,
-        }
-    }
-}
-
 impl core::fmt::Debug for Body {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
