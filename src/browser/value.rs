@@ -70,7 +70,7 @@ extern "C" {
 }
 
 /// JSON text read by the browser (`JSON.parse`) and walked within
-/// [`Limits::TOKENS`]: the core's [`crate::core::http::ParseJson`], which it
+/// [`Limits::TOKENS`]: the core's [`crate::core::contract::encodings::ParseJson`], which it
 /// uses for JWT payloads (the wasm holds no JSON text parser of its own).
 pub fn parse_json(text: &str) -> Option<Value> {
     let value = js_sys::JSON::parse(text).ok()?;

@@ -7,7 +7,6 @@
 //! - [`options`]: the options object, read once into the three parts below.
 //! - [`config`]: the timing configuration, validated into whole milliseconds.
 //! - [`endpoints`]: the endpoint configuration and what a valid URL or header is.
-//! - [`http`]: the server clock and encodings (JWT times, form and JSON bodies).
 //! - [`contract`]: the requests to send and what their answers mean.
 //! - [`machine`]: the state machine: lifecycle, timeouts, countdown, refresh,
 //!   keepalives, session checks, the rules of `session.fetch`.
@@ -26,7 +25,6 @@
 pub mod config;
 pub mod contract;
 pub mod endpoints;
-pub mod http;
 pub mod identity;
 pub mod keys;
 pub mod lease;

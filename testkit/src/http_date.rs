@@ -5,7 +5,7 @@
 //! targets start from header text, so they read it here, the way `Date.parse`
 //! reads the three forms RFC 9110 allows.
 
-use wasm_session::core::http::{clock_offset_ms, MAX_EPOCH_MS};
+use wasm_session::core::contract::encodings::{clock_offset_ms, MAX_EPOCH_MS};
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];

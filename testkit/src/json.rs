@@ -23,8 +23,8 @@
 
 use core::fmt;
 
+use wasm_session::core::contract::encodings::write_json_string;
 use wasm_session::core::contract::Body;
-use wasm_session::core::http::write_json_string;
 use wasm_session::core::protocol::{decode, encode, Envelope, ProtocolError};
 pub use wasm_session::core::value::{write_u64, Value};
 

@@ -10,14 +10,13 @@
 //! is never followed (it would carry the credential elsewhere): it arrives as
 //! [`FetchAnswer::Redirected`].
 
-use super::super::http::{
-    clock_offset_ms, jwt_subject, jwt_times, FieldNames, ParseJson, TokenMode, Transport, MAX_EPOCH_MS,
-};
+use super::super::endpoints::{FieldNames, TokenMode, Transport};
 use super::super::identity::{user_id, Identity};
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
 use super::super::tokens::{loose_number, Secret, TokenError, TokenSet, MAX_TOKEN_LEN};
 use super::super::value::Value;
 use super::super::EpochMs;
+use super::encodings::{clock_offset_ms, jwt_subject, jwt_times, ParseJson, MAX_EPOCH_MS};
 
 /// Below this an epoch time is seconds, at or above milliseconds (as in tokens.rs);
 /// 10^11 s is the year 5138.

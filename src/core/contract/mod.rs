@@ -6,10 +6,11 @@
 //! - [`answers`]: reading refresh, keepalive and session answers, the app's
 //!   `refresh` function's result, and whether an API answer means "revoked".
 //!
-//! The endpoints themselves ([`super::http::Transport`]), the server clock and
-//! the encodings live in [`super::http`].
+//! The endpoints themselves are configured in [`super::endpoints`]; the server
+//! clock and the encodings (JWT, form and JSON bodies) are in [`encodings`].
 
 pub mod answers;
+pub mod encodings;
 pub mod requests;
 
 pub use answers::{

@@ -7,10 +7,9 @@
 //! sending, and hands it to [`Request::set_csrf_token`], which checks it with
 //! the same rule as every other header value ([`csrf_header`]).
 
-use super::super::http::{
-    form_encode, header_value_ok, json_encode, BodyEncoding, Credentials, Csrf, Endpoint, Transport,
-};
+use super::super::endpoints::{header_value_ok, BodyEncoding, Credentials, Csrf, Endpoint, Transport};
 use super::super::tokens::{Secret, TokenSet};
+use super::encodings::{form_encode, json_encode};
 
 /// One request for the shell to `fetch`. `Debug` shows header names and the body
 /// length only: bodies and headers may carry tokens.

@@ -15,7 +15,7 @@
 //! At most two requests per call: the core never answers `Retry` twice.
 
 use super::super::contract::{csrf_token_unusable, fetch_credential, is_revoked, needs_body, Body, Credential};
-use super::super::http::may_send_credential;
+use super::super::endpoints::may_send_credential;
 use super::super::EpochMs;
 use super::types::{ErrorCode, Event, FetchStage, SentWith, Verdict};
 use super::Machine;

@@ -46,7 +46,8 @@ pub use types::{
 };
 
 use super::config::{Config, StorageChoice};
-use super::http::{ParseJson, Transport};
+use super::contract::encodings::ParseJson;
+use super::endpoints::Transport;
 use super::protocol::{encode, ChannelKind, EndReason, Envelope, Epoch, Message, TabId};
 use super::tokens::{Secret, TokenSet};
 use super::tombstone::Tombstones;

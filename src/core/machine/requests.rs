@@ -10,7 +10,7 @@
 use super::super::contract::{
     read_hook_result, read_refresh_response, read_session_response, FetchAnswer, HookResult, Response, SessionAnswer,
 };
-use super::super::http::TokenMode;
+use super::super::endpoints::TokenMode;
 use super::super::protocol::Epoch;
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
 use super::super::EpochMs;

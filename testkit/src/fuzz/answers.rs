@@ -82,7 +82,7 @@ fn transports() -> [Transport; 4] {
     )
     .expect("JSON");
     [
-        Transport { refresh: Some(http::Endpoint::post("/auth/refresh")), ..Transport::default() },
+        Transport { refresh: Some(Endpoint::post("/auth/refresh")), ..Transport::default() },
         Transport::oauth2("https://id.example/token", "spa", Some("https://id.example/revoke")),
         Transport::cookie_session("/auth/keepalive", "/auth/session", "/auth/logout"),
         options::read(&custom).expect("valid options").endpoints,

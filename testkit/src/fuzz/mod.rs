@@ -43,13 +43,13 @@ use machine::small_config;
 use messages::check_envelope;
 
 use wasm_session::core::config::{Config, ConfigInput, ShellOptions, StorageChoice, MAX_DURATION_MS};
+use wasm_session::core::contract::encodings::{jwt_times, MAX_EPOCH_MS};
 use wasm_session::core::contract::{
     self, is_revoked, needs_body, read_refresh_response, read_session_response, Body, FetchAnswer, Request, Response,
     RetryAfter, SessionAnswer,
 };
-use wasm_session::core::http::{
-    self, is_valid_url, jwt_times, Endpoint, TokenMode, Transport, MAX_BODY_LIMIT, MAX_EPOCH_MS, MAX_LIST,
-    MAX_TIMEOUT_MS,
+use wasm_session::core::endpoints::{
+    is_valid_url, Endpoint, TokenMode, Transport, MAX_BODY_LIMIT, MAX_LIST, MAX_TIMEOUT_MS,
 };
 use wasm_session::core::machine::{
     CheckTrigger, Effect, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith, SessionCheck,

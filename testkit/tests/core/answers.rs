@@ -5,10 +5,9 @@
 use proptest::prelude::*;
 use wasm_session_testkit::json::body_from_text;
 
+use wasm_session::core::contract::encodings::{jwt_times, MAX_EPOCH_MS};
 use wasm_session::core::contract::*;
-use wasm_session::core::http::{
-    jwt_times, Endpoint, FieldNames, TokenMode, Transport, DEFAULT_MAX_BODY_BYTES, MAX_EPOCH_MS,
-};
+use wasm_session::core::endpoints::{Endpoint, FieldNames, TokenMode, Transport, DEFAULT_MAX_BODY_BYTES};
 use wasm_session::core::refresh::{RefreshFailure, RefreshOutcome};
 use wasm_session::core::tokens::{Secret, TokenSet, MAX_TOKEN_LEN};
 use wasm_session_testkit::http_date::{clock_offset, parse_http_date};

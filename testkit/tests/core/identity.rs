@@ -4,8 +4,8 @@
 //! `userChanged`, reported once.
 
 use super::site::{jwt, site_setup, Site};
+use wasm_session::core::contract::encodings::jwt_subject;
 use wasm_session::core::contract::{read_refresh_response, read_session_response, read_tokens};
-use wasm_session::core::http::jwt_subject;
 use wasm_session::core::*;
 use wasm_session_testkit::json;
 use wasm_session_testkit::sim::{id, MIN, SEC, T0};

@@ -11,9 +11,9 @@
 
 mod answers;
 mod config;
+mod encodings;
 mod fallback;
 mod fuzz;
-mod http;
 mod identity;
 mod interleavings;
 mod json;

@@ -6,8 +6,9 @@ use proptest::prelude::*;
 use wasm_session_testkit::json::body_from_text;
 
 use super::answers::hostile_body;
+use wasm_session::core::contract::encodings::jwt_times;
 use wasm_session::core::contract::*;
-use wasm_session::core::http::{jwt_times, BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, Transport};
+use wasm_session::core::endpoints::{BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, Transport};
 use wasm_session::core::tokens::{Secret, TokenSet};
 use wasm_session_testkit::json::{self, Value};
 use wasm_session_testkit::sim::T0;

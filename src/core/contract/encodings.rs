@@ -3,24 +3,19 @@
 //! read by the browser's `Date.parse`; the reader in the test kit
 //! (`testkit/src/http_date.rs`) serves tests and fuzzing.
 //!
-//! The endpoint configuration is in [`super::endpoints`] (re-exported here for
-//! the contract code), the requests to send and the meaning of their answers in
-//! [`super::contract`]; the state machine decides when to send them.
+//! The endpoint configuration is in [`crate::core::endpoints`], the requests to
+//! send and the meaning of their answers beside this file; the state machine
+//! decides when to send them.
 //!
 //! Server clocks are not ours. Absolute times from the server are moved onto the
 //! local clock by the offset the `Date` header shows (or, without one, the access
 //! token's `iat`). Cross-origin responses expose `Date` to scripts only with
 //! `Access-Control-Expose-Headers: Date`.
 
-use super::config::MAX_DURATION_MS;
-pub use super::endpoints::{
-    header_value_ok, is_token, is_valid_url, may_send_credential, origin_of, BodyEncoding, Credentials, Csrf,
-    CsrfSource, Endpoint, FieldNames, TokenMode, Transport, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS,
-    FORM_CONTENT_TYPE, MAX_BODY_LIMIT, MAX_LIST, MAX_TIMEOUT_MS, MAX_URL_LEN,
-};
-use super::identity::bounded;
-use super::tokens::MAX_TOKEN_LEN;
-use super::value::Value;
+use super::super::config::MAX_DURATION_MS;
+use super::super::identity::bounded;
+use super::super::tokens::MAX_TOKEN_LEN;
+use super::super::value::Value;
 
 /// 9999-12-31T23:59:59.999Z: later times are absurd and read as absent.
 pub const MAX_EPOCH_MS: u64 = 253_402_300_799_999;

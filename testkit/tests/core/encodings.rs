@@ -1,8 +1,9 @@
 //! The server clock and encodings: presets, JWT times, form and JSON bodies.
 
 use proptest::prelude::*;
+use wasm_session::core::contract::encodings::*;
 use wasm_session::core::contract::{keepalive_request, refresh_request, session_request, Request};
-use wasm_session::core::http::*;
+use wasm_session::core::endpoints::*;
 use wasm_session::core::Value;
 use wasm_session_testkit::json::parse_ok;
 
