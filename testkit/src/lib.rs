@@ -1,6 +1,7 @@
 //! wasm-session's native test kit: code that tests and fuzzing share and the
 //! shipped library never holds.
 //!
+//! - [`encoding`]: JWTs and form bodies built and read by hand for the tests.
 //! - [`fuzz`]: one fuzz target per kind of hostile input, each taking raw
 //!   bytes. The cargo-fuzz crate in `fuzz/` runs them under libFuzzer; this
 //!   crate's tests (`tests/core/fuzz.rs`) replay the corpus through them and feed
@@ -17,6 +18,7 @@
 
 #![deny(missing_docs)]
 
+pub mod encoding;
 pub mod fuzz;
 pub mod http_date;
 pub mod json;

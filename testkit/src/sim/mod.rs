@@ -23,6 +23,7 @@
 
 mod adapter;
 mod backend;
+mod drain;
 mod invariants;
 mod knobs;
 mod lock;
@@ -32,6 +33,7 @@ use std::collections::{BTreeMap, VecDeque};
 use self::adapter::{hand_back, interpret, Action};
 pub use self::adapter::{Answer, Call};
 pub use self::backend::*;
+pub use self::drain::*;
 pub use self::invariants::*;
 pub use self::knobs::*;
 use self::lock::ShellLocks;

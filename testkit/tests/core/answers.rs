@@ -3,6 +3,7 @@
 //! answers, and whether an API answer means "revoked".
 
 use proptest::prelude::*;
+use wasm_session_testkit::encoding::jwt;
 use wasm_session_testkit::json::body_from_text;
 
 use wasm_session::core::contract::encodings::{jwt_times, MAX_EPOCH_MS};
@@ -55,23 +56,6 @@ fn refresh_answer(t: &Transport, status: u16, text: &str) -> RefreshOutcome {
 
 fn exposed_access(tokens: &TokenSet) -> Option<&str> {
     tokens.access_token.as_ref().map(Secret::expose)
-}
-
-/// Test-side base64url encoder (no padding).
-fn b64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
-}
-
-fn jwt(claims: &str) -> String {
-    format!("{}.{}.sig", b64url(br#"{"alg":"RS256","typ":"JWT"}"#), b64url(claims.as_bytes()))
 }
 
 #[test]

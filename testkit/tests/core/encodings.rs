@@ -5,6 +5,7 @@ use wasm_session::core::contract::encodings::*;
 use wasm_session::core::contract::{keepalive_request, refresh_request, session_request, Request};
 use wasm_session::core::endpoints::*;
 use wasm_session::core::Value;
+use wasm_session_testkit::encoding::{b64url, form_decode, jwt};
 use wasm_session_testkit::json::parse_ok;
 
 /// 2023-11-14T22:13:20Z.
@@ -12,54 +13,6 @@ const T0: u64 = 1_700_000_000_000;
 
 fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers.iter().find(|(have, _)| have.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
-}
-
-/// Test-side base64url encoder (no padding).
-fn b64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
-}
-
-fn jwt(claims: &str) -> String {
-    format!("{}.{}.sig", b64url(br#"{"alg":"RS256","typ":"JWT"}"#), b64url(claims.as_bytes()))
-}
-
-/// Test-side form decoder: the inverse of `form_encode`.
-fn form_decode(text: &str) -> Vec<(String, String)> {
-    fn component(text: &str) -> String {
-        let bytes = text.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' => {
-                    let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ascii");
-                    out.push(u8::from_str_radix(hex, 16).expect("hex"));
-                    i += 2;
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8(out).expect("utf-8")
-    }
-    if text.is_empty() {
-        return Vec::new();
-    }
-    text.split('&')
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').expect("name=value");
-            (component(name), component(value))
-        })
-        .collect()
 }
 
 // ---- defaults and presets ----

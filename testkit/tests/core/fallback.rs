@@ -7,10 +7,6 @@ use wasm_session::core::*;
 use wasm_session_testkit::json;
 use wasm_session_testkit::sim::*;
 
-fn effects(machine: &mut Machine) -> Vec<Effect> {
-    std::iter::from_fn(|| machine.poll_effect()).collect()
-}
-
 fn broadcasts(effects: &[Effect]) -> Vec<Envelope> {
     effects
         .iter()

@@ -1,14 +1,6 @@
 use wasm_session::core::*;
 use wasm_session_testkit::sim::*;
 
-fn effects(machine: &mut Machine) -> Vec<Effect> {
-    std::iter::from_fn(|| machine.poll_effect()).collect()
-}
-
-fn events(machine: &mut Machine) -> Vec<Event> {
-    std::iter::from_fn(|| machine.poll_event()).collect()
-}
-
 /// A machine logged in at T0 with tokens that outlive the session (no refresh noise).
 /// Keeps the user active every 5 minutes up to `until`, then once at `until`.
 fn active_until(machine: &mut Machine, until: u64) {

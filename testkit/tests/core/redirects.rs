@@ -7,24 +7,6 @@ use wasm_session::core::refresh::RefreshFailure;
 use wasm_session::core::*;
 use wasm_session_testkit::sim::*;
 
-fn effects(machine: &mut Machine) -> Vec<Effect> {
-    std::iter::from_fn(|| machine.poll_effect()).collect()
-}
-
-fn events(machine: &mut Machine) -> Vec<Event> {
-    std::iter::from_fn(|| machine.poll_event()).collect()
-}
-
-fn sent(effects: &[Effect], purpose: Purpose) -> Vec<u64> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Fetch { id, purpose: p, .. } if *p == purpose => Some(*id),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Every endpoint in `mode`, the refresh endpoint in bearer mode.
 fn machine(mode: TokenMode) -> Machine {
     let transport = Transport {

@@ -56,17 +56,9 @@ fn failures_are_classified() {
     assert_eq!(RefreshFailure::Status(503).code(), "http_5xx");
 }
 
-fn effects(machine: &mut Machine) -> Vec<Effect> {
-    std::iter::from_fn(|| machine.poll_effect()).collect()
-}
-
 /// The lock release for `attempt` at `now`, held to let the broadcast arrive.
 fn release(attempt: u64, now: u64) -> Effect {
     Effect::ReleaseRefreshLock { attempt, hold_until: now + LOCK_SETTLE_MS, note: None }
-}
-
-fn events(machine: &mut Machine) -> Vec<Event> {
-    std::iter::from_fn(|| machine.poll_event()).collect()
 }
 
 fn logged_in(expires_in: u64) -> Machine {

@@ -3,6 +3,7 @@
 //! `session.fetch` adds.
 
 use proptest::prelude::*;
+use wasm_session_testkit::encoding::form_decode;
 use wasm_session_testkit::json::body_from_text;
 
 use super::answers::hostile_body;
@@ -32,37 +33,6 @@ fn csrf(request: Option<Request>, token: Option<&str>) -> Option<Request> {
 /// An answer with `body` as the shell reads it, for the `Debug` check.
 fn text(status: u16, body: &str) -> Response {
     Response::new(status, body_from_text(body, body.len(), 1024))
-}
-
-/// Test-side form decoder: the inverse of `form_encode`.
-fn form_decode(text: &str) -> Vec<(String, String)> {
-    fn component(text: &str) -> String {
-        let bytes = text.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' => {
-                    let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ascii");
-                    out.push(u8::from_str_radix(hex, 16).expect("hex"));
-                    i += 2;
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8(out).expect("utf-8")
-    }
-    if text.is_empty() {
-        return Vec::new();
-    }
-    text.split('&')
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').expect("name=value");
-            (component(name), component(value))
-        })
-        .collect()
 }
 
 fn is_header_name(name: &str) -> bool {

@@ -6,25 +6,6 @@ use wasm_session::core::*;
 use wasm_session_testkit::json;
 use wasm_session_testkit::sim::*;
 
-fn effects(machine: &mut Machine) -> Vec<Effect> {
-    std::iter::from_fn(|| machine.poll_effect()).collect()
-}
-
-fn events(machine: &mut Machine) -> Vec<Event> {
-    std::iter::from_fn(|| machine.poll_event()).collect()
-}
-
-/// The ids of the requests sent for `purpose`, in order.
-fn sent(effects: &[Effect], purpose: Purpose) -> Vec<u64> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Fetch { id, purpose: p, .. } if *p == purpose => Some(*id),
-            _ => None,
-        })
-        .collect()
-}
-
 fn json_answer(status: u16, body: &str) -> FetchAnswer {
     FetchAnswer::Response(Response::new(status, Body::Json(json::parse(body).expect("test JSON"))))
 }

@@ -72,19 +72,7 @@ pub fn site_setup(mode: TokenMode, storage: StorageChoice) -> Setup {
 
 /// A JWT (unsigned: the client never checks signatures) for `sub`.
 pub fn jwt(sub: &str, exp_s: u64) -> String {
-    fn b64url(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-            for i in 0..=chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            }
-        }
-        out
-    }
-    let claims = format!(r#"{{"sub":"{sub}","exp":{exp_s}}}"#);
-    format!("{}.{}.sig", b64url(br#"{"alg":"HS256"}"#), b64url(claims.as_bytes()))
+    wasm_session_testkit::encoding::jwt(&format!(r#"{{"sub":"{sub}","exp":{exp_s}}}"#))
 }
 
 fn json(status: u16, body: &str) -> FetchAnswer {

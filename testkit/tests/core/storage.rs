@@ -4,10 +4,6 @@ use wasm_session::core::*;
 use wasm_session_testkit::json;
 use wasm_session_testkit::sim::*;
 
-fn events(machine: &mut Machine) -> Vec<Event> {
-    std::iter::from_fn(|| machine.poll_event()).collect()
-}
-
 fn logged_in() -> Machine {
     let mut machine = Machine::new(test_setup(test_config()), id(1), 7);
     machine.login(T0, id(200), TokenSet::bearer("at", Some("rt"), Some(T0 + 60 * MIN)));
@@ -77,10 +73,6 @@ fn a_stored_session_older_than_the_live_one_does_not_replace_it() {
     machine.restore(T0 + 2 * MIN, &stored).unwrap();
     assert_eq!(machine.epoch(), Some(id(201)));
     assert_eq!(machine.access_token(), Some("newer"));
-}
-
-fn effects(machine: &mut Machine) -> Vec<Effect> {
-    std::iter::from_fn(|| machine.poll_effect()).collect()
 }
 
 fn persisted(effects: &[Effect]) -> Vec<&Value> {

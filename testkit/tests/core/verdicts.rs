@@ -5,14 +5,6 @@ use wasm_session::core::*;
 use wasm_session_testkit::json;
 use wasm_session_testkit::sim::*;
 
-fn effects(machine: &mut Machine) -> Vec<Effect> {
-    std::iter::from_fn(|| machine.poll_effect()).collect()
-}
-
-fn events(machine: &mut Machine) -> Vec<Event> {
-    std::iter::from_fn(|| machine.poll_event()).collect()
-}
-
 /// Logged in at T0 with a token that lasts an hour; `refresh_hook`: the app
 /// can renew it.
 fn machine_with(transport: Transport, refresh_hook: bool) -> Machine {
