@@ -23,9 +23,9 @@ export const CHROMIUM_ARGS = [
  */
 export const REFRESH_TOKEN_PLACES = ["cookie", "body"];
 
-/** Starts the backend; resolves with { url, stop }. `refreshToken`: "cookie" or "body" (bearer mode). */
-export async function startServer({ mode = "bearer", refreshToken = "cookie", accessTtl = "20s", pkgDir = "target/types-pkg" } = {}) {
-  const args = ["--port", "0", "--mode", mode, "--static-dir", `${root}www`, "--pkg-dir", `${root}${pkgDir}`, "--access-ttl", accessTtl];
+/** Starts the backend; resolves with { url, stop }. `refreshToken`: "cookie" or "body" (bearer mode); `staticDir`: the pages it serves. */
+export async function startServer({ mode = "bearer", refreshToken = "cookie", accessTtl = "20s", pkgDir = "target/types-pkg", staticDir = "www" } = {}) {
+  const args = ["--port", "0", "--mode", mode, "--static-dir", `${root}${staticDir}`, "--pkg-dir", `${root}${pkgDir}`, "--access-ttl", accessTtl];
   if (mode === "bearer") args.push("--refresh-token", refreshToken);
   const server = spawn(`${root}target/debug/wasm-session-server`, args, { stdio: ["ignore", "pipe", "inherit"] });
   let output = "";

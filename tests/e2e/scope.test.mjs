@@ -4,31 +4,8 @@
 // nothing: no channel, no lock, no tokens, no login, no logout.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { chromium } from "playwright-core";
-import { CHROMIUM_ARGS, stats, waitForStats } from "./harness.mjs";
-
-const root = new URL("../../", import.meta.url).pathname;
-
-/** The reference backend serving the two test apps; resolves with { url, stop }. */
-async function startApps({ accessTtl }) {
-  const server = spawn(`${root}target/debug/wasm-session-server`,
-    ["--port", "0", "--mode", "bearer", "--static-dir", `${root}tests/e2e/scope-apps`,
-      "--pkg-dir", `${root}target/types-pkg`, "--access-ttl", accessTtl],
-    { stdio: ["ignore", "pipe", "inherit"] });
-  let output = "";
-  const url = await new Promise((resolve, reject) => {
-    server.stdout.on("data", (chunk) => {
-      output += chunk;
-      const match = output.match(/listening on (http:\/\/\S+)/);
-      if (match) resolve(match[1] + "/");
-    });
-    server.on("exit", (code) => reject(new Error(`server exited with ${code} before listening`)));
-    setTimeout(() => reject(new Error("server did not start within 20 s")), 20_000).unref();
-  });
-  return { url, stop: async () => { server.kill(); await once(server, "exit"); } };
-}
+import { CHROMIUM_ARGS, startServer, stats, waitForStats } from "./harness.mjs";
 
 /** Records, in each page, the channel and lock names the SDK uses and the requests it sends. */
 function instrument() {
@@ -51,7 +28,7 @@ function instrument() {
 }
 
 async function withApps(accessTtl, body) {
-  const server = await startApps({ accessTtl });
+  const server = await startServer({ accessTtl, staticDir: "tests/e2e/scope-apps" });
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
   const context = await browser.newContext();
   await context.addInitScript(instrument);

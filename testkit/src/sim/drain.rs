@@ -1,6 +1,26 @@
-//! Draining one machine by hand, for tests that drive a single tab.
+//! Driving one machine by hand, for tests of a single tab: a setup with every
+//! endpoint, and draining its effects and events.
 
-use wasm_session::core::machine::{Effect, Event, Machine, Purpose};
+use wasm_session::core::endpoints::{Endpoint, TokenMode, Transport};
+use wasm_session::core::machine::{Effect, Event, Machine, Purpose, Setup};
+
+use super::{test_config, MIN};
+
+/// Every endpoint in `mode` (the refresh endpoint in bearer mode only), a
+/// keepalive every minute; `refresh_hook`: the app renews tokens itself.
+pub fn every_endpoint(mode: TokenMode, refresh_hook: bool) -> Setup {
+    let transport = Transport {
+        refresh: (mode == TokenMode::Bearer).then(|| Endpoint::post("/auth/refresh")),
+        keepalive: Some(Endpoint::post("/auth/keepalive")),
+        session: Some(Endpoint::get("/auth/session")),
+        logout: Some(Endpoint::post("/auth/logout")),
+        mode,
+        ..Transport::default()
+    };
+    let mut config = test_config();
+    config.keepalive_every_ms = Some(MIN);
+    Setup { config, transport, refresh_hook, ..Setup::new(test_config()) }
+}
 
 /// Every effect the machine has queued, in order.
 pub fn effects(machine: &mut Machine) -> Vec<Effect> {

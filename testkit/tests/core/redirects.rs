@@ -9,17 +9,7 @@ use wasm_session_testkit::sim::*;
 
 /// Every endpoint in `mode`, the refresh endpoint in bearer mode.
 fn machine(mode: TokenMode) -> Machine {
-    let transport = Transport {
-        refresh: (mode == TokenMode::Bearer).then(|| Endpoint::post("/auth/refresh")),
-        keepalive: Some(Endpoint::post("/auth/keepalive")),
-        session: Some(Endpoint::get("/auth/session")),
-        logout: Some(Endpoint::post("/auth/logout")),
-        mode,
-        ..Transport::default()
-    };
-    let mut config = test_config();
-    config.keepalive_every_ms = Some(MIN);
-    let mut machine = Machine::new(Setup { config, transport, ..Setup::new(test_config()) }, id(1), 7);
+    let mut machine = Machine::new(every_endpoint(mode, false), id(1), 7);
     machine.handle_timeout(T0);
     machine
 }

@@ -14,23 +14,8 @@ fn empty_answer(status: u16) -> FetchAnswer {
     FetchAnswer::Response(Response::new(status, Body::Empty))
 }
 
-/// Every endpoint, in `mode`; `refresh_hook`: the app renews tokens itself.
-fn setup(mode: TokenMode, refresh_hook: bool) -> Setup {
-    let transport = Transport {
-        refresh: (mode == TokenMode::Bearer).then(|| Endpoint::post("/auth/refresh")),
-        keepalive: Some(Endpoint::post("/auth/keepalive")),
-        session: Some(Endpoint::get("/auth/session")),
-        logout: Some(Endpoint::post("/auth/logout")),
-        mode,
-        ..Transport::default()
-    };
-    let mut config = test_config();
-    config.keepalive_every_ms = Some(MIN);
-    Setup { config, transport, refresh_hook, ..Setup::new(test_config()) }
-}
-
 fn machine(mode: TokenMode, refresh_hook: bool) -> Machine {
-    let mut machine = Machine::new(setup(mode, refresh_hook), id(1), 7);
+    let mut machine = Machine::new(every_endpoint(mode, refresh_hook), id(1), 7);
     machine.handle_timeout(T0);
     machine
 }
@@ -78,7 +63,7 @@ fn a_signed_in_answer_starts_the_session_with_the_fresh_epoch_and_caps_it() {
 #[test]
 fn cookie_mode_signed_out_ends_the_session_as_revoked() {
     for answer in [json_answer(200, r#"{"signedIn":false}"#), empty_answer(401)] {
-        let mut machine = Machine::new(setup(TokenMode::Cookie, false), id(1), 7);
+        let mut machine = Machine::new(every_endpoint(TokenMode::Cookie, false), id(1), 7);
         machine.login(T0, id(200), TokenSet::default());
         let request = check(&mut machine, T0 + MIN, CheckTrigger::Resume).expect("asked");
         machine.handle_fetch_answer(T0 + MIN, request, answer);
@@ -100,7 +85,7 @@ fn bearer_mode_signed_out_is_verified_by_a_refresh() {
         assert!(machine.refresh_in_flight(), "a refresh decides");
     }
     // With nothing to refresh with, nothing is concluded.
-    let mut setup = setup(TokenMode::Bearer, false);
+    let mut setup = every_endpoint(TokenMode::Bearer, false);
     setup.transport.refresh = None;
     let mut machine = Machine::new(setup, id(1), 7);
     machine.login(T0, id(200), TokenSet::bearer("at", None, None));
@@ -248,7 +233,7 @@ fn a_retry_after_in_either_form_is_a_floor_for_the_retry() {
 
 #[test]
 fn the_csrf_token_is_added_by_the_shell_to_requests_that_name_it() {
-    let mut setup = setup(TokenMode::Bearer, false);
+    let mut setup = every_endpoint(TokenMode::Bearer, false);
     setup.transport.csrf = Some(Csrf { header: "X-CSRF".into(), source: CsrfSource::Cookie("csrf".into()) });
     let mut machine = Machine::new(setup, id(1), 7);
     let (_, mut request) = refresh_request_out(&mut machine);
@@ -259,7 +244,7 @@ fn the_csrf_token_is_added_by_the_shell_to_requests_that_name_it() {
 
 #[test]
 fn without_an_endpoint_or_function_a_due_refresh_ends_the_session() {
-    let mut setup = setup(TokenMode::Bearer, false);
+    let mut setup = every_endpoint(TokenMode::Bearer, false);
     setup.transport.refresh = None;
     let mut machine = Machine::new(setup, id(1), 7);
     machine.login(T0, id(200), TokenSet::bearer("at", None, Some(T0 + 5 * MIN)));
@@ -301,7 +286,7 @@ fn keepalive_answers_are_read_as_the_servers_word_on_the_session() {
 
 #[test]
 fn logout_requests_go_out_together_and_a_failure_is_reported_once() {
-    let mut setup = setup(TokenMode::Bearer, false);
+    let mut setup = every_endpoint(TokenMode::Bearer, false);
     setup.transport.revocation = Some(Endpoint::post("/auth/revoke"));
     for (answers, reported) in [
         ([empty_answer(200), empty_answer(204), empty_answer(200)], false),
