@@ -46,7 +46,10 @@ export interface SessionOptions {
    * with nobody there; add it if your page never does.
    */
   activityEvents?: string[];
-  /** Activity events closer together than this are dropped. Default 1 s. */
+  /**
+   * Activity events closer together than this are dropped. Default 1 s. Within the window no
+   * listener is attached, so activity then costs the page nothing.
+   */
   activityThrottleMs?: number;
   /**
    * Where the live session (its timing and, in bearer mode, its tokens) is kept so that a reload

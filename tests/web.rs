@@ -353,10 +353,15 @@ async fn creating_and_destroying_a_thousand_sessions_leaves_nothing_behind() {
         window.BroadcastChannel = class extends BC { constructor(n) { super(n); c.channels++; } close() { c.channels--; return super.close(); } };
         window.__restoreLeaks = () => { EventTarget.prototype.addEventListener = add; EventTarget.prototype.removeEventListener = remove; window.setTimeout = st; window.clearTimeout = ct; window.BroadcastChannel = BC; };
     })()");
+    let document = web_sys::window().unwrap().document().unwrap();
     for i in 0..1_000 {
         let s = session(&[("channelName", channel())]);
         if i % 2 == 0 {
             s.start(None).unwrap();
+        }
+        if i % 4 == 0 {
+            // Reported activity: the listeners are off and a timer will put them back.
+            document.dispatch_event(&web_sys::Event::new("pointerdown").unwrap()).unwrap();
         }
         s.destroy();
     }

@@ -1,10 +1,22 @@
 //! User-activity detection for the idle timeout.
 //!
 //! The idle timer restarts whenever the user does something. Activity events
-//! arrive at hundreds per second (pointer moves, wheel, scroll), so this file
-//! throttles them *in the shell*, before anything crosses into the core: after
-//! one report, further events within `throttle_ms` cost one `Date.now()` read
-//! and a comparison, with no allocation.
+//! arrive at hundreds per second (pointer moves, wheel, scroll), and even an
+//! empty listener costs the browser about a microsecond per event before any
+//! of our code runs. So the cheapest listener is the one not attached: once
+//! an event is reported, every listener is *removed*, and a timer puts them
+//! back when the throttle window ends. Within a window the page has no
+//! listener of ours at all; the first event after it is reported. Activity is
+//! thus reported at most once per `throttle_ms`, and none is missed after the
+//! window (an event inside it would have been dropped by the throttle anyway).
+//!
+//! The window's end comes from the clock, not from the timer: a timer in a
+//! hidden, frozen or sleeping page fires late (or, on some systems, early in
+//! wall time), so when it fires the listeners go back only if `Date.now()`
+//! says the window has passed, else the timer is armed for the rest. A clock
+//! set back re-attaches at once rather than muting activity until it catches
+//! up. A page coming back into view is reported as activity by the lifecycle
+//! listener (see `api/attach.rs`), so a late timer costs nothing there.
 //!
 //! Listeners are registered in the capture phase on the given target (usually
 //! `window` or `document`), so events that do not bubble (`scroll` on an inner
@@ -13,53 +25,53 @@
 //! the browser scroll and zoom without waiting for us.
 //!
 //! Pointer and mouse *moves* with zero distance from the last position seen
-//! are ignored: browsers synthesise such moves when content scrolls or
-//! re-lays out under a still cursor, and they are not user activity. Synthetic
-//! (`isTrusted == false`) events count: a script on the page is already
-//! trusted with the session.
+//! are ignored (and leave the listeners attached): browsers synthesise such
+//! moves when content scrolls or re-lays out under a still cursor, and they
+//! are not user activity. Synthetic (`isTrusted == false`) events count: a
+//! script on the page is already trusted with the session.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
 
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use wasm_bindgen::JsCast;
 use web_sys::{Event, EventTarget, MouseEvent};
 
+use super::timers::Timer;
 use super::Dispatch;
 
 /// The events that count as user activity unless the caller chooses others.
 pub const DEFAULT_EVENTS: &[&str] = &crate::core::config::DEFAULT_ACTIVITY_EVENTS;
 
 /// Listens for user activity on a target, throttled. Dropping it removes
-/// every listener.
+/// every listener and cancels the re-attach timer.
 #[derive(Debug)]
 #[must_use = "the listeners are removed when the ActivityListener is dropped"]
 pub struct ActivityListener {
     shared: Rc<Shared>,
-    // Dropped after `Drop::drop` has closed the dispatcher.
-    _listeners: Vec<EventListener>,
 }
 
 #[derive(Debug)]
 struct Shared {
+    target: EventTarget,
+    events: Vec<String>,
     throttle_ms: f64,
     /// `Date.now()` of the last report; `-inf` before the first.
     last_report: Cell<f64>,
     /// `clientX`/`clientY` of the last move event examined.
     last_position: Cell<Option<(i32, i32)>>,
+    /// One listener per event type while attached; empty within a window.
+    listeners: RefCell<Vec<EventListener>>,
+    /// Puts the listeners back when the window ends; `None` while attached.
+    reattach: RefCell<Option<Timer>>,
+    /// Set by `Drop`: nothing is attached or armed after it.
+    closed: Cell<bool>,
     dispatch: Rc<Dispatch<()>>,
 }
 
 impl Shared {
-    /// The hot path: runs for every activity event.
-    fn on_event(&self, event: &Event, is_move: bool) {
-        let now = js_sys::Date::now();
-        let elapsed = now - self.last_report.get();
-        // A negative `elapsed` means the wall clock was set back: report
-        // rather than stay muted until the clock catches up.
-        if elapsed >= 0.0 && elapsed < self.throttle_ms {
-            return;
-        }
+    /// Runs for the first event of each window (and for zero-distance moves).
+    fn on_event(self: &Rc<Self>, event: &Event, is_move: bool) {
         if is_move {
             if let Some(mouse) = event.dyn_ref::<MouseEvent>() {
                 let position = (mouse.client_x(), mouse.client_y());
@@ -68,14 +80,87 @@ impl Shared {
                 }
             }
         }
+        let now = js_sys::Date::now();
+        if self.in_window(now) {
+            // Only reachable if a listener outlived its detach (an event
+            // already being dispatched to several types): still throttled.
+            return;
+        }
         self.last_report.set(now);
+        if self.throttle_ms > 0.0 {
+            self.detach();
+            self.arm(self.throttle_ms);
+        }
         self.dispatch.call(());
+    }
+
+    /// Whether `now` falls inside the window opened by the last report. A
+    /// negative elapsed time means the wall clock was set back: not inside.
+    fn in_window(&self, now: f64) -> bool {
+        let elapsed = now - self.last_report.get();
+        elapsed >= 0.0 && elapsed < self.throttle_ms
+    }
+
+    /// The timer fired: re-attach if the clock says the window is over, else
+    /// wait for the rest of it.
+    fn on_window_end(self: &Rc<Self>) {
+        if self.closed.get() {
+            return;
+        }
+        let now = js_sys::Date::now();
+        if self.in_window(now) {
+            let left = self.throttle_ms - (now - self.last_report.get());
+            self.arm(left);
+        } else {
+            drop(self.reattach.take());
+            self.attach();
+        }
+    }
+
+    fn arm(self: &Rc<Self>, delay_ms: f64) {
+        let weak = Rc::downgrade(self);
+        // `as` saturates: NaN becomes 0, huge values u32::MAX (then clamped).
+        let timer = Timer::after(delay_ms.ceil() as u32, move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.on_window_end();
+            }
+        });
+        // Dropped outside the borrow: dropping a timer calls into JS.
+        drop(self.reattach.replace(Some(timer)));
+    }
+
+    fn attach(self: &Rc<Self>) {
+        // Capture: see non-bubbling and propagation-stopped events too.
+        // Passive: we never call preventDefault, so scrolling is never blocked.
+        let options = EventListenerOptions { phase: EventListenerPhase::Capture, passive: true };
+        let listeners: Vec<EventListener> = self
+            .events
+            .iter()
+            .map(|event_type| {
+                let is_move = event_type.ends_with("move");
+                let weak: Weak<Shared> = Rc::downgrade(self);
+                EventListener::new_with_options(&self.target, event_type.clone(), options, move |event| {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.on_event(event, is_move);
+                    }
+                })
+            })
+            .collect();
+        drop(self.listeners.replace(listeners));
+    }
+
+    fn detach(&self) {
+        // Taken out first and dropped outside the borrow: each drop calls
+        // `removeEventListener`. The listener running now is freed by
+        // wasm-bindgen once it returns.
+        drop(self.listeners.take());
     }
 }
 
 impl ActivityListener {
     /// Listens on `target` for each of `events` (see [`DEFAULT_EVENTS`]) and
-    /// calls `on_activity` at most once per `throttle_ms` milliseconds.
+    /// calls `on_activity` at most once per `throttle_ms` milliseconds (every
+    /// event when `throttle_ms` is 0 or less).
     ///
     /// `on_activity` should capture only a `Weak` reference to the session;
     /// it may drop this listener from inside the call.
@@ -87,25 +172,18 @@ impl ActivityListener {
     ) -> ActivityListener {
         let mut on_activity = on_activity;
         let shared = Rc::new(Shared {
+            target: target.clone(),
+            events: events.iter().map(|&event_type| event_type.to_owned()).collect(),
             throttle_ms,
             last_report: Cell::new(f64::NEG_INFINITY),
             last_position: Cell::new(None),
+            listeners: RefCell::new(Vec::new()),
+            reattach: RefCell::new(None),
+            closed: Cell::new(false),
             dispatch: Dispatch::new(move |()| on_activity()),
         });
-        // Capture: see non-bubbling and propagation-stopped events too.
-        // Passive: we never call preventDefault, so scrolling is never blocked.
-        let options = EventListenerOptions { phase: EventListenerPhase::Capture, passive: true };
-        let listeners = events
-            .iter()
-            .map(|&event_type| {
-                let is_move = event_type.ends_with("move");
-                let shared = shared.clone();
-                EventListener::new_with_options(target, event_type.to_owned(), options, move |event| {
-                    shared.on_event(event, is_move)
-                })
-            })
-            .collect();
-        ActivityListener { shared, _listeners: listeners }
+        shared.attach();
+        ActivityListener { shared }
     }
 }
 
@@ -113,7 +191,10 @@ impl Drop for ActivityListener {
     fn drop(&mut self) {
         // Stop delivery first, so an event dispatched while the listeners are
         // being removed (or a queued one) never reaches the callback.
+        self.shared.closed.set(true);
         self.shared.dispatch.close();
+        drop(self.shared.reattach.take());
+        self.shared.detach();
     }
 }
 
@@ -122,7 +203,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable)]
 
     use super::*;
-    use std::cell::RefCell;
+    use crate::browser::test_util::wait_until;
     use wasm_bindgen::JsValue;
     use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -174,17 +255,74 @@ mod tests {
         assert_eq!(count.get(), 1);
     }
 
+    /// A fresh target that counts its live listeners (type, capture,
+    /// function), read with [`live`].
+    fn counting_target() -> EventTarget {
+        js_sys::Function::new_no_args(
+            "const t = new EventTarget(); const live = new Set();
+             const key = (type, f, o) => [type, typeof o === 'boolean' ? o : !!(o && o.capture), f];
+             const find = (k) => [...live].find((e) => e[0] === k[0] && e[1] === k[1] && e[2] === k[2]);
+             t.addEventListener = function (type, f, o) { if (!find(key(type, f, o))) live.add(key(type, f, o)); return EventTarget.prototype.addEventListener.call(this, type, f, o); };
+             t.removeEventListener = function (type, f, o) { const e = find(key(type, f, o)); if (e) live.delete(e); return EventTarget.prototype.removeEventListener.call(this, type, f, o); };
+             t.live = () => live.size;
+             return t;",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap()
+        .unchecked_into()
+    }
+
+    /// How many listeners `target` (from [`counting_target`]) has attached.
+    fn live(target: &EventTarget) -> u32 {
+        let live: js_sys::Function = js_sys::Reflect::get(target, &"live".into()).unwrap().unchecked_into();
+        live.call0(target).unwrap().as_f64().unwrap() as u32
+    }
+
+    /// Resolves once a timer armed now for `delay_ms` has fired: timers armed
+    /// earlier for less have fired by then.
+    async fn after_a_timer_of(delay_ms: u32) {
+        let fired = Rc::new(Cell::new(false));
+        let flag = fired.clone();
+        let _timer = Timer::after(delay_ms, move || flag.set(true));
+        assert!(wait_until(|| fired.get(), 10_000.0).await, "timer never fired");
+    }
+
     #[wasm_bindgen_test]
-    fn a_flood_within_the_window_calls_back_once() {
-        let target = target();
+    fn a_flood_within_the_window_calls_back_once_with_nothing_attached() {
+        let target = counting_target();
         let (count, on_activity) = counter();
         // An hour-long window: the flood is inside it however slow the machine.
         let _listener = ActivityListener::new(&target, DEFAULT_EVENTS, 3_600_000.0, on_activity);
+        assert_eq!(live(&target), DEFAULT_EVENTS.len() as u32, "one listener per event type");
         let event = Event::new("keydown").unwrap();
-        for _ in 0..1_000 {
+        for x in 0..1_000 {
             target.dispatch_event(&event).unwrap();
+            target.dispatch_event(&pointer_move(x, 2)).unwrap();
         }
         assert_eq!(count.get(), 1);
+        assert_eq!(live(&target), 0, "a listener stayed attached within the window");
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_first_event_after_the_window_is_reported() {
+        let target = counting_target();
+        let (count, on_activity) = counter();
+        let _listener = ActivityListener::new(&target, DEFAULT_EVENTS, 20.0, on_activity);
+        for round in 1..=3 {
+            dispatch(&target, "keydown");
+            let reported = js_sys::Date::now();
+            assert_eq!(count.get(), round);
+            dispatch(&target, "keydown");
+            assert_eq!(count.get(), round, "a second report within the window");
+            assert!(
+                wait_until(|| live(&target) == DEFAULT_EVENTS.len() as u32, 10_000.0).await,
+                "the listeners never came back"
+            );
+            // The window's end is read from the clock, not from the timer alone.
+            assert!(js_sys::Date::now() - reported >= 20.0, "re-attached inside the window");
+        }
+        dispatch(&target, "wheel");
+        assert_eq!(count.get(), 4);
     }
 
     #[wasm_bindgen_test]
@@ -194,10 +332,32 @@ mod tests {
         let _listener = ActivityListener::new(&target, &["keydown"], 20.0, on_activity);
         dispatch(&target, "keydown");
         let start = js_sys::Date::now();
-        // Wait until the window has certainly passed, measured by the same clock.
-        assert!(crate::browser::test_util::wait_until(|| js_sys::Date::now() - start > 40.0, 10_000.0).await);
+        // Wait until the window has certainly passed, measured by the same
+        // clock, and the re-attach timer with it.
+        assert!(wait_until(|| js_sys::Date::now() - start > 40.0, 10_000.0).await);
+        after_a_timer_of(25).await;
         dispatch(&target, "keydown");
         assert_eq!(count.get(), 2);
+    }
+
+    #[wasm_bindgen_test]
+    async fn nothing_is_attached_after_drop_even_within_a_window() {
+        let (attached, within) = (counting_target(), counting_target());
+        let (count, on_activity) = counter();
+        let (_, on_other) = counter();
+        let listener = ActivityListener::new(&attached, DEFAULT_EVENTS, 20.0, on_activity);
+        let other = ActivityListener::new(&within, DEFAULT_EVENTS, 20.0, on_other);
+        dispatch(&within, "keydown");
+        assert_eq!(live(&within), 0);
+        drop(listener);
+        drop(other);
+        assert_eq!(live(&attached), 0, "listeners left after drop");
+        // The re-attach timer (20 ms) has had its chance once a later one fired.
+        after_a_timer_of(60).await;
+        assert_eq!(live(&within), 0, "the re-attach timer outlived the drop");
+        assert_eq!(live(&attached), 0);
+        dispatch(&attached, "keydown");
+        assert_eq!(count.get(), 0);
     }
 
     #[wasm_bindgen_test]
@@ -232,19 +392,23 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn the_callback_may_drop_its_own_listener() {
-        let target = target();
-        let slot: Rc<RefCell<Option<ActivityListener>>> = Rc::new(RefCell::new(None));
-        let count = Rc::new(Cell::new(0));
-        let (weak_slot, c) = (Rc::downgrade(&slot), count.clone());
-        let listener = ActivityListener::new(&target, &["keydown"], 0.0, move || {
-            c.set(c.get() + 1);
-            let taken = weak_slot.upgrade().and_then(|slot| slot.borrow_mut().take());
-            drop(taken);
-        });
-        *slot.borrow_mut() = Some(listener);
-        dispatch(&target, "keydown");
-        dispatch(&target, "keydown");
-        assert_eq!(count.get(), 1);
-        assert!(slot.borrow().is_none());
+        // Unthrottled (listeners stay) and throttled (they were just removed).
+        for throttle_ms in [0.0, 3_600_000.0] {
+            let target = counting_target();
+            let slot: Rc<RefCell<Option<ActivityListener>>> = Rc::new(RefCell::new(None));
+            let count = Rc::new(Cell::new(0));
+            let (weak_slot, c) = (Rc::downgrade(&slot), count.clone());
+            let listener = ActivityListener::new(&target, &["keydown"], throttle_ms, move || {
+                c.set(c.get() + 1);
+                let taken = weak_slot.upgrade().and_then(|slot| slot.borrow_mut().take());
+                drop(taken);
+            });
+            *slot.borrow_mut() = Some(listener);
+            dispatch(&target, "keydown");
+            dispatch(&target, "keydown");
+            assert_eq!(count.get(), 1);
+            assert!(slot.borrow().is_none());
+            assert_eq!(live(&target), 0);
+        }
     }
 }
