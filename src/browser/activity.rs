@@ -70,7 +70,7 @@ struct Shared {
 }
 
 impl Shared {
-    /// Runs for the first event of each window (and for zero-distance moves).
+    /// Runs for the first event after each window (and for zero-distance moves).
     fn on_event(self: &Rc<Self>, event: &Event, is_move: bool) {
         if is_move {
             if let Some(mouse) = event.dyn_ref::<MouseEvent>() {
@@ -80,13 +80,10 @@ impl Shared {
                 }
             }
         }
-        let now = js_sys::Date::now();
-        if self.in_window(now) {
-            // Only reachable if a listener outlived its detach (an event
-            // already being dispatched to several types): still throttled.
-            return;
-        }
-        self.last_report.set(now);
+        // No throttle check: within a window no listener is attached, and
+        // the listeners go before the callback runs, so a nested dispatch
+        // from inside it finds none either.
+        self.last_report.set(js_sys::Date::now());
         if self.throttle_ms > 0.0 {
             self.detach();
             self.arm(self.throttle_ms);
