@@ -306,8 +306,9 @@ mod tests {
         let (count, on_activity) = counter();
         let _listener = ActivityListener::new(&target, DEFAULT_EVENTS, 20.0, on_activity);
         for round in 1..=3 {
+            // Read before the report, so the window's end is at least 20 ms after it.
+            let before_report = js_sys::Date::now();
             dispatch(&target, "keydown");
-            let reported = js_sys::Date::now();
             assert_eq!(count.get(), round);
             dispatch(&target, "keydown");
             assert_eq!(count.get(), round, "a second report within the window");
@@ -316,10 +317,66 @@ mod tests {
                 "the listeners never came back"
             );
             // The window's end is read from the clock, not from the timer alone.
-            assert!(js_sys::Date::now() - reported >= 20.0, "re-attached inside the window");
+            assert!(js_sys::Date::now() - before_report >= 20.0, "re-attached inside the window");
         }
         dispatch(&target, "wheel");
         assert_eq!(count.get(), 4);
+    }
+
+    /// Makes `Date.now()` return `at` (the page's clock, as the listener
+    /// reads it) until [`restore_clock`].
+    fn set_clock(at: f64) {
+        js_sys::Function::new_with_args(
+            "at",
+            "if (!window.__realNow) window.__realNow = Date.now; Date.now = () => at;",
+        )
+        .call1(&JsValue::NULL, &at.into())
+        .unwrap();
+    }
+
+    fn restore_clock() {
+        js_sys::Function::new_no_args(
+            "if (window.__realNow) { Date.now = window.__realNow; delete window.__realNow; }",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_window_ends_by_the_clock_not_by_the_timer() {
+        let target = counting_target();
+        let (count, on_activity) = counter();
+        let _listener = ActivityListener::new(&target, DEFAULT_EVENTS, 20.0, on_activity);
+        let reported = js_sys::Date::now();
+        set_clock(reported);
+        dispatch(&target, "keydown");
+        // The clock stands still: the 20-ms timer fires (more than once) but
+        // the window has not passed by the clock, so nothing comes back.
+        after_a_timer_of(80).await;
+        let live_while_frozen = live(&target);
+        restore_clock();
+        assert_eq!(live_while_frozen, 0, "re-attached by the timer alone");
+        assert!(wait_until(|| live(&target) == DEFAULT_EVENTS.len() as u32, 10_000.0).await);
+        dispatch(&target, "keydown");
+        assert_eq!(count.get(), 2);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_clock_set_back_ends_the_window() {
+        let target = counting_target();
+        let (count, on_activity) = counter();
+        // The wall clock goes back a day within the window: waiting until it
+        // reads the window's end again would mute activity for a day, so the
+        // timer's wake-up re-attaches.
+        let _listener = ActivityListener::new(&target, DEFAULT_EVENTS, 50.0, on_activity);
+        let now = js_sys::Date::now();
+        dispatch(&target, "keydown");
+        set_clock(now - 86_400_000.0);
+        let back = wait_until(|| live(&target) == DEFAULT_EVENTS.len() as u32, 10_000.0).await;
+        dispatch(&target, "keydown");
+        restore_clock();
+        assert!(back, "the listeners never came back");
+        assert_eq!(count.get(), 2);
     }
 
     #[wasm_bindgen_test]
