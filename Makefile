@@ -144,8 +144,10 @@ demo: setup build
 		--static-dir www --pkg-dir $(PKG_DIR) --access-ttl 20s --idle-timeout 10m --absolute-timeout 30m
 
 # Benchmarks (numbers, not pass/fail): size, init, activity overhead, cross-tab
-# logout latency, timer error, refreshes per token lifetime; peers from npm,
-# measured in the same run. Writes bench/report.md and bench/report.json.
+# logout latency, timer error, refreshes per token lifetime, wasm memory per tab;
+# peers from npm (react-idle-timer inside a production React root), measured in
+# the same run. Writes bench/report.md and bench/report.json. BENCH_SOAK_S=300 for
+# the 5-minute memory soak (default 90 s); BENCH_QUICK=1 for a smoke run.
 bench: build
 	bash scripts/setup.sh --npm bench >/dev/null
 	node bench/run.mjs
