@@ -38,20 +38,23 @@ use wasm_bindgen::JsCast;
 use web_sys::{Event, EventTarget, MouseEvent};
 
 use super::timers::Timer;
-use super::Dispatch;
 
 /// The events that count as user activity unless the caller chooses others.
 pub const DEFAULT_EVENTS: &[&str] = &crate::core::config::DEFAULT_ACTIVITY_EVENTS;
 
 /// Listens for user activity on a target, throttled. Dropping it removes
 /// every listener and cancels the re-attach timer.
-#[derive(Debug)]
 #[must_use = "the listeners are removed when the ActivityListener is dropped"]
 pub struct ActivityListener {
     shared: Rc<Shared>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for ActivityListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActivityListener").finish_non_exhaustive()
+    }
+}
+
 struct Shared {
     target: EventTarget,
     events: Vec<String>,
@@ -66,7 +69,8 @@ struct Shared {
     reattach: RefCell<Option<Timer>>,
     /// Set by `Drop`: nothing is attached or armed after it.
     closed: Cell<bool>,
-    dispatch: Rc<Dispatch<()>>,
+    /// The caller's callback; taken out while it runs (see [`Shared::report`]).
+    on_activity: Cell<Option<Box<dyn FnMut()>>>,
 }
 
 impl Shared {
@@ -88,7 +92,21 @@ impl Shared {
             self.detach();
             self.arm(self.throttle_ms);
         }
-        self.dispatch.call(());
+        self.report();
+    }
+
+    /// Calls the callback with no borrow held: it is taken out for the call,
+    /// and put back unless the listener was dropped meanwhile. A report from
+    /// inside the call (an activity event the callback dispatches, possible
+    /// only unthrottled) finds no callback and is dropped: the running report
+    /// is for the same moment. A queue, as `Dispatch` keeps for other event
+    /// streams, would add code for nothing here.
+    fn report(&self) {
+        let Some(mut on_activity) = self.on_activity.take() else { return };
+        on_activity();
+        if !self.closed.get() {
+            self.on_activity.set(Some(on_activity));
+        }
     }
 
     /// Whether `now` falls inside the window opened by the last report. A
@@ -167,7 +185,6 @@ impl ActivityListener {
         throttle_ms: f64,
         on_activity: impl FnMut() + 'static,
     ) -> ActivityListener {
-        let mut on_activity = on_activity;
         let shared = Rc::new(Shared {
             target: target.clone(),
             events: events.iter().map(|&event_type| event_type.to_owned()).collect(),
@@ -177,7 +194,7 @@ impl ActivityListener {
             listeners: RefCell::new(Vec::new()),
             reattach: RefCell::new(None),
             closed: Cell::new(false),
-            dispatch: Dispatch::new(move |()| on_activity()),
+            on_activity: Cell::new(Some(Box::new(on_activity))),
         });
         shared.attach();
         ActivityListener { shared }
@@ -187,9 +204,9 @@ impl ActivityListener {
 impl Drop for ActivityListener {
     fn drop(&mut self) {
         // Stop delivery first, so an event dispatched while the listeners are
-        // being removed (or a queued one) never reaches the callback.
+        // being removed never reaches the callback.
         self.shared.closed.set(true);
-        self.shared.dispatch.close();
+        drop(self.shared.on_activity.take());
         drop(self.shared.reattach.take());
         self.shared.detach();
     }
@@ -428,6 +445,22 @@ mod tests {
         // Other events are never filtered by position.
         dispatch(&target, "keydown");
         assert_eq!(count.get(), 3);
+    }
+
+    #[wasm_bindgen_test]
+    fn an_event_the_callback_dispatches_is_absorbed() {
+        let target = target();
+        let count = Rc::new(Cell::new(0));
+        let (c, t) = (count.clone(), target.clone());
+        // Unthrottled, so the listeners stay while the callback runs.
+        let _listener = ActivityListener::new(&target, &["keydown", "pointerdown"], 0.0, move || {
+            c.set(c.get() + 1);
+            dispatch(&t, "pointerdown");
+        });
+        dispatch(&target, "keydown");
+        assert_eq!(count.get(), 1, "the nested report is the same moment");
+        dispatch(&target, "keydown");
+        assert_eq!(count.get(), 2, "the callback was put back");
     }
 
     #[wasm_bindgen_test]

@@ -44,7 +44,9 @@
 //! - Never hold a `RefCell` borrow across a call into JS or into a user
 //!   callback, which may re-enter: copy out, drop the borrow, then call.
 //!   `Dispatch` (below) is the one place that calls user callbacks for event
-//!   streams; it queues events that arrive while the callback runs.
+//!   streams; it queues events that arrive while the callback runs. (Activity
+//!   calls its own callback the same way but drops a nested report instead of
+//!   queueing it: it is for the same moment.)
 //! - Listeners are `passive` unless they must call `preventDefault`.
 //! - Tests live next to the code, run in headless Chrome, and wait for events
 //!   or conditions (with generous upper bounds), never for durations.
