@@ -47,6 +47,9 @@ export WASM_BINDGEN_TEST_WEBDRIVER_JSON := $(CURDIR)/webdriver.json
 # Seconds per browser test run; the default 20 s is tight on a busy CI box.
 export WASM_BINDGEN_TEST_TIMEOUT ?= 120
 
+# Optional entries shipped beside the glue: wasm-session/react and wasm-session/dialog.
+UI_JS := js/react.js js/react.d.ts js/dialog.js js/dialog.d.ts
+
 WASM_OPT := tools/binaryen/node_modules/.bin/wasm-opt
 # Features rustc 1.95's wasm32-unknown-unknown output uses by default (also
 # detected from its target_features section; listed so that a module without
@@ -63,7 +66,7 @@ WASM_OPT_FEATURES := \
 	--enable-multivalue
 WASM_OPT_FLAGS ?= -Oz $(WASM_OPT_FEATURES)
 
-.PHONY: all setup test types e2e build size check-package demo bench fuzz clean
+.PHONY: all setup test types e2e ui build size check-package demo bench fuzz clean
 
 all: test
 
@@ -83,6 +86,7 @@ test: setup
 	wasm-pack test --headless --chrome --chromedriver "$(CHROMEDRIVER)" --mode no-install
 	$(MAKE) --no-print-directory check-package
 	$(MAKE) --no-print-directory e2e
+	$(MAKE) --no-print-directory ui
 
 # End-to-end: the demo page and the reference backend in real Chromium tabs
 # (node:test + playwright-core driving Debian's chromium). Uses the debug
@@ -92,11 +96,20 @@ e2e: types
 	cargo build -p wasm-session-server
 	node --test --test-concurrency=1 tests/e2e/
 
+# wasm-session/react with React 18 and 19 (production builds, and StrictMode in
+# development builds) and wasm-session/dialog (axe-core, keyboard only, two tabs) in
+# Chromium, against the debug package from `types`.
+ui: types
+	bash scripts/setup.sh --npm tests/ui --npm tools/esbuild >/dev/null
+	tests/types/node_modules/.bin/tsc -p tests/ui
+	node --test --test-concurrency=1 tests/ui/
+
 # The published declarations, type-checked the way a TypeScript user writes code
 # (tests/types/usage.ts imports "wasm-session"); a debug build is enough.
 types: setup
 	bash scripts/setup.sh --npm tests/types >/dev/null
 	wasm-pack build --dev --mode no-install --target web --out-dir target/types-pkg --out-name $(OUT_NAME) 2>&1 | tail -n 1
+	cp $(UI_JS) target/types-pkg/
 	tests/types/node_modules/.bin/tsc -p tests/types
 	@echo "types: tests/types/usage.ts type-checks against the generated declarations"
 
@@ -111,6 +124,7 @@ build: setup
 	python3 scripts/gen-pkg-json.py pkg.json Cargo.toml $(PKG_DIR)/package.json
 	rm -f $(PKG_DIR)/.gitignore
 	cp README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE $(PKG_DIR)/
+	cp $(UI_JS) $(PKG_DIR)/
 	@ls -l $(PKG_DIR)
 
 # The headline is the bundler form (what an app built with Vite, webpack or esbuild
