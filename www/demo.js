@@ -1,6 +1,7 @@
 // wasm-session demo page. Plain ES module, no build step.
 // Uses the package by its npm name (resolved by the import map in index.html).
 import init, { Session, cookieSession } from "wasm-session";
+import "wasm-session/dialog"; // registers <session-timeout-dialog>
 
 // ---------------------------------------------------------------------------
 // Small helpers
@@ -99,7 +100,6 @@ const settings = { ...DEFAULTS, ...loadJson(SETTINGS_KEY, {}) };
 let shared = loadJson(SHARED_KEY, {}); // { user, tokenExpiresAt, tokenTtlMs, serverIdleExpiresAt }
 const refreshMarks = []; // { at, origin }
 const activityMarks = []; // { at, origin }
-let warningCause = null;
 
 function updateShared(patch) {
   shared = { ...loadJson(SHARED_KEY, {}), ...patch };
@@ -350,59 +350,13 @@ $("btn-offline").addEventListener("click", () => {
 });
 
 // ---------------------------------------------------------------------------
-// The warning dialog
-// ---------------------------------------------------------------------------
-const dialog = $("warning-dialog");
-
-function openWarning(e) {
-  warningCause = e.cause;
-  const absolute = e.cause === "absolute";
-  $("warning-title").textContent = absolute ? "Your session is about to end" : "Are you still there?";
-  $("warning-text").textContent = absolute
-    ? "Your session reaches its maximum length soon. Save your work: you will need to sign in again."
-    : "You have been inactive for a while. For your security you will be signed out soon.";
-  $("btn-stay").hidden = absolute;
-  $("btn-dialog-dismiss").hidden = !absolute;
-  updateCountdown(e.remainingMs);
-  if (!dialog.open) dialog.showModal();
-  (absolute ? $("btn-dialog-dismiss") : $("btn-stay")).focus();
-}
-function updateCountdown(remainingMs) {
-  const s = Math.max(0, Math.ceil(remainingMs / 1000));
-  const unit = s === 1 ? "second" : "seconds";
-  $("warning-countdown").textContent = warningCause === "absolute"
-    ? `Session ends in ${s} ${unit}.`
-    : `Signing out in ${s} ${unit}.`;
-}
-function closeWarning() {
-  warningCause = null;
-  if (dialog.open) dialog.close();
-}
-$("btn-stay").addEventListener("click", () => session?.staySignedIn());
-$("btn-dialog-logout").addEventListener("click", () => session?.logout());
-$("btn-dialog-dismiss").addEventListener("click", () => dialog.close());
-// Escape: for the idle warning it means "I'm here"; for the absolute one it just closes.
-dialog.addEventListener("cancel", (ev) => {
-  ev.preventDefault();
-  if (warningCause === "idle") session?.staySignedIn();
-  else dialog.close();
-});
-
-// ---------------------------------------------------------------------------
 // Session events
 // ---------------------------------------------------------------------------
 function onSessionEvent(e) {
   logEvent(e);
   switch (e.type) {
     case "stateChange":
-      if (e.to === "active" || !LIVE.has(e.to)) closeWarning();
       if (e.to === "active" && e.from !== "warning") showEndReason("");
-      break;
-    case "warning":
-      openWarning(e);
-      break;
-    case "countdown":
-      if (dialog.open && e.cause === warningCause) updateCountdown(e.remainingMs);
       break;
     case "activity":
       activityMarks.push({ at: e.at, origin: e.origin });
@@ -417,7 +371,6 @@ function onSessionEvent(e) {
       break;
     case "expired":
     case "loggedOut":
-      closeWarning();
       showEndReason(endMessage(e));
       updateShared({ tokenExpiresAt: null, serverIdleExpiresAt: null });
       break;
@@ -697,6 +650,8 @@ async function boot() {
   $("tab-id").title = `Tab id ${tabId}`;
   document.title = `wasm-session demo · tab ${tabId.slice(0, 4)}`;
   session.onAny(onSessionEvent);
+  // The warning dialog opens on `warning` and closes when any tab stays signed in.
+  $("warning-dialog").session = session;
   // Join the session of an open tab (and, in cookie mode, ask /auth/session).
   session.resume();
   renderSession();

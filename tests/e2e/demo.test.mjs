@@ -55,8 +55,8 @@ test("the warning shows in every tab and Stay signed in in tab 3 closes it in al
   }
   const open = (page) => page.waitForFunction(() => document.querySelector("#warning-dialog").open, null, { timeout: 15_000 });
   await Promise.all(tabs.map(open));
-  assert.match(await tabs[2].textContent("#warning-countdown"), /\d+ second/);
-  await tabs[2].click("#btn-stay");
+  assert.match(await tabs[2].textContent('#warning-dialog [part~="countdown"]'), /\d+ second/);
+  await tabs[2].click('#warning-dialog [part~="stay"]');
   const closed = (page) => page.waitForFunction(() => !document.querySelector("#warning-dialog").open, null, { timeout: 15_000 });
   await Promise.all(tabs.map(closed));
   for (const tab of tabs) assert.equal(await stateOf(tab), "active");
