@@ -16,5 +16,6 @@ export interface SessionView {
  * Creates one `Session` from `options` after the first render (options are read once:
  * remount with a new `key` to change them), destroys it on unmount, and re-renders on
  * state changes and countdown ticks. StrictMode-safe. Call `await init()` before rendering.
+ * Invalid options throw the `SessionError` from the effect, where an error boundary catches it.
  */
 export function useSession(options?: SessionOptions): SessionView;
