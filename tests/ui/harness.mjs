@@ -55,10 +55,11 @@ function esbuild() {
 
 /**
  * Bundles `entry` with React `major` (the npm aliases react18/react19) for
- * `mode` "production" or "development"; resolves with the bundle's text.
+ * `mode` "production" or "development" and `platform` "browser" or "node";
+ * resolves with the bundle's text.
  * "wasm-session" and its subpaths resolve to the built package.
  */
-export async function bundle(entry, major, mode) {
+export async function bundle(entry, major, mode, platform = "browser") {
   const toPkg = {
     name: "wasm-session",
     setup(build) {
@@ -72,6 +73,9 @@ export async function bundle(entry, major, mode) {
     absWorkingDir: here,
     bundle: true,
     format: "esm",
+    platform,
+    // React's server build requires Node built-ins; an ES module has no `require`.
+    banner: platform === "node" ? { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' } : {},
     write: false,
     minify: mode === "production",
     define: { "process.env.NODE_ENV": JSON.stringify(mode) },
