@@ -79,6 +79,7 @@ export async function bundle(entry, major, mode, platform = "browser") {
     write: false,
     minify: mode === "production",
     define: { "process.env.NODE_ENV": JSON.stringify(mode) },
+    jsx: "automatic",
     // Aliased imports resolve from absWorkingDir, also for the package's own `import "react"`.
     alias: { react: `react${major}`, "react-dom": `react-dom${major}` },
     plugins: [toPkg],
