@@ -74,6 +74,12 @@ export class SessionTimeoutDialog extends Base {
       this._back = null;
       this.dispatchEvent(new Event("close"));
     });
+    // A `session` set before the element was defined is an own property hiding the setter.
+    if (Object.prototype.hasOwnProperty.call(this, "session")) {
+      const session = this.session;
+      delete this.session;
+      this.session = session;
+    }
   }
 
   /** The session whose warnings this dialog shows; `null` unbinds. */

@@ -60,11 +60,20 @@ const I18N_BODY = `<h1>Dialogtest</h1><button id="before" type="button">Vorher</
   <span slot="idle-heading">Noch da?</span><span slot="idle-message">Sie waren eine Weile inaktiv.</span>
 </session-timeout-dialog>`;
 
+// The session is set before the element is defined (the entry loaded later, e.g. split off).
+const LATE = `
+const dialog = document.querySelector("session-timeout-dialog");
+const listeners = new Set();
+dialog.session = { onAny(cb) { listeners.add(cb); return () => listeners.delete(cb); }, staySignedIn() {}, logout() {} };
+await import("wasm-session/dialog");
+listeners.forEach((cb) => cb({ type: "warning", cause: "idle", remainingMs: 30_000, deadline: 0 }));
+window.t = { ready: true };`;
+
 let server;
 let browser;
 
 before(async () => {
-  server = await serve({ "/": page(BODY, SCRIPT), "/i18n": page(I18N_BODY, SCRIPT) });
+  server = await serve({ "/": page(BODY, SCRIPT), "/i18n": page(I18N_BODY, SCRIPT), "/late": page(BODY, LATE) });
   browser = await launch();
 });
 
@@ -273,5 +282,13 @@ test("unbinding: a new session, null, or removing the element stops listening", 
     return { bound, afterRebind, afterNull, afterRemove, afterReattach };
   });
   assert.deepEqual(counts, { bound: 1, afterRebind: [0, 1], afterNull: 0, afterRemove: 0, afterReattach: 1 });
+  await p.close();
+});
+
+test("a session set before the element is defined is bound when it upgrades", async () => {
+  const p = await open("/late");
+  await waitOpen(p);
+  assert.equal(await p.textContent(part(p, "countdown")), "Signing out in 30 seconds.");
+  assert.deepEqual(p.errors, []);
   await p.close();
 });
