@@ -97,8 +97,10 @@ e2e: types
 types: setup
 	bash scripts/setup.sh --npm tests/types >/dev/null
 	wasm-pack build --dev --mode no-install --target web --out-dir target/types-pkg --out-name $(OUT_NAME) 2>&1 | tail -n 1
+	node scripts/finish-pkg.mjs target/types-pkg
 	tests/types/node_modules/.bin/tsc -p tests/types
-	@echo "types: tests/types/usage.ts type-checks against the generated declarations"
+	tests/types/node_modules/.bin/tsc -p tests/types/tsconfig.es2022.json
+	@echo "types: tests/types type-checks against the generated declarations (lib esnext, and lib ES2022 + DOM)"
 
 build: setup
 	rm -rf $(PKG_DIR)
@@ -108,6 +110,7 @@ build: setup
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM) -o $(WASM).opt
 	mv $(WASM).opt $(WASM)
 	node scripts/check-wasm.mjs $(WASM)
+	node scripts/finish-pkg.mjs $(PKG_DIR)
 	python3 scripts/gen-pkg-json.py pkg.json Cargo.toml $(PKG_DIR)/package.json
 	rm -f $(PKG_DIR)/.gitignore
 	cp README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE $(PKG_DIR)/
@@ -125,7 +128,7 @@ size: build
 # scripts/pack-files.txt lists, or when the release wasm's name section shows a
 # JSON text parser or an HTTP-date parser (the browser does both).
 check-package: size
-	node --test --test-reporter=spec scripts/size-tools.test.mjs
+	node --test --test-reporter=spec scripts/size-tools.test.mjs scripts/finish-pkg.test.mjs
 	node scripts/size.mjs check --json $(SIZE_JSON) --budget $(SIZE_BUDGET)
 	node scripts/check-pack.mjs $(PKG_DIR) scripts/pack-files.txt
 	node scripts/check-names.mjs $(NAMES_WASM) target/$(WASM_TARGET)/release/$(OUT_NAME).wasm
