@@ -8,6 +8,8 @@
 #   make build   release npm package in pkg/
 #   make size    shipped size (bundler form: wasm gzip + glue minified, gzip; and
 #                unminified, gzip and brotli) and the wasm's code per crate/module
+#   make bundlers  the packed package in Vite, webpack and esbuild apps (Chromium)
+#                and a Vitest fake-timer unit test (part of `make test`)
 #   make check-package  the size against size-budget.json, the packed files
 #                against scripts/pack-files.txt, and no JSON text or HTTP-date
 #                parser in the release wasm (part of `make test`)
@@ -63,7 +65,7 @@ WASM_OPT_FEATURES := \
 	--enable-multivalue
 WASM_OPT_FLAGS ?= -Oz $(WASM_OPT_FEATURES)
 
-.PHONY: all setup test types e2e build size check-package demo bench fuzz clean
+.PHONY: all setup test types e2e bundlers build size check-package demo bench fuzz clean
 
 all: test
 
@@ -82,6 +84,7 @@ test: setup
 	@test -n "$(CHROMEDRIVER)" || { echo "chromedriver not found on PATH" >&2; exit 1; }
 	wasm-pack test --headless --chrome --chromedriver "$(CHROMEDRIVER)" --mode no-install
 	$(MAKE) --no-print-directory check-package
+	$(MAKE) --no-print-directory bundlers SKIP_BUILD=1
 	$(MAKE) --no-print-directory e2e
 
 # End-to-end: the demo page and the reference backend in real Chromium tabs
@@ -91,6 +94,16 @@ e2e: types
 	bash scripts/setup.sh --npm tests/e2e >/dev/null
 	cargo build -p wasm-session-server
 	node --test --test-concurrency=1 tests/e2e/
+
+# The packed package as users install it (tests/bundlers): apps built for production
+# with Vite, webpack and esbuild, run in Chromium, and a Vitest unit test with fake
+# timers; the steps are README's "Use with…". `make test` runs it on the pkg/ that
+# check-package built (SKIP_BUILD=1).
+bundlers: $(if $(SKIP_BUILD),,build)
+	bash scripts/setup.sh --npm tests/bundlers >/dev/null
+	node tests/bundlers/install-package.mjs
+	cd tests/bundlers && node --test --test-concurrency=1 --test-reporter=spec apps.test.mjs
+	cd tests/bundlers && node_modules/.bin/vitest run
 
 # The published declarations, type-checked the way a TypeScript user writes code
 # (tests/types/usage.ts imports "wasm-session"); a debug build is enough.
