@@ -19,9 +19,9 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+// Short: every byte of it ships in the glue.
 export const NOT_INITIALIZED_MESSAGE =
-  'wasm-session is not initialized: call `await init()` (the default export) first, or ' +
-  '`initSync({ module })` with the wasm bytes; in Node tests, import "wasm-session/node"';
+  'wasm-session is not initialized: call `await init()` (or initSync) first; in Node, import "wasm-session/node"';
 
 const GUARD =
   '// wasm-session: until init, every use of `wasm` throws a SessionError "not_initialized".\n' +

@@ -1,13 +1,15 @@
 // Tests of scripts/finish-pkg.mjs (`make check-package` runs them): the init guard on a
-// glue shaped like wasm-bindgen's, the Symbol.dispose declaration, and the refusal to
-// finish a glue whose shape changed.
+// glue shaped like wasm-bindgen's and on the built package, the Symbol.dispose declaration,
+// and the refusal to finish a glue whose shape changed.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { declareDispose, guardInit, NOT_INITIALIZED_MESSAGE } from './finish-pkg.mjs';
+
+const BUILT = fileURLToPath(new URL('../pkg/wasm_session.js', import.meta.url));
 
 // The parts of wasm-bindgen's `--target web` glue that the guard touches.
 const GLUE = `
@@ -77,4 +79,13 @@ test('declareDispose declares Symbol.dispose once, only where the declarations u
   assert.ok(out.endsWith(dts));
   assert.equal(declareDispose(out), out);
   assert.equal(declareDispose('export type A = 1;\n'), 'export type A = 1;\n');
+});
+
+test('the built package (pkg/, when built) throws "not_initialized" before init and works after', { skip: !existsSync(BUILT) }, async () => {
+  const glue = await import(pathToFileURL(BUILT).href);
+  assert.throws(() => new glue.Session({}), (e) => e.name === 'SessionError' && e.code === 'not_initialized');
+  glue.initSync({ module: readFileSync(join(dirname(BUILT), 'wasm_session_bg.wasm')) });
+  const session = new glue.Session({});
+  assert.equal(session.state, 'anonymous');
+  session.destroy();
 });

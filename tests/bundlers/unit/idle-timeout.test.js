@@ -1,19 +1,30 @@
 // An example for your own unit tests: an idle session's warning, countdown and expiry
 // with Vitest's fake timers, so 15 minutes pass at once. The SDK reads the time through
 // `Date.now()` and waits with `setTimeout`, which `vi.useFakeTimers()` fakes by default;
-// it settles promises with `queueMicrotask`, which must stay real (Vitest's default too).
+// its async work (refresh, fetch) runs through `queueMicrotask`, which should stay real
+// (Vitest leaves it real by default).
 import "wasm-session/node"; // initializes the package in Node (no fetch); first, once
 import { Session } from "wasm-session";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { afterEach, expect, test, vi } from "vitest";
 
-beforeEach(() => {
-  vi.useFakeTimers(); // before the session is created: it reads the clock from the start
-});
 afterEach(() => {
   vi.useRealTimers();
 });
 
+// README's "Use with…" example, as it is there.
+test("an idle session warns, then expires", () => {
+  vi.useFakeTimers(); // before the session exists: it reads the clock from the start
+  const session = new Session({ idleTimeoutMs: 15 * 60_000, warnBeforeMs: 60_000 });
+  session.start({ access_token: "a", expires_in: 3600 });
+  vi.advanceTimersByTime(14 * 60_000);
+  expect(session.state).toBe("warning"); // `countdown` events follow, one a second
+  vi.advanceTimersByTime(60_000);
+  expect(session.state).toBe("expired");
+  session.destroy();
+});
+
 test("an idle session warns a minute before its 15-minute timeout, counts down, and expires", () => {
+  vi.useFakeTimers();
   const session = new Session({
     idleTimeoutMs: 15 * 60_000,
     warnBeforeMs: 60_000,
@@ -44,6 +55,7 @@ test("an idle session warns a minute before its 15-minute timeout, counts down, 
 });
 
 test("activity during the warning keeps the session", () => {
+  vi.useFakeTimers();
   const session = new Session({ idleTimeoutMs: 15 * 60_000, warnBeforeMs: 60_000 });
   session.start({ access_token: "access-1", expires_in: 3600 });
   vi.advanceTimersByTime(14 * 60_000 + 10_000);
