@@ -15,7 +15,7 @@ const npm = (args, cwd) => execFileSync("npm", [...args, "--loglevel=error"], { 
 const packDir = mkdtempSync(join(tmpdir(), "wasm-session-pack-"));
 try {
   const [{ filename, files }] = JSON.parse(npm(["pack", "--json", "--ignore-scripts", "--pack-destination", packDir], PKG_DIR));
-  npm(["install", "--no-save", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", join(packDir, filename)], HERE);
+  npm(["install", "--no-save", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", join(packDir, filename)], HERE);
   console.log(`install-package: ${filename} (${files.length} files) installed in tests/bundlers`);
 } finally {
   rmSync(packDir, { recursive: true, force: true });
