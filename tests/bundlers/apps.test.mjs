@@ -1,8 +1,8 @@
 // The package as a user gets it (install-package.mjs installed the `npm pack` tarball
 // first; `make bundlers` runs both): three small apps built for production with Vite, webpack
 // and esbuild (the steps README's "Use with…" gives), each served by a static server and
-// run in Debian's Chromium: the session becomes active, `session.fetch` goes out,
-// `logout()` fires `loggedOut`, and the page logs no error.
+// run in Debian's Chromium: the session becomes active, refreshes, `session.fetch` sends
+// the new token, `logout()` fires `loggedOut`, and the page logs no error (app/check.js).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, createReadStream, rmSync, statSync } from "node:fs";
@@ -26,9 +26,16 @@ after(() => browser?.close());
 
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
 
-/** Serves `root` on a free port of 127.0.0.1; resolves with { url, close }. */
+/**
+ * Serves `root` on a free port of 127.0.0.1, and at /echo-authorization the request's
+ * Authorization header; resolves with { url, close }.
+ */
 async function serve(root) {
   const server = createServer((req, res) => {
+    if (req.url === "/echo-authorization") {
+      res.writeHead(200, { "content-type": "text/plain" }).end(req.headers.authorization ?? "");
+      return;
+    }
     const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
     const file = join(root, path.endsWith("/") ? `${path}index.html` : path);
     if (!file.startsWith(root) || !statSync(file, { throwIfNoEntry: false })?.isFile()) {
@@ -65,10 +72,10 @@ async function openApp(dist) {
 function assertSessionWorked({ result, errors }) {
   assert.deepEqual(errors, []);
   assert.equal(result.stateAfterStart, "active");
-  assert.equal(result.fetchStatus, 200);
+  assert.equal(result.authorization, "Bearer access-2", "session.fetch sends the refreshed token");
   assert.equal(result.reason, "user");
   assert.equal(result.stateAfterLogout, "loggedOut");
-  assert.ok(result.events.includes("started") && result.events.includes("loggedOut"), `events: ${result.events}`);
+  for (const type of ["started", "refreshed", "loggedOut"]) assert.ok(result.events.includes(type), `no ${type} in ${result.events}`);
 }
 
 const appDir = (name) => join(HERE, name);
