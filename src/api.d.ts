@@ -169,8 +169,12 @@ export type SessionEvent =
 export type SessionEventType = SessionEvent["type"];
 export type SessionEventMap = { [K in SessionEventType]: Extract<SessionEvent, { type: K }> };
 
-/** Thrown by the SDK: a real `Error` with `name === "SessionError"` and a stable `code`. */
-export interface SessionError extends Error { name: "SessionError"; code: "invalid_config" | "invalid_tokens" | "no_crypto" | string; }
+/**
+ * Thrown by the SDK: a real `Error` with `name === "SessionError"` and a stable `code`.
+ * `"not_initialized"`: the package was used before `await init()` (or `initSync`, or
+ * `import "wasm-session/node"` in Node).
+ */
+export interface SessionError extends Error { name: "SessionError"; code: "invalid_config" | "invalid_tokens" | "no_crypto" | "not_initialized" | string; }
 
 /** One weak setting found by `session.securityReport()` (each check is described in SECURITY.md). */
 export interface SecurityFinding {
