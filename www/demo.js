@@ -274,7 +274,8 @@ $("login-form").addEventListener("submit", async (ev) => {
       session.start(body);
     } else {
       updateShared({ user, tokenExpiresAt: null });
-      session.start();
+      // The user the login answer names: what a re-constituted session is matched on.
+      session.start({ user: body.user });
     }
   } catch (e) {
     err.textContent = e instanceof TypeError ? `Network error: ${e.message}` : errorText(e);
@@ -349,12 +350,27 @@ $("btn-offline").addEventListener("click", () => {
   document.body.classList.toggle("is-offline", simulatedOffline);
 });
 
+// What to give back if the session times out and the same user signs in again.
+$("restore-note").addEventListener("input", (ev) => session?.setRestoreState({ note: ev.target.value }));
+
 // ---------------------------------------------------------------------------
 // Session events
 // ---------------------------------------------------------------------------
 function onSessionEvent(e) {
   logEvent(e);
   switch (e.type) {
+    case "started":
+      // reconstituteForMs: the same user signed in again after a timeout.
+      if (e.restoredState !== undefined) {
+        const note = typeof e.restoredState?.note === "string" ? e.restoredState.note : "";
+        $("restore-note").value = note;
+        const restored = $("restored-note");
+        restored.textContent = `Restored where you were before the timeout: “${note}”.`;
+        restored.hidden = false;
+      } else if (e.origin === "local") {
+        $("restored-note").hidden = true;
+      }
+      break;
     case "stateChange":
       if (e.to === "active" && e.from !== "warning") showEndReason("");
       break;
@@ -576,6 +592,10 @@ function buildSession() {
     idleTimeoutMs: settings.idleTimeoutMs,
     warnBeforeMs: settings.warnBeforeMs,
     absoluteTimeoutMs: settings.absoluteTimeoutMs,
+    // After a timeout, keep "where I was" for the same user's next sign-in.
+    reconstituteForMs: 15 * 60_000,
+    // Lifecycle records to the backend's beacon endpoint (shown in the log).
+    monitor: { url: "/monitor", flushMs: 5_000 },
   };
   if (mode === "cookie") {
     return new Session({
@@ -597,11 +617,32 @@ function buildSession() {
   });
 }
 
+// The records the backend received at /monitor (every tab's: one tab sends for
+// all), shown in the log as they arrive.
+let monitorSeen = null;
+async function pollMonitor() {
+  let got;
+  try {
+    got = await (await realFetch("/debug/monitor", { credentials: "same-origin" })).json();
+  } catch {
+    return;
+  }
+  const records = Array.isArray(got?.records) ? got.records : [];
+  if (monitorSeen === null || records.length < monitorSeen) monitorSeen = records.length; // only new ones
+  for (const [at, tab, sid, kind, ...codes] of records.slice(monitorSeen)) {
+    const fields = [["tab", String(tab).slice(0, 8)], ["session", String(sid).slice(0, 8)]];
+    if (codes.length) fields.push(["codes", codes.join(" ")]);
+    addLogRow("monitor", Number(at) || Date.now(), `beacon: ${kind}`, fields);
+  }
+  monitorSeen = records.length;
+}
+
 async function boot() {
   fillSettings();
   applyLogFilters();
   setInterval(drawTimeline, 250);
   setInterval(renderSession, 1000);
+  setInterval(pollMonitor, 2000);
   window.addEventListener("resize", drawTimeline);
 
   // Server-side configuration: the mode and the server's lifetimes.

@@ -57,6 +57,13 @@ pub struct ConfigInput {
     /// reload to resume: `"memory"` (default: nowhere), `"session"`
     /// (sessionStorage) or `"local"` (localStorage).
     pub storage: Option<String>,
+    /// After an idle or absolute expiry, keep the identity and the app's
+    /// restore state this long (`core::reconstitute`). Absent: nothing is kept.
+    pub reconstitute_for_ms: Option<f64>,
+    /// `monitor.url`: where lifecycle records are sent (`core::monitor`).
+    pub monitor_url: Option<String>,
+    /// `monitor.flushMs`: how often queued records are sent. Default 10 s.
+    pub monitor_flush_ms: Option<f64>,
 }
 
 /// Configuration the core runs on: whole milliseconds, every rule checked.
@@ -84,6 +91,8 @@ pub struct Config {
     pub retry_max_ms: u64,
     /// See [`ConfigInput::keepalive_every_ms`].
     pub keepalive_every_ms: Option<u64>,
+    /// See [`ConfigInput::reconstitute_for_ms`].
+    pub reconstitute_for_ms: Option<u64>,
 }
 
 /// What is wrong with a configuration value.
@@ -301,8 +310,13 @@ impl Config {
             Some(value) => Some(duration("keepaliveEveryMs", value, false)?),
             None => None,
         };
+        let reconstitute_for_ms = match input.reconstitute_for_ms {
+            Some(value) => Some(duration("reconstituteForMs", value, false)?),
+            None => None,
+        };
         Ok(Config {
             keepalive_every_ms,
+            reconstitute_for_ms,
             idle_timeout_ms,
             warn_before_ms,
             absolute_timeout_ms,
@@ -333,6 +347,7 @@ impl Default for Config {
             retry_initial_ms: 1_000,
             retry_max_ms: 60_000,
             keepalive_every_ms: None,
+            reconstitute_for_ms: None,
         })
     }
 }
@@ -359,6 +374,8 @@ pub struct ShellOptions {
     pub activity_throttle_ms: u64,
     /// See [`ConfigInput::storage`].
     pub storage: StorageChoice,
+    /// `monitor`: where and how often lifecycle records are sent; `None`: off.
+    pub monitor: Option<super::monitor::MonitorOptions>,
 }
 
 /// The default activity events: a person's pointer, keyboard, wheel and touch.
@@ -401,6 +418,13 @@ impl ShellOptions {
             Some("local") => StorageChoice::Local,
             Some(_) => return Err(ConfigError::new("storage", ConfigErrorKind::UnknownChoice)),
         };
-        Ok(ShellOptions { channel_name, activity_events, activity_throttle_ms, storage })
+        let monitor = match &input.monitor_url {
+            Some(url) => Some(super::monitor::MonitorOptions {
+                url: url.clone(),
+                flush_ms: positive_or("monitor.flushMs", input.monitor_flush_ms, 10_000)?,
+            }),
+            None => None,
+        };
+        Ok(ShellOptions { channel_name, activity_events, activity_throttle_ms, storage, monitor })
     }
 }

@@ -54,7 +54,8 @@ pub struct Options {
 ///   responseFields: { accessToken, refreshToken, expiresIn, expiresAt, error, user },
 ///   csrf: { header: "X-CSRF-Token", cookie: "csrf" } | { header, meta: "csrf-token" },
 ///   maxBodyBytes, revokedStatuses: [401], revokedErrorCodes: ["session_revoked"],
-///   sessionCookie, apiOrigins: ["https://api.example.com"] }
+///   sessionCookie, apiOrigins: ["https://api.example.com"], reconstituteForMs,
+///   monitor: { url, flushMs } }
 /// ```
 ///
 /// `null` turns an endpoint, `grantType` or `csrf` off. With a keepalive
@@ -155,7 +156,7 @@ type Reader<T> = for<'p, 'v> fn(&mut T, Path<'p>, &'v Value) -> Result<(), Confi
 type Key<T> = (&'static str, Reader<T>);
 
 /// Every top-level option.
-const OPTIONS: [Key<Draft>; 31] = [
+const OPTIONS: [Key<Draft>; 33] = [
     ("idleTimeoutMs", |d, p, v| set(&mut d.input.idle_timeout_ms, number(p, v))),
     ("warnBeforeMs", |d, p, v| set(&mut d.input.warn_before_ms, number(p, v))),
     ("absoluteTimeoutMs", |d, p, v| set(&mut d.input.absolute_timeout_ms, number(p, v))),
@@ -217,6 +218,17 @@ const OPTIONS: [Key<Draft>; 31] = [
     ("apiOrigins", |d, p, v| {
         assign(&mut d.endpoints.api_origins, list(p, v)?.iter().map(|item| api_origin(p, item)).collect())
     }),
+    ("reconstituteForMs", |d, p, v| set(&mut d.input.reconstitute_for_ms, number(p, v))),
+    ("monitor", |d, p, v| {
+        walk(p, v, &MONITOR, d)?;
+        d.input.monitor_url.as_ref().map(|_| ()).ok_or_else(|| p.child("url").error(ConfigErrorKind::WrongType))
+    }),
+];
+
+/// `monitor: { url, flushMs }` (`core::monitor`).
+const MONITOR: [Key<Draft>; 2] = [
+    ("url", |d, p, v| set(&mut d.input.monitor_url, url(p, v))),
+    ("flushMs", |d, p, v| set(&mut d.input.monitor_flush_ms, number(p, v))),
 ];
 
 /// `endpoints`: each a URL string, `{ url, method }` or `null`. `GET` sends no
