@@ -3,9 +3,10 @@
 //
 // It opens on `warning` and closes whenever the session leaves the warning state,
 // which the SDK syncs across tabs: "Stay signed in" (or activity) in any tab closes
-// it in all of them. Escape means "Stay signed in" for the idle warning (a user who
-// presses a key is there) and "Continue working" for the absolute one, which
-// activity cannot extend. The countdown is read out at steps (each minute, 30 s,
+// it in all of them. The idle warning is modal; Escape means "Stay signed in" (a user
+// who presses a key is there). Activity cannot extend the absolute deadline, so that
+// warning offers only "Log out" and is not modal: the user can go on working and save.
+// Escape closes it in this tab. The countdown is read out at steps (each minute, 30 s,
 // 10 s), not every tick.
 
 const TEXT = {
@@ -16,12 +17,12 @@ const TEXT = {
   "absolute-message": "Your session has reached its maximum length. Save your work: you will need to sign in again.",
   "absolute-countdown": "Session ends {time}.",
   "stay-label": "Stay signed in",
-  "dismiss-label": "Continue working",
   "logout-label": "Log out",
 };
 
 const HTML = `<style>
 dialog{max-width:min(28rem,calc(100vw - 2rem))}
+dialog:not(:modal){position:fixed;inset:auto 1rem 1rem auto;margin:0;z-index:2147483647}
 h2{margin:0 0 .5em;font-size:1.25em}
 p{margin:0 0 .75em}
 [part~=countdown]{font-weight:700;font-variant-numeric:tabular-nums}
@@ -35,7 +36,6 @@ p{margin:0 0 .75em}
 <p id=s role=status></p>
 <div part=actions>
 <button type=button part="button primary stay"><slot name=stay-label></slot></button>
-<button type=button part="button primary dismiss"><slot name=dismiss-label></slot></button>
 <button type=button part="button logout"><slot name=logout-label></slot></button>
 </div></dialog>`;
 
@@ -49,31 +49,40 @@ export class SessionTimeoutDialog extends Base {
     super();
     const root = this.attachShadow({ mode: "open" });
     root.innerHTML = HTML;
-    const [heading, message, stay, dismiss, logout] = root.querySelectorAll("slot");
-    const [stayButton, dismissButton, logoutButton] = root.querySelectorAll("button");
+    const [heading, message, stay, logout] = root.querySelectorAll("slot");
+    const [stayButton, logoutButton] = root.querySelectorAll("button");
     Object.assign(this, {
       _dialog: root.querySelector("dialog"),
       _countdown: root.getElementById("c"),
       _status: root.getElementById("s"),
-      _slots: [heading, message, stay, dismiss, logout],
+      _slots: [heading, message, stay, logout],
       _stay: stayButton,
-      _dismiss: dismissButton,
+      _logout: logoutButton,
       _cause: null,
+      _back: null, // focus to restore; set while the dialog shows
       _session: null,
       _off: null,
     });
     stayButton.onclick = () => this._session && this._session.staySignedIn();
     logoutButton.onclick = () => this._session && this._session.logout();
-    dismissButton.onclick = () => this.close();
-    this._dialog.addEventListener("cancel", () => {
+    // The modal (idle) dialog gets `cancel` on Escape; the other gets no cancel event.
+    // (Block bodies: a handler property returning false would cancel the event.)
+    this._dialog.oncancel = () => {
       if (this._cause === "idle" && this._session) this._session.staySignedIn();
-    });
-    this._dialog.addEventListener("close", () => {
-      this._cause = null;
-      if (this._back && this._back.isConnected) this._back.focus();
-      this._back = null;
+    };
+    this._dialog.onkeydown = (e) => {
+      if (e.key === "Escape" && this._cause === "absolute") this.close();
+    };
+    this._dialog.onclose = () => {
+      // Reopened before this event came (switched between modal and not): still showing;
+      // or an earlier close event of the same showing already reported it.
+      if (this._dialog.open || !this._back) return;
+      const active = document.activeElement;
+      // Focus goes back unless the user has moved it into the page (possible when not modal).
+      if ((!active || active === this || active === document.body) && this._back && this._back.isConnected) this._back.focus();
+      this._cause = this._back = null;
       this.dispatchEvent(new Event("close"));
-    });
+    };
     // A `session` set before the element was defined is an own property hiding the setter.
     if (Object.prototype.hasOwnProperty.call(this, "session")) {
       const session = this.session;
@@ -133,14 +142,14 @@ export class SessionTimeoutDialog extends Base {
     const cause = e.cause;
     const absolute = cause === "absolute";
     this._cause = cause;
-    ["heading", "message", "stay-label", "dismiss-label", "logout-label"].forEach((key, i) => {
+    ["heading", "message", "stay-label", "logout-label"].forEach((key, i) => {
       const slot = this._slots[i];
       const name = i < 2 ? `${cause}-${key}` : key;
       slot.name = name;
       slot.textContent = this._text(name);
     });
     this._stay.hidden = absolute;
-    this._dismiss.hidden = !absolute;
+    this._logout.part.toggle("primary", absolute);
     const lang = (this.closest("[lang]") || document.documentElement).lang;
     let format;
     try {
@@ -152,14 +161,19 @@ export class SessionTimeoutDialog extends Base {
     this._step = Infinity;
     this._status.textContent = "";
     this._tick(e.remainingMs, true);
-    if (!this._dialog.open) {
+    const dialog = this._dialog;
+    const shown = this._back != null;
+    // Showing the other kind: reopen as this one (the close event finds it open again).
+    if (dialog.open && dialog.matches(":modal") === absolute) dialog.close();
+    if (dialog.open) return;
+    if (!shown) {
       let back = document.activeElement;
       while (back && back.shadowRoot && back.shadowRoot.activeElement) back = back.shadowRoot.activeElement;
-      this._back = back;
-      this._dialog.showModal();
-      this.dispatchEvent(new Event("open"));
+      this._back = back || document.body;
     }
-    (absolute ? this._dismiss : this._stay).focus();
+    absolute ? dialog.show() : dialog.showModal();
+    (absolute ? this._logout : this._stay).focus();
+    if (!shown) this.dispatchEvent(new Event("open"));
   }
 
   /** Shows the time left; announces it when it entered a lower step (`quiet`: only note the step). */

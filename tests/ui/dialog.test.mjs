@@ -126,7 +126,6 @@ test("idle warning: opens modal with its name, focus on Stay signed in, axe-core
   assert.match(await p.textContent(part(p, "countdown")), /^Signing out in \d+ seconds\.$/);
   assert.equal(await p.getByRole("button", { name: "Stay signed in" }).count(), 1);
   assert.equal(await p.getByRole("button", { name: "Log out" }).count(), 1);
-  assert.equal(await p.getByRole("button", { name: "Continue working" }).count(), 0);
   await axe(p);
   assert.deepEqual(p.errors, []);
   await p.close();
@@ -164,31 +163,89 @@ test("keyboard only, idle warning: Tab and Shift+Tab stay in the dialog, Escape 
   await p.close();
 });
 
-test("absolute warning: other words, Log out but no Stay signed in, axe-core passes, Escape only closes it", async () => {
+test("absolute warning: non-modal, other words, Log out only, axe-core passes", async () => {
   const p = await open();
   await p.focus("#before");
   await p.evaluate((o) => window.t.start(o), ABSOLUTE);
   await waitOpen(p);
   assert.equal(await p.getByRole("dialog", { name: "Your session is about to end" }).count(), 1);
+  assert.equal(await p.evaluate(() => document.querySelector("session-timeout-dialog").shadowRoot.querySelector("dialog").matches(":modal")), false);
   assert.match(await p.textContent(part(p, "countdown")), /^Session ends in \d+ seconds\.$/);
+  assert.match(await p.textContent(part(p, "message")), /Save your work/);
+  assert.deepEqual(await p.evaluate(() => [...document.querySelector("session-timeout-dialog").shadowRoot.querySelectorAll("button")].filter((b) => b.checkVisibility()).map((b) => b.textContent)), ["Log out"]);
   assert.equal(await p.getByRole("button", { name: "Stay signed in" }).count(), 0);
   assert.equal(await p.getByRole("button", { name: "Log out" }).count(), 1);
-  assert.equal(await focused(p), "button primary dismiss");
+  assert.equal(await focused(p), "button logout primary");
   await axe(p);
-  await p.keyboard.press("Tab");
-  assert.equal(await focused(p), "button logout");
-  await p.keyboard.press("Shift+Tab");
-  assert.equal(await focused(p), "button primary dismiss");
+  // Not modal: the page behind it still takes clicks (the user can save their work).
+  await p.click("#before");
+  assert.equal(await focused(p), "before");
+  assert.equal(await isOpen(p), true);
+  assert.deepEqual(p.errors, []);
+  await p.close();
+});
 
-  // Escape closes this tab's dialog; the deadline stands, and the countdown does not reopen it.
+test("keyboard only, absolute warning: Tab may leave the non-modal dialog and come back, Escape closes it in this tab, Enter logs out", async () => {
+  const p = await open();
+  await p.focus("#before");
+  await p.evaluate((o) => window.t.start(o), ABSOLUTE);
+  await waitOpen(p);
+  assert.equal(await focused(p), "button logout primary");
+  // Its one button; Shift+Tab reaches the page before it, Tab comes back.
+  await p.keyboard.press("Shift+Tab");
+  assert.equal(await focused(p), "before");
+  await p.keyboard.press("Tab");
+  assert.equal(await focused(p), "button logout primary");
+
+  // Escape closes this tab's dialog and restores focus; the deadline stands, and the
+  // countdown does not reopen it.
   await p.evaluate(() => { window.t.ticks = 0; window.t.session.on("countdown", () => { window.t.ticks += 1; }); });
   await p.keyboard.press("Escape");
   await waitClosed(p);
-  assert.equal(await focused(p), "before");
+  assert.deepEqual(await events(p, 2), ["open", "close warning before"]);
   await p.waitForFunction(() => window.t.ticks >= 2, null, { timeout: 20_000 });
   assert.equal(await isOpen(p), false);
   assert.equal(await state(p), "warning");
   assert.deepEqual(p.errors, []);
+  await p.close();
+
+  // Another sign-in: Enter on Log out logs out.
+  const q = await open();
+  await q.focus("#before");
+  await q.evaluate((o) => window.t.start(o), ABSOLUTE);
+  await waitOpen(q);
+  assert.equal(await focused(q), "button logout primary");
+  await q.keyboard.press("Enter");
+  assert.deepEqual(await events(q, 2), ["open", "close loggedOut before"]);
+  assert.deepEqual(q.errors, []);
+  await q.close();
+});
+
+test("the warning switches between modal and not when its cause changes, with one open and one close", async () => {
+  const p = await open();
+  await p.focus("#before");
+  await p.evaluate(() => window.t.fake());
+  const seen = await p.evaluate(async () => {
+    const dialog = document.querySelector("session-timeout-dialog");
+    const inner = dialog.shadowRoot.querySelector("dialog");
+    const session = window.t.session;
+    const seen = [];
+    const frame = () => new Promise((resolve) => setTimeout(resolve, 0));
+    const note = () => seen.push(`${inner.open} ${inner.matches(":modal")} ${dialog.shadowRoot.activeElement?.getAttribute("part")}`);
+    session.emit({ type: "warning", cause: "idle", remainingMs: 30_000, deadline: 0 });
+    note();
+    session.emit({ type: "warning", cause: "absolute", remainingMs: 20_000, deadline: 0 });
+    await frame();
+    note();
+    session.emit({ type: "warning", cause: "idle", remainingMs: 10_000, deadline: 0 });
+    await frame();
+    note();
+    session.emit({ type: "stateChange", from: "warning", to: "active" });
+    return seen;
+  });
+  assert.deepEqual(seen, ["true true button primary stay", "true false button logout primary", "true true button primary stay"]);
+  assert.deepEqual(await events(p, 2), ["open", "close undefined before"]);
+  assert.deepEqual(await p.evaluate(() => window.t.events), ["open", "close undefined before"]);
   await p.close();
 });
 
