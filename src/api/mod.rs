@@ -406,6 +406,7 @@ impl Session {
                 storage: self.inner.options.storage,
                 page: security::Page { protocol: &protocol, hostname: &hostname, cookies: &cookies },
                 refresh_token_reused: machine.refresh_token_reused(),
+                remember_me: machine.remember_me(),
             }),
             Err(_) => Vec::new(),
         };

@@ -155,7 +155,7 @@ type Reader<T> = for<'p, 'v> fn(&mut T, Path<'p>, &'v Value) -> Result<(), Confi
 type Key<T> = (&'static str, Reader<T>);
 
 /// Every top-level option.
-const OPTIONS: [Key<Draft>; 31] = [
+const OPTIONS: [Key<Draft>; 33] = [
     ("idleTimeoutMs", |d, p, v| set(&mut d.input.idle_timeout_ms, number(p, v))),
     ("warnBeforeMs", |d, p, v| set(&mut d.input.warn_before_ms, number(p, v))),
     ("absoluteTimeoutMs", |d, p, v| set(&mut d.input.absolute_timeout_ms, number(p, v))),
@@ -167,6 +167,8 @@ const OPTIONS: [Key<Draft>; 31] = [
     ("retryInitialMs", |d, p, v| set(&mut d.input.retry_initial_ms, number(p, v))),
     ("retryMaxMs", |d, p, v| set(&mut d.input.retry_max_ms, number(p, v))),
     ("keepaliveEveryMs", |d, p, v| set(&mut d.input.keepalive_every_ms, number(p, v))),
+    ("rememberMeAbsoluteMs", |d, p, v| set(&mut d.input.remember_me_absolute_ms, number(p, v))),
+    ("rememberMeIdleTimeoutMs", |d, p, v| set(&mut d.input.remember_me_idle_timeout_ms, number(p, v))),
     ("activityThrottleMs", |d, p, v| set(&mut d.input.activity_throttle_ms, number(p, v))),
     ("channelName", |d, p, v| set(&mut d.input.channel_name, text(p, v).map(str::to_owned))),
     ("storage", |d, p, v| set(&mut d.input.storage, text(p, v).map(str::to_owned))),

@@ -51,6 +51,8 @@ pub struct TokenSet {
     pub expires_at: Option<u64>,
     /// The user these tokens are for (the answer's `user`, the JWT `sub`).
     pub identity: Identity,
+    /// A login answer's `rememberMe`: the session outlives the browser.
+    pub remember_me: bool,
 }
 
 impl TokenSet {
@@ -60,7 +62,7 @@ impl TokenSet {
             access_token: Some(Secret::new(access_token)),
             refresh_token: refresh_token.map(Secret::new),
             expires_at,
-            identity: Identity::default(),
+            ..TokenSet::default()
         }
     }
 
