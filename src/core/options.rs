@@ -46,7 +46,8 @@ pub struct Options {
 /// ```text
 /// { idleTimeoutMs, warnBeforeMs, absoluteTimeoutMs, absoluteWarnBeforeMs, countdownIntervalMs,
 ///   activityBroadcastIntervalMs, refreshBeforeMs, refreshJitterMs, retryInitialMs, retryMaxMs,
-///   keepaliveEveryMs, activityThrottleMs, channelName, storage, activityEvents: [..],
+///   keepaliveEveryMs, rememberMeAbsoluteMs, rememberMeIdleTimeoutMs, activityThrottleMs, channelName,
+///   storage, activityEvents: [..],
 ///   endpoints: { refresh: "/auth/refresh" | { url, method }, keepalive, session, logout, revocation },
 ///   mode: "bearer" | "cookie", bodyEncoding: "json" | "form",
 ///   credentials: "omit" | "same-origin" | "include", requestTimeoutMs,
