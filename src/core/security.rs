@@ -153,8 +153,8 @@ const CHECKS: [Check; 10] = [
             id: "remember_me",
             severity: Severity::Medium,
             message: "Remember me is on: the session outlives the browser.",
-            advice: "Anyone who opens this browser profile is signed in until rememberMeAbsoluteMs. Offer it only \
-                     on personal devices, keep the lifetime short and re-authenticate for sensitive actions.",
+            advice: "Offer it on personal devices only, keep rememberMeAbsoluteMs short, re-authenticate for \
+                     sensitive actions.",
         },
         |s| s.remember_me,
     ),

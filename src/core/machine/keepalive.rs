@@ -58,30 +58,26 @@ impl Keepalive {
 }
 
 /// What the tabs share of the server's word on a session: the earliest
-/// absolute deadline, the latest idle deadline, the latest keepalive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct Word {
-    absolute_cap: Option<EpochMs>,
-    idle_cap: Option<EpochMs>,
-    keepalive_at: Option<EpochMs>,
+/// absolute deadline (`u64::MAX`: none), the latest idle deadline and the
+/// latest keepalive (0: none). Plain numbers with those sentinels keep the
+/// merge a bare min/max.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Word(EpochMs, EpochMs, EpochMs);
+
+impl Default for Word {
+    fn default() -> Word {
+        Word(EpochMs::MAX, 0, 0)
+    }
 }
 
 impl Word {
-    fn of(snapshot: &Snapshot) -> Word {
-        Word { absolute_cap: snapshot.absolute_cap, idle_cap: snapshot.idle_cap, keepalive_at: snapshot.keepalive_at }
+    fn of(absolute_cap: Option<EpochMs>, idle_cap: Option<EpochMs>, keepalive_at: Option<EpochMs>) -> Word {
+        Word(absolute_cap.unwrap_or(EpochMs::MAX), idle_cap.unwrap_or(0), keepalive_at.unwrap_or(0))
     }
 
     /// Both together (what is known once both were heard).
     fn join(self, other: Word) -> Word {
-        let pick = |a: Option<EpochMs>, b: Option<EpochMs>, f: fn(EpochMs, EpochMs) -> EpochMs| match (a, b) {
-            (Some(a), Some(b)) => Some(f(a, b)),
-            (a, b) => a.or(b),
-        };
-        Word {
-            absolute_cap: pick(self.absolute_cap, other.absolute_cap, EpochMs::min),
-            idle_cap: pick(self.idle_cap, other.idle_cap, EpochMs::max),
-            keepalive_at: pick(self.keepalive_at, other.keepalive_at, EpochMs::max),
-        }
+        Word(self.0.min(other.0), self.1.max(other.1), self.2.max(other.2))
     }
 }
 
@@ -159,11 +155,11 @@ impl Machine {
     /// which they merge).
     pub(super) fn share_word_if_new(&mut self) {
         let Some(live) = self.live() else { return };
-        let (epoch, snapshot) = (live.epoch, live.snapshot());
-        let word = Word::of(&snapshot);
-        let known = self.word_shared.filter(|(e, _)| *e == epoch).map(|(_, w)| w).unwrap_or_default();
+        let word = Word::of(live.absolute_cap, live.idle_cap, live.keepalive.map(|k| k.sent_at));
+        let known = self.word_shared.filter(|(e, _)| *e == live.epoch).map(|(_, w)| w).unwrap_or_default();
         if known.join(word) != known {
             // `broadcast` notes it as heard.
+            let (epoch, snapshot) = (live.epoch, live.snapshot());
             self.broadcast(epoch, Message::StateResponse(snapshot));
         }
     }
@@ -171,6 +167,7 @@ impl Machine {
     /// Every tab heard `snapshot` of session `epoch` (sent or received).
     pub(super) fn note_word_heard(&mut self, epoch: Epoch, snapshot: &Snapshot) {
         let known = self.word_shared.filter(|(e, _)| *e == epoch).map(|(_, w)| w).unwrap_or_default();
-        self.word_shared = Some((epoch, known.join(Word::of(snapshot))));
+        let heard = Word::of(snapshot.absolute_cap, snapshot.idle_cap, snapshot.keepalive_at);
+        self.word_shared = Some((epoch, known.join(heard)));
     }
 }
