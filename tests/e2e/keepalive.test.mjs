@@ -73,9 +73,9 @@ async function launchProfile(dir, settings) {
   return context;
 }
 
-for (const remember of [true, false]) {
-  test(`cookie mode: a session ${remember ? "with" : "without"} remember me ${remember ? "survives" : "does not survive"} closing the browser`, async () => {
-    const server = await startServer({ mode: "cookie" });
+for (const [mode, remember] of [["cookie", true], ["cookie", false], ["bearer", true], ["bearer", false]]) {
+  test(`${mode} mode: a session ${remember ? "with" : "without"} remember me ${remember ? "survives" : "does not survive"} closing the browser`, async () => {
+    const server = await startServer({ mode });
     const dir = await mkdtemp(join(tmpdir(), "wasm-session-profile-"));
     try {
       let context = await launchProfile(dir, LONG);

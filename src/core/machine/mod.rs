@@ -22,8 +22,9 @@
 //!
 //! Files: `types.rs` (what goes out: events, effects), `live.rs` (the state of a
 //! live session), `refreshing.rs` (the refresh and its lock), `requests.rs`
-//! (requests out and what their answers mean), `server.rs` (keepalives, session
-//! checks, logout requests), `app_fetch.rs` (the rules of `session.fetch`),
+//! (requests out and what their answers mean), `server.rs` (session checks,
+//! logout requests), `keepalive.rs` (one keepalive for every tab, and the
+//! server's word on the session the tabs share), `app_fetch.rs` (the rules of `session.fetch`),
 //! `tabs.rs` (other tabs' messages and sessions, the stored session),
 //! `ended.rs` (tombstones and the owed logout: logout is final), `identity.rs`
 //! (the session's user, and what a change of user does).

@@ -1,6 +1,6 @@
-//! The server's side of a live session: keepalives (when and what their
-//! answers do), session checks (when to ask and what the answer means), and
-//! telling the server that a session ended.
+//! The server's side of a live session: session checks (when to ask and
+//! what the answer means), and telling the server that a session ended
+//! (keepalives are in `keepalive.rs`).
 
 use super::super::contract::{logout_requests, session_request};
 use super::super::protocol::{EndReason, Epoch};
