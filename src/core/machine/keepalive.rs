@@ -108,15 +108,12 @@ impl Machine {
     /// lock go. Whether the lock was the keepalive's.
     pub(super) fn keepalive_lock_granted(&mut self, now: EpochMs, attempt: u64) -> bool {
         let online = self.online;
-        let config = self.config;
         let State::Live(live) = &mut self.state else { return false };
-        let last_activity_at = live.last_activity_at;
         let Some(keepalive) = live.keepalive.as_mut().filter(|k| k.step == Step::AwaitingLock(attempt)) else {
             return false;
         };
         keepalive.step = Step::Idle;
-        let interval = config.keepalive_every_ms.unwrap_or(Millis::MAX);
-        let due = keepalive.due(last_activity_at, interval).is_some_and(|at| now >= at);
+        let due = live.keepalive_due(&self.config).is_some_and(|at| now >= at);
         let request = keepalive_request(&self.transport).filter(|_| due && online);
         if let (Some(request), Some(keepalive)) = (request, live.keepalive.as_mut()) {
             // Its own id: the lock's release abandons nothing of the keepalive.
