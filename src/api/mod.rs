@@ -309,7 +309,8 @@ impl Session {
         });
     }
 
-    /// "Stay signed in": dismisses the idle warning in every tab.
+    /// "Stay signed in": dismisses the idle warning in every tab (in cookie
+    /// mode it sends a keepalive at once: the server's idle timer may be what warns).
     #[wasm_bindgen(js_name = staySignedIn)]
     pub fn stay_signed_in(&self) {
         drive(&self.inner, |machine, now| machine.stay_signed_in(now));

@@ -37,6 +37,9 @@ pub(super) struct Keepalive {
     pub(super) sent_at: EpochMs,
     /// This tab's last one failed: owed again, activity or not.
     pub(super) retry: bool,
+    /// The user chose "stay signed in" during an idle warning here: one goes
+    /// out now, whatever the interval (the server's idle timer may be what warns).
+    pub(super) asap: bool,
     pub(super) step: Step,
 }
 
@@ -44,8 +47,9 @@ impl Keepalive {
     /// When the next one may go out: one interval after the last, if the user
     /// was active since (`last_activity_at`, any tab's) or the last failed.
     pub(super) fn due(self, last_activity_at: EpochMs, interval: Millis) -> Option<EpochMs> {
-        let owed = self.retry || last_activity_at > self.sent_at;
-        (owed && self.step == Step::Idle).then(|| self.sent_at.saturating_add(interval))
+        let owed = self.retry || self.asap || last_activity_at > self.sent_at;
+        let wait = if self.asap { 0 } else { interval };
+        (owed && matches!(self.step, Step::Idle)).then(|| self.sent_at.saturating_add(wait))
     }
 
     /// A tab sent one at `at`.
@@ -53,6 +57,7 @@ impl Keepalive {
         if at > self.sent_at {
             self.sent_at = at;
             self.retry = false;
+            self.asap = false;
         }
     }
 }
@@ -86,7 +91,7 @@ impl Machine {
     /// was at `sent_at`; `None` without a keepalive endpoint and interval.
     pub(super) fn fresh_keepalive(&self, sent_at: EpochMs) -> Option<Keepalive> {
         let wanted = self.transport.keepalive.is_some() && self.config.keepalive_every_ms.is_some();
-        wanted.then_some(Keepalive { sent_at, retry: false, step: Step::Idle })
+        wanted.then_some(Keepalive { sent_at, retry: false, asap: false, step: Step::Idle })
     }
 
     /// A keepalive is due (never offline): ask for the lock first.
@@ -109,7 +114,9 @@ impl Machine {
     pub(super) fn keepalive_lock_granted(&mut self, now: EpochMs, attempt: u64) -> bool {
         let online = self.online;
         let State::Live(live) = &mut self.state else { return false };
-        let Some(keepalive) = live.keepalive.as_mut().filter(|k| k.step == Step::AwaitingLock(attempt)) else {
+        let Some(keepalive) =
+            live.keepalive.as_mut().filter(|k| matches!(k.step, Step::AwaitingLock(a) if a == attempt))
+        else {
             return false;
         };
         keepalive.step = Step::Idle;
@@ -119,7 +126,7 @@ impl Machine {
             // Its own id: the lock's release abandons nothing of the keepalive.
             let id = self.next_id;
             self.next_id = id.wrapping_add(1);
-            *keepalive = Keepalive { sent_at: now, retry: false, step: Step::Out(id) };
+            *keepalive = Keepalive { sent_at: now, retry: false, asap: false, step: Step::Out(id) };
             self.requests.insert(id, Pending::Keepalive);
             self.effects.push(Effect::Fetch { id, purpose: Purpose::Keepalive, request });
             self.share_word_if_new();
@@ -133,7 +140,10 @@ impl Machine {
         let now = self.clock(now);
         self.advance(now);
         let State::Live(live) = &mut self.state else { return };
-        let Some(keepalive) = live.keepalive.as_mut().filter(|k| k.step == Step::Out(attempt)) else { return };
+        let Some(keepalive) = live.keepalive.as_mut().filter(|k| matches!(k.step, Step::Out(id) if id == attempt))
+        else {
+            return;
+        };
         keepalive.step = Step::Idle;
         match outcome {
             KeepaliveOutcome::Alive { absolute_deadline, idle_deadline } => {

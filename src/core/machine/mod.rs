@@ -499,6 +499,10 @@ impl Machine {
         let due = live.last_broadcast_at.is_none_or(|at| now.saturating_sub(at) >= interval);
         let (epoch, idle_deadline) = (live.epoch, live.idle_deadline(&self.config));
         if stay_signed_in {
+            if let (true, Some(keepalive)) = (leaving_warning, &mut live.keepalive) {
+                // The server's idle timer may be what warns: tell it now.
+                keepalive.asap = true;
+            }
             live.last_broadcast_at = Some(now);
             self.broadcast(epoch, Message::StaySignedIn { at: now });
         } else if due || leaving_warning {

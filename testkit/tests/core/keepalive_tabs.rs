@@ -206,3 +206,25 @@ fn a_joining_tab_and_a_reload_take_the_servers_deadlines_and_the_last_keepalive(
     assert_eq!(c.idle_deadline(), a.idle_deadline());
     assert_eq!(c.next_deadline().map(|d| d.kind), Some(TimerKind::IdleWarning), "nothing owed after a keepalive");
 }
+
+#[test]
+fn stay_signed_in_during_a_warning_from_the_servers_idle_timer_tells_the_server_at_once() {
+    // The next keepalive would be due after the warning starts: interval 150 s,
+    // server idle timeout 180 s, warning 60 s before.
+    let mut sim = cookie_tabs(2, 150 * SEC);
+    sim.server.idle_timeout = Some(3 * MIN);
+    sim.advance(30 * SEC);
+    sim.activity(0);
+    sim.advance(125 * SEC);
+    assert_eq!(sim.server.keepalives.len(), 1);
+    let sent = sim.server.keepalives[0];
+    let deadline = sent + 3 * MIN;
+    sim.run_until(sent + 130 * SEC);
+    assert_eq!(sim.states(), vec![SessionState::Warning; 2], "the server's idle timer warns");
+    sim.stay_signed_in(1);
+    sim.advance(SEC);
+    assert_eq!(sim.server.keepalives.len(), 2, "one keepalive at once, not at the next interval ({sent} + 150 s)");
+    assert_eq!(sim.states(), vec![SessionState::Active; 2], "its answer moves the deadline on in every tab");
+    sim.run_until(deadline + MIN);
+    assert_eq!(sim.states(), vec![SessionState::Active; 2]);
+}
