@@ -149,6 +149,9 @@ export interface TokenResponse {
    * E.g. `session.start({ ...loginAnswer, rememberMe: checkbox.checked })`.
    */
   rememberMe?: boolean; remember_me?: boolean;
+  /** The server's idle and absolute deadlines (epoch s or ms): they set the warning and the expiry when earlier. */
+  idleExpiresAt?: number | string; idle_expires_at?: number | string;
+  absoluteExpiresAt?: number | string; absolute_expires_at?: number | string;
 }
 
 export type SessionState = "anonymous" | "active" | "warning" | "expired" | "loggedOut";

@@ -466,7 +466,7 @@ fn tokens(object: &Value) -> Result<TokenSet, ProtocolError> {
         refresh_token: optional_token(object, "refresh")?,
         expires_at,
         identity: Identity { user: optional_name(object, "user")?, sub: optional_name(object, "sub")? },
-        remember_me: false,
+        ..TokenSet::default()
     })
 }
 

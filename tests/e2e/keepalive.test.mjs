@@ -64,6 +64,20 @@ test("a server idle timeout shorter than the client's ends every tab on the serv
   });
 });
 
+test("a lone tab whose user signs in and walks away ends on the server's shorter idle deadline, after the warning", async () => {
+  const settings = { idleTimeoutMs: 120_000, warnBeforeMs: 4_000, absoluteTimeoutMs: 600_000 };
+  await withBackend({ mode: "cookie", idleTimeout: "8s" }, settings, async (server, browser) => {
+    const page = await browser.newPage(server.url);
+    const signedIn = Date.now();
+    await signIn(page); // the login answer's idleExpiresAt is all the tab hears
+    await waitForState(page, "warning", 20_000);
+    await waitForState(page, "expired", 20_000);
+    const ended = Date.now() - signedIn;
+    assert.ok(ended < 30_000, `ended on the server's 8 s idle timeout, not the client's 120 s (after ${ended} ms)`);
+    assert.equal((await loggedEvents(page, "expired")).at(-1)?.reason, "idle");
+  });
+});
+
 /** A browser with a profile on disk (cookies persist across restarts when they have a Max-Age). */
 async function launchProfile(dir, settings) {
   const context = await chromium.launchPersistentContext(dir, { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });

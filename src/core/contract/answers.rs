@@ -310,7 +310,26 @@ pub fn read_tokens(
         user: answer_user(body, names),
         sub: access_token.as_ref().and_then(|token| jwt_subject(token.expose(), parse)),
     };
-    Ok(TokenSet { access_token, refresh_token, expires_at, identity, remember_me: remember_me(body) })
+    Ok(TokenSet {
+        access_token,
+        refresh_token,
+        expires_at,
+        identity,
+        remember_me: remember_me(body),
+        idle_deadline: server_deadline(body, ["idleExpiresAt", "idle_expires_at"], offset),
+        absolute_deadline: server_deadline(body, ["absoluteExpiresAt", "absolute_expires_at"], offset),
+    })
+}
+
+/// A server deadline under either name (epoch seconds or ms, or quoted
+/// digits), moved onto the local clock by `offset`; anything else is absent.
+fn server_deadline(body: &Value, names: [&str; 2], offset: i64) -> Option<u64> {
+    names
+        .iter()
+        .find_map(|name| body.get(name).filter(|v| !v.is_null()))
+        .and_then(loose_number)
+        .and_then(epoch_ms)
+        .and_then(|at| to_local(at, offset))
 }
 
 /// An answer's `rememberMe` (or `remember_me`): `true` turns it on; anything
@@ -459,17 +478,9 @@ pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -
         return SessionAnswer::SignedOut;
     }
     let offset = server_offset(response.date, now).unwrap_or(0);
-    let deadline = |names: [&str; 2]| {
-        names
-            .iter()
-            .find_map(|name| body.get(name).filter(|v| !v.is_null()))
-            .and_then(loose_number)
-            .and_then(epoch_ms)
-            .and_then(|at| to_local(at, offset))
-    };
     SessionAnswer::Active {
-        idle_deadline: deadline(["idleExpiresAt", "idle_expires_at"]),
-        absolute_deadline: deadline(["absoluteExpiresAt", "absolute_expires_at"]),
+        idle_deadline: server_deadline(body, ["idleExpiresAt", "idle_expires_at"], offset),
+        absolute_deadline: server_deadline(body, ["absoluteExpiresAt", "absolute_expires_at"], offset),
         user: answer_user(body, &t.fields),
         remember_me: remember_me(body),
     }

@@ -428,8 +428,8 @@ impl Machine {
         let before = self.state();
         self.retire_live();
         self.settle_owed(now);
-        // The flag belongs to the session, not to its tokens.
-        let remember_me = core::mem::take(&mut tokens.remember_me);
+        // These belong to the session, not to its tokens.
+        let (remember_me, idle, absolute) = tokens.take_session_word();
         let mut live = Live {
             epoch,
             started_at: now,
@@ -445,6 +445,7 @@ impl Machine {
             idle_cap: None,
             remember_me,
         };
+        live.take_word(now, absolute, idle);
         live.refresh = Self::schedule(&self.config, &mut self.jitter, &live);
         let snapshot = live.snapshot();
         self.state = State::Live(live);

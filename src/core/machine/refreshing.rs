@@ -204,6 +204,8 @@ impl Machine {
                 self.user_changed();
             }
             RefreshOutcome::Success(mut tokens) => {
+                let (_, idle, absolute) = tokens.take_session_word();
+                live.take_word(now, absolute, idle);
                 let mut identity = live.tokens.identity.clone();
                 identity.learn(&tokens.identity);
                 tokens.identity = identity;

@@ -228,3 +228,23 @@ fn stay_signed_in_during_a_warning_from_the_servers_idle_timer_tells_the_server_
     sim.run_until(deadline + MIN);
     assert_eq!(sim.states(), vec![SessionState::Active; 2]);
 }
+
+#[test]
+fn the_login_answers_deadlines_count_from_the_start() {
+    // A lone tab whose user signs in and walks away: no keepalive, no check.
+    let transport = Transport::default();
+    let answer = r#"{"user":"alice","idleExpiresAt":1700000180000,"absoluteExpiresAt":1700003600000}"#;
+    let answer = wasm_session_testkit::json::parse(answer).expect("json");
+    let tokens = wasm_session::core::contract::read_tokens(&transport, &answer, None, T0, |_| None).expect("tokens");
+    let mut config = test_config();
+    config.keepalive_every_ms = Some(MIN);
+    let mut machine = Machine::new(sim_setup(config, true), id(1), 3);
+    machine.login(T0, id(150), tokens);
+    assert_eq!(machine.idle_deadline(), Some(T0 + 3 * MIN), "the server's 3 min, not our 10");
+    assert_eq!(machine.absolute_deadline(), Some(T0 + 60 * MIN));
+    assert_eq!(machine.tokens().map(|t| (t.idle_deadline, t.absolute_deadline)), Some((None, None)));
+    machine.handle_timeout(T0 + 2 * MIN);
+    assert_eq!(machine.state(), SessionState::Warning);
+    machine.handle_timeout(T0 + 3 * MIN);
+    assert_eq!(machine.end_reason(), Some(EndReason::Idle));
+}
