@@ -27,10 +27,19 @@ export interface SessionOptions {
   /** Cap on the retry delay. Default 60 s. */
   retryMaxMs?: number;
   /**
-   * Cookie mode: a keepalive at most this often while the user is active, never while idle.
-   * Default 60 s when a keepalive endpoint is configured.
+   * Cookie mode: a keepalive at most this often for all tabs together (one tab sends for all) while the
+   * user is active in any of them, never while idle. Default 60 s when a keepalive endpoint is configured.
+   * Keep it below the server's idle timeout minus `warnBeforeMs`: the server's idle deadline from keepalive
+   * and session answers sets the warning and the expiry when it is earlier than the client's.
    */
   keepaliveEveryMs?: number;
+  /**
+   * Absolute lifetime of a remembered session (`rememberMe: true` in the login answer given to `start()`,
+   * or in a session answer), instead of `absoluteTimeoutMs`. Default 30 days.
+   */
+  rememberMeAbsoluteMs?: number;
+  /** Idle timeout of a remembered session, instead of `idleTimeoutMs`. Default: none. */
+  rememberMeIdleTimeoutMs?: number;
   /**
    * Cross-tab channel name: sessions with the same name share state (the channel, the refresh lock
    * and the stored session). Default: "wasm-session-" and a hash of the endpoints, `mode` and
@@ -146,6 +155,16 @@ export interface TokenResponse {
   expires_at?: number; expiresAt?: number;
   /** Whom the tokens are for (or the field `responseFields.user` names): a string or `{ id }`. */
   user?: string | { id: string | number };
+  /**
+   * Remember me: the session outlives the browser (the backend keeps it with a persistent cookie; tokens
+   * in memory only through `storage: "local"`), on `rememberMeAbsoluteMs` / `rememberMeIdleTimeoutMs`.
+   * Refresh requests then carry `remember_me=true`; `securityReport()` reports `remember_me`.
+   * E.g. `session.start({ ...loginAnswer, rememberMe: checkbox.checked })`.
+   */
+  rememberMe?: boolean; remember_me?: boolean;
+  /** The server's idle and absolute deadlines (epoch s or ms): they set the warning and the expiry when earlier. */
+  idleExpiresAt?: number | string; idle_expires_at?: number | string;
+  absoluteExpiresAt?: number | string; absolute_expires_at?: number | string;
 }
 
 export type SessionState = "anonymous" | "active" | "warning" | "expired" | "loggedOut";
@@ -202,7 +221,7 @@ export interface SessionError extends Error { name: "SessionError"; code: "inval
 export interface SecurityFinding {
   id:
     | "insecure_page" | "insecure_endpoint" | "insecure_api_origin" | "tokens_in_local_storage" | "session_cookie_readable"
-    | "idle_timeout_long" | "absolute_timeout_long" | "no_logout_endpoint" | "refresh_token_not_rotated";
+    | "idle_timeout_long" | "absolute_timeout_long" | "remember_me" | "no_logout_endpoint" | "refresh_token_not_rotated";
   severity: "high" | "medium" | "low";
   /** What was observed. */
   message: string;

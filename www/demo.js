@@ -255,10 +255,13 @@ $("login-form").addEventListener("submit", async (ev) => {
   try {
     const username = $("login-username").value.trim();
     const password = $("login-password").value;
+    // Remember me: the backend answers `rememberMe: true` and issues cookies
+    // that outlive the browser; start(body) hands that to the SDK.
+    const remember_me = $("login-remember").checked;
     const res = await fetch("/auth/login", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username, password }),
+      body: JSON.stringify({ username, password, remember_me }),
       credentials: "same-origin",
     });
     let body = null;
@@ -274,8 +277,8 @@ $("login-form").addEventListener("submit", async (ev) => {
       session.start(body);
     } else {
       updateShared({ user, tokenExpiresAt: null });
-      // The user the login answer names: what a re-constituted session is matched on.
-      session.start({ user: body.user });
+      // No tokens in cookie mode: the user (what a re-constituted session is matched on) and rememberMe.
+      session.start(body);
     }
   } catch (e) {
     err.textContent = e instanceof TypeError ? `Network error: ${e.message}` : errorText(e);
@@ -602,7 +605,7 @@ function buildSession() {
       ...cookieSession({ keepaliveUrl: "/auth/keepalive", sessionUrl: "/auth/session", logoutUrl: "/auth/logout" }),
       csrf: { header: "X-CSRF-Token", cookie: "csrf" },
       sessionCookie: "session", // so securityReport() can check it is HttpOnly
-      keepaliveEveryMs: 10_000,
+      keepaliveEveryMs: settings.keepaliveEveryMs ?? 10_000,
       ...lifetimes,
     });
   }

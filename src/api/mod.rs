@@ -316,7 +316,8 @@ impl Session {
         });
     }
 
-    /// "Stay signed in": dismisses the idle warning in every tab.
+    /// "Stay signed in": dismisses the idle warning in every tab (in cookie
+    /// mode it sends a keepalive at once: the server's idle timer may be what warns).
     #[wasm_bindgen(js_name = staySignedIn)]
     pub fn stay_signed_in(&self) {
         drive(&self.inner, |machine, now| machine.stay_signed_in(now));
@@ -413,6 +414,7 @@ impl Session {
                 storage: self.inner.options.storage,
                 page: security::Page { protocol: &protocol, hostname: &hostname, cookies: &cookies },
                 refresh_token_reused: machine.refresh_token_reused(),
+                remember_me: machine.remember_me(),
             }),
             Err(_) => Vec::new(),
         };

@@ -43,6 +43,13 @@ pub struct ConfigInput {
     /// Cookie mode: send a keepalive at most this often while the user is
     /// active (never while idle). Absent: no keepalive.
     pub keepalive_every_ms: Option<f64>,
+    /// A remembered session's absolute lifetime (instead of
+    /// `absoluteTimeoutMs`). Default 30 days.
+    pub remember_me_absolute_ms: Option<f64>,
+    /// A remembered session's idle timeout (instead of `idleTimeoutMs`).
+    /// Absent: none, only the absolute lifetime (and the server's idle
+    /// deadline, if it sends one) ends it.
+    pub remember_me_idle_timeout_ms: Option<f64>,
     /// Name of the cross-tab channel; sessions with the same name share state
     /// (and the refresh lock and storage namespace). Default: derived from the
     /// endpoints, mode and body fields (`super::scope`), so that differently
@@ -93,6 +100,10 @@ pub struct Config {
     pub keepalive_every_ms: Option<u64>,
     /// See [`ConfigInput::reconstitute_for_ms`].
     pub reconstitute_for_ms: Option<u64>,
+    /// See [`ConfigInput::remember_me_absolute_ms`].
+    pub remember_me_absolute_ms: u64,
+    /// See [`ConfigInput::remember_me_idle_timeout_ms`].
+    pub remember_me_idle_timeout_ms: Option<u64>,
 }
 
 /// What is wrong with a configuration value.
@@ -266,6 +277,8 @@ impl Config {
     pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 15 * 60_000;
     /// Default absolute timeout: 8 hours, a working day.
     pub const DEFAULT_ABSOLUTE_TIMEOUT_MS: u64 = 8 * 3_600_000;
+    /// Default lifetime of a remembered session: 30 days.
+    pub const DEFAULT_REMEMBER_ME_ABSOLUTE_MS: u64 = 30 * 24 * 3_600_000;
 
     /// Checks `input` and fills in defaults.
     pub fn from_input(input: &ConfigInput) -> Result<Config, ConfigError> {
@@ -314,9 +327,25 @@ impl Config {
             Some(value) => Some(duration("reconstituteForMs", value, false)?),
             None => None,
         };
+        let remember_me_absolute_ms =
+            positive_or("rememberMeAbsoluteMs", input.remember_me_absolute_ms, Self::DEFAULT_REMEMBER_ME_ABSOLUTE_MS)?;
+        if remember_me_absolute_ms <= absolute_warn_before_ms {
+            return Err(ConfigError::new("rememberMeAbsoluteMs", ConfigErrorKind::WarningNotBeforeDeadline));
+        }
+        let remember_me_idle_timeout_ms = match input.remember_me_idle_timeout_ms {
+            Some(value) => match duration("rememberMeIdleTimeoutMs", value, false)? {
+                ms if ms <= warn_before_ms => {
+                    return Err(ConfigError::new("rememberMeIdleTimeoutMs", ConfigErrorKind::WarningNotBeforeDeadline))
+                }
+                ms => Some(ms),
+            },
+            None => None,
+        };
         Ok(Config {
             keepalive_every_ms,
             reconstitute_for_ms,
+            remember_me_absolute_ms,
+            remember_me_idle_timeout_ms,
             idle_timeout_ms,
             warn_before_ms,
             absolute_timeout_ms,
@@ -348,6 +377,8 @@ impl Default for Config {
             retry_max_ms: 60_000,
             keepalive_every_ms: None,
             reconstitute_for_ms: None,
+            remember_me_absolute_ms: Self::DEFAULT_REMEMBER_ME_ABSOLUTE_MS,
+            remember_me_idle_timeout_ms: None,
         })
     }
 }

@@ -46,7 +46,8 @@ pub struct Options {
 /// ```text
 /// { idleTimeoutMs, warnBeforeMs, absoluteTimeoutMs, absoluteWarnBeforeMs, countdownIntervalMs,
 ///   activityBroadcastIntervalMs, refreshBeforeMs, refreshJitterMs, retryInitialMs, retryMaxMs,
-///   keepaliveEveryMs, activityThrottleMs, channelName, storage, activityEvents: [..],
+///   keepaliveEveryMs, rememberMeAbsoluteMs, rememberMeIdleTimeoutMs, activityThrottleMs, channelName,
+///   storage, activityEvents: [..],
 ///   endpoints: { refresh: "/auth/refresh" | { url, method }, keepalive, session, logout, revocation },
 ///   mode: "bearer" | "cookie", bodyEncoding: "json" | "form",
 ///   credentials: "omit" | "same-origin" | "include", requestTimeoutMs,
@@ -156,7 +157,7 @@ type Reader<T> = for<'p, 'v> fn(&mut T, Path<'p>, &'v Value) -> Result<(), Confi
 type Key<T> = (&'static str, Reader<T>);
 
 /// Every top-level option.
-const OPTIONS: [Key<Draft>; 33] = [
+const OPTIONS: [Key<Draft>; 35] = [
     ("idleTimeoutMs", |d, p, v| set(&mut d.input.idle_timeout_ms, number(p, v))),
     ("warnBeforeMs", |d, p, v| set(&mut d.input.warn_before_ms, number(p, v))),
     ("absoluteTimeoutMs", |d, p, v| set(&mut d.input.absolute_timeout_ms, number(p, v))),
@@ -168,6 +169,8 @@ const OPTIONS: [Key<Draft>; 33] = [
     ("retryInitialMs", |d, p, v| set(&mut d.input.retry_initial_ms, number(p, v))),
     ("retryMaxMs", |d, p, v| set(&mut d.input.retry_max_ms, number(p, v))),
     ("keepaliveEveryMs", |d, p, v| set(&mut d.input.keepalive_every_ms, number(p, v))),
+    ("rememberMeAbsoluteMs", |d, p, v| set(&mut d.input.remember_me_absolute_ms, number(p, v))),
+    ("rememberMeIdleTimeoutMs", |d, p, v| set(&mut d.input.remember_me_idle_timeout_ms, number(p, v))),
     ("activityThrottleMs", |d, p, v| set(&mut d.input.activity_throttle_ms, number(p, v))),
     ("channelName", |d, p, v| set(&mut d.input.channel_name, text(p, v).map(str::to_owned))),
     ("storage", |d, p, v| set(&mut d.input.storage, text(p, v).map(str::to_owned))),

@@ -176,6 +176,12 @@ pub struct Snapshot {
     /// The server's word on when the session ends at the latest, if a tab
     /// heard one (a keepalive or session answer); the earliest one binds all.
     pub absolute_cap: Option<u64>,
+    /// The server's word on when its idle timer runs out; the latest one heard.
+    pub idle_cap: Option<u64>,
+    /// When a tab last sent a keepalive (none without keepalives).
+    pub keepalive_at: Option<u64>,
+    /// Remember me: the session outlives the browser, on its own lifetimes.
+    pub remember_me: bool,
 }
 
 /// One cross-tab message.
@@ -365,8 +371,17 @@ impl Members {
         self.number("lastActivityAt", snapshot.last_activity_at);
         self.number("generation", snapshot.generation);
         self.number("receivedAt", snapshot.tokens_received_at);
-        if let Some(cap) = snapshot.absolute_cap {
-            self.number("absoluteCap", cap);
+        for (key, at) in [
+            ("absoluteCap", snapshot.absolute_cap),
+            ("idleCap", snapshot.idle_cap),
+            ("keepaliveAt", snapshot.keepalive_at),
+        ] {
+            if let Some(at) = at {
+                self.number(key, at);
+            }
+        }
+        if snapshot.remember_me {
+            self.flag("rememberMe", true);
         }
         self.tokens(&snapshot.tokens);
     }
@@ -412,6 +427,13 @@ fn time(object: &Value, name: &'static str) -> Result<u64, ProtocolError> {
     field(object, name)?.as_u64().ok_or(ProtocolError::BadField(name))
 }
 
+fn optional_time(object: &Value, name: &'static str) -> Result<Option<u64>, ProtocolError> {
+    match object.get(name) {
+        None => Ok(None),
+        Some(_) => time(object, name).map(Some),
+    }
+}
+
 fn id(object: &Value, name: &'static str) -> Result<Id128, ProtocolError> {
     field(object, name)?.as_str().and_then(Id128::from_hex).ok_or(ProtocolError::BadField(name))
 }
@@ -438,15 +460,13 @@ fn optional_name(object: &Value, name: &'static str) -> Result<Option<String>, P
 }
 
 fn tokens(object: &Value) -> Result<TokenSet, ProtocolError> {
-    let expires_at = match object.get("expiresAt") {
-        None => None,
-        Some(value) => Some(value.as_u64().ok_or(ProtocolError::BadField("expiresAt"))?),
-    };
+    let expires_at = optional_time(object, "expiresAt")?;
     Ok(TokenSet {
         access_token: optional_token(object, "access")?,
         refresh_token: optional_token(object, "refresh")?,
         expires_at,
         identity: Identity { user: optional_name(object, "user")?, sub: optional_name(object, "sub")? },
+        ..TokenSet::default()
     })
 }
 
@@ -460,10 +480,10 @@ fn snapshot(object: &Value) -> Result<Snapshot, ProtocolError> {
         last_activity_at: time(object, "lastActivityAt")?,
         generation: time(object, "generation")?,
         tokens_received_at: time(object, "receivedAt")?,
-        absolute_cap: match object.get("absoluteCap") {
-            None => None,
-            Some(_) => Some(time(object, "absoluteCap")?),
-        },
+        absolute_cap: optional_time(object, "absoluteCap")?,
+        idle_cap: optional_time(object, "idleCap")?,
+        keepalive_at: optional_time(object, "keepaliveAt")?,
+        remember_me: object.get("rememberMe").is_some() && flag(object, "rememberMe")?,
         tokens: tokens(object)?,
     })
 }

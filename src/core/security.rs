@@ -73,13 +73,15 @@ pub struct Setup<'a> {
     pub page: Page<'a>,
     /// A refresh succeeded without rotating the refresh token (observed).
     pub refresh_token_reused: bool,
+    /// The live session is a remembered one (`rememberMe`).
+    pub remember_me: bool,
 }
 
 /// One check: its finding, and whether it fires for a setup.
 type Check = (Finding, fn(&Setup) -> bool);
 
 /// Every check, in order of severity, so the report needs no sort.
-const CHECKS: [Check; 9] = [
+const CHECKS: [Check; 10] = [
     (
         Finding {
             id: "insecure_page",
@@ -145,6 +147,16 @@ const CHECKS: [Check; 9] = [
             advice: "Cap the session's lifetime (a working day or less) on the client and the server.",
         },
         |s| s.config.absolute_timeout_ms > MAX_ABSOLUTE_TIMEOUT_MS,
+    ),
+    (
+        Finding {
+            id: "remember_me",
+            severity: Severity::Medium,
+            message: "Remember me is on: the session outlives the browser.",
+            advice: "Offer it on personal devices only, keep rememberMeAbsoluteMs short, re-authenticate for \
+                     sensitive actions.",
+        },
+        |s| s.remember_me,
     ),
     (
         Finding {

@@ -25,6 +25,11 @@ export async function usage(login: TokenResponse): Promise<void> {
     if (e.type === "refreshFailed") void (e.definitive satisfies boolean);
   });
   session.start(login);
+  // Remember me (issue 14): a login-answer field, and its own lifetimes.
+  session.start({ ...login, rememberMe: true });
+  const remembered: SessionOptions = { rememberMeAbsoluteMs: 7 * 24 * 3_600_000, rememberMeIdleTimeoutMs: 3_600_000 };
+  void remembered;
+  void session.securityReport().some((f) => f.id === "remember_me");
   const response: Response = await session.fetch("/api/orders", { method: "GET" });
   void response.status;
   session.staySignedIn();

@@ -310,7 +310,32 @@ pub fn read_tokens(
         user: answer_user(body, names),
         sub: access_token.as_ref().and_then(|token| jwt_subject(token.expose(), parse)),
     };
-    Ok(TokenSet { access_token, refresh_token, expires_at, identity })
+    Ok(TokenSet {
+        access_token,
+        refresh_token,
+        expires_at,
+        identity,
+        remember_me: remember_me(body),
+        idle_deadline: server_deadline(body, ["idleExpiresAt", "idle_expires_at"], offset),
+        absolute_deadline: server_deadline(body, ["absoluteExpiresAt", "absolute_expires_at"], offset),
+    })
+}
+
+/// A server deadline under either name (epoch seconds or ms, or quoted
+/// digits), moved onto the local clock by `offset`; anything else is absent.
+fn server_deadline(body: &Value, names: [&str; 2], offset: i64) -> Option<u64> {
+    names
+        .iter()
+        .find_map(|name| body.get(name).filter(|v| !v.is_null()))
+        .and_then(loose_number)
+        .and_then(epoch_ms)
+        .and_then(|at| to_local(at, offset))
+}
+
+/// An answer's `rememberMe` (or `remember_me`): `true` turns it on; anything
+/// else, or nothing, leaves it off.
+fn remember_me(body: &Value) -> bool {
+    ["rememberMe", "remember_me"].iter().any(|name| body.get(name).and_then(Value::as_bool) == Some(true))
 }
 
 /// The user an answer names in `responseFields.user` (see [`user_id`]).
@@ -384,6 +409,8 @@ pub enum SessionAnswer {
         absolute_deadline: Option<u64>,
         /// The user's id, when the answer names one.
         user: Option<String>,
+        /// The answer's `rememberMe`: the session outlives the browser.
+        remember_me: bool,
     },
     /// The server knows no session (`signedIn: false`, or `user: null`).
     SignedOut,
@@ -412,7 +439,8 @@ pub enum SessionAnswer {
 /// Deadlines come from `idleExpiresAt`/`idle_expires_at` and
 /// `absoluteExpiresAt`/`absolute_expires_at` (epoch seconds or ms, or quoted
 /// digits), moved onto the local clock by the `Date` header's offset; anything
-/// else there (absurd numbers, wrong types) reads as absent. The user is the
+/// else there (absurd numbers, wrong types) reads as absent. `rememberMe` /
+/// `remember_me` `true` says the session is a remembered one. The user is the
 /// `responseFields.user` member (default `user`): a string or an object with a
 /// string or whole-number `id`; without a flag, that member being `null` means
 /// signed out.
@@ -427,7 +455,14 @@ pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -
         _ => return SessionAnswer::BadResponse,
     }
     let body = match judge(response) {
-        Judged::Empty => return SessionAnswer::Active { idle_deadline: None, absolute_deadline: None, user: None },
+        Judged::Empty => {
+            return SessionAnswer::Active {
+                idle_deadline: None,
+                absolute_deadline: None,
+                user: None,
+                remember_me: false,
+            }
+        }
         Judged::Json(body) if body.as_object().is_some() => body,
         Judged::Json(_) | Judged::Unusable => return SessionAnswer::BadResponse,
     };
@@ -443,18 +478,11 @@ pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -
         return SessionAnswer::SignedOut;
     }
     let offset = server_offset(response.date, now).unwrap_or(0);
-    let deadline = |names: [&str; 2]| {
-        names
-            .iter()
-            .find_map(|name| body.get(name).filter(|v| !v.is_null()))
-            .and_then(loose_number)
-            .and_then(epoch_ms)
-            .and_then(|at| to_local(at, offset))
-    };
     SessionAnswer::Active {
-        idle_deadline: deadline(["idleExpiresAt", "idle_expires_at"]),
-        absolute_deadline: deadline(["absoluteExpiresAt", "absolute_expires_at"]),
+        idle_deadline: server_deadline(body, ["idleExpiresAt", "idle_expires_at"], offset),
+        absolute_deadline: server_deadline(body, ["absoluteExpiresAt", "absolute_expires_at"], offset),
         user: answer_user(body, &t.fields),
+        remember_me: remember_me(body),
     }
 }
 

@@ -179,13 +179,23 @@ fn request(t: &Transport, endpoint: &Endpoint, parts: Parts<'_>) -> Request {
 /// `Content-Type`. With none of these there is no body at all. The CSRF header
 /// goes on POST/PUT/PATCH/DELETE, never on GET ([`Request::csrf`]).
 pub fn refresh_request(t: &Transport, refresh_token: Option<&str>) -> Option<Request> {
+    session_refresh_request(t, refresh_token, false)
+}
+
+/// [`refresh_request`] for a session: a remembered one (`remember_me`) says
+/// so with the field `remember_me=true`, so that the server keeps issuing a
+/// refresh cookie that outlives the browser.
+pub fn session_refresh_request(t: &Transport, refresh_token: Option<&str>, remember_me: bool) -> Option<Request> {
     let endpoint = t.refresh.as_ref()?;
-    let mut fields = Vec::with_capacity(t.body_fields.len().saturating_add(2));
+    let mut fields = Vec::with_capacity(t.body_fields.len().saturating_add(3));
     if let Some(grant) = &t.grant_type {
         fields.push(("grant_type", grant.as_str()));
     }
     if let Some(token) = refresh_token.filter(|token| !token.is_empty()) {
         fields.push((t.refresh_token_field.as_str(), token));
+    }
+    if remember_me {
+        fields.push(("remember_me", "true"));
     }
     let fields = with_body_fields(t, fields);
     let parts = Parts {

@@ -310,10 +310,12 @@ pub struct Deadline {
 /// What the server said to a keepalive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeepaliveOutcome {
-    /// The session lives; the server may say when it ends at the latest.
+    /// The session lives; the server may say when it ends.
     Alive {
         /// The server's absolute deadline (local epoch ms), if it gave one.
         absolute_deadline: Option<EpochMs>,
+        /// The server's idle deadline (local epoch ms), if it gave one.
+        idle_deadline: Option<EpochMs>,
     },
     /// The server no longer knows the session (401/403, signed out).
     Revoked,
@@ -324,10 +326,14 @@ pub enum KeepaliveOutcome {
 /// What the server's `session` endpoint said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionCheck {
-    /// Signed in; the server may say when the session ends at the latest.
+    /// Signed in; the server may say when the session ends.
     SignedIn {
         /// The server's absolute deadline (local epoch ms), if it gave one.
         absolute_deadline: Option<EpochMs>,
+        /// The server's idle deadline (local epoch ms), if it gave one.
+        idle_deadline: Option<EpochMs>,
+        /// A remembered session (a session started by this answer is one).
+        remember_me: bool,
     },
     /// Not signed in (anymore).
     SignedOut,

@@ -70,6 +70,9 @@ fn remote(current: Option<Epoch>, same_epoch: bool, kind: u8, at: u64) -> Envelo
         generation: at % 5,
         tokens_received_at: at,
         absolute_cap: None,
+        idle_cap: None,
+        keepalive_at: None,
+        remember_me: false,
     };
     let message = match kind {
         0 => Message::Activity { at },
