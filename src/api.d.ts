@@ -135,7 +135,8 @@ export interface TokenResponse {
   user?: string | { id: string | number };
 }
 
-export type SessionState = "anonymous" | "active" | "warning" | "expired" | "loggedOut";
+/** `"destroyed"`: what `state` reads after `destroy()` (no event carries it). */
+export type SessionState = "anonymous" | "active" | "warning" | "expired" | "loggedOut" | "destroyed";
 /**
  * Why a session ended. "userChanged": a session check, keepalive or refresh answered for another
  * user than the session's (a second login in another window, or a login CSRF); the server is not told.
@@ -169,8 +170,11 @@ export type SessionEvent =
 export type SessionEventType = SessionEvent["type"];
 export type SessionEventMap = { [K in SessionEventType]: Extract<SessionEvent, { type: K }> };
 
-/** Thrown by the SDK: a real `Error` with `name === "SessionError"` and a stable `code`. */
-export interface SessionError extends Error { name: "SessionError"; code: "invalid_config" | "invalid_tokens" | "no_crypto" | string; }
+/**
+ * Thrown by the SDK: a real `Error` with `name === "SessionError"` and a stable `code`.
+ * `"destroyed"`: a method other than `destroy()` was called after `destroy()` (`fetch` rejects with it).
+ */
+export interface SessionError extends Error { name: "SessionError"; code: "invalid_config" | "invalid_tokens" | "no_crypto" | "destroyed" | string; }
 
 /** One weak setting found by `session.securityReport()` (each check is described in SECURITY.md). */
 export interface SecurityFinding {
