@@ -9,12 +9,12 @@ use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
 use super::{drive, tombstones, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
-use crate::browser::csrf;
 use crate::browser::http::{self as fetcher, HttpError, HttpRequest, HttpResponse, ReadBody};
 use crate::browser::idb;
 use crate::browser::locks::{self, LockGuard};
 use crate::browser::timers::Timer;
 use crate::browser::value::{self, Limits};
+use crate::browser::{csrf, spawn};
 use crate::core::protocol::encode;
 use crate::core::{
     Body, CsrfSource, Effect, FetchAnswer, GenerationNote, HookResult, Message, Request, Response, RetryAfter, Secret,
@@ -115,7 +115,7 @@ fn settle(inner: &Rc<Inner>, held: Vec<LockSlot>, hold_until: u64) {
 fn write_note_then_settle(inner: &Rc<Inner>, note: GenerationNote, held: Vec<LockSlot>, hold_until: u64) {
     let weak = Rc::downgrade(inner);
     let database = note_database(inner);
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(async move {
         let _ = idb::write(&database, &note.encode()).await;
         match weak.upgrade() {
             Some(inner) => settle(&inner, held, hold_until),
@@ -142,7 +142,7 @@ fn on_lock_granted(weak: &Weak<Inner>, attempt: u64, guard: LockGuard) {
     }
     let database = note_database(&inner);
     let weak = weak.clone();
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(async move {
         let text = idb::read(&database).await.ok().flatten();
         let note = text.as_deref().and_then(GenerationNote::decode);
         if let Some(inner) = weak.upgrade() {
@@ -172,7 +172,7 @@ fn send(inner: &Rc<Inner>, id: u64, mut request: Request) {
         request.set_csrf_token(token.as_deref());
     }
     let weak = Rc::downgrade(inner);
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(async move {
         // Told on the next turn, not while the effects are being carried out.
         if let (Some(token), Some(inner)) = (&token, weak.upgrade()) {
             drive(&inner, |machine, now| machine.handle_csrf_token(now, &request.method, token.as_deref()));
@@ -252,7 +252,7 @@ fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>) 
         Ok(value) => js_sys::Promise::resolve(&value),
         Err(_) => return report(thrown),
     };
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(async move {
         let result = match wasm_bindgen_futures::JsFuture::from(promise).await {
             Ok(value) => hook_value(&value),
             Err(error) => {

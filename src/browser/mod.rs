@@ -64,8 +64,9 @@ pub mod timers;
 pub mod value;
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
@@ -85,7 +86,9 @@ use wasm_bindgen::JsValue;
 /// the queue handles.
 pub(crate) struct Dispatch<A> {
     callback: RefCell<Option<Callback<A>>>,
-    pending: RefCell<VecDeque<A>>,
+    /// Oldest first (a `Vec`: a few entries at most, and smaller in the wasm
+    /// than a `VecDeque`).
+    pending: RefCell<Vec<A>>,
     closed: Cell<bool>,
 }
 
@@ -97,7 +100,7 @@ impl<A> Dispatch<A> {
     pub(crate) fn new(callback: impl FnMut(A) + 'static) -> Rc<Self> {
         Rc::new(Self {
             callback: RefCell::new(Some(Box::new(callback))),
-            pending: RefCell::new(VecDeque::new()),
+            pending: RefCell::new(Vec::new()),
             closed: Cell::new(false),
         })
     }
@@ -112,7 +115,7 @@ impl<A> Dispatch<A> {
             // The callback is running further up the stack: let that call
             // deliver this event once it returns.
             if let Ok(mut pending) = self.pending.try_borrow_mut() {
-                pending.push_back(event);
+                pending.push(event);
             }
             return;
         };
@@ -122,7 +125,11 @@ impl<A> Dispatch<A> {
                 break;
             }
             callback(event);
-            next = self.pending.try_borrow_mut().ok().and_then(|mut pending| pending.pop_front());
+            next = self
+                .pending
+                .try_borrow_mut()
+                .ok()
+                .and_then(|mut pending| (!pending.is_empty()).then(|| pending.remove(0)));
         }
         if self.closed.get() {
             self.clear_pending();
@@ -152,6 +159,18 @@ impl<A> fmt::Debug for Dispatch<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Dispatch").field("closed", &self.closed.get()).finish_non_exhaustive()
     }
+}
+
+/// Runs `task` on the page's microtask queue. Every task the shell starts
+/// goes through here as one boxed type, so the executor's code is in the
+/// wasm once, not once per `async` block.
+pub(crate) fn spawn(task: impl Future<Output = ()> + 'static) {
+    spawn_boxed(Box::pin(task));
+}
+
+#[inline(never)]
+fn spawn_boxed(task: Pin<Box<dyn Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(task);
 }
 
 /// A map for a handful of string keys: a `Vec` searched linearly. The std maps
