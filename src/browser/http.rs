@@ -19,7 +19,6 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Array, JsString, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -31,6 +30,7 @@ use web_sys::{
 
 use core::fmt;
 
+use super::timers::Timer;
 use super::value::parse_js;
 
 /// What to send. `Debug` names the headers but prints no value or body: they
@@ -174,7 +174,7 @@ pub async fn send(request: HttpRequest<'_>, max_body: usize) -> Result<HttpRespo
     let timed_out = Rc::new(Cell::new(false));
     let _timeout = controller.clone().map(|controller| {
         let timed_out = timed_out.clone();
-        Timeout::new(request.timeout_ms, move || {
+        Timer::after(request.timeout_ms, move || {
             timed_out.set(true);
             controller.abort();
         })

@@ -49,6 +49,12 @@ impl Timer {
     /// Calls `f` once, after `delay_ms` milliseconds (clamped to
     /// [`MAX_DELAY_MS`]), unless the returned handle is dropped first.
     pub fn after(delay_ms: u32, f: impl FnOnce() + 'static) -> Timer {
+        Timer::after_boxed(delay_ms, Box::new(f))
+    }
+
+    /// One `Timeout` type for every timer: one copy of its closure glue in the wasm.
+    #[inline(never)]
+    fn after_boxed(delay_ms: u32, f: Box<dyn FnOnce()>) -> Timer {
         Timer { timeout: Timeout::new(delay_ms.min(MAX_DELAY_MS), f) }
     }
 
