@@ -14,7 +14,7 @@
 use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
-use web_sys::{EventTarget, VisibilityState};
+use web_sys::{Document, EventTarget};
 
 use super::Dispatch;
 
@@ -71,7 +71,7 @@ impl PageLifecycle {
             if let Some(document) = window.document() {
                 let doc = document.clone();
                 listeners.push(listen(&document, "visibilitychange", &dispatch, move || {
-                    if doc.visibility_state() == VisibilityState::Hidden {
+                    if is_hidden(&doc) {
                         PageEvent::Hidden
                     } else {
                         PageEvent::Visible
@@ -106,9 +106,14 @@ fn listen(
 /// Whether the page is visible now (`document.visibilityState`). True when
 /// there is no document to ask.
 pub fn is_visible() -> bool {
-    web_sys::window()
-        .and_then(|window| window.document())
-        .is_none_or(|document| document.visibility_state() != VisibilityState::Hidden)
+    web_sys::window().and_then(|window| window.document()).is_none_or(|document| !is_hidden(&document))
+}
+
+/// `document.visibilityState == "hidden"`, read as a string (web-sys's
+/// `VisibilityState` enum costs a table in the glue).
+fn is_hidden(document: &Document) -> bool {
+    js_sys::Reflect::get(document, &"visibilityState".into()).ok().and_then(|state| state.as_string()).as_deref()
+        == Some("hidden")
 }
 
 /// Whether the browser believes it is online (`navigator.onLine`). True when
@@ -214,7 +219,7 @@ mod tests {
         // agree with the browser, whatever it says.
         let window = web_sys::window().unwrap();
         assert_eq!(is_online(), window.navigator().on_line());
-        let hidden = window.document().unwrap().visibility_state() == VisibilityState::Hidden;
+        let hidden = is_hidden(&window.document().unwrap());
         assert_eq!(is_visible(), !hidden);
     }
 }
