@@ -111,7 +111,8 @@ build: setup
 	mkdir -p $(dir $(NAMES_WASM)) && cp $(WASM) $(NAMES_WASM)
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM) -o $(WASM).opt
 	mv $(WASM).opt $(WASM)
-	node scripts/minify-imports.mjs $(WASM) $(PKG_DIR)/$(OUT_NAME).js
+	node scripts/minify-imports.mjs $(WASM) $(PKG_DIR)/$(OUT_NAME).js \
+		$(PKG_DIR)/$(OUT_NAME).d.ts $(PKG_DIR)/$(OUT_NAME)_bg.wasm.d.ts
 	node scripts/check-wasm.mjs $(WASM)
 	python3 scripts/gen-pkg-json.py pkg.json Cargo.toml $(PKG_DIR)/package.json
 	rm -f $(PKG_DIR)/.gitignore

@@ -3,14 +3,17 @@
 // and each name is in the .wasm (import section) and in the glue (a key of the
 // imports object). The hashes do not compress: renaming them to `a`, `b` … `Ab`
 // saved ~2.3 KB gzip of wasm and ~1.9 KB gzip of minified glue (issue 13).
-// Runs on the optimized package (after wasm-opt), on both files at once; fails
-// unless every renamed import is a key exactly once in the glue.
+// The closure shims it exports (`…_invoke__h<16 hex digits>`) are renamed too
+// (`invoke_a` …), in the glue and the declarations given after it.
+// Runs on the optimized package (after wasm-opt), on all files at once; fails
+// unless every renamed import is a key exactly once in the glue, and every
+// renamed export is used by it.
 //
-// Usage: minify-imports.mjs PKG/NAME_bg.wasm PKG/NAME.js
+// Usage: minify-imports.mjs PKG/NAME_bg.wasm PKG/NAME.js [PKG/*.d.ts …]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
-const [wasmPath, jsPath] = process.argv.slice(2);
+const [wasmPath, jsPath, ...declarationPaths] = process.argv.slice(2);
 if (!wasmPath || !jsPath) {
   console.error('usage: minify-imports.mjs FILE_bg.wasm GLUE.js');
   process.exit(2);
@@ -54,6 +57,7 @@ const bytes = readFileSync(wasmPath);
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const renames = new Map();
+const exportRenames = new Map();
 const parts = [bytes.subarray(0, 8)];
 const pos = { at: 8 };
 while (pos.at < bytes.length) {
@@ -61,6 +65,29 @@ while (pos.at < bytes.length) {
   const id = bytes[pos.at++];
   const size = readU32(bytes, pos);
   const end = pos.at + size;
+  if (id === 7) {
+    const at = { at: pos.at };
+    const count = readU32(bytes, at);
+    const section = u32(count);
+    for (let i = 0; i < count; i++) {
+      const length = readU32(bytes, at);
+      let name = decoder.decode(bytes.subarray(at.at, at.at + length));
+      at.at += length;
+      const descStart = at.at;
+      at.at++; // kind
+      readU32(bytes, at); // index
+      if (/_h[0-9a-f]{16}$/.test(name)) {
+        const short = `invoke_${shortName(exportRenames.size)}`;
+        exportRenames.set(name, short);
+        name = short;
+      }
+      const n = encoder.encode(name);
+      section.push(...u32(n.length), ...n, ...bytes.subarray(descStart, at.at));
+    }
+    parts.push(Uint8Array.from([7, ...u32(section.length), ...section]));
+    pos.at = end;
+    continue;
+  }
   if (id !== 2) {
     parts.push(bytes.subarray(start, end));
     pos.at = end;
@@ -108,6 +135,17 @@ for (const [from, to] of renames) {
   }
   glue = glue.replace(key, to);
 }
+const declarations = declarationPaths.map((path) => [path, readFileSync(path, 'utf8')]);
+for (const [from, to] of exportRenames) {
+  const name = new RegExp(`(?<![\\w$])${from}(?![\\w$])`, 'g');
+  if (!name.test(glue)) {
+    console.error(`minify-imports: the export ${from} is not used in ${jsPath}`);
+    process.exit(1);
+  }
+  glue = glue.replace(name, to);
+  for (const entry of declarations) entry[1] = entry[1].replace(name, to);
+}
 writeFileSync(wasmPath, Buffer.concat(parts));
 writeFileSync(jsPath, glue);
-console.log(`minify-imports: ${renames.size} imports renamed in ${wasmPath} and ${jsPath}`);
+for (const [path, text] of declarations) writeFileSync(path, text);
+console.log(`minify-imports: ${renames.size} imports and ${exportRenames.size} exports renamed in ${wasmPath} and ${jsPath}`);
