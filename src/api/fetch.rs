@@ -13,7 +13,7 @@ use super::effects::{core_body, csrf_token};
 use super::{drive, session_error, Inner};
 use crate::browser::http::{read_capped, Read};
 use crate::browser::page::{self, Target};
-use crate::browser::timers::Timer;
+use crate::browser::timers::settles_after;
 use crate::core::{Body, Credential, FetchStage, SentWith, Verdict};
 
 /// What the core needs of an API answer: its status, and its body when the
@@ -85,24 +85,12 @@ async fn read_answer(weak: &Weak<Inner>, response: &web_sys::Response) -> ApiAns
     });
     let Some((max_body, timeout_ms)) = wanted else { return ApiAnswer { status, body: None } };
     let Ok(copy) = response.clone() else { return ApiAnswer { status, body: None } };
-    let (give_up, _timer) = timer_promise(u32::try_from(timeout_ms).unwrap_or(u32::MAX));
+    let (give_up, _timer) = settles_after(u32::try_from(timeout_ms).unwrap_or(u32::MAX), false);
     let body = match read_capped(&copy, max_body, Some(&give_up)).await {
         Read::Body(body) => Some(core_body(body)),
         Read::Failed => None,
     };
     ApiAnswer { status, body }
-}
-
-/// A promise that resolves (with `undefined`) after `ms`, while the returned
-/// timer lives; dropping the timer cancels it.
-fn timer_promise(ms: u32) -> (js_sys::Promise, Option<Timer>) {
-    let mut timer = None;
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        timer = Some(Timer::after(ms, move || {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        }));
-    });
-    (promise, timer)
 }
 
 /// One attempt, once no refresh is in flight: the app's request with the

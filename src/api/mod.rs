@@ -186,8 +186,7 @@ fn restore_session(inner: &Rc<Inner>) {
     }
     let Some(text) = stored else { return };
     // Stored as JSON text: parsed by the browser, walked like a message.
-    let stored =
-        js_sys::JSON::parse(&text).ok().and_then(|parsed| value::from_js(&parsed, &value::Limits::MESSAGE, &[]).ok());
+    let stored = value::parse_text(&text).and_then(|parsed| value::from_js(&parsed, &value::Limits::MESSAGE, &[]).ok());
     let mut rejected = Some(ProtocolError::Malformed);
     if let Some(stored) = stored {
         drive(inner, |machine, now| rejected = machine.restore(now, &stored).err());

@@ -197,7 +197,7 @@ fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch<JsValue>>) ->
         }
         // `None` is the removal that follows every post.
         let text = event.new_value();
-        let message = text.as_deref().and_then(decode).and_then(|json| js_sys::JSON::parse(json).ok());
+        let message = text.as_deref().and_then(decode).and_then(super::value::parse_text);
         if let Some(message) = message.filter(is_object) {
             on_message.call(message);
         }

@@ -127,7 +127,7 @@ fn result(request: &JsValue) -> Option<JsValue> {
 
 /// Waits for `promise`, at most [`IDB_TIMEOUT_MS`].
 async fn settled(promise: Promise) -> Result<JsValue, JsValue> {
-    let deadline = settles_after(IDB_TIMEOUT_MS, true);
+    let (deadline, _timer) = settles_after(IDB_TIMEOUT_MS, true);
     JsFuture::from(Promise::race(&Array::of2(&promise, &deadline))).await
 }
 
