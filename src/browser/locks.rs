@@ -306,7 +306,10 @@ mod in_page {
     pub(super) fn withdraw(state: &Rc<RequestState>) {
         with_queues(|queues| {
             if let Some(queue) = queues.get_mut(&state.name) {
-                queue.waiting.retain(|waiting| !Rc::ptr_eq(waiting, state));
+                // Queued once at most (`enqueue` runs once per request).
+                if let Some(index) = queue.waiting.iter().position(|waiting| Rc::ptr_eq(waiting, state)) {
+                    queue.waiting.remove(index);
+                }
             }
         });
     }

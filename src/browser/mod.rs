@@ -199,7 +199,10 @@ impl<V> VecMap<V> {
     }
 
     pub(crate) fn remove(&mut self, key: &str) {
-        self.0.retain(|(k, _)| k != key);
+        // Keys are unique (`insert` replaces), and order does not matter.
+        if let Some(index) = self.0.iter().position(|(k, _)| k == key) {
+            self.0.swap_remove(index);
+        }
     }
 
     pub(crate) fn clear(&mut self) {
