@@ -190,9 +190,8 @@ async fn refresh_settled(weak: &Weak<Inner>) {
     if !inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false) {
         return;
     }
-    let mut resolver = None;
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| resolver = Some(resolve));
-    if let (Some(resolve), Ok(mut waiters)) = (resolver, inner.refresh_waiters.try_borrow_mut()) {
+    let (promise, settle) = crate::browser::new_promise();
+    if let (Some((resolve, _reject)), Ok(mut waiters)) = (settle, inner.refresh_waiters.try_borrow_mut()) {
         waiters.push(resolve);
     }
     drop(inner);

@@ -30,7 +30,7 @@ use crate::browser::locks::{LockGuard, LockRequest};
 use crate::browser::shared_key::SharedKey;
 use crate::browser::storage::{StorageKind, Store};
 use crate::browser::timers::Timer;
-use crate::browser::{page, random, spawn, value};
+use crate::browser::{new_promise, page, random, spawn, value};
 use crate::core::options::Options;
 use crate::core::security;
 use crate::core::{
@@ -415,8 +415,7 @@ impl Session {
         let weak = Rc::downgrade(&self.inner);
         let init: JsValue = init.map_or(JsValue::UNDEFINED, Into::into);
         // Not `future_to_promise`: through the shell's one `spawn` (smaller wasm).
-        let mut settle = None;
-        let promise = js_sys::Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
+        let (promise, settle) = new_promise();
         if let Some((resolve, reject)) = settle {
             spawn(async move {
                 let (callback, value) = match fetch::authenticated_fetch(weak, input, init).await {

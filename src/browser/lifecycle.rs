@@ -66,19 +66,13 @@ impl PageLifecycle {
                 ("offline", PageEvent::Offline),
             ];
             for (event_type, page_event) in window_events {
-                listeners.push(listen(&window, event_type, &dispatch, move || page_event));
+                listeners.push(listen(&window, event_type, &dispatch, page_event));
             }
             if let Some(document) = window.document() {
-                let doc = document.clone();
-                listeners.push(listen(&document, "visibilitychange", &dispatch, move || {
-                    if is_hidden(&doc) {
-                        PageEvent::Hidden
-                    } else {
-                        PageEvent::Visible
-                    }
-                }));
-                listeners.push(listen(&document, "freeze", &dispatch, || PageEvent::Freeze));
-                listeners.push(listen(&document, "resume", &dispatch, || PageEvent::Resume));
+                // `Visible` stands for both: the listener reads which one.
+                listeners.push(listen(&document, "visibilitychange", &dispatch, PageEvent::Visible));
+                listeners.push(listen(&document, "freeze", &dispatch, PageEvent::Freeze));
+                listeners.push(listen(&document, "resume", &dispatch, PageEvent::Resume));
             }
         }
         PageLifecycle { dispatch, _listeners: listeners }
@@ -91,16 +85,25 @@ impl Drop for PageLifecycle {
     }
 }
 
+/// One listener type for every event (one copy in the wasm): `event` is what
+/// it reports, except that `visibilitychange` (given as `Visible`) reports
+/// `Hidden` or `Visible` by `document.visibilityState`.
 fn listen(
     target: &EventTarget,
     event_type: &'static str,
     dispatch: &Rc<Dispatch<PageEvent>>,
-    classify: impl Fn() -> PageEvent + 'static,
+    event: PageEvent,
 ) -> EventListener {
     // Passive: none of these events can be cancelled; we never preventDefault.
     let options = EventListenerOptions { phase: EventListenerPhase::Bubble, passive: true };
     let dispatch = dispatch.clone();
-    EventListener::new_with_options(target, event_type, options, move |_| dispatch.call(classify()))
+    EventListener::new_with_options(target, event_type, options, move |_| {
+        let event = match event {
+            PageEvent::Visible if !is_visible() => PageEvent::Hidden,
+            event => event,
+        };
+        dispatch.call(event);
+    })
 }
 
 /// Whether the page is visible now (`document.visibilityState`). True when

@@ -234,9 +234,9 @@ fn request_web(manager: &LockManager, name: &str, on_granted: OnGranted) -> Lock
 
     let granted = state.clone();
     let grant = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_lock: JsValue| {
-        let mut resolve = None;
-        let held = Promise::new(&mut |resolve_fn, _reject_fn| resolve = Some(resolve_fn));
-        let guard = LockGuard { name: granted.name.clone(), release: resolve.map(Release::Web) };
+        let (held, settle) = super::new_promise();
+        let guard =
+            LockGuard { name: granted.name.clone(), release: settle.map(|(resolve, _reject)| Release::Web(resolve)) };
         granted.grant(guard);
         held
     });

@@ -173,6 +173,17 @@ fn spawn_boxed(task: Pin<Box<dyn Future<Output = ()>>>) {
     wasm_bindgen_futures::spawn_local(task);
 }
 
+/// A new pending promise and its `resolve` and `reject` functions (as
+/// `Promise.withResolvers()`): every promise the shell makes comes from this
+/// one `Promise::new` call, one copy of its glue in the wasm. The functions
+/// are always there (the constructor calls its executor at once); `None`
+/// only says so to the type system.
+pub(crate) fn new_promise() -> (js_sys::Promise, Option<(js_sys::Function, js_sys::Function)>) {
+    let mut settle = None;
+    let promise = js_sys::Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
+    (promise, settle)
+}
+
 /// A map for a handful of string keys: a `Vec` searched linearly. The std maps
 /// cost 7–11 KB of wasm each; these maps hold a few entries.
 #[derive(Debug, Clone)]

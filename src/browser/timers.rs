@@ -29,12 +29,12 @@ pub async fn sleep(delay_ms: u32) {
 /// promise then never settles). Built on [`Timer`], so the wasm holds one
 /// `setTimeout` binding, not two.
 pub fn settles_after(delay_ms: u32, reject: bool) -> (js_sys::Promise, Option<Timer>) {
-    let mut timer = None;
-    let promise = js_sys::Promise::new(&mut |resolve, rejecting| {
+    let (promise, settle) = super::new_promise();
+    let timer = settle.map(|(resolve, rejecting)| {
         let settle = if reject { rejecting } else { resolve };
-        timer = Some(Timer::after(delay_ms, move || {
+        Timer::after(delay_ms, move || {
             let _ = settle.call0(&wasm_bindgen::JsValue::UNDEFINED);
-        }));
+        })
     });
     (promise, timer)
 }
