@@ -123,7 +123,10 @@ fn is_hidden(document: &Document) -> bool {
 /// there is no navigator to ask: `onLine == false` is reliable, `true` is not,
 /// so the safe default is to try.
 pub fn is_online() -> bool {
-    web_sys::window().is_none_or(|window| window.navigator().on_line())
+    // Read as properties: no Navigator bindings for one boolean.
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).ok();
+    let on_line = navigator.and_then(|navigator| js_sys::Reflect::get(&navigator, &"onLine".into()).ok());
+    on_line.and_then(|value| value.as_bool()) != Some(false)
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]
