@@ -371,8 +371,9 @@ pub const DEFAULT_ACTIVITY_EVENTS: [&str; 5] = ["pointerdown", "pointermove", "k
 /// Whether `text` is a name the shell may use as a key or a selector: 1 to 64
 /// letters, digits or `- _ : .` (channel names, DOM event types, `<meta>` names).
 pub fn is_name(text: &str) -> bool {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.');
-    !text.is_empty() && text.len() <= 64 && text.chars().all(allowed)
+    // ASCII only: every byte of a wider character fails the test.
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.');
+    !text.is_empty() && text.len() <= 64 && super::text::all_bytes(text, allowed)
 }
 
 fn name(field: &'static str, text: &str) -> Result<String, ConfigError> {

@@ -34,7 +34,15 @@ pub const STORED_SESSION: &str = "session";
 /// Percent-encodes `%` and `:`, so an escaped name never contains the `:` that
 /// ends a namespace, and two names never escape to the same text.
 pub fn escape(name: &str) -> String {
-    name.replace('%', "%25").replace(':', "%3A")
+    let mut escaped = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '%' => escaped.push_str("%25"),
+            ':' => escaped.push_str("%3A"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 /// The prefix of every data key of namespace `namespace`: `<ns>:`.

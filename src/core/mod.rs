@@ -21,6 +21,7 @@
 //! - [`lease`]: the refresh lease, for pages without Web Locks.
 //! - [`note`]: the generation note, the rotation guard's record in IndexedDB.
 //! - [`security`]: the security report's checks.
+//! - [`text`]: byte-level helpers for the ASCII syntax the core reads.
 
 pub mod config;
 pub mod contract;
@@ -35,6 +36,7 @@ pub mod protocol;
 pub mod refresh;
 pub mod scope;
 pub mod security;
+pub mod text;
 pub mod tokens;
 pub mod tombstone;
 pub mod value;

@@ -29,6 +29,7 @@
 //! origin can read every option anyway.
 
 use super::endpoints::{scheme, Endpoint, TokenMode, Transport};
+use super::text::{find_any, rfind_byte};
 
 /// The start of every default channel name (and the name [`super::ShellOptions`]
 /// falls back to when built without an options object).
@@ -93,13 +94,13 @@ pub fn fingerprint(transport: &Transport, base_url: &str) -> u64 {
 /// alone: one app writes its URLs one way, and this only has to tell different
 /// endpoints apart.
 pub fn resolve(url: &str, base_url: &str) -> String {
-    let cut = |end: fn(&u8) -> bool| base_url.get(..base_url.bytes().position(|b| end(&b)).unwrap_or(base_url.len()));
-    let (no_fragment, no_query) = (cut(|b| *b == b'#').unwrap_or(""), cut(|b| matches!(b, b'?' | b'#')).unwrap_or(""));
+    let cut = |ends: &[u8]| base_url.get(..find_any(base_url, ends).unwrap_or(base_url.len())).unwrap_or("");
+    let (no_fragment, no_query) = (cut(b"#"), cut(b"?#"));
     let mut resolved = String::with_capacity(base_url.len() + url.len() + 1);
     if scheme(url).is_some() || (url.starts_with('/') && !url.starts_with("//")) {
         // As written.
     } else if url.starts_with("//") {
-        resolved.push_str(base_url.get(..base_url.find(':').map_or(0, |at| at + 1)).unwrap_or(""));
+        resolved.push_str(base_url.get(..find_any(base_url, b":").map_or(0, |at| at + 1)).unwrap_or(""));
     } else if url.starts_with('#') {
         resolved.push_str(no_fragment);
     } else if url.starts_with('?') {
@@ -118,8 +119,8 @@ fn push_directory(out: &mut String, base: &str) {
     let Some(after_scheme) = base.as_bytes().windows(3).position(|three| three == b"://").map(|at| at + 3) else {
         return;
     };
-    let path_start = base.get(after_scheme..).and_then(|rest| rest.find('/')).map(|at| after_scheme + at);
-    match path_start.and_then(|_| base.rfind('/')) {
+    let path_start = base.get(after_scheme..).and_then(|rest| find_any(rest, b"/")).map(|at| after_scheme + at);
+    match path_start.and_then(|_| rfind_byte(base, b'/')) {
         Some(last) => out.push_str(base.get(..=last).unwrap_or(base)),
         None => {
             out.push_str(base);

@@ -7,6 +7,7 @@
 
 use super::config::{Config, StorageChoice};
 use super::endpoints::{origin_of, TokenMode, Transport};
+use super::text::{is_dotted_quad, rfind_byte, strip_last};
 
 /// Idle timeouts above this are reported (OWASP: 15–30 min; PCI DSS 8.2.8: 15 min).
 pub const MAX_IDLE_TIMEOUT_MS: u64 = 30 * 60 * 1000;
@@ -174,7 +175,7 @@ pub fn report(setup: &Setup) -> Vec<Finding> {
 
 /// Whether `host` is this machine: `localhost`, `*.localhost`, 127.0.0.0/8 or `[::1]`.
 pub fn is_local_host(host: &str) -> bool {
-    let host = host.strip_suffix('.').unwrap_or(host);
+    let host = strip_last(host, b'.');
     let tail = host.len().checked_sub(10).and_then(|at| host.get(at..));
     host.eq_ignore_ascii_case("localhost")
         || tail.is_some_and(|tail| tail.eq_ignore_ascii_case(".localhost"))
@@ -185,13 +186,7 @@ pub fn is_local_host(host: &str) -> bool {
 
 /// `127.a.b.c` with four decimal octets.
 fn is_loopback_ipv4(host: &str) -> bool {
-    let octet = |part: &str| {
-        !part.is_empty()
-            && part.len() <= 3
-            && part.bytes().all(|b| b.is_ascii_digit())
-            && part.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) <= 255
-    };
-    host.starts_with("127.") && host.split('.').count() == 4 && host.split('.').all(octet)
+    host.starts_with("127.") && is_dotted_quad(host, true)
 }
 
 /// An absolute `http://` URL to a host that is not this machine.
@@ -200,8 +195,8 @@ fn insecure_url(url: &str) -> bool {
     let Some(authority) = origin.as_deref().and_then(|origin| origin.strip_prefix("http://")) else {
         return false;
     };
-    let host = match authority.rfind(':') {
-        Some(colon) if !authority.ends_with(']') => authority.get(..colon).unwrap_or(authority),
+    let host = match rfind_byte(authority, b':') {
+        Some(colon) if authority.as_bytes().last() != Some(&b']') => authority.get(..colon).unwrap_or(authority),
         _ => authority,
     };
     !is_local_host(host)

@@ -13,6 +13,7 @@
 use super::super::endpoints::{FieldNames, TokenMode, Transport};
 use super::super::identity::{user_id, Identity};
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
+use super::super::text::{all_bytes, digits, trim_bytes};
 use super::super::tokens::{loose_number, Secret, TokenError, TokenSet, MAX_TOKEN_LEN};
 use super::super::value::Value;
 use super::super::EpochMs;
@@ -66,10 +67,10 @@ impl RetryAfter {
     /// How long to wait from `now`: delta-seconds, or until the date (a date in
     /// the past gives 0). Large values saturate; the refresh backoff caps them.
     pub fn delay_ms(&self, now: EpochMs) -> Option<u64> {
-        let text = self.text.trim_matches([' ', '\t']);
-        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            let seconds = text.bytes().fold(0u64, |acc, b| acc.saturating_mul(10).saturating_add(u64::from(b - b'0')));
-            return Some(seconds.saturating_mul(1000));
+        let text = trim_bytes(&self.text, b" \t");
+        if !text.is_empty() && all_bytes(text, |b| b.is_ascii_digit()) {
+            // Past u64::MAX seconds is as good as forever.
+            return Some(digits(text).map_or(u64::MAX, |seconds| seconds.saturating_mul(1000)));
         }
         self.date.filter(|at| *at <= MAX_EPOCH_MS).map(|at| at.saturating_sub(now))
     }
@@ -466,7 +467,7 @@ pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -
 /// the body only when [`needs_body`] says so (`None`: not read). A body over
 /// `maxBodyBytes` is not looked at.
 pub fn is_revoked(t: &Transport, status: u16, body: Option<&Body>) -> bool {
-    if t.revoked_statuses.contains(&status) {
+    if revoked_status(t, status) {
         return true;
     }
     if status < 400 || t.revoked_error_codes.is_empty() {
@@ -479,5 +480,15 @@ pub fn is_revoked(t: &Transport, status: u16, body: Option<&Body>) -> bool {
 /// Whether [`is_revoked`] would look at the body of an answer with `status`, so
 /// the shell clones and reads response bodies only when that matters.
 pub fn needs_body(t: &Transport, status: u16) -> bool {
-    status >= 400 && !t.revoked_error_codes.is_empty() && !t.revoked_statuses.contains(&status)
+    status >= 400 && !t.revoked_error_codes.is_empty() && !revoked_status(t, status)
+}
+
+/// Whether `status` is one of `revokedStatuses`.
+fn revoked_status(t: &Transport, status: u16) -> bool {
+    for revoked in &t.revoked_statuses {
+        if *revoked == status {
+            return true;
+        }
+    }
+    false
 }

@@ -14,6 +14,7 @@
 
 use super::super::config::MAX_DURATION_MS;
 use super::super::identity::bounded;
+use super::super::text::strip_last;
 use super::super::tokens::MAX_TOKEN_LEN;
 use super::super::value::Value;
 
@@ -92,8 +93,8 @@ fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
 
 /// base64url without padding (up to two trailing `=` tolerated).
 fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let data = text.trim_end_matches('=');
-    if text.len() - data.len() > 2 || data.len() % 4 == 1 {
+    let data = strip_last(strip_last(text, b'='), b'=');
+    if data.as_bytes().last() == Some(&b'=') || data.len() % 4 == 1 {
         return None;
     }
     let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
