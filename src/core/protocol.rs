@@ -404,68 +404,97 @@ pub fn encode(envelope: &Envelope) -> Value {
     Value::Object(m.0)
 }
 
-fn field<'a>(object: &'a Value, name: &'static str) -> Result<&'a Value, ProtocolError> {
-    object.get(name).ok_or(ProtocolError::BadField(name))
+/// Reads the fields of one message and remembers the first bad one: a bad
+/// field reads as a placeholder, and [`decode`] answers
+/// [`ProtocolError::BadField`] naming the first (fields are read in a fixed
+/// order). One small call per field, instead of an error to pass up from each.
+struct Fields<'a> {
+    object: &'a Value,
+    bad: Option<&'static str>,
 }
 
-fn time(object: &Value, name: &'static str) -> Result<u64, ProtocolError> {
-    field(object, name)?.as_u64().ok_or(ProtocolError::BadField(name))
-}
-
-fn id(object: &Value, name: &'static str) -> Result<Id128, ProtocolError> {
-    field(object, name)?.as_str().and_then(Id128::from_hex).ok_or(ProtocolError::BadField(name))
-}
-
-fn optional_token(object: &Value, name: &'static str) -> Result<Option<Secret>, ProtocolError> {
-    match object.get(name) {
-        None => Ok(None),
-        Some(value) => match value.as_str() {
-            Some(text) if !text.is_empty() && text.len() <= MAX_TOKEN_LEN => Ok(Some(Secret::new(text))),
-            _ => Err(ProtocolError::BadField(name)),
-        },
+impl<'a> Fields<'a> {
+    fn fail(&mut self, name: &'static str) {
+        if self.bad.is_none() {
+            self.bad = Some(name);
+        }
     }
-}
 
-/// A user name: absent, or text of 1 to [`MAX_USER_LEN`] bytes.
-fn optional_name(object: &Value, name: &'static str) -> Result<Option<String>, ProtocolError> {
-    match object.get(name) {
-        None => Ok(None),
-        Some(value) => match value.as_str() {
-            Some(text) if !text.is_empty() && text.len() <= MAX_USER_LEN => Ok(Some(text.to_owned())),
-            _ => Err(ProtocolError::BadField(name)),
-        },
+    /// A time or counter that may be absent.
+    fn optional_time(&mut self, name: &'static str) -> Option<u64> {
+        let value = self.object.get(name)?;
+        let time = value.as_u64();
+        if time.is_none() {
+            self.fail(name);
+        }
+        time
     }
-}
 
-fn tokens(object: &Value) -> Result<TokenSet, ProtocolError> {
-    let expires_at = match object.get("expiresAt") {
-        None => None,
-        Some(value) => Some(value.as_u64().ok_or(ProtocolError::BadField("expiresAt"))?),
-    };
-    Ok(TokenSet {
-        access_token: optional_token(object, "access")?,
-        refresh_token: optional_token(object, "refresh")?,
-        expires_at,
-        identity: Identity { user: optional_name(object, "user")?, sub: optional_name(object, "sub")? },
-    })
-}
+    fn time(&mut self, name: &'static str) -> u64 {
+        if self.object.get(name).is_none() {
+            self.fail(name);
+        }
+        self.optional_time(name).unwrap_or(0)
+    }
 
-fn flag(object: &Value, name: &'static str) -> Result<bool, ProtocolError> {
-    field(object, name)?.as_bool().ok_or(ProtocolError::BadField(name))
-}
+    fn flag(&mut self, name: &'static str) -> bool {
+        let flag = self.object.get(name).and_then(Value::as_bool);
+        if flag.is_none() {
+            self.fail(name);
+        }
+        flag.unwrap_or(false)
+    }
 
-fn snapshot(object: &Value) -> Result<Snapshot, ProtocolError> {
-    Ok(Snapshot {
-        started_at: time(object, "startedAt")?,
-        last_activity_at: time(object, "lastActivityAt")?,
-        generation: time(object, "generation")?,
-        tokens_received_at: time(object, "receivedAt")?,
-        absolute_cap: match object.get("absoluteCap") {
-            None => None,
-            Some(_) => Some(time(object, "absoluteCap")?),
-        },
-        tokens: tokens(object)?,
-    })
+    /// An id that may be absent.
+    fn optional_id(&mut self, name: &'static str) -> Option<Id128> {
+        let value = self.object.get(name)?;
+        let id = value.as_str().and_then(Id128::from_hex);
+        if id.is_none() {
+            self.fail(name);
+        }
+        id
+    }
+
+    /// A text of 1 to `max_len` bytes that may be absent.
+    fn optional_text(&mut self, name: &'static str, max_len: usize) -> Option<&'a str> {
+        let value = self.object.get(name)?;
+        let text = value.as_str().filter(|text| !text.is_empty() && text.len() <= max_len);
+        if text.is_none() {
+            self.fail(name);
+        }
+        text
+    }
+
+    fn tokens(&mut self) -> TokenSet {
+        let expires_at = self.optional_time("expiresAt");
+        TokenSet {
+            access_token: self.optional_text("access", MAX_TOKEN_LEN).map(Secret::new),
+            refresh_token: self.optional_text("refresh", MAX_TOKEN_LEN).map(Secret::new),
+            expires_at,
+            identity: Identity {
+                user: self.optional_text("user", MAX_USER_LEN).map(str::to_owned),
+                sub: self.optional_text("sub", MAX_USER_LEN).map(str::to_owned),
+            },
+        }
+    }
+
+    fn snapshot(&mut self) -> Snapshot {
+        Snapshot {
+            started_at: self.time("startedAt"),
+            last_activity_at: self.time("lastActivityAt"),
+            generation: self.time("generation"),
+            tokens_received_at: self.time("receivedAt"),
+            absolute_cap: self.optional_time("absoluteCap"),
+            tokens: self.tokens(),
+        }
+    }
+
+    fn check(&self) -> Result<(), ProtocolError> {
+        match self.bad {
+            Some(name) => Err(ProtocolError::BadField(name)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Decodes and validates a message. The epoch is required for every kind but
@@ -475,43 +504,43 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
     if object.as_object().is_none() {
         return Err(ProtocolError::BadField("message"));
     }
-    if field(object, "v")?.as_u64() != Some(VERSION) {
+    if object.get("v").ok_or(ProtocolError::BadField("v"))?.as_u64() != Some(VERSION) {
         return Err(ProtocolError::UnknownVersion);
     }
-    let kind = field(object, "kind")?.as_str().ok_or(ProtocolError::BadField("kind"))?;
-    let from = id(object, "from")?;
-    let epoch = match object.get("epoch") {
-        None => None,
-        Some(_) => Some(id(object, "epoch")?),
-    };
+    let kind = object.get("kind").and_then(Value::as_str).ok_or(ProtocolError::BadField("kind"))?;
+    let mut f = Fields { object, bad: None };
+    if object.get("from").is_none() {
+        f.fail("from");
+    }
+    let from = f.optional_id("from").unwrap_or_default();
+    let epoch = f.optional_id("epoch");
+    f.check()?;
     let message = match kind {
-        "activity" => Message::Activity { at: time(object, "at")? },
-        "staySignedIn" => Message::StaySignedIn { at: time(object, "at")? },
-        "refreshed" => Message::Refreshed {
-            tokens: tokens(object)?,
-            generation: time(object, "generation")?,
-            received_at: time(object, "receivedAt")?,
-        },
-        "logout" => Message::Logout {
-            reason: field(object, "reason")?
-                .as_str()
-                .and_then(EndReason::parse)
-                .ok_or(ProtocolError::BadField("reason"))?,
-        },
-        "login" => Message::Login(snapshot(object)?),
-        "stateRequest" => Message::StateRequest,
-        "stateResponse" => Message::StateResponse(snapshot(object)?),
-        "tokensChanged" => {
-            Message::TokensChanged { generation: time(object, "generation")?, received_at: time(object, "receivedAt")? }
+        "activity" => Message::Activity { at: f.time("at") },
+        "staySignedIn" => Message::StaySignedIn { at: f.time("at") },
+        "refreshed" => {
+            Message::Refreshed { tokens: f.tokens(), generation: f.time("generation"), received_at: f.time("receivedAt") }
         }
+        "logout" => {
+            let reason = object.get("reason").and_then(Value::as_str).and_then(EndReason::parse);
+            if reason.is_none() {
+                f.fail("reason");
+            }
+            Message::Logout { reason: reason.unwrap_or(EndReason::User) }
+        }
+        "login" => Message::Login(f.snapshot()),
+        "stateRequest" => Message::StateRequest,
+        "stateResponse" => Message::StateResponse(f.snapshot()),
+        "tokensChanged" => Message::TokensChanged { generation: f.time("generation"), received_at: f.time("receivedAt") },
         "sessionExists" => Message::SessionExists {
-            login: flag(object, "login")?,
-            snapshot: without_tokens(snapshot(object)?),
-            refresh_token_held: flag(object, "refreshHeld")?,
+            login: f.flag("login"),
+            snapshot: without_tokens(f.snapshot()),
+            refresh_token_held: f.flag("refreshHeld"),
         },
         _ => return Err(ProtocolError::UnknownKind),
     };
-    if epoch.is_none() && message != Message::StateRequest {
+    f.check()?;
+    if epoch.is_none() && !matches!(message, Message::StateRequest) {
         return Err(ProtocolError::BadField("epoch"));
     }
     Ok(Envelope { from, epoch, message })
