@@ -20,7 +20,7 @@ use super::endpoints::{
     TokenMode, Transport, MAX_BODY_LIMIT, MAX_LIST, MAX_NAME_LEN, MAX_TIMEOUT_MS,
 };
 use super::scope;
-use super::value::Value;
+use super::value::{Members, Value};
 
 /// With a keepalive endpoint and no `keepaliveEveryMs`: one keepalive a minute at most.
 pub const DEFAULT_KEEPALIVE_EVERY_MS: u64 = 60_000;
@@ -485,41 +485,39 @@ fn api_origin(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
 
 // ---- presets ----
 
-fn object(members: Vec<(&str, Value)>) -> Value {
-    Value::Object(members.into_iter().map(|(key, value)| (key.to_owned(), value)).collect())
-}
-
-fn string(text: &str) -> Value {
-    Value::String(text.to_owned())
-}
-
 /// The [`Transport::oauth2`] preset as an options fragment, for the JS
 /// `oauth2({ tokenUrl, clientId, revocationUrl })` helper: apps spread it into
 /// their options, so presets and hand-written options go through one reader.
 pub fn oauth2_options(token_url: &str, client_id: &str, revocation_url: Option<&str>) -> Value {
-    let mut endpoints = vec![("refresh", string(token_url))];
+    let mut endpoints = Members::default();
+    endpoints.text("refresh", token_url);
     if let Some(revocation_url) = revocation_url {
-        endpoints.push(("revocation", string(revocation_url)));
+        endpoints.text("revocation", revocation_url);
     }
-    object(vec![
-        ("endpoints", object(endpoints)),
-        ("mode", string("bearer")),
-        ("bodyEncoding", string("form")),
-        ("credentials", string("same-origin")),
-        ("bodyFields", object(vec![("client_id", string(client_id))])),
-        ("grantType", string("refresh_token")),
-    ])
+    let mut body_fields = Members::default();
+    body_fields.text("client_id", client_id);
+    let mut options = Members::default();
+    options.value("endpoints", endpoints.done());
+    options.text("mode", "bearer");
+    options.text("bodyEncoding", "form");
+    options.text("credentials", "same-origin");
+    options.value("bodyFields", body_fields.done());
+    options.text("grantType", "refresh_token");
+    options.done()
 }
 
 /// The [`Transport::cookie_session`] preset as an options fragment.
 pub fn cookie_session_options(keepalive_url: &str, session_url: &str, logout_url: &str) -> Value {
-    let session = object(vec![("url", string(session_url)), ("method", string("GET"))]);
-    object(vec![
-        (
-            "endpoints",
-            object(vec![("keepalive", string(keepalive_url)), ("logout", string(logout_url)), ("session", session)]),
-        ),
-        ("mode", string("cookie")),
-        ("credentials", string("include")),
-    ])
+    let mut session = Members::default();
+    session.text("url", session_url);
+    session.text("method", "GET");
+    let mut endpoints = Members::default();
+    endpoints.text("keepalive", keepalive_url);
+    endpoints.text("logout", logout_url);
+    endpoints.value("session", session.done());
+    let mut options = Members::default();
+    options.value("endpoints", endpoints.done());
+    options.text("mode", "cookie");
+    options.text("credentials", "include");
+    options.done()
 }

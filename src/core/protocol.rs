@@ -17,7 +17,7 @@
 
 use super::identity::{Identity, MAX_USER_LEN};
 use super::tokens::{Secret, TokenSet};
-use super::value::Value;
+use super::value::{Members, Value};
 
 /// How messages reach the other tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -324,52 +324,38 @@ impl ProtocolError {
     }
 }
 
-/// An object under construction, members in order.
-struct Members(Vec<(String, Value)>);
-
-impl Members {
-    fn text(&mut self, key: &str, value: &str) {
-        self.0.push((key.to_owned(), Value::String(value.to_owned())));
-    }
-
-    /// Times and counters: whole numbers, exact up to 2^53 (past that they
-    /// would not read back, and are refused on receipt).
-    fn number(&mut self, key: &str, value: u64) {
-        self.0.push((key.to_owned(), Value::Number(value as f64)));
-    }
-
-    fn flag(&mut self, key: &str, value: bool) {
-        self.0.push((key.to_owned(), Value::Bool(value)));
-    }
-
-    fn tokens(&mut self, tokens: &TokenSet) {
+/// The tokens and their expiry (unless `secrets` is false), then the user
+/// they are for.
+fn write_tokens(m: &mut Members, tokens: &TokenSet, secrets: bool) {
+    if secrets {
         if let Some(token) = &tokens.access_token {
-            self.text("access", token.expose());
+            m.text("access", token.expose());
         }
         if let Some(token) = &tokens.refresh_token {
-            self.text("refresh", token.expose());
+            m.text("refresh", token.expose());
         }
         if let Some(at) = tokens.expires_at {
-            self.number("expiresAt", at);
-        }
-        if let Some(user) = &tokens.identity.user {
-            self.text("user", user);
-        }
-        if let Some(sub) = &tokens.identity.sub {
-            self.text("sub", sub);
+            m.number("expiresAt", at);
         }
     }
+    if let Some(user) = &tokens.identity.user {
+        m.text("user", user);
+    }
+    if let Some(sub) = &tokens.identity.sub {
+        m.text("sub", sub);
+    }
+}
 
-    fn snapshot(&mut self, snapshot: &Snapshot) {
-        self.number("startedAt", snapshot.started_at);
-        self.number("lastActivityAt", snapshot.last_activity_at);
-        self.number("generation", snapshot.generation);
-        self.number("receivedAt", snapshot.tokens_received_at);
-        if let Some(cap) = snapshot.absolute_cap {
-            self.number("absoluteCap", cap);
-        }
-        self.tokens(&snapshot.tokens);
+/// The session's times, then its tokens ([`write_tokens`]).
+fn write_snapshot(m: &mut Members, snapshot: &Snapshot, secrets: bool) {
+    m.number("startedAt", snapshot.started_at);
+    m.number("lastActivityAt", snapshot.last_activity_at);
+    m.number("generation", snapshot.generation);
+    m.number("receivedAt", snapshot.tokens_received_at);
+    if let Some(cap) = snapshot.absolute_cap {
+        m.number("absoluteCap", cap);
     }
+    write_tokens(m, &snapshot.tokens, secrets);
 }
 
 /// Encodes an envelope as a plain object (`{ v, kind, from, epoch?, … }`).
@@ -377,19 +363,19 @@ pub fn encode(envelope: &Envelope) -> Value {
     let mut m = Members(Vec::with_capacity(10));
     m.number("v", VERSION);
     m.text("kind", envelope.message.kind());
-    m.text("from", &envelope.from.to_hex());
+    m.value("from", Value::String(envelope.from.to_hex()));
     if let Some(epoch) = envelope.epoch {
-        m.text("epoch", &epoch.to_hex());
+        m.value("epoch", Value::String(epoch.to_hex()));
     }
     match &envelope.message {
         Message::Activity { at } | Message::StaySignedIn { at } => m.number("at", *at),
         Message::Refreshed { tokens, generation, received_at } => {
             m.number("generation", *generation);
             m.number("receivedAt", *received_at);
-            m.tokens(tokens);
+            write_tokens(&mut m, tokens, true);
         }
         Message::Logout { reason } => m.text("reason", reason.as_str()),
-        Message::Login(snapshot) | Message::StateResponse(snapshot) => m.snapshot(snapshot),
+        Message::Login(snapshot) | Message::StateResponse(snapshot) => write_snapshot(&mut m, snapshot, true),
         Message::StateRequest => {}
         Message::TokensChanged { generation, received_at } => {
             m.number("generation", *generation);
@@ -397,11 +383,11 @@ pub fn encode(envelope: &Envelope) -> Value {
         }
         Message::SessionExists { login, snapshot, refresh_token_held } => {
             m.flag("login", *login);
-            m.snapshot(&without_tokens(snapshot.clone()));
+            write_snapshot(&mut m, snapshot, false);
             m.flag("refreshHeld", *refresh_token_held);
         }
     }
-    Value::Object(m.0)
+    m.done()
 }
 
 /// Reads the fields of one message and remembers the first bad one: a bad
@@ -518,9 +504,11 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
     let message = match kind {
         "activity" => Message::Activity { at: f.time("at") },
         "staySignedIn" => Message::StaySignedIn { at: f.time("at") },
-        "refreshed" => {
-            Message::Refreshed { tokens: f.tokens(), generation: f.time("generation"), received_at: f.time("receivedAt") }
-        }
+        "refreshed" => Message::Refreshed {
+            tokens: f.tokens(),
+            generation: f.time("generation"),
+            received_at: f.time("receivedAt"),
+        },
         "logout" => {
             let reason = object.get("reason").and_then(Value::as_str).and_then(EndReason::parse);
             if reason.is_none() {
@@ -531,7 +519,9 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
         "login" => Message::Login(f.snapshot()),
         "stateRequest" => Message::StateRequest,
         "stateResponse" => Message::StateResponse(f.snapshot()),
-        "tokensChanged" => Message::TokensChanged { generation: f.time("generation"), received_at: f.time("receivedAt") },
+        "tokensChanged" => {
+            Message::TokensChanged { generation: f.time("generation"), received_at: f.time("receivedAt") }
+        }
         "sessionExists" => Message::SessionExists {
             login: f.flag("login"),
             snapshot: without_tokens(f.snapshot()),

@@ -31,7 +31,7 @@
 //! sessions that start later.
 
 use super::protocol::{EndReason, Epoch, Id128};
-use super::value::Value;
+use super::value::{Members, Value};
 use super::{EpochMs, Millis};
 
 /// At most this many tombstones are kept (the oldest told ones go first).
@@ -178,19 +178,19 @@ impl Tombstones {
     pub fn to_value(&self) -> Value {
         let mut entries = Vec::with_capacity(self.0.len());
         for t in &self.0 {
-            entries.push(Value::Object(vec![
-                ("epoch".to_owned(), Value::String(t.epoch.to_hex())),
-                ("started".to_owned(), Value::Number(t.started_at as f64)),
-                ("reason".to_owned(), Value::String(t.reason.as_str().to_owned())),
-                ("at".to_owned(), Value::Number(t.ended_at as f64)),
-                ("until".to_owned(), Value::Number(t.expires_at as f64)),
-                ("told".to_owned(), Value::Bool(t.server_told)),
-            ]));
+            let mut entry = Members(Vec::with_capacity(6));
+            entry.value("epoch", Value::String(t.epoch.to_hex()));
+            entry.number("started", t.started_at);
+            entry.text("reason", t.reason.as_str());
+            entry.number("at", t.ended_at);
+            entry.number("until", t.expires_at);
+            entry.flag("told", t.server_told);
+            entries.push(entry.done());
         }
-        Value::Object(vec![
-            ("v".to_owned(), Value::Number(VERSION as f64)),
-            ("ended".to_owned(), Value::Array(entries)),
-        ])
+        let mut stored = Members(Vec::with_capacity(2));
+        stored.number("v", VERSION);
+        stored.value("ended", Value::Array(entries));
+        stored.done()
     }
 
     /// Reads the stored form. Anything malformed (another version, not an
