@@ -17,7 +17,7 @@ use super::super::text::{all_bytes, digits, trim_bytes};
 use super::super::tokens::{loose_number, Secret, TokenError, TokenSet, MAX_TOKEN_LEN};
 use super::super::value::Value;
 use super::super::EpochMs;
-use super::encodings::{clock_offset_ms, jwt_subject, jwt_times, ParseJson, MAX_EPOCH_MS};
+use super::encodings::{clock_offset_ms, read_jwt, ParseJson, MAX_EPOCH_MS};
 
 /// Below this an epoch time is seconds, at or above milliseconds (as in tokens.rs);
 /// 10^11 s is the year 5138.
@@ -162,18 +162,13 @@ fn token_field(value: Option<&Value>, label: &'static str) -> Result<Option<Secr
     }
 }
 
-/// A number member (a number, or a string of digits) read by `convert`.
-/// Absent is fine and so is an absurd value (`convert` drops it: the token is
-/// still good, only its expiry is unknown); another type is an error naming
-/// `label`.
-fn number_field(
-    value: Option<&Value>,
-    label: &'static str,
-    convert: impl FnOnce(f64) -> Option<u64>,
-) -> Result<Option<u64>, TokenError> {
+/// A number member (a number, or a string of digits). Absent is fine (and
+/// so is an absurd value, dropped by the caller: the token is still good,
+/// only its expiry is unknown); another type is an error naming `label`.
+fn number_field(value: Option<&Value>, label: &'static str) -> Result<Option<f64>, TokenError> {
     match value.map(loose_number) {
         None => Ok(None),
-        Some(Some(number)) => Ok(convert(number)),
+        Some(Some(number)) => Ok(Some(number)),
         Some(None) => Err(TokenError::BadField(label)),
     }
 }
@@ -300,16 +295,17 @@ pub fn read_tokens(
     let refresh_token =
         token_field(lookup(body, &names.refresh_token, "refresh_token", "refreshToken"), "refresh_token")?;
     let expires_in = lookup(body, &names.expires_in, "expires_in", "expiresIn");
-    let expires_in = number_field(expires_in, "expires_in", |seconds| after_seconds(now, seconds))?;
-    let expires_at = number_field(lookup(body, &names.expires_at, "expires_at", "expiresAt"), "expires_at", epoch_ms)?;
-    let jwt = access_token.as_ref().and_then(|token| jwt_times(token.expose(), parse)).unwrap_or_default();
+    let expires_in = number_field(expires_in, "expires_in")?.and_then(|seconds| after_seconds(now, seconds));
+    let expires_at = number_field(lookup(body, &names.expires_at, "expires_at", "expiresAt"), "expires_at")?;
+    let expires_at = expires_at.and_then(epoch_ms);
+    let (jwt, sub) = access_token.as_ref().and_then(|token| read_jwt(token.expose(), parse)).unwrap_or_default();
     let offset = server_offset(date, now).or_else(|| jwt.iat.and_then(|iat| clock_offset_ms(iat, now))).unwrap_or(0);
     let expires_at = expires_in
         .or_else(|| expires_at.and_then(|at| to_local(at, offset)))
         .or_else(|| jwt.exp.and_then(|exp| to_local(exp, offset)));
     let identity = Identity {
         user: answer_user(body, names),
-        sub: access_token.as_ref().and_then(|token| jwt_subject(token.expose(), parse)),
+        sub,
     };
     Ok(TokenSet { access_token, refresh_token, expires_at, identity })
 }

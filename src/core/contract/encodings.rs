@@ -60,19 +60,26 @@ pub type ParseJson = fn(&str) -> Option<Value>;
 /// The signature is **not** checked: the server checks signatures, the client
 /// only uses these times to schedule refreshes.
 pub fn jwt_times(token: &str, parse: ParseJson) -> Option<JwtTimes> {
+    read_jwt(token, parse).map(|(times, _)| times)
+}
+
+/// The `sub` claim of a JWT ([`read_jwt`]).
+pub fn jwt_subject(token: &str, parse: ParseJson) -> Option<String> {
+    read_jwt(token, parse).and_then(|(_, sub)| sub)
+}
+
+/// The times ([`jwt_times`]) and the `sub` claim of a JWT, its payload read
+/// once. The subject is a string of 1 to [`super::identity::MAX_USER_LEN`]
+/// bytes, else `None`; not verified either: it only tells whether a new token
+/// names the same user as the old one.
+pub fn read_jwt(token: &str, parse: ParseJson) -> Option<(JwtTimes, Option<String>)> {
     let claims = jwt_claims(token, parse)?;
     let time = |name: &str| {
         let seconds = claims.get(name)?.as_f64()?;
         (seconds >= 0.0 && seconds <= MAX_EPOCH_MS as f64 / 1000.0).then_some((seconds * 1000.0) as u64)
     };
-    Some(JwtTimes { exp: time("exp"), iat: time("iat") })
-}
-
-/// The `sub` claim of a JWT (read as [`jwt_times`] reads the times): a string
-/// of 1 to [`super::identity::MAX_USER_LEN`] bytes, else `None`. Not verified
-/// either: it only tells whether a new token names the same user as the old one.
-pub fn jwt_subject(token: &str, parse: ParseJson) -> Option<String> {
-    jwt_claims(token, parse)?.get("sub")?.as_str().and_then(bounded)
+    let sub = claims.get("sub").and_then(Value::as_str).and_then(bounded);
+    Some((JwtTimes { exp: time("exp"), iat: time("iat") }, sub))
 }
 
 /// The payload of a JWS compact JWT, if it is a JSON object (read by `parse`).
