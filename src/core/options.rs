@@ -82,7 +82,7 @@ pub fn read(options: &Value) -> Result<Options, ConfigError> {
 /// As [`read`].
 pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigError> {
     let mut draft = Draft { input: ConfigInput::default(), endpoints: Transport::default() };
-    walk(Path::ROOT, options, &mut |key, p, v| read_option(&mut draft, key, p, v))?;
+    walk(Path::ROOT, options, &mut |key, p, v| read_option(&mut draft, key, p, v)).map_err(|error| *error)?;
     let Draft { mut input, endpoints } = draft;
     if endpoints.keepalive.is_some() && input.keepalive_every_ms.is_none() {
         input.keepalive_every_ms = Some(DEFAULT_KEEPALIVE_EVERY_MS as f64);
@@ -142,20 +142,24 @@ impl<'a> Path<'a> {
         text
     }
 
-    fn error(&self, kind: ConfigErrorKind) -> ConfigError {
-        ConfigError::new(Cow::Owned(self.text()), kind)
+    fn error(&self, kind: ConfigErrorKind) -> Fail {
+        Box::new(ConfigError::new(Cow::Owned(self.text()), kind))
     }
 }
 
 // ---- the readers ----
 
+/// A problem while reading, boxed: a `Result` of it fits in a register, so
+/// passing it up with `?` costs little (a bare `ConfigError` is four words).
+type Fail = Box<ConfigError>;
+
 /// Reads the value of one key of an object into its target, or names what is
 /// wrong with it (an unknown key is [`ConfigErrorKind::UnknownOption`]).
-type Reader<'r> = dyn FnMut(&str, Path<'_>, &Value) -> Result<(), ConfigError> + 'r;
+type Reader<'r> = dyn FnMut(&str, Path<'_>, &Value) -> Result<(), Fail> + 'r;
 
 /// Every top-level option. One `match` per object rather than a table of
 /// closures: each closure was a function of its own in the wasm.
-fn read_option(d: &mut Draft, key: &str, p: Path<'_>, v: &Value) -> Result<(), ConfigError> {
+fn read_option(d: &mut Draft, key: &str, p: Path<'_>, v: &Value) -> Result<(), Fail> {
     let (input, t) = (&mut d.input, &mut d.endpoints);
     let duration = match key {
         "idleTimeoutMs" => &mut input.idle_timeout_ms,
@@ -226,7 +230,7 @@ fn read_option(d: &mut Draft, key: &str, p: Path<'_>, v: &Value) -> Result<(), C
 
 /// `endpoints`: each a URL string, `{ url, method }` or `null`. `GET` sends no
 /// body, so the endpoints that carry a token or a body may not use it.
-fn read_endpoints(t: &mut Transport, key: &str, p: Path<'_>, v: &Value) -> Result<(), ConfigError> {
+fn read_endpoints(t: &mut Transport, key: &str, p: Path<'_>, v: &Value) -> Result<(), Fail> {
     let (slot, default_method, allow_get) = match key {
         "refresh" => (&mut t.refresh, "POST", false),
         "keepalive" => (&mut t.keepalive, "POST", true),
@@ -240,7 +244,7 @@ fn read_endpoints(t: &mut Transport, key: &str, p: Path<'_>, v: &Value) -> Resul
 }
 
 /// `responseFields`.
-fn read_field_name(f: &mut FieldNames, key: &str, p: Path<'_>, v: &Value) -> Result<(), ConfigError> {
+fn read_field_name(f: &mut FieldNames, key: &str, p: Path<'_>, v: &Value) -> Result<(), Fail> {
     let slot = match key {
         "accessToken" => &mut f.access_token,
         "refreshToken" => &mut f.refresh_token,
@@ -256,7 +260,7 @@ fn read_field_name(f: &mut FieldNames, key: &str, p: Path<'_>, v: &Value) -> Res
 
 /// Walks the object `value`: each member is read by `read`. Repeated keys are
 /// errors naming their path, as are unknown ones (`read` says which).
-fn walk(path: Path<'_>, value: &Value, read: &mut Reader<'_>) -> Result<(), ConfigError> {
+fn walk(path: Path<'_>, value: &Value, read: &mut Reader<'_>) -> Result<(), Fail> {
     let members = value.as_object().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
     for (index, (key, value)) in members.iter().enumerate() {
         let at = path.child(key);
@@ -271,13 +275,13 @@ fn walk(path: Path<'_>, value: &Value, read: &mut Reader<'_>) -> Result<(), Conf
 
 // ---- values ----
 
-fn text<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v str, ConfigError> {
+fn text<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v str, Fail> {
     value.as_str().ok_or_else(|| path.error(ConfigErrorKind::WrongType))
 }
 
 /// The one number reader. `null` is reported as not finite: it is what JSON
 /// makes of `NaN` and `Infinity`.
-fn number(path: Path<'_>, value: &Value) -> Result<f64, ConfigError> {
+fn number(path: Path<'_>, value: &Value) -> Result<f64, Fail> {
     match value {
         Value::Number(n) if n.is_finite() => Ok(*n),
         Value::Number(_) | Value::Null => Err(path.error(ConfigErrorKind::NotFinite)),
@@ -286,7 +290,7 @@ fn number(path: Path<'_>, value: &Value) -> Result<f64, ConfigError> {
 }
 
 /// A whole number in `1..=max`; fractions are truncated, as for durations.
-fn whole(path: Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) -> Result<u64, ConfigError> {
+fn whole(path: Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) -> Result<u64, Fail> {
     let n = number(path, value)?;
     if n < 1.0 {
         return Err(path.error(ConfigErrorKind::NotPositive));
@@ -298,7 +302,7 @@ fn whole(path: Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) ->
 }
 
 /// The index of one of `names`, by its exact name.
-fn choice(path: Path<'_>, value: &Value, names: &[&str]) -> Result<usize, ConfigError> {
+fn choice(path: Path<'_>, value: &Value, names: &[&str]) -> Result<usize, Fail> {
     let name = text(path, value)?;
     names.iter().position(|choice| *choice == name).ok_or_else(|| path.error(ConfigErrorKind::UnknownChoice))
 }
@@ -309,7 +313,7 @@ fn is_text(text: &str) -> bool {
     !text.is_empty() && text.len() <= MAX_NAME_LEN && !text.chars().any(char::is_control)
 }
 
-fn plain_text(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
+fn plain_text(path: Path<'_>, value: &Value) -> Result<String, Fail> {
     let found = text(path, value)?;
     if is_text(found) {
         Ok(found.to_owned())
@@ -318,7 +322,7 @@ fn plain_text(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
     }
 }
 
-fn cookie_name(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
+fn cookie_name(path: Path<'_>, value: &Value) -> Result<String, Fail> {
     let name = text(path, value)?;
     if is_token(name) {
         Ok(name.to_owned())
@@ -327,7 +331,7 @@ fn cookie_name(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
     }
 }
 
-fn url(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
+fn url(path: Path<'_>, value: &Value) -> Result<String, Fail> {
     let url = text(path, value)?;
     if is_valid_url(url) {
         Ok(url.to_owned())
@@ -337,7 +341,7 @@ fn url(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
 }
 
 /// An array of at most [`MAX_LIST`] entries.
-fn list<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v [Value], ConfigError> {
+fn list<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v [Value], Fail> {
     let items = value.as_array().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
     if items.len() > MAX_LIST {
         return Err(path.error(ConfigErrorKind::TooMany));
@@ -349,8 +353,8 @@ fn list<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v [Value], ConfigError
 fn texts(
     path: Path<'_>,
     value: &Value,
-    read: fn(Path<'_>, &Value) -> Result<String, ConfigError>,
-) -> Result<Vec<String>, ConfigError> {
+    read: fn(Path<'_>, &Value) -> Result<String, Fail>,
+) -> Result<Vec<String>, Fail> {
     let items = list(path, value)?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
@@ -376,7 +380,7 @@ fn pairs(
     path: Path<'_>,
     value: &Value,
     problem: fn(&str, &str) -> Option<ConfigErrorKind>,
-) -> Result<Vec<(String, String)>, ConfigError> {
+) -> Result<Vec<(String, String)>, Fail> {
     let members = value.as_object().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
     if members.len() > MAX_LIST {
         return Err(path.error(ConfigErrorKind::TooMany));
@@ -402,7 +406,7 @@ fn endpoint(
     value: &Value,
     default_method: &str,
     allow_get: bool,
-) -> Result<Option<Endpoint>, ConfigError> {
+) -> Result<Option<Endpoint>, Fail> {
     let (url, method) = match value {
         Value::Null => return Ok(None),
         Value::String(_) => (url(path, value)?, None),
@@ -433,7 +437,7 @@ fn endpoint(
 }
 
 /// `csrf`: `{ header?, cookie }` or `{ header?, meta }`; `null` turns it off.
-fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, ConfigError> {
+fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
     if value.is_null() {
         return Ok(None);
     }
@@ -467,7 +471,7 @@ fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, ConfigError> {
 }
 
 /// Only error statuses can mean "revoked": a 2xx is an answer.
-fn error_status(path: Path<'_>, value: &Value) -> Result<u16, ConfigError> {
+fn error_status(path: Path<'_>, value: &Value) -> Result<u16, Fail> {
     let n = number(path, value)?;
     if (400.0..=599.0).contains(&n) && n.fract() == 0.0 {
         Ok(n as u16)
@@ -479,7 +483,7 @@ fn error_status(path: Path<'_>, value: &Value) -> Result<u16, ConfigError> {
 /// An origin only, normalised as the URL parser writes it (`https://api.x:443`
 /// is `https://api.x`), so that it matches: a path would suggest a prefix
 /// match that is not made.
-fn api_origin(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
+fn api_origin(path: Path<'_>, value: &Value) -> Result<String, Fail> {
     endpoints::api_origin(text(path, value)?).ok_or_else(|| path.error(ConfigErrorKind::BadOrigin))
 }
 
