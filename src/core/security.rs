@@ -76,101 +76,94 @@ pub struct Setup<'a> {
     pub refresh_token_reused: bool,
 }
 
-/// One check: its finding, and whether it fires for a setup.
-type Check = (Finding, fn(&Setup) -> bool);
-
-/// Every check, in order of severity, so the report needs no sort.
-const CHECKS: [Check; 9] = [
-    (
-        Finding {
-            id: "insecure_page",
-            severity: Severity::High,
-            message: "The page is not served over HTTPS.",
-            advice: "Serve the app over HTTPS only, with HSTS: on plain HTTP the network can read and change \
-                     tokens, cookies and the page.",
-        },
-        |s| s.page.protocol != "https:" && !is_local_host(s.page.hostname),
-    ),
-    (
-        Finding {
-            id: "insecure_endpoint",
-            severity: Severity::High,
-            message: "A session endpoint is a plain http:// URL.",
-            advice: "Use https:// for every endpoint: these requests carry tokens and session cookies.",
-        },
-        |s| s.transport.endpoints().any(insecure_url),
-    ),
-    (
-        Finding {
-            id: "insecure_api_origin",
-            severity: Severity::High,
-            message: "An apiOrigins entry is a plain http:// origin.",
-            advice: "List https:// origins only: session.fetch sends the bearer token and the CSRF header there.",
-        },
-        |s| s.transport.api_origins.iter().any(|origin| insecure_url(origin)),
-    ),
-    (
-        Finding {
-            id: "tokens_in_local_storage",
-            severity: Severity::High,
-            message: "Tokens are kept in localStorage (storage: \"local\").",
-            advice: "Keep tokens in memory (the default) or sessionStorage: localStorage outlives the browser \
-                     session and any script on the origin can read it.",
-        },
-        |s| s.storage == StorageChoice::Local && s.transport.mode == TokenMode::Bearer,
-    ),
-    (
-        Finding {
-            id: "session_cookie_readable",
-            severity: Severity::High,
-            message: "The session cookie is readable from document.cookie.",
-            advice: "Make the session cookie HttpOnly, Secure and SameSite=Lax or Strict, so scripts cannot steal it.",
-        },
-        |s| s.transport.session_cookie.as_deref().is_some_and(|name| cookie_visible(s.page.cookies, name)),
-    ),
-    (
-        Finding {
-            id: "idle_timeout_long",
-            severity: Severity::Medium,
-            message: "idleTimeoutMs is above 30 minutes.",
-            advice: "OWASP suggests 15-30 minutes idle (less for sensitive apps); PCI DSS 8.2.8 asks for 15. \
-                     Enforce it on the server too.",
-        },
-        |s| s.config.idle_timeout_ms > MAX_IDLE_TIMEOUT_MS,
-    ),
-    (
-        Finding {
-            id: "absolute_timeout_long",
-            severity: Severity::Medium,
-            message: "absoluteTimeoutMs is above 24 hours.",
-            advice: "Cap the session's lifetime (a working day or less) on the client and the server.",
-        },
-        |s| s.config.absolute_timeout_ms > MAX_ABSOLUTE_TIMEOUT_MS,
-    ),
-    (
-        Finding {
-            id: "no_logout_endpoint",
-            severity: Severity::Medium,
-            message: "No logout or revocation endpoint is configured.",
-            advice: "Configure endpoints.logout or revocation: otherwise the server-side session stays valid \
-                     after logout.",
-        },
-        |s| s.transport.logout.is_none() && s.transport.revocation.is_none(),
-    ),
-    (
-        Finding {
-            id: "refresh_token_not_rotated",
-            severity: Severity::Medium,
-            message: "A refresh returned the same refresh token, or none.",
-            advice: "Rotate refresh tokens on every use and revoke the family on reuse (RFC 9700 4.14).",
-        },
-        |s| s.refresh_token_reused,
-    ),
+/// Every check's finding, in order of severity, so the report needs no sort;
+/// [`fires`] says whether each applies.
+const FINDINGS: [Finding; 9] = [
+    Finding {
+        id: "insecure_page",
+        severity: Severity::High,
+        message: "The page is not served over HTTPS.",
+        advice: "Serve the app over HTTPS only, with HSTS: on plain HTTP the network can read and change \
+                 tokens, cookies and the page.",
+    },
+    Finding {
+        id: "insecure_endpoint",
+        severity: Severity::High,
+        message: "A session endpoint is a plain http:// URL.",
+        advice: "Use https:// for every endpoint: these requests carry tokens and session cookies.",
+    },
+    Finding {
+        id: "insecure_api_origin",
+        severity: Severity::High,
+        message: "An apiOrigins entry is a plain http:// origin.",
+        advice: "List https:// origins only: session.fetch sends the bearer token and the CSRF header there.",
+    },
+    Finding {
+        id: "tokens_in_local_storage",
+        severity: Severity::High,
+        message: "Tokens are kept in localStorage (storage: \"local\").",
+        advice: "Keep tokens in memory (the default) or sessionStorage: localStorage outlives the browser \
+                 session and any script on the origin can read it.",
+    },
+    Finding {
+        id: "session_cookie_readable",
+        severity: Severity::High,
+        message: "The session cookie is readable from document.cookie.",
+        advice: "Make the session cookie HttpOnly, Secure and SameSite=Lax or Strict, so scripts cannot steal it.",
+    },
+    Finding {
+        id: "idle_timeout_long",
+        severity: Severity::Medium,
+        message: "idleTimeoutMs is above 30 minutes.",
+        advice: "OWASP suggests 15-30 minutes idle (less for sensitive apps); PCI DSS 8.2.8 asks for 15. \
+                 Enforce it on the server too.",
+    },
+    Finding {
+        id: "absolute_timeout_long",
+        severity: Severity::Medium,
+        message: "absoluteTimeoutMs is above 24 hours.",
+        advice: "Cap the session's lifetime (a working day or less) on the client and the server.",
+    },
+    Finding {
+        id: "no_logout_endpoint",
+        severity: Severity::Medium,
+        message: "No logout or revocation endpoint is configured.",
+        advice: "Configure endpoints.logout or revocation: otherwise the server-side session stays valid \
+                 after logout.",
+    },
+    Finding {
+        id: "refresh_token_not_rotated",
+        severity: Severity::Medium,
+        message: "A refresh returned the same refresh token, or none.",
+        advice: "Rotate refresh tokens on every use and revoke the family on reuse (RFC 9700 4.14).",
+    },
 ];
+
+/// Whether check `index` of [`FINDINGS`] fires for `s` (one function for all
+/// checks, rather than a closure, and so a function, per check).
+fn fires(index: usize, s: &Setup) -> bool {
+    match index {
+        0 => s.page.protocol != "https:" && !is_local_host(s.page.hostname),
+        1 => s.transport.endpoints().any(insecure_url),
+        2 => s.transport.api_origins.iter().any(|origin| insecure_url(origin)),
+        3 => s.storage == StorageChoice::Local && s.transport.mode == TokenMode::Bearer,
+        4 => s.transport.session_cookie.as_deref().is_some_and(|name| cookie_visible(s.page.cookies, name)),
+        5 => s.config.idle_timeout_ms > MAX_IDLE_TIMEOUT_MS,
+        6 => s.config.absolute_timeout_ms > MAX_ABSOLUTE_TIMEOUT_MS,
+        7 => s.transport.logout.is_none() && s.transport.revocation.is_none(),
+        _ => s.refresh_token_reused,
+    }
+}
 
 /// The findings for `setup`, most severe first (high, then medium).
 pub fn report(setup: &Setup) -> Vec<Finding> {
-    CHECKS.iter().filter(|(_, fires)| fires(setup)).map(|(finding, _)| *finding).collect()
+    let mut findings = Vec::new();
+    for (index, finding) in FINDINGS.iter().enumerate() {
+        if fires(index, setup) {
+            findings.push(*finding);
+        }
+    }
+    findings
 }
 
 /// Whether `host` is this machine: `localhost`, `*.localhost`, 127.0.0.0/8 or `[::1]`.

@@ -147,9 +147,18 @@ impl Tombstones {
 
     /// Forgets the tombstones expired at `now`; whether any was.
     pub fn expire(&mut self, now: EpochMs) -> bool {
-        let before = self.0.len();
-        self.0.retain(|tombstone| tombstone.expires_at > now);
-        self.0.len() != before
+        let mut changed = false;
+        let mut index = 0;
+        // A loop with `remove` (already in the wasm for `insert`), not `retain`.
+        while let Some(tombstone) = self.0.get(index) {
+            if tombstone.expires_at > now {
+                index += 1;
+            } else {
+                self.0.remove(index);
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// The server knows that session `epoch` is over; whether that is news.
