@@ -401,12 +401,7 @@ fn pairs(
 }
 
 /// One endpoint; `null` turns it off.
-fn endpoint(
-    path: Path<'_>,
-    value: &Value,
-    default_method: &str,
-    allow_get: bool,
-) -> Result<Option<Endpoint>, Fail> {
+fn endpoint(path: Path<'_>, value: &Value, default_method: &str, allow_get: bool) -> Result<Option<Endpoint>, Fail> {
     let (url, method) = match value {
         Value::Null => return Ok(None),
         Value::String(_) => (url(path, value)?, None),

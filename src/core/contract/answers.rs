@@ -303,10 +303,7 @@ pub fn read_tokens(
     let expires_at = expires_in
         .or_else(|| expires_at.and_then(|at| to_local(at, offset)))
         .or_else(|| jwt.exp.and_then(|exp| to_local(exp, offset)));
-    let identity = Identity {
-        user: answer_user(body, names),
-        sub,
-    };
+    let identity = Identity { user: answer_user(body, names), sub };
     Ok(TokenSet { access_token, refresh_token, expires_at, identity })
 }
 
