@@ -94,10 +94,12 @@ impl Tombstones {
     /// it has a tombstone, or it is older (by start time, then epoch, as two
     /// logins are ordered) than a session that has one.
     pub fn ends(&self, epoch: Epoch, started_at: EpochMs, now: EpochMs) -> bool {
-        self.0
-            .iter()
-            .filter(|t| t.expires_at > now)
-            .any(|t| t.epoch == epoch || (started_at, epoch) < (t.started_at, t.epoch))
+        for t in &self.0 {
+            if t.expires_at > now && (t.epoch == epoch || (started_at, epoch) < (t.started_at, t.epoch)) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether a logout the server has not acknowledged is owed.
@@ -164,9 +166,11 @@ impl Tombstones {
     /// The server knows that session `epoch` is over; whether that is news.
     pub fn told(&mut self, epoch: Epoch) -> bool {
         let mut changed = false;
-        for tombstone in self.0.iter_mut().filter(|t| t.epoch == epoch && !t.server_told) {
-            tombstone.server_told = true;
-            changed = true;
+        for tombstone in &mut self.0 {
+            if tombstone.epoch == epoch && !tombstone.server_told {
+                tombstone.server_told = true;
+                changed = true;
+            }
         }
         changed
     }
@@ -176,9 +180,11 @@ impl Tombstones {
     /// user signed in again. Whether that is news.
     pub fn settle(&mut self, at: EpochMs) -> bool {
         let mut changed = false;
-        for tombstone in self.0.iter_mut().filter(|t| !t.server_told && t.ended_at <= at) {
-            tombstone.server_told = true;
-            changed = true;
+        for tombstone in &mut self.0 {
+            if !tombstone.server_told && tombstone.ended_at <= at {
+                tombstone.server_told = true;
+                changed = true;
+            }
         }
         changed
     }
