@@ -138,12 +138,21 @@ fn judge<'r>(response: &'r Response) -> Judged<'r> {
 /// The member `name`, or when `name` is the default, its camelCase `alias`;
 /// `null` counts as absent.
 fn lookup<'v>(body: &'v Value, name: &str, default: &str, alias: &str) -> Option<&'v Value> {
-    let found = body.get(name).filter(|v| !v.is_null());
-    if found.is_none() && name == default {
-        body.get(alias).filter(|v| !v.is_null())
+    if name == default {
+        first_present(body, &[name, alias])
     } else {
-        found
+        first_present(body, &[name])
     }
+}
+
+/// The member of the first of `names` that `body` has; `null` counts as absent.
+fn first_present<'v>(body: &'v Value, names: &[&str]) -> Option<&'v Value> {
+    for name in names {
+        if let Some(value) = body.get(name).filter(|value| !value.is_null()) {
+            return Some(value);
+        }
+    }
+    None
 }
 
 /// The error code: `error` as a string, or as an object with a string `code`.
@@ -425,9 +434,7 @@ pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -
         Judged::Json(body) if body.as_object().is_some() => body,
         Judged::Json(_) | Judged::Unusable => return SessionAnswer::BadResponse,
     };
-    let flag = ["signedIn", "signed_in", "authenticated", "active"]
-        .iter()
-        .find_map(|name| body.get(name).filter(|v| !v.is_null()));
+    let flag = first_present(body, &["signedIn", "signed_in", "authenticated", "active"]);
     let signed_in = match flag.map(Value::as_bool) {
         Some(Some(signed_in)) => signed_in,
         Some(None) => return SessionAnswer::BadResponse,
@@ -438,12 +445,7 @@ pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -
     }
     let offset = server_offset(response.date, now).unwrap_or(0);
     let deadline = |names: [&str; 2]| {
-        names
-            .iter()
-            .find_map(|name| body.get(name).filter(|v| !v.is_null()))
-            .and_then(loose_number)
-            .and_then(epoch_ms)
-            .and_then(|at| to_local(at, offset))
+        first_present(body, &names).and_then(loose_number).and_then(epoch_ms).and_then(|at| to_local(at, offset))
     };
     SessionAnswer::Active {
         idle_deadline: deadline(["idleExpiresAt", "idle_expires_at"]),
