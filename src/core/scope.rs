@@ -80,12 +80,27 @@ pub fn fingerprint(transport: &Transport, base_url: &str) -> u64 {
     // In order of name (names are unique), picked one by one: at most 16
     // fields, and no sort routine in the wasm.
     let mut last: Option<&(String, String)> = None;
-    while let Some(next) = transport.body_fields.iter().filter(|field| last.is_none_or(|last| *field > last)).min() {
-        hash.field(&next.0);
-        hash.field(&next.1);
-        last = Some(next);
+    loop {
+        let mut next: Option<&(String, String)> = None;
+        for field in &transport.body_fields {
+            if last.is_none_or(|last| after(field, last)) && next.is_none_or(|next| after(next, field)) {
+                next = Some(field);
+            }
+        }
+        let Some(field) = next else { break };
+        hash.field(&field.0);
+        hash.field(&field.1);
+        last = Some(field);
     }
     hash.0
+}
+
+/// Whether the body field `a` sorts after `b` (by name, then value).
+fn after(a: &(String, String), b: &(String, String)) -> bool {
+    match a.0.as_str().cmp(b.0.as_str()) {
+        core::cmp::Ordering::Equal => a.1.as_str() > b.1.as_str(),
+        order => order == core::cmp::Ordering::Greater,
+    }
 }
 
 /// `url` as the page would resolve it, for hashing: absolute URLs and
