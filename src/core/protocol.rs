@@ -50,10 +50,10 @@ impl Id128 {
     /// The 32-digit lowercase hex form.
     pub fn to_hex(&self) -> String {
         let mut out = String::with_capacity(32);
+        let digit = |nibble: u8| HEX.get(usize::from(nibble)).copied().map_or('0', char::from);
         for byte in self.0 {
-            for nibble in [byte >> 4, byte & 0x0f] {
-                out.push(HEX.get(usize::from(nibble)).copied().map_or('0', char::from));
-            }
+            out.push(digit(byte >> 4));
+            out.push(digit(byte & 0x0f));
         }
         out
     }
@@ -65,8 +65,8 @@ impl Id128 {
             return None;
         }
         let mut bytes = [0u8; 16];
-        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-            let (&hi, &lo) = (pair.first()?, pair.get(1)?);
+        for (index, byte) in bytes.iter_mut().enumerate() {
+            let (&hi, &lo) = (digits.get(2 * index)?, digits.get(2 * index + 1)?);
             *byte = (hex_value(hi)? << 4) | hex_value(lo)?;
         }
         Some(Id128(bytes))

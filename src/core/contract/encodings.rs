@@ -104,7 +104,10 @@ fn base64url_decode(text: &str) -> Option<Vec<u8>> {
     if data.as_bytes().last() == Some(&b'=') || data.len() % 4 == 1 {
         return None;
     }
-    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
+    // Exactly 6 bits per character, whole bytes only; filled in place, so no
+    // growth path for a Vec<u8> is compiled in.
+    let mut out = vec![0u8; data.len() / 4 * 3 + (data.len() % 4 * 3) / 4];
+    let mut filled = 0;
     let (mut acc, mut bits) = (0u32, 0u32);
     for byte in data.bytes() {
         let sextet = match byte {
@@ -120,10 +123,14 @@ fn base64url_decode(text: &str) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8);
+            if let Some(slot) = out.get_mut(filled) {
+                *slot = (acc >> bits) as u8;
+            }
+            filled += 1;
             acc &= (1 << bits) - 1;
         }
     }
+    out.truncate(filled);
     Some(out)
 }
 
