@@ -56,6 +56,19 @@ export interface SessionOptions {
    */
   storage?: "memory" | "session" | "local";
   /**
+   * Re-constituted sessions: after an idle or absolute timeout, keep who the session was for and the
+   * last `setRestoreState` value this long (ms). When the same user signs in again within it,
+   * `started` carries `restoredState` (once); another user, a logout or the end of the window wipes
+   * it. No secret is kept. Default: off.
+   */
+  reconstituteForMs?: number;
+  /**
+   * Monitoring: lifecycle records (no token, user id or URL) sent with `navigator.sendBeacon` to
+   * `url`, at most `flushMs` (default 10000) after one is queued and when a page is hidden or left;
+   * one tab sends for all. Body format: docs/CONTRACT.md, "Monitoring beacons". Default: off.
+   */
+  monitor?: { url: string; flushMs?: number };
+  /**
    * Obtains new tokens. Called at most once at a time across all tabs. Resolve with a
    * token response; reject with `{ status, retryAfterMs? }` for an HTTP answer
    * (400/401/403 end the session, 408/429/5xx are retried) or anything else for a
@@ -145,7 +158,15 @@ export type Origin = "local" | "otherTab" | "server";
 
 interface EventBase { /** Epoch ms when the event was emitted. */ at: number; }
 export interface StateChangeEvent extends EventBase { type: "stateChange"; from: SessionState; to: SessionState; }
-export interface StartedEvent extends EventBase { type: "started"; origin: Origin; replaced: boolean; }
+export interface StartedEvent extends EventBase {
+  type: "started"; origin: Origin; replaced: boolean;
+  /**
+   * With `reconstituteForMs`: what `setRestoreState` held when the same user's previous session
+   * timed out, on the `started` event of the tab where they signed in again. Untrusted data, as
+   * anything read back from `localStorage`.
+   */
+  restoredState?: unknown;
+}
 export interface WarningEvent extends EventBase { type: "warning"; cause: "idle" | "absolute"; remainingMs: number; deadline: number; }
 export interface CountdownEvent extends EventBase { type: "countdown"; cause: "idle" | "absolute"; remainingMs: number; deadline: number; }
 export interface ActivityEvent extends EventBase { type: "activity"; origin: Origin; idleDeadline: number; }
@@ -157,7 +178,8 @@ export interface RefreshFailedEvent extends EventBase { type: "refreshFailed"; c
  * `code`: a dropped cross-tab message or discarded stored session (`wrong_epoch`, `malformed_message` …),
  * `storage_unavailable`, `channel_unavailable`, `channel_post_failed` (a message, perhaps a logout, did not
  * reach the other tabs), `logout_failed` (the server was not told; the logout is sent again when the
- * browser is back online), `user_changed` (reported once, by the tab that saw it) or `csrf_token_unusable`
+ * browser is back online), `user_changed` (reported once, by the tab that saw it), `other_user_signed_in` (`start()` signed in
+ * another user while a session was live) or `csrf_token_unusable`
  * (the page's CSRF token is no valid header value, so requests go without it; once per page).
  */
 export interface ErrorEvent extends EventBase { type: "error"; code: string; message: string; }
@@ -169,8 +191,12 @@ export type SessionEvent =
 export type SessionEventType = SessionEvent["type"];
 export type SessionEventMap = { [K in SessionEventType]: Extract<SessionEvent, { type: K }> };
 
-/** Thrown by the SDK: a real `Error` with `name === "SessionError"` and a stable `code`. */
-export interface SessionError extends Error { name: "SessionError"; code: "invalid_config" | "invalid_tokens" | "no_crypto" | string; }
+/**
+ * Thrown by the SDK: a real `Error` with `name === "SessionError"` and a stable `code`.
+ * `"not_initialized"`: the package was used before `await init()` (or `initSync`, or
+ * `import "wasm-session/node"` in Node).
+ */
+export interface SessionError extends Error { name: "SessionError"; code: "invalid_config" | "invalid_tokens" | "no_crypto" | "not_initialized" | string; }
 
 /** One weak setting found by `session.securityReport()` (each check is described in SECURITY.md). */
 export interface SecurityFinding {
@@ -185,6 +211,12 @@ export interface SecurityFinding {
 }
 
 export interface Session {
+  /**
+   * With `reconstituteForMs`: the value to give back (`started.restoredState`) if this session times
+   * out and the same user signs in again. Plain data, at most 4 KiB of text; `null` clears it.
+   * Throws a `SessionError` (`invalid_restore_state`) otherwise. Ignored with no live session.
+   */
+  setRestoreState(value: unknown): void;
   /** Weak settings the SDK can observe, most severe first. Advisory: nothing is enforced. */
   securityReport(): SecurityFinding[];
   /** Listens to one event type; returns the function that stops listening. */

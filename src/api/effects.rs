@@ -74,6 +74,7 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
             }
         }
         Effect::SaveTombstones(list) => tombstones::save(inner, &list),
+        Effect::Keep(kept) => super::records::keep(inner, kept),
     }
 }
 

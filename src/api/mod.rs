@@ -14,6 +14,7 @@ mod effects;
 mod events;
 mod fetch;
 mod options;
+mod records;
 mod tombstones;
 
 use std::cell::RefCell;
@@ -108,6 +109,8 @@ struct Shell {
     /// Delivers problems found while attaching (no channel, storage unusable)
     /// on the next task, when the app has had a chance to add listeners.
     notices: Option<Timer>,
+    /// Sends the monitoring queue when it fires (`records.rs`).
+    monitor_timer: Option<Timer>,
 }
 
 struct Inner {
@@ -162,7 +165,9 @@ fn flush(inner: &Rc<Inner>) {
             Err(_) => None,
         };
         let Some(event) = event else { break };
-        emit(inner, &event_object(&event));
+        let object = event_object(&event);
+        records::on_event(inner, &event, &object);
+        emit(inner, &object);
     }
     arm_timer(inner);
     fetch::wake_refresh_waiters(inner);
@@ -278,6 +283,7 @@ impl Session {
         }
         // Before anything can start or restore a session: what ended, ended.
         tombstones::load(&inner);
+        records::load_kept(&inner);
         let online = lifecycle::is_online();
         drive(&inner, |machine, now| machine.handle_online(now, online));
         Ok(Session { inner })
@@ -288,6 +294,7 @@ impl Session {
     pub fn start(&self, tokens: Option<TokenResponseJs>) -> Result<(), JsValue> {
         let tokens = options::tokens_from_js(&tokens.map_or(JsValue::UNDEFINED, Into::into), &transport(&self.inner))?;
         let epoch = random_id()?;
+        records::load_kept(&self.inner);
         drive(&self.inner, |machine, now| machine.login(now, epoch, tokens));
         Ok(())
     }

@@ -39,6 +39,8 @@ pub enum PageEvent {
     Freeze,
     /// The page was resumed after `Freeze`.
     Resume,
+    /// `pagehide`: the page is being left (navigation, close, the back/forward cache).
+    PageHide,
 }
 
 /// Listens for [`PageEvent`]s. Dropping it removes every listener.
@@ -64,6 +66,7 @@ impl PageLifecycle {
                 ("pageshow", PageEvent::PageShow),
                 ("online", PageEvent::Online),
                 ("offline", PageEvent::Offline),
+                ("pagehide", PageEvent::PageHide),
             ];
             for (event_type, page_event) in window_events {
                 listeners.push(listen(&window, event_type, &dispatch, move || page_event));
@@ -151,6 +154,7 @@ mod tests {
         fire(&window, "offline");
         fire(&document, "freeze");
         fire(&document, "resume");
+        fire(&window, "pagehide");
 
         let visibility = if is_visible() { PageEvent::Visible } else { PageEvent::Hidden };
         assert_eq!(
@@ -162,7 +166,8 @@ mod tests {
                 PageEvent::Online,
                 PageEvent::Offline,
                 PageEvent::Freeze,
-                PageEvent::Resume
+                PageEvent::Resume,
+                PageEvent::PageHide
             ]
         );
     }

@@ -29,6 +29,7 @@
 //!   committed, [`idb::read`]; both bounded in time, quiet without IndexedDB.
 //! - [`csrf`]: the page's CSRF token, from a double-submit cookie or a `<meta>`.
 //! - [`page`]: the page's `location` and its script-readable cookies.
+//! - [`beacon`]: [`beacon::send`], `navigator.sendBeacon` (monitoring records).
 //! - [`value`]: plain JS values into the core's `Value` (bounded, iterative) and back.
 //!
 //! # Rules
@@ -50,6 +51,7 @@
 //!   or conditions (with generous upper bounds), never for durations.
 
 pub mod activity;
+pub mod beacon;
 pub mod channel;
 pub mod csrf;
 pub mod http;

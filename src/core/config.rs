@@ -57,6 +57,13 @@ pub struct ConfigInput {
     /// reload to resume: `"memory"` (default: nowhere), `"session"`
     /// (sessionStorage) or `"local"` (localStorage).
     pub storage: Option<String>,
+    /// After an idle or absolute expiry, keep the identity and the app's
+    /// restore state this long (`core::reconstitute`). Absent: nothing is kept.
+    pub reconstitute_for_ms: Option<f64>,
+    /// `monitor.url`: where lifecycle records are sent (`core::monitor`).
+    pub monitor_url: Option<String>,
+    /// `monitor.flushMs`: how often queued records are sent. Default 10 s.
+    pub monitor_flush_ms: Option<f64>,
 }
 
 /// Configuration the core runs on: whole milliseconds, every rule checked.
@@ -84,6 +91,8 @@ pub struct Config {
     pub retry_max_ms: u64,
     /// See [`ConfigInput::keepalive_every_ms`].
     pub keepalive_every_ms: Option<u64>,
+    /// See [`ConfigInput::reconstitute_for_ms`].
+    pub reconstitute_for_ms: Option<u64>,
 }
 
 /// What is wrong with a configuration value.
@@ -330,8 +339,10 @@ impl Config {
         let retry_max_ms = c.ms("retryMaxMs", input.retry_max_ms, 60_000.max(retry_initial_ms), false);
         c.rule(retry_max_ms < retry_initial_ms, "retryMaxMs", ConfigErrorKind::RetryMaxBelowInitial);
         let keepalive_every_ms = input.keepalive_every_ms.map(|ms| c.ms("keepaliveEveryMs", Some(ms), 0, false));
+        let reconstitute_for_ms = input.reconstitute_for_ms.map(|ms| c.ms("reconstituteForMs", Some(ms), 0, false));
         c.done(Config {
             keepalive_every_ms,
+            reconstitute_for_ms,
             idle_timeout_ms,
             warn_before_ms,
             absolute_timeout_ms,
@@ -362,6 +373,7 @@ impl Default for Config {
             retry_initial_ms: 1_000,
             retry_max_ms: 60_000,
             keepalive_every_ms: None,
+            reconstitute_for_ms: None,
         })
     }
 }
@@ -388,6 +400,8 @@ pub struct ShellOptions {
     pub activity_throttle_ms: u64,
     /// See [`ConfigInput::storage`].
     pub storage: StorageChoice,
+    /// `monitor`: where and how often lifecycle records are sent; `None`: off.
+    pub monitor: Option<super::monitor::MonitorOptions>,
 }
 
 /// The default activity events: a person's pointer, keyboard, wheel and touch.
@@ -436,7 +450,11 @@ impl ShellOptions {
                 StorageChoice::Memory
             }
         };
+        let monitor = input.monitor_url.as_ref().map(|url| super::monitor::MonitorOptions {
+            url: url.clone(),
+            flush_ms: c.ms("monitor.flushMs", input.monitor_flush_ms, 10_000, false),
+        });
         let channel_name = channel_name.to_owned();
-        c.done(ShellOptions { channel_name, activity_events, activity_throttle_ms, storage })
+        c.done(ShellOptions { channel_name, activity_events, activity_throttle_ms, storage, monitor })
     }
 }

@@ -15,6 +15,8 @@
 //! | refresh lock | Web Locks (`navigator.locks`) | `wasm-session:refresh:<channelName>` |
 //! | refresh lease without Web Locks | `localStorage` | `wasm-session/lease/<escaped lock name>` |
 //! | ended sessions (tombstones, no secrets; every `storage` choice) | `localStorage` | `wasm-session/ended/<ns>` |
+//! | kept record of a timed-out session (`reconstituteForMs`; no secrets) | `localStorage` | `wasm-session/kept/<ns>` |
+//! | monitoring queue (`monitor`; no secrets) | `localStorage` | `wasm-session/monitor/<ns>` |
 //! | generation note (rotation guard) | IndexedDB database, store `note`, key `generation` | database `wasm-session:note:<channelName>` |
 //!
 //! Data keys ([`data_key`]) always contain a `:`; the channel, lease and
@@ -106,4 +108,17 @@ pub fn lease_key(lock_name: &str) -> String {
 /// (see `core::tombstone`): never under a data prefix, so no wipe removes it.
 pub fn tombstones_key(channel_name: &str) -> String {
     prefixed("wasm-session/ended/", channel_name, true)
+}
+
+/// The `localStorage` key of the kept record of channel `channel_name` (see
+/// `core::reconstitute`): never under a data prefix, so a session's wipe
+/// leaves it for the next sign-in.
+pub fn kept_key(channel_name: &str) -> String {
+    prefixed("wasm-session/kept/", channel_name, true)
+}
+
+/// The `localStorage` key of the monitoring queue of channel `channel_name`
+/// (see `core::monitor`).
+pub fn monitor_key(channel_name: &str) -> String {
+    prefixed("wasm-session/monitor/", channel_name, true)
 }

@@ -54,7 +54,8 @@ pub struct Options {
 ///   responseFields: { accessToken, refreshToken, expiresIn, expiresAt, error, user },
 ///   csrf: { header: "X-CSRF-Token", cookie: "csrf" } | { header, meta: "csrf-token" },
 ///   maxBodyBytes, revokedStatuses: [401], revokedErrorCodes: ["session_revoked"],
-///   sessionCookie, apiOrigins: ["https://api.example.com"] }
+///   sessionCookie, apiOrigins: ["https://api.example.com"], reconstituteForMs,
+///   monitor: { url, flushMs } }
 /// ```
 ///
 /// `null` turns an endpoint, `grantType` or `csrf` off. With a keepalive
@@ -174,6 +175,7 @@ fn read_option(d: &mut Draft, key: &str, p: Path<'_>, v: &Value) -> Result<(), F
         "retryMaxMs" => &mut input.retry_max_ms,
         "keepaliveEveryMs" => &mut input.keepalive_every_ms,
         "activityThrottleMs" => &mut input.activity_throttle_ms,
+        "reconstituteForMs" => &mut input.reconstitute_for_ms,
         _ => {
             match key {
                 "channelName" => input.channel_name = Some(text(p, v)?.to_owned()),
@@ -219,6 +221,19 @@ fn read_option(d: &mut Draft, key: &str, p: Path<'_>, v: &Value) -> Result<(), F
                 "revokedErrorCodes" => t.revoked_error_codes = texts(p, v, plain_text)?,
                 "sessionCookie" => t.session_cookie = Some(cookie_name(p, v)?),
                 "apiOrigins" => t.api_origins = texts(p, v, api_origin)?,
+                "monitor" => {
+                    walk(p, v, &mut |key, p, v| {
+                        match key {
+                            "url" => input.monitor_url = Some(url(p, v)?),
+                            "flushMs" => input.monitor_flush_ms = Some(number(p, v)?),
+                            _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
+                        }
+                        Ok(())
+                    })?;
+                    if input.monitor_url.is_none() {
+                        return Err(p.child("url").error(ConfigErrorKind::WrongType));
+                    }
+                }
                 _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
             }
             return Ok(());

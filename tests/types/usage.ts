@@ -63,4 +63,11 @@ export async function usage(login: TokenResponse): Promise<void> {
   new Session({ storage: "cookie" });
   // @ts-expect-error a typo in an option name
   new Session({ idleTimeout: 5 });
+
+  // Re-constituted sessions and monitoring (issue 14).
+  const kept = new Session({ reconstituteForMs: 30 * 60_000, monitor: { url: "/monitor", flushMs: 10_000 } });
+  kept.setRestoreState({ route: "/orders/7" });
+  kept.on("started", (e) => void (e.restoredState satisfies unknown));
+  // @ts-expect-error monitor needs a url
+  new Session({ monitor: { flushMs: 5 } });
 }

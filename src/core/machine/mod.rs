@@ -26,12 +26,14 @@
 //! checks, logout requests), `app_fetch.rs` (the rules of `session.fetch`),
 //! `tabs.rs` (other tabs' messages and sessions, the stored session),
 //! `ended.rs` (tombstones and the owed logout: logout is final), `identity.rs`
-//! (the session's user, and what a change of user does).
+//! (the session's user, and what a change of user does), `records.rs` (what
+//! outlives a session: the kept record, the monitoring pseudonym).
 
 mod app_fetch;
 mod ended;
 mod identity;
 mod live;
+mod records;
 mod refreshing;
 mod requests;
 mod server;
@@ -134,6 +136,8 @@ pub struct Machine {
     /// session and generation it had, and since when it waits for newer tokens.
     behind_note: Option<(Epoch, u64, EpochMs)>,
     requests: Requests,
+    /// The kept record and restore state (`records.rs`).
+    records: records::Records,
     effects: Vec<Effect>,
     events: Vec<Event>,
 }
@@ -166,6 +170,7 @@ impl Machine {
             behind_note: None,
             cap_shared: None,
             requests: Requests::default(),
+            records: records::Records::default(),
             effects: Vec::new(),
             events: Vec::new(),
         }
@@ -418,6 +423,7 @@ impl Machine {
         let now = self.clock(now);
         self.advance(now);
         let before = self.state();
+        self.sign_in_records(now, &tokens.identity);
         self.retire_live();
         self.settle_owed(now);
         let mut live = Live {
@@ -454,6 +460,8 @@ impl Machine {
         self.advance(now);
         if matches!(self.state, State::Live(_)) {
             self.end(EndReason::User, Origin::Local);
+        } else {
+            self.forget_kept();
         }
     }
 
@@ -584,6 +592,7 @@ impl Machine {
         self.effects.push(Effect::WipeStorage);
         self.persisted = None;
         let tokens = core::mem::take(&mut live.tokens);
+        self.end_records(live.epoch, reason, &tokens.identity);
         if decided_here {
             let sent = !reason.is_servers_word() && self.tell_server(live.epoch, reason, &tokens);
             self.bury(live.epoch, live.started_at, reason, !sent);

@@ -77,7 +77,7 @@ pub(super) fn interpret(effect: Effect) -> Action {
         Effect::CallRefreshHook { id, refresh_token } => {
             Action::Send { id, call: Call::Refresh { token: refresh_token.map(|t| t.expose().to_owned()) } }
         }
-        Effect::Persist(_) | Effect::SaveTombstones(_) => Action::Nothing,
+        Effect::Persist(_) | Effect::SaveTombstones(_) | Effect::Keep(_) => Action::Nothing,
         Effect::WipeStorage => Action::Wipe,
     }
 }

@@ -28,6 +28,7 @@ mod orderings;
 mod origins;
 mod props;
 mod protocol;
+mod records;
 mod redaction;
 mod redirects;
 mod refresh;

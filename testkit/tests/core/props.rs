@@ -218,7 +218,11 @@ fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 Effect::Broadcast(envelope) => {
                     prop_assert_eq!(decode_text(&encode_text(&envelope)), Ok(envelope));
                 }
-                Effect::Fetch { .. } | Effect::Persist(_) | Effect::WipeStorage | Effect::SaveTombstones(_) => {}
+                Effect::Fetch { .. }
+                | Effect::Persist(_)
+                | Effect::WipeStorage
+                | Effect::SaveTombstones(_)
+                | Effect::Keep(_) => {}
             }
         }
         while let Some(event) = machine.poll_event() {

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod debug;
+pub mod monitor;
 pub mod token;
 
 use std::collections::{HashMap, VecDeque};
@@ -142,6 +143,8 @@ struct Inner {
     users: HashMap<String, [u8; 32]>,
     dummy_hash: [u8; 32],
     db: Mutex<Db>,
+    /// Monitoring beacons received (`monitor.rs`).
+    beacons: Mutex<Vec<String>>,
 }
 
 /// Shared server state.
@@ -162,11 +165,16 @@ impl App {
             users,
             dummy_hash: sha256(token::random_hex().as_bytes()),
             db: Mutex::new(Db::default()),
+            beacons: Mutex::new(Vec::new()),
         }))
     }
 
     pub fn stats(&self) -> Stats {
         self.db().stats.clone()
+    }
+
+    fn beacons(&self) -> MutexGuard<'_, Vec<String>> {
+        self.0.beacons.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn db(&self) -> MutexGuard<'_, Db> {
@@ -617,6 +625,7 @@ pub fn router(app: App) -> Router {
         .route("/auth/logout-all", post(logout_all))
         .route("/api/profile", get(profile))
         .merge(debug::routes())
+        .merge(monitor::routes())
         .layer(axum::middleware::map_response(no_store))
         .nest_service("/pkg", pkg_dir)
         .fallback_service(static_dir)
