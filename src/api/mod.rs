@@ -113,7 +113,7 @@ struct Shell {
     monitor_timer: Option<Timer>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     machine: RefCell<Machine>,
     options: ShellOptions,
     shell: RefCell<Option<Shell>>,
