@@ -8,6 +8,9 @@
 #   make build   release npm package in pkg/
 #   make size    shipped size (bundler form: wasm gzip + glue minified, gzip; and
 #                unminified, gzip and brotli) and the wasm's code per crate/module
+#   make ui      wasm-session/react (React 18, 19) and wasm-session/dialog in Chromium
+#   make bundlers  the packed package in Vite, webpack and esbuild apps (Chromium)
+#                and a Vitest fake-timer unit test (part of `make test`)
 #   make check-package  the size against size-budget.json, the packed files
 #                against scripts/pack-files.txt, and no JSON text or HTTP-date
 #                parser in the release wasm (part of `make test`)
@@ -61,9 +64,13 @@ WASM_OPT_FEATURES := \
 	--enable-reference-types \
 	--enable-call-indirect-overlong \
 	--enable-multivalue
-WASM_OPT_FLAGS ?= -Oz $(WASM_OPT_FEATURES)
+# Measured on the release wasm (issue 13), gzip -9 of the .wasm: -Oz 87,796 B;
+# -Os 87,445; -Os --converge then --flatten --rereloop -Os 86,522 (the flattened
+# control flow re-optimized compresses better); the producers and
+# target_features sections are of no use in the package.
+WASM_OPT_FLAGS ?= -Os --converge --flatten --rereloop -Os --strip-producers --strip-target-features $(WASM_OPT_FEATURES)
 
-.PHONY: all setup test types e2e build size check-package demo bench fuzz clean
+.PHONY: all setup test types e2e bundlers ui build size check-package demo bench fuzz clean
 
 all: test
 
@@ -82,7 +89,9 @@ test: setup
 	@test -n "$(CHROMEDRIVER)" || { echo "chromedriver not found on PATH" >&2; exit 1; }
 	wasm-pack test --headless --chrome --chromedriver "$(CHROMEDRIVER)" --mode no-install
 	$(MAKE) --no-print-directory check-package
+	$(MAKE) --no-print-directory bundlers SKIP_BUILD=1
 	$(MAKE) --no-print-directory e2e
+	$(MAKE) --no-print-directory ui
 
 # End-to-end: the demo page and the reference backend in real Chromium tabs
 # (node:test + playwright-core driving Debian's chromium). Uses the debug
@@ -92,13 +101,33 @@ e2e: types
 	cargo build -p wasm-session-server
 	node --test --test-concurrency=1 tests/e2e/
 
+# wasm-session/react with React 18 and 19 (production builds, StrictMode in development
+# builds, server rendering) and wasm-session/dialog (axe-core, keyboard only, two tabs)
+# in Chromium, against the debug package from `types`.
+ui: types
+	bash scripts/setup.sh --npm tests/ui --npm tools/esbuild >/dev/null
+	tests/types/node_modules/.bin/tsc -p tests/ui
+	node --test --test-concurrency=1 tests/ui/
+
+# The packed package as users install it (tests/bundlers): apps built for production
+# with Vite, webpack and esbuild, run in Chromium, and a Vitest unit test with fake
+# timers; the steps are README's "Use with…". `make test` runs it on the pkg/ that
+# check-package built (SKIP_BUILD=1).
+bundlers: $(if $(SKIP_BUILD),,build)
+	bash scripts/setup.sh --npm tests/bundlers >/dev/null
+	node tests/bundlers/install-package.mjs
+	cd tests/bundlers && node --test --test-concurrency=1 --test-reporter=spec apps.test.mjs
+	cd tests/bundlers && node_modules/.bin/vitest run
+
 # The published declarations, type-checked the way a TypeScript user writes code
 # (tests/types/usage.ts imports "wasm-session"); a debug build is enough.
 types: setup
 	bash scripts/setup.sh --npm tests/types >/dev/null
 	wasm-pack build --dev --mode no-install --target web --out-dir target/types-pkg --out-name $(OUT_NAME) 2>&1 | tail -n 1
+	node scripts/finish-pkg.mjs target/types-pkg
 	tests/types/node_modules/.bin/tsc -p tests/types
-	@echo "types: tests/types/usage.ts type-checks against the generated declarations"
+	tests/types/node_modules/.bin/tsc -p tests/types/tsconfig.es2022.json
+	@echo "types: tests/types type-checks against the generated declarations (lib esnext, and lib ES2022 + DOM)"
 
 build: setup
 	rm -rf $(PKG_DIR)
@@ -107,7 +136,10 @@ build: setup
 	mkdir -p $(dir $(NAMES_WASM)) && cp $(WASM) $(NAMES_WASM)
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM) -o $(WASM).opt
 	mv $(WASM).opt $(WASM)
+	node scripts/minify-imports.mjs $(WASM) $(PKG_DIR)/$(OUT_NAME).js \
+		$(PKG_DIR)/$(OUT_NAME).d.ts $(PKG_DIR)/$(OUT_NAME)_bg.wasm.d.ts
 	node scripts/check-wasm.mjs $(WASM)
+	node scripts/finish-pkg.mjs $(PKG_DIR)
 	python3 scripts/gen-pkg-json.py pkg.json Cargo.toml $(PKG_DIR)/package.json
 	rm -f $(PKG_DIR)/.gitignore
 	cp README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE $(PKG_DIR)/
@@ -125,7 +157,7 @@ size: build
 # scripts/pack-files.txt lists, or when the release wasm's name section shows a
 # JSON text parser or an HTTP-date parser (the browser does both).
 check-package: size
-	node --test --test-reporter=spec scripts/size-tools.test.mjs
+	node --test --test-reporter=spec scripts/size-tools.test.mjs scripts/finish-pkg.test.mjs
 	node scripts/size.mjs check --json $(SIZE_JSON) --budget $(SIZE_BUDGET)
 	node scripts/check-pack.mjs $(PKG_DIR) scripts/pack-files.txt
 	node scripts/check-names.mjs $(NAMES_WASM) target/$(WASM_TARGET)/release/$(OUT_NAME).wasm

@@ -27,10 +27,19 @@ export interface SessionOptions {
   /** Cap on the retry delay. Default 60 s. */
   retryMaxMs?: number;
   /**
-   * Cookie mode: a keepalive at most this often while the user is active, never while idle.
-   * Default 60 s when a keepalive endpoint is configured.
+   * Cookie mode: a keepalive at most this often for all tabs together (one tab sends for all) while the
+   * user is active in any of them, never while idle. Default 60 s when a keepalive endpoint is configured.
+   * Keep it below the server's idle timeout minus `warnBeforeMs`: the server's idle deadline from keepalive
+   * and session answers sets the warning and the expiry when it is earlier than the client's.
    */
   keepaliveEveryMs?: number;
+  /**
+   * Absolute lifetime of a remembered session (`rememberMe: true` in the login answer given to `start()`,
+   * or in a session answer), instead of `absoluteTimeoutMs`. Default 30 days.
+   */
+  rememberMeAbsoluteMs?: number;
+  /** Idle timeout of a remembered session, instead of `idleTimeoutMs`. Default: none. */
+  rememberMeIdleTimeoutMs?: number;
   /**
    * Cross-tab channel name: sessions with the same name share state (the channel, the refresh lock
    * and the stored session). Default: "wasm-session-" and a hash of the endpoints, `mode` and
@@ -58,6 +67,19 @@ export interface SessionOptions {
    * read them, and `securityReport()` says so.
    */
   storage?: "memory" | "session" | "local";
+  /**
+   * Re-constituted sessions: after an idle or absolute timeout, keep who the session was for and the
+   * last `setRestoreState` value this long (ms). When the same user signs in again within it,
+   * `started` carries `restoredState` (once); another user, a logout or the end of the window wipes
+   * it. No secret is kept. Default: off.
+   */
+  reconstituteForMs?: number;
+  /**
+   * Monitoring: lifecycle records (no token, user id or URL) sent with `navigator.sendBeacon` to
+   * `url`, at most `flushMs` (default 10000) after one is queued and when a page is hidden or left;
+   * one tab sends for all. Body format: docs/CONTRACT.md, "Monitoring beacons". Default: off.
+   */
+  monitor?: { url: string; flushMs?: number };
   /**
    * Obtains new tokens. Called at most once at a time across all tabs. Resolve with a
    * token response; reject with `{ status, retryAfterMs? }` for an HTTP answer
@@ -136,9 +158,20 @@ export interface TokenResponse {
   expires_at?: number; expiresAt?: number;
   /** Whom the tokens are for (or the field `responseFields.user` names): a string or `{ id }`. */
   user?: string | { id: string | number };
+  /**
+   * Remember me: the session outlives the browser (the backend keeps it with a persistent cookie; tokens
+   * in memory only through `storage: "local"`), on `rememberMeAbsoluteMs` / `rememberMeIdleTimeoutMs`.
+   * Refresh requests then carry `remember_me=true`; `securityReport()` reports `remember_me`.
+   * E.g. `session.start({ ...loginAnswer, rememberMe: checkbox.checked })`.
+   */
+  rememberMe?: boolean; remember_me?: boolean;
+  /** The server's idle and absolute deadlines (epoch s or ms): they set the warning and the expiry when earlier. */
+  idleExpiresAt?: number | string; idle_expires_at?: number | string;
+  absoluteExpiresAt?: number | string; absolute_expires_at?: number | string;
 }
 
-export type SessionState = "anonymous" | "active" | "warning" | "expired" | "loggedOut";
+/** `"destroyed"`: what `state` reads after `destroy()` (no event carries it). */
+export type SessionState = "anonymous" | "active" | "warning" | "expired" | "loggedOut" | "destroyed";
 /**
  * Why a session ended. "userChanged": a session check, keepalive or refresh answered for another
  * user than the session's (a second login in another window, or a login CSRF); the server is not told.
@@ -148,7 +181,15 @@ export type Origin = "local" | "otherTab" | "server";
 
 interface EventBase { /** Epoch ms when the event was emitted. */ at: number; }
 export interface StateChangeEvent extends EventBase { type: "stateChange"; from: SessionState; to: SessionState; }
-export interface StartedEvent extends EventBase { type: "started"; origin: Origin; replaced: boolean; }
+export interface StartedEvent extends EventBase {
+  type: "started"; origin: Origin; replaced: boolean;
+  /**
+   * With `reconstituteForMs`: what `setRestoreState` held when the same user's previous session
+   * timed out, on the `started` event of the tab where they signed in again. Untrusted data, as
+   * anything read back from `localStorage`.
+   */
+  restoredState?: unknown;
+}
 export interface WarningEvent extends EventBase { type: "warning"; cause: "idle" | "absolute"; remainingMs: number; deadline: number; }
 export interface CountdownEvent extends EventBase { type: "countdown"; cause: "idle" | "absolute"; remainingMs: number; deadline: number; }
 export interface ActivityEvent extends EventBase { type: "activity"; origin: Origin; idleDeadline: number; }
@@ -160,7 +201,8 @@ export interface RefreshFailedEvent extends EventBase { type: "refreshFailed"; c
  * `code`: a dropped cross-tab message or discarded stored session (`wrong_epoch`, `malformed_message` …),
  * `storage_unavailable`, `channel_unavailable`, `channel_post_failed` (a message, perhaps a logout, did not
  * reach the other tabs), `logout_failed` (the server was not told; the logout is sent again when the
- * browser is back online), `user_changed` (reported once, by the tab that saw it) or `csrf_token_unusable`
+ * browser is back online), `user_changed` (reported once, by the tab that saw it), `other_user_signed_in` (`start()` signed in
+ * another user while a session was live) or `csrf_token_unusable`
  * (the page's CSRF token is no valid header value, so requests go without it; once per page).
  */
 export interface ErrorEvent extends EventBase { type: "error"; code: string; message: string; }
@@ -172,14 +214,19 @@ export type SessionEvent =
 export type SessionEventType = SessionEvent["type"];
 export type SessionEventMap = { [K in SessionEventType]: Extract<SessionEvent, { type: K }> };
 
-/** Thrown by the SDK: a real `Error` with `name === "SessionError"` and a stable `code`. */
-export interface SessionError extends Error { name: "SessionError"; code: "invalid_config" | "invalid_tokens" | "no_crypto" | string; }
+/**
+ * Thrown by the SDK: a real `Error` with `name === "SessionError"` and a stable `code`.
+ * `"not_initialized"`: the package was used before `await init()` (or `initSync`, or
+ * `import "wasm-session/node"` in Node).
+ * `"destroyed"`: a method other than `destroy()` was called after `destroy()` (`fetch` rejects with it).
+ */
+export interface SessionError extends Error { name: "SessionError"; code: "invalid_config" | "invalid_tokens" | "no_crypto" | "invalid_restore_state" | "not_initialized" | "destroyed" | string; }
 
 /** One weak setting found by `session.securityReport()` (each check is described in SECURITY.md). */
 export interface SecurityFinding {
   id:
     | "insecure_page" | "insecure_endpoint" | "insecure_api_origin" | "tokens_in_local_storage" | "session_cookie_readable"
-    | "idle_timeout_long" | "absolute_timeout_long" | "no_logout_endpoint" | "refresh_token_not_rotated";
+    | "idle_timeout_long" | "absolute_timeout_long" | "remember_me" | "no_logout_endpoint" | "refresh_token_not_rotated";
   severity: "high" | "medium" | "low";
   /** What was observed. */
   message: string;
@@ -188,6 +235,13 @@ export interface SecurityFinding {
 }
 
 export interface Session {
+  /**
+   * With `reconstituteForMs`: the value to give back (`started.restoredState`) if this session times
+   * out and the same user signs in again. Plain data, at most 4 KiB of text; `null` clears it.
+   * Throws a `SessionError` (`invalid_restore_state`) otherwise, and `destroyed` after `destroy()`.
+   * Ignored with no live session.
+   */
+  setRestoreState(value: unknown): void;
   /** Weak settings the SDK can observe, most severe first. Advisory: nothing is enforced. */
   securityReport(): SecurityFinding[];
   /** Listens to one event type; returns the function that stops listening. */

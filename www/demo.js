@@ -1,6 +1,7 @@
 // wasm-session demo page. Plain ES module, no build step.
 // Uses the package by its npm name (resolved by the import map in index.html).
 import init, { Session, cookieSession } from "wasm-session";
+import "wasm-session/dialog"; // registers <session-timeout-dialog>
 
 // ---------------------------------------------------------------------------
 // Small helpers
@@ -99,7 +100,6 @@ const settings = { ...DEFAULTS, ...loadJson(SETTINGS_KEY, {}) };
 let shared = loadJson(SHARED_KEY, {}); // { user, tokenExpiresAt, tokenTtlMs, serverIdleExpiresAt }
 const refreshMarks = []; // { at, origin }
 const activityMarks = []; // { at, origin }
-let warningCause = null;
 
 function updateShared(patch) {
   shared = { ...loadJson(SHARED_KEY, {}), ...patch };
@@ -255,10 +255,13 @@ $("login-form").addEventListener("submit", async (ev) => {
   try {
     const username = $("login-username").value.trim();
     const password = $("login-password").value;
+    // Remember me: the backend answers `rememberMe: true` and issues cookies
+    // that outlive the browser; start(body) hands that to the SDK.
+    const remember_me = $("login-remember").checked;
     const res = await fetch("/auth/login", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username, password }),
+      body: JSON.stringify({ username, password, remember_me }),
       credentials: "same-origin",
     });
     let body = null;
@@ -274,7 +277,8 @@ $("login-form").addEventListener("submit", async (ev) => {
       session.start(body);
     } else {
       updateShared({ user, tokenExpiresAt: null });
-      session.start();
+      // No tokens in cookie mode: the user (what a re-constituted session is matched on) and rememberMe.
+      session.start(body);
     }
   } catch (e) {
     err.textContent = e instanceof TypeError ? `Network error: ${e.message}` : errorText(e);
@@ -349,44 +353,8 @@ $("btn-offline").addEventListener("click", () => {
   document.body.classList.toggle("is-offline", simulatedOffline);
 });
 
-// ---------------------------------------------------------------------------
-// The warning dialog
-// ---------------------------------------------------------------------------
-const dialog = $("warning-dialog");
-
-function openWarning(e) {
-  warningCause = e.cause;
-  const absolute = e.cause === "absolute";
-  $("warning-title").textContent = absolute ? "Your session is about to end" : "Are you still there?";
-  $("warning-text").textContent = absolute
-    ? "Your session reaches its maximum length soon. Save your work: you will need to sign in again."
-    : "You have been inactive for a while. For your security you will be signed out soon.";
-  $("btn-stay").hidden = absolute;
-  $("btn-dialog-dismiss").hidden = !absolute;
-  updateCountdown(e.remainingMs);
-  if (!dialog.open) dialog.showModal();
-  (absolute ? $("btn-dialog-dismiss") : $("btn-stay")).focus();
-}
-function updateCountdown(remainingMs) {
-  const s = Math.max(0, Math.ceil(remainingMs / 1000));
-  const unit = s === 1 ? "second" : "seconds";
-  $("warning-countdown").textContent = warningCause === "absolute"
-    ? `Session ends in ${s} ${unit}.`
-    : `Signing out in ${s} ${unit}.`;
-}
-function closeWarning() {
-  warningCause = null;
-  if (dialog.open) dialog.close();
-}
-$("btn-stay").addEventListener("click", () => session?.staySignedIn());
-$("btn-dialog-logout").addEventListener("click", () => session?.logout());
-$("btn-dialog-dismiss").addEventListener("click", () => dialog.close());
-// Escape: for the idle warning it means "I'm here"; for the absolute one it just closes.
-dialog.addEventListener("cancel", (ev) => {
-  ev.preventDefault();
-  if (warningCause === "idle") session?.staySignedIn();
-  else dialog.close();
-});
+// What to give back if the session times out and the same user signs in again.
+$("restore-note").addEventListener("input", (ev) => session?.setRestoreState({ note: ev.target.value }));
 
 // ---------------------------------------------------------------------------
 // Session events
@@ -394,15 +362,20 @@ dialog.addEventListener("cancel", (ev) => {
 function onSessionEvent(e) {
   logEvent(e);
   switch (e.type) {
+    case "started":
+      // reconstituteForMs: the same user signed in again after a timeout.
+      if (e.restoredState !== undefined) {
+        const note = typeof e.restoredState?.note === "string" ? e.restoredState.note : "";
+        $("restore-note").value = note;
+        const restored = $("restored-note");
+        restored.textContent = `Restored where you were before the timeout: “${note}”.`;
+        restored.hidden = false;
+      } else if (e.origin === "local") {
+        $("restored-note").hidden = true;
+      }
+      break;
     case "stateChange":
-      if (e.to === "active" || !LIVE.has(e.to)) closeWarning();
       if (e.to === "active" && e.from !== "warning") showEndReason("");
-      break;
-    case "warning":
-      openWarning(e);
-      break;
-    case "countdown":
-      if (dialog.open && e.cause === warningCause) updateCountdown(e.remainingMs);
       break;
     case "activity":
       activityMarks.push({ at: e.at, origin: e.origin });
@@ -417,7 +390,6 @@ function onSessionEvent(e) {
       break;
     case "expired":
     case "loggedOut":
-      closeWarning();
       showEndReason(endMessage(e));
       updateShared({ tokenExpiresAt: null, serverIdleExpiresAt: null });
       break;
@@ -623,13 +595,17 @@ function buildSession() {
     idleTimeoutMs: settings.idleTimeoutMs,
     warnBeforeMs: settings.warnBeforeMs,
     absoluteTimeoutMs: settings.absoluteTimeoutMs,
+    // After a timeout, keep "where I was" for the same user's next sign-in.
+    reconstituteForMs: 15 * 60_000,
+    // Lifecycle records to the backend's beacon endpoint (shown in the log).
+    monitor: { url: "/monitor", flushMs: 5_000 },
   };
   if (mode === "cookie") {
     return new Session({
       ...cookieSession({ keepaliveUrl: "/auth/keepalive", sessionUrl: "/auth/session", logoutUrl: "/auth/logout" }),
       csrf: { header: "X-CSRF-Token", cookie: "csrf" },
       sessionCookie: "session", // so securityReport() can check it is HttpOnly
-      keepaliveEveryMs: 10_000,
+      keepaliveEveryMs: settings.keepaliveEveryMs ?? 10_000,
       ...lifetimes,
     });
   }
@@ -644,11 +620,32 @@ function buildSession() {
   });
 }
 
+// The records the backend received at /monitor (every tab's: one tab sends for
+// all), shown in the log as they arrive.
+let monitorSeen = null;
+async function pollMonitor() {
+  let got;
+  try {
+    got = await (await realFetch("/debug/monitor", { credentials: "same-origin" })).json();
+  } catch {
+    return;
+  }
+  const records = Array.isArray(got?.records) ? got.records : [];
+  if (monitorSeen === null || records.length < monitorSeen) monitorSeen = records.length; // only new ones
+  for (const [at, tab, sid, kind, ...codes] of records.slice(monitorSeen)) {
+    const fields = [["tab", String(tab).slice(0, 8)], ["session", String(sid).slice(0, 8)]];
+    if (codes.length) fields.push(["codes", codes.join(" ")]);
+    addLogRow("monitor", Number(at) || Date.now(), `beacon: ${kind}`, fields);
+  }
+  monitorSeen = records.length;
+}
+
 async function boot() {
   fillSettings();
   applyLogFilters();
   setInterval(drawTimeline, 250);
   setInterval(renderSession, 1000);
+  setInterval(pollMonitor, 2000);
   window.addEventListener("resize", drawTimeline);
 
   // Server-side configuration: the mode and the server's lifetimes.
@@ -697,6 +694,8 @@ async function boot() {
   $("tab-id").title = `Tab id ${tabId}`;
   document.title = `wasm-session demo · tab ${tabId.slice(0, 4)}`;
   session.onAny(onSessionEvent);
+  // The warning dialog opens on `warning` and closes when any tab stays signed in.
+  $("warning-dialog").session = session;
   // Join the session of an open tab (and, in cookie mode, ask /auth/session).
   session.resume();
   renderSession();

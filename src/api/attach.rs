@@ -56,6 +56,10 @@ pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
             if waking {
                 tombstones::load(&inner);
             }
+            // Leaving or hidden (perhaps for good): send the monitoring records now.
+            if matches!(event, PageEvent::Hidden | PageEvent::PageHide) {
+                super::records::flush(&inner);
+            }
             let epoch = if waking { random_id().ok() } else { None };
             drive(&inner, |machine, now| {
                 match event {
@@ -88,6 +92,7 @@ pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
             locks: Vec::new(),
             settling: None,
             notices: None,
+            monitor_timer: None,
         });
     }
     problems

@@ -93,6 +93,7 @@ fn error_message(code: ErrorCode) -> &'static str {
         }
         ErrorCode::UserChanged => "the server answered for another user; the session ended in every tab",
         ErrorCode::CsrfTokenUnusable => "the page's CSRF token is not a valid header value; requests go without it",
+        ErrorCode::OtherUserSignedIn => "another user signed in while a session was live",
     }
 }
 

@@ -21,6 +21,9 @@
 //! - [`lease`]: the refresh lease, for pages without Web Locks.
 //! - [`note`]: the generation note, the rotation guard's record in IndexedDB.
 //! - [`security`]: the security report's checks.
+//! - [`text`]: byte-level helpers for the ASCII syntax the core reads.
+//! - [`reconstitute`]: what a timeout keeps for the same user's next sign-in.
+//! - [`monitor`]: lifecycle records for the app's monitoring endpoint.
 
 pub mod config;
 pub mod contract;
@@ -29,12 +32,15 @@ pub mod identity;
 pub mod keys;
 pub mod lease;
 pub mod machine;
+pub mod monitor;
 pub mod note;
 pub mod options;
 pub mod protocol;
+pub mod reconstitute;
 pub mod refresh;
 pub mod scope;
 pub mod security;
+pub mod text;
 pub mod tokens;
 pub mod tombstone;
 pub mod value;

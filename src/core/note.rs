@@ -11,6 +11,7 @@
 //! unreadable one is no note.
 
 use super::protocol::{Epoch, Id128};
+use super::text::{digits, split_at_byte};
 
 /// The newest token generation of session `epoch` that a tab accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,12 +39,9 @@ impl GenerationNote {
         if text.len() > MAX_NOTE_LEN {
             return None;
         }
-        let (epoch, generation) = text.split_once(' ')?;
+        let (epoch, generation) = split_at_byte(text, b' ')?;
         let epoch = Id128::from_hex(epoch)?;
-        if generation.is_empty() || !generation.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let generation = generation.parse().ok()?;
+        let generation = digits(generation)?;
         Some(GenerationNote { epoch, generation })
     }
 

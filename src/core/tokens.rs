@@ -51,6 +51,12 @@ pub struct TokenSet {
     pub expires_at: Option<u64>,
     /// The user these tokens are for (the answer's `user`, the JWT `sub`).
     pub identity: Identity,
+    /// A login answer's `rememberMe`: the session outlives the browser.
+    pub remember_me: bool,
+    /// The answer's `idleExpiresAt` (local epoch ms): the server's idle deadline.
+    pub idle_deadline: Option<u64>,
+    /// The answer's `absoluteExpiresAt` (local epoch ms): the server's absolute deadline.
+    pub absolute_deadline: Option<u64>,
 }
 
 impl TokenSet {
@@ -60,8 +66,15 @@ impl TokenSet {
             access_token: Some(Secret::new(access_token)),
             refresh_token: refresh_token.map(Secret::new),
             expires_at,
-            identity: Identity::default(),
+            ..TokenSet::default()
         }
+    }
+
+    /// Takes out what the answer said of the session rather than of the
+    /// tokens: remember me, and the server's idle and absolute deadlines.
+    pub fn take_session_word(&mut self) -> (bool, Option<u64>, Option<u64>) {
+        let remember_me = core::mem::take(&mut self.remember_me);
+        (remember_me, self.idle_deadline.take(), self.absolute_deadline.take())
     }
 
     /// Whether there is anything to refresh: a known expiry.

@@ -23,10 +23,15 @@ export const CHROMIUM_ARGS = [
  */
 export const REFRESH_TOKEN_PLACES = ["cookie", "body"];
 
-/** Starts the backend; resolves with { url, stop }. `refreshToken`: "cookie" or "body" (bearer mode); `staticDir`: the pages it serves. */
-export async function startServer({ mode = "bearer", refreshToken = "cookie", accessTtl = "20s", pkgDir = "target/types-pkg", staticDir = "www" } = {}) {
+/**
+ * Starts the backend; resolves with { url, stop }. `refreshToken`: "cookie" or "body" (bearer mode); `staticDir`: the pages
+ * it serves; `idleTimeout`, `rememberMe`: the server's idle timeout and remember-me lifetime ("10s", "1h" …).
+ */
+export async function startServer({ mode = "bearer", refreshToken = "cookie", accessTtl = "20s", pkgDir = "target/types-pkg", staticDir = "www", idleTimeout, rememberMe } = {}) {
   const args = ["--port", "0", "--mode", mode, "--static-dir", `${root}${staticDir}`, "--pkg-dir", `${root}${pkgDir}`, "--access-ttl", accessTtl];
   if (mode === "bearer") args.push("--refresh-token", refreshToken);
+  if (idleTimeout) args.push("--idle-timeout", idleTimeout);
+  if (rememberMe) args.push("--remember-me", rememberMe);
   const server = spawn(`${root}target/debug/wasm-session-server`, args, { stdio: ["ignore", "pipe", "inherit"] });
   let output = "";
   const url = await new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 // Compiles only if the declarations in pkg/ describe the API as documented.
-import init, { Session, oauth2, cookieSession, type SecurityFinding, type SessionEvent, type SessionOptions, type TokenResponse } from "wasm-session";
+import init, { Session, oauth2, cookieSession, type SecurityFinding, type SessionError, type SessionEvent, type SessionOptions, type TokenResponse } from "wasm-session";
 
 export async function usage(login: TokenResponse): Promise<void> {
   await init();
@@ -25,11 +25,16 @@ export async function usage(login: TokenResponse): Promise<void> {
     if (e.type === "refreshFailed") void (e.definitive satisfies boolean);
   });
   session.start(login);
+  // Remember me (issue 14): a login-answer field, and its own lifetimes.
+  session.start({ ...login, rememberMe: true });
+  const remembered: SessionOptions = { rememberMeAbsoluteMs: 7 * 24 * 3_600_000, rememberMeIdleTimeoutMs: 3_600_000 };
+  void remembered;
+  void session.securityReport().some((f) => f.id === "remember_me");
   const response: Response = await session.fetch("/api/orders", { method: "GET" });
   void response.status;
   session.staySignedIn();
   session.touch();
-  const state: "anonymous" | "active" | "warning" | "expired" | "loggedOut" = session.state;
+  const state: "anonymous" | "active" | "warning" | "expired" | "loggedOut" | "destroyed" = session.state;
   const left: number | undefined = session.remainingMs();
   void state, left, session.tabId, session.idleDeadline, session.absoluteDeadline;
   for (const finding of session.securityReport()) {
@@ -41,6 +46,8 @@ export async function usage(login: TokenResponse): Promise<void> {
   session.logout();
   session.destroy();
   off();
+  const destroyed: SessionError["code"] = "destroyed";
+  void destroyed;
 
   const viaOauth = new Session({ ...oauth2({ tokenUrl: "/oauth/token", clientId: "app" }), idleTimeoutMs: 600_000 });
   const findings: SecurityFinding[] = new Session({ storage: "local", sessionCookie: "sid" }).securityReport();
@@ -63,4 +70,11 @@ export async function usage(login: TokenResponse): Promise<void> {
   new Session({ storage: "cookie" });
   // @ts-expect-error a typo in an option name
   new Session({ idleTimeout: 5 });
+
+  // Re-constituted sessions and monitoring (issue 14).
+  const kept = new Session({ reconstituteForMs: 30 * 60_000, monitor: { url: "/monitor", flushMs: 10_000 } });
+  kept.setRestoreState({ route: "/orders/7" });
+  kept.on("started", (e) => void (e.restoredState satisfies unknown));
+  // @ts-expect-error monitor needs a url
+  new Session({ monitor: { flushMs: 5 } });
 }

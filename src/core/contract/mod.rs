@@ -19,5 +19,5 @@ pub use answers::{
 };
 pub use requests::{
     csrf_header, csrf_token_unusable, fetch_credential, is_state_changing, keepalive_request, logout_requests,
-    refresh_request, session_request, Credential, Request,
+    refresh_request, session_refresh_request, session_request, Credential, Request,
 };

@@ -72,7 +72,12 @@ impl Request {
 
 /// POST, PUT, PATCH and DELETE change state: they carry the CSRF header.
 pub fn is_state_changing(method: &str) -> bool {
-    ["POST", "PUT", "PATCH", "DELETE"].iter().any(|m| m.eq_ignore_ascii_case(method))
+    for state_changing in ["POST", "PUT", "PATCH", "DELETE"] {
+        if state_changing.eq_ignore_ascii_case(method) {
+            return true;
+        }
+    }
+    false
 }
 
 /// The anti-CSRF header for a request with `method`: only on state-changing
@@ -179,13 +184,23 @@ fn request(t: &Transport, endpoint: &Endpoint, parts: Parts<'_>) -> Request {
 /// `Content-Type`. With none of these there is no body at all. The CSRF header
 /// goes on POST/PUT/PATCH/DELETE, never on GET ([`Request::csrf`]).
 pub fn refresh_request(t: &Transport, refresh_token: Option<&str>) -> Option<Request> {
+    session_refresh_request(t, refresh_token, false)
+}
+
+/// [`refresh_request`] for a session: a remembered one (`remember_me`) says
+/// so with the field `remember_me=true`, so that the server keeps issuing a
+/// refresh cookie that outlives the browser.
+pub fn session_refresh_request(t: &Transport, refresh_token: Option<&str>, remember_me: bool) -> Option<Request> {
     let endpoint = t.refresh.as_ref()?;
-    let mut fields = Vec::with_capacity(t.body_fields.len().saturating_add(2));
+    let mut fields = Vec::with_capacity(t.body_fields.len().saturating_add(3));
     if let Some(grant) = &t.grant_type {
         fields.push(("grant_type", grant.as_str()));
     }
     if let Some(token) = refresh_token.filter(|token| !token.is_empty()) {
         fields.push((t.refresh_token_field.as_str(), token));
+    }
+    if remember_me {
+        fields.push(("remember_me", "true"));
     }
     let fields = with_body_fields(t, fields);
     let parts = Parts {
@@ -308,7 +323,9 @@ pub fn fetch_credential(
     let mut headers = Vec::with_capacity(2);
     let app_authorization = app_has("Authorization");
     if !app_authorization {
-        headers.extend(access_token.and_then(|token| bearer_header(token.expose())));
+        if let Some(header) = access_token.and_then(|token| bearer_header(token.expose())) {
+            headers.push(header);
+        }
     }
     if let Some((name, value)) = t.csrf.as_ref().and_then(|csrf| csrf_header(csrf, method, csrf_token)) {
         if !app_has(&name) {

@@ -1,10 +1,11 @@
 //! The machine's inner state: what exists only while a session is live, and
 //! the small state enums it is made of.
 
-use super::super::config::Config;
+use super::super::config::{Config, MAX_DURATION_MS};
 use super::super::protocol::{EndReason, Epoch, Snapshot};
 use super::super::tokens::TokenSet;
 use super::super::{EpochMs, Millis};
+use super::keepalive::Keepalive;
 use super::types::WarningCause;
 
 /// Where the refresh of the current tokens stands.
@@ -38,57 +39,6 @@ pub(super) enum Adoption {
     Restore,
 }
 
-/// Cookie-mode keepalive bookkeeping: one at most per interval, and only when
-/// the user was active since the last one went out (at `sent_at`; a login or a
-/// join counts as contact with the server).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Keepalive {
-    /// Nothing to say: no activity since `sent_at`.
-    Quiet { sent_at: EpochMs },
-    /// The user was active since `sent_at`: one is owed at the next interval.
-    Owed { sent_at: EpochMs },
-    /// Keepalive `id` is out; no activity since it left.
-    Out { id: u64, sent_at: EpochMs },
-    /// Keepalive `id` is out, and the user was active since it left.
-    OutOwed { id: u64, sent_at: EpochMs },
-}
-
-impl Keepalive {
-    /// The user was active.
-    pub(super) fn with_activity(self) -> Keepalive {
-        match self {
-            Keepalive::Quiet { sent_at } | Keepalive::Owed { sent_at } => Keepalive::Owed { sent_at },
-            Keepalive::Out { id, sent_at } | Keepalive::OutOwed { id, sent_at } => Keepalive::OutOwed { id, sent_at },
-        }
-    }
-
-    /// The keepalive that is out, if one is.
-    pub(super) fn in_flight(self) -> Option<u64> {
-        match self {
-            Keepalive::Out { id, .. } | Keepalive::OutOwed { id, .. } => Some(id),
-            Keepalive::Quiet { .. } | Keepalive::Owed { .. } => None,
-        }
-    }
-
-    /// The answer came: on success only activity since it left is still owed;
-    /// on failure it is owed again at the next interval.
-    pub(super) fn answered(self, delivered: bool) -> Keepalive {
-        match self {
-            Keepalive::Out { sent_at, .. } if delivered => Keepalive::Quiet { sent_at },
-            Keepalive::Out { sent_at, .. } | Keepalive::OutOwed { sent_at, .. } => Keepalive::Owed { sent_at },
-            other => other,
-        }
-    }
-
-    /// When the next keepalive may go out, if one is owed.
-    pub(super) fn due(self, interval: Millis) -> Option<EpochMs> {
-        match self {
-            Keepalive::Owed { sent_at } => Some(sent_at.saturating_add(interval)),
-            _ => None,
-        }
-    }
-}
-
 /// Everything that exists only while a session is live.
 #[derive(Debug)]
 pub(super) struct Live {
@@ -105,15 +55,28 @@ pub(super) struct Live {
     pub(super) keepalive: Option<Keepalive>,
     /// The server's word on when the session ends at the latest.
     pub(super) absolute_cap: Option<EpochMs>,
+    /// The server's word on when its idle timer runs out (the latest heard).
+    pub(super) idle_cap: Option<EpochMs>,
+    /// Remember me: the session outlives the browser, on its own lifetimes.
+    pub(super) remember_me: bool,
 }
 
 impl Live {
+    /// Ours (a remembered session's own policy, which may be none), or the
+    /// server's when it is earlier.
     pub(super) fn idle_deadline(&self, config: &Config) -> EpochMs {
-        self.last_activity_at.saturating_add(config.idle_timeout_ms)
+        let timeout = match self.remember_me {
+            // No idle timeout: far past any absolute deadline.
+            true => config.remember_me_idle_timeout_ms.unwrap_or(2 * MAX_DURATION_MS),
+            false => config.idle_timeout_ms,
+        };
+        let own = self.last_activity_at.saturating_add(timeout);
+        self.idle_cap.map_or(own, |cap| own.min(cap))
     }
 
     pub(super) fn absolute_deadline(&self, config: &Config) -> EpochMs {
-        let own = self.started_at.saturating_add(config.absolute_timeout_ms);
+        let lifetime = if self.remember_me { config.remember_me_absolute_ms } else { config.absolute_timeout_ms };
+        let own = self.started_at.saturating_add(lifetime);
         self.absolute_cap.map_or(own, |cap| own.min(cap))
     }
 
@@ -122,9 +85,22 @@ impl Live {
         self.absolute_cap = Some(self.absolute_cap.map_or(cap, |old| old.min(cap)));
     }
 
+    /// Takes the server's deadlines (local epoch ms) from an answer at `now`:
+    /// the earliest absolute one, and the latest idle one (each answer moves
+    /// it on). An idle deadline already past is skew, not the server's word:
+    /// the same answer says the session is alive.
+    pub(super) fn take_word(&mut self, now: EpochMs, absolute: Option<EpochMs>, idle: Option<EpochMs>) {
+        if let Some(cap) = absolute {
+            self.cap_absolute(cap);
+        }
+        if let Some(cap) = idle.filter(|&at| at > now) {
+            self.idle_cap = Some(self.idle_cap.map_or(cap, |old| old.max(cap)));
+        }
+    }
+
     /// When the next keepalive may go out, if one is wanted.
     pub(super) fn keepalive_due(&self, config: &Config) -> Option<EpochMs> {
-        self.keepalive?.due(config.keepalive_every_ms?)
+        self.keepalive?.due(self.last_activity_at, config.keepalive_every_ms?)
     }
 
     pub(super) fn snapshot(&self) -> Snapshot {
@@ -135,6 +111,9 @@ impl Live {
             generation: self.generation,
             tokens_received_at: self.tokens_received_at,
             absolute_cap: self.absolute_cap,
+            idle_cap: self.idle_cap,
+            keepalive_at: self.keepalive.map(|k| k.sent_at),
+            remember_me: self.remember_me,
         }
     }
 

@@ -22,16 +22,20 @@
 //!
 //! Files: `types.rs` (what goes out: events, effects), `live.rs` (the state of a
 //! live session), `refreshing.rs` (the refresh and its lock), `requests.rs`
-//! (requests out and what their answers mean), `server.rs` (keepalives, session
-//! checks, logout requests), `app_fetch.rs` (the rules of `session.fetch`),
+//! (requests out and what their answers mean), `server.rs` (session checks,
+//! logout requests), `keepalive.rs` (one keepalive for every tab, and the
+//! server's word on the session the tabs share), `app_fetch.rs` (the rules of `session.fetch`),
 //! `tabs.rs` (other tabs' messages and sessions, the stored session),
 //! `ended.rs` (tombstones and the owed logout: logout is final), `identity.rs`
-//! (the session's user, and what a change of user does).
+//! (the session's user, and what a change of user does), `records.rs` (what
+//! outlives a session: the kept record, the monitoring pseudonym).
 
 mod app_fetch;
 mod ended;
 mod identity;
+mod keepalive;
 mod live;
+mod records;
 mod refreshing;
 mod requests;
 mod server;
@@ -54,7 +58,7 @@ use super::tombstone::Tombstones;
 use super::value::Value;
 use super::{EpochMs, Millis};
 use ended::Resend;
-use live::{next_tick, take_first, Jitter, Keepalive, Live, Phase, Refresh, State};
+use live::{next_tick, take_first, Jitter, Live, Phase, Refresh, State};
 use requests::Requests;
 
 /// How many ended epochs are remembered, to refuse replayed logins.
@@ -127,13 +131,15 @@ pub struct Machine {
     tombstones: Tombstones,
     /// The re-sending of an owed logout.
     resend: Resend,
-    /// The server deadline the other tabs know of (this tab shared it, or
-    /// heard it from them), for the session of that epoch.
-    cap_shared: Option<(Epoch, EpochMs)>,
+    /// What the tabs know of the server's word on the session of that epoch
+    /// (this tab shared it, or heard it from them): `keepalive.rs`.
+    word_shared: Option<(Epoch, keepalive::Word)>,
     /// A lock grant found this tab's tokens behind the generation note: the
     /// session and generation it had, and since when it waits for newer tokens.
     behind_note: Option<(Epoch, u64, EpochMs)>,
     requests: Requests,
+    /// The kept record and restore state (`records.rs`).
+    records: records::Records,
     effects: Vec<Effect>,
     events: Vec<Event>,
 }
@@ -164,8 +170,9 @@ impl Machine {
             tombstones: Tombstones::default(),
             resend: Resend::Idle,
             behind_note: None,
-            cap_shared: None,
+            word_shared: None,
             requests: Requests::default(),
+            records: records::Records::default(),
             effects: Vec::new(),
             events: Vec::new(),
         }
@@ -198,6 +205,12 @@ impl Machine {
     /// [`Machine::handle_channel_opened`]).
     pub fn channel_carries_tokens(&self) -> bool {
         self.channel_carries_tokens
+    }
+
+    /// Whether the live session is a remembered one (`rememberMe`): it
+    /// outlives the browser, on its own lifetimes.
+    pub fn remember_me(&self) -> bool {
+        self.live().is_some_and(|live| live.remember_me)
     }
 
     /// The configuration in force.
@@ -320,7 +333,7 @@ impl Machine {
     /// the live session is persisted if it changed since it last was.
     pub fn poll_effect(&mut self) -> Option<Effect> {
         if self.effects.is_empty() {
-            self.share_cap_if_new();
+            self.share_word_if_new();
             self.persist_if_changed();
         }
         take_first(&mut self.effects)
@@ -414,12 +427,15 @@ impl Machine {
     /// (with the user they are for, if the answer said). A live session is
     /// replaced. Logouts still owed to the server are settled: the user signed
     /// in again, so the server's session is a new one.
-    pub fn login(&mut self, now: EpochMs, epoch: Epoch, tokens: TokenSet) {
+    pub fn login(&mut self, now: EpochMs, epoch: Epoch, mut tokens: TokenSet) {
         let now = self.clock(now);
         self.advance(now);
         let before = self.state();
+        self.sign_in_records(now, &tokens.identity);
         self.retire_live();
         self.settle_owed(now);
+        // These belong to the session, not to its tokens.
+        let (remember_me, idle, absolute) = tokens.take_session_word();
         let mut live = Live {
             epoch,
             started_at: now,
@@ -432,7 +448,10 @@ impl Machine {
             phase: Phase::Active,
             keepalive: self.fresh_keepalive(now),
             absolute_cap: None,
+            idle_cap: None,
+            remember_me,
         };
+        live.take_word(now, absolute, idle);
         live.refresh = Self::schedule(&self.config, &mut self.jitter, &live);
         let snapshot = live.snapshot();
         self.state = State::Live(live);
@@ -454,6 +473,8 @@ impl Machine {
         self.advance(now);
         if matches!(self.state, State::Live(_)) {
             self.end(EndReason::User, Origin::Local);
+        } else {
+            self.forget_kept();
         }
     }
 
@@ -468,6 +489,9 @@ impl Machine {
     /// Tells the other tabs; where the channel may not carry tokens, the
     /// message goes without them ([`Message::without_tokens`]).
     fn broadcast(&mut self, epoch: Epoch, message: Message) {
+        if let Message::Login(snapshot) | Message::StateResponse(snapshot) = &message {
+            self.note_word_heard(epoch, snapshot);
+        }
         let message = if self.channel_carries_tokens { message } else { message.without_tokens() };
         let envelope = Envelope { from: self.tab_id, epoch: Some(epoch), message };
         self.effects.push(Effect::Broadcast(envelope));
@@ -482,9 +506,12 @@ impl Machine {
         let moved = now > live.last_activity_at;
         live.last_activity_at = live.last_activity_at.max(now);
         let due = live.last_broadcast_at.is_none_or(|at| now.saturating_sub(at) >= interval);
-        live.keepalive = live.keepalive.map(Keepalive::with_activity);
         let (epoch, idle_deadline) = (live.epoch, live.idle_deadline(&self.config));
         if stay_signed_in {
+            if let (true, Some(keepalive)) = (leaving_warning, &mut live.keepalive) {
+                // The server's idle timer may be what warns: tell it now.
+                keepalive.asap = true;
+            }
             live.last_broadcast_at = Some(now);
             self.broadcast(epoch, Message::StaySignedIn { at: now });
         } else if due || leaving_warning {
@@ -584,6 +611,7 @@ impl Machine {
         self.effects.push(Effect::WipeStorage);
         self.persisted = None;
         let tokens = core::mem::take(&mut live.tokens);
+        self.end_records(live.epoch, reason, &tokens.identity);
         if decided_here {
             let sent = !reason.is_servers_word() && self.tell_server(live.epoch, reason, &tokens);
             self.bury(live.epoch, live.started_at, reason, !sent);
@@ -596,27 +624,6 @@ impl Machine {
         } else {
             Event::LoggedOut { reason, origin }
         });
-    }
-
-    /// A deadline the server gave this tab binds every tab: when the live
-    /// session's cap is one the others have not heard, share the session
-    /// (an unrequested state answer, which they merge).
-    fn share_cap_if_new(&mut self) {
-        let Some(live) = self.live() else { return };
-        let Some(cap) = live.absolute_cap else { return };
-        if self.cap_shared.is_some_and(|(epoch, shared)| epoch == live.epoch && shared <= cap) {
-            return;
-        }
-        let (epoch, snapshot) = (live.epoch, live.snapshot());
-        self.cap_shared = Some((epoch, cap));
-        self.broadcast(epoch, Message::StateResponse(snapshot));
-    }
-
-    /// Another tab's snapshot of session `epoch` carried `cap`: the tabs know it.
-    fn note_cap_heard(&mut self, epoch: Epoch, cap: Option<EpochMs>) {
-        let Some(cap) = cap else { return };
-        let known = self.cap_shared.filter(|(e, _)| *e == epoch).map(|(_, c)| c.min(cap)).unwrap_or(cap);
-        self.cap_shared = Some((epoch, known));
     }
 
     /// Writes the live session where a reload finds it when it changed since it

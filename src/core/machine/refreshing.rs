@@ -2,7 +2,7 @@
 //! request (or the app's `refresh` function), and what its outcome does.
 
 use super::super::config::Config;
-use super::super::contract::refresh_request;
+use super::super::contract::session_refresh_request;
 use super::super::note::GenerationNote;
 use super::super::protocol::{EndReason, Envelope, Message};
 use super::super::refresh::{backoff_delay, refresh_due_at, RefreshFailure, RefreshOutcome};
@@ -69,7 +69,7 @@ impl Machine {
     pub fn handle_lock_acquired(&mut self, now: EpochMs, attempt: u64, note: Option<GenerationNote>) {
         let now = self.clock(now);
         self.advance(now);
-        if self.resend_lock_granted(attempt) {
+        if self.resend_lock_granted(attempt) || self.keepalive_lock_granted(now, attempt) {
             return;
         }
         let allowed = self.live().is_some_and(|live| self.refresh_allowed(live));
@@ -141,6 +141,7 @@ impl Machine {
     /// the refresh endpoint.
     fn send_refresh(&mut self, now: EpochMs, attempt: u64) {
         let refresh_token = self.live().and_then(|live| live.tokens.refresh_token.clone());
+        let remember_me = self.live().is_some_and(|live| live.remember_me);
         match self.renewal() {
             Renewal::Hook => {
                 self.requests.insert(attempt, Pending::Refresh);
@@ -148,7 +149,7 @@ impl Machine {
             }
             Renewal::Endpoint | Renewal::Nothing => {
                 let token = refresh_token.as_ref().map(|token| token.expose());
-                match refresh_request(&self.transport, token) {
+                match session_refresh_request(&self.transport, token, remember_me) {
                     Some(request) => {
                         self.requests.insert(attempt, Pending::Refresh);
                         self.effects.push(Effect::Fetch { id: attempt, purpose: Purpose::Refresh, request });
@@ -203,6 +204,8 @@ impl Machine {
                 self.user_changed();
             }
             RefreshOutcome::Success(mut tokens) => {
+                let (_, idle, absolute) = tokens.take_session_word();
+                live.take_word(now, absolute, idle);
                 let mut identity = live.tokens.identity.clone();
                 identity.learn(&tokens.identity);
                 tokens.identity = identity;

@@ -123,7 +123,9 @@ impl Machine {
                     self.check_user(user);
                 }
                 let outcome = match answer {
-                    SessionAnswer::Active { absolute_deadline, .. } => KeepaliveOutcome::Alive { absolute_deadline },
+                    SessionAnswer::Active { absolute_deadline, idle_deadline, .. } => {
+                        KeepaliveOutcome::Alive { absolute_deadline, idle_deadline }
+                    }
                     SessionAnswer::SignedOut | SessionAnswer::Revoked => KeepaliveOutcome::Revoked,
                     SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => KeepaliveOutcome::Failed,
                 };
@@ -198,8 +200,9 @@ impl Machine {
         let bearer = self.transport.mode == TokenMode::Bearer;
         let epoch = asked.epoch;
         let (check, verify_by_refresh) = match answer {
-            SessionAnswer::Active { absolute_deadline, user, .. } => {
-                self.signed_in(now, asked, absolute_deadline, user);
+            SessionAnswer::Active { absolute_deadline, idle_deadline, user, remember_me } => {
+                let check = SessionCheck::SignedIn { absolute_deadline, idle_deadline, remember_me };
+                self.signed_in(now, asked, check, user);
                 (None, false)
             }
             SessionAnswer::SignedOut | SessionAnswer::Revoked => {

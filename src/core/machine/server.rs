@@ -1,14 +1,14 @@
-//! The server's side of a live session: keepalives (when and what their
-//! answers do), session checks (when to ask and what the answer means), and
-//! telling the server that a session ended.
+//! The server's side of a live session: session checks (when to ask and
+//! what the answer means), and telling the server that a session ended
+//! (keepalives are in `keepalive.rs`).
 
-use super::super::contract::{keepalive_request, logout_requests, session_request};
+use super::super::contract::{logout_requests, session_request};
 use super::super::protocol::{EndReason, Epoch};
 use super::super::tokens::TokenSet;
 use super::super::{EpochMs, Millis};
-use super::live::{Keepalive, State};
+use super::live::State;
 use super::requests::{Check, Pending};
-use super::types::{CheckTrigger, Effect, KeepaliveOutcome, Origin, Purpose, SessionCheck};
+use super::types::{CheckTrigger, Effect, Origin, Purpose, SessionCheck};
 use super::Machine;
 
 /// How often a waking page may ask the session endpoint (an explicit
@@ -51,9 +51,9 @@ impl Machine {
         let now = self.clock(now);
         self.advance(now);
         match check {
-            SessionCheck::SignedIn { absolute_deadline } => {
+            SessionCheck::SignedIn { .. } => {
                 let asked = Check { epoch, trigger: CheckTrigger::Resume, sent_at: now };
-                self.signed_in(now, asked, absolute_deadline, None);
+                self.signed_in(now, asked, check, None);
             }
             SessionCheck::SignedOut => {
                 if matches!(self.state, State::Live(_)) {
@@ -77,20 +77,16 @@ impl Machine {
 
     // ----- internals ---------------------------------------------------------
 
-    /// The server says `user` (if it named one) is signed in. A live session
-    /// takes the absolute deadline as a cap, and ends if `user` is somebody
+    /// The server says `user` (if it named one) is signed in (`check`, a
+    /// [`SessionCheck::SignedIn`]). A live session takes the server's
+    /// deadlines where they are earlier, and ends if `user` is somebody
     /// else. Without one, only an explicit check ([`CheckTrigger::Resume`])
     /// starts a session; not one asked before a session ended here (its
     /// answer speaks of that session), and not while a logout is owed (the
     /// server's session is the one the user logged out of: the logout goes
     /// again).
-    pub(super) fn signed_in(
-        &mut self,
-        now: EpochMs,
-        asked: Check,
-        absolute_deadline: Option<EpochMs>,
-        user: Option<String>,
-    ) {
+    pub(super) fn signed_in(&mut self, now: EpochMs, asked: Check, check: SessionCheck, user: Option<String>) {
+        let SessionCheck::SignedIn { absolute_deadline, idle_deadline, remember_me } = check else { return };
         if let State::Live(_) = self.state {
             if let Some(user) = &user {
                 self.check_user(user);
@@ -103,59 +99,15 @@ impl Machine {
             self.resend_logout_if_owed();
             return;
         } else {
-            let mut tokens = TokenSet::default();
+            let mut tokens = TokenSet { remember_me, ..TokenSet::default() };
             tokens.identity.user = user;
             self.login(now, asked.epoch, tokens);
         }
-        if let (State::Live(live), Some(cap)) = (&mut self.state, absolute_deadline) {
-            live.cap_absolute(cap);
+        if let State::Live(live) = &mut self.state {
+            live.take_word(now, absolute_deadline, idle_deadline);
         }
         // The server's cap may already have passed (found by fuzzing).
         self.advance(now);
-    }
-
-    /// Keepalive `attempt` was answered. A stale answer is ignored.
-    pub(super) fn keepalive_result(&mut self, now: EpochMs, attempt: u64, outcome: KeepaliveOutcome) {
-        let now = self.clock(now);
-        self.advance(now);
-        let State::Live(live) = &mut self.state else { return };
-        let Some(keepalive) = live.keepalive.filter(|k| k.in_flight() == Some(attempt)) else { return };
-        match outcome {
-            KeepaliveOutcome::Alive { absolute_deadline } => {
-                live.keepalive = Some(keepalive.answered(true));
-                if let Some(cap) = absolute_deadline {
-                    live.cap_absolute(cap);
-                }
-            }
-            // Try again at the next interval, if the user is still active.
-            KeepaliveOutcome::Failed => live.keepalive = Some(keepalive.answered(false)),
-            KeepaliveOutcome::Revoked => self.end(EndReason::Revoked, Origin::Server),
-        }
-        self.advance(now);
-    }
-
-    /// Keepalive bookkeeping for a session starting now (a login or a join
-    /// counts as contact with the server); `None` without a keepalive endpoint
-    /// and interval.
-    pub(super) fn fresh_keepalive(&self, now: EpochMs) -> Option<Keepalive> {
-        let wanted = self.transport.keepalive.is_some() && self.config.keepalive_every_ms.is_some();
-        wanted.then_some(Keepalive::Quiet { sent_at: now })
-    }
-
-    /// Sends the owed keepalive once its interval has passed (never offline).
-    pub(super) fn send_keepalive_if_due(&mut self, now: EpochMs) {
-        let State::Live(live) = &self.state else { return };
-        let due = live.keepalive_due(&self.config).is_some_and(|at| now >= at);
-        if !(due && self.online) {
-            return;
-        }
-        let Some(request) = keepalive_request(&self.transport) else { return };
-        let id = self.take_id();
-        if let State::Live(live) = &mut self.state {
-            live.keepalive = Some(Keepalive::Out { id, sent_at: now });
-        }
-        self.requests.insert(id, Pending::Keepalive);
-        self.effects.push(Effect::Fetch { id, purpose: Purpose::Keepalive, request });
     }
 
     /// Tells the server that session `epoch` ended: revocation, then logout,

@@ -177,6 +177,8 @@ impl Machine {
         }
         let last_activity_at = snapshot.last_activity_at.min(now).max(started_at);
         let config = self.config;
+        let heard_keepalive = snapshot.keepalive_at.map(|at| at.min(now));
+        self.note_word_heard(epoch, &snapshot);
         let candidate = Live {
             epoch,
             started_at,
@@ -187,13 +189,14 @@ impl Machine {
             tokens_received_at: snapshot.tokens_received_at.min(now),
             refresh: Refresh::Unneeded,
             phase: Phase::Active,
-            keepalive: self.fresh_keepalive(now),
+            keepalive: self.fresh_keepalive(heard_keepalive.unwrap_or(now)),
             absolute_cap: snapshot.absolute_cap,
+            idle_cap: snapshot.idle_cap,
+            remember_me: snapshot.remember_me,
         };
         if now >= candidate.idle_deadline(&config).min(candidate.absolute_deadline(&config)) {
             return Err(ProtocolError::StaleSnapshot);
         }
-        self.note_cap_heard(epoch, candidate.absolute_cap);
         let before = self.state();
         let replaced = match &mut self.state {
             State::Live(live) if live.epoch == epoch => {
@@ -206,8 +209,9 @@ impl Machine {
                 if candidate.last_activity_at > live.last_activity_at {
                     live.last_activity_at = candidate.last_activity_at;
                 }
-                if let Some(cap) = candidate.absolute_cap {
-                    live.cap_absolute(cap);
+                live.take_word(now, candidate.absolute_cap, candidate.idle_cap);
+                if let (Some(keepalive), Some(at)) = (&mut live.keepalive, heard_keepalive) {
+                    keepalive.heard(at);
                 }
                 if candidate.generation > live.generation {
                     let mut tokens = candidate.tokens;

@@ -4,6 +4,7 @@
 use super::super::contract::Request;
 use super::super::note::GenerationNote;
 use super::super::protocol::{EndReason, Envelope};
+use super::super::reconstitute::Kept;
 use super::super::tokens::Secret;
 use super::super::tombstone::Tombstones;
 use super::super::value::Value;
@@ -97,6 +98,9 @@ pub enum ErrorCode {
     /// The page's CSRF token is not a valid header value (CR, LF, NUL, beyond
     /// Latin-1, over 8 KiB): requests go without it. Reported once per page.
     CsrfTokenUnusable,
+    /// `start()` signed in another user than the one whose session was live
+    /// (a second user on a shared browser, or a login in another window).
+    OtherUserSignedIn,
 }
 
 impl ErrorCode {
@@ -106,6 +110,7 @@ impl ErrorCode {
             ErrorCode::LogoutFailed => "logout_failed",
             ErrorCode::UserChanged => "user_changed",
             ErrorCode::CsrfTokenUnusable => "csrf_token_unusable",
+            ErrorCode::OtherUserSignedIn => "other_user_signed_in",
         }
     }
 }
@@ -266,6 +271,12 @@ pub enum Effect {
     /// [`super::Machine::handle_tombstones`] at start, on `resume()`, on waking
     /// and before a lock grant. No secrets.
     SaveTombstones(Tombstones),
+    /// Write the kept record of a timed-out session where every tab reads it
+    /// (`localStorage`, [`super::super::keys::kept_key`]), keeping the stored
+    /// one if the app set it later ([`Kept::newer`]); `None`: wipe it. Hand
+    /// what is stored to [`super::Machine::handle_kept`] at start and before
+    /// `start()`. No secrets.
+    Keep(Option<Kept>),
 }
 
 /// Why the next deadline is set (for debugging and tests).
@@ -299,10 +310,12 @@ pub struct Deadline {
 /// What the server said to a keepalive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeepaliveOutcome {
-    /// The session lives; the server may say when it ends at the latest.
+    /// The session lives; the server may say when it ends.
     Alive {
         /// The server's absolute deadline (local epoch ms), if it gave one.
         absolute_deadline: Option<EpochMs>,
+        /// The server's idle deadline (local epoch ms), if it gave one.
+        idle_deadline: Option<EpochMs>,
     },
     /// The server no longer knows the session (401/403, signed out).
     Revoked,
@@ -313,10 +326,14 @@ pub enum KeepaliveOutcome {
 /// What the server's `session` endpoint said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionCheck {
-    /// Signed in; the server may say when the session ends at the latest.
+    /// Signed in; the server may say when the session ends.
     SignedIn {
         /// The server's absolute deadline (local epoch ms), if it gave one.
         absolute_deadline: Option<EpochMs>,
+        /// The server's idle deadline (local epoch ms), if it gave one.
+        idle_deadline: Option<EpochMs>,
+        /// A remembered session (a session started by this answer is one).
+        remember_me: bool,
     },
     /// Not signed in (anymore).
     SignedOut,

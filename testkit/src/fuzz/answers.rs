@@ -207,7 +207,7 @@ pub fn session_response(data: &[u8]) {
                 assert!(retryable && !revoked_status, "retryable from {status}");
                 assert!(retry_after_ms.is_none() || answer.retry_after.is_some());
             }
-            SessionAnswer::Active { idle_deadline, absolute_deadline, user } => {
+            SessionAnswer::Active { idle_deadline, absolute_deadline, user, .. } => {
                 assert!((200..=299).contains(&status), "active from {status}");
                 assert!(!answer.too_large(t.max_body_bytes), "active from an oversized body");
                 assert!(idle_deadline.is_none_or(|at| at <= MAX_EPOCH_MS));

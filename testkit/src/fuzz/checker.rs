@@ -155,6 +155,9 @@ impl Checker {
                     assert_eq!(&tombstones, machine.tombstones(), "what is saved is what the tab knows");
                     assert!(tombstones.iter().count() <= wasm_session::core::tombstone::MAX_TOMBSTONES);
                 }
+                Effect::Keep(kept) => {
+                    assert!(kept.is_none() || !machine.state().is_live(), "a record is kept only once a session ended");
+                }
                 Effect::Persist(stored) => {
                     assert!(machine.storage() != StorageChoice::Memory, "persisted with memory storage");
                     assert_eq!(Some(stored.0), machine.stored_session(), "what is persisted is the live session");

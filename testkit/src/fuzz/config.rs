@@ -37,6 +37,7 @@ fn options(value: &Value) {
         storage: shell.storage,
         page,
         refresh_token_reused: true,
+        remember_me: true,
     };
     let findings = security::report(&setup);
     assert!(findings.windows(2).all(|pair| pair[0].severity <= pair[1].severity), "findings most severe first");

@@ -123,6 +123,9 @@ fn remote_message(input: &mut Input, machine: &Machine, now: u64) -> Envelope {
         generation: u64::from(extra % 8),
         tokens_received_at: at,
         absolute_cap: None,
+        idle_cap: (extra % 3 == 1).then(|| at + u64::from(extra) * SEC),
+        keepalive_at: (extra % 2 == 1).then_some(at),
+        remember_me: extra % 5 == 0,
     };
     let reasons = EndReason::ALL;
     let message = match kind % 9 {
@@ -229,9 +232,15 @@ pub fn machine(data: &[u8]) {
             16 => {
                 let (kind, arg) = (input.byte(), u64::from(input.byte()));
                 let outcome = match kind % 5 {
-                    0 => KeepaliveOutcome::Alive { absolute_deadline: None },
-                    1 => KeepaliveOutcome::Alive { absolute_deadline: Some(now + arg * MIN) },
-                    2 => KeepaliveOutcome::Alive { absolute_deadline: Some(now.saturating_sub(arg * SEC)) },
+                    0 => KeepaliveOutcome::Alive { absolute_deadline: None, idle_deadline: None },
+                    1 => KeepaliveOutcome::Alive {
+                        absolute_deadline: Some(now + arg * MIN),
+                        idle_deadline: Some(now + arg * SEC),
+                    },
+                    2 => KeepaliveOutcome::Alive {
+                        absolute_deadline: Some(now.saturating_sub(arg * SEC)),
+                        idle_deadline: None,
+                    },
                     3 => KeepaliveOutcome::Revoked,
                     _ => KeepaliveOutcome::Failed,
                 };
@@ -243,8 +252,16 @@ pub fn machine(data: &[u8]) {
             18 => {
                 let (kind, arg) = (input.byte(), u64::from(input.byte()));
                 let check = match kind % 4 {
-                    0 => SessionCheck::SignedIn { absolute_deadline: None },
-                    1 => SessionCheck::SignedIn { absolute_deadline: Some(now + arg * MIN) },
+                    0 => SessionCheck::SignedIn {
+                        absolute_deadline: None,
+                        idle_deadline: None,
+                        remember_me: arg % 2 == 1,
+                    },
+                    1 => SessionCheck::SignedIn {
+                        absolute_deadline: Some(now + arg * MIN),
+                        idle_deadline: Some(now + arg * SEC),
+                        remember_me: false,
+                    },
                     2 => SessionCheck::SignedOut,
                     _ => SessionCheck::Unknown,
                 };

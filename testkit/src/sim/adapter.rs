@@ -46,6 +46,8 @@ pub enum Answer {
 }
 
 /// What the simulated shell does for one effect.
+// Short-lived, one at a time: boxing the envelope would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Action {
     Post(Envelope),
     AskLock(u64),
@@ -77,7 +79,7 @@ pub(super) fn interpret(effect: Effect) -> Action {
         Effect::CallRefreshHook { id, refresh_token } => {
             Action::Send { id, call: Call::Refresh { token: refresh_token.map(|t| t.expose().to_owned()) } }
         }
-        Effect::Persist(_) | Effect::SaveTombstones(_) => Action::Nothing,
+        Effect::Persist(_) | Effect::SaveTombstones(_) | Effect::Keep(_) => Action::Nothing,
         Effect::WipeStorage => Action::Wipe,
     }
 }
@@ -138,9 +140,13 @@ fn http_answer(answer: Answer) -> FetchAnswer {
                 retry_after_ms.map(|ms| RetryAfter { text: ms.div_ceil(1000).to_string(), date: None });
             FetchAnswer::Response(answer)
         }
-        Answer::Keepalive(KeepaliveOutcome::Alive { absolute_deadline }) => {
-            response(200, object(vec![("absolute_expires_at", absolute_deadline.map(ms))]))
-        }
+        Answer::Keepalive(KeepaliveOutcome::Alive { absolute_deadline, idle_deadline }) => response(
+            200,
+            object(vec![
+                ("absolute_expires_at", absolute_deadline.map(ms)),
+                ("idle_expires_at", idle_deadline.map(ms)),
+            ]),
+        ),
         Answer::Keepalive(KeepaliveOutcome::Revoked) => response(401, Body::Empty),
         Answer::Keepalive(KeepaliveOutcome::Failed) => response(503, Body::Empty),
         Answer::Session(Some(absolute_deadline)) => response(

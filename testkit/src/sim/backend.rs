@@ -101,6 +101,12 @@ pub struct Server {
     /// The server's own cap on a session's age, sent with keepalive and
     /// session answers; `None`: it sends no deadline.
     pub session_lifetime: Option<u64>,
+    /// The server's own idle timeout, sent as a deadline with keepalive
+    /// answers; a keepalive moves it on, and past it the session is gone.
+    /// `None`: no idle timeout.
+    pub idle_timeout: Option<u64>,
+    /// When the server last heard of each family (login, keepalive).
+    pub last_contact: BTreeMap<usize, u64>,
     /// Refresh requests processed.
     pub refresh_calls: u32,
     /// Refresh requests that rotated a token.
@@ -144,6 +150,8 @@ impl Server {
             next_token: 0,
             reuse_grace_ms: 0,
             session_lifetime: None,
+            idle_timeout: None,
+            last_contact: BTreeMap::new(),
             refresh_calls: 0,
             rotations: 0,
             reuse_detected: false,
@@ -165,6 +173,7 @@ impl Server {
         let (current, tokens) = self.issue(now);
         self.families.push(Family { login_at: now, current, rotated_out: BTreeMap::new(), ended: None });
         let family = self.families.len() - 1;
+        self.last_contact.insert(family, now);
         self.cookie = Some(family);
         (family, tokens)
     }
@@ -292,8 +301,16 @@ impl Server {
     /// The keepalive endpoint, for the session of the cookie sent.
     pub fn keepalive(&mut self, now: u64, family: Option<usize>) -> KeepaliveOutcome {
         self.keepalives.push(now);
-        match family.filter(|&f| self.is_live(f)) {
-            Some(family) => KeepaliveOutcome::Alive { absolute_deadline: self.deadline(family) },
+        let idled = |server: &Server, f: usize| {
+            let last = server.last_contact.get(&f).copied().unwrap_or(0);
+            server.idle_timeout.is_some_and(|timeout| now >= last + timeout)
+        };
+        match family.filter(|&f| self.is_live(f) && !idled(self, f)) {
+            Some(family) => {
+                self.last_contact.insert(family, now);
+                let idle_deadline = self.idle_timeout.map(|timeout| now + timeout);
+                KeepaliveOutcome::Alive { absolute_deadline: self.deadline(family), idle_deadline }
+            }
             None => KeepaliveOutcome::Revoked,
         }
     }

@@ -42,3 +42,18 @@ pub fn sent(effects: &[Effect], purpose: Purpose) -> Vec<u64> {
         })
         .collect()
 }
+
+/// The keepalive a lone machine sends at `now`: it asks for the refresh lock
+/// first (single flight across tabs), which is granted at once here. Drains
+/// every effect; `None` when no keepalive went out.
+pub fn keepalive_sent(machine: &mut Machine, now: u64) -> Option<u64> {
+    let mut sent = None;
+    while let Some(effect) = machine.poll_effect() {
+        match effect {
+            Effect::AcquireRefreshLock { attempt } => machine.handle_lock_acquired(now, attempt, None),
+            Effect::Fetch { id, purpose: Purpose::Keepalive, .. } => sent = Some(id),
+            _ => {}
+        }
+    }
+    sent
+}

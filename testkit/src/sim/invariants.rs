@@ -192,7 +192,7 @@ impl Sim {
     pub(super) fn note_answer(&mut self, request: usize, answer: &Answer) {
         let Some(family) = self.requests[request].family else { return };
         if let Answer::Session(Some(deadline))
-        | Answer::Keepalive(KeepaliveOutcome::Alive { absolute_deadline: deadline }) = answer
+        | Answer::Keepalive(KeepaliveOutcome::Alive { absolute_deadline: deadline, .. }) = answer
         {
             if let Some(deadline) = *deadline {
                 let earliest = self.records.server_deadlines.entry(family).or_insert(deadline);

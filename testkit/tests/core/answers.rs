@@ -257,7 +257,12 @@ fn session(t: &Transport, response: Response) -> SessionAnswer {
 }
 
 fn active(idle: Option<u64>, absolute: Option<u64>, user: Option<&str>) -> SessionAnswer {
-    SessionAnswer::Active { idle_deadline: idle, absolute_deadline: absolute, user: user.map(str::to_owned) }
+    SessionAnswer::Active {
+        idle_deadline: idle,
+        absolute_deadline: absolute,
+        user: user.map(str::to_owned),
+        remember_me: false,
+    }
 }
 
 #[test]

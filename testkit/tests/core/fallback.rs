@@ -116,6 +116,9 @@ fn hearing_of_a_session_joins_it_without_tokens_and_refreshes_for_its_own() {
         generation: 3,
         tokens_received_at: T0,
         absolute_cap: None,
+        idle_cap: None,
+        keepalive_at: None,
+        remember_me: false,
     };
     let notice = |refresh_token_held| Envelope {
         from: id(1),

@@ -243,8 +243,17 @@ fn the_user_travels_in_the_token_free_notices_of_the_storage_fallback() {
     let mut tokens = TokenSet::bearer("secret", Some("rt"), None);
     tokens.identity = Identity { user: Some("alice".into()), sub: Some("u-1".into()) };
     let (started_at, last_activity_at, tokens_received_at) = (T0, T0, T0);
-    let snapshot =
-        Snapshot { started_at, last_activity_at, tokens, generation: 0, tokens_received_at, absolute_cap: None };
+    let snapshot = Snapshot {
+        started_at,
+        last_activity_at,
+        tokens,
+        generation: 0,
+        tokens_received_at,
+        absolute_cap: None,
+        idle_cap: None,
+        keepalive_at: None,
+        remember_me: false,
+    };
     let notice = Message::Login(snapshot).without_tokens();
     let envelope = Envelope { from: id(3), epoch: Some(id(4)), message: notice };
     let text = json::to_text(&protocol::encode(&envelope));

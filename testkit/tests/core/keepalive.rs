@@ -10,14 +10,9 @@ fn cookie_sim(tabs: usize) -> Sim {
     sim
 }
 
-/// The attempt of the keepalive the machine asked to send.
-fn keepalive_attempt(machine: &mut Machine) -> u64 {
-    std::iter::from_fn(|| machine.poll_effect())
-        .find_map(|e| match e {
-            Effect::Fetch { id, purpose: Purpose::Keepalive, .. } => Some(id),
-            _ => None,
-        })
-        .expect("a keepalive")
+/// The id of the keepalive the machine sends at `now` (the lock granted at once).
+fn keepalive_attempt(machine: &mut Machine, now: u64) -> u64 {
+    keepalive_sent(machine, now).expect("a keepalive")
 }
 
 #[test]
@@ -54,7 +49,7 @@ fn a_revoked_keepalive_ends_the_session_everywhere() {
     sim.advance(2 * MIN);
     let now = sim.now;
     sim.tab(0).handle_activity(now);
-    let attempt = keepalive_attempt(sim.tab(0));
+    let attempt = keepalive_attempt(sim.tab(0), now);
     sim.tab(0).handle_keepalive_result(now, attempt, KeepaliveOutcome::Revoked);
     sim.pump();
     assert_eq!(sim.states(), vec![SessionState::LoggedOut; 2]);
@@ -67,11 +62,15 @@ fn the_servers_absolute_deadline_caps_ours_and_stale_answers_are_ignored() {
     sim.advance(2 * MIN);
     let now = sim.now;
     sim.tab(0).handle_activity(now);
-    let attempt = keepalive_attempt(sim.tab(0));
+    let attempt = keepalive_attempt(sim.tab(0), now);
     sim.tab(0).handle_keepalive_result(now, attempt + 1, KeepaliveOutcome::Revoked);
     assert_eq!(sim.tab(0).state(), SessionState::Active, "a stale answer changes nothing");
     let cap = now + 30 * MIN;
-    sim.tab(0).handle_keepalive_result(now, attempt, KeepaliveOutcome::Alive { absolute_deadline: Some(cap) });
+    sim.tab(0).handle_keepalive_result(
+        now,
+        attempt,
+        KeepaliveOutcome::Alive { absolute_deadline: Some(cap), idle_deadline: None },
+    );
     assert_eq!(sim.tab(0).absolute_deadline(), Some(cap));
 }
 
@@ -82,12 +81,11 @@ fn a_failed_keepalive_is_retried_at_the_next_interval() {
     let mut machine = Machine::new(test_setup(config), id(1), 3);
     machine.login(T0, id(150), TokenSet::default());
     machine.handle_activity(T0 + 2 * MIN);
-    let attempt = keepalive_attempt(&mut machine);
+    let attempt = keepalive_attempt(&mut machine, T0 + 2 * MIN);
     machine.handle_keepalive_result(T0 + 2 * MIN, attempt, KeepaliveOutcome::Failed);
     assert_eq!(machine.next_deadline(), Some(Deadline { at: T0 + 3 * MIN, kind: TimerKind::Keepalive }));
     machine.handle_timeout(T0 + 3 * MIN);
-    assert!(std::iter::from_fn(|| machine.poll_effect())
-        .any(|e| matches!(e, Effect::Fetch { purpose: Purpose::Keepalive, .. })));
+    assert!(keepalive_sent(&mut machine, T0 + 3 * MIN).is_some());
 }
 
 #[test]
@@ -95,11 +93,19 @@ fn a_signed_in_session_check_starts_the_session_and_caps_its_lifetime() {
     let mut sim = Sim::new(2);
     let now = sim.now;
     let cap = now + 30 * MIN;
-    sim.tab(0).handle_session_check(now, id(160), SessionCheck::SignedIn { absolute_deadline: Some(cap) });
+    sim.tab(0).handle_session_check(
+        now,
+        id(160),
+        SessionCheck::SignedIn { absolute_deadline: Some(cap), idle_deadline: None, remember_me: false },
+    );
     sim.pump();
     assert_eq!(sim.states(), vec![SessionState::Active; 2], "the other tab joins");
     assert_eq!(sim.tab(0).absolute_deadline(), Some(cap));
-    sim.tab(0).handle_session_check(now, id(161), SessionCheck::SignedIn { absolute_deadline: None });
+    sim.tab(0).handle_session_check(
+        now,
+        id(161),
+        SessionCheck::SignedIn { absolute_deadline: None, idle_deadline: None, remember_me: false },
+    );
     assert_eq!(sim.tab(0).epoch(), Some(id(160)), "a live session is kept, not replaced");
 }
 
@@ -125,13 +131,13 @@ fn activity_while_a_keepalive_is_out_is_owed_once_it_is_answered() {
     let mut machine = Machine::new(test_setup(config), id(1), 3);
     machine.login(T0, id(150), TokenSet::default());
     machine.handle_activity(T0 + 2 * MIN);
-    let attempt = keepalive_attempt(&mut machine);
+    let attempt = keepalive_attempt(&mut machine, T0 + 2 * MIN);
     assert_eq!(machine.next_deadline().map(|d| d.kind), Some(TimerKind::IdleWarning), "none owed while one is out");
     machine.handle_activity(T0 + 2 * MIN + SEC);
     machine.handle_keepalive_result(
         T0 + 2 * MIN + 2 * SEC,
         attempt,
-        KeepaliveOutcome::Alive { absolute_deadline: None },
+        KeepaliveOutcome::Alive { absolute_deadline: None, idle_deadline: None },
     );
     assert_eq!(
         machine.next_deadline(),
@@ -140,8 +146,12 @@ fn activity_while_a_keepalive_is_out_is_owed_once_it_is_answered() {
     );
     // Without activity since, an answered keepalive leaves nothing owed.
     machine.handle_timeout(T0 + 3 * MIN);
-    let next = keepalive_attempt(&mut machine);
-    machine.handle_keepalive_result(T0 + 3 * MIN, next, KeepaliveOutcome::Alive { absolute_deadline: None });
+    let next = keepalive_attempt(&mut machine, T0 + 3 * MIN);
+    machine.handle_keepalive_result(
+        T0 + 3 * MIN,
+        next,
+        KeepaliveOutcome::Alive { absolute_deadline: None, idle_deadline: None },
+    );
     assert_ne!(machine.next_deadline().map(|d| d.kind), Some(TimerKind::Keepalive));
 }
 

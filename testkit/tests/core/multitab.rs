@@ -175,6 +175,9 @@ fn an_old_login_arriving_late_does_not_replace_a_newer_session() {
             generation: 0,
             tokens_received_at: now - MIN,
             absolute_cap: None,
+            idle_cap: None,
+            keepalive_at: None,
+            remember_me: false,
         }),
     };
     sim.tab(0).handle_message(now, old).expect("accepted, then outranked");
@@ -206,6 +209,9 @@ fn a_replayed_login_of_an_ended_session_is_ignored() {
             generation: 0,
             tokens_received_at: now,
             absolute_cap: None,
+            idle_cap: None,
+            keepalive_at: None,
+            remember_me: false,
         }),
     };
     sim.tab(0).logout(now);
@@ -242,6 +248,9 @@ fn an_expired_snapshot_is_not_adopted() {
             generation: 0,
             tokens_received_at: T0,
             absolute_cap: None,
+            idle_cap: None,
+            keepalive_at: None,
+            remember_me: false,
         }),
     };
     assert_eq!(sim.tab(0).handle_message(now, stale), Err(ProtocolError::StaleSnapshot));

@@ -109,6 +109,7 @@ fn plain_http_api_origins_are_reported() {
             storage: StorageChoice::Memory,
             page,
             refresh_token_reused: false,
+            remember_me: false,
         };
         report(&setup).iter().map(|finding| finding.id).collect::<Vec<_>>()
     };

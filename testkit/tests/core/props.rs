@@ -70,6 +70,9 @@ fn remote(current: Option<Epoch>, same_epoch: bool, kind: u8, at: u64) -> Envelo
         generation: at % 5,
         tokens_received_at: at,
         absolute_cap: None,
+        idle_cap: None,
+        keepalive_at: None,
+        remember_me: false,
     };
     let message = match kind {
         0 => Message::Activity { at },
@@ -218,7 +221,11 @@ fn check_invariants(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 Effect::Broadcast(envelope) => {
                     prop_assert_eq!(decode_text(&encode_text(&envelope)), Ok(envelope));
                 }
-                Effect::Fetch { .. } | Effect::Persist(_) | Effect::WipeStorage | Effect::SaveTombstones(_) => {}
+                Effect::Fetch { .. }
+                | Effect::Persist(_)
+                | Effect::WipeStorage
+                | Effect::SaveTombstones(_)
+                | Effect::Keep(_) => {}
             }
         }
         while let Some(event) = machine.poll_event() {

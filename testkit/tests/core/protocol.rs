@@ -15,6 +15,9 @@ fn snapshot() -> Snapshot {
         generation: 3,
         tokens_received_at: T0 + 1,
         absolute_cap: None,
+        idle_cap: None,
+        keepalive_at: None,
+        remember_me: false,
     }
 }
 

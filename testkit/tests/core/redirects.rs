@@ -46,7 +46,7 @@ fn a_redirected_keepalive_or_session_check_concludes_nothing() {
     let mut machine = machine(TokenMode::Cookie);
     machine.login(T0, id(200), TokenSet::default());
     machine.handle_activity(T0 + 2 * MIN);
-    let keepalive = *sent(&effects(&mut machine), Purpose::Keepalive).first().expect("a keepalive");
+    let keepalive = keepalive_sent(&mut machine, T0 + 2 * MIN).expect("a keepalive");
     machine.handle_fetch_answer(T0 + 2 * MIN, keepalive, FetchAnswer::Redirected);
     assert_eq!(machine.state(), SessionState::Active, "a redirect is not a signed-out answer");
     let next = machine.next_deadline().filter(|d| d.kind == TimerKind::Keepalive);

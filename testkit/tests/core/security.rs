@@ -5,7 +5,7 @@ use wasm_session_testkit::sim::*;
 const HTTPS: Page = Page { protocol: "https:", hostname: "app.example", cookies: "" };
 
 fn ids(config: &Config, transport: &Transport, storage: StorageChoice, page: Page, reused: bool) -> Vec<&'static str> {
-    let setup = Setup { config, transport, storage, page, refresh_token_reused: reused };
+    let setup = Setup { config, transport, storage, page, refresh_token_reused: reused, remember_me: false };
     report(&setup).iter().map(|finding| finding.id).collect()
 }
 
@@ -105,6 +105,7 @@ fn findings_come_most_severe_first_with_advice() {
         storage: StorageChoice::Local,
         page: http,
         refresh_token_reused: true,
+        remember_me: false,
     };
     let findings = report(&setup);
     let found: Vec<_> = findings.iter().map(|f| (f.id, f.severity)).collect();

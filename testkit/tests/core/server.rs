@@ -273,7 +273,7 @@ fn keepalive_answers_are_read_as_the_servers_word_on_the_session() {
         let mut machine = machine(TokenMode::Cookie, false);
         machine.login(T0, id(200), TokenSet::default());
         machine.handle_activity(T0 + 2 * MIN);
-        let request = *sent(&effects(&mut machine), Purpose::Keepalive).first().expect("a keepalive");
+        let request = keepalive_sent(&mut machine, T0 + 2 * MIN).expect("a keepalive");
         machine.handle_fetch_answer(T0 + 2 * MIN, request, answer.clone());
         match state {
             Some(state) => assert_eq!(machine.state(), state, "{answer:?}"),

@@ -46,6 +46,8 @@ pub struct Site {
     pub backend: Backend,
     /// The tombstones as `localStorage` holds them.
     pub local_storage: Tombstones,
+    /// The kept record of a timed-out session as `localStorage` holds it.
+    pub kept: Option<wasm_session::core::reconstitute::Kept>,
     /// Every request sent, by tab and purpose.
     pub sent: Vec<(usize, Purpose)>,
     bus: VecDeque<(usize, Value)>,
@@ -88,6 +90,7 @@ impl Site {
             tabs: Vec::new(),
             backend: Backend { user: None, reachable: true, logout_status: 204, logouts: 0, resent: 0 },
             local_storage: Tombstones::default(),
+            kept: None,
             sent: Vec::new(),
             bus: VecDeque::new(),
             lock: None,
@@ -103,9 +106,14 @@ impl Site {
     /// Opens a tab as the shell does: it reads the tombstones, learns whether
     /// it is online, and (when asked to) resumes. Returns its index.
     pub fn open_tab(&mut self, storage: StorageChoice) -> usize {
+        self.open_tab_with(site_setup(self.mode, storage))
+    }
+
+    /// [`Site::open_tab`] with a setup of the test's own.
+    pub fn open_tab_with(&mut self, setup: Setup) -> usize {
         let index = self.tabs.len();
         let n = u8::try_from(index + 1).expect("fewer than 255 tabs");
-        let mut machine = Machine::new(site_setup(self.mode, storage), id(n), 0xfeed + index as u64);
+        let mut machine = Machine::new(setup, id(n), 0xfeed + index as u64);
         machine.handle_timeout(self.now);
         machine.handle_tombstones(self.now, &self.local_storage);
         machine.handle_online(self.now, self.backend.reachable);
@@ -144,6 +152,8 @@ impl Site {
         let body = json::parse(&body).expect("JSON");
         let tokens = read_tokens(&transport, &body, None, self.now, json::parse_ok).expect("tokens");
         let (now, epoch) = (self.now, self.fresh_epoch());
+        // As the shell does before `start()`: the kept record, read from storage.
+        self.tabs[tab].machine.handle_kept(now, self.kept.clone());
         self.tabs[tab].machine.login(now, epoch, tokens);
         self.pump();
     }
@@ -287,6 +297,11 @@ impl Site {
             }
             Effect::Persist(StoredSession(stored)) => self.tabs[tab].stored = Some(stored),
             Effect::WipeStorage => self.tabs[tab].stored = None,
+            Effect::Keep(kept) => {
+                // As the shell does: the later restore state wins; `None` wipes.
+                let stored = self.kept.take();
+                self.kept = kept.map(|kept| kept.newer(stored));
+            }
             Effect::SaveTombstones(tombstones) => {
                 // As the shell does: read, merge, write.
                 let max_life = self.tabs[tab].machine.config().absolute_timeout_ms;

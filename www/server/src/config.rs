@@ -51,6 +51,9 @@ pub struct Config {
     pub access_ttl_ms: u64,
     pub idle_timeout_ms: u64,
     pub absolute_timeout_ms: u64,
+    /// Lifetime of a session signed in with "remember me": its cookies persist
+    /// (`Max-Age`) until then, and it has no idle timeout.
+    pub remember_me_ms: u64,
     /// `(username, password)` pairs.
     pub users: Vec<(String, String)>,
     pub static_dir: PathBuf,
@@ -67,6 +70,7 @@ impl Default for Config {
             access_ttl_ms: 30_000,
             idle_timeout_ms: 5 * 60_000,
             absolute_timeout_ms: 60 * 60_000,
+            remember_me_ms: 30 * 24 * 3_600_000,
             users: vec![("alice".into(), "alice".into()), ("bob".into(), "bob".into())],
             static_dir: "www".into(),
             pkg_dir: "pkg".into(),
@@ -75,7 +79,8 @@ impl Default for Config {
 }
 
 pub const USAGE: &str = "usage: wasm-session-server [--port 8080] [--host 127.0.0.1] [--mode bearer|cookie] \
-[--refresh-token cookie|body] [--access-ttl 30s] [--idle-timeout 5m] [--absolute-timeout 1h] [--users alice:alice,bob:bob] \
+[--refresh-token cookie|body] [--access-ttl 30s] [--idle-timeout 5m] [--absolute-timeout 1h] [--remember-me 720h] \
+[--users alice:alice,bob:bob] \
 [--static-dir www] [--pkg-dir pkg]";
 
 /// Parses a duration such as `250ms`, `30s`, `5m`, `1h` into milliseconds (must be > 0).
@@ -148,6 +153,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Option<Conf
             "--access-ttl" => cfg.access_ttl_ms = parse_duration_ms(&value)?.div_ceil(1000) * 1000,
             "--idle-timeout" => cfg.idle_timeout_ms = parse_duration_ms(&value)?,
             "--absolute-timeout" => cfg.absolute_timeout_ms = parse_duration_ms(&value)?,
+            "--remember-me" => cfg.remember_me_ms = parse_duration_ms(&value)?,
             "--users" => cfg.users = parse_users(&value)?,
             "--static-dir" => cfg.static_dir = value.into(),
             "--pkg-dir" => cfg.pkg_dir = value.into(),

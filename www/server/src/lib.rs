@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod debug;
+pub mod monitor;
 pub mod token;
 
 use std::collections::{HashMap, VecDeque};
@@ -26,7 +27,7 @@ use subtle::ConstantTimeEq;
 use tower_http::services::ServeDir;
 
 pub use config::{Config, Mode, RefreshTokenIn};
-use token::{bearer_token, get_cookie, get_header, is_https, set_cookie, sign_jwt, verify_jwt, Claims};
+use token::{bearer_token, get_cookie, get_header, is_https, lasting_cookie, set_cookie, sign_jwt, verify_jwt, Claims};
 
 /// Request bodies larger than this are refused with 400.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -68,11 +69,24 @@ struct Session {
     idle_exp: u64,
     abs_exp: u64,
     revoked: bool,
+    /// Signed in with "remember me": persistent cookies, no idle timeout.
+    remember: bool,
 }
 
 impl Session {
     fn live(&self, now: u64) -> bool {
         !self.revoked && now < self.idle_exp && now < self.abs_exp
+    }
+
+    /// Activity at `now` moves the idle deadline (a remembered session has none).
+    fn touch(&mut self, now: u64, idle_timeout: u64) {
+        self.idle_exp = if self.remember { self.abs_exp } else { (now + idle_timeout).min(self.abs_exp) };
+    }
+
+    /// How long its cookies persist: a remembered session's until its end;
+    /// `None` (session cookies) otherwise.
+    fn cookie_life(&self, now: u64) -> Option<u64> {
+        self.remember.then(|| self.abs_exp.saturating_sub(now))
     }
 }
 
@@ -142,6 +156,8 @@ struct Inner {
     users: HashMap<String, [u8; 32]>,
     dummy_hash: [u8; 32],
     db: Mutex<Db>,
+    /// Monitoring beacons received (`monitor.rs`).
+    beacons: Mutex<Vec<String>>,
 }
 
 /// Shared server state.
@@ -162,11 +178,16 @@ impl App {
             users,
             dummy_hash: sha256(token::random_hex().as_bytes()),
             db: Mutex::new(Db::default()),
+            beacons: Mutex::new(Vec::new()),
         }))
     }
 
     pub fn stats(&self) -> Stats {
         self.db().stats.clone()
+    }
+
+    fn beacons(&self) -> MutexGuard<'_, Vec<String>> {
+        self.0.beacons.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn db(&self) -> MutexGuard<'_, Db> {
@@ -278,8 +299,9 @@ fn csrf_ok(headers: &HeaderMap) -> bool {
     }
 }
 
-fn deadlines(s: &Session) -> (u64, u64) {
-    (s.idle_exp.min(s.abs_exp), s.abs_exp)
+/// A session's idle deadline (none for a remembered one) and absolute one.
+fn deadlines(s: &Session) -> (Option<u64>, u64) {
+    ((!s.remember).then(|| s.idle_exp.min(s.abs_exp)), s.abs_exp)
 }
 
 async fn demo_config(State(app): State<App>) -> Json<Value> {
@@ -301,6 +323,9 @@ async fn debug_stats(State(app): State<App>) -> Json<Stats> {
 struct LoginRequest {
     username: String,
     password: String,
+    /// "Remember me": the session outlives the browser.
+    #[serde(default)]
+    remember_me: bool,
 }
 
 /// `POST /auth/login`: JSON only, from this origin only (login CSRF: a
@@ -328,18 +353,22 @@ async fn login(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Body)
     // Always a brand-new id and secret: whatever the request presented is ignored (no fixation).
     let sid = token::random_hex();
     let secret = token::random_hex();
-    let abs_exp = now + cfg.absolute_timeout_ms;
-    let session = Session {
+    let remember = req.remember_me;
+    let abs_exp = now + if remember { cfg.remember_me_ms } else { cfg.absolute_timeout_ms };
+    let mut session = Session {
         user: req.username.clone(),
         current: secret.clone(),
         issued_at: now,
         last_keepalive_at: None,
         csrf: token::random_hex(),
-        idle_exp: (now + cfg.idle_timeout_ms).min(abs_exp),
+        idle_exp: abs_exp,
         abs_exp,
         revoked: false,
+        remember,
     };
+    session.touch(now, cfg.idle_timeout_ms);
     let (idle, abs) = deadlines(&session);
+    let life = session.cookie_life(now);
     let csrf = session.csrf.clone();
     {
         let mut db = app.db();
@@ -355,6 +384,7 @@ async fn login(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Body)
                 "token_type": "Bearer",
                 "expires_in": cfg.access_ttl_ms / 1000,
                 "user": req.username,
+                "rememberMe": remember,
             });
             if app.refresh_token_in_body() {
                 body["refresh_token"] = json!(secret);
@@ -362,16 +392,21 @@ async fn login(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Body)
             }
             with_cookies(
                 Json(body).into_response(),
-                [set_cookie("refresh_token", Some(&secret), "/auth", true, secure)],
+                [lasting_cookie("refresh_token", Some(&secret), "/auth", true, secure, life)],
             )
         }
         Mode::Cookie => {
-            let body = json!({ "user": req.username, "idleExpiresAt": idle, "absoluteExpiresAt": abs });
+            let body = json!({
+                "user": req.username,
+                "idleExpiresAt": idle,
+                "absoluteExpiresAt": abs,
+                "rememberMe": remember,
+            });
             with_cookies(
                 Json(body).into_response(),
                 [
-                    set_cookie("session", Some(&secret), "/", true, secure),
-                    set_cookie("csrf", Some(&csrf), "/", false, secure),
+                    lasting_cookie("session", Some(&secret), "/", true, secure, life),
+                    lasting_cookie("csrf", Some(&csrf), "/", false, secure, life),
                 ],
             )
         }
@@ -440,8 +475,8 @@ async fn refresh(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Bod
     let next = token::random_hex();
     s.current = next.clone();
     s.issued_at = now;
-    s.idle_exp = (now + idle_timeout).min(s.abs_exp);
-    let user = s.user.clone();
+    s.touch(now, idle_timeout);
+    let (user, life, remember) = (s.user.clone(), s.cookie_life(now), s.remember);
     db.secrets.insert(next.clone(), sid.clone());
     db.stats.refreshes += 1;
     db.stats.refreshes_from_body += u64::from(in_body);
@@ -452,6 +487,7 @@ async fn refresh(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Bod
         "token_type": "Bearer",
         "expires_in": app.cfg().access_ttl_ms / 1000,
         "user": user,
+        "rememberMe": remember,
     });
     if in_body {
         body["refresh_token"] = json!(next);
@@ -460,7 +496,10 @@ async fn refresh(State(app): State<App>, uri: Uri, headers: HeaderMap, body: Bod
         return Json(body).into_response();
     }
     let secure = is_https(&headers, uri.scheme_str());
-    with_cookies(Json(body).into_response(), [set_cookie("refresh_token", Some(&next), "/auth", true, secure)])
+    with_cookies(
+        Json(body).into_response(),
+        [lasting_cookie("refresh_token", Some(&next), "/auth", true, secure, life)],
+    )
 }
 
 async fn keepalive(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Response {
@@ -485,14 +524,16 @@ async fn keepalive(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Resp
     if get_cookie(&headers, "csrf").is_none_or(|c| !bool::from(c.as_bytes().ct_eq(s.csrf.as_bytes()))) {
         return error(StatusCode::FORBIDDEN, "csrf");
     }
-    s.idle_exp = (now + idle_timeout).min(s.abs_exp);
+    s.touch(now, idle_timeout);
     let gap = s.last_keepalive_at.replace(now).map(|last| now.saturating_sub(last));
     let (idle, abs) = deadlines(s);
+    let remember = s.remember;
     db.stats.keepalives += 1;
     if let Some(gap) = gap {
         record(&mut db.stats.keepalive_gaps_ms, gap);
     }
-    Json(json!({ "signedIn": true, "idleExpiresAt": idle, "absoluteExpiresAt": abs })).into_response()
+    Json(json!({ "signedIn": true, "idleExpiresAt": idle, "absoluteExpiresAt": abs, "rememberMe": remember }))
+        .into_response()
 }
 
 async fn session(State(app): State<App>, headers: HeaderMap) -> Response {
@@ -509,8 +550,14 @@ async fn session(State(app): State<App>, headers: HeaderMap) -> Response {
     match app.session_from_cookie(&db, &headers, name, now).and_then(|sid| db.sessions.get(&sid)) {
         Some(s) => {
             let (idle, abs) = deadlines(s);
-            Json(json!({ "signedIn": true, "user": s.user, "idleExpiresAt": idle, "absoluteExpiresAt": abs }))
-                .into_response()
+            Json(json!({
+                "signedIn": true,
+                "user": s.user,
+                "idleExpiresAt": idle,
+                "absoluteExpiresAt": abs,
+                "rememberMe": s.remember,
+            }))
+            .into_response()
         }
         None => Json(json!({ "signedIn": false, "user": null, "idleExpiresAt": null, "absoluteExpiresAt": null }))
             .into_response(),
@@ -617,6 +664,7 @@ pub fn router(app: App) -> Router {
         .route("/auth/logout-all", post(logout_all))
         .route("/api/profile", get(profile))
         .merge(debug::routes())
+        .merge(monitor::routes())
         .layer(axum::middleware::map_response(no_store))
         .nest_service("/pkg", pkg_dir)
         .fallback_service(static_dir)

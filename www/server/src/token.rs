@@ -101,9 +101,25 @@ pub fn is_https(headers: &HeaderMap, scheme: Option<&str>) -> bool {
 
 /// A `Set-Cookie` value. `value: None` clears the cookie (`Max-Age=0`).
 pub fn set_cookie(name: &str, value: Option<&str>, path: &str, http_only: bool, secure: bool) -> HeaderValue {
+    lasting_cookie(name, value, path, http_only, secure, None)
+}
+
+/// [`set_cookie`], kept `max_age_ms` (whole seconds, at least one) when given:
+/// a persistent cookie that outlives the browser (remember me). Without it, a
+/// session cookie, gone when the browser closes.
+pub fn lasting_cookie(
+    name: &str,
+    value: Option<&str>,
+    path: &str,
+    http_only: bool,
+    secure: bool,
+    max_age_ms: Option<u64>,
+) -> HeaderValue {
     let mut c = format!("{name}={}; SameSite=Strict; Path={path}", value.unwrap_or(""));
     if value.is_none() {
         c.push_str("; Max-Age=0");
+    } else if let Some(ms) = max_age_ms {
+        c.push_str(&format!("; Max-Age={}", (ms / 1000).max(1)));
     }
     if http_only {
         c.push_str("; HttpOnly");

@@ -722,3 +722,35 @@ async fn cookie_authenticated_state_changes_from_another_origin_are_refused() {
     let r = s.call("POST", "/auth/refresh", &[HOST, OWN, ("cookie", &cookie)], None).await;
     assert_eq!(r.status, StatusCode::OK, "the family is intact and the page's own refresh works");
 }
+
+// ---------- remember me (issue 14) ----------
+
+#[tokio::test]
+async fn remember_me_issues_persistent_cookies_and_its_own_lifetime() {
+    for mode in [Mode::Cookie, Mode::Bearer] {
+        let s = server(mode);
+        let plain = s.login("alice", "alice").await;
+        let name = if mode == Mode::Cookie { "session" } else { "refresh_token" };
+        assert!(!plain.set_cookie(name).unwrap().contains("Max-Age"), "a session cookie without remember me");
+        assert_eq!(plain.json["rememberMe"], false);
+
+        let body = json!({ "username": "alice", "password": "alice", "remember_me": true }).to_string();
+        let r = s.call("POST", "/auth/login", &[], Some(&body)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json["rememberMe"], true);
+        let lasting = format!("Max-Age={}", 30 * 24 * 3600);
+        assert!(r.set_cookie(name).unwrap().contains(&lasting), "{mode:?}: {:?}", r.set_cookie(name));
+        let secret = r.cookie_value(name);
+        let cookies = match mode {
+            Mode::Cookie => format!("session={secret}; csrf={}", r.cookie_value("csrf")),
+            Mode::Bearer => format!("refresh_token={secret}"),
+        };
+        // Hours without activity: no idle timeout, and the session answer says so.
+        s.clock.advance(6 * 3_600_000);
+        let sess = s.call("GET", "/auth/session", &[("cookie", &cookies)], None).await;
+        assert_eq!(sess.json["signedIn"], true, "{mode:?}");
+        assert_eq!(sess.json["rememberMe"], true);
+        assert_eq!(sess.json["idleExpiresAt"], Value::Null);
+        assert_eq!(sess.json["absoluteExpiresAt"], T0 + 30 * 24 * 3_600_000);
+    }
+}

@@ -1,0 +1,2 @@
+import type { Session } from "wasm-session";
+export function check(session: typeof Session): Promise<unknown>;
