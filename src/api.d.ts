@@ -167,7 +167,8 @@ export interface TokenResponse {
   absoluteExpiresAt?: number | string; absolute_expires_at?: number | string;
 }
 
-export type SessionState = "anonymous" | "active" | "warning" | "expired" | "loggedOut";
+/** `"destroyed"`: what `state` reads after `destroy()` (no event carries it). */
+export type SessionState = "anonymous" | "active" | "warning" | "expired" | "loggedOut" | "destroyed";
 /**
  * Why a session ended. "userChanged": a session check, keepalive or refresh answered for another
  * user than the session's (a second login in another window, or a login CSRF); the server is not told.
@@ -214,8 +215,9 @@ export type SessionEventMap = { [K in SessionEventType]: Extract<SessionEvent, {
  * Thrown by the SDK: a real `Error` with `name === "SessionError"` and a stable `code`.
  * `"not_initialized"`: the package was used before `await init()` (or `initSync`, or
  * `import "wasm-session/node"` in Node).
+ * `"destroyed"`: a method other than `destroy()` was called after `destroy()` (`fetch` rejects with it).
  */
-export interface SessionError extends Error { name: "SessionError"; code: "invalid_config" | "invalid_tokens" | "no_crypto" | "not_initialized" | string; }
+export interface SessionError extends Error { name: "SessionError"; code: "invalid_config" | "invalid_tokens" | "no_crypto" | "invalid_restore_state" | "not_initialized" | "destroyed" | string; }
 
 /** One weak setting found by `session.securityReport()` (each check is described in SECURITY.md). */
 export interface SecurityFinding {
@@ -233,7 +235,8 @@ export interface Session {
   /**
    * With `reconstituteForMs`: the value to give back (`started.restoredState`) if this session times
    * out and the same user signs in again. Plain data, at most 4 KiB of text; `null` clears it.
-   * Throws a `SessionError` (`invalid_restore_state`) otherwise. Ignored with no live session.
+   * Throws a `SessionError` (`invalid_restore_state`) otherwise, and `destroyed` after `destroy()`.
+   * Ignored with no live session.
    */
   setRestoreState(value: unknown): void;
   /** Weak settings the SDK can observe, most severe first. Advisory: nothing is enforced. */

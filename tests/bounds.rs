@@ -194,7 +194,7 @@ async fn the_storage_fallback_writes_no_token_to_local_storage() {
     ))
     .unwrap();
     let refreshed = until(10_000, || events.find("refreshed").is_some()).await;
-    s.logout();
+    s.logout().unwrap();
     let written: Vec<String> = Array::from(&js("window.__written")).iter().filter_map(|v| v.as_string()).collect();
     undo_fallback_spy();
     assert!(refreshed, "the session refreshed");
@@ -215,7 +215,7 @@ async fn a_post_the_fallback_cannot_write_is_reported_and_a_lost_logout_says_so(
     let events = Recorder::attach(&s);
     s.start(None).unwrap();
     js("window.__failPosts = true;");
-    s.logout();
+    s.logout().unwrap();
     undo_fallback_spy();
     assert_eq!(state(&s), "loggedOut", "logged out here all the same");
     let error = events.find("error").expect("reported");

@@ -30,7 +30,7 @@ async fn sessions_of_one_app_share_by_default() {
     a.start(Some(tokens(&[("access_token", "crm-token".into())]).unchecked_into())).unwrap();
     assert!(until(5_000, || state(&b) == "active").await, "b joined a's session");
     assert_eq!(b.access_token().as_deref(), Some("crm-token"));
-    a.logout();
+    a.logout().unwrap();
     assert!(until(5_000, || state(&b) == "loggedOut").await, "and ends with it");
     a.destroy();
     b.destroy();
@@ -47,7 +47,7 @@ async fn differently_configured_apps_share_nothing_by_default() {
     assert!(until(5_000, || state(&crm_b) == "active").await, "the crm tabs share");
     // A new wiki tab asks for the state: no crm tab answers it.
     let late_wiki = session(&app(&wiki));
-    late_wiki.resume();
+    late_wiki.resume().unwrap();
     sleep(200).await;
     assert_eq!(state(&wiki_tab), "anonymous", "the wiki did not adopt the crm login");
     assert_eq!(state(&late_wiki), "anonymous", "nor answer a state request");
@@ -57,7 +57,7 @@ async fn differently_configured_apps_share_nothing_by_default() {
     // The wiki's own session neither replaces nor ends the crm's.
     wiki_tab.start(Some(tokens(&[("access_token", "wiki-token".into())]).unchecked_into())).unwrap();
     assert!(until(5_000, || state(&late_wiki) == "active").await, "the wiki tabs share");
-    wiki_tab.logout();
+    wiki_tab.logout().unwrap();
     assert!(until(5_000, || state(&late_wiki) == "loggedOut").await);
     sleep(200).await;
     assert_eq!(state(&crm_a), "active", "the wiki's logout did not end the crm session");

@@ -276,12 +276,12 @@ async fn storage_throwing_on_write_keeps_the_session_working_in_memory() {
     let events = Recorder::attach(&s);
     break_storage("setItem", "QuotaExceededError");
     s.start(None).unwrap();
-    s.touch();
+    s.touch().unwrap();
     mend_storage();
     assert!(until(5_000, || events.find("error").is_some()).await, "the app is told");
     assert_eq!(field(&events.find("error").unwrap(), "code"), "storage_unavailable");
     assert_eq!(state(&s), "active");
-    s.logout();
+    s.logout().unwrap();
     assert_eq!(state(&s), "loggedOut");
     sleep(50).await;
     assert_eq!(events.count("error"), 1, "told once");
@@ -297,7 +297,7 @@ async fn storage_throwing_on_read_at_resume_is_survived() {
     let s = session(&[("channelName", name), ("storage", "session".into())]);
     let events = Recorder::attach(&s);
     break_storage("getItem", "SecurityError");
-    s.resume();
+    s.resume().unwrap();
     mend_storage();
     assert!(until(5_000, || events.find("error").is_some()).await);
     assert_eq!(field(&events.find("error").unwrap(), "code"), "storage_unavailable");
@@ -319,11 +319,11 @@ async fn a_reload_resumes_the_stored_session_and_logout_wipes_it() {
     let idle_deadline = before.idle_deadline();
     before.destroy();
     let after = session(&opts(name.clone()));
-    after.resume();
+    after.resume().unwrap();
     assert_eq!(state(&after), "active", "resumed from sessionStorage without a network call");
     assert_eq!(after.access_token().as_deref(), Some("kept"));
     assert_eq!(after.idle_deadline(), idle_deadline, "a reload does not count as activity");
-    after.logout();
+    after.logout().unwrap();
     let session_storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
     assert_eq!(session_storage.get_item(&key).unwrap(), None, "logout wiped the stored session");
     after.destroy();
@@ -340,7 +340,7 @@ async fn a_tampered_stored_session_is_discarded_with_an_error_event() {
         session_storage.set_item(&key, junk).unwrap();
         let s = session(&[("channelName", name.clone()), ("storage", "session".into())]);
         let events = Recorder::attach(&s);
-        s.resume();
+        s.resume().unwrap();
         assert_eq!(state(&s), "anonymous", "{junk}");
         assert!(until(5_000, || events.find("error").is_some()).await, "{junk}");
         assert_eq!(session_storage.get_item(&key).unwrap(), None, "{junk}: removed");
@@ -358,7 +358,7 @@ async fn without_broadcast_channel_the_storage_fallback_is_used_silently() {
     s.start(None).unwrap();
     sleep(100).await;
     assert_eq!(events.count("error"), 0, "the storage-event fallback needs no warning");
-    s.logout();
+    s.logout().unwrap();
     assert_eq!(state(&s), "loggedOut");
     s.destroy();
 }
@@ -408,7 +408,7 @@ async fn a_tab_gone_while_holding_the_refresh_lock_lets_the_other_refresh() {
     start_expiring(&a);
     assert!(until(5_000, || calls("__aCalls") == Some(1.0)).await, "tab A holds the lock, its refresh hangs");
     let b = session(&[("channelName", name), ("refresh", answers.into()), ("refreshJitterMs", num(0.0))]);
-    b.resume();
+    b.resume().unwrap();
     assert!(until(5_000, || state(&b) == "active").await, "tab B joined");
     sleep(300).await;
     assert_eq!(calls("__bCalls"), Some(0.0), "tab B waits for the lock");
@@ -459,7 +459,7 @@ async fn a_login_message_replayed_after_logout_is_ignored() {
     let b_events = Recorder::attach(&b);
     a.start(Some(tokens(&[("access_token", "secret".into())]).unchecked_into())).unwrap();
     assert!(until(5_000, || state(&b) == "active").await);
-    a.logout();
+    a.logout().unwrap();
     assert!(until(5_000, || state(&b) == "loggedOut").await);
     // …and replays it after the logout.
     js("window.__heard.filter((m) => m.kind === 'login') \
@@ -474,7 +474,7 @@ async fn a_login_message_replayed_after_logout_is_ignored() {
 
 #[wasm_bindgen_test]
 fn security_report_names_weak_settings() {
-    let ids = |s: &Session| -> Vec<String> { s.security_report().iter().map(|f| field(&f, "id")).collect() };
+    let ids = |s: &Session| -> Vec<String> { s.security_report().unwrap().iter().map(|f| field(&f, "id")).collect() };
     let careful =
         session(&[("channelName", channel()), ("endpoints", options(&[("logout", "/auth/logout".into())]).into())]);
     // wasm-pack serves tests from 127.0.0.1 over http: a local page is fine.
@@ -487,7 +487,7 @@ fn security_report_names_weak_settings() {
         ("sessionCookie", "sid_test".into()),
         ("endpoints", options(&[("refresh", "http://auth.example.com/refresh".into())]).into()),
     ]);
-    let report = weak.security_report();
+    let report = weak.security_report().unwrap();
     let found = ids(&weak);
     js("document.cookie = 'sid_test=; path=/; max-age=0';");
     assert_eq!(

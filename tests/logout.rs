@@ -102,7 +102,7 @@ async fn an_offline_logout_stays_logged_out_and_is_sent_again_when_back_online()
     let events = Recorder::attach(&s);
     s.start(Some(tokens(&[("user", "alice".into())]).unchecked_into())).unwrap();
     js("window.__site.down = true;");
-    s.logout();
+    s.logout().unwrap();
     assert!(until(5_000, || events.find("error").is_some()).await);
     assert_eq!(field(&events.find("error").unwrap(), "code"), "logout_failed");
     assert_eq!(told(&name), vec![false], "the logout is owed, in localStorage");
@@ -140,12 +140,12 @@ async fn a_stored_session_whose_session_ended_in_another_tab_is_refused_and_wipe
     assert!(session_storage().get_item(&stored_key).unwrap().is_some(), "the session is stored");
     // The keeper is discarded (its sessionStorage survives), then the other tab logs out.
     keeper.destroy();
-    other.logout();
+    other.logout().unwrap();
     assert!(until(5_000, || told(&name) == vec![true]).await);
     // The discarded tab comes back (reload, Ctrl-Shift-T).
     let back = cookie_session(&name, &[("storage", "session".into())]);
     let events = Recorder::attach(&back);
-    back.resume();
+    back.resume().unwrap();
     assert_eq!(state(&back), "anonymous", "the stored session of an ended session is refused");
     assert_eq!(session_storage().get_item(&stored_key).unwrap(), None, "and wiped");
     assert!(until(5_000, || !site_log("/auth/session").is_empty()).await);
@@ -206,7 +206,7 @@ async fn a_session_answer_for_another_user_ends_every_tab_as_user_changed() {
     assert!(until(5_000, || state(&b) == "active").await);
     // A second login in another window: the cookie is bob's now.
     js("window.__site.user = 'bob';");
-    b.resume();
+    b.resume().unwrap();
     assert!(until(5_000, || state(&a) == "loggedOut" && state(&b) == "loggedOut").await);
     restore_fetch();
     for (events, origin) in [(&b_events, "server"), (&a_events, "otherTab")] {

@@ -70,7 +70,7 @@ fn start_makes_the_session_active_and_emits_events() {
     assert_eq!(state(&s), "active");
     assert_eq!(s.access_token().as_deref(), Some("at"));
     assert_eq!(events.types(), vec!["stateChange", "started"]);
-    let remaining = s.remaining_ms().expect("live");
+    let remaining = s.remaining_ms().unwrap().expect("live");
     assert!(remaining > 590_000.0 && remaining <= 600_000.0);
     let absolute = s.absolute_deadline().expect("live");
     assert!(absolute > s.idle_deadline().expect("live"));
@@ -83,11 +83,11 @@ fn unsubscribe_stops_delivery_and_is_safe_after_destroy() {
     let count = Rc::new(RefCell::new(0));
     let sink = count.clone();
     let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| *sink.borrow_mut() += 1);
-    let off = s.on("stateChange".into(), callback.as_ref().unchecked_ref::<Function>().clone());
+    let off = s.on("stateChange".into(), callback.as_ref().unchecked_ref::<Function>().clone()).unwrap();
     s.start(None).unwrap();
     assert_eq!(*count.borrow(), 1);
     off.call0(&JsValue::NULL).unwrap();
-    s.logout();
+    s.logout().unwrap();
     assert_eq!(*count.borrow(), 1, "no delivery after unsubscribing");
     s.destroy();
     off.call0(&JsValue::NULL).expect("calling it again after destroy does not throw");
@@ -98,12 +98,12 @@ fn unsubscribe_stops_delivery_and_is_safe_after_destroy() {
 fn a_throwing_listener_does_not_break_the_session() {
     let s = session(&[("channelName", channel())]);
     let thrower: Function = js("(() => { throw new Error('listener bug'); })").unchecked_into();
-    s.on("started".into(), thrower);
+    s.on("started".into(), thrower).unwrap();
     let events = Recorder::attach(&s);
     s.start(None).unwrap();
     assert_eq!(state(&s), "active");
     assert!(events.find("started").is_some(), "later listeners still called");
-    s.logout();
+    s.logout().unwrap();
     assert_eq!(state(&s), "loggedOut");
     s.destroy();
 }
@@ -112,8 +112,8 @@ fn a_throwing_listener_does_not_break_the_session() {
 fn a_listener_may_call_back_into_the_session() {
     let s = Rc::new(session(&[("channelName", channel())]));
     let inner = s.clone();
-    let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| inner.logout());
-    s.on("started".into(), callback.as_ref().unchecked_ref::<Function>().clone());
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| inner.logout().unwrap());
+    s.on("started".into(), callback.as_ref().unchecked_ref::<Function>().clone()).unwrap();
     let events = Recorder::attach(&s);
     s.start(None).unwrap();
     assert_eq!(state(&s), "loggedOut", "logout() inside a listener took effect");
@@ -131,7 +131,7 @@ async fn logout_in_one_session_reaches_another_on_the_same_channel() {
     let b_events = Recorder::attach(&b);
     a.start(None).unwrap();
     assert!(until(5_000, || state(&b) == "active").await, "b joined a's session");
-    a.logout();
+    a.logout().unwrap();
     assert!(until(5_000, || state(&b) == "loggedOut").await);
     let event = b_events.find("loggedOut").expect("event");
     assert_eq!(field(&event, "reason"), "otherTab");
@@ -149,7 +149,7 @@ async fn activity_in_one_session_moves_the_other_sessions_idle_deadline() {
     assert!(until(5_000, || state(&b) == "active").await);
     let before = b.idle_deadline().expect("live");
     sleep(50).await;
-    a.touch();
+    a.touch().unwrap();
     assert!(until(5_000, || b.idle_deadline().unwrap_or(0.0) > before).await);
     a.destroy();
     b.destroy();
@@ -162,7 +162,7 @@ async fn a_new_session_joins_an_existing_one_with_resume() {
     a.start(Some(tokens(&[("access_token", "shared".into())]).unchecked_into())).unwrap();
     let b = session(&[("channelName", name)]);
     let events = Recorder::attach(&b);
-    b.resume();
+    b.resume().unwrap();
     assert!(until(5_000, || state(&b) == "active").await);
     assert_eq!(b.access_token().as_deref(), Some("shared"));
     let started = events.find("started").expect("event");
@@ -210,7 +210,7 @@ async fn stay_signed_in_in_one_session_dismisses_the_others_warning() {
     let b = session(&opts(name));
     a.start(None).unwrap();
     assert!(until(10_000, || state(&a) == "warning" && state(&b) == "warning").await);
-    a.stay_signed_in();
+    a.stay_signed_in().unwrap();
     assert_eq!(state(&a), "active");
     assert!(until(5_000, || state(&b) == "active").await, "b's warning was dismissed");
     a.destroy();
@@ -335,8 +335,40 @@ async fn after_destroy_no_events_arrive() {
     document.dispatch_event(&web_sys::Event::new("pointerdown").unwrap()).unwrap();
     sleep(600).await;
     assert!(events.types().is_empty(), "destroyed session heard nothing: {:?}", events.types());
-    assert_eq!(state(&b), "anonymous");
+    assert_eq!(state(&b), "destroyed");
     a.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_destroyed_session_says_so_and_every_call_on_it_throws_destroyed() {
+    let s = session(&[("channelName", channel())]);
+    s.start(Some(tokens(&[("access_token", "at".into())]).unchecked_into())).unwrap();
+    s.destroy();
+    assert_eq!(state(&s), "destroyed");
+    s.destroy(); // a second destroy() is a no-op
+    assert_eq!(state(&s), "destroyed");
+    assert_eq!(s.access_token(), None, "no token handed out after destroy");
+    assert_eq!(s.idle_deadline(), None);
+    let callback: Function = js("(() => {})").unchecked_into();
+    let errors = [
+        s.start(None).unwrap_err(),
+        s.resume().unwrap_err(),
+        s.logout().unwrap_err(),
+        s.touch().unwrap_err(),
+        s.stay_signed_in().unwrap_err(),
+        s.remaining_ms().unwrap_err(),
+        s.security_report().unwrap_err(),
+        s.set_restore_state(JsValue::NULL).unwrap_err(),
+        s.on("stateChange".into(), callback.clone()).unwrap_err(),
+        s.on_any(callback).unwrap_err(),
+        wasm_bindgen_futures::JsFuture::from(s.fetch("/api/x".into(), None)).await.unwrap_err(),
+    ];
+    for error in errors {
+        let error: js_sys::Error = error.dyn_into().expect("a real Error");
+        assert_eq!(String::from(error.name()), "SessionError");
+        assert_eq!(field(&error, "code"), "destroyed");
+    }
+    assert_eq!(state(&s), "destroyed", "nothing brought it back");
 }
 
 #[wasm_bindgen_test]
@@ -381,7 +413,7 @@ async fn unusable_storage_degrades_to_memory_with_an_error_event() {
     assert!(until(5_000, || events.find("error").is_some()).await, "the app is told");
     assert_eq!(field(&events.find("error").unwrap(), "code"), "storage_unavailable");
     s.start(None).unwrap();
-    s.logout();
+    s.logout().unwrap();
     assert_eq!(state(&s), "loggedOut", "the session works on, in memory");
     s.destroy();
 }
@@ -680,7 +712,7 @@ async fn the_oauth2_preset_sends_a_form_encoded_refresh_grant_and_revokes_on_log
     let refresh = backend_log().into_iter().find(|r| field(r, "url") == "/oauth/token").unwrap();
     assert_eq!(field(&refresh, "body"), "grant_type=refresh_token&refresh_token=rt1&client_id=app");
     assert_eq!(field(&refresh, "type"), "application/x-www-form-urlencoded");
-    s.logout();
+    s.logout().unwrap();
     assert!(until(5_000, || backend_log().iter().filter(|r| field(r, "url") == "/oauth/revoke").count() == 2).await);
     restore_fetch();
     let revocations: Vec<_> = backend_log().into_iter().filter(|r| field(r, "url") == "/oauth/revoke").collect();
@@ -726,7 +758,7 @@ async fn logout_ends_locally_even_when_the_server_cannot_be_reached() {
     let events = Recorder::attach(&a);
     a.start(None).unwrap();
     assert!(until(5_000, || state(&b) == "active").await);
-    a.logout();
+    a.logout().unwrap();
     assert_eq!(state(&a), "loggedOut", "local logout does not wait for the server");
     assert!(until(5_000, || state(&b) == "loggedOut").await, "every tab is told");
     assert!(until(5_000, || events.find("error").is_some()).await);
@@ -751,7 +783,7 @@ async fn the_cookie_session_preset_sends_keepalives_with_credentials_and_csrf() 
     let s = Session::new(Some(preset.unchecked_into())).unwrap();
     s.start(None).unwrap();
     sleep(150).await;
-    s.touch();
+    s.touch().unwrap();
     assert!(until(5_000, || backend_log().iter().any(|r| field(r, "url") == "/auth/keepalive")).await);
     restore_fetch();
     js("document.cookie = 'csrf=; max-age=0; path=/';");
@@ -785,11 +817,11 @@ async fn cookie_mode_resume_asks_the_server_and_a_later_signed_out_answer_ends_t
     Reflect::set(&preset, &"channelName".into(), &channel()).unwrap();
     let s = Session::new(Some(preset.unchecked_into())).unwrap();
     let events = Recorder::attach(&s);
-    s.resume();
+    s.resume().unwrap();
     assert!(until(5_000, || state(&s) == "active").await, "signed in from the server's answer");
     assert!((s.absolute_deadline().unwrap() - cap).abs() < 2_000.0, "the server's absolute deadline is the cap");
     js("window.__backend.session = { signedIn: false };");
-    s.resume();
+    s.resume().unwrap();
     assert!(until(5_000, || state(&s) == "loggedOut").await);
     restore_fetch();
     assert_eq!(field(&events.find("loggedOut").unwrap(), "reason"), "revoked");

@@ -9,12 +9,12 @@ use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
 use super::{drive, tombstones, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
-use crate::browser::csrf;
 use crate::browser::http::{self as fetcher, HttpError, HttpRequest, HttpResponse, ReadBody};
 use crate::browser::idb;
 use crate::browser::locks::{self, LockGuard};
 use crate::browser::timers::Timer;
 use crate::browser::value::{self, Limits};
+use crate::browser::{csrf, spawn};
 use crate::core::protocol::encode;
 use crate::core::{
     Body, CsrfSource, Effect, FetchAnswer, GenerationNote, HookResult, Message, Request, Response, RetryAfter, Secret,
@@ -42,15 +42,15 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
             });
         }
         Effect::ReleaseRefreshLock { attempt, hold_until, note } => {
-            let released = with_shell(inner, |shell| {
-                let (gone, kept): (Vec<_>, Vec<_>) =
-                    core::mem::take(&mut shell.locks).into_iter().partition(|(a, _)| *a == attempt);
-                shell.locks = kept;
-                gone
-            });
-            let held: Vec<LockSlot> = released.unwrap_or_default().into_iter().map(|(_, slot)| slot).collect();
+            // One slot per attempt at most: it is pushed only when none is there,
+            // and replaced in place when granted.
+            let held = with_shell(inner, |shell| {
+                let index = shell.locks.iter().position(|(a, _)| *a == attempt)?;
+                Some(shell.locks.remove(index).1)
+            })
+            .flatten();
             match note {
-                Some(note) if !held.is_empty() => write_note_then_settle(inner, note, held, hold_until),
+                Some(note) if held.is_some() => write_note_then_settle(inner, note, held, hold_until),
                 _ => settle(inner, held, hold_until),
             }
         }
@@ -103,7 +103,7 @@ fn lock_name(inner: &Inner) -> String {
 /// Keeps released lock slots until `hold_until`. A previous settling timer is
 /// dropped outside the borrow: that releases its guards (resolving their
 /// promises is a JS call).
-fn settle(inner: &Rc<Inner>, held: Vec<LockSlot>, hold_until: u64) {
+fn settle(inner: &Rc<Inner>, held: Option<LockSlot>, hold_until: u64) {
     let hold_ms = hold_until.saturating_sub(super::now_ms()).min(u64::from(u32::MAX));
     let timer = Timer::after(hold_ms as u32, move || drop(held));
     let previous = with_shell(inner, |shell| shell.settling.replace(timer));
@@ -113,10 +113,10 @@ fn settle(inner: &Rc<Inner>, held: Vec<LockSlot>, hold_until: u64) {
 /// Commits the generation note, then lets the held lock settle: the next
 /// holder's read comes after the commit. A failed or slow write (no
 /// IndexedDB) releases all the same, after the hold alone.
-fn write_note_then_settle(inner: &Rc<Inner>, note: GenerationNote, held: Vec<LockSlot>, hold_until: u64) {
+fn write_note_then_settle(inner: &Rc<Inner>, note: GenerationNote, held: Option<LockSlot>, hold_until: u64) {
     let weak = Rc::downgrade(inner);
     let database = note_database(inner);
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(async move {
         let _ = idb::write(&database, &note.encode()).await;
         match weak.upgrade() {
             Some(inner) => settle(&inner, held, hold_until),
@@ -134,16 +134,16 @@ fn note_database(inner: &Inner) -> String {
 /// `None`.
 fn on_lock_granted(weak: &Weak<Inner>, attempt: u64, guard: LockGuard) {
     let Some(inner) = weak.upgrade() else { return };
-    let stored = with_shell(&inner, |shell| {
-        shell.locks.retain(|(a, _)| *a != attempt);
-        shell.locks.push((attempt, LockSlot::Held(guard)));
+    let stored = with_shell(&inner, |shell| match shell.locks.iter_mut().find(|(a, _)| *a == attempt) {
+        Some((_, slot)) => *slot = LockSlot::Held(guard),
+        None => shell.locks.push((attempt, LockSlot::Held(guard))),
     });
     if stored.is_none() {
         return;
     }
     let database = note_database(&inner);
     let weak = weak.clone();
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(async move {
         let text = idb::read(&database).await.ok().flatten();
         let note = text.as_deref().and_then(GenerationNote::decode);
         if let Some(inner) = weak.upgrade() {
@@ -173,7 +173,7 @@ fn send(inner: &Rc<Inner>, id: u64, mut request: Request) {
         request.set_csrf_token(token.as_deref());
     }
     let weak = Rc::downgrade(inner);
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(async move {
         // Told on the next turn, not while the effects are being carried out.
         if let (Some(token), Some(inner)) = (&token, weak.upgrade()) {
             drive(&inner, |machine, now| machine.handle_csrf_token(now, &request.method, token.as_deref()));
@@ -253,7 +253,7 @@ fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>) 
         Ok(value) => js_sys::Promise::resolve(&value),
         Err(_) => return report(thrown),
     };
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(async move {
         let result = match wasm_bindgen_futures::JsFuture::from(promise).await {
             Ok(value) => hook_value(&value),
             Err(error) => {

@@ -13,7 +13,7 @@ use super::effects::{core_body, csrf_token};
 use super::{drive, session_error, Inner};
 use crate::browser::http::{read_capped, Read};
 use crate::browser::page::{self, Target};
-use crate::browser::timers::Timer;
+use crate::browser::timers::settles_after;
 use crate::core::{Body, Credential, FetchStage, SentWith, Verdict};
 
 /// What the core needs of an API answer: its status, and its body when the
@@ -85,24 +85,12 @@ async fn read_answer(weak: &Weak<Inner>, response: &web_sys::Response) -> ApiAns
     });
     let Some((max_body, timeout_ms)) = wanted else { return ApiAnswer { status, body: None } };
     let Ok(copy) = response.clone() else { return ApiAnswer { status, body: None } };
-    let (give_up, _timer) = timer_promise(u32::try_from(timeout_ms).unwrap_or(u32::MAX));
+    let (give_up, _timer) = settles_after(u32::try_from(timeout_ms).unwrap_or(u32::MAX), false);
     let body = match read_capped(&copy, max_body, Some(&give_up)).await {
         Read::Body(body) => Some(core_body(body)),
         Read::Failed => None,
     };
     ApiAnswer { status, body }
-}
-
-/// A promise that resolves (with `undefined`) after `ms`, while the returned
-/// timer lives; dropping the timer cancels it.
-fn timer_promise(ms: u32) -> (js_sys::Promise, Option<Timer>) {
-    let mut timer = None;
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        timer = Some(Timer::after(ms, move || {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        }));
-    });
-    (promise, timer)
 }
 
 /// One attempt, once no refresh is in flight: the app's request with the
@@ -114,14 +102,17 @@ async fn send_once(
 ) -> Result<(web_sys::Response, SentWith), JsValue> {
     refresh_settled(weak).await;
     // The caller's objects are not changed: a copy of `init`, a new Headers.
-    let merged = Object::assign(&Object::new(), &init.clone().dyn_into::<Object>().unwrap_or_default());
+    // Any object (`typeof`, not `instanceof`: another realm's or a null-prototype init counts).
+    let source = if init.is_object() { init.clone().unchecked_into() } else { Object::new() };
+    let merged = Object::assign(&Object::new(), &source);
     let base = match Reflect::get(&merged, &"headers".into()) {
         Ok(headers) if !headers.is_undefined() => headers,
         _ => target.request().map_or(JsValue::UNDEFINED, |r| r.headers().into()),
     };
     // `new Headers(init)` accepts a Headers, a record or a list of pairs.
     let constructor: Function = Reflect::get(&js_sys::global(), &"Headers".into())?.dyn_into()?;
-    let headers: web_sys::Headers = Reflect::construct(&constructor, &js_sys::Array::of1(&base))?.dyn_into()?;
+    // Made by the `Headers` constructor: no `instanceof` check (and binding) needed.
+    let headers: web_sys::Headers = Reflect::construct(&constructor, &js_sys::Array::of1(&base))?.unchecked_into();
     let method = match Reflect::get(&merged, &"method".into()).ok().and_then(|m| m.as_string()) {
         Some(method) => method,
         None => target.request().map_or_else(|| String::from("GET"), |r| r.method()),
@@ -170,8 +161,8 @@ fn credential(
 
 /// The names of the headers the app set (lower-case, as `Headers` keeps them).
 fn header_names(headers: &web_sys::Headers) -> Vec<String> {
-    let Ok(Some(entries)) = js_sys::try_iter(headers) else { return Vec::new() };
-    entries.filter_map(Result::ok).filter_map(|entry| js_sys::Array::from(&entry).get(0).as_string()).collect()
+    // `Array.from` over its entries: `[name, value]` pairs.
+    js_sys::Array::from(headers).iter().filter_map(|entry| js_sys::Array::from(&entry).get(0).as_string()).collect()
 }
 
 /// The page's `fetch(input, init)`, looked up at call time (apps and tests may
@@ -179,7 +170,8 @@ fn header_names(headers: &web_sys::Headers) -> Vec<String> {
 async fn plain_fetch(input: &JsValue, init: &JsValue) -> Result<web_sys::Response, JsValue> {
     let window = web_sys::window().ok_or_else(|| session_error("no_window", "fetch needs a window"))?;
     let fetch: Function = Reflect::get(&window, &"fetch".into())?.dyn_into()?;
-    let promise: js_sys::Promise = fetch.call2(&window, input, init)?.dyn_into()?;
+    // What `await` would do with it: a wrapper may return a thenable, or a value.
+    let promise = js_sys::Promise::resolve(&fetch.call2(&window, input, init)?);
     wasm_bindgen_futures::JsFuture::from(promise).await?.dyn_into()
 }
 
@@ -202,9 +194,8 @@ async fn refresh_settled(weak: &Weak<Inner>) {
     if !inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false) {
         return;
     }
-    let mut resolver = None;
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| resolver = Some(resolve));
-    if let (Some(resolve), Ok(mut waiters)) = (resolver, inner.refresh_waiters.try_borrow_mut()) {
+    let (promise, settle) = crate::browser::new_promise();
+    if let (Some((resolve, _reject)), Ok(mut waiters)) = (settle, inner.refresh_waiters.try_borrow_mut()) {
         waiters.push(resolve);
     }
     drop(inner);

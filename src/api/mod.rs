@@ -17,7 +17,7 @@ mod options;
 mod records;
 mod tombstones;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect};
@@ -31,7 +31,7 @@ use crate::browser::locks::{LockGuard, LockRequest};
 use crate::browser::shared_key::SharedKey;
 use crate::browser::storage::{StorageKind, Store};
 use crate::browser::timers::Timer;
-use crate::browser::{page, random, value};
+use crate::browser::{new_promise, page, random, spawn, value};
 use crate::core::options::Options;
 use crate::core::security;
 use crate::core::{
@@ -113,7 +113,7 @@ struct Shell {
     monitor_timer: Option<Timer>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     machine: RefCell<Machine>,
     options: ShellOptions,
     shell: RefCell<Option<Shell>>,
@@ -124,6 +124,8 @@ struct Inner {
     refresh_hook: Option<Function>,
     /// `resolve` functions of `session.fetch` calls waiting for a refresh.
     refresh_waiters: RefCell<Vec<Function>>,
+    /// `destroy()` was called: nothing reaches the machine any more.
+    destroyed: Cell<bool>,
 }
 
 /// A login session in this tab, kept in agreement with the other tabs.
@@ -140,6 +142,9 @@ impl core::fmt::Debug for Session {
 
 /// Feeds one input to the core at the current time, then flushes.
 fn drive(inner: &Rc<Inner>, input: impl FnOnce(&mut Machine, u64)) {
+    if inner.destroyed.get() {
+        return;
+    }
     let now = now_ms();
     match inner.machine.try_borrow_mut() {
         Ok(mut machine) => input(&mut machine, now),
@@ -186,8 +191,7 @@ fn restore_session(inner: &Rc<Inner>) {
     }
     let Some(text) = stored else { return };
     // Stored as JSON text: parsed by the browser, walked like a message.
-    let stored =
-        js_sys::JSON::parse(&text).ok().and_then(|parsed| value::from_js(&parsed, &value::Limits::MESSAGE, &[]).ok());
+    let stored = value::parse_text(&text).and_then(|parsed| value::from_js(&parsed, &value::Limits::MESSAGE, &[]).ok());
     let mut rejected = Some(ProtocolError::Malformed);
     if let Some(stored) = stored {
         drive(inner, |machine, now| rejected = machine.restore(now, &stored).err());
@@ -268,6 +272,7 @@ impl Session {
             listeners: js_sys::Set::new(&JsValue::UNDEFINED),
             refresh_hook,
             refresh_waiters: RefCell::new(Vec::new()),
+            destroyed: Cell::new(false),
         });
         let problems = attach::attach(&inner);
         if !problems.is_empty() {
@@ -292,6 +297,7 @@ impl Session {
     /// Starts a session with the login response (`access_token`, `refresh_token`,
     /// `expires_in` …; nothing in cookie mode). Every other tab joins it.
     pub fn start(&self, tokens: Option<TokenResponseJs>) -> Result<(), JsValue> {
+        self.live()?;
         let tokens = options::tokens_from_js(&tokens.map_or(JsValue::UNDEFINED, Into::into), &transport(&self.inner))?;
         let epoch = random_id()?;
         records::load_kept(&self.inner);
@@ -304,7 +310,8 @@ impl Session {
     /// a session that ended in any tab of the browser; while a logout the server
     /// was not told of is owed, a "signed in" answer is that old session and
     /// the logout is sent again instead.
-    pub fn resume(&self) {
+    pub fn resume(&self) -> Result<(), JsValue> {
+        self.live()?;
         tombstones::load(&self.inner);
         restore_session(&self.inner);
         let epoch = random_id().ok();
@@ -314,31 +321,40 @@ impl Session {
                 machine.check_session(now, CheckTrigger::Resume, epoch);
             }
         });
+        Ok(())
     }
 
     /// "Stay signed in": dismisses the idle warning in every tab (in cookie
     /// mode it sends a keepalive at once: the server's idle timer may be what warns).
     #[wasm_bindgen(js_name = staySignedIn)]
-    pub fn stay_signed_in(&self) {
-        drive(&self.inner, |machine, now| machine.stay_signed_in(now));
+    pub fn stay_signed_in(&self) -> Result<(), JsValue> {
+        drive(self.live()?, |machine, now| machine.stay_signed_in(now));
+        Ok(())
     }
 
     /// Counts as user activity (for activity the DOM listeners cannot see).
-    pub fn touch(&self) {
-        drive(&self.inner, |machine, now| machine.handle_activity(now));
+    pub fn touch(&self) -> Result<(), JsValue> {
+        drive(self.live()?, |machine, now| machine.handle_activity(now));
+        Ok(())
     }
 
     /// Logs out in every tab. If the server cannot be told (offline, 5xx, a
     /// CSRF 403), the logout is remembered for every tab (no secrets) and sent
     /// again when the browser is back online; nothing but `start()` signs the
     /// user in again meanwhile.
-    pub fn logout(&self) {
-        drive(&self.inner, |machine, now| machine.logout(now));
+    pub fn logout(&self) -> Result<(), JsValue> {
+        drive(self.live()?, |machine, now| machine.logout(now));
+        Ok(())
     }
 
     /// Detaches from the page: every listener, timer, channel and lock it made is
-    /// removed. The session cannot be used afterwards.
+    /// removed. Afterwards `state` reads `"destroyed"` and every other method
+    /// throws a `SessionError` with code `"destroyed"`; a second `destroy()`
+    /// does nothing.
     pub fn destroy(&self) {
+        if self.inner.destroyed.replace(true) {
+            return;
+        }
         let shell = self.inner.shell.try_borrow_mut().ok().and_then(|mut shell| shell.take());
         drop(shell);
         self.inner.listeners.clear();
@@ -350,30 +366,35 @@ impl Session {
         }
     }
 
-    /// `"anonymous" | "active" | "warning" | "expired" | "loggedOut"`.
+    /// `"anonymous" | "active" | "warning" | "expired" | "loggedOut"`, and
+    /// `"destroyed"` after `destroy()`.
     #[wasm_bindgen(getter)]
     pub fn state(&self) -> SessionStateJs {
-        let state = self.inner.machine.try_borrow().map(|m| m.state().as_str()).unwrap_or("anonymous");
+        let state = match self.inner.machine.try_borrow() {
+            _ if self.inner.destroyed.get() => "destroyed",
+            Ok(machine) => machine.state().as_str(),
+            Err(_) => "anonymous",
+        };
         JsValue::from_str(state).unchecked_into()
     }
 
     /// Milliseconds until the session ends (idle or absolute), or `null`.
     #[wasm_bindgen(js_name = remainingMs)]
-    pub fn remaining_ms(&self) -> Option<f64> {
-        drive(&self.inner, |machine, now| machine.handle_timeout(now));
-        self.inner.machine.try_borrow().ok()?.remaining_ms().map(|ms| ms as f64)
+    pub fn remaining_ms(&self) -> Result<Option<f64>, JsValue> {
+        drive(self.live()?, |machine, now| machine.handle_timeout(now));
+        Ok(self.inner.machine.try_borrow().ok().and_then(|machine| machine.remaining_ms()).map(|ms| ms as f64))
     }
 
     /// When the session ends without activity (epoch ms), or `null`.
     #[wasm_bindgen(getter, js_name = idleDeadline)]
     pub fn idle_deadline(&self) -> Option<f64> {
-        self.inner.machine.try_borrow().ok()?.idle_deadline().map(|ms| ms as f64)
+        self.live().ok()?.machine.try_borrow().ok()?.idle_deadline().map(|ms| ms as f64)
     }
 
     /// When the session ends whatever happens (epoch ms), or `null`.
     #[wasm_bindgen(getter, js_name = absoluteDeadline)]
     pub fn absolute_deadline(&self) -> Option<f64> {
-        self.inner.machine.try_borrow().ok()?.absolute_deadline().map(|ms| ms as f64)
+        self.live().ok()?.machine.try_borrow().ok()?.absolute_deadline().map(|ms| ms as f64)
     }
 
     /// This tab's random id (32 hex digits).
@@ -385,7 +406,7 @@ impl Session {
     /// The current access token, for requests the app makes itself.
     #[wasm_bindgen(getter, js_name = accessToken)]
     pub fn access_token(&self) -> Option<String> {
-        self.inner.machine.try_borrow().ok()?.access_token().map(str::to_owned)
+        self.live().ok()?.machine.try_borrow().ok()?.access_token().map(str::to_owned)
     }
 
     /// `fetch` with the session's credential. Waits while a refresh is in
@@ -396,15 +417,30 @@ impl Session {
     /// loops, and does not count as user activity.
     #[wasm_bindgen(skip_typescript)]
     pub fn fetch(&self, input: JsValue, init: Option<Object>) -> js_sys::Promise {
+        if let Err(error) = self.live() {
+            return js_sys::Promise::reject(&error);
+        }
         let weak = Rc::downgrade(&self.inner);
         let init: JsValue = init.map_or(JsValue::UNDEFINED, Into::into);
-        wasm_bindgen_futures::future_to_promise(fetch::authenticated_fetch(weak, input, init))
+        // Not `future_to_promise`: through the shell's one `spawn` (smaller wasm).
+        let (promise, settle) = new_promise();
+        if let Some((resolve, reject)) = settle {
+            spawn(async move {
+                let (callback, value) = match fetch::authenticated_fetch(weak, input, init).await {
+                    Ok(response) => (resolve, response),
+                    Err(error) => (reject, error),
+                };
+                let _ = callback.call1(&JsValue::UNDEFINED, &value);
+            });
+        }
+        promise
     }
 
     /// Weak settings the session can see: an array of `{ id, severity, message,
     /// advice }`, most severe first. Advisory; see SECURITY.md for each check.
     #[wasm_bindgen(js_name = securityReport, skip_typescript)]
-    pub fn security_report(&self) -> js_sys::Array {
+    pub fn security_report(&self) -> Result<js_sys::Array, JsValue> {
+        self.live()?;
         let (protocol, hostname) = page::location();
         let cookies = page::cookies();
         let findings = match self.inner.machine.try_borrow() {
@@ -418,7 +454,7 @@ impl Session {
             }),
             Err(_) => Vec::new(),
         };
-        findings
+        let report = findings
             .into_iter()
             .map(|finding| {
                 let object = Object::new();
@@ -428,28 +464,38 @@ impl Session {
                 set(&object, "advice", finding.advice);
                 JsValue::from(object)
             })
-            .collect()
+            .collect();
+        Ok(report)
     }
 
     /// Listens to one event type; returns the function that stops listening.
     #[wasm_bindgen(skip_typescript)]
-    pub fn on(&self, kind: String, callback: Function) -> Function {
+    pub fn on(&self, kind: String, callback: Function) -> Result<Function, JsValue> {
         self.add_listener(Some(kind), callback)
     }
 
     /// Listens to every event; returns the function that stops listening.
     #[wasm_bindgen(js_name = onAny, skip_typescript)]
-    pub fn on_any(&self, callback: Function) -> Function {
+    pub fn on_any(&self, callback: Function) -> Result<Function, JsValue> {
         self.add_listener(None, callback)
     }
 }
 
 impl Session {
-    fn add_listener(&self, kind: Option<String>, callback: Function) -> Function {
+    /// The session, unless `destroy()` was called.
+    pub(super) fn live(&self) -> Result<&Rc<Inner>, JsValue> {
+        if self.inner.destroyed.get() {
+            return Err(session_error("destroyed", "the session was destroyed"));
+        }
+        Ok(&self.inner)
+    }
+
+    fn add_listener(&self, kind: Option<String>, callback: Function) -> Result<Function, JsValue> {
+        self.live()?;
         let entry = js_sys::Array::of2(&kind.map_or(JsValue::NULL, JsValue::from), &callback);
         self.inner.listeners.add(&entry);
         let delete: Function =
             Reflect::get(&self.inner.listeners, &"delete".into()).unwrap_or(JsValue::UNDEFINED).unchecked_into();
-        delete.bind1(&self.inner.listeners, &JsValue::from(entry)).unchecked_into()
+        Ok(delete.bind1(&self.inner.listeners, &JsValue::from(entry)).unchecked_into())
     }
 }

@@ -33,13 +33,14 @@ impl Session {
     /// same user signs in again within `reconstituteForMs`.
     #[wasm_bindgen(js_name = setRestoreState, skip_typescript)]
     pub fn set_restore_state(&self, state: JsValue) -> Result<(), JsValue> {
+        let inner = self.live()?;
         let state = if state.is_undefined() || state.is_null() {
             None
         } else {
             let read = value::from_js(&state, &STATE, &[]);
             Some(read.map_err(|error| session_error("invalid_restore_state", &error.message("state")))?)
         };
-        drive(&self.inner, |machine, now| machine.set_restore_state(now, state));
+        drive(inner, |machine, now| machine.set_restore_state(now, state));
         Ok(())
     }
 }

@@ -20,7 +20,7 @@ const LIMITS: Limits =
 
 /// The stored text as tombstones; anything unreadable reads as none.
 fn parse(text: &str) -> Tombstones {
-    let Ok(json) = js_sys::JSON::parse(text) else { return Tombstones::default() };
+    let Some(json) = value::parse_text(text) else { return Tombstones::default() };
     value::from_js(&json, &LIMITS, &[]).map(|value| Tombstones::from_value(&value)).unwrap_or_default()
 }
 

@@ -30,8 +30,8 @@ use std::fmt;
 use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{BroadcastChannel, MessageEvent, Storage, StorageEvent, Window};
+use wasm_bindgen::JsValue;
+use web_sys::{BroadcastChannel, Storage, Window};
 
 use super::{describe, Dispatch};
 pub use crate::core::ChannelKind;
@@ -170,8 +170,9 @@ fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<JsValue>>) -> Result<Channe
     let channel = BroadcastChannel::new(name).map_err(|err| ChannelError::Open(describe(&err)))?;
     let on_message = dispatch.clone();
     let listener = EventListener::new_with_options(&channel, "message", passive(), move |event| {
-        let data = event.dyn_ref::<MessageEvent>().map(MessageEvent::data);
-        if let Some(message) = data.filter(is_object) {
+        // A `message` event of a channel is a MessageEvent: its `data`, read as
+        // a property (no `instanceof` and getter bindings).
+        if let Some(message) = property(event, "data").filter(is_object) {
             on_message.call(message);
         }
     });
@@ -189,20 +190,25 @@ fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch<JsValue>>) ->
     let on_message = dispatch.clone();
     let wanted = key.clone();
     let listener = EventListener::new_with_options(window, "storage", passive(), move |event| {
-        // Not `dyn_ref`: an event from another realm fails `instanceof`.
-        // The getters are plain property reads, `None` on a non-StorageEvent.
-        let event: &StorageEvent = event.unchecked_ref();
-        if event.key().as_deref() != Some(wanted.as_str()) {
+        // Property reads, not `dyn_ref` (an event from another realm fails
+        // `instanceof`): `None` on a non-StorageEvent.
+        let text = |name: &str| property(event, name).and_then(|value| value.as_string());
+        if text("key").as_deref() != Some(wanted.as_str()) {
             return;
         }
         // `None` is the removal that follows every post.
-        let text = event.new_value();
-        let message = text.as_deref().and_then(decode).and_then(|json| js_sys::JSON::parse(json).ok());
+        let text = text("newValue");
+        let message = text.as_deref().and_then(decode).and_then(super::value::parse_text);
         if let Some(message) = message.filter(is_object) {
             on_message.call(message);
         }
     });
     Ok(Channel { sender: Sender::Storage { storage, key, sequence: Cell::new(0) }, dispatch, _listener: listener })
+}
+
+/// `target[name]`, if reading it does not throw.
+fn property(target: &JsValue, name: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(target, &JsValue::from_str(name)).ok()
 }
 
 /// An object (arrays included: the core refuses them), not a primitive.
@@ -257,7 +263,9 @@ mod tests {
     use super::*;
     use crate::browser::test_util::{unique, wait_until};
     use std::cell::RefCell;
+    use wasm_bindgen::JsCast;
     use wasm_bindgen_test::wasm_bindgen_test;
+    use web_sys::StorageEvent;
 
     type Log = Rc<RefCell<Vec<String>>>;
 

@@ -19,18 +19,15 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use gloo_timers::callback::Timeout;
-use js_sys::{Array, JsString, Promise, Reflect, Uint8Array};
+use js_sys::{Array, JsString, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, Headers, ReadableStream, ReadableStreamDefaultReader, RequestCredentials, RequestInit,
-    RequestRedirect, Response, ResponseType,
-};
+use web_sys::{AbortController, Headers, ReadableStream, ReadableStreamDefaultReader, RequestInit, Response};
 
 use core::fmt;
 
+use super::timers::Timer;
 use super::value::parse_js;
 
 /// What to send. `Debug` names the headers but prints no value or body: they
@@ -137,12 +134,10 @@ extern "C" {
     fn decode(this: &TextDecoder, bytes: &Uint8Array) -> Result<JsString, JsValue>;
 }
 
-fn credentials(mode: &str) -> RequestCredentials {
-    match mode {
-        "omit" => RequestCredentials::Omit,
-        "same-origin" => RequestCredentials::SameOrigin,
-        _ => RequestCredentials::Include,
-    }
+/// Sets `init[key] = value`. The init is a plain object: one `Reflect.set`
+/// import instead of a typed setter (and an enum table in the glue) per field.
+fn set(init: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(init, &JsValue::from_str(key), value);
 }
 
 /// Sends `request` without following redirects; reads at most `max_body + 1`
@@ -151,40 +146,49 @@ fn credentials(mode: &str) -> RequestCredentials {
 /// covers the body too.
 pub async fn send(request: HttpRequest<'_>, max_body: usize) -> Result<HttpResponse, HttpError> {
     let window = web_sys::window().ok_or(HttpError::Network)?;
-    let init = RequestInit::new();
-    init.set_method(request.method);
-    init.set_credentials(credentials(request.credentials));
-    init.set_redirect(RequestRedirect::Manual);
-    // `keepalive` is not in web-sys's stable RequestInit; it is a plain field.
-    let _ = Reflect::set(&init, &"keepalive".into(), &request.keepalive.into());
+    let init = Object::new();
+    set(&init, "method", &request.method.into());
+    let credentials = match request.credentials {
+        "omit" | "same-origin" => request.credentials,
+        _ => "include",
+    };
+    set(&init, "credentials", &credentials.into());
+    set(&init, "redirect", &"manual".into());
+    set(&init, "keepalive", &request.keepalive.into());
     let headers = Headers::new().map_err(|_| HttpError::Network)?;
     for (name, value) in request.headers {
         headers.set(name, value).map_err(|_| HttpError::Network)?;
     }
-    init.set_headers(&headers);
+    set(&init, "headers", &headers);
     if let Some(body) = request.body {
-        init.set_body(&body.into());
+        set(&init, "body", &body.into());
     }
     let controller = AbortController::new().ok();
     if let Some(controller) = &controller {
-        init.set_signal(Some(&controller.signal()));
+        set(&init, "signal", &controller.signal());
     }
     // Aborts the request (and its body) when it fires; dropped (cancelled)
     // once we are done.
     let timed_out = Rc::new(Cell::new(false));
     let _timeout = controller.clone().map(|controller| {
         let timed_out = timed_out.clone();
-        Timeout::new(request.timeout_ms, move || {
+        Timer::after(request.timeout_ms, move || {
             timed_out.set(true);
             controller.abort();
         })
     });
     let failed = || if timed_out.get() { HttpError::Timeout } else { HttpError::Network };
-    let response = JsFuture::from(window.fetch_with_str_and_init(request.url, &init)).await.map_err(|_| failed())?;
+    let response = JsFuture::from(window.fetch_with_str_and_init(request.url, init.unchecked_ref::<RequestInit>()))
+        .await
+        .map_err(|_| failed())?;
     let response: Response = response.dyn_into().map_err(|_| HttpError::Network)?;
     let header = |name: &str| response.headers().get(name).ok().flatten();
     let (date, retry_after, content_type) = (header("date"), header("retry-after"), header("content-type"));
-    let redirected = response.type_() == ResponseType::Opaqueredirect;
+    // Read as a string: web-sys's `ResponseType` enum costs a table in the glue.
+    let redirected = Reflect::get(&response, &JsValue::from_str("type"))
+        .ok()
+        .and_then(|kind| kind.as_string())
+        .is_some_and(|kind| kind == "opaqueredirect");
     let status = response.status();
     let declared = header("content-length").and_then(|length| length.trim().parse::<usize>().ok());
     let body = if redirected {

@@ -127,7 +127,7 @@ fn result(request: &JsValue) -> Option<JsValue> {
 
 /// Waits for `promise`, at most [`IDB_TIMEOUT_MS`].
 async fn settled(promise: Promise) -> Result<JsValue, JsValue> {
-    let deadline = settles_after(IDB_TIMEOUT_MS, true);
+    let (deadline, _timer) = settles_after(IDB_TIMEOUT_MS, true);
     JsFuture::from(Promise::race(&Array::of2(&promise, &deadline))).await
 }
 
@@ -144,10 +144,11 @@ async fn open(name: &str) -> Result<Database, IdbError> {
     });
     let handlers = Handlers(request.clone());
     on(&request, "onupgradeneeded", upgrade.as_ref());
-    let opened = Promise::new(&mut |resolve, reject| {
-        on(&request, "onsuccess", &resolve);
-        on(&request, "onerror", &reject);
-    });
+    let (opened, settle) = super::new_promise();
+    if let Some((resolve, reject)) = &settle {
+        on(&request, "onsuccess", resolve);
+        on(&request, "onerror", reject);
+    }
     let outcome = settled(opened).await;
     drop(handlers);
     drop(upgrade);
@@ -158,10 +159,11 @@ async fn open(name: &str) -> Result<Database, IdbError> {
 
 /// Waits until `transaction` has committed.
 async fn committed(transaction: &IdbTransaction) -> Result<(), IdbError> {
-    let done = Promise::new(&mut |resolve, reject| {
-        on(transaction, "oncomplete", &resolve);
-        on(transaction, "onerror", &reject);
-        on(transaction, "onabort", &reject);
-    });
+    let (done, settle) = super::new_promise();
+    if let Some((resolve, reject)) = &settle {
+        on(transaction, "oncomplete", resolve);
+        on(transaction, "onerror", reject);
+        on(transaction, "onabort", reject);
+    }
     settled(done).await.map(drop).map_err(|_| IdbError::Failed)
 }

@@ -14,7 +14,7 @@
 use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
-use web_sys::{EventTarget, VisibilityState};
+use web_sys::{Document, EventTarget};
 
 use super::Dispatch;
 
@@ -69,19 +69,13 @@ impl PageLifecycle {
                 ("pagehide", PageEvent::PageHide),
             ];
             for (event_type, page_event) in window_events {
-                listeners.push(listen(&window, event_type, &dispatch, move || page_event));
+                listeners.push(listen(&window, event_type, &dispatch, page_event));
             }
             if let Some(document) = window.document() {
-                let doc = document.clone();
-                listeners.push(listen(&document, "visibilitychange", &dispatch, move || {
-                    if doc.visibility_state() == VisibilityState::Hidden {
-                        PageEvent::Hidden
-                    } else {
-                        PageEvent::Visible
-                    }
-                }));
-                listeners.push(listen(&document, "freeze", &dispatch, || PageEvent::Freeze));
-                listeners.push(listen(&document, "resume", &dispatch, || PageEvent::Resume));
+                // `Visible` stands for both: the listener reads which one.
+                listeners.push(listen(&document, "visibilitychange", &dispatch, PageEvent::Visible));
+                listeners.push(listen(&document, "freeze", &dispatch, PageEvent::Freeze));
+                listeners.push(listen(&document, "resume", &dispatch, PageEvent::Resume));
             }
         }
         PageLifecycle { dispatch, _listeners: listeners }
@@ -94,31 +88,48 @@ impl Drop for PageLifecycle {
     }
 }
 
+/// One listener type for every event (one copy in the wasm): `event` is what
+/// it reports, except that `visibilitychange` (given as `Visible`) reports
+/// `Hidden` or `Visible` by `document.visibilityState`.
 fn listen(
     target: &EventTarget,
     event_type: &'static str,
     dispatch: &Rc<Dispatch<PageEvent>>,
-    classify: impl Fn() -> PageEvent + 'static,
+    event: PageEvent,
 ) -> EventListener {
     // Passive: none of these events can be cancelled; we never preventDefault.
     let options = EventListenerOptions { phase: EventListenerPhase::Bubble, passive: true };
     let dispatch = dispatch.clone();
-    EventListener::new_with_options(target, event_type, options, move |_| dispatch.call(classify()))
+    EventListener::new_with_options(target, event_type, options, move |_| {
+        let event = match event {
+            PageEvent::Visible if !is_visible() => PageEvent::Hidden,
+            event => event,
+        };
+        dispatch.call(event);
+    })
 }
 
 /// Whether the page is visible now (`document.visibilityState`). True when
 /// there is no document to ask.
 pub fn is_visible() -> bool {
-    web_sys::window()
-        .and_then(|window| window.document())
-        .is_none_or(|document| document.visibility_state() != VisibilityState::Hidden)
+    web_sys::window().and_then(|window| window.document()).is_none_or(|document| !is_hidden(&document))
+}
+
+/// `document.visibilityState == "hidden"`, read as a string (web-sys's
+/// `VisibilityState` enum costs a table in the glue).
+fn is_hidden(document: &Document) -> bool {
+    js_sys::Reflect::get(document, &"visibilityState".into()).ok().and_then(|state| state.as_string()).as_deref()
+        == Some("hidden")
 }
 
 /// Whether the browser believes it is online (`navigator.onLine`). True when
 /// there is no navigator to ask: `onLine == false` is reliable, `true` is not,
 /// so the safe default is to try.
 pub fn is_online() -> bool {
-    web_sys::window().is_none_or(|window| window.navigator().on_line())
+    // Read as properties: no Navigator bindings for one boolean.
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).ok();
+    let on_line = navigator.and_then(|navigator| js_sys::Reflect::get(&navigator, &"onLine".into()).ok());
+    on_line.and_then(|value| value.as_bool()) != Some(false)
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]
@@ -219,7 +230,7 @@ mod tests {
         // agree with the browser, whatever it says.
         let window = web_sys::window().unwrap();
         assert_eq!(is_online(), window.navigator().on_line());
-        let hidden = window.document().unwrap().visibility_state() == VisibilityState::Hidden;
+        let hidden = is_hidden(&window.document().unwrap());
         assert_eq!(is_visible(), !hidden);
     }
 }

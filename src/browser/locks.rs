@@ -40,14 +40,15 @@
 //! inside [`request`] or a guard's drop, so the caller is never re-entered.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
+
+use super::spawn;
 use web_sys::AbortController;
 
 #[wasm_bindgen]
@@ -233,9 +234,9 @@ fn request_web(manager: &LockManager, name: &str, on_granted: OnGranted) -> Lock
 
     let granted = state.clone();
     let grant = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_lock: JsValue| {
-        let mut resolve = None;
-        let held = Promise::new(&mut |resolve_fn, _reject_fn| resolve = Some(resolve_fn));
-        let guard = LockGuard { name: granted.name.clone(), release: resolve.map(Release::Web) };
+        let (held, settle) = super::new_promise();
+        let guard =
+            LockGuard { name: granted.name.clone(), release: settle.map(|(resolve, _reject)| Release::Web(resolve)) };
         granted.grant(guard);
         held
     });
@@ -243,7 +244,7 @@ fn request_web(manager: &LockManager, name: &str, on_granted: OnGranted) -> Lock
     match manager.request(name, &options, grant.as_ref().unchecked_ref()) {
         Ok(done) => {
             let waiting = state.clone();
-            spawn_local(async move {
+            spawn(async move {
                 let outcome = JsFuture::from(done).await;
                 // Settled: the browser will never call the closure again.
                 drop(grant);
@@ -277,7 +278,8 @@ mod in_page {
     #[derive(Default)]
     struct NameQueue {
         held: bool,
-        waiting: VecDeque<Rc<RequestState>>,
+        /// Oldest first.
+        waiting: Vec<Rc<RequestState>>,
     }
 
     thread_local! {
@@ -294,7 +296,7 @@ mod in_page {
         let name = state.name.clone();
         with_queues(|queues| {
             if let Some(queue) = queues.get_or_insert_with(&name, NameQueue::default) {
-                queue.waiting.push_back(state);
+                queue.waiting.push(state);
             }
         });
         schedule_grant(name);
@@ -304,7 +306,10 @@ mod in_page {
     pub(super) fn withdraw(state: &Rc<RequestState>) {
         with_queues(|queues| {
             if let Some(queue) = queues.get_mut(&state.name) {
-                queue.waiting.retain(|waiting| !Rc::ptr_eq(waiting, state));
+                // Queued once at most (`enqueue` runs once per request).
+                if let Some(index) = queue.waiting.iter().position(|waiting| Rc::ptr_eq(waiting, state)) {
+                    queue.waiting.remove(index);
+                }
             }
         });
     }
@@ -320,7 +325,7 @@ mod in_page {
 
     /// Grants the next waiter, if the lock is free, on a later microtask.
     fn schedule_grant(name: String) {
-        spawn_local(async move { grant_next(&name) });
+        spawn(async move { grant_next(&name) });
     }
 
     fn grant_next(name: &str) {
@@ -330,7 +335,8 @@ mod in_page {
             if queue.held {
                 return None;
             }
-            while let Some(state) = queue.waiting.pop_front() {
+            while !queue.waiting.is_empty() {
+                let state = queue.waiting.remove(0);
                 if state.phase.get() == Phase::Pending {
                     queue.held = true;
                     return Some(state);

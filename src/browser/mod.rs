@@ -66,8 +66,9 @@ pub mod timers;
 pub mod value;
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
@@ -87,7 +88,9 @@ use wasm_bindgen::JsValue;
 /// the queue handles.
 pub(crate) struct Dispatch<A> {
     callback: RefCell<Option<Callback<A>>>,
-    pending: RefCell<VecDeque<A>>,
+    /// Oldest first (a `Vec`: a few entries at most, and smaller in the wasm
+    /// than a `VecDeque`).
+    pending: RefCell<Vec<A>>,
     closed: Cell<bool>,
 }
 
@@ -99,7 +102,7 @@ impl<A> Dispatch<A> {
     pub(crate) fn new(callback: impl FnMut(A) + 'static) -> Rc<Self> {
         Rc::new(Self {
             callback: RefCell::new(Some(Box::new(callback))),
-            pending: RefCell::new(VecDeque::new()),
+            pending: RefCell::new(Vec::new()),
             closed: Cell::new(false),
         })
     }
@@ -114,7 +117,7 @@ impl<A> Dispatch<A> {
             // The callback is running further up the stack: let that call
             // deliver this event once it returns.
             if let Ok(mut pending) = self.pending.try_borrow_mut() {
-                pending.push_back(event);
+                pending.push(event);
             }
             return;
         };
@@ -124,7 +127,11 @@ impl<A> Dispatch<A> {
                 break;
             }
             callback(event);
-            next = self.pending.try_borrow_mut().ok().and_then(|mut pending| pending.pop_front());
+            next = self
+                .pending
+                .try_borrow_mut()
+                .ok()
+                .and_then(|mut pending| (!pending.is_empty()).then(|| pending.remove(0)));
         }
         if self.closed.get() {
             self.clear_pending();
@@ -156,6 +163,29 @@ impl<A> fmt::Debug for Dispatch<A> {
     }
 }
 
+/// Runs `task` on the page's microtask queue. Every task the shell starts
+/// goes through here as one boxed type, so the executor's code is in the
+/// wasm once, not once per `async` block.
+pub(crate) fn spawn(task: impl Future<Output = ()> + 'static) {
+    spawn_boxed(Box::pin(task));
+}
+
+#[inline(never)]
+fn spawn_boxed(task: Pin<Box<dyn Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(task);
+}
+
+/// A new pending promise and its `resolve` and `reject` functions (as
+/// `Promise.withResolvers()`): every promise the shell makes comes from this
+/// one `Promise::new` call, one copy of its glue in the wasm. The functions
+/// are always there (the constructor calls its executor at once); `None`
+/// only says so to the type system.
+pub(crate) fn new_promise() -> (js_sys::Promise, Option<(js_sys::Function, js_sys::Function)>) {
+    let mut settle = None;
+    let promise = js_sys::Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
+    (promise, settle)
+}
+
 /// A map for a handful of string keys: a `Vec` searched linearly. The std maps
 /// cost 7–11 KB of wasm each; these maps hold a few entries.
 #[derive(Debug, Clone)]
@@ -182,7 +212,10 @@ impl<V> VecMap<V> {
     }
 
     pub(crate) fn remove(&mut self, key: &str) {
-        self.0.retain(|(k, _)| k != key);
+        // Keys are unique (`insert` replaces), and order does not matter.
+        if let Some(index) = self.0.iter().position(|(k, _)| k == key) {
+            self.0.swap_remove(index);
+        }
     }
 
     pub(crate) fn clear(&mut self) {

@@ -17,25 +17,26 @@ use gloo_timers::callback::Timeout;
 pub const MAX_DELAY_MS: u32 = i32::MAX as u32;
 
 /// Resolves after `delay_ms` (clamped like [`Timer::after`]), for code that
-/// waits inside an `async` task. Nothing to cancel: the task simply stops
-/// awaiting it.
+/// waits inside an `async` task.
 pub async fn sleep(delay_ms: u32) {
-    let _ = wasm_bindgen_futures::JsFuture::from(settles_after(delay_ms, false)).await;
+    let (promise, _timer) = settles_after(delay_ms, false);
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// A promise that resolves (or, with `reject`, rejects) after `delay_ms`
-/// (clamped like [`Timer::after`]): a deadline to race other promises with.
-/// Settles at once where `setTimeout` is missing.
-pub fn settles_after(delay_ms: u32, reject: bool) -> js_sys::Promise {
-    let delay = i32::try_from(delay_ms.min(MAX_DELAY_MS)).unwrap_or(i32::MAX);
-    js_sys::Promise::new(&mut |resolve, rejecting| {
+/// (clamped like [`Timer::after`]), while the returned timer lives: a
+/// deadline to race other promises with. Dropping the timer cancels it (the
+/// promise then never settles). Built on [`Timer`], so the wasm holds one
+/// `setTimeout` binding, not two.
+pub fn settles_after(delay_ms: u32, reject: bool) -> (js_sys::Promise, Option<Timer>) {
+    let (promise, settle) = super::new_promise();
+    let timer = settle.map(|(resolve, rejecting)| {
         let settle = if reject { rejecting } else { resolve };
-        let scheduled = web_sys::window()
-            .map(|window| window.set_timeout_with_callback_and_timeout_and_arguments_0(&settle, delay).is_ok());
-        if scheduled != Some(true) {
+        Timer::after(delay_ms, move || {
             let _ = settle.call0(&wasm_bindgen::JsValue::UNDEFINED);
-        }
-    })
+        })
+    });
+    (promise, timer)
 }
 
 /// A scheduled one-shot callback. Dropping the handle cancels it.
@@ -49,6 +50,12 @@ impl Timer {
     /// Calls `f` once, after `delay_ms` milliseconds (clamped to
     /// [`MAX_DELAY_MS`]), unless the returned handle is dropped first.
     pub fn after(delay_ms: u32, f: impl FnOnce() + 'static) -> Timer {
+        Timer::after_boxed(delay_ms, Box::new(f))
+    }
+
+    /// One `Timeout` type for every timer: one copy of its closure glue in the wasm.
+    #[inline(never)]
+    fn after_boxed(delay_ms: u32, f: Box<dyn FnOnce()>) -> Timer {
         Timer { timeout: Timeout::new(delay_ms.min(MAX_DELAY_MS), f) }
     }
 

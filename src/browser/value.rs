@@ -69,11 +69,17 @@ extern "C" {
     pub fn parse_js(text: &JsString) -> Result<JsValue, JsValue>;
 }
 
+/// `JSON.parse` of Rust text, through the same binding as [`parse_js`] (one
+/// `JSON.parse` import in the wasm); `None` when it throws.
+pub fn parse_text(text: &str) -> Option<JsValue> {
+    parse_js(&JsString::from(text)).ok()
+}
+
 /// JSON text read by the browser (`JSON.parse`) and walked within
 /// [`Limits::TOKENS`]: the core's [`crate::core::contract::encodings::ParseJson`], which it
 /// uses for JWT payloads (the wasm holds no JSON text parser of its own).
 pub fn parse_json(text: &str) -> Option<Value> {
-    let value = js_sys::JSON::parse(text).ok()?;
+    let value = parse_text(text)?;
     from_js(&value, &Limits::TOKENS, &[]).ok()
 }
 

@@ -245,31 +245,64 @@ impl core::fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Whole milliseconds from a JS number; fractions are truncated.
-fn duration(field: &'static str, value: f64, allow_zero: bool) -> Result<u64, ConfigError> {
+fn duration(value: f64, allow_zero: bool) -> Result<u64, ConfigErrorKind> {
     if !value.is_finite() {
-        return Err(ConfigError::new(field, ConfigErrorKind::NotFinite));
+        return Err(ConfigErrorKind::NotFinite);
     }
     if value < 0.0 {
-        let kind = if allow_zero { ConfigErrorKind::Negative } else { ConfigErrorKind::NotPositive };
-        return Err(ConfigError::new(field, kind));
+        return Err(if allow_zero { ConfigErrorKind::Negative } else { ConfigErrorKind::NotPositive });
     }
     if value > MAX_DURATION_MS as f64 {
-        return Err(ConfigError::new(field, ConfigErrorKind::TooLarge));
+        return Err(ConfigErrorKind::TooLarge);
     }
     // In range [0, MAX_DURATION_MS], so the cast is exact after truncation.
     let ms = value.trunc() as u64;
     if ms == 0 && !allow_zero {
-        return Err(ConfigError::new(field, ConfigErrorKind::NotPositive));
+        return Err(ConfigErrorKind::NotPositive);
     }
     Ok(ms)
 }
 
-fn positive_or(field: &'static str, value: Option<f64>, default: u64) -> Result<u64, ConfigError> {
-    value.map_or(Ok(default), |v| duration(field, v, false))
+/// Checks options one by one and keeps the first problem: a bad value reads
+/// as its default, so the checks after it run on, and only the first error
+/// is reported (one call per option instead of an error to pass up from each).
+#[derive(Default)]
+struct Checks {
+    error: Option<ConfigError>,
 }
 
-fn non_negative_or(field: &'static str, value: Option<f64>, default: u64) -> Result<u64, ConfigError> {
-    value.map_or(Ok(default), |v| duration(field, v, true))
+impl Checks {
+    fn fail(&mut self, field: &'static str, kind: ConfigErrorKind) {
+        if self.error.is_none() {
+            self.error = Some(ConfigError::new(field, kind));
+        }
+    }
+
+    /// Fails with `kind` when `broken`.
+    fn rule(&mut self, broken: bool, field: &'static str, kind: ConfigErrorKind) {
+        if broken {
+            self.fail(field, kind);
+        }
+    }
+
+    /// A duration, `default` when absent; zero allowed only with `allow_zero`.
+    fn ms(&mut self, field: &'static str, value: Option<f64>, default: u64, allow_zero: bool) -> u64 {
+        match value.map(|value| duration(value, allow_zero)) {
+            None => default,
+            Some(Ok(ms)) => ms,
+            Some(Err(kind)) => {
+                self.fail(field, kind);
+                default
+            }
+        }
+    }
+
+    fn done<T>(self, value: T) -> Result<T, ConfigError> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(value),
+        }
+    }
 }
 
 impl Config {
@@ -282,66 +315,55 @@ impl Config {
 
     /// Checks `input` and fills in defaults.
     pub fn from_input(input: &ConfigInput) -> Result<Config, ConfigError> {
-        let idle_timeout_ms = positive_or("idleTimeoutMs", input.idle_timeout_ms, Self::DEFAULT_IDLE_TIMEOUT_MS)?;
-        let warn_before_ms = positive_or("warnBeforeMs", input.warn_before_ms, (idle_timeout_ms / 2).clamp(1, 60_000))?;
-        if warn_before_ms >= idle_timeout_ms {
-            return Err(ConfigError::new("warnBeforeMs", ConfigErrorKind::WarningNotBeforeDeadline));
-        }
-        let absolute_timeout_ms = positive_or(
+        use ConfigErrorKind::{AbsoluteShorterThanIdle, BroadcastSlowerThanWarning, WarningNotBeforeDeadline};
+        let mut c = Checks::default();
+        let idle_timeout_ms = c.ms("idleTimeoutMs", input.idle_timeout_ms, Self::DEFAULT_IDLE_TIMEOUT_MS, false);
+        let warn_before_ms = c.ms("warnBeforeMs", input.warn_before_ms, (idle_timeout_ms / 2).clamp(1, 60_000), false);
+        c.rule(warn_before_ms >= idle_timeout_ms, "warnBeforeMs", WarningNotBeforeDeadline);
+        let absolute_timeout_ms = c.ms(
             "absoluteTimeoutMs",
             input.absolute_timeout_ms,
             Self::DEFAULT_ABSOLUTE_TIMEOUT_MS.max(idle_timeout_ms),
-        )?;
-        if absolute_timeout_ms < idle_timeout_ms {
-            return Err(ConfigError::new("absoluteTimeoutMs", ConfigErrorKind::AbsoluteShorterThanIdle));
-        }
-        let absolute_warn_before_ms = positive_or(
+            false,
+        );
+        c.rule(absolute_timeout_ms < idle_timeout_ms, "absoluteTimeoutMs", AbsoluteShorterThanIdle);
+        let absolute_warn_before_ms = c.ms(
             "absoluteWarnBeforeMs",
             input.absolute_warn_before_ms,
             warn_before_ms.min(absolute_timeout_ms / 2).max(1),
-        )?;
-        if absolute_warn_before_ms >= absolute_timeout_ms {
-            return Err(ConfigError::new("absoluteWarnBeforeMs", ConfigErrorKind::WarningNotBeforeDeadline));
-        }
-        let countdown_interval_ms = positive_or("countdownIntervalMs", input.countdown_interval_ms, 1_000)?;
-        let activity_broadcast_interval_ms = non_negative_or(
+            false,
+        );
+        c.rule(absolute_warn_before_ms >= absolute_timeout_ms, "absoluteWarnBeforeMs", WarningNotBeforeDeadline);
+        let countdown_interval_ms = c.ms("countdownIntervalMs", input.countdown_interval_ms, 1_000, false);
+        let activity_broadcast_interval_ms = c.ms(
             "activityBroadcastIntervalMs",
             input.activity_broadcast_interval_ms,
             (warn_before_ms / 4).min(5_000),
-        )?;
-        if activity_broadcast_interval_ms > warn_before_ms / 2 {
-            return Err(ConfigError::new("activityBroadcastIntervalMs", ConfigErrorKind::BroadcastSlowerThanWarning));
-        }
-        let refresh_before_ms = non_negative_or("refreshBeforeMs", input.refresh_before_ms, 60_000)?;
-        let refresh_jitter_ms = non_negative_or("refreshJitterMs", input.refresh_jitter_ms, 5_000)?;
-        let retry_initial_ms = positive_or("retryInitialMs", input.retry_initial_ms, 1_000)?;
-        let retry_max_ms = positive_or("retryMaxMs", input.retry_max_ms, 60_000.max(retry_initial_ms))?;
-        if retry_max_ms < retry_initial_ms {
-            return Err(ConfigError::new("retryMaxMs", ConfigErrorKind::RetryMaxBelowInitial));
-        }
-        let keepalive_every_ms = match input.keepalive_every_ms {
-            Some(value) => Some(duration("keepaliveEveryMs", value, false)?),
-            None => None,
-        };
-        let reconstitute_for_ms = match input.reconstitute_for_ms {
-            Some(value) => Some(duration("reconstituteForMs", value, false)?),
-            None => None,
-        };
+            true,
+        );
+        c.rule(
+            activity_broadcast_interval_ms > warn_before_ms / 2,
+            "activityBroadcastIntervalMs",
+            BroadcastSlowerThanWarning,
+        );
+        let refresh_before_ms = c.ms("refreshBeforeMs", input.refresh_before_ms, 60_000, true);
+        let refresh_jitter_ms = c.ms("refreshJitterMs", input.refresh_jitter_ms, 5_000, true);
+        let retry_initial_ms = c.ms("retryInitialMs", input.retry_initial_ms, 1_000, false);
+        let retry_max_ms = c.ms("retryMaxMs", input.retry_max_ms, 60_000.max(retry_initial_ms), false);
+        c.rule(retry_max_ms < retry_initial_ms, "retryMaxMs", ConfigErrorKind::RetryMaxBelowInitial);
+        let keepalive_every_ms = input.keepalive_every_ms.map(|ms| c.ms("keepaliveEveryMs", Some(ms), 0, false));
+        let reconstitute_for_ms = input.reconstitute_for_ms.map(|ms| c.ms("reconstituteForMs", Some(ms), 0, false));
         let remember_me_absolute_ms =
-            positive_or("rememberMeAbsoluteMs", input.remember_me_absolute_ms, Self::DEFAULT_REMEMBER_ME_ABSOLUTE_MS)?;
-        if remember_me_absolute_ms <= absolute_warn_before_ms {
-            return Err(ConfigError::new("rememberMeAbsoluteMs", ConfigErrorKind::WarningNotBeforeDeadline));
-        }
-        let remember_me_idle_timeout_ms = match input.remember_me_idle_timeout_ms {
-            Some(value) => match duration("rememberMeIdleTimeoutMs", value, false)? {
-                ms if ms <= warn_before_ms => {
-                    return Err(ConfigError::new("rememberMeIdleTimeoutMs", ConfigErrorKind::WarningNotBeforeDeadline))
-                }
-                ms => Some(ms),
-            },
-            None => None,
-        };
-        Ok(Config {
+            c.ms("rememberMeAbsoluteMs", input.remember_me_absolute_ms, Self::DEFAULT_REMEMBER_ME_ABSOLUTE_MS, false);
+        c.rule(remember_me_absolute_ms <= absolute_warn_before_ms, "rememberMeAbsoluteMs", WarningNotBeforeDeadline);
+        let remember_me_idle_timeout_ms =
+            input.remember_me_idle_timeout_ms.map(|ms| c.ms("rememberMeIdleTimeoutMs", Some(ms), 0, false));
+        c.rule(
+            remember_me_idle_timeout_ms.is_some_and(|ms| ms <= warn_before_ms),
+            "rememberMeIdleTimeoutMs",
+            WarningNotBeforeDeadline,
+        );
+        c.done(Config {
             keepalive_every_ms,
             reconstitute_for_ms,
             remember_me_absolute_ms,
@@ -419,43 +441,47 @@ pub const DEFAULT_ACTIVITY_EVENTS: [&str; 5] = ["pointerdown", "pointermove", "k
 /// Whether `text` is a name the shell may use as a key or a selector: 1 to 64
 /// letters, digits or `- _ : .` (channel names, DOM event types, `<meta>` names).
 pub fn is_name(text: &str) -> bool {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.');
-    !text.is_empty() && text.len() <= 64 && text.chars().all(allowed)
-}
-
-fn name(field: &'static str, text: &str) -> Result<String, ConfigError> {
-    if is_name(text) {
-        Ok(text.to_owned())
-    } else {
-        Err(ConfigError::new(field, ConfigErrorKind::BadName))
-    }
+    // ASCII only: every byte of a wider character fails the test.
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.');
+    !text.is_empty() && text.len() <= 64 && super::text::all_bytes(text, allowed)
 }
 
 impl ShellOptions {
     /// Checks the shell's part of `input` and fills in defaults.
     pub fn from_input(input: &ConfigInput) -> Result<ShellOptions, ConfigError> {
-        let channel_name = name("channelName", input.channel_name.as_deref().unwrap_or(super::scope::CHANNEL_PREFIX))?;
-        let activity_events = match &input.activity_events {
-            None => DEFAULT_ACTIVITY_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
-            Some(events) if events.len() > 16 => {
-                return Err(ConfigError::new("activityEvents", ConfigErrorKind::TooMany))
+        let mut c = Checks::default();
+        let channel_name = input.channel_name.as_deref().unwrap_or(super::scope::CHANNEL_PREFIX);
+        c.rule(!is_name(channel_name), "channelName", ConfigErrorKind::BadName);
+        let mut activity_events = Vec::new();
+        match &input.activity_events {
+            None => {
+                for event in DEFAULT_ACTIVITY_EVENTS {
+                    activity_events.push(event.to_owned());
+                }
             }
-            Some(events) => events.iter().map(|e| name("activityEvents", e)).collect::<Result<_, _>>()?,
-        };
-        let activity_throttle_ms = non_negative_or("activityThrottleMs", input.activity_throttle_ms, 1_000)?;
+            Some(events) => {
+                c.rule(events.len() > 16, "activityEvents", ConfigErrorKind::TooMany);
+                for event in events {
+                    c.rule(!is_name(event), "activityEvents", ConfigErrorKind::BadName);
+                    activity_events.push(event.clone());
+                }
+            }
+        }
+        let activity_throttle_ms = c.ms("activityThrottleMs", input.activity_throttle_ms, 1_000, true);
         let storage = match input.storage.as_deref() {
             None | Some("memory") => StorageChoice::Memory,
             Some("session") => StorageChoice::Session,
             Some("local") => StorageChoice::Local,
-            Some(_) => return Err(ConfigError::new("storage", ConfigErrorKind::UnknownChoice)),
+            Some(_) => {
+                c.fail("storage", ConfigErrorKind::UnknownChoice);
+                StorageChoice::Memory
+            }
         };
-        let monitor = match &input.monitor_url {
-            Some(url) => Some(super::monitor::MonitorOptions {
-                url: url.clone(),
-                flush_ms: positive_or("monitor.flushMs", input.monitor_flush_ms, 10_000)?,
-            }),
-            None => None,
-        };
-        Ok(ShellOptions { channel_name, activity_events, activity_throttle_ms, storage, monitor })
+        let monitor = input.monitor_url.as_ref().map(|url| super::monitor::MonitorOptions {
+            url: url.clone(),
+            flush_ms: c.ms("monitor.flushMs", input.monitor_flush_ms, 10_000, false),
+        });
+        let channel_name = channel_name.to_owned();
+        c.done(ShellOptions { channel_name, activity_events, activity_throttle_ms, storage, monitor })
     }
 }

@@ -6,6 +6,9 @@
 //! app's options object, the contract (`http`) builds requests from them and
 //! reads answers with them, the security report inspects them.
 
+use super::text::{all_bytes, find_any, is_dotted_quad, rfind_byte, split_at_byte, strip_last};
+use super::value::write_u64;
+
 /// Default request timeout: 10 s.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 /// Longest accepted `requestTimeoutMs`: 10 min. Anything longer is a unit mistake.
@@ -273,7 +276,7 @@ impl Transport {
 pub fn is_token(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= MAX_NAME_LEN
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && all_bytes(text, |b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// A header value fetch accepts: no CR, LF or NUL, and Latin-1 only (the Headers
@@ -285,7 +288,7 @@ pub fn header_value_ok(text: &str) -> bool {
 /// Non-empty, bounded, no spaces or control characters, and `http`/`https` when
 /// a scheme is given (so no `javascript:` or `data:`). Relative URLs are fine.
 pub fn is_valid_url(url: &str) -> bool {
-    if url.is_empty() || url.len() > MAX_URL_LEN || url.bytes().any(|b| b <= b' ' || b == 0x7f) {
+    if url.is_empty() || url.len() > MAX_URL_LEN || !all_bytes(url, |b| b > b' ' && b != 0x7f) {
         return false;
     }
     match scheme(url) {
@@ -315,25 +318,25 @@ fn split_origin(url: &str) -> Option<(String, &str)> {
     };
     let rest = url.get(scheme.len() + 1..)?.strip_prefix("//")?;
     // The URL parser reads `\` as `/` in http(s) URLs.
-    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let end = find_any(rest, b"/?#\\").unwrap_or(rest.len());
     let (authority, tail) = (rest.get(..end)?, rest.get(end..)?);
-    if authority.contains('@') || !is_valid_url(url) {
+    if find_any(authority, b"@").is_some() || !is_valid_url(url) {
         return None;
     }
     // `[v6]:port` or `host:port`; the port may be empty.
-    let colon = match authority.rfind(']') {
-        Some(bracket) => authority.get(bracket + 1..)?.find(':').map(|at| bracket + 1 + at),
-        None => authority.rfind(':'),
+    let colon = match rfind_byte(authority, b']') {
+        Some(bracket) => find_any(authority.get(bracket + 1..)?, b":").map(|at| bracket + 1 + at),
+        None => rfind_byte(authority, b':'),
     };
     let (host, port) = match colon {
         Some(at) => (authority.get(..at)?, authority.get(at + 1..)?),
         None => (authority, ""),
     };
-    if host.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+    if host.is_empty() || port.len() > 5 {
         return None;
     }
     // At most five digits: no overflow. Written back without leading zeros.
-    let number = port.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+    let number = if port.is_empty() { 0 } else { super::text::digits(port)? };
     if number > 65_535 {
         return None;
     }
@@ -342,9 +345,8 @@ fn split_origin(url: &str) -> Option<(String, &str)> {
     origin.push_str("://");
     origin.push_str(host);
     if !port.is_empty() && number != default_port {
-        let digits = port.get(port.bytes().position(|b| b != b'0').unwrap_or(port.len())..).unwrap_or("");
         origin.push(':');
-        origin.push_str(if digits.is_empty() { "0" } else { digits });
+        write_u64(&mut origin, number);
     }
     origin.make_ascii_lowercase();
     Some((origin, tail))
@@ -364,37 +366,33 @@ pub fn api_origin(text: &str) -> Option<String> {
     }
     let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).unwrap_or("");
     let host = match authority.strip_prefix('[') {
-        Some(v6) => return v6.split_once(']').filter(|(address, _)| is_ipv6_text(address)).map(|_| origin.clone()),
-        None => authority.split(':').next().unwrap_or(""),
+        Some(v6) => {
+            let address = split_at_byte(v6, b']').map_or("", |(address, _)| address);
+            return is_ipv6_text(address).then_some(origin.clone());
+        }
+        None => authority.get(..find_any(authority, b":").unwrap_or(authority.len())).unwrap_or(""),
     };
-    let plain = host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    let plain = all_bytes(host, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
     (plain && !host.starts_with('.') && plain_ipv4_if_numeric(host)).then_some(origin)
 }
 
 /// Hex digits, `:` and `.` (an embedded IPv4 tail), with at least one `:`.
 fn is_ipv6_text(address: &str) -> bool {
-    address.contains(':') && address.bytes().all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
+    find_any(address, b":").is_some() && all_bytes(address, |b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
 }
 
 /// The URL parser reads a host whose last label is a number (`10.1`,
 /// `0x7f.1`, `127.000.0.1`) as an IPv4 address and rewrites it: such a host
 /// must already be four plain decimal octets.
 fn plain_ipv4_if_numeric(host: &str) -> bool {
-    let host = host.strip_suffix('.').unwrap_or(host);
-    let last = host.rsplit('.').next().unwrap_or(host);
+    let host = strip_last(host, b'.');
+    let last = host.get(rfind_byte(host, b'.').map_or(0, |dot| dot + 1)..).unwrap_or(host);
     let numeric =
-        last.bytes().all(|b| b.is_ascii_digit()) || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"));
+        all_bytes(last, |b| b.is_ascii_digit()) || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"));
     if !numeric || last.is_empty() {
         return true;
     }
-    let octet = |part: &str| {
-        !part.is_empty()
-            && part.len() <= 3
-            && part.bytes().all(|b| b.is_ascii_digit())
-            && (part == "0" || !part.starts_with('0'))
-            && part.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) <= 255
-    };
-    host.split('.').count() == 4 && host.split('.').all(octet)
+    is_dotted_quad(host, false)
 }
 
 /// Whether `session.fetch` may send the session's credential (bearer token,
@@ -410,14 +408,12 @@ pub fn may_send_credential(t: &Transport, url: &str, page_origin: &str) -> bool 
 
 /// The scheme, if the URL starts with one (`ALPHA *(ALPHA / DIGIT / "+" / "-" / ".") ":"`).
 pub(crate) fn scheme(url: &str) -> Option<&str> {
-    let end = url.find([':', '/', '?', '#'])?;
+    let end = find_any(url, b":/?#")?;
     if url.as_bytes().get(end) != Some(&b':') {
         return None;
     }
     let scheme = url.get(..end)?;
-    let mut bytes = scheme.bytes();
-    let first = bytes.next()?;
-    let valid =
-        first.is_ascii_alphabetic() && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    let valid = scheme.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && all_bytes(scheme, |b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
     valid.then_some(scheme)
 }

@@ -36,14 +36,15 @@ impl Identity {
     /// Takes the names `seen` gives that this does not know yet; whether any was new.
     /// Call only when [`Identity::conflicts`] is false.
     pub fn learn(&mut self, seen: &Identity) -> bool {
-        let mut learned = false;
-        for (known, seen) in [(&mut self.user, &seen.user), (&mut self.sub, &seen.sub)] {
-            if known.is_none() && seen.is_some() {
+        fn learn(known: &mut Option<String>, seen: &Option<String>) -> bool {
+            let new = known.is_none() && seen.is_some();
+            if new {
                 known.clone_from(seen);
-                learned = true;
             }
+            new
         }
-        learned
+        let user = learn(&mut self.user, &seen.user);
+        learn(&mut self.sub, &seen.sub) | user
     }
 }
 

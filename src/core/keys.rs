@@ -36,7 +36,31 @@ pub const STORED_SESSION: &str = "session";
 /// Percent-encodes `%` and `:`, so an escaped name never contains the `:` that
 /// ends a namespace, and two names never escape to the same text.
 pub fn escape(name: &str) -> String {
-    name.replace('%', "%25").replace(':', "%3A")
+    let mut escaped = String::with_capacity(name.len());
+    push_escaped(&mut escaped, name);
+    escaped
+}
+
+fn push_escaped(out: &mut String, name: &str) {
+    for c in name.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            ':' => out.push_str("%3A"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// `prefix` followed by `name`, escaped ([`escape`]) when `escaped`.
+fn prefixed(prefix: &str, name: &str, escaped: bool) -> String {
+    let mut key = String::with_capacity(prefix.len() + name.len());
+    key.push_str(prefix);
+    if escaped {
+        push_escaped(&mut key, name);
+    } else {
+        key.push_str(name);
+    }
+    key
 }
 
 /// The prefix of every data key of namespace `namespace`: `<ns>:`.
@@ -55,17 +79,13 @@ pub fn data_key(namespace: &str, key: &str) -> String {
 
 /// The Web Lock that single-flights refresh across the tabs of channel `channel_name`.
 pub fn refresh_lock_name(channel_name: &str) -> String {
-    let mut name = String::from("wasm-session:refresh:");
-    name.push_str(channel_name);
-    name
+    prefixed("wasm-session:refresh:", channel_name, false)
 }
 
 /// The IndexedDB database that holds the generation note of channel
 /// `channel_name` (one store, [`NOTE_STORE`], one key, [`NOTE_KEY`]).
 pub fn note_database(channel_name: &str) -> String {
-    let mut name = String::from("wasm-session:note:");
-    name.push_str(channel_name);
-    name
+    prefixed("wasm-session:note:", channel_name, false)
 }
 
 /// The object store of the note database.
@@ -76,41 +96,29 @@ pub const NOTE_KEY: &str = "generation";
 
 /// The `localStorage` key of the storage-fallback channel `channel_name`.
 pub fn channel_key(channel_name: &str) -> String {
-    let mut key = String::from("wasm-session/channel/");
-    key.push_str(&escape(channel_name));
-    key
+    prefixed("wasm-session/channel/", channel_name, true)
 }
 
 /// The `localStorage` key of the lease that stands in for Web Lock `lock_name`.
 pub fn lease_key(lock_name: &str) -> String {
-    let mut key = String::from("wasm-session/lease/");
-    key.push_str(&escape(lock_name));
-    key
+    prefixed("wasm-session/lease/", lock_name, true)
 }
 
 /// The `localStorage` key of the ended sessions of channel `channel_name`
 /// (see `core::tombstone`): never under a data prefix, so no wipe removes it.
 pub fn tombstones_key(channel_name: &str) -> String {
-    let mut key = String::from("wasm-session/ended/");
-    key.push_str(&escape(channel_name));
-    key
+    prefixed("wasm-session/ended/", channel_name, true)
 }
 
 /// The `localStorage` key of the kept record of channel `channel_name` (see
 /// `core::reconstitute`): never under a data prefix, so a session's wipe
 /// leaves it for the next sign-in.
 pub fn kept_key(channel_name: &str) -> String {
-    shared_key("wasm-session/kept/", channel_name)
+    prefixed("wasm-session/kept/", channel_name, true)
 }
 
 /// The `localStorage` key of the monitoring queue of channel `channel_name`
 /// (see `core::monitor`).
 pub fn monitor_key(channel_name: &str) -> String {
-    shared_key("wasm-session/monitor/", channel_name)
-}
-
-fn shared_key(prefix: &str, channel_name: &str) -> String {
-    let mut key = String::from(prefix);
-    key.push_str(&escape(channel_name));
-    key
+    prefixed("wasm-session/monitor/", channel_name, true)
 }

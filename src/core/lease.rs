@@ -42,6 +42,8 @@
 //! that result without a request) and, failing that, a reuse-detecting server,
 //! which revokes the token family: the session ends in every tab.
 
+use super::text::{digits, split_at_byte};
+use super::value::write_u64;
 use super::Id128;
 
 /// How long a lease lasts unless renewed: long enough for a renewal to be late
@@ -62,7 +64,7 @@ pub const RETRY_MIN_MS: u64 = 50;
 pub const RETRY_SPREAD_MS: u64 = 100;
 
 /// Separates the owner from the expiry in a stored lease.
-const SEPARATOR: char = '|';
+const SEPARATOR: u8 = b'|';
 
 /// What the shell does next for a [`LeaseClaim`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,8 +199,8 @@ impl LeaseClaim {
     fn value(&self, now: u64) -> String {
         let mut value = String::with_capacity(self.owner.len() + 21);
         value.push_str(&self.owner);
-        value.push(SEPARATOR);
-        push_decimal(&mut value, now.saturating_add(LEASE_MS));
+        value.push(char::from(SEPARATOR));
+        write_u64(&mut value, now.saturating_add(LEASE_MS));
         value
     }
 }
@@ -234,29 +236,10 @@ impl StoredLease<'_> {
 }
 
 fn parse(stored: &str) -> Option<StoredLease<'_>> {
-    let (owner, expires) = stored.split_once(SEPARATOR)?;
-    // Plain digits only (`parse` alone would take a leading `+`); 16 digits
-    // reach far past any plausible epoch ms without overflowing.
-    if expires.is_empty() || expires.len() > 16 || !expires.bytes().all(|b| b.is_ascii_digit()) {
+    let (owner, expires) = split_at_byte(stored, SEPARATOR)?;
+    // Plain digits only; 16 digits reach far past any plausible epoch ms.
+    if expires.len() > 16 {
         return None;
     }
-    Some(StoredLease { owner, expires: expires.parse().ok()? })
-}
-
-/// Appends `n` in decimal (no `format!`: it costs kilobytes of wasm).
-fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    for slot in digits.iter_mut() {
-        // Below 10, so the cast is exact.
-        *slot = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &digit in digits.iter().take(len).rev() {
-        out.push(char::from(digit));
-    }
+    Some(StoredLease { owner, expires: digits(expires)? })
 }

@@ -21,6 +21,7 @@
 //! - [`lease`]: the refresh lease, for pages without Web Locks.
 //! - [`note`]: the generation note, the rotation guard's record in IndexedDB.
 //! - [`security`]: the security report's checks.
+//! - [`text`]: byte-level helpers for the ASCII syntax the core reads.
 //! - [`reconstitute`]: what a timeout keeps for the same user's next sign-in.
 //! - [`monitor`]: lifecycle records for the app's monitoring endpoint.
 
@@ -39,6 +40,7 @@ pub mod reconstitute;
 pub mod refresh;
 pub mod scope;
 pub mod security;
+pub mod text;
 pub mod tokens;
 pub mod tombstone;
 pub mod value;

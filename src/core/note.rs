@@ -20,6 +20,7 @@
 //! written only ever move forward.
 
 use super::protocol::{Epoch, Id128};
+use super::text::{digits, split_at_byte};
 use super::EpochMs;
 
 /// The newest token generation of session `epoch` that a tab accepted.
@@ -55,13 +56,11 @@ impl GenerationNote {
         if text.len() > MAX_NOTE_LEN {
             return None;
         }
-        let mut fields = text.split(' ');
-        let epoch = Id128::from_hex(fields.next()?)?;
-        let started_at = decimal(fields.next()?)?;
-        let generation = decimal(fields.next()?)?;
-        if fields.next().is_some() {
-            return None;
-        }
+        let (epoch, rest) = split_at_byte(text, b' ')?;
+        let (started_at, generation) = split_at_byte(rest, b' ')?;
+        let epoch = Id128::from_hex(epoch)?;
+        let started_at = digits(started_at)?;
+        let generation = digits(generation)?;
         Some(GenerationNote { epoch, started_at, generation })
     }
 
@@ -75,12 +74,4 @@ impl GenerationNote {
             (self.started_at, self.epoch) > (started_at, epoch)
         }
     }
-}
-
-/// A number written in decimal digits only.
-fn decimal(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
 }

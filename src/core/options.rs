@@ -1,11 +1,11 @@
 //! The options reader: the app's options object, read once.
 //!
 //! [`read`] walks the options object (a [`Value`] the shell built from the JS
-//! object) with one table of keys, [`OPTIONS`], and produces everything the
-//! options configure: the timing [`Config`], the endpoint configuration
-//! ([`Transport`]) and the [`ShellOptions`]. Nested objects (`endpoints`,
-//! `csrf`, `responseFields` …) have small tables of their own, walked by the same
-//! code. Every problem is a [`ConfigError`] naming the option's path
+//! object) with one reader per object (a `match` on the key), and produces
+//! everything the options configure: the timing [`Config`], the endpoint
+//! configuration ([`Transport`]) and the [`ShellOptions`]. Nested objects
+//! (`endpoints`, `csrf`, `responseFields` …) have readers of their own, walked
+//! by the same code. Every problem is a [`ConfigError`] naming the option's path
 //! (`endpoints.refresh.url`) and its kind; nothing here panics, whatever the value.
 //!
 //! The presets ([`oauth2_options`], [`cookie_session_options`]) are options
@@ -20,7 +20,7 @@ use super::endpoints::{
     TokenMode, Transport, MAX_BODY_LIMIT, MAX_LIST, MAX_NAME_LEN, MAX_TIMEOUT_MS,
 };
 use super::scope;
-use super::value::Value;
+use super::value::{Members, Value};
 
 /// With a keepalive endpoint and no `keepaliveEveryMs`: one keepalive a minute at most.
 pub const DEFAULT_KEEPALIVE_EVERY_MS: u64 = 60_000;
@@ -84,7 +84,7 @@ pub fn read(options: &Value) -> Result<Options, ConfigError> {
 /// As [`read`].
 pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigError> {
     let mut draft = Draft { input: ConfigInput::default(), endpoints: Transport::default() };
-    walk(Path::ROOT, options, &OPTIONS, &mut draft)?;
+    walk(Path::ROOT, options, &mut |key, p, v| read_option(&mut draft, key, p, v)).map_err(|error| *error)?;
     let Draft { mut input, endpoints } = draft;
     if endpoints.keepalive.is_some() && input.keepalive_every_ms.is_none() {
         input.keepalive_every_ms = Some(DEFAULT_KEEPALIVE_EVERY_MS as f64);
@@ -138,208 +138,168 @@ impl<'a> Path<'a> {
             if key.is_empty() {
                 text.push_str("\"\""); // so that an empty key still shows
             }
-            text.extend(key.chars().take(MAX_ECHOED_KEY));
+            let cut = key.char_indices().nth(MAX_ECHOED_KEY).map_or(key.len(), |(at, _)| at);
+            text.push_str(key.get(..cut).unwrap_or(key));
         }
         text
     }
 
-    fn error(&self, kind: ConfigErrorKind) -> ConfigError {
-        ConfigError::new(Cow::Owned(self.text()), kind)
+    fn error(&self, kind: ConfigErrorKind) -> Fail {
+        Box::new(ConfigError::new(Cow::Owned(self.text()), kind))
     }
 }
 
-// ---- the tables ----
+// ---- the readers ----
 
-/// Reads one option's value into the target, or names what is wrong with it.
-type Reader<T> = for<'p, 'v> fn(&mut T, Path<'p>, &'v Value) -> Result<(), ConfigError>;
+/// A problem while reading, boxed: a `Result` of it fits in a register, so
+/// passing it up with `?` costs little (a bare `ConfigError` is four words).
+type Fail = Box<ConfigError>;
 
-/// One key of an options table and how to read its value.
-type Key<T> = (&'static str, Reader<T>);
+/// Reads the value of one key of an object into its target, or names what is
+/// wrong with it (an unknown key is [`ConfigErrorKind::UnknownOption`]).
+type Reader<'r> = dyn FnMut(&str, Path<'_>, &Value) -> Result<(), Fail> + 'r;
 
-/// Every top-level option.
-const OPTIONS: [Key<Draft>; 35] = [
-    ("idleTimeoutMs", |d, p, v| set(&mut d.input.idle_timeout_ms, number(p, v))),
-    ("warnBeforeMs", |d, p, v| set(&mut d.input.warn_before_ms, number(p, v))),
-    ("absoluteTimeoutMs", |d, p, v| set(&mut d.input.absolute_timeout_ms, number(p, v))),
-    ("absoluteWarnBeforeMs", |d, p, v| set(&mut d.input.absolute_warn_before_ms, number(p, v))),
-    ("countdownIntervalMs", |d, p, v| set(&mut d.input.countdown_interval_ms, number(p, v))),
-    ("activityBroadcastIntervalMs", |d, p, v| set(&mut d.input.activity_broadcast_interval_ms, number(p, v))),
-    ("refreshBeforeMs", |d, p, v| set(&mut d.input.refresh_before_ms, number(p, v))),
-    ("refreshJitterMs", |d, p, v| set(&mut d.input.refresh_jitter_ms, number(p, v))),
-    ("retryInitialMs", |d, p, v| set(&mut d.input.retry_initial_ms, number(p, v))),
-    ("retryMaxMs", |d, p, v| set(&mut d.input.retry_max_ms, number(p, v))),
-    ("keepaliveEveryMs", |d, p, v| set(&mut d.input.keepalive_every_ms, number(p, v))),
-    ("rememberMeAbsoluteMs", |d, p, v| set(&mut d.input.remember_me_absolute_ms, number(p, v))),
-    ("rememberMeIdleTimeoutMs", |d, p, v| set(&mut d.input.remember_me_idle_timeout_ms, number(p, v))),
-    ("activityThrottleMs", |d, p, v| set(&mut d.input.activity_throttle_ms, number(p, v))),
-    ("channelName", |d, p, v| set(&mut d.input.channel_name, text(p, v).map(str::to_owned))),
-    ("storage", |d, p, v| set(&mut d.input.storage, text(p, v).map(str::to_owned))),
-    ("activityEvents", |d, p, v| {
-        let events = list(p, v)?.iter().map(|item| text(p, item).map(str::to_owned)).collect();
-        set(&mut d.input.activity_events, events)
-    }),
-    ("endpoints", |d, p, v| walk(p, v, &ENDPOINTS, &mut d.endpoints)),
-    ("mode", |d, p, v| {
-        assign(&mut d.endpoints.mode, choice(p, v, &[("bearer", TokenMode::Bearer), ("cookie", TokenMode::Cookie)]))
-    }),
-    ("bodyEncoding", |d, p, v| {
-        assign(&mut d.endpoints.encoding, choice(p, v, &[("json", BodyEncoding::Json), ("form", BodyEncoding::Form)]))
-    }),
-    ("credentials", |d, p, v| {
-        let choices =
-            [("omit", Credentials::Omit), ("same-origin", Credentials::SameOrigin), ("include", Credentials::Include)];
-        assign(&mut d.endpoints.credentials, choice(p, v, &choices))
-    }),
-    ("requestTimeoutMs", |d, p, v| {
-        assign(&mut d.endpoints.timeout_ms, whole(p, v, MAX_TIMEOUT_MS, ConfigErrorKind::TimeoutTooLong))
-    }),
-    ("maxBodyBytes", |d, p, v| {
-        let limit = whole(p, v, MAX_BODY_LIMIT as u64, ConfigErrorKind::BodyLimitTooLarge)?;
-        d.endpoints.max_body_bytes = usize::try_from(limit).unwrap_or(MAX_BODY_LIMIT);
-        Ok(())
-    }),
-    ("headers", |d, p, v| assign(&mut d.endpoints.headers, pairs(p, v, header_problem))),
-    ("bodyFields", |d, p, v| {
-        assign(
-            &mut d.endpoints.body_fields,
-            pairs(p, v, |name, _| (!is_text(name)).then_some(ConfigErrorKind::BadText)),
-        )
-    }),
-    ("refreshTokenField", |d, p, v| assign(&mut d.endpoints.refresh_token_field, plain_text(p, v))),
-    ("grantType", |d, p, v| {
-        assign(&mut d.endpoints.grant_type, if v.is_null() { Ok(None) } else { plain_text(p, v).map(Some) })
-    }),
-    ("responseFields", |d, p, v| walk(p, v, &RESPONSE_FIELDS, &mut d.endpoints.fields)),
-    ("csrf", |d, p, v| assign(&mut d.endpoints.csrf, csrf(p, v))),
-    ("revokedStatuses", |d, p, v| {
-        assign(&mut d.endpoints.revoked_statuses, list(p, v)?.iter().map(|item| error_status(p, item)).collect())
-    }),
-    ("revokedErrorCodes", |d, p, v| {
-        assign(&mut d.endpoints.revoked_error_codes, list(p, v)?.iter().map(|item| plain_text(p, item)).collect())
-    }),
-    ("sessionCookie", |d, p, v| set(&mut d.endpoints.session_cookie, cookie_name(p, v))),
-    ("apiOrigins", |d, p, v| {
-        assign(&mut d.endpoints.api_origins, list(p, v)?.iter().map(|item| api_origin(p, item)).collect())
-    }),
-    ("reconstituteForMs", |d, p, v| set(&mut d.input.reconstitute_for_ms, number(p, v))),
-    ("monitor", |d, p, v| {
-        walk(p, v, &MONITOR, d)?;
-        d.input.monitor_url.as_ref().map(|_| ()).ok_or_else(|| p.child("url").error(ConfigErrorKind::WrongType))
-    }),
-];
-
-/// `monitor: { url, flushMs }` (`core::monitor`).
-const MONITOR: [Key<Draft>; 2] = [
-    ("url", |d, p, v| set(&mut d.input.monitor_url, url(p, v))),
-    ("flushMs", |d, p, v| set(&mut d.input.monitor_flush_ms, number(p, v))),
-];
+/// Every top-level option. One `match` per object rather than a table of
+/// closures: each closure was a function of its own in the wasm.
+fn read_option(d: &mut Draft, key: &str, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+    let (input, t) = (&mut d.input, &mut d.endpoints);
+    let duration = match key {
+        "idleTimeoutMs" => &mut input.idle_timeout_ms,
+        "warnBeforeMs" => &mut input.warn_before_ms,
+        "absoluteTimeoutMs" => &mut input.absolute_timeout_ms,
+        "absoluteWarnBeforeMs" => &mut input.absolute_warn_before_ms,
+        "countdownIntervalMs" => &mut input.countdown_interval_ms,
+        "activityBroadcastIntervalMs" => &mut input.activity_broadcast_interval_ms,
+        "refreshBeforeMs" => &mut input.refresh_before_ms,
+        "refreshJitterMs" => &mut input.refresh_jitter_ms,
+        "retryInitialMs" => &mut input.retry_initial_ms,
+        "retryMaxMs" => &mut input.retry_max_ms,
+        "keepaliveEveryMs" => &mut input.keepalive_every_ms,
+        "rememberMeAbsoluteMs" => &mut input.remember_me_absolute_ms,
+        "rememberMeIdleTimeoutMs" => &mut input.remember_me_idle_timeout_ms,
+        "activityThrottleMs" => &mut input.activity_throttle_ms,
+        "reconstituteForMs" => &mut input.reconstitute_for_ms,
+        _ => {
+            match key {
+                "channelName" => input.channel_name = Some(text(p, v)?.to_owned()),
+                "storage" => input.storage = Some(text(p, v)?.to_owned()),
+                "activityEvents" => input.activity_events = Some(texts(p, v, |p, v| Ok(text(p, v)?.to_owned()))?),
+                "endpoints" => walk(p, v, &mut |key, p, v| read_endpoints(t, key, p, v))?,
+                "mode" => {
+                    t.mode =
+                        if choice(p, v, &["bearer", "cookie"])? == 0 { TokenMode::Bearer } else { TokenMode::Cookie };
+                }
+                "bodyEncoding" => {
+                    let json = choice(p, v, &["json", "form"])? == 0;
+                    t.encoding = if json { BodyEncoding::Json } else { BodyEncoding::Form };
+                }
+                "credentials" => {
+                    t.credentials = match choice(p, v, &["omit", "same-origin", "include"])? {
+                        0 => Credentials::Omit,
+                        1 => Credentials::SameOrigin,
+                        _ => Credentials::Include,
+                    };
+                }
+                "requestTimeoutMs" => t.timeout_ms = whole(p, v, MAX_TIMEOUT_MS, ConfigErrorKind::TimeoutTooLong)?,
+                "maxBodyBytes" => {
+                    let limit = whole(p, v, MAX_BODY_LIMIT as u64, ConfigErrorKind::BodyLimitTooLarge)?;
+                    t.max_body_bytes = usize::try_from(limit).unwrap_or(MAX_BODY_LIMIT);
+                }
+                "headers" => t.headers = pairs(p, v, header_problem)?,
+                "bodyFields" => {
+                    t.body_fields = pairs(p, v, |name, _| (!is_text(name)).then_some(ConfigErrorKind::BadText))?;
+                }
+                "refreshTokenField" => t.refresh_token_field = plain_text(p, v)?,
+                "grantType" => t.grant_type = if v.is_null() { None } else { Some(plain_text(p, v)?) },
+                "responseFields" => walk(p, v, &mut |key, p, v| read_field_name(&mut t.fields, key, p, v))?,
+                "csrf" => t.csrf = csrf(p, v)?,
+                "revokedStatuses" => {
+                    let items = list(p, v)?;
+                    let mut statuses = Vec::with_capacity(items.len());
+                    for item in items {
+                        statuses.push(error_status(p, item)?);
+                    }
+                    t.revoked_statuses = statuses;
+                }
+                "revokedErrorCodes" => t.revoked_error_codes = texts(p, v, plain_text)?,
+                "sessionCookie" => t.session_cookie = Some(cookie_name(p, v)?),
+                "apiOrigins" => t.api_origins = texts(p, v, api_origin)?,
+                "monitor" => {
+                    walk(p, v, &mut |key, p, v| {
+                        match key {
+                            "url" => input.monitor_url = Some(url(p, v)?),
+                            "flushMs" => input.monitor_flush_ms = Some(number(p, v)?),
+                            _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
+                        }
+                        Ok(())
+                    })?;
+                    if input.monitor_url.is_none() {
+                        return Err(p.child("url").error(ConfigErrorKind::WrongType));
+                    }
+                }
+                _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
+            }
+            return Ok(());
+        }
+    };
+    *duration = Some(number(p, v)?);
+    Ok(())
+}
 
 /// `endpoints`: each a URL string, `{ url, method }` or `null`. `GET` sends no
 /// body, so the endpoints that carry a token or a body may not use it.
-const ENDPOINTS: [Key<Transport>; 5] = [
-    ("refresh", |t, p, v| assign(&mut t.refresh, endpoint(p, v, "POST", false))),
-    ("keepalive", |t, p, v| assign(&mut t.keepalive, endpoint(p, v, "POST", true))),
-    ("session", |t, p, v| assign(&mut t.session, endpoint(p, v, "GET", true))),
-    ("logout", |t, p, v| assign(&mut t.logout, endpoint(p, v, "POST", false))),
-    ("revocation", |t, p, v| assign(&mut t.revocation, endpoint(p, v, "POST", false))),
-];
-
-/// `{ url, method }` of one endpoint, checked once both are known.
-#[derive(Default)]
-struct EndpointDraft {
-    url: Option<String>,
-    method: Option<String>,
+fn read_endpoints(t: &mut Transport, key: &str, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+    let (slot, default_method, allow_get) = match key {
+        "refresh" => (&mut t.refresh, "POST", false),
+        "keepalive" => (&mut t.keepalive, "POST", true),
+        "session" => (&mut t.session, "GET", true),
+        "logout" => (&mut t.logout, "POST", false),
+        "revocation" => (&mut t.revocation, "POST", false),
+        _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
+    };
+    *slot = endpoint(p, v, default_method, allow_get)?;
+    Ok(())
 }
 
-const ENDPOINT: [Key<EndpointDraft>; 2] = [
-    ("url", |e, p, v| set(&mut e.url, url(p, v))),
-    ("method", |e, p, v| set(&mut e.method, text(p, v).map(str::to_owned))),
-];
-
-const RESPONSE_FIELDS: [Key<FieldNames>; 6] = [
-    ("accessToken", |f, p, v| assign(&mut f.access_token, plain_text(p, v))),
-    ("refreshToken", |f, p, v| assign(&mut f.refresh_token, plain_text(p, v))),
-    ("expiresIn", |f, p, v| assign(&mut f.expires_in, plain_text(p, v))),
-    ("expiresAt", |f, p, v| assign(&mut f.expires_at, plain_text(p, v))),
-    ("error", |f, p, v| assign(&mut f.error, plain_text(p, v))),
-    ("user", |f, p, v| assign(&mut f.user, plain_text(p, v))),
-];
-
-#[derive(Default)]
-struct CsrfDraft {
-    header: Option<String>,
-    source: Vec<CsrfSource>,
+/// `responseFields`.
+fn read_field_name(f: &mut FieldNames, key: &str, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+    let slot = match key {
+        "accessToken" => &mut f.access_token,
+        "refreshToken" => &mut f.refresh_token,
+        "expiresIn" => &mut f.expires_in,
+        "expiresAt" => &mut f.expires_at,
+        "error" => &mut f.error,
+        "user" => &mut f.user,
+        _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
+    };
+    *slot = plain_text(p, v)?;
+    Ok(())
 }
 
-const CSRF: [Key<CsrfDraft>; 3] = [
-    ("header", |c, p, v| {
-        let name = text(p, v)?;
-        if !is_token(name) {
-            return Err(p.error(ConfigErrorKind::BadHeaderName));
-        }
-        c.header = Some(name.to_owned());
-        Ok(())
-    }),
-    // Cookie names are RFC 6265 tokens.
-    ("cookie", |c, p, v| {
-        c.source.push(CsrfSource::Cookie(cookie_name(p, v)?));
-        Ok(())
-    }),
-    // Kept to plain characters so the shell may look it up by name safely.
-    ("meta", |c, p, v| {
-        let name = text(p, v)?;
-        if !is_name(name) {
-            return Err(p.error(ConfigErrorKind::BadName));
-        }
-        c.source.push(CsrfSource::Meta(name.to_owned()));
-        Ok(())
-    }),
-];
-
-/// Walks the object `value` with `table`: each member is read by its key's
-/// reader. Unknown and repeated keys are errors naming their path.
-fn walk<T>(path: Path<'_>, value: &Value, table: &[Key<T>], target: &mut T) -> Result<(), ConfigError> {
+/// Walks the object `value`: each member is read by `read`. Repeated keys are
+/// errors naming their path, as are unknown ones (`read` says which).
+fn walk(path: Path<'_>, value: &Value, read: &mut Reader<'_>) -> Result<(), Fail> {
     let members = value.as_object().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
-    // One bit per table entry: every table has fewer than 64 keys.
-    let mut seen = 0u64;
-    for (key, value) in members {
+    for (index, (key, value)) in members.iter().enumerate() {
         let at = path.child(key);
-        let Some((index, (_, read))) = table.iter().enumerate().find(|(_, (name, _))| name == key) else {
-            return Err(at.error(ConfigErrorKind::UnknownOption));
-        };
-        let bit = 1u64.checked_shl(index as u32).unwrap_or(0);
-        if seen & bit != 0 {
+        if members.get(..index).is_some_and(|before| before.iter().any(|(seen, _)| seen == key)) {
+            // Known, or reading it the first time would have failed.
             return Err(at.error(ConfigErrorKind::Duplicate));
         }
-        seen |= bit;
-        read(target, at, value)?;
+        read(key, at, value)?;
     }
-    Ok(())
-}
-
-const _: () = assert!(OPTIONS.len() < 64, "walk() keeps one bit per key");
-
-/// Stores a read value in an optional field.
-fn set<T>(field: &mut Option<T>, value: Result<T, ConfigError>) -> Result<(), ConfigError> {
-    *field = Some(value?);
-    Ok(())
-}
-
-/// Stores a read value in a field.
-fn assign<T>(field: &mut T, value: Result<T, ConfigError>) -> Result<(), ConfigError> {
-    *field = value?;
     Ok(())
 }
 
 // ---- values ----
 
-fn text<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v str, ConfigError> {
+fn text<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v str, Fail> {
     value.as_str().ok_or_else(|| path.error(ConfigErrorKind::WrongType))
 }
 
 /// The one number reader. `null` is reported as not finite: it is what JSON
 /// makes of `NaN` and `Infinity`.
-fn number(path: Path<'_>, value: &Value) -> Result<f64, ConfigError> {
+fn number(path: Path<'_>, value: &Value) -> Result<f64, Fail> {
     match value {
         Value::Number(n) if n.is_finite() => Ok(*n),
         Value::Number(_) | Value::Null => Err(path.error(ConfigErrorKind::NotFinite)),
@@ -348,7 +308,7 @@ fn number(path: Path<'_>, value: &Value) -> Result<f64, ConfigError> {
 }
 
 /// A whole number in `1..=max`; fractions are truncated, as for durations.
-fn whole(path: Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) -> Result<u64, ConfigError> {
+fn whole(path: Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) -> Result<u64, Fail> {
     let n = number(path, value)?;
     if n < 1.0 {
         return Err(path.error(ConfigErrorKind::NotPositive));
@@ -359,14 +319,10 @@ fn whole(path: Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) ->
     Ok(n.trunc() as u64)
 }
 
-/// One of `choices`, by its exact name.
-fn choice<T: Copy>(path: Path<'_>, value: &Value, choices: &[(&str, T)]) -> Result<T, ConfigError> {
+/// The index of one of `names`, by its exact name.
+fn choice(path: Path<'_>, value: &Value, names: &[&str]) -> Result<usize, Fail> {
     let name = text(path, value)?;
-    choices
-        .iter()
-        .find(|(choice, _)| *choice == name)
-        .map(|(_, chosen)| *chosen)
-        .ok_or_else(|| path.error(ConfigErrorKind::UnknownChoice))
+    names.iter().position(|choice| *choice == name).ok_or_else(|| path.error(ConfigErrorKind::UnknownChoice))
 }
 
 /// A text that names something on the server (field names, codes, grant types):
@@ -375,7 +331,7 @@ fn is_text(text: &str) -> bool {
     !text.is_empty() && text.len() <= MAX_NAME_LEN && !text.chars().any(char::is_control)
 }
 
-fn plain_text(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
+fn plain_text(path: Path<'_>, value: &Value) -> Result<String, Fail> {
     let found = text(path, value)?;
     if is_text(found) {
         Ok(found.to_owned())
@@ -384,7 +340,7 @@ fn plain_text(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
     }
 }
 
-fn cookie_name(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
+fn cookie_name(path: Path<'_>, value: &Value) -> Result<String, Fail> {
     let name = text(path, value)?;
     if is_token(name) {
         Ok(name.to_owned())
@@ -393,7 +349,7 @@ fn cookie_name(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
     }
 }
 
-fn url(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
+fn url(path: Path<'_>, value: &Value) -> Result<String, Fail> {
     let url = text(path, value)?;
     if is_valid_url(url) {
         Ok(url.to_owned())
@@ -403,12 +359,26 @@ fn url(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
 }
 
 /// An array of at most [`MAX_LIST`] entries.
-fn list<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v [Value], ConfigError> {
+fn list<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v [Value], Fail> {
     let items = value.as_array().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
     if items.len() > MAX_LIST {
         return Err(path.error(ConfigErrorKind::TooMany));
     }
     Ok(items)
+}
+
+/// A list of texts, each read by `read`.
+fn texts(
+    path: Path<'_>,
+    value: &Value,
+    read: fn(Path<'_>, &Value) -> Result<String, Fail>,
+) -> Result<Vec<String>, Fail> {
+    let items = list(path, value)?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        out.push(read(path, item)?);
+    }
+    Ok(out)
 }
 
 /// What is wrong with a static header, if anything.
@@ -428,7 +398,7 @@ fn pairs(
     path: Path<'_>,
     value: &Value,
     problem: fn(&str, &str) -> Option<ConfigErrorKind>,
-) -> Result<Vec<(String, String)>, ConfigError> {
+) -> Result<Vec<(String, String)>, Fail> {
     let members = value.as_object().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
     if members.len() > MAX_LIST {
         return Err(path.error(ConfigErrorKind::TooMany));
@@ -449,47 +419,72 @@ fn pairs(
 }
 
 /// One endpoint; `null` turns it off.
-fn endpoint(
-    path: Path<'_>,
-    value: &Value,
-    default_method: &str,
-    allow_get: bool,
-) -> Result<Option<Endpoint>, ConfigError> {
+fn endpoint(path: Path<'_>, value: &Value, default_method: &str, allow_get: bool) -> Result<Option<Endpoint>, Fail> {
     let (url, method) = match value {
         Value::Null => return Ok(None),
         Value::String(_) => (url(path, value)?, None),
         Value::Object(_) => {
-            let mut draft = EndpointDraft::default();
-            walk(path, value, &ENDPOINT, &mut draft)?;
-            let url = draft.url.ok_or_else(|| path.child("url").error(ConfigErrorKind::WrongType))?;
-            (url, draft.method)
+            let (mut url_read, mut method) = (None, None);
+            walk(path, value, &mut |key, p, v| {
+                match key {
+                    "url" => url_read = Some(url(p, v)?),
+                    "method" => method = Some(text(p, v)?.to_owned()),
+                    _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
+                }
+                Ok(())
+            })?;
+            let url = url_read.ok_or_else(|| path.child("url").error(ConfigErrorKind::WrongType))?;
+            (url, method)
         }
         _ => return Err(path.error(ConfigErrorKind::WrongType)),
     };
     let asked = method.as_deref().unwrap_or(default_method);
-    let method = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-        .into_iter()
-        .find(|known| known.eq_ignore_ascii_case(asked))
-        .filter(|known| allow_get || *known != "GET")
-        .ok_or_else(|| path.child("method").error(ConfigErrorKind::UnknownChoice))?;
+    let mut known = None;
+    for name in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+        if name.eq_ignore_ascii_case(asked) && (allow_get || name != "GET") {
+            known = Some(name);
+        }
+    }
+    let method = known.ok_or_else(|| path.child("method").error(ConfigErrorKind::UnknownChoice))?;
     Ok(Some(Endpoint { url, method: method.to_owned() }))
 }
 
-fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, ConfigError> {
+/// `csrf`: `{ header?, cookie }` or `{ header?, meta }`; `null` turns it off.
+fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
     if value.is_null() {
         return Ok(None);
     }
-    let mut draft = CsrfDraft::default();
-    walk(path, value, &CSRF, &mut draft)?;
+    let (mut header, mut sources) = (None, Vec::with_capacity(2));
+    walk(path, value, &mut |key, p, v| {
+        let name = text(p, v)?;
+        let (ok, kind) = match key {
+            "header" => (is_token(name), ConfigErrorKind::BadHeaderName),
+            // Cookie names are RFC 6265 tokens.
+            "cookie" => (is_token(name), ConfigErrorKind::BadCookieName),
+            // Kept to plain characters so the shell may look it up by name safely.
+            "meta" => (is_name(name), ConfigErrorKind::BadName),
+            _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
+        };
+        if !ok {
+            return Err(p.error(kind));
+        }
+        let name = name.to_owned();
+        match key {
+            "header" => header = Some(name),
+            "cookie" => sources.push(CsrfSource::Cookie(name)),
+            _ => sources.push(CsrfSource::Meta(name)),
+        }
+        Ok(())
+    })?;
     // Both a cookie and a meta tag: which one wins would be a guess.
-    let Some(source) = draft.source.pop().filter(|_| draft.source.is_empty()) else {
+    let Some(source) = sources.pop().filter(|_| sources.is_empty()) else {
         return Err(path.error(ConfigErrorKind::NeedsOneSource));
     };
-    Ok(Some(Csrf { header: draft.header.unwrap_or_else(|| "X-CSRF-Token".to_owned()), source }))
+    Ok(Some(Csrf { header: header.unwrap_or_else(|| "X-CSRF-Token".to_owned()), source }))
 }
 
 /// Only error statuses can mean "revoked": a 2xx is an answer.
-fn error_status(path: Path<'_>, value: &Value) -> Result<u16, ConfigError> {
+fn error_status(path: Path<'_>, value: &Value) -> Result<u16, Fail> {
     let n = number(path, value)?;
     if (400.0..=599.0).contains(&n) && n.fract() == 0.0 {
         Ok(n as u16)
@@ -501,47 +496,45 @@ fn error_status(path: Path<'_>, value: &Value) -> Result<u16, ConfigError> {
 /// An origin only, normalised as the URL parser writes it (`https://api.x:443`
 /// is `https://api.x`), so that it matches: a path would suggest a prefix
 /// match that is not made.
-fn api_origin(path: Path<'_>, value: &Value) -> Result<String, ConfigError> {
+fn api_origin(path: Path<'_>, value: &Value) -> Result<String, Fail> {
     endpoints::api_origin(text(path, value)?).ok_or_else(|| path.error(ConfigErrorKind::BadOrigin))
 }
 
 // ---- presets ----
 
-fn object(members: Vec<(&str, Value)>) -> Value {
-    Value::Object(members.into_iter().map(|(key, value)| (key.to_owned(), value)).collect())
-}
-
-fn string(text: &str) -> Value {
-    Value::String(text.to_owned())
-}
-
 /// The [`Transport::oauth2`] preset as an options fragment, for the JS
 /// `oauth2({ tokenUrl, clientId, revocationUrl })` helper: apps spread it into
 /// their options, so presets and hand-written options go through one reader.
 pub fn oauth2_options(token_url: &str, client_id: &str, revocation_url: Option<&str>) -> Value {
-    let mut endpoints = vec![("refresh", string(token_url))];
+    let mut endpoints = Members::default();
+    endpoints.text("refresh", token_url);
     if let Some(revocation_url) = revocation_url {
-        endpoints.push(("revocation", string(revocation_url)));
+        endpoints.text("revocation", revocation_url);
     }
-    object(vec![
-        ("endpoints", object(endpoints)),
-        ("mode", string("bearer")),
-        ("bodyEncoding", string("form")),
-        ("credentials", string("same-origin")),
-        ("bodyFields", object(vec![("client_id", string(client_id))])),
-        ("grantType", string("refresh_token")),
-    ])
+    let mut body_fields = Members::default();
+    body_fields.text("client_id", client_id);
+    let mut options = Members::default();
+    options.value("endpoints", endpoints.done());
+    options.text("mode", "bearer");
+    options.text("bodyEncoding", "form");
+    options.text("credentials", "same-origin");
+    options.value("bodyFields", body_fields.done());
+    options.text("grantType", "refresh_token");
+    options.done()
 }
 
 /// The [`Transport::cookie_session`] preset as an options fragment.
 pub fn cookie_session_options(keepalive_url: &str, session_url: &str, logout_url: &str) -> Value {
-    let session = object(vec![("url", string(session_url)), ("method", string("GET"))]);
-    object(vec![
-        (
-            "endpoints",
-            object(vec![("keepalive", string(keepalive_url)), ("logout", string(logout_url)), ("session", session)]),
-        ),
-        ("mode", string("cookie")),
-        ("credentials", string("include")),
-    ])
+    let mut session = Members::default();
+    session.text("url", session_url);
+    session.text("method", "GET");
+    let mut endpoints = Members::default();
+    endpoints.text("keepalive", keepalive_url);
+    endpoints.text("logout", logout_url);
+    endpoints.value("session", session.done());
+    let mut options = Members::default();
+    options.value("endpoints", endpoints.done());
+    options.text("mode", "cookie");
+    options.text("credentials", "include");
+    options.done()
 }

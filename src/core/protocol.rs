@@ -17,7 +17,7 @@
 
 use super::identity::{Identity, MAX_USER_LEN};
 use super::tokens::{Secret, TokenSet};
-use super::value::Value;
+use super::value::{Members, Value};
 
 /// How messages reach the other tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,10 +50,10 @@ impl Id128 {
     /// The 32-digit lowercase hex form.
     pub fn to_hex(&self) -> String {
         let mut out = String::with_capacity(32);
+        let digit = |nibble: u8| HEX.get(usize::from(nibble)).copied().map_or('0', char::from);
         for byte in self.0 {
-            for nibble in [byte >> 4, byte & 0x0f] {
-                out.push(HEX.get(usize::from(nibble)).copied().map_or('0', char::from));
-            }
+            out.push(digit(byte >> 4));
+            out.push(digit(byte & 0x0f));
         }
         out
     }
@@ -65,8 +65,8 @@ impl Id128 {
             return None;
         }
         let mut bytes = [0u8; 16];
-        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-            let (&hi, &lo) = (pair.first()?, pair.get(1)?);
+        for (index, byte) in bytes.iter_mut().enumerate() {
+            let (&hi, &lo) = (digits.get(2 * index)?, digits.get(2 * index + 1)?);
             *byte = (hex_value(hi)? << 4) | hex_value(lo)?;
         }
         Some(Id128(bytes))
@@ -330,61 +330,45 @@ impl ProtocolError {
     }
 }
 
-/// An object under construction, members in order.
-struct Members(Vec<(String, Value)>);
-
-impl Members {
-    fn text(&mut self, key: &str, value: &str) {
-        self.0.push((key.to_owned(), Value::String(value.to_owned())));
-    }
-
-    /// Times and counters: whole numbers, exact up to 2^53 (past that they
-    /// would not read back, and are refused on receipt).
-    fn number(&mut self, key: &str, value: u64) {
-        self.0.push((key.to_owned(), Value::Number(value as f64)));
-    }
-
-    fn flag(&mut self, key: &str, value: bool) {
-        self.0.push((key.to_owned(), Value::Bool(value)));
-    }
-
-    fn tokens(&mut self, tokens: &TokenSet) {
+/// The tokens and their expiry (unless `secrets` is false), then the user
+/// they are for.
+fn write_tokens(m: &mut Members, tokens: &TokenSet, secrets: bool) {
+    if secrets {
         if let Some(token) = &tokens.access_token {
-            self.text("access", token.expose());
+            m.text("access", token.expose());
         }
         if let Some(token) = &tokens.refresh_token {
-            self.text("refresh", token.expose());
+            m.text("refresh", token.expose());
         }
         if let Some(at) = tokens.expires_at {
-            self.number("expiresAt", at);
-        }
-        if let Some(user) = &tokens.identity.user {
-            self.text("user", user);
-        }
-        if let Some(sub) = &tokens.identity.sub {
-            self.text("sub", sub);
+            m.number("expiresAt", at);
         }
     }
+    if let Some(user) = &tokens.identity.user {
+        m.text("user", user);
+    }
+    if let Some(sub) = &tokens.identity.sub {
+        m.text("sub", sub);
+    }
+}
 
-    fn snapshot(&mut self, snapshot: &Snapshot) {
-        self.number("startedAt", snapshot.started_at);
-        self.number("lastActivityAt", snapshot.last_activity_at);
-        self.number("generation", snapshot.generation);
-        self.number("receivedAt", snapshot.tokens_received_at);
-        for (key, at) in [
-            ("absoluteCap", snapshot.absolute_cap),
-            ("idleCap", snapshot.idle_cap),
-            ("keepaliveAt", snapshot.keepalive_at),
-        ] {
-            if let Some(at) = at {
-                self.number(key, at);
-            }
+/// The session's times, then its tokens ([`write_tokens`]).
+fn write_snapshot(m: &mut Members, snapshot: &Snapshot, secrets: bool) {
+    m.number("startedAt", snapshot.started_at);
+    m.number("lastActivityAt", snapshot.last_activity_at);
+    m.number("generation", snapshot.generation);
+    m.number("receivedAt", snapshot.tokens_received_at);
+    for (key, at) in
+        [("absoluteCap", snapshot.absolute_cap), ("idleCap", snapshot.idle_cap), ("keepaliveAt", snapshot.keepalive_at)]
+    {
+        if let Some(at) = at {
+            m.number(key, at);
         }
-        if snapshot.remember_me {
-            self.flag("rememberMe", true);
-        }
-        self.tokens(&snapshot.tokens);
     }
+    if snapshot.remember_me {
+        m.flag("rememberMe", true);
+    }
+    write_tokens(m, &snapshot.tokens, secrets);
 }
 
 /// Encodes an envelope as a plain object (`{ v, kind, from, epoch?, … }`).
@@ -392,19 +376,19 @@ pub fn encode(envelope: &Envelope) -> Value {
     let mut m = Members(Vec::with_capacity(10));
     m.number("v", VERSION);
     m.text("kind", envelope.message.kind());
-    m.text("from", &envelope.from.to_hex());
+    m.value("from", Value::String(envelope.from.to_hex()));
     if let Some(epoch) = envelope.epoch {
-        m.text("epoch", &epoch.to_hex());
+        m.value("epoch", Value::String(epoch.to_hex()));
     }
     match &envelope.message {
         Message::Activity { at } | Message::StaySignedIn { at } => m.number("at", *at),
         Message::Refreshed { tokens, generation, received_at } => {
             m.number("generation", *generation);
             m.number("receivedAt", *received_at);
-            m.tokens(tokens);
+            write_tokens(&mut m, tokens, true);
         }
         Message::Logout { reason } => m.text("reason", reason.as_str()),
-        Message::Login(snapshot) | Message::StateResponse(snapshot) => m.snapshot(snapshot),
+        Message::Login(snapshot) | Message::StateResponse(snapshot) => write_snapshot(&mut m, snapshot, true),
         Message::StateRequest => {}
         Message::TokensChanged { generation, received_at } => {
             m.number("generation", *generation);
@@ -412,80 +396,108 @@ pub fn encode(envelope: &Envelope) -> Value {
         }
         Message::SessionExists { login, snapshot, refresh_token_held } => {
             m.flag("login", *login);
-            m.snapshot(&without_tokens(snapshot.clone()));
+            write_snapshot(&mut m, snapshot, false);
             m.flag("refreshHeld", *refresh_token_held);
         }
     }
-    Value::Object(m.0)
+    m.done()
 }
 
-fn field<'a>(object: &'a Value, name: &'static str) -> Result<&'a Value, ProtocolError> {
-    object.get(name).ok_or(ProtocolError::BadField(name))
+/// Reads the fields of one message and remembers the first bad one: a bad
+/// field reads as a placeholder, and [`decode`] answers
+/// [`ProtocolError::BadField`] naming the first (fields are read in a fixed
+/// order). One small call per field, instead of an error to pass up from each.
+struct Fields<'a> {
+    object: &'a Value,
+    bad: Option<&'static str>,
 }
 
-fn time(object: &Value, name: &'static str) -> Result<u64, ProtocolError> {
-    field(object, name)?.as_u64().ok_or(ProtocolError::BadField(name))
-}
-
-fn optional_time(object: &Value, name: &'static str) -> Result<Option<u64>, ProtocolError> {
-    match object.get(name) {
-        None => Ok(None),
-        Some(_) => time(object, name).map(Some),
+impl<'a> Fields<'a> {
+    fn fail(&mut self, name: &'static str) {
+        if self.bad.is_none() {
+            self.bad = Some(name);
+        }
     }
-}
 
-fn id(object: &Value, name: &'static str) -> Result<Id128, ProtocolError> {
-    field(object, name)?.as_str().and_then(Id128::from_hex).ok_or(ProtocolError::BadField(name))
-}
-
-fn optional_token(object: &Value, name: &'static str) -> Result<Option<Secret>, ProtocolError> {
-    match object.get(name) {
-        None => Ok(None),
-        Some(value) => match value.as_str() {
-            Some(text) if !text.is_empty() && text.len() <= MAX_TOKEN_LEN => Ok(Some(Secret::new(text))),
-            _ => Err(ProtocolError::BadField(name)),
-        },
+    /// A time or counter that may be absent.
+    fn optional_time(&mut self, name: &'static str) -> Option<u64> {
+        let value = self.object.get(name)?;
+        let time = value.as_u64();
+        if time.is_none() {
+            self.fail(name);
+        }
+        time
     }
-}
 
-/// A user name: absent, or text of 1 to [`MAX_USER_LEN`] bytes.
-fn optional_name(object: &Value, name: &'static str) -> Result<Option<String>, ProtocolError> {
-    match object.get(name) {
-        None => Ok(None),
-        Some(value) => match value.as_str() {
-            Some(text) if !text.is_empty() && text.len() <= MAX_USER_LEN => Ok(Some(text.to_owned())),
-            _ => Err(ProtocolError::BadField(name)),
-        },
+    fn time(&mut self, name: &'static str) -> u64 {
+        if self.object.get(name).is_none() {
+            self.fail(name);
+        }
+        self.optional_time(name).unwrap_or(0)
     }
-}
 
-fn tokens(object: &Value) -> Result<TokenSet, ProtocolError> {
-    let expires_at = optional_time(object, "expiresAt")?;
-    Ok(TokenSet {
-        access_token: optional_token(object, "access")?,
-        refresh_token: optional_token(object, "refresh")?,
-        expires_at,
-        identity: Identity { user: optional_name(object, "user")?, sub: optional_name(object, "sub")? },
-        ..TokenSet::default()
-    })
-}
+    fn flag(&mut self, name: &'static str) -> bool {
+        let flag = self.object.get(name).and_then(Value::as_bool);
+        if flag.is_none() {
+            self.fail(name);
+        }
+        flag.unwrap_or(false)
+    }
 
-fn flag(object: &Value, name: &'static str) -> Result<bool, ProtocolError> {
-    field(object, name)?.as_bool().ok_or(ProtocolError::BadField(name))
-}
+    /// An id that may be absent.
+    fn optional_id(&mut self, name: &'static str) -> Option<Id128> {
+        let value = self.object.get(name)?;
+        let id = value.as_str().and_then(Id128::from_hex);
+        if id.is_none() {
+            self.fail(name);
+        }
+        id
+    }
 
-fn snapshot(object: &Value) -> Result<Snapshot, ProtocolError> {
-    Ok(Snapshot {
-        started_at: time(object, "startedAt")?,
-        last_activity_at: time(object, "lastActivityAt")?,
-        generation: time(object, "generation")?,
-        tokens_received_at: time(object, "receivedAt")?,
-        absolute_cap: optional_time(object, "absoluteCap")?,
-        idle_cap: optional_time(object, "idleCap")?,
-        keepalive_at: optional_time(object, "keepaliveAt")?,
-        remember_me: object.get("rememberMe").is_some() && flag(object, "rememberMe")?,
-        tokens: tokens(object)?,
-    })
+    /// A text of 1 to `max_len` bytes that may be absent.
+    fn optional_text(&mut self, name: &'static str, max_len: usize) -> Option<&'a str> {
+        let value = self.object.get(name)?;
+        let text = value.as_str().filter(|text| !text.is_empty() && text.len() <= max_len);
+        if text.is_none() {
+            self.fail(name);
+        }
+        text
+    }
+
+    fn tokens(&mut self) -> TokenSet {
+        let expires_at = self.optional_time("expiresAt");
+        TokenSet {
+            access_token: self.optional_text("access", MAX_TOKEN_LEN).map(Secret::new),
+            refresh_token: self.optional_text("refresh", MAX_TOKEN_LEN).map(Secret::new),
+            expires_at,
+            identity: Identity {
+                user: self.optional_text("user", MAX_USER_LEN).map(str::to_owned),
+                sub: self.optional_text("sub", MAX_USER_LEN).map(str::to_owned),
+            },
+            ..TokenSet::default()
+        }
+    }
+
+    fn snapshot(&mut self) -> Snapshot {
+        Snapshot {
+            started_at: self.time("startedAt"),
+            last_activity_at: self.time("lastActivityAt"),
+            generation: self.time("generation"),
+            tokens_received_at: self.time("receivedAt"),
+            absolute_cap: self.optional_time("absoluteCap"),
+            idle_cap: self.optional_time("idleCap"),
+            keepalive_at: self.optional_time("keepaliveAt"),
+            remember_me: self.object.get("rememberMe").is_some() && self.flag("rememberMe"),
+            tokens: self.tokens(),
+        }
+    }
+
+    fn check(&self) -> Result<(), ProtocolError> {
+        match self.bad {
+            Some(name) => Err(ProtocolError::BadField(name)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Decodes and validates a message. The epoch is required for every kind but
@@ -495,43 +507,47 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
     if object.as_object().is_none() {
         return Err(ProtocolError::BadField("message"));
     }
-    if field(object, "v")?.as_u64() != Some(VERSION) {
+    if object.get("v").ok_or(ProtocolError::BadField("v"))?.as_u64() != Some(VERSION) {
         return Err(ProtocolError::UnknownVersion);
     }
-    let kind = field(object, "kind")?.as_str().ok_or(ProtocolError::BadField("kind"))?;
-    let from = id(object, "from")?;
-    let epoch = match object.get("epoch") {
-        None => None,
-        Some(_) => Some(id(object, "epoch")?),
-    };
+    let kind = object.get("kind").and_then(Value::as_str).ok_or(ProtocolError::BadField("kind"))?;
+    let mut f = Fields { object, bad: None };
+    if object.get("from").is_none() {
+        f.fail("from");
+    }
+    let from = f.optional_id("from").unwrap_or_default();
+    let epoch = f.optional_id("epoch");
+    f.check()?;
     let message = match kind {
-        "activity" => Message::Activity { at: time(object, "at")? },
-        "staySignedIn" => Message::StaySignedIn { at: time(object, "at")? },
+        "activity" => Message::Activity { at: f.time("at") },
+        "staySignedIn" => Message::StaySignedIn { at: f.time("at") },
         "refreshed" => Message::Refreshed {
-            tokens: tokens(object)?,
-            generation: time(object, "generation")?,
-            received_at: time(object, "receivedAt")?,
+            tokens: f.tokens(),
+            generation: f.time("generation"),
+            received_at: f.time("receivedAt"),
         },
-        "logout" => Message::Logout {
-            reason: field(object, "reason")?
-                .as_str()
-                .and_then(EndReason::parse)
-                .ok_or(ProtocolError::BadField("reason"))?,
-        },
-        "login" => Message::Login(snapshot(object)?),
+        "logout" => {
+            let reason = object.get("reason").and_then(Value::as_str).and_then(EndReason::parse);
+            if reason.is_none() {
+                f.fail("reason");
+            }
+            Message::Logout { reason: reason.unwrap_or(EndReason::User) }
+        }
+        "login" => Message::Login(f.snapshot()),
         "stateRequest" => Message::StateRequest,
-        "stateResponse" => Message::StateResponse(snapshot(object)?),
+        "stateResponse" => Message::StateResponse(f.snapshot()),
         "tokensChanged" => {
-            Message::TokensChanged { generation: time(object, "generation")?, received_at: time(object, "receivedAt")? }
+            Message::TokensChanged { generation: f.time("generation"), received_at: f.time("receivedAt") }
         }
         "sessionExists" => Message::SessionExists {
-            login: flag(object, "login")?,
-            snapshot: without_tokens(snapshot(object)?),
-            refresh_token_held: flag(object, "refreshHeld")?,
+            login: f.flag("login"),
+            snapshot: without_tokens(f.snapshot()),
+            refresh_token_held: f.flag("refreshHeld"),
         },
         _ => return Err(ProtocolError::UnknownKind),
     };
-    if epoch.is_none() && message != Message::StateRequest {
+    f.check()?;
+    if epoch.is_none() && !matches!(message, Message::StateRequest) {
         return Err(ProtocolError::BadField("epoch"));
     }
     Ok(Envelope { from, epoch, message })

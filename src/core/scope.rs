@@ -29,6 +29,7 @@
 //! origin can read every option anyway.
 
 use super::endpoints::{scheme, Endpoint, TokenMode, Transport};
+use super::text::{find_any, rfind_byte};
 
 /// The start of every default channel name (and the name [`super::ShellOptions`]
 /// falls back to when built without an options object).
@@ -79,12 +80,27 @@ pub fn fingerprint(transport: &Transport, base_url: &str) -> u64 {
     // In order of name (names are unique), picked one by one: at most 16
     // fields, and no sort routine in the wasm.
     let mut last: Option<&(String, String)> = None;
-    while let Some(next) = transport.body_fields.iter().filter(|field| last.is_none_or(|last| *field > last)).min() {
-        hash.field(&next.0);
-        hash.field(&next.1);
-        last = Some(next);
+    loop {
+        let mut next: Option<&(String, String)> = None;
+        for field in &transport.body_fields {
+            if last.is_none_or(|last| after(field, last)) && next.is_none_or(|next| after(next, field)) {
+                next = Some(field);
+            }
+        }
+        let Some(field) = next else { break };
+        hash.field(&field.0);
+        hash.field(&field.1);
+        last = Some(field);
     }
     hash.0
+}
+
+/// Whether the body field `a` sorts after `b` (by name, then value).
+fn after(a: &(String, String), b: &(String, String)) -> bool {
+    match a.0.as_str().cmp(b.0.as_str()) {
+        core::cmp::Ordering::Equal => a.1.as_str() > b.1.as_str(),
+        order => order == core::cmp::Ordering::Greater,
+    }
 }
 
 /// `url` as the page would resolve it, for hashing: absolute URLs and
@@ -93,13 +109,13 @@ pub fn fingerprint(transport: &Transport, base_url: &str) -> u64 {
 /// alone: one app writes its URLs one way, and this only has to tell different
 /// endpoints apart.
 pub fn resolve(url: &str, base_url: &str) -> String {
-    let cut = |end: fn(&u8) -> bool| base_url.get(..base_url.bytes().position(|b| end(&b)).unwrap_or(base_url.len()));
-    let (no_fragment, no_query) = (cut(|b| *b == b'#').unwrap_or(""), cut(|b| matches!(b, b'?' | b'#')).unwrap_or(""));
+    let cut = |ends: &[u8]| base_url.get(..find_any(base_url, ends).unwrap_or(base_url.len())).unwrap_or("");
+    let (no_fragment, no_query) = (cut(b"#"), cut(b"?#"));
     let mut resolved = String::with_capacity(base_url.len() + url.len() + 1);
     if scheme(url).is_some() || (url.starts_with('/') && !url.starts_with("//")) {
         // As written.
     } else if url.starts_with("//") {
-        resolved.push_str(base_url.get(..base_url.find(':').map_or(0, |at| at + 1)).unwrap_or(""));
+        resolved.push_str(base_url.get(..find_any(base_url, b":").map_or(0, |at| at + 1)).unwrap_or(""));
     } else if url.starts_with('#') {
         resolved.push_str(no_fragment);
     } else if url.starts_with('?') {
@@ -118,8 +134,8 @@ fn push_directory(out: &mut String, base: &str) {
     let Some(after_scheme) = base.as_bytes().windows(3).position(|three| three == b"://").map(|at| at + 3) else {
         return;
     };
-    let path_start = base.get(after_scheme..).and_then(|rest| rest.find('/')).map(|at| after_scheme + at);
-    match path_start.and_then(|_| base.rfind('/')) {
+    let path_start = base.get(after_scheme..).and_then(|rest| find_any(rest, b"/")).map(|at| after_scheme + at);
+    match path_start.and_then(|_| rfind_byte(base, b'/')) {
         Some(last) => out.push_str(base.get(..=last).unwrap_or(base)),
         None => {
             out.push_str(base);

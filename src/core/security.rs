@@ -7,6 +7,7 @@
 
 use super::config::{Config, StorageChoice};
 use super::endpoints::{origin_of, TokenMode, Transport};
+use super::text::{is_dotted_quad, rfind_byte, strip_last};
 
 /// Idle timeouts above this are reported (OWASP: 15–30 min; PCI DSS 8.2.8: 15 min).
 pub const MAX_IDLE_TIMEOUT_MS: u64 = 30 * 60 * 1000;
@@ -77,116 +78,107 @@ pub struct Setup<'a> {
     pub remember_me: bool,
 }
 
-/// One check: its finding, and whether it fires for a setup.
-type Check = (Finding, fn(&Setup) -> bool);
-
-/// Every check, in order of severity, so the report needs no sort.
-const CHECKS: [Check; 10] = [
-    (
-        Finding {
-            id: "insecure_page",
-            severity: Severity::High,
-            message: "The page is not served over HTTPS.",
-            advice: "Serve the app over HTTPS only, with HSTS: on plain HTTP the network can read and change \
-                     tokens, cookies and the page.",
-        },
-        |s| s.page.protocol != "https:" && !is_local_host(s.page.hostname),
-    ),
-    (
-        Finding {
-            id: "insecure_endpoint",
-            severity: Severity::High,
-            message: "A session endpoint is a plain http:// URL.",
-            advice: "Use https:// for every endpoint: these requests carry tokens and session cookies.",
-        },
-        |s| s.transport.endpoints().any(insecure_url),
-    ),
-    (
-        Finding {
-            id: "insecure_api_origin",
-            severity: Severity::High,
-            message: "An apiOrigins entry is a plain http:// origin.",
-            advice: "List https:// origins only: session.fetch sends the bearer token and the CSRF header there.",
-        },
-        |s| s.transport.api_origins.iter().any(|origin| insecure_url(origin)),
-    ),
-    (
-        Finding {
-            id: "tokens_in_local_storage",
-            severity: Severity::High,
-            message: "Tokens are kept in localStorage (storage: \"local\").",
-            advice: "Keep tokens in memory (the default) or sessionStorage: localStorage outlives the browser \
-                     session and any script on the origin can read it.",
-        },
-        |s| s.storage == StorageChoice::Local && s.transport.mode == TokenMode::Bearer,
-    ),
-    (
-        Finding {
-            id: "session_cookie_readable",
-            severity: Severity::High,
-            message: "The session cookie is readable from document.cookie.",
-            advice: "Make the session cookie HttpOnly, Secure and SameSite=Lax or Strict, so scripts cannot steal it.",
-        },
-        |s| s.transport.session_cookie.as_deref().is_some_and(|name| cookie_visible(s.page.cookies, name)),
-    ),
-    (
-        Finding {
-            id: "idle_timeout_long",
-            severity: Severity::Medium,
-            message: "idleTimeoutMs is above 30 minutes.",
-            advice: "OWASP suggests 15-30 minutes idle (less for sensitive apps); PCI DSS 8.2.8 asks for 15. \
-                     Enforce it on the server too.",
-        },
-        |s| s.config.idle_timeout_ms > MAX_IDLE_TIMEOUT_MS,
-    ),
-    (
-        Finding {
-            id: "absolute_timeout_long",
-            severity: Severity::Medium,
-            message: "absoluteTimeoutMs is above 24 hours.",
-            advice: "Cap the session's lifetime (a working day or less) on the client and the server.",
-        },
-        |s| s.config.absolute_timeout_ms > MAX_ABSOLUTE_TIMEOUT_MS,
-    ),
-    (
-        Finding {
-            id: "remember_me",
-            severity: Severity::Medium,
-            message: "Remember me is on: the session outlives the browser.",
-            advice: "Offer it on personal devices only, keep rememberMeAbsoluteMs short, re-authenticate for \
-                     sensitive actions.",
-        },
-        |s| s.remember_me,
-    ),
-    (
-        Finding {
-            id: "no_logout_endpoint",
-            severity: Severity::Medium,
-            message: "No logout or revocation endpoint is configured.",
-            advice: "Configure endpoints.logout or revocation: otherwise the server-side session stays valid \
-                     after logout.",
-        },
-        |s| s.transport.logout.is_none() && s.transport.revocation.is_none(),
-    ),
-    (
-        Finding {
-            id: "refresh_token_not_rotated",
-            severity: Severity::Medium,
-            message: "A refresh returned the same refresh token, or none.",
-            advice: "Rotate refresh tokens on every use and revoke the family on reuse (RFC 9700 4.14).",
-        },
-        |s| s.refresh_token_reused,
-    ),
+/// Every check's finding, in order of severity, so the report needs no sort;
+/// [`fires`] says whether each applies.
+const FINDINGS: [Finding; 10] = [
+    Finding {
+        id: "insecure_page",
+        severity: Severity::High,
+        message: "The page is not served over HTTPS.",
+        advice: "Serve the app over HTTPS only, with HSTS: on plain HTTP the network can read and change \
+                 tokens, cookies and the page.",
+    },
+    Finding {
+        id: "insecure_endpoint",
+        severity: Severity::High,
+        message: "A session endpoint is a plain http:// URL.",
+        advice: "Use https:// for every endpoint: these requests carry tokens and session cookies.",
+    },
+    Finding {
+        id: "insecure_api_origin",
+        severity: Severity::High,
+        message: "An apiOrigins entry is a plain http:// origin.",
+        advice: "List https:// origins only: session.fetch sends the bearer token and the CSRF header there.",
+    },
+    Finding {
+        id: "tokens_in_local_storage",
+        severity: Severity::High,
+        message: "Tokens are kept in localStorage (storage: \"local\").",
+        advice: "Keep tokens in memory (the default) or sessionStorage: localStorage outlives the browser \
+                 session and any script on the origin can read it.",
+    },
+    Finding {
+        id: "session_cookie_readable",
+        severity: Severity::High,
+        message: "The session cookie is readable from document.cookie.",
+        advice: "Make the session cookie HttpOnly, Secure and SameSite=Lax or Strict, so scripts cannot steal it.",
+    },
+    Finding {
+        id: "idle_timeout_long",
+        severity: Severity::Medium,
+        message: "idleTimeoutMs is above 30 minutes.",
+        advice: "OWASP suggests 15-30 minutes idle (less for sensitive apps); PCI DSS 8.2.8 asks for 15. \
+                 Enforce it on the server too.",
+    },
+    Finding {
+        id: "absolute_timeout_long",
+        severity: Severity::Medium,
+        message: "absoluteTimeoutMs is above 24 hours.",
+        advice: "Cap the session's lifetime (a working day or less) on the client and the server.",
+    },
+    Finding {
+        id: "remember_me",
+        severity: Severity::Medium,
+        message: "Remember me is on: the session outlives the browser.",
+        advice: "Offer it on personal devices only, keep rememberMeAbsoluteMs short, re-authenticate for \
+                 sensitive actions.",
+    },
+    Finding {
+        id: "no_logout_endpoint",
+        severity: Severity::Medium,
+        message: "No logout or revocation endpoint is configured.",
+        advice: "Configure endpoints.logout or revocation: otherwise the server-side session stays valid \
+                 after logout.",
+    },
+    Finding {
+        id: "refresh_token_not_rotated",
+        severity: Severity::Medium,
+        message: "A refresh returned the same refresh token, or none.",
+        advice: "Rotate refresh tokens on every use and revoke the family on reuse (RFC 9700 4.14).",
+    },
 ];
+
+/// Whether check `index` of [`FINDINGS`] fires for `s` (one function for all
+/// checks, rather than a closure, and so a function, per check).
+fn fires(index: usize, s: &Setup) -> bool {
+    match index {
+        0 => s.page.protocol != "https:" && !is_local_host(s.page.hostname),
+        1 => s.transport.endpoints().any(insecure_url),
+        2 => s.transport.api_origins.iter().any(|origin| insecure_url(origin)),
+        3 => s.storage == StorageChoice::Local && s.transport.mode == TokenMode::Bearer,
+        4 => s.transport.session_cookie.as_deref().is_some_and(|name| cookie_visible(s.page.cookies, name)),
+        5 => s.config.idle_timeout_ms > MAX_IDLE_TIMEOUT_MS,
+        6 => s.config.absolute_timeout_ms > MAX_ABSOLUTE_TIMEOUT_MS,
+        7 => s.remember_me,
+        8 => s.transport.logout.is_none() && s.transport.revocation.is_none(),
+        _ => s.refresh_token_reused,
+    }
+}
 
 /// The findings for `setup`, most severe first (high, then medium).
 pub fn report(setup: &Setup) -> Vec<Finding> {
-    CHECKS.iter().filter(|(_, fires)| fires(setup)).map(|(finding, _)| *finding).collect()
+    let mut findings = Vec::new();
+    for (index, finding) in FINDINGS.iter().enumerate() {
+        if fires(index, setup) {
+            findings.push(*finding);
+        }
+    }
+    findings
 }
 
 /// Whether `host` is this machine: `localhost`, `*.localhost`, 127.0.0.0/8 or `[::1]`.
 pub fn is_local_host(host: &str) -> bool {
-    let host = host.strip_suffix('.').unwrap_or(host);
+    let host = strip_last(host, b'.');
     let tail = host.len().checked_sub(10).and_then(|at| host.get(at..));
     host.eq_ignore_ascii_case("localhost")
         || tail.is_some_and(|tail| tail.eq_ignore_ascii_case(".localhost"))
@@ -197,13 +189,7 @@ pub fn is_local_host(host: &str) -> bool {
 
 /// `127.a.b.c` with four decimal octets.
 fn is_loopback_ipv4(host: &str) -> bool {
-    let octet = |part: &str| {
-        !part.is_empty()
-            && part.len() <= 3
-            && part.bytes().all(|b| b.is_ascii_digit())
-            && part.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) <= 255
-    };
-    host.starts_with("127.") && host.split('.').count() == 4 && host.split('.').all(octet)
+    host.starts_with("127.") && is_dotted_quad(host, true)
 }
 
 /// An absolute `http://` URL to a host that is not this machine.
@@ -212,8 +198,8 @@ fn insecure_url(url: &str) -> bool {
     let Some(authority) = origin.as_deref().and_then(|origin| origin.strip_prefix("http://")) else {
         return false;
     };
-    let host = match authority.rfind(':') {
-        Some(colon) if !authority.ends_with(']') => authority.get(..colon).unwrap_or(authority),
+    let host = match rfind_byte(authority, b':') {
+        Some(colon) if authority.as_bytes().last() != Some(&b']') => authority.get(..colon).unwrap_or(authority),
         _ => authority,
     };
     !is_local_host(host)

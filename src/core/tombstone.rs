@@ -31,7 +31,7 @@
 //! sessions that start later.
 
 use super::protocol::{EndReason, Epoch, Id128};
-use super::value::Value;
+use super::value::{Members, Value};
 use super::{EpochMs, Millis};
 
 /// At most this many tombstones are kept (the oldest told ones go first).
@@ -94,10 +94,12 @@ impl Tombstones {
     /// it has a tombstone, or it is older (by start time, then epoch, as two
     /// logins are ordered) than a session that has one.
     pub fn ends(&self, epoch: Epoch, started_at: EpochMs, now: EpochMs) -> bool {
-        self.0
-            .iter()
-            .filter(|t| t.expires_at > now)
-            .any(|t| t.epoch == epoch || (started_at, epoch) < (t.started_at, t.epoch))
+        for t in &self.0 {
+            if t.expires_at > now && (t.epoch == epoch || (started_at, epoch) < (t.started_at, t.epoch)) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether a logout the server has not acknowledged is owed.
@@ -147,17 +149,28 @@ impl Tombstones {
 
     /// Forgets the tombstones expired at `now`; whether any was.
     pub fn expire(&mut self, now: EpochMs) -> bool {
-        let before = self.0.len();
-        self.0.retain(|tombstone| tombstone.expires_at > now);
-        self.0.len() != before
+        let mut changed = false;
+        let mut index = 0;
+        // A loop with `remove` (already in the wasm for `insert`), not `retain`.
+        while let Some(tombstone) = self.0.get(index) {
+            if tombstone.expires_at > now {
+                index += 1;
+            } else {
+                self.0.remove(index);
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// The server knows that session `epoch` is over; whether that is news.
     pub fn told(&mut self, epoch: Epoch) -> bool {
         let mut changed = false;
-        for tombstone in self.0.iter_mut().filter(|t| t.epoch == epoch && !t.server_told) {
-            tombstone.server_told = true;
-            changed = true;
+        for tombstone in &mut self.0 {
+            if tombstone.epoch == epoch && !tombstone.server_told {
+                tombstone.server_told = true;
+                changed = true;
+            }
         }
         changed
     }
@@ -167,9 +180,11 @@ impl Tombstones {
     /// user signed in again. Whether that is news.
     pub fn settle(&mut self, at: EpochMs) -> bool {
         let mut changed = false;
-        for tombstone in self.0.iter_mut().filter(|t| !t.server_told && t.ended_at <= at) {
-            tombstone.server_told = true;
-            changed = true;
+        for tombstone in &mut self.0 {
+            if !tombstone.server_told && tombstone.ended_at <= at {
+                tombstone.server_told = true;
+                changed = true;
+            }
         }
         changed
     }
@@ -178,19 +193,19 @@ impl Tombstones {
     pub fn to_value(&self) -> Value {
         let mut entries = Vec::with_capacity(self.0.len());
         for t in &self.0 {
-            entries.push(Value::Object(vec![
-                ("epoch".to_owned(), Value::String(t.epoch.to_hex())),
-                ("started".to_owned(), Value::Number(t.started_at as f64)),
-                ("reason".to_owned(), Value::String(t.reason.as_str().to_owned())),
-                ("at".to_owned(), Value::Number(t.ended_at as f64)),
-                ("until".to_owned(), Value::Number(t.expires_at as f64)),
-                ("told".to_owned(), Value::Bool(t.server_told)),
-            ]));
+            let mut entry = Members(Vec::with_capacity(6));
+            entry.value("epoch", Value::String(t.epoch.to_hex()));
+            entry.number("started", t.started_at);
+            entry.text("reason", t.reason.as_str());
+            entry.number("at", t.ended_at);
+            entry.number("until", t.expires_at);
+            entry.flag("told", t.server_told);
+            entries.push(entry.done());
         }
-        Value::Object(vec![
-            ("v".to_owned(), Value::Number(VERSION as f64)),
-            ("ended".to_owned(), Value::Array(entries)),
-        ])
+        let mut stored = Members(Vec::with_capacity(2));
+        stored.number("v", VERSION);
+        stored.value("ended", Value::Array(entries));
+        stored.done()
     }
 
     /// Reads the stored form. Anything malformed (another version, not an

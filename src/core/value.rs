@@ -125,6 +125,39 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
     buf.get(start..).and_then(|digits| core::str::from_utf8(digits).ok()).unwrap_or("0")
 }
 
+/// An object under construction, members in order: protocol messages,
+/// tombstones and option presets are built with it (one call per member).
+#[derive(Debug, Default)]
+pub struct Members(pub Vec<(String, Value)>);
+
+impl Members {
+    /// A member.
+    pub fn value(&mut self, key: &str, value: Value) {
+        self.0.push((key.to_owned(), value));
+    }
+
+    /// A string member.
+    pub fn text(&mut self, key: &str, value: &str) {
+        self.value(key, Value::String(value.to_owned()));
+    }
+
+    /// Times and counters: whole numbers, exact up to 2^53 (past that they
+    /// would not read back, and are refused on receipt).
+    pub fn number(&mut self, key: &str, value: u64) {
+        self.value(key, Value::Number(value as f64));
+    }
+
+    /// A boolean member.
+    pub fn flag(&mut self, key: &str, value: bool) {
+        self.value(key, Value::Bool(value));
+    }
+
+    /// The object.
+    pub fn done(self) -> Value {
+        Value::Object(self.0)
+    }
+}
+
 /// A member list from `(key, value)` pairs, for building objects.
 pub fn object<'a>(members: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
     Value::Object(members.into_iter().map(|(key, value)| (key.to_owned(), value)).collect())

@@ -44,7 +44,7 @@ impl Recorder {
         let recorder = Recorder::default();
         let sink = recorder.0.clone();
         let callback = Closure::<dyn FnMut(JsValue)>::new(move |event| sink.borrow_mut().push(event));
-        session.on_any(callback.as_ref().unchecked_ref::<Function>().clone());
+        session.on_any(callback.as_ref().unchecked_ref::<Function>().clone()).unwrap();
         callback.forget(); // test-only: lives for the page
         recorder
     }

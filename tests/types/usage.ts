@@ -1,5 +1,5 @@
 // Compiles only if the declarations in pkg/ describe the API as documented.
-import init, { Session, oauth2, cookieSession, type SecurityFinding, type SessionEvent, type SessionOptions, type TokenResponse } from "wasm-session";
+import init, { Session, oauth2, cookieSession, type SecurityFinding, type SessionError, type SessionEvent, type SessionOptions, type TokenResponse } from "wasm-session";
 
 export async function usage(login: TokenResponse): Promise<void> {
   await init();
@@ -34,7 +34,7 @@ export async function usage(login: TokenResponse): Promise<void> {
   void response.status;
   session.staySignedIn();
   session.touch();
-  const state: "anonymous" | "active" | "warning" | "expired" | "loggedOut" = session.state;
+  const state: "anonymous" | "active" | "warning" | "expired" | "loggedOut" | "destroyed" = session.state;
   const left: number | undefined = session.remainingMs();
   void state, left, session.tabId, session.idleDeadline, session.absoluteDeadline;
   for (const finding of session.securityReport()) {
@@ -46,6 +46,8 @@ export async function usage(login: TokenResponse): Promise<void> {
   session.logout();
   session.destroy();
   off();
+  const destroyed: SessionError["code"] = "destroyed";
+  void destroyed;
 
   const viaOauth = new Session({ ...oauth2({ tokenUrl: "/oauth/token", clientId: "app" }), idleTimeoutMs: 600_000 });
   const findings: SecurityFinding[] = new Session({ storage: "local", sessionCookie: "sid" }).securityReport();

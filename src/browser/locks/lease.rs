@@ -57,7 +57,7 @@ fn remove_if_ours(storage: &Storage, key: &str, claim: &RefCell<LeaseClaim>) {
 /// microtask), excluding within the page only. A request cancelled
 /// meanwhile frees the queue and any lease it wrote.
 pub(super) fn grant_when_won(state: Rc<RequestState>, name: String) {
-    spawn_local(async move {
+    spawn(async move {
         let owner = crate::browser::random::id128().map(crate::core::Id128);
         let (Some(storage), Ok(owner)) = (storage(), owner) else {
             state.grant(LockGuard { name, release: Some(Release::InPage) });

@@ -13,10 +13,11 @@
 use super::super::endpoints::{FieldNames, TokenMode, Transport};
 use super::super::identity::{user_id, Identity};
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
+use super::super::text::{all_bytes, digits, trim_bytes};
 use super::super::tokens::{loose_number, Secret, TokenError, TokenSet, MAX_TOKEN_LEN};
 use super::super::value::Value;
 use super::super::EpochMs;
-use super::encodings::{clock_offset_ms, jwt_subject, jwt_times, ParseJson, MAX_EPOCH_MS};
+use super::encodings::{clock_offset_ms, read_jwt, ParseJson, MAX_EPOCH_MS};
 
 /// Below this an epoch time is seconds, at or above milliseconds (as in tokens.rs);
 /// 10^11 s is the year 5138.
@@ -66,10 +67,10 @@ impl RetryAfter {
     /// How long to wait from `now`: delta-seconds, or until the date (a date in
     /// the past gives 0). Large values saturate; the refresh backoff caps them.
     pub fn delay_ms(&self, now: EpochMs) -> Option<u64> {
-        let text = self.text.trim_matches([' ', '\t']);
-        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            let seconds = text.bytes().fold(0u64, |acc, b| acc.saturating_mul(10).saturating_add(u64::from(b - b'0')));
-            return Some(seconds.saturating_mul(1000));
+        let text = trim_bytes(&self.text, b" \t");
+        if !text.is_empty() && all_bytes(text, |b| b.is_ascii_digit()) {
+            // Past u64::MAX seconds is as good as forever.
+            return Some(digits(text).map_or(u64::MAX, |seconds| seconds.saturating_mul(1000)));
         }
         self.date.filter(|at| *at <= MAX_EPOCH_MS).map(|at| at.saturating_sub(now))
     }
@@ -137,12 +138,21 @@ fn judge<'r>(response: &'r Response) -> Judged<'r> {
 /// The member `name`, or when `name` is the default, its camelCase `alias`;
 /// `null` counts as absent.
 fn lookup<'v>(body: &'v Value, name: &str, default: &str, alias: &str) -> Option<&'v Value> {
-    let found = body.get(name).filter(|v| !v.is_null());
-    if found.is_none() && name == default {
-        body.get(alias).filter(|v| !v.is_null())
+    if name == default {
+        first_present(body, &[name, alias])
     } else {
-        found
+        first_present(body, &[name])
     }
+}
+
+/// The member of the first of `names` that `body` has; `null` counts as absent.
+fn first_present<'v>(body: &'v Value, names: &[&str]) -> Option<&'v Value> {
+    for name in names {
+        if let Some(value) = body.get(name).filter(|value| !value.is_null()) {
+            return Some(value);
+        }
+    }
+    None
 }
 
 /// The error code: `error` as a string, or as an object with a string `code`.
@@ -161,18 +171,13 @@ fn token_field(value: Option<&Value>, label: &'static str) -> Result<Option<Secr
     }
 }
 
-/// A number member (a number, or a string of digits) read by `convert`.
-/// Absent is fine and so is an absurd value (`convert` drops it: the token is
-/// still good, only its expiry is unknown); another type is an error naming
-/// `label`.
-fn number_field(
-    value: Option<&Value>,
-    label: &'static str,
-    convert: impl FnOnce(f64) -> Option<u64>,
-) -> Result<Option<u64>, TokenError> {
+/// A number member (a number, or a string of digits). Absent is fine (and
+/// so is an absurd value, dropped by the caller: the token is still good,
+/// only its expiry is unknown); another type is an error naming `label`.
+fn number_field(value: Option<&Value>, label: &'static str) -> Result<Option<f64>, TokenError> {
     match value.map(loose_number) {
         None => Ok(None),
-        Some(Some(number)) => Ok(convert(number)),
+        Some(Some(number)) => Ok(Some(number)),
         Some(None) => Err(TokenError::BadField(label)),
     }
 }
@@ -299,17 +304,15 @@ pub fn read_tokens(
     let refresh_token =
         token_field(lookup(body, &names.refresh_token, "refresh_token", "refreshToken"), "refresh_token")?;
     let expires_in = lookup(body, &names.expires_in, "expires_in", "expiresIn");
-    let expires_in = number_field(expires_in, "expires_in", |seconds| after_seconds(now, seconds))?;
-    let expires_at = number_field(lookup(body, &names.expires_at, "expires_at", "expiresAt"), "expires_at", epoch_ms)?;
-    let jwt = access_token.as_ref().and_then(|token| jwt_times(token.expose(), parse)).unwrap_or_default();
+    let expires_in = number_field(expires_in, "expires_in")?.and_then(|seconds| after_seconds(now, seconds));
+    let expires_at = number_field(lookup(body, &names.expires_at, "expires_at", "expiresAt"), "expires_at")?;
+    let expires_at = expires_at.and_then(epoch_ms);
+    let (jwt, sub) = access_token.as_ref().and_then(|token| read_jwt(token.expose(), parse)).unwrap_or_default();
     let offset = server_offset(date, now).or_else(|| jwt.iat.and_then(|iat| clock_offset_ms(iat, now))).unwrap_or(0);
     let expires_at = expires_in
         .or_else(|| expires_at.and_then(|at| to_local(at, offset)))
         .or_else(|| jwt.exp.and_then(|exp| to_local(exp, offset)));
-    let identity = Identity {
-        user: answer_user(body, names),
-        sub: access_token.as_ref().and_then(|token| jwt_subject(token.expose(), parse)),
-    };
+    let identity = Identity { user: answer_user(body, names), sub };
     Ok(TokenSet {
         access_token,
         refresh_token,
@@ -324,18 +327,13 @@ pub fn read_tokens(
 /// A server deadline under either name (epoch seconds or ms, or quoted
 /// digits), moved onto the local clock by `offset`; anything else is absent.
 fn server_deadline(body: &Value, names: [&str; 2], offset: i64) -> Option<u64> {
-    names
-        .iter()
-        .find_map(|name| body.get(name).filter(|v| !v.is_null()))
-        .and_then(loose_number)
-        .and_then(epoch_ms)
-        .and_then(|at| to_local(at, offset))
+    first_present(body, &names).and_then(loose_number).and_then(epoch_ms).and_then(|at| to_local(at, offset))
 }
 
 /// An answer's `rememberMe` (or `remember_me`): `true` turns it on; anything
 /// else, or nothing, leaves it off.
 fn remember_me(body: &Value) -> bool {
-    ["rememberMe", "remember_me"].iter().any(|name| body.get(name).and_then(Value::as_bool) == Some(true))
+    first_present(body, &["rememberMe", "remember_me"]).and_then(Value::as_bool) == Some(true)
 }
 
 /// The user an answer names in `responseFields.user` (see [`user_id`]).
@@ -466,9 +464,7 @@ pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -
         Judged::Json(body) if body.as_object().is_some() => body,
         Judged::Json(_) | Judged::Unusable => return SessionAnswer::BadResponse,
     };
-    let flag = ["signedIn", "signed_in", "authenticated", "active"]
-        .iter()
-        .find_map(|name| body.get(name).filter(|v| !v.is_null()));
+    let flag = first_present(body, &["signedIn", "signed_in", "authenticated", "active"]);
     let signed_in = match flag.map(Value::as_bool) {
         Some(Some(signed_in)) => signed_in,
         Some(None) => return SessionAnswer::BadResponse,
@@ -494,7 +490,7 @@ pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -
 /// the body only when [`needs_body`] says so (`None`: not read). A body over
 /// `maxBodyBytes` is not looked at.
 pub fn is_revoked(t: &Transport, status: u16, body: Option<&Body>) -> bool {
-    if t.revoked_statuses.contains(&status) {
+    if revoked_status(t, status) {
         return true;
     }
     if status < 400 || t.revoked_error_codes.is_empty() {
@@ -507,5 +503,15 @@ pub fn is_revoked(t: &Transport, status: u16, body: Option<&Body>) -> bool {
 /// Whether [`is_revoked`] would look at the body of an answer with `status`, so
 /// the shell clones and reads response bodies only when that matters.
 pub fn needs_body(t: &Transport, status: u16) -> bool {
-    status >= 400 && !t.revoked_error_codes.is_empty() && !t.revoked_statuses.contains(&status)
+    status >= 400 && !t.revoked_error_codes.is_empty() && !revoked_status(t, status)
+}
+
+/// Whether `status` is one of `revokedStatuses`.
+fn revoked_status(t: &Transport, status: u16) -> bool {
+    for revoked in &t.revoked_statuses {
+        if *revoked == status {
+            return true;
+        }
+    }
+    false
 }

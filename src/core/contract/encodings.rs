@@ -14,6 +14,7 @@
 
 use super::super::config::MAX_DURATION_MS;
 use super::super::identity::bounded;
+use super::super::text::strip_last;
 use super::super::tokens::MAX_TOKEN_LEN;
 use super::super::value::Value;
 
@@ -59,19 +60,26 @@ pub type ParseJson = fn(&str) -> Option<Value>;
 /// The signature is **not** checked: the server checks signatures, the client
 /// only uses these times to schedule refreshes.
 pub fn jwt_times(token: &str, parse: ParseJson) -> Option<JwtTimes> {
+    read_jwt(token, parse).map(|(times, _)| times)
+}
+
+/// The `sub` claim of a JWT ([`read_jwt`]).
+pub fn jwt_subject(token: &str, parse: ParseJson) -> Option<String> {
+    read_jwt(token, parse).and_then(|(_, sub)| sub)
+}
+
+/// The times ([`jwt_times`]) and the `sub` claim of a JWT, its payload read
+/// once. The subject is a string of 1 to [`super::identity::MAX_USER_LEN`]
+/// bytes, else `None`; not verified either: it only tells whether a new token
+/// names the same user as the old one.
+pub fn read_jwt(token: &str, parse: ParseJson) -> Option<(JwtTimes, Option<String>)> {
     let claims = jwt_claims(token, parse)?;
     let time = |name: &str| {
         let seconds = claims.get(name)?.as_f64()?;
         (seconds >= 0.0 && seconds <= MAX_EPOCH_MS as f64 / 1000.0).then_some((seconds * 1000.0) as u64)
     };
-    Some(JwtTimes { exp: time("exp"), iat: time("iat") })
-}
-
-/// The `sub` claim of a JWT (read as [`jwt_times`] reads the times): a string
-/// of 1 to [`super::identity::MAX_USER_LEN`] bytes, else `None`. Not verified
-/// either: it only tells whether a new token names the same user as the old one.
-pub fn jwt_subject(token: &str, parse: ParseJson) -> Option<String> {
-    jwt_claims(token, parse)?.get("sub")?.as_str().and_then(bounded)
+    let sub = claims.get("sub").and_then(Value::as_str).and_then(bounded);
+    Some((JwtTimes { exp: time("exp"), iat: time("iat") }, sub))
 }
 
 /// The payload of a JWS compact JWT, if it is a JSON object (read by `parse`).
@@ -92,11 +100,14 @@ fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
 
 /// base64url without padding (up to two trailing `=` tolerated).
 fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let data = text.trim_end_matches('=');
-    if text.len() - data.len() > 2 || data.len() % 4 == 1 {
+    let data = strip_last(strip_last(text, b'='), b'=');
+    if data.as_bytes().last() == Some(&b'=') || data.len() % 4 == 1 {
         return None;
     }
-    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
+    // Exactly 6 bits per character, whole bytes only; filled in place, so no
+    // growth path for a Vec<u8> is compiled in.
+    let mut out = vec![0u8; data.len() / 4 * 3 + (data.len() % 4 * 3) / 4];
+    let mut filled = 0;
     let (mut acc, mut bits) = (0u32, 0u32);
     for byte in data.bytes() {
         let sextet = match byte {
@@ -112,10 +123,14 @@ fn base64url_decode(text: &str) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8);
+            if let Some(slot) = out.get_mut(filled) {
+                *slot = (acc >> bits) as u8;
+            }
+            filled += 1;
             acc &= (1 << bits) - 1;
         }
     }
+    out.truncate(filled);
     Some(out)
 }
 

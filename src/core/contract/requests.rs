@@ -72,7 +72,12 @@ impl Request {
 
 /// POST, PUT, PATCH and DELETE change state: they carry the CSRF header.
 pub fn is_state_changing(method: &str) -> bool {
-    ["POST", "PUT", "PATCH", "DELETE"].iter().any(|m| m.eq_ignore_ascii_case(method))
+    for state_changing in ["POST", "PUT", "PATCH", "DELETE"] {
+        if state_changing.eq_ignore_ascii_case(method) {
+            return true;
+        }
+    }
+    false
 }
 
 /// The anti-CSRF header for a request with `method`: only on state-changing
@@ -318,7 +323,9 @@ pub fn fetch_credential(
     let mut headers = Vec::with_capacity(2);
     let app_authorization = app_has("Authorization");
     if !app_authorization {
-        headers.extend(access_token.and_then(|token| bearer_header(token.expose())));
+        if let Some(header) = access_token.and_then(|token| bearer_header(token.expose())) {
+            headers.push(header);
+        }
     }
     if let Some((name, value)) = t.csrf.as_ref().and_then(|csrf| csrf_header(csrf, method, csrf_token)) {
         if !app_has(&name) {
