@@ -518,7 +518,7 @@ async fn note_in(database: &str) -> Option<GenerationNote> {
 async fn the_generation_note_round_trips_through_indexed_db() {
     let database = keys::note_database(&channel().as_string().unwrap());
     assert_eq!(idb::read(&database).await, Ok(None), "nothing stored yet");
-    let note = GenerationNote { epoch: Id128([7; 16]), generation: 3 };
+    let note = GenerationNote { epoch: Id128([7; 16]), started_at: 1_700_000_000_000, generation: 3 };
     idb::write(&database, &note.encode()).await.unwrap();
     assert_eq!(note_in(&database).await, Some(note));
     let newer = GenerationNote { generation: 4, ..note };

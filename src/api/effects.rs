@@ -49,9 +49,14 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
                 Some(shell.locks.remove(index).1)
             })
             .flatten();
+            // A request never granted is cancelled now (dropped here, outside
+            // the borrow): replacing the settling timer would let a lock
+            // released before it go early.
+            let held = held.filter(|slot| matches!(slot, LockSlot::Held(_)));
             match note {
-                Some(note) if held.is_some() => write_note_then_settle(inner, note, held, hold_until),
-                _ => settle(inner, held, hold_until),
+                _ if held.is_none() => {}
+                Some(note) => write_note_then_settle(inner, note, held, hold_until),
+                None => settle(inner, held, hold_until),
             }
         }
         Effect::Fetch { id, request, .. } => send(inner, id, request),

@@ -65,7 +65,8 @@ impl Machine {
     /// sending an owed logout again), and the shell read the generation note
     /// (`None`: none stored, unreadable, or no IndexedDB).
     /// A tab whose tokens are behind the note does not refresh: its refresh
-    /// token was rotated out by another tab, whose new tokens are on their way.
+    /// token was rotated out by another tab, whose new tokens are on their way
+    /// (or a later session refreshed, which replaces this one).
     pub fn handle_lock_acquired(&mut self, now: EpochMs, attempt: u64, note: Option<GenerationNote>) {
         let now = self.clock(now);
         self.advance(now);
@@ -89,7 +90,7 @@ impl Machine {
                     // Offline, or an idle user: refresh when that ends.
                     live.refresh = Refresh::Due { at: now, failures };
                     self.release_lock(attempt);
-                } else if note.is_some_and(|note| note.is_ahead_of(live.epoch, live.generation)) {
+                } else if note.is_some_and(|note| note.is_ahead_of(live.epoch, live.started_at, live.generation)) {
                     live.refresh = Refresh::Due { at: now.saturating_add(NOTE_RETRY_MS), failures };
                     behind = true;
                 } else {
@@ -224,7 +225,8 @@ impl Machine {
                 let message =
                     Message::Refreshed { tokens: live.tokens.clone(), generation: live.generation, received_at: now };
                 let expires_at = live.tokens.expires_at;
-                let note = GenerationNote { epoch: live.epoch, generation: live.generation };
+                let note =
+                    GenerationNote { epoch: live.epoch, started_at: live.started_at, generation: live.generation };
                 let epoch = live.epoch;
                 // Share before releasing the lock, so the next holder sees it;
                 // the note is committed before the lock goes, so the next

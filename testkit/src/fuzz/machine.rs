@@ -211,7 +211,7 @@ pub fn machine(data: &[u8]) {
                 let ahead = input.byte() % 3;
                 let note =
                     machine.epoch().zip(machine.token_generation()).filter(|_| ahead > 0).map(|(epoch, generation)| {
-                        GenerationNote { epoch, generation: generation + u64::from(ahead - 1) }
+                        GenerationNote { epoch, started_at: 0, generation: generation + u64::from(ahead - 1) }
                     });
                 if let Some(attempt) = checker.pending_locks.first().copied() {
                     machine.handle_lock_acquired(now, attempt, note);

@@ -1,8 +1,9 @@
 //! The refresh lock: a FIFO lock manager shared by the tabs (Web Locks), and
 //! each tab's shell bookkeeping as in src/api/effects.rs: a released lock is kept
-//! until the hold ends (a newer release in the same tab lets the previous one
-//! go at once), a request dropped before its grant is cancelled, and a grant
-//! that finds its request cancelled is released at once.
+//! until the hold ends (a newer release of a held lock in the same tab lets the
+//! previous one go at once), a request released or dropped before its grant is
+//! cancelled at once, and a grant that finds its request cancelled is released
+//! at once.
 //!
 //! The generation note, as the shell keeps it (src/api/effects.rs): a release
 //! that carries a note, of a lock the tab holds, commits the note to IndexedDB
@@ -94,7 +95,6 @@ impl Sim {
             LockRelease::Hold(ms) => self.now + ms,
             LockRelease::UntilDelivered { cap } => self.delivered_by(tab).min(self.now + cap),
         };
-        self.lost_since_release[tab] = false;
         // The machine abandons this attempt's request, if any.
         for request in &mut self.requests {
             if request.tab == tab && request.attempt == attempt && request.fate == Fate::Out {
@@ -105,8 +105,20 @@ impl Sim {
         let (gone, kept): (Vec<_>, Vec<_>) =
             std::mem::take(&mut locks.slots).into_iter().partition(|(a, _)| *a == attempt);
         locks.slots = kept;
-        // A newer release replaces the settling timer: what it held goes now.
-        let previous = std::mem::replace(&mut locks.settling, gone);
+        // A request never granted is cancelled now, and leaves the hold of a
+        // lock released before it alone.
+        let (granted, pending): (Vec<_>, Vec<_>) = gone.into_iter().partition(|(_, slot)| *slot == Slot::Held);
+        for (attempt, slot) in pending {
+            self.drop_slot(tab, attempt, slot);
+        }
+        if granted.is_empty() {
+            return;
+        }
+        self.lost_since_release[tab] = false;
+        // A newer release of a held lock replaces the settling timer: what
+        // it held goes now.
+        let locks = &mut self.tabs[tab].locks;
+        let previous = std::mem::replace(&mut locks.settling, granted);
         locks.settling_timer += 1;
         let timer = locks.settling_timer;
         for (attempt, slot) in previous {

@@ -7,8 +7,9 @@
 //!   per receiver; they can be reordered and dropped;
 //! - the refresh lock is a FIFO lock manager (Web Locks) plus the shell's
 //!   bookkeeping of `src/api/effects.rs`: a released lock is held a while longer
-//!   ([`SHELL_LOCK_HOLD_MS`]), and a newer release in the same tab lets the
-//!   previous held one go at once; grants reach the tab after a latency;
+//!   ([`SHELL_LOCK_HOLD_MS`]), a newer release of a held lock in the same tab
+//!   lets the previous held one go at once, and a request released before its
+//!   grant is cancelled (the hold stays); grants reach the tab after a latency;
 //! - the [`Server`] is an independent oracle that answers after a latency, and
 //!   the shell gives up on a request after its timeout while the server may
 //!   still process it;

@@ -274,3 +274,42 @@ fn hours_of_simulated_time_across_tabs_stay_consistent() {
     assert!(sim.tabs.iter().all(|t| t.machine.end_reason() == Some(EndReason::Absolute)));
     assert!(!sim.server.reuse_detected);
 }
+
+/// The shell keeps a released lock [`SHELL_LOCK_HOLD_MS`]; a request of the
+/// same tab that is released before its grant (a refresh waiting for the lock
+/// when its session is replaced) is cancelled and must leave that hold alone.
+/// It used to replace the hold's timer, so the held lock went at once.
+#[test]
+fn releasing_a_request_never_granted_keeps_the_hold_of_the_lock_released_before() {
+    let mut config = test_config();
+    config.keepalive_every_ms = Some(MIN);
+    let mut sim = Sim::with_config(2, config);
+    sim.server.token_lifetime = 60 * MIN;
+    sim.login(0, 1);
+    sim.advance(SEC);
+    sim.activity(0); // owes the server a keepalive
+    while sim.server.keepalives.is_empty() {
+        sim.advance(1);
+        assert!(sim.now < T0 + 10 * MIN, "a keepalive was sent");
+    }
+    // The keepalive's tab let its lock go now, held for the hold.
+    let released = sim.now;
+    let keeper = sim.requests.iter().find(|r| r.call == Call::Keepalive).map(|r| r.tab).expect("the keepalive's tab");
+    let other = 1 - keeper;
+    sim.link_delay.insert((keeper, other), 10 * SEC); // the other tab stays on session 1
+    sim.advance(5);
+    sim.feed(other, |machine, now| {
+        machine.refresh_now(now);
+    });
+    sim.advance(5);
+    sim.feed(keeper, |machine, now| {
+        machine.refresh_now(now);
+    });
+    assert!(sim.requests.iter().all(|r| !matches!(r.call, Call::Refresh { .. })), "both wait for the lock");
+    sim.advance(10);
+    sim.login(keeper, 2); // abandons the keeper's refresh, never granted
+    sim.advance(SEC);
+    let refresh = sim.requests.iter().find(|r| matches!(r.call, Call::Refresh { .. })).expect("the other refreshed");
+    assert_eq!(refresh.tab, other);
+    assert_eq!(refresh.sent_at, released + SHELL_LOCK_HOLD_MS, "granted when the hold ended, not before");
+}

@@ -226,6 +226,88 @@ fn tokens_that_never_come_end_the_session_after_the_wait_without_presenting_them
     assert_eq!(sim.violations(), vec![]);
 }
 
+/// Two sessions, one note: tab A refreshes session 1 and then logs in
+/// session 2, and every message is lost, so tab B is still on session 1 at
+/// generation 0, its token rotated out by A. Tab A's refresh of session 2
+/// overwrites the note (IndexedDB keeps one). When B's tokens are due, the
+/// note is of a later session, which replaced B's everywhere (the later login
+/// wins): B must not present its token, but ask for the later session and
+/// join it. (Found by `with_the_generation_note_every_invariant_holds_in_every_ordering`:
+/// a note compared only within its own session let B through.)
+fn a_later_session_overwrote_the_note() -> Sim {
+    let mut sim = Sim::new(2);
+    sim.server.token_lifetime = MIN;
+    sim.login(0, 1);
+    sim.knobs.drop_per_mille = 1000;
+    sim.feed(0, |machine, now| {
+        machine.refresh_now(now);
+    });
+    assert_eq!(sim.tab(0).token_generation(), Some(1), "tab A rotated session 1");
+    assert_eq!(sim.tab(1).token_generation(), Some(0), "tab B never heard");
+    sim.advance(SEC);
+    sim.login(0, 2);
+    sim.feed(0, |machine, now| {
+        machine.refresh_now(now);
+    });
+    assert_eq!(sim.note.map(|note| (note.epoch, note.generation)), Some((id(102), 1)), "session 2's note");
+    assert_eq!(sim.tab(1).epoch(), Some(id(101)), "tab B never heard of session 2");
+    sim.knobs.drop_per_mille = 0;
+    sim.settle();
+    sim
+}
+
+#[test]
+fn a_tab_of_an_earlier_session_never_presents_its_token_after_a_later_session_took_the_note() {
+    let mut sim = a_later_session_overwrote_the_note();
+    let due = sim.tab(1).refresh_due_at().expect("tab B's session 1 tokens are due");
+    sim.run_until(due + SEC);
+    sim.settle();
+    assert_eq!(sim.violations(), vec![]);
+    assert!(!sim.server.reuse_detected);
+    assert_eq!(sim.server.refresh_calls, 2, "only tab A's two refreshes");
+    assert_eq!(sim.tab(1).epoch(), Some(id(102)), "tab B joined the later session");
+    assert_eq!(sim.tab(1).state(), SessionState::Active);
+    assert_eq!(sim.tab(1).token_generation(), sim.tab(0).token_generation());
+}
+
+/// The other way round, as the property found it: tab C is on the later
+/// session and missed its rotation (by tab A); tab B, still on the earlier
+/// session (its login reaches B late), is granted next. Had B refreshed, its
+/// note would have hidden the rotation from C, which would present its
+/// rotated-out token; the note of the later session holds B back, and C,
+/// behind it, waits for A's tokens.
+#[test]
+fn a_tab_of_an_earlier_session_never_overwrites_the_note_of_a_later_one() {
+    let mut sim = Sim::new(3);
+    sim.server.token_lifetime = MIN;
+    sim.login(0, 1);
+    sim.link_delay.insert((0, 1), 10 * MIN); // B hears A's login of session 2 late
+    sim.login(0, 2);
+    assert_eq!((sim.tab(1).epoch(), sim.tab(2).epoch()), (Some(id(101)), Some(id(102))));
+    sim.link_delay.insert((0, 2), 2 * SEC); // and C hears from A late from now on
+    sim.knobs.drop_per_mille = 1000;
+    sim.feed(0, |machine, now| {
+        machine.refresh_now(now);
+    });
+    sim.knobs.drop_per_mille = 0;
+    assert_eq!(sim.tab(2).token_generation(), Some(0), "C missed the rotation");
+    sim.feed(1, |machine, now| {
+        machine.refresh_now(now);
+    });
+    sim.advance(SEC);
+    sim.feed(2, |machine, now| {
+        machine.refresh_now(now);
+    });
+    assert_eq!(sim.violations(), vec![]);
+    assert_eq!(sim.tab(2).token_generation(), Some(0), "C waits, behind the note");
+    sim.advance(2 * SEC);
+    assert_eq!(sim.violations(), vec![]);
+    assert!(!sim.server.reuse_detected);
+    assert_eq!(sim.server.refresh_calls, 1, "only A's refresh");
+    assert_eq!(sim.note.map(|note| (note.epoch, note.generation)), Some((id(102), 1)));
+    assert_eq!(sim.tab(2).token_generation(), Some(1), "C took A's tokens");
+}
+
 // ----- late answers -------------------------------------------------------------
 
 #[test]

@@ -136,7 +136,7 @@ fn success_keeps_old_refresh_token_when_none_is_returned_and_shares_tokens() {
     let noted = Effect::ReleaseRefreshLock {
         attempt,
         hold_until: now + LOCK_SETTLE_MS,
-        note: Some(GenerationNote { epoch: id(200), generation: 1 }),
+        note: Some(GenerationNote { epoch: id(200), started_at: T0, generation: 1 }),
     };
     assert_eq!(out.get(1), Some(&noted), "lock released after sharing, once the generation note is written");
     assert!(events(&mut machine).contains(&Event::Refreshed { expires_at: Some(now + 5 * MIN), origin: Origin::Local }));
@@ -382,7 +382,7 @@ fn a_grant_behind_the_generation_note_sends_nothing_and_asks_for_the_tokens() {
     let mut machine = logged_in(5 * MIN);
     let attempt = ask_lock(&mut machine);
     let now = machine.now();
-    let ahead = GenerationNote { epoch: id(200), generation: 1 };
+    let ahead = GenerationNote { epoch: id(200), started_at: T0, generation: 1 };
     machine.handle_lock_acquired(now, attempt, Some(ahead));
     let out = effects(&mut machine);
     assert_eq!(out[0], Effect::ReleaseRefreshLock { attempt, hold_until: now, note: None }, "let go at once");
@@ -398,8 +398,14 @@ fn a_grant_behind_the_generation_note_sends_nothing_and_asks_for_the_tokens() {
 }
 
 #[test]
-fn a_note_of_this_generation_or_another_session_does_not_hold_a_refresh_back() {
-    for note in [GenerationNote { epoch: id(200), generation: 0 }, GenerationNote { epoch: id(201), generation: 9 }] {
+fn a_note_of_this_generation_or_an_earlier_session_does_not_hold_a_refresh_back() {
+    let this = GenerationNote { epoch: id(200), started_at: T0, generation: 0 };
+    let earlier = [
+        GenerationNote { epoch: id(201), started_at: T0 - 1, generation: 9 },
+        // Started at the same moment: the epoch decides, as between two logins.
+        GenerationNote { epoch: id(199), started_at: T0, generation: 9 },
+    ];
+    for note in [this].into_iter().chain(earlier) {
         let mut machine = logged_in(5 * MIN);
         let attempt = ask_lock(&mut machine);
         machine.handle_lock_acquired(machine.now(), attempt, Some(note));
@@ -407,10 +413,49 @@ fn a_note_of_this_generation_or_another_session_does_not_hold_a_refresh_back() {
     }
 }
 
+/// A later session refreshed (the note is its own): it replaced this one in
+/// every tab, so this tab's token may be rotated out and is not presented,
+/// whatever the generations; the tab asks for the session instead.
+#[test]
+fn a_note_of_a_later_session_holds_a_refresh_back_whatever_its_generation() {
+    let later = [
+        GenerationNote { epoch: id(199), started_at: T0 + 1, generation: 0 },
+        GenerationNote { epoch: id(201), started_at: T0, generation: 1 },
+    ];
+    for note in later {
+        let mut machine = logged_in(5 * MIN);
+        let attempt = ask_lock(&mut machine);
+        let now = machine.now();
+        machine.handle_lock_acquired(now, attempt, Some(note));
+        let out = effects(&mut machine);
+        assert_eq!(out[0], Effect::ReleaseRefreshLock { attempt, hold_until: now, note: None }, "{note:?}");
+        assert!(matches!(&out[1], Effect::Broadcast(Envelope { message: Message::StateRequest, .. })));
+        assert_eq!(out.len(), 2, "no refresh: {out:?}");
+    }
+}
+
+#[test]
+fn the_generation_note_round_trips_and_anything_else_is_no_note() {
+    let note = GenerationNote { epoch: id(200), started_at: T0, generation: u64::MAX };
+    assert_eq!(GenerationNote::decode(&note.encode()), Some(note));
+    let hex = id(200).to_hex();
+    for text in [
+        format!("{hex} 3"), // the older form, without the start: no note
+        format!("{hex} {T0} 3 4"),
+        format!("{hex} {T0} -3"),
+        format!("{hex}  3"),
+        format!("{hex} {T0} 99999999999999999999"),
+        format!("{hex} {T0} {}", "0".repeat(60)),
+        String::new(),
+    ] {
+        assert_eq!(GenerationNote::decode(&text), None, "{text:?}");
+    }
+}
+
 #[test]
 fn tokens_that_never_come_end_the_session_after_the_wait() {
     let mut machine = logged_in(5 * MIN);
-    let ahead = GenerationNote { epoch: id(200), generation: 1 };
+    let ahead = GenerationNote { epoch: id(200), started_at: T0, generation: 1 };
     let first = machine.refresh_due_at().expect("scheduled");
     loop {
         let attempt = ask_lock(&mut machine);

@@ -195,7 +195,7 @@ fn a_refresh_through_the_endpoint_sends_the_token_and_reads_the_answer() {
         Some(&Effect::ReleaseRefreshLock {
             attempt: id,
             hold_until: now + LOCK_SETTLE_MS,
-            note: Some(GenerationNote { epoch: wasm_session_testkit::sim::id(200), generation: 1 })
+            note: Some(GenerationNote { epoch: wasm_session_testkit::sim::id(200), started_at: T0, generation: 1 })
         }),
         "shared first, then released and held while the message travels"
     );
