@@ -104,7 +104,7 @@ struct Shell {
     tombstones_failed: bool,
     locks: Vec<(u64, LockSlot)>,
     /// Holds released lock guards until the core's `hold_until`; dropping it
-    /// (a newer release, or destroy) releases them at once.
+    /// (a newer release of a held lock, or destroy) releases them at once.
     settling: Option<Timer>,
     /// Delivers problems found while attaching (no channel, storage unusable)
     /// on the next task, when the app has had a chance to add listeners.
