@@ -230,3 +230,38 @@ export async function assertNoRefreshCookie(browser) {
   const names = (await browser.context.cookies()).map((c) => c.name);
   assert.ok(!names.includes("refresh_token"), `cookies: ${names.join(", ")}`);
 }
+
+/**
+ * A page of the backend's origin running the SDK itself (not the demo) with
+ * `options` and the demo's bearer endpoints; `window.session` is the Session,
+ * `window.events` what it emitted, `window.signIn(user)` logs in and calls
+ * `start()`. `before` ({ script, arg }) runs in the page before the SDK loads.
+ */
+export async function sdkPage(browser, server, options, before) {
+  const page = await browser.context.newPage();
+  page.on("pageerror", (e) => browser.errors.push(`pageerror: ${e.message}`));
+  if (before) await page.addInitScript(before.script, before.arg);
+  await page.goto(server.url + "demo/config");
+  await page.evaluate(async (options) => {
+    const sdk = await import("/pkg/wasm_session.js");
+    await sdk.default();
+    window.events = [];
+    window.session = new sdk.Session({
+      endpoints: { refresh: "/auth/refresh", logout: "/auth/logout", session: { url: "/auth/session", method: "GET" } },
+      credentials: "same-origin",
+      ...options,
+    });
+    window.session.onAny((e) => window.events.push(e));
+    window.signIn = async (username) => {
+      const res = await fetch("/auth/login", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username, password: username }),
+      });
+      window.session.start(await res.json());
+      return window.session.accessToken;
+    };
+    window.session.resume();
+  }, { ...LONG, ...options });
+  return page;
+}

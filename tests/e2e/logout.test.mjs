@@ -9,37 +9,12 @@
 // with generous timeouts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { stateOf, waitForState, signIn, stats, waitForStats, loggedEvents, withBackend, LONG } from "./harness.mjs";
+import { stateOf, waitForState, signIn, stats, waitForStats, loggedEvents, withBackend, sdkPage, LONG } from "./harness.mjs";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What the backend's session endpoint says to this browser's cookies. */
 const serverSession = (page) => page.evaluate(() => fetch("/auth/session").then((r) => r.json()));
-
-/**
- * A page of the backend's origin that runs the SDK itself (not the demo), with
- * `options` plus the demo's bearer endpoints; `window.session` is the Session,
- * `window.events` what it emitted. `before` runs in the page before the SDK loads.
- */
-async function sdkPage(browser, server, options, before) {
-  const page = await browser.context.newPage();
-  page.on("pageerror", (e) => browser.errors.push(`pageerror: ${e.message}`));
-  if (before) await page.addInitScript(before.script, before.arg);
-  await page.goto(server.url + "demo/config");
-  await page.evaluate(async (options) => {
-    const sdk = await import("/pkg/wasm_session.js");
-    await sdk.default();
-    window.events = [];
-    window.session = new sdk.Session({
-      endpoints: { refresh: "/auth/refresh", logout: "/auth/logout", session: { url: "/auth/session", method: "GET" } },
-      credentials: "same-origin",
-      ...options,
-    });
-    window.session.onAny((e) => window.events.push(e));
-    window.session.resume();
-  }, { ...LONG, ...options });
-  return page;
-}
 
 const sdkState = (page) => page.evaluate(() => window.session.state);
 const sdkEvents = (page, type) => page.evaluate((type) => window.events.filter((e) => e.type === type), type);

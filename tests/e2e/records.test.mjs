@@ -11,40 +11,8 @@
 // with generous timeouts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { withBackend, waitForState, signIn, LONG } from "./harness.mjs";
+import { withBackend, waitForState, signIn, sdkPage, LONG } from "./harness.mjs";
 
-/**
- * A page of the backend's origin running the SDK itself with `options` and the
- * demo's bearer endpoints; `window.session` is the Session, `window.events`
- * what it emitted, `window.signIn(user)` logs in and calls `start()`.
- */
-async function sdkPage(browser, server, options) {
-  const page = await browser.context.newPage();
-  page.on("pageerror", (e) => browser.errors.push(`pageerror: ${e.message}`));
-  await page.goto(server.url + "demo/config");
-  await page.evaluate(async (options) => {
-    const sdk = await import("/pkg/wasm_session.js");
-    await sdk.default();
-    window.events = [];
-    window.session = new sdk.Session({
-      endpoints: { refresh: "/auth/refresh", logout: "/auth/logout", session: { url: "/auth/session", method: "GET" } },
-      credentials: "same-origin",
-      ...options,
-    });
-    window.session.onAny((e) => window.events.push(e));
-    window.signIn = async (username) => {
-      const res = await fetch("/auth/login", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ username, password: username }),
-      });
-      window.session.start(await res.json());
-      return window.session.accessToken;
-    };
-    window.session.resume();
-  }, { ...LONG, ...options });
-  return page;
-}
 
 const until = (page, predicate, arg, timeout = 20_000) => page.waitForFunction(predicate, arg, { timeout });
 const lastStarted = (page) => page.evaluate(() => window.events.filter((e) => e.type === "started").at(-1));
