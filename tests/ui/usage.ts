@@ -7,7 +7,7 @@ import { SessionTimeoutDialog } from "wasm-session/dialog";
 export function Status(): string {
   const view: SessionView = useSession({ idleTimeoutMs: 15 * 60_000, warnBeforeMs: 60_000 });
   const session: Session | null = view.session;
-  const state: "anonymous" | "active" | "warning" | "expired" | "loggedOut" = view.state;
+  const state: "anonymous" | "active" | "warning" | "expired" | "loggedOut" | "destroyed" = view.state;
   const left: number | null = view.remainingMs;
   const cause: "idle" | "absolute" | null = view.cause;
   session?.staySignedIn();
