@@ -759,7 +759,12 @@ function keepUnrunSections(R) {
   const previous = JSON.parse(fs.readFileSync(file, "utf8"));
   const rerun = Object.keys(SECTIONS).filter((key) => wanted(SECTIONS[key]));
   for (const key of Object.keys(SECTIONS)) if (!rerun.includes(key)) R[key] = previous[key];
-  R.machine.rerun = [...(previous.machine.rerun ?? []), { sections: ["size", ...rerun], date: R.machine.date, runtimeS: R.machine.runtimeS }];
+  const sections = ["size", ...rerun];
+  // Earlier re-runs keep only the sections this one did not replace.
+  const earlier = (previous.machine.rerun ?? [])
+    .map((r) => ({ ...r, sections: r.sections.filter((name) => !sections.includes(name)) }))
+    .filter((r) => r.sections.length);
+  R.machine.rerun = [...earlier, { sections, date: R.machine.date, runtimeS: R.machine.runtimeS }];
   R.machine.date = previous.machine.date;
   R.machine.runtimeS = previous.machine.runtimeS;
   R.machine.quick = previous.machine.quick;
