@@ -21,6 +21,7 @@
 //! a first line `wasm-session-monitor 1 <dropped>`, then one record a line.
 
 use super::machine::{Event, Origin};
+use super::text::digits;
 use super::value::write_u64;
 use super::EpochMs;
 
@@ -79,7 +80,13 @@ impl Queue {
     /// letters, digits and `_` is left out.
     pub fn from_text(text: &str) -> Queue {
         let mut lines = text.split('\n');
-        let dropped = lines.next().and_then(|first| first.strip_prefix(HEADER)?.parse().ok()).unwrap_or(0);
+        // What `str::parse::<u64>` reads (an optional `+`, then digits), without
+        // the standard library's number parser in the wasm.
+        let count = |first: &str| {
+            let count = first.strip_prefix(HEADER)?;
+            digits(count.strip_prefix('+').unwrap_or(count))
+        };
+        let dropped = lines.next().and_then(count).unwrap_or(0);
         let mut queue = Queue { dropped, records: Vec::new() };
         let fit = |line: &&str| {
             line.len() <= 160 && line.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b' ')
