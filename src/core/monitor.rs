@@ -21,7 +21,7 @@
 //! a first line `wasm-session-monitor 1 <dropped>`, then one record a line.
 
 use super::machine::{Event, Origin};
-use super::text::digits;
+use super::text::{all_bytes, digits};
 use super::value::write_u64;
 use super::EpochMs;
 
@@ -88,11 +88,11 @@ impl Queue {
         };
         let dropped = lines.next().and_then(count).unwrap_or(0);
         let mut queue = Queue { dropped, records: Vec::new() };
-        let fit = |line: &&str| {
-            line.len() <= 160 && line.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b' ')
-        };
-        for line in lines.filter(fit) {
-            queue.push(line.to_owned());
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b' ';
+        for line in lines {
+            if line.len() <= 160 && all_bytes(line, allowed) {
+                queue.push(line.to_owned());
+            }
         }
         queue
     }
