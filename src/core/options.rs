@@ -122,26 +122,24 @@ impl<'a> Path<'a> {
 
     /// `endpoints.refresh.url`; the root's name only for the root itself.
     fn text(&self) -> String {
-        let mut keys = Vec::with_capacity(4);
-        let mut at = Some(self);
-        while let Some(path) = at {
-            if path.parent.is_some() || keys.is_empty() {
-                keys.push(path.key);
-            }
-            at = path.parent;
-        }
         let mut text = String::with_capacity(64);
-        for (index, key) in keys.iter().rev().enumerate() {
-            if index > 0 {
-                text.push('.');
-            }
-            if key.is_empty() {
-                text.push_str("\"\""); // so that an empty key still shows
-            }
-            let cut = key.char_indices().nth(MAX_ECHOED_KEY).map_or(key.len(), |(at, _)| at);
-            text.push_str(key.get(..cut).unwrap_or(key));
-        }
+        self.write(&mut text);
         text
+    }
+
+    /// Appends the keys from the root's child down to this one, dotted (paths
+    /// nest a few levels deep, as options do).
+    fn write(&self, text: &mut String) {
+        if let Some(parent) = self.parent.filter(|parent| parent.parent.is_some()) {
+            parent.write(text);
+            text.push('.');
+        }
+        let key = self.key;
+        if key.is_empty() {
+            text.push_str("\"\""); // so that an empty key still shows
+        }
+        let cut = key.char_indices().nth(MAX_ECHOED_KEY).map_or(key.len(), |(at, _)| at);
+        text.push_str(key.get(..cut).unwrap_or(key));
     }
 
     fn error(&self, kind: ConfigErrorKind) -> Fail {
