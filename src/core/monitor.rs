@@ -59,9 +59,12 @@ pub fn record(event: &Event, at: EpochMs, tab: &str, sid: &str) -> Option<String
     };
     let mut line = String::with_capacity(112);
     write_u64(&mut line, at);
-    for word in [tab, sid].into_iter().chain(words).filter(|word| !word.is_empty()) {
-        line.push(' ');
-        line.push_str(word);
+    let [kind, code, origin] = words;
+    for word in &[tab, sid, kind, code, origin] {
+        if !word.is_empty() {
+            line.push(' ');
+            line.push_str(word);
+        }
     }
     Some(line)
 }

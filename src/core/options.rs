@@ -438,7 +438,7 @@ fn endpoint(path: Path<'_>, value: &Value, default_method: &str, allow_get: bool
     };
     let asked = method.as_deref().unwrap_or(default_method);
     let mut known = None;
-    for name in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+    for &name in &["GET", "POST", "PUT", "PATCH", "DELETE"] {
         if name.eq_ignore_ascii_case(asked) && (allow_get || name != "GET") {
             known = Some(name);
         }
