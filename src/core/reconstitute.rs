@@ -55,16 +55,17 @@ impl Kept {
     /// bounded, at least one of them; a time that is not a whole number reads
     /// as 0 (a record whose window ended). `None` when it is no record.
     pub fn from_value(stored: Value) -> Option<Kept> {
-        let Value::Object(members) = stored else { return None };
+        let Value::Object(mut members) = stored else { return None };
         let mut kept = Kept { identity: Identity::default(), state: Value::Null, set_at: 0, until: 0 };
-        for (key, value) in members {
+        // By reference, the state taken out: no by-value iterator of its own in the wasm.
+        for (key, value) in &mut members {
             let name = || value.as_str().and_then(bounded);
             match key.as_str() {
                 "user" => kept.identity.user = name(),
                 "sub" => kept.identity.sub = name(),
                 "setAt" => kept.set_at = value.as_u64().unwrap_or(0),
                 "until" => kept.until = value.as_u64().unwrap_or(0),
-                "state" => kept.state = value,
+                "state" => kept.state = core::mem::replace(value, Value::Null),
                 _ => {}
             }
         }
