@@ -179,9 +179,9 @@ fn read_option(d: &mut Draft, key: &str, p: Path<'_>, v: &Value) -> Result<(), F
         "reconstituteForMs" => &mut input.reconstitute_for_ms,
         _ => {
             match key {
-                "channelName" => input.channel_name = Some(text(p, v)?.to_owned()),
-                "storage" => input.storage = Some(text(p, v)?.to_owned()),
-                "activityEvents" => input.activity_events = Some(texts(p, v, |p, v| Ok(text(p, v)?.to_owned()))?),
+                "channelName" => input.channel_name = Some(owned_text(p, v)?),
+                "storage" => input.storage = Some(owned_text(p, v)?),
+                "activityEvents" => input.activity_events = Some(texts(p, v, owned_text)?),
                 "endpoints" => walk(p, v, &mut |key, p, v| read_endpoints(t, key, p, v))?,
                 "mode" => {
                     t.mode =
@@ -293,6 +293,11 @@ fn walk(path: Path<'_>, value: &Value, read: &mut Reader<'_>) -> Result<(), Fail
 
 fn text<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v str, Fail> {
     value.as_str().ok_or_else(|| path.error(ConfigErrorKind::WrongType))
+}
+
+/// A text as written (what it must hold is checked where it is used).
+fn owned_text(path: Path<'_>, value: &Value) -> Result<String, Fail> {
+    Ok(text(path, value)?.to_owned())
 }
 
 /// The one number reader. `null` is reported as not finite: it is what JSON
@@ -426,7 +431,7 @@ fn endpoint(path: Path<'_>, value: &Value, default_method: &str, allow_get: bool
             walk(path, value, &mut |key, p, v| {
                 match key {
                     "url" => url_read = Some(url(p, v)?),
-                    "method" => method = Some(text(p, v)?.to_owned()),
+                    "method" => method = Some(owned_text(p, v)?),
                     _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
                 }
                 Ok(())
