@@ -22,7 +22,7 @@
 //!   `start()`).
 
 use super::identity::{bounded, Identity};
-use super::value::Value;
+use super::value::{Members, Value};
 use super::EpochMs;
 
 /// What a timeout leaves behind for the next sign-in of the same user.
@@ -42,13 +42,13 @@ impl Kept {
     /// The stored form: `{ user, sub, state, setAt, until }`.
     pub fn into_value(self) -> Value {
         let name = |name: Option<String>| name.map_or(Value::Null, Value::String);
-        Value::Object(vec![
-            ("user".to_owned(), name(self.identity.user)),
-            ("sub".to_owned(), name(self.identity.sub)),
-            ("state".to_owned(), self.state),
-            ("setAt".to_owned(), Value::Number(self.set_at as f64)),
-            ("until".to_owned(), Value::Number(self.until as f64)),
-        ])
+        let mut m = Members(Vec::with_capacity(5));
+        m.value("user", name(self.identity.user));
+        m.value("sub", name(self.identity.sub));
+        m.value("state", self.state);
+        m.number("setAt", self.set_at);
+        m.number("until", self.until);
+        m.done()
     }
 
     /// Reads the stored form, which is as untrusted as a message: names
