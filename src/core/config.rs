@@ -455,7 +455,7 @@ impl ShellOptions {
         let mut activity_events = Vec::new();
         match &input.activity_events {
             None => {
-                for event in DEFAULT_ACTIVITY_EVENTS {
+                for &event in &DEFAULT_ACTIVITY_EVENTS {
                     activity_events.push(event.to_owned());
                 }
             }

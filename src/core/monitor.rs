@@ -21,6 +21,7 @@
 //! a first line `wasm-session-monitor 1 <dropped>`, then one record a line.
 
 use super::machine::{Event, Origin};
+use super::text::{all_bytes, digits};
 use super::value::write_u64;
 use super::EpochMs;
 
@@ -58,9 +59,12 @@ pub fn record(event: &Event, at: EpochMs, tab: &str, sid: &str) -> Option<String
     };
     let mut line = String::with_capacity(112);
     write_u64(&mut line, at);
-    for word in [tab, sid].into_iter().chain(words).filter(|word| !word.is_empty()) {
-        line.push(' ');
-        line.push_str(word);
+    let [kind, code, origin] = words;
+    for word in &[tab, sid, kind, code, origin] {
+        if !word.is_empty() {
+            line.push(' ');
+            line.push_str(word);
+        }
     }
     Some(line)
 }
@@ -79,13 +83,19 @@ impl Queue {
     /// letters, digits and `_` is left out.
     pub fn from_text(text: &str) -> Queue {
         let mut lines = text.split('\n');
-        let dropped = lines.next().and_then(|first| first.strip_prefix(HEADER)?.parse().ok()).unwrap_or(0);
-        let mut queue = Queue { dropped, records: Vec::new() };
-        let fit = |line: &&str| {
-            line.len() <= 160 && line.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b' ')
+        // What `str::parse::<u64>` reads (an optional `+`, then digits), without
+        // the standard library's number parser in the wasm.
+        let count = |first: &str| {
+            let count = first.strip_prefix(HEADER)?;
+            digits(count.strip_prefix('+').unwrap_or(count))
         };
-        for line in lines.filter(fit) {
-            queue.push(line.to_owned());
+        let dropped = lines.next().and_then(count).unwrap_or(0);
+        let mut queue = Queue { dropped, records: Vec::new() };
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b' ';
+        for line in lines {
+            if line.len() <= 160 && all_bytes(line, allowed) {
+                queue.push(line.to_owned());
+            }
         }
         queue
     }
@@ -131,5 +141,8 @@ impl Queue {
 /// A record's session id and kind: its third and fourth words.
 fn sid_kind(line: &str) -> (Option<&str>, Option<&str>) {
     let mut words = line.split(' ');
-    (words.nth(2), words.next())
+    // Two `next` calls rather than `nth(2)`, which is code of its own in the wasm.
+    words.next();
+    words.next();
+    (words.next(), words.next())
 }

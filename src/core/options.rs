@@ -122,26 +122,24 @@ impl<'a> Path<'a> {
 
     /// `endpoints.refresh.url`; the root's name only for the root itself.
     fn text(&self) -> String {
-        let mut keys = Vec::with_capacity(4);
-        let mut at = Some(self);
-        while let Some(path) = at {
-            if path.parent.is_some() || keys.is_empty() {
-                keys.push(path.key);
-            }
-            at = path.parent;
-        }
         let mut text = String::with_capacity(64);
-        for (index, key) in keys.iter().rev().enumerate() {
-            if index > 0 {
-                text.push('.');
-            }
-            if key.is_empty() {
-                text.push_str("\"\""); // so that an empty key still shows
-            }
-            let cut = key.char_indices().nth(MAX_ECHOED_KEY).map_or(key.len(), |(at, _)| at);
-            text.push_str(key.get(..cut).unwrap_or(key));
-        }
+        self.write(&mut text);
         text
+    }
+
+    /// Appends the keys from the root's child down to this one, dotted (paths
+    /// nest a few levels deep, as options do).
+    fn write(&self, text: &mut String) {
+        if let Some(parent) = self.parent.filter(|parent| parent.parent.is_some()) {
+            parent.write(text);
+            text.push('.');
+        }
+        let key = self.key;
+        if key.is_empty() {
+            text.push_str("\"\""); // so that an empty key still shows
+        }
+        let cut = key.char_indices().nth(MAX_ECHOED_KEY).map_or(key.len(), |(at, _)| at);
+        text.push_str(key.get(..cut).unwrap_or(key));
     }
 
     fn error(&self, kind: ConfigErrorKind) -> Fail {
@@ -181,9 +179,9 @@ fn read_option(d: &mut Draft, key: &str, p: Path<'_>, v: &Value) -> Result<(), F
         "reconstituteForMs" => &mut input.reconstitute_for_ms,
         _ => {
             match key {
-                "channelName" => input.channel_name = Some(text(p, v)?.to_owned()),
-                "storage" => input.storage = Some(text(p, v)?.to_owned()),
-                "activityEvents" => input.activity_events = Some(texts(p, v, |p, v| Ok(text(p, v)?.to_owned()))?),
+                "channelName" => input.channel_name = Some(owned_text(p, v)?),
+                "storage" => input.storage = Some(owned_text(p, v)?),
+                "activityEvents" => input.activity_events = Some(texts(p, v, owned_text)?),
                 "endpoints" => walk(p, v, &mut |key, p, v| read_endpoints(t, key, p, v))?,
                 "mode" => {
                     t.mode =
@@ -295,6 +293,11 @@ fn walk(path: Path<'_>, value: &Value, read: &mut Reader<'_>) -> Result<(), Fail
 
 fn text<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v str, Fail> {
     value.as_str().ok_or_else(|| path.error(ConfigErrorKind::WrongType))
+}
+
+/// A text as written (what it must hold is checked where it is used).
+fn owned_text(path: Path<'_>, value: &Value) -> Result<String, Fail> {
+    Ok(text(path, value)?.to_owned())
 }
 
 /// The one number reader. `null` is reported as not finite: it is what JSON
@@ -428,7 +431,7 @@ fn endpoint(path: Path<'_>, value: &Value, default_method: &str, allow_get: bool
             walk(path, value, &mut |key, p, v| {
                 match key {
                     "url" => url_read = Some(url(p, v)?),
-                    "method" => method = Some(text(p, v)?.to_owned()),
+                    "method" => method = Some(owned_text(p, v)?),
                     _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
                 }
                 Ok(())
@@ -440,7 +443,7 @@ fn endpoint(path: Path<'_>, value: &Value, default_method: &str, allow_get: bool
     };
     let asked = method.as_deref().unwrap_or(default_method);
     let mut known = None;
-    for name in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+    for &name in &["GET", "POST", "PUT", "PATCH", "DELETE"] {
         if name.eq_ignore_ascii_case(asked) && (allow_get || name != "GET") {
             known = Some(name);
         }

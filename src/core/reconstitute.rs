@@ -22,7 +22,7 @@
 //!   `start()`).
 
 use super::identity::{bounded, Identity};
-use super::value::Value;
+use super::value::{Members, Value};
 use super::EpochMs;
 
 /// What a timeout leaves behind for the next sign-in of the same user.
@@ -42,29 +42,30 @@ impl Kept {
     /// The stored form: `{ user, sub, state, setAt, until }`.
     pub fn into_value(self) -> Value {
         let name = |name: Option<String>| name.map_or(Value::Null, Value::String);
-        Value::Object(vec![
-            ("user".to_owned(), name(self.identity.user)),
-            ("sub".to_owned(), name(self.identity.sub)),
-            ("state".to_owned(), self.state),
-            ("setAt".to_owned(), Value::Number(self.set_at as f64)),
-            ("until".to_owned(), Value::Number(self.until as f64)),
-        ])
+        let mut m = Members(Vec::with_capacity(5));
+        m.value("user", name(self.identity.user));
+        m.value("sub", name(self.identity.sub));
+        m.value("state", self.state);
+        m.number("setAt", self.set_at);
+        m.number("until", self.until);
+        m.done()
     }
 
     /// Reads the stored form, which is as untrusted as a message: names
     /// bounded, at least one of them; a time that is not a whole number reads
     /// as 0 (a record whose window ended). `None` when it is no record.
     pub fn from_value(stored: Value) -> Option<Kept> {
-        let Value::Object(members) = stored else { return None };
+        let Value::Object(mut members) = stored else { return None };
         let mut kept = Kept { identity: Identity::default(), state: Value::Null, set_at: 0, until: 0 };
-        for (key, value) in members {
+        // By reference, the state taken out: no by-value iterator of its own in the wasm.
+        for (key, value) in &mut members {
             let name = || value.as_str().and_then(bounded);
             match key.as_str() {
                 "user" => kept.identity.user = name(),
                 "sub" => kept.identity.sub = name(),
                 "setAt" => kept.set_at = value.as_u64().unwrap_or(0),
                 "until" => kept.until = value.as_u64().unwrap_or(0),
-                "state" => kept.state = value,
+                "state" => kept.state = core::mem::replace(value, Value::Null),
                 _ => {}
             }
         }

@@ -93,7 +93,11 @@ pub fn refresh_due_at(config: &Config, expires_at: u64, received_at: u64, random
 /// server's `Retry-After` is a floor, itself capped at [`MAX_RETRY_AFTER_MS`].
 pub fn backoff_delay(config: &Config, failures: u32, random: u64, retry_after_ms: Option<u64>) -> u64 {
     let doublings = failures.saturating_sub(1).min(40);
-    let base = config.retry_initial_ms.saturating_mul(1u64 << doublings).min(config.retry_max_ms);
+    // `retry_initial_ms * 2^doublings`, saturating (a shift and a compare:
+    // `saturating_mul` is a 128-bit multiply in the wasm).
+    let initial = config.retry_initial_ms;
+    let doubled = if initial > u64::MAX >> doublings { u64::MAX } else { initial << doublings };
+    let base = doubled.min(config.retry_max_ms);
     let half = base / 2;
     let delay = half.saturating_add(random.checked_rem(base - half + 1).unwrap_or(0));
     match retry_after_ms {

@@ -67,7 +67,7 @@ pub fn fingerprint(transport: &Transport, base_url: &str) -> u64 {
         ("logout", &transport.logout),
         ("revocation", &transport.revocation),
     ];
-    for (name, endpoint) in endpoints {
+    for &(name, endpoint) in &endpoints {
         hash.field(name);
         match endpoint {
             Some(Endpoint { url, method }) => {

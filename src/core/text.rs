@@ -76,7 +76,13 @@ pub fn digits(text: &str) -> Option<u64> {
         if !byte.is_ascii_digit() {
             return None;
         }
-        n = n.checked_mul(10)?.checked_add(u64::from(byte - b'0'))?;
+        let digit = u64::from(byte - b'0');
+        // `n * 10 + digit` fits exactly when this holds (no 128-bit multiply
+        // for `checked_mul` in the wasm).
+        if n > (u64::MAX - digit) / 10 {
+            return None;
+        }
+        n = n * 10 + digit;
     }
     Some(n)
 }

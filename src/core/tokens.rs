@@ -113,9 +113,10 @@ pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 pub(crate) fn loose_number(value: &Value) -> Option<f64> {
     value.as_f64().or_else(|| {
         let text = value.as_str()?;
-        if text.is_empty() || text.len() > 15 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        // At most 15 digits: below 2^53, so exact as an `f64`.
+        if text.len() > 15 {
             return None;
         }
-        Some(text.bytes().fold(0.0, |acc, b| acc * 10.0 + f64::from(b - b'0')))
+        super::text::digits(text).map(|n| n as f64)
     })
 }

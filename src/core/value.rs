@@ -105,16 +105,12 @@ impl Value {
     }
 }
 
-/// Appends `n` in decimal (no `core::fmt`: it costs kilobytes of wasm).
-pub fn write_u64(out: &mut String, n: u64) {
+/// Appends `n` in decimal (no `core::fmt`: it costs kilobytes of wasm). The
+/// digits are built backwards, then pushed one by one: no UTF-8 check.
+pub fn write_u64(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
-    out.push_str(decimal(n, &mut digits));
-}
-
-/// `n` in decimal, built at the end of `buf` (20 bytes hold `u64::MAX`).
-pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut start = buf.len();
-    for slot in buf.iter_mut().rev() {
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
         *slot = b'0' + (n % 10) as u8;
         n /= 10;
         start -= 1;
@@ -122,7 +118,9 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
             break;
         }
     }
-    buf.get(start..).and_then(|digits| core::str::from_utf8(digits).ok()).unwrap_or("0")
+    for digit in digits.iter().skip(start) {
+        out.push(char::from(*digit));
+    }
 }
 
 /// An object under construction, members in order: protocol messages,

@@ -70,7 +70,8 @@ impl RetryAfter {
         let text = trim_bytes(&self.text, b" \t");
         if !text.is_empty() && all_bytes(text, |b| b.is_ascii_digit()) {
             // Past u64::MAX seconds is as good as forever.
-            return Some(digits(text).map_or(u64::MAX, |seconds| seconds.saturating_mul(1000)));
+            let ms = |seconds: u64| if seconds > u64::MAX / 1000 { u64::MAX } else { seconds * 1000 };
+            return Some(digits(text).map_or(u64::MAX, ms));
         }
         self.date.filter(|at| *at <= MAX_EPOCH_MS).map(|at| at.saturating_sub(now))
     }

@@ -93,9 +93,36 @@ fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
         return None;
     }
     let bytes = base64url_decode(payload)?;
-    let claims = parse(core::str::from_utf8(&bytes).ok()?)?;
+    let claims = parse(&utf8_text(&bytes)?)?;
     claims.as_object()?;
     Some(claims)
+}
+
+/// The text in `bytes` if they are UTF-8, as `str::from_utf8` judges it (the
+/// shortest form of a scalar value: no overlong forms, surrogates or values
+/// past U+10FFFF), decoded here rather than by the standard library's
+/// validator, which the wasm holds for this one use.
+fn utf8_text(bytes: &[u8]) -> Option<String> {
+    let mut text = String::with_capacity(bytes.len());
+    let mut rest = bytes.iter();
+    while let Some(&lead) = rest.next() {
+        let (continuations, least, mut code) = match lead {
+            0x00..=0x7f => (0, 0, u32::from(lead)),
+            0xc0..=0xdf => (1, 0x80, u32::from(lead & 0x1f)),
+            0xe0..=0xef => (2, 0x800, u32::from(lead & 0x0f)),
+            0xf0..=0xf7 => (3, 0x1_0000, u32::from(lead & 0x07)),
+            _ => return None,
+        };
+        for _ in 0..continuations {
+            let next = rest.next().filter(|next| *next & 0xc0 == 0x80)?;
+            code = (code << 6) | u32::from(next & 0x3f);
+        }
+        if code < least {
+            return None;
+        }
+        text.push(char::from_u32(code)?);
+    }
+    Some(text)
 }
 
 /// base64url without padding (up to two trailing `=` tolerated).

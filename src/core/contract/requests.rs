@@ -72,7 +72,7 @@ impl Request {
 
 /// POST, PUT, PATCH and DELETE change state: they carry the CSRF header.
 pub fn is_state_changing(method: &str) -> bool {
-    for state_changing in ["POST", "PUT", "PATCH", "DELETE"] {
+    for state_changing in &["POST", "PUT", "PATCH", "DELETE"] {
         if state_changing.eq_ignore_ascii_case(method) {
             return true;
         }
@@ -246,7 +246,7 @@ pub fn logout_requests(t: &Transport, tokens: &TokenSet) -> Vec<Request> {
     let refresh_token = exposed(&tokens.refresh_token);
     let access_token = exposed(&tokens.access_token);
     if let Some(endpoint) = &t.revocation {
-        for (token, hint) in [(refresh_token, "refresh_token"), (access_token, "access_token")] {
+        for &(token, hint) in &[(refresh_token, "refresh_token"), (access_token, "access_token")] {
             let Some(token) = token else { continue };
             let fields = with_body_fields(t, vec![("token", token), ("token_type_hint", hint)]);
             // RFC 7009 §2.1: always form-encoded, whatever the refresh body uses.

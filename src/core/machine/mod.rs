@@ -364,7 +364,10 @@ impl Machine {
             _ => None,
         };
         let keepalive = live.keepalive_due(config).filter(|_| self.online);
-        [
+        // The earliest one after now (the first listed on a tie), by a plain
+        // loop: iterator adapters were a function of their own in the wasm.
+        let mut next: Option<Deadline> = None;
+        for (at, kind) in [
             (Some(idle.saturating_sub(config.warn_before_ms)), TimerKind::IdleWarning),
             (Some(idle), TimerKind::IdleExpiry),
             (Some(absolute.saturating_sub(config.absolute_warn_before_ms)), TimerKind::AbsoluteWarning),
@@ -372,11 +375,14 @@ impl Machine {
             (countdown, TimerKind::Countdown),
             (refresh, TimerKind::Refresh),
             (keepalive, TimerKind::Keepalive),
-        ]
-        .into_iter()
-        .filter_map(|(at, kind)| Some(Deadline { at: at?, kind }))
-        .filter(|deadline| deadline.at > self.now)
-        .min_by_key(|deadline| deadline.at)
+        ] {
+            if let Some(at) = at.filter(|at| *at > self.now) {
+                if next.is_none_or(|next| at < next.at) {
+                    next = Some(Deadline { at, kind });
+                }
+            }
+        }
+        next
     }
 
     // ----- inputs: things that happened ------------------------------------

@@ -83,9 +83,9 @@ impl Requests {
         if open {
             return None;
         }
-        let before = self.failed_logouts.len();
-        self.failed_logouts.retain(|failed| *failed != batch);
-        Some(self.failed_logouts.len() != before)
+        // A batch is in the list at most once, and its order does not matter.
+        let failed = self.failed_logouts.iter().position(|failed| *failed == batch);
+        Some(failed.map(|index| self.failed_logouts.swap_remove(index)).is_some())
     }
 }
 

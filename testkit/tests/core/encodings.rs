@@ -82,6 +82,33 @@ fn jwt_times_are_read_without_checking_signatures() {
     assert_eq!(jwt_times(&token, |_| None), None);
 }
 
+/// The payload must be UTF-8 as `str::from_utf8` judges it: every scalar
+/// value in its shortest form is read; overlong forms, surrogates, values past
+/// U+10FFFF, stray or missing continuation bytes are not.
+#[test]
+fn jwt_payloads_are_strict_utf8() {
+    let payload = |bytes: &[u8]| format!("h.{}.s", b64url(bytes));
+    let wrapped = |inner: &[u8]| [br#"{"exp":1,"n":""#.as_slice(), inner, br#""}"#.as_slice()].concat();
+    for good in ['é', '€', '😀', '\u{7f}', '\u{80}', '\u{7ff}', '\u{800}', '\u{ffff}', '\u{10000}', '\u{10ffff}'] {
+        let token = payload(&wrapped(good.to_string().as_bytes()));
+        assert_eq!(jwt_times(&token, parse_ok), Some(JwtTimes { exp: Some(1_000), iat: None }), "{good:?}");
+    }
+    for bad in [
+        &[0xc0, 0xaf][..],         // overlong '/'
+        &[0xe0, 0x80, 0xaf],       // overlong '/'
+        &[0xf0, 0x80, 0x80, 0xaf], // overlong '/'
+        &[0xed, 0xa0, 0x80],       // a surrogate
+        &[0xf4, 0x90, 0x80, 0x80], // U+110000
+        &[0xf8, 0x88, 0x80, 0x80, 0x80],
+        &[0x80],
+        &[0xc3],
+        &[0xe2, 0x82],
+        &[0xc3, 0x28],
+    ] {
+        assert_eq!(jwt_times(&payload(&wrapped(bad)), parse_ok), None, "{bad:x?}");
+    }
+}
+
 #[test]
 fn json_bodies_escape_exactly() {
     assert_eq!(json_encode(&[]), "{}");

@@ -279,6 +279,31 @@ fn records_hold_no_token_user_or_url() {
     assert_eq!(Queue::from_text(&text), queue, "every record reads back: all words of the allowed characters");
 }
 
+/// The stored count of drops reads as `str::parse::<u64>` reads it: digits
+/// after an optional `+`; anything else (or past `u64::MAX`) counts as none.
+#[test]
+fn the_stored_drop_count_is_read_strictly() {
+    for (count, dropped) in [
+        ("7", 7),
+        ("+7", 7),
+        ("007", 7),
+        ("18446744073709551615", u64::MAX),
+        ("18446744073709551616", 0),
+        ("", 0),
+        ("+", 0),
+        ("++7", 0),
+        ("-7", 0),
+        (" 7", 0),
+        ("7 ", 0),
+        ("7a", 0),
+    ] {
+        let text = format!("wasm-session-monitor 1 {count}\n1 t s started");
+        let queue = Queue::from_text(&text);
+        assert_eq!((queue.dropped, queue.records.len()), (dropped, 1), "{count:?}");
+        assert_eq!(count.parse::<u64>().unwrap_or(0), dropped, "{count:?} as str::parse reads it");
+    }
+}
+
 #[test]
 fn the_queue_drops_the_oldest_and_counts_them() {
     let mut queue = Queue::default();
