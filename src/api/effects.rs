@@ -4,7 +4,7 @@
 
 use std::rc::{Rc, Weak};
 
-use js_sys::{Object, Reflect};
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
@@ -253,7 +253,7 @@ fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>) 
     let Some(hook) = inner.refresh_hook.clone() else { return report(thrown) };
     let argument = Object::new();
     let token = refresh_token.as_ref().map_or(JsValue::NULL, |token| JsValue::from_str(token.expose()));
-    let _ = Reflect::set(&argument, &"refreshToken".into(), &token);
+    let _ = super::put(&argument, "refreshToken", &token);
     let promise = match hook.call1(&JsValue::UNDEFINED, &argument) {
         Ok(value) => js_sys::Promise::resolve(&value),
         Err(_) => return report(thrown),
@@ -262,7 +262,7 @@ fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>) 
         let result = match wasm_bindgen_futures::JsFuture::from(promise).await {
             Ok(value) => hook_value(&value),
             Err(error) => {
-                let number = |key: &str| Reflect::get(&error, &key.into()).ok().and_then(|v| v.as_f64());
+                let number = |key: &str| super::get(&error, key).ok().and_then(|v| v.as_f64());
                 HookResult::Rejected { status: number("status"), retry_after_ms: number("retryAfterMs") }
             }
         };

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::effects::{core_body, csrf_token};
-use super::{drive, session_error, Inner};
+use super::{drive, get, put, session_error, Inner};
 use crate::browser::http::{read_capped, Read};
 use crate::browser::page::{self, Target};
 use crate::browser::timers::settles_after;
@@ -105,32 +105,32 @@ async fn send_once(
     // Any object (`typeof`, not `instanceof`: another realm's or a null-prototype init counts).
     let source = if init.is_object() { init.clone().unchecked_into() } else { Object::new() };
     let merged = Object::assign(&Object::new(), &source);
-    let base = match Reflect::get(&merged, &"headers".into()) {
+    let base = match get(&merged, "headers") {
         Ok(headers) if !headers.is_undefined() => headers,
         _ => target.request().map_or(JsValue::UNDEFINED, |r| r.headers().into()),
     };
     // `new Headers(init)` accepts a Headers, a record or a list of pairs.
-    let constructor: Function = Reflect::get(&js_sys::global(), &"Headers".into())?.dyn_into()?;
+    let constructor: Function = get(&js_sys::global(), "Headers")?.dyn_into()?;
     // Made by the `Headers` constructor: no `instanceof` check (and binding) needed.
     let headers: web_sys::Headers = Reflect::construct(&constructor, &js_sys::Array::of1(&base))?.unchecked_into();
-    let method = match Reflect::get(&merged, &"method".into()).ok().and_then(|m| m.as_string()) {
+    let method = match get(&merged, "method").ok().and_then(|m| m.as_string()) {
         Some(method) => method,
         None => target.request().map_or_else(|| String::from("GET"), |r| r.method()),
     };
     let app_headers = header_names(&headers);
-    let app_sets = |key: &str| Reflect::get(&merged, &key.into()).is_ok_and(|v| !v.is_undefined());
+    let app_sets = |key: &str| get(&merged, key).is_ok_and(|v| !v.is_undefined());
     let (app_credentials, app_redirect) = (app_sets("credentials"), app_sets("redirect"));
     let (credential, sent) = credential(weak, &method, &app_headers, app_credentials)?;
     for (name, value) in &credential.headers {
         headers.set(name, value)?;
     }
-    Reflect::set(&merged, &"headers".into(), &headers)?;
+    put(&merged, "headers", &headers)?;
     if let Some(credentials) = credential.credentials {
-        Reflect::set(&merged, &"credentials".into(), &credentials.as_str().into())?;
+        put(&merged, "credentials", &credentials.as_str().into())?;
     }
     // No redirect takes the session's credential elsewhere, unless the app chose.
     if let Some(redirect) = credential.redirect(app_redirect) {
-        Reflect::set(&merged, &"redirect".into(), &redirect.into())?;
+        put(&merged, "redirect", &redirect.into())?;
     }
     // A Request's body can be read once: send a copy so a retry can send another.
     // Its URL is the one checked; any other input is sent as the checked `href`.
@@ -169,7 +169,7 @@ fn header_names(headers: &web_sys::Headers) -> Vec<String> {
 /// wrap it).
 async fn plain_fetch(input: &JsValue, init: &JsValue) -> Result<web_sys::Response, JsValue> {
     let window = web_sys::window().ok_or_else(|| session_error("no_window", "fetch needs a window"))?;
-    let fetch: Function = Reflect::get(&window, &"fetch".into())?.dyn_into()?;
+    let fetch: Function = get(&window, "fetch")?.dyn_into()?;
     // What `await` would do with it: a wrapper may return a thenable, or a value.
     let promise = js_sys::Promise::resolve(&fetch.call2(&window, input, init)?);
     wasm_bindgen_futures::JsFuture::from(promise).await?.dyn_into()

@@ -63,11 +63,24 @@ const STORED_SESSION_KEY: &str = crate::core::keys::STORED_SESSION;
 /// limit (beyond which it fires at once), and a periodic re-check for free.
 const MAX_TIMER_MS: u64 = 3_600_000;
 
+/// `target[key]`. Not inlined: one copy of the key's conversion and drop
+/// instead of one per call site.
+#[inline(never)]
+fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    Reflect::get(target, &JsValue::from_str(key))
+}
+
+/// `target[key] = value` (see [`get`]).
+#[inline(never)]
+fn put(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue> {
+    Reflect::set(target, &JsValue::from_str(key), value)
+}
+
 /// A `SessionError`: a real `Error` with a stable `code`.
 fn session_error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name("SessionError");
-    let _ = Reflect::set(&error, &"code".into(), &code.into());
+    let _ = put(&error, "code", &code.into());
     error.into()
 }
 
@@ -494,8 +507,7 @@ impl Session {
         self.live()?;
         let entry = js_sys::Array::of2(&kind.map_or(JsValue::NULL, JsValue::from), &callback);
         self.inner.listeners.add(&entry);
-        let delete: Function =
-            Reflect::get(&self.inner.listeners, &"delete".into()).unwrap_or(JsValue::UNDEFINED).unchecked_into();
+        let delete: Function = get(&self.inner.listeners, "delete").unwrap_or(JsValue::UNDEFINED).unchecked_into();
         Ok(delete.bind1(&self.inner.listeners, &JsValue::from(entry)).unchecked_into())
     }
 }
