@@ -23,35 +23,49 @@ struct ApiAnswer {
     body: Option<Body>,
 }
 
-/// See [`super::Session::fetch`].
+/// See [`super::Session::fetch`]. One loop with one request site: each
+/// future inlined here is a state machine and its drop glue in the wasm.
 pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
     // Read once: the URL checked is the URL fetched, whatever a `<base>` change
     // or the input's own `toString` would make of it later.
     let target = page::target(&input)?;
     if !credential_allowed(&weak, &target) {
         // A third party: no token, no CSRF header, and its 401 is not ours.
-        return plain_fetch(&target.input(), &init).await.map(Into::into);
+        return response_of(plain_fetch(&target.input(), &init)?).await;
     }
-    let (mut response, mut sent) = send_once(&weak, &target, &init).await?;
-    let mut answer = read_answer(&weak, &response).await;
-    let mut stage = FetchStage::First;
+    let mut response = JsValue::UNDEFINED;
+    let mut sent = SentWith { generation: None, app_authorization: false };
+    let mut answer = ApiAnswer { status: 0, body: None };
+    let (mut stage, mut send) = (FetchStage::First, true);
     // The core answers the first answer, the same answer after a refresh, and
     // one retry: three questions at most. The bound keeps a bug from looping.
-    for _ in 0..3 {
+    for round in 0..4 {
+        // Every attempt, and every answer judged again after a refresh, waits
+        // until no refresh is in flight.
+        refresh_settled(&weak).await;
+        if send {
+            let (promise, with) = send_once(&weak, &target, &init)?;
+            let fetched: web_sys::Response = response_of(promise).await?.unchecked_into();
+            answer = read_answer(&weak, &fetched).await;
+            (response, sent) = (fetched.into(), with);
+        }
+        if round == 3 {
+            break;
+        }
         match judge(&weak, stage, sent, &answer) {
             Verdict::HandBack | Verdict::EndRevoked => break,
-            Verdict::RefreshThenRetry => {
-                refresh_settled(&weak).await;
-                stage = FetchStage::AfterRefresh;
-            }
-            Verdict::RetryWithNewerToken => {
-                (response, sent) = send_once(&weak, &target, &init).await?;
-                answer = read_answer(&weak, &response).await;
-                stage = FetchStage::Retry;
-            }
+            Verdict::RefreshThenRetry => (stage, send) = (FetchStage::AfterRefresh, false),
+            Verdict::RetryWithNewerToken => (stage, send) = (FetchStage::Retry, true),
         }
     }
-    Ok(response.into())
+    Ok(response)
+}
+
+/// What a `fetch` promise resolved with, if it is a `Response`; otherwise the
+/// value it settled with is the error.
+async fn response_of(promise: js_sys::Promise) -> Result<JsValue, JsValue> {
+    let value = wasm_bindgen_futures::JsFuture::from(promise).await?;
+    Ok(value.dyn_into::<web_sys::Response>()?.into())
 }
 
 /// Whether `session.fetch(input)` may carry the credential (the core decides).
@@ -94,13 +108,8 @@ async fn read_answer(weak: &Weak<Inner>, response: &web_sys::Response) -> ApiAns
 }
 
 /// One attempt, once no refresh is in flight: the app's request with the
-/// credential of the moment; also what it was sent with.
-async fn send_once(
-    weak: &Weak<Inner>,
-    target: &Target,
-    init: &JsValue,
-) -> Result<(web_sys::Response, SentWith), JsValue> {
-    refresh_settled(weak).await;
+/// credential of the moment, sent; also what it was sent with.
+fn send_once(weak: &Weak<Inner>, target: &Target, init: &JsValue) -> Result<(js_sys::Promise, SentWith), JsValue> {
     // The caller's objects are not changed: a copy of `init`, a new Headers.
     // Any object (`typeof`, not `instanceof`: another realm's or a null-prototype init counts).
     let source = if init.is_object() { init.clone().unchecked_into() } else { Object::new() };
@@ -138,7 +147,7 @@ async fn send_once(
         Some(request) => request.clone()?.into(),
         None => target.input(),
     };
-    Ok((plain_fetch(&input, &merged).await?, sent))
+    Ok((plain_fetch(&input, &merged)?, sent))
 }
 
 /// The credential the core adds, with the page's CSRF token read now.
@@ -165,14 +174,13 @@ fn header_names(headers: &web_sys::Headers) -> Vec<String> {
     js_sys::Array::from(headers).iter().filter_map(|entry| js_sys::Array::from(&entry).get(0).as_string()).collect()
 }
 
-/// The page's `fetch(input, init)`, looked up at call time (apps and tests may
-/// wrap it).
-async fn plain_fetch(input: &JsValue, init: &JsValue) -> Result<web_sys::Response, JsValue> {
+/// Calls the page's `fetch(input, init)`, looked up at call time (apps and
+/// tests may wrap it).
+fn plain_fetch(input: &JsValue, init: &JsValue) -> Result<js_sys::Promise, JsValue> {
     let window = web_sys::window().ok_or_else(|| session_error("no_window", "fetch needs a window"))?;
     let fetch: Function = get(&window, "fetch")?.dyn_into()?;
     // What `await` would do with it: a wrapper may return a thenable, or a value.
-    let promise = js_sys::Promise::resolve(&fetch.call2(&window, input, init)?);
-    wasm_bindgen_futures::JsFuture::from(promise).await?.dyn_into()
+    Ok(js_sys::Promise::resolve(&fetch.call2(&window, input, init)?))
 }
 
 /// Resolves the promises of `fetch` calls waiting for a refresh, once none is
