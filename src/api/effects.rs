@@ -62,8 +62,7 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
         Effect::Fetch { id, request, .. } => send(inner, id, request),
         Effect::CallRefreshHook { id, refresh_token } => call_refresh_hook(inner, id, refresh_token),
         Effect::Persist(stored) => {
-            let text = js_sys::JSON::stringify(&value::to_js(&stored.0)).ok().and_then(|text| text.as_string());
-            let Some(text) = text else { return storage_failed(inner) };
+            let Some(text) = super::json_text(&stored.0) else { return storage_failed(inner) };
             let failed = with_shell(inner, |shell| shell.store.set(STORED_SESSION_KEY, &text).is_err());
             if failed == Some(true) {
                 storage_failed(inner);

@@ -34,6 +34,7 @@ use crate::browser::timers::Timer;
 use crate::browser::{new_promise, page, random, spawn, value};
 use crate::core::options::Options;
 use crate::core::security;
+use crate::core::value::Value;
 use crate::core::{
     CheckTrigger, ConfigError, Id128, Machine, ProtocolError, Setup, ShellOptions, StorageChoice, Transport,
 };
@@ -74,6 +75,20 @@ fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
 #[inline(never)]
 fn put(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue> {
     Reflect::set(target, &JsValue::from_str(key), value)
+}
+
+/// A value as JSON text (`JSON.stringify`); `None` if it throws. One copy for
+/// every store the session writes.
+#[inline(never)]
+fn json_text(stored: &Value) -> Option<String> {
+    js_sys::JSON::stringify(&value::to_js(stored)).ok().and_then(|text| text.as_string())
+}
+
+/// Stored JSON text parsed by the browser and walked like a message within
+/// `limits`; `None` when it is not usable.
+#[inline(never)]
+fn read_json(text: &str, limits: &value::Limits) -> Option<Value> {
+    value::from_js(&value::parse_text(text)?, limits, &[]).ok()
 }
 
 /// A `SessionError`: a real `Error` with a stable `code`.
@@ -204,7 +219,7 @@ fn restore_session(inner: &Rc<Inner>) {
     }
     let Some(text) = stored else { return };
     // Stored as JSON text: parsed by the browser, walked like a message.
-    let stored = value::parse_text(&text).and_then(|parsed| value::from_js(&parsed, &value::Limits::MESSAGE, &[]).ok());
+    let stored = read_json(&text, &value::Limits::MESSAGE);
     let mut rejected = Some(ProtocolError::Malformed);
     if let Some(stored) = stored {
         drive(inner, |machine, now| rejected = machine.restore(now, &stored).err());

@@ -46,13 +46,11 @@ impl Session {
 }
 
 fn read(key: &SharedKey, limits: &Limits) -> Option<Value> {
-    let json = js_sys::JSON::parse(&key.get()?).ok()?;
-    value::from_js(&json, limits, &[]).ok()
+    super::read_json(&key.get()?, limits)
 }
 
 fn write(key: &SharedKey, stored: &Value) -> bool {
-    let text = js_sys::JSON::stringify(&value::to_js(stored)).ok().and_then(|text| text.as_string());
-    text.is_some_and(|text| key.set(&text).is_ok())
+    super::json_text(stored).is_some_and(|text| key.set(&text).is_ok())
 }
 
 fn kept_store(inner: &Inner) -> SharedKey {
