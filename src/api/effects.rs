@@ -21,6 +21,7 @@ use crate::core::{
 };
 
 /// Carries out one effect. Runs with no borrow of the machine held.
+#[inline(never)]
 pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
     match effect {
         Effect::Broadcast(envelope) => {

@@ -36,6 +36,7 @@ fn set_time(object: &Object, key: &str, value: Option<u64>) {
 }
 
 /// The plain JS object for an event, `type` first.
+#[inline(never)]
 pub(super) fn event_object(event: &Event) -> JsValue {
     let object = Object::new();
     set_time(&object, "at", Some(now_ms()));

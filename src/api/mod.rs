@@ -183,6 +183,9 @@ fn drive(inner: &Rc<Inner>, input: impl FnOnce(&mut Machine, u64)) {
 
 /// Carries out effects, emits events, re-arms the timer. No borrow of the
 /// machine is held while effects or listeners run.
+///
+/// The steps it takes are `#[inline(never)]`: inlined into one function they
+/// made a larger wasm (more locals, and every arm's spills).
 fn flush(inner: &Rc<Inner>) {
     loop {
         let effect = match inner.machine.try_borrow_mut() {
@@ -232,6 +235,7 @@ fn restore_session(inner: &Rc<Inner>) {
     }
 }
 
+#[inline(never)]
 fn arm_timer(inner: &Rc<Inner>) {
     let Ok(machine) = inner.machine.try_borrow() else { return };
     let next = machine.poll_timeout();

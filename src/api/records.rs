@@ -68,6 +68,7 @@ pub(super) fn load_kept(inner: &Rc<Inner>) {
 }
 
 /// Writes the kept record, keeping a stored one the app set later; `None` wipes it.
+#[inline(never)]
 pub(super) fn keep(inner: &Inner, kept: Option<Kept>) {
     let store = kept_store(inner);
     match kept {
@@ -84,6 +85,7 @@ pub(super) fn keep(inner: &Inner, kept: Option<Kept>) {
 /// Before `event` reaches the listeners: a sign-in here carries what it
 /// restored, and the event is queued as a monitoring record if this tab
 /// decided it.
+#[inline(never)]
 pub(super) fn on_event(inner: &Rc<Inner>, event: &Event, object: &JsValue) {
     let Ok(mut machine) = inner.machine.try_borrow_mut() else { return };
     let restored = if matches!(event, Event::Started { origin: Origin::Local, .. }) {

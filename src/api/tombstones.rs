@@ -37,6 +37,7 @@ pub(super) fn load(inner: &Rc<Inner>) {
 
 /// Writes this tab's tombstones, merged with what is stored (times clamped,
 /// expired ones dropped: `Tombstones::merge`). A failure is reported once.
+#[inline(never)]
 pub(super) fn save(inner: &Rc<Inner>, ours: &Tombstones) {
     let Ok(max_life) = inner.machine.try_borrow().map(|machine| machine.config().absolute_timeout_ms) else {
         return;
