@@ -120,8 +120,10 @@ fn send_once(weak: &Weak<Inner>, target: &Target, init: &JsValue) -> Result<(js_
     };
     // `new Headers(init)` accepts a Headers, a record or a list of pairs.
     let constructor: Function = get(&js_sys::global(), "Headers")?.dyn_into()?;
-    // Made by the `Headers` constructor: no `instanceof` check (and binding) needed.
-    let headers: web_sys::Headers = Reflect::construct(&constructor, &js_sys::Array::of1(&base))?.unchecked_into();
+    // Made by the `Headers` constructor: no `instanceof` check (and binding)
+    // needed. Its second argument is ignored; `of2` is an import the wasm has already.
+    let headers: web_sys::Headers =
+        Reflect::construct(&constructor, &js_sys::Array::of2(&base, &JsValue::UNDEFINED))?.unchecked_into();
     let method = match get(&merged, "method").ok().and_then(|m| m.as_string()) {
         Some(method) => method,
         None => target.request().map_or_else(|| String::from("GET"), |r| r.method()),

@@ -94,7 +94,8 @@ fn read_json(text: &str, limits: &value::Limits) -> Option<Value> {
 /// A `SessionError`: a real `Error` with a stable `code`.
 fn session_error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
-    error.set_name("SessionError");
+    // `error.name = …` through the one `Reflect.set` import.
+    let _ = put(&error, "name", &"SessionError".into());
     let _ = put(&error, "code", &code.into());
     error.into()
 }
