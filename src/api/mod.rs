@@ -265,10 +265,13 @@ fn with_shell<R>(inner: &Inner, f: impl FnOnce(&mut Shell) -> R) -> Option<R> {
     shell.as_mut().map(f)
 }
 
-/// The endpoint configuration, copied out of the machine (to read token
-/// responses without holding a borrow while JS runs).
-fn transport(inner: &Inner) -> Transport {
-    inner.machine.try_borrow().map(|machine| machine.transport().clone()).unwrap_or_default()
+/// What reading a token response needs of the endpoint configuration: its
+/// `responseFields` (all `contract::read_tokens` reads), copied out of the
+/// machine so that no borrow is held while JS runs; not the whole of it,
+/// whose clone is a large function.
+fn token_fields(inner: &Inner) -> Transport {
+    let fields = inner.machine.try_borrow().map(|machine| machine.transport().fields.clone());
+    Transport { fields: fields.unwrap_or_default(), ..Transport::default() }
 }
 
 fn storage_kind(choice: StorageChoice) -> StorageKind {
@@ -331,7 +334,8 @@ impl Session {
     /// `expires_in` …; nothing in cookie mode). Every other tab joins it.
     pub fn start(&self, tokens: Option<TokenResponseJs>) -> Result<(), JsValue> {
         self.live()?;
-        let tokens = options::tokens_from_js(&tokens.map_or(JsValue::UNDEFINED, Into::into), &transport(&self.inner))?;
+        let tokens =
+            options::tokens_from_js(&tokens.map_or(JsValue::UNDEFINED, Into::into), &token_fields(&self.inner))?;
         let epoch = random_id()?;
         records::load_kept(&self.inner);
         drive(&self.inner, |machine, now| machine.login(now, epoch, tokens));
