@@ -23,42 +23,62 @@ struct ApiAnswer {
     body: Option<Body>,
 }
 
-/// See [`super::Session::fetch`]. One loop with one request site: each
-/// future inlined here is a state machine and its drop glue in the wasm.
-pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-    // Read once: the URL checked is the URL fetched, whatever a `<base>` change
-    // or the input's own `toString` would make of it later.
-    let target = page::target(&input)?;
-    if !credential_allowed(&weak, &target) {
-        // A third party: no token, no CSRF header, and its 401 is not ours.
-        return response_of(plain_fetch(&target.input(), &init)?).await;
-    }
-    let mut response = JsValue::UNDEFINED;
-    let mut sent = SentWith { generation: None, app_authorization: false };
-    let mut answer = ApiAnswer { status: 0, body: None };
-    let (mut stage, mut send) = (FetchStage::First, true);
-    // The core answers the first answer, the same answer after a refresh, and
-    // one retry: three questions at most. The bound keeps a bug from looping.
-    for round in 0..4 {
-        // Every attempt, and every answer judged again after a refresh, waits
-        // until no refresh is in flight.
-        refresh_settled(&weak).await;
-        if send {
-            let (promise, with) = send_once(&weak, &target, &init)?;
-            let fetched: web_sys::Response = response_of(promise).await?.unchecked_into();
-            answer = read_answer(&weak, &fetched).await;
-            (response, sent) = (fetched.into(), with);
+/// Its error, or its value: `?` for the labeled block in [`authenticated_fetch`].
+macro_rules! or_break {
+    ($label:lifetime, $result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(error) => break $label Err(error),
         }
-        if round == 3 {
-            break;
+    };
+}
+
+/// See [`super::Session::fetch`]: settles its promise with `resolve` or
+/// `reject`. One loop with one request site, in one future: each future
+/// nested in another is a state machine and its drop glue in the wasm.
+pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue, settle: [Function; 2]) {
+    let outcome: Result<JsValue, JsValue> = 'fetch: {
+        // Read once: the URL checked is the URL fetched, whatever a `<base>` change
+        // or the input's own `toString` would make of it later.
+        let target = or_break!('fetch, page::target(&input));
+        if !credential_allowed(&weak, &target) {
+            // A third party: no token, no CSRF header, and its 401 is not ours.
+            let promise = or_break!('fetch, plain_fetch(&target.input(), &init));
+            break 'fetch response_of(promise).await;
         }
-        match judge(&weak, stage, sent, &answer) {
-            Verdict::HandBack | Verdict::EndRevoked => break,
-            Verdict::RefreshThenRetry => (stage, send) = (FetchStage::AfterRefresh, false),
-            Verdict::RetryWithNewerToken => (stage, send) = (FetchStage::Retry, true),
+        let mut response = JsValue::UNDEFINED;
+        let mut sent = SentWith { generation: None, app_authorization: false };
+        let mut answer = ApiAnswer { status: 0, body: None };
+        let (mut stage, mut send) = (FetchStage::First, true);
+        // The core answers the first answer, the same answer after a refresh, and
+        // one retry: three questions at most. The bound keeps a bug from looping.
+        for round in 0..4 {
+            // Every attempt, and every answer judged again after a refresh, waits
+            // until no refresh is in flight.
+            refresh_settled(&weak).await;
+            if send {
+                let (promise, with) = or_break!('fetch, send_once(&weak, &target, &init));
+                let fetched: web_sys::Response = or_break!('fetch, response_of(promise).await).unchecked_into();
+                answer = read_answer(&weak, &fetched).await;
+                (response, sent) = (fetched.into(), with);
+            }
+            if round == 3 {
+                break;
+            }
+            match judge(&weak, stage, sent, &answer) {
+                Verdict::HandBack | Verdict::EndRevoked => break,
+                Verdict::RefreshThenRetry => (stage, send) = (FetchStage::AfterRefresh, false),
+                Verdict::RetryWithNewerToken => (stage, send) = (FetchStage::Retry, true),
+            }
         }
-    }
-    Ok(response)
+        Ok(response)
+    };
+    let [resolve, reject] = settle;
+    let (callback, value) = match outcome {
+        Ok(response) => (resolve, response),
+        Err(error) => (reject, error),
+    };
+    let _ = callback.call1(&JsValue::UNDEFINED, &value);
 }
 
 /// What a `fetch` promise resolved with, if it is a `Response`; otherwise the

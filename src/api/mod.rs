@@ -462,13 +462,7 @@ impl Session {
         // Not `future_to_promise`: through the shell's one `spawn` (smaller wasm).
         let (promise, settle) = new_promise();
         if let Some((resolve, reject)) = settle {
-            spawn(async move {
-                let (callback, value) = match fetch::authenticated_fetch(weak, input, init).await {
-                    Ok(response) => (resolve, response),
-                    Err(error) => (reject, error),
-                };
-                let _ = callback.call1(&JsValue::UNDEFINED, &value);
-            });
+            spawn(fetch::authenticated_fetch(weak, input, init, [resolve, reject]));
         }
         promise
     }
