@@ -8,6 +8,7 @@ use std::rc::{Rc, Weak};
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 use super::effects::{core_body, csrf_token};
 use super::{drive, get, put, session_error, Inner};
@@ -44,7 +45,8 @@ pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init:
         if !credential_allowed(&weak, &target) {
             // A third party: no token, no CSRF header, and its 401 is not ours.
             let promise = or_break!('fetch, plain_fetch(&target.input(), &init));
-            break 'fetch response_of(promise).await;
+            let fetched = or_break!('fetch, JsFuture::from(promise).await);
+            break 'fetch fetched.dyn_into::<web_sys::Response>().map(Into::into);
         }
         let mut response = JsValue::UNDEFINED;
         let mut sent = SentWith { generation: None, app_authorization: false };
@@ -55,11 +57,29 @@ pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init:
         for round in 0..4 {
             // Every attempt, and every answer judged again after a refresh, waits
             // until no refresh is in flight.
-            refresh_settled(&weak).await;
+            if let Some(waiting) = refresh_waiter(&weak) {
+                let _ = JsFuture::from(waiting).await;
+            }
             if send {
                 let (promise, with) = or_break!('fetch, send_once(&weak, &target, &init));
-                let fetched: web_sys::Response = or_break!('fetch, response_of(promise).await).unchecked_into();
-                answer = read_answer(&weak, &fetched).await;
+                let fetched = or_break!('fetch, JsFuture::from(promise).await);
+                let fetched: web_sys::Response = or_break!('fetch, fetched.dyn_into());
+                // The status, and the body when the core needs it: read from a
+                // copy (the caller gets the response untouched) through the
+                // capped reader, for at most `requestTimeoutMs`. A body that is
+                // too large, too slow or broken is not read (`None`), and the
+                // core decides without it.
+                let status = fetched.status();
+                let mut body = None;
+                if let Some((max_body, timeout_ms)) = body_wanted(&weak, status) {
+                    if let Ok(copy) = fetched.clone() {
+                        let (give_up, _timer) = settles_after(u32::try_from(timeout_ms).unwrap_or(u32::MAX), false);
+                        if let Read::Body(read) = read_capped(&copy, max_body, Some(&give_up)).await {
+                            body = Some(core_body(read));
+                        }
+                    }
+                }
+                answer = ApiAnswer { status, body };
                 (response, sent) = (fetched.into(), with);
             }
             if round == 3 {
@@ -81,13 +101,6 @@ pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init:
     let _ = callback.call1(&JsValue::UNDEFINED, &value);
 }
 
-/// What a `fetch` promise resolved with, if it is a `Response`; otherwise the
-/// value it settled with is the error.
-async fn response_of(promise: js_sys::Promise) -> Result<JsValue, JsValue> {
-    let value = wasm_bindgen_futures::JsFuture::from(promise).await?;
-    Ok(value.dyn_into::<web_sys::Response>()?.into())
-}
-
 /// Whether `session.fetch(input)` may carry the credential (the core decides).
 fn credential_allowed(weak: &Weak<Inner>, target: &Target) -> bool {
     let (Some(url), origin) = (target.url(), page::origin()) else { return false };
@@ -106,25 +119,13 @@ fn judge(weak: &Weak<Inner>, stage: FetchStage, sent: SentWith, answer: &ApiAnsw
     verdict
 }
 
-/// The status, and the body when the core needs it: read from a copy (the
-/// caller gets the response untouched) through the capped reader, for at
-/// most `requestTimeoutMs`. A body that is too large, too slow or broken is
-/// not read (`None`), and the core decides without it.
-async fn read_answer(weak: &Weak<Inner>, response: &web_sys::Response) -> ApiAnswer {
-    let status = response.status();
-    let wanted = weak.upgrade().and_then(|inner| {
-        let machine = inner.machine.try_borrow().ok()?;
-        let transport = machine.transport();
-        machine.api_answer_needs_body(status).then_some((transport.max_body_bytes, transport.timeout_ms))
-    });
-    let Some((max_body, timeout_ms)) = wanted else { return ApiAnswer { status, body: None } };
-    let Ok(copy) = response.clone() else { return ApiAnswer { status, body: None } };
-    let (give_up, _timer) = settles_after(u32::try_from(timeout_ms).unwrap_or(u32::MAX), false);
-    let body = match read_capped(&copy, max_body, Some(&give_up)).await {
-        Read::Body(body) => Some(core_body(body)),
-        Read::Failed => None,
-    };
-    ApiAnswer { status, body }
+/// The body cap and time limit for reading an answer with `status`, if the
+/// core needs its body.
+fn body_wanted(weak: &Weak<Inner>, status: u16) -> Option<(usize, u64)> {
+    let inner = weak.upgrade()?;
+    let machine = inner.machine.try_borrow().ok()?;
+    let transport = machine.transport();
+    machine.api_answer_needs_body(status).then_some((transport.max_body_bytes, transport.timeout_ms))
 }
 
 /// One attempt, once no refresh is in flight: the app's request with the
@@ -218,16 +219,15 @@ pub(super) fn wake_refresh_waiters(inner: &Rc<Inner>) {
     }
 }
 
-/// Waits until no refresh is in flight.
-async fn refresh_settled(weak: &Weak<Inner>) {
-    let Some(inner) = weak.upgrade() else { return };
+/// While a refresh is in flight: a promise that resolves once none is.
+fn refresh_waiter(weak: &Weak<Inner>) -> Option<js_sys::Promise> {
+    let inner = weak.upgrade()?;
     if !inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false) {
-        return;
+        return None;
     }
     let (promise, settle) = crate::browser::new_promise();
     if let (Some((resolve, _reject)), Ok(mut waiters)) = (settle, inner.refresh_waiters.try_borrow_mut()) {
         waiters.push(resolve);
     }
-    drop(inner);
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    Some(promise)
 }
