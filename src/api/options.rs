@@ -41,6 +41,8 @@ pub(super) fn read_options(options: &JsValue) -> Result<(Options, Option<Functio
 
 /// A token response from JS, walked into a value (bounded; hostile shapes
 /// refused) and read like an endpoint's answer (`responseFields`, JWT `exp`).
+// Not inlined into `start()`: measured smaller apart.
+#[inline(never)]
 pub(super) fn tokens_from_js(value: &JsValue, transport: &Transport) -> Result<TokenSet, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(TokenSet::default());
