@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::effects::{core_body, csrf_token};
-use super::{drive, get, put, session_error, Inner};
+use super::{destroyed, drive, get, put, session_error, Inner};
 use crate::browser::http::{read_capped, Read};
 use crate::browser::page::{self, Target};
 use crate::browser::timers::settles_after;
@@ -180,7 +180,6 @@ fn credential(
     app_headers: &[String],
     app_credentials: bool,
 ) -> Result<(Credential, SentWith), JsValue> {
-    let destroyed = || session_error("destroyed", "the session was destroyed");
     let inner = weak.upgrade().ok_or_else(destroyed)?;
     let source = inner.machine.try_borrow().ok().and_then(|m| m.transport().csrf.as_ref().map(|c| c.source.clone()));
     let token = source.as_ref().and_then(csrf_token);

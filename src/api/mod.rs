@@ -91,6 +91,11 @@ fn read_json(text: &str, limits: &value::Limits) -> Option<Value> {
     value::from_js(&value::parse_text(text)?, limits, &[]).ok()
 }
 
+/// The error of every method called after `destroy()`.
+fn destroyed() -> JsValue {
+    session_error("destroyed", "the session was destroyed")
+}
+
 /// A `SessionError`: a real `Error` with a stable `code`.
 fn session_error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
@@ -283,7 +288,11 @@ fn storage_kind(choice: StorageChoice) -> StorageKind {
 }
 
 fn random_id() -> Result<Id128, JsValue> {
-    random::id128().map(Id128).map_err(|_| session_error("no_crypto", "crypto.getRandomValues is unavailable"))
+    random::id128().map(Id128).map_err(no_crypto)
+}
+
+fn no_crypto<E>(_: E) -> JsValue {
+    session_error("no_crypto", "crypto.getRandomValues is unavailable")
 }
 
 #[wasm_bindgen]
@@ -296,8 +305,7 @@ impl Session {
         let (Options { config, endpoints: transport, shell: shell_options }, refresh_hook) =
             options::read_options(&options)?;
         let tab_id = random_id()?;
-        let seed =
-            random::seed_u64().map_err(|_| session_error("no_crypto", "crypto.getRandomValues is unavailable"))?;
+        let seed = random::seed_u64().map_err(no_crypto)?;
         let storage = shell_options.storage;
         let setup =
             Setup { config, transport, refresh_hook: refresh_hook.is_some(), storage, parse_json: value::parse_json };
@@ -516,7 +524,7 @@ impl Session {
     /// The session, unless `destroy()` was called.
     pub(super) fn live(&self) -> Result<&Rc<Inner>, JsValue> {
         if self.inner.destroyed.get() {
-            return Err(session_error("destroyed", "the session was destroyed"));
+            return Err(destroyed());
         }
         Ok(&self.inner)
     }
