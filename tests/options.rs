@@ -84,6 +84,15 @@ fn hostile_token_responses_are_invalid_tokens_and_change_nothing() {
 }
 
 #[wasm_bindgen_test]
+fn start_reads_the_token_response_by_the_configured_response_fields() {
+    let s = session(&[("channelName", channel()), ("responseFields", js("({ accessToken: 'token' })"))]);
+    s.start(Some(js("({ token: 'at-named', expires_in: 3600 })").unchecked_into())).unwrap();
+    assert_eq!(state(&s), "active");
+    assert_eq!(s.access_token().as_deref(), Some("at-named"));
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
 fn presets_are_plain_objects_in_the_documented_shape() {
     let oauth = wasm_session::oauth2(js("({ tokenUrl: '/t', clientId: 'app', revocationUrl: '/r' })")).unwrap();
     assert_eq!(

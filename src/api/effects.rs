@@ -4,7 +4,7 @@
 
 use std::rc::{Rc, Weak};
 
-use js_sys::{Object, Reflect};
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
@@ -21,6 +21,7 @@ use crate::core::{
 };
 
 /// Carries out one effect. Runs with no borrow of the machine held.
+#[inline(never)]
 pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
     match effect {
         Effect::Broadcast(envelope) => {
@@ -62,8 +63,7 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
         Effect::Fetch { id, request, .. } => send(inner, id, request),
         Effect::CallRefreshHook { id, refresh_token } => call_refresh_hook(inner, id, refresh_token),
         Effect::Persist(stored) => {
-            let text = js_sys::JSON::stringify(&value::to_js(&stored.0)).ok().and_then(|text| text.as_string());
-            let Some(text) = text else { return storage_failed(inner) };
+            let Some(text) = super::json_text(&stored.0) else { return storage_failed(inner) };
             let failed = with_shell(inner, |shell| shell.store.set(STORED_SESSION_KEY, &text).is_err());
             if failed == Some(true) {
                 storage_failed(inner);
@@ -183,16 +183,23 @@ fn send(inner: &Rc<Inner>, id: u64, mut request: Request) {
         if let (Some(token), Some(inner)) = (&token, weak.upgrade()) {
             drive(&inner, |machine, now| machine.handle_csrf_token(now, &request.method, token.as_deref()));
         }
-        let answer = perform(&request).await;
+        // Awaited here, not in an `async fn` of its own: one future fewer.
+        let sent = fetcher::send(http_request(&request), request.max_body_bytes).await;
+        let answer = match sent {
+            Ok(response) if response.redirected => FetchAnswer::Redirected,
+            Ok(response) => FetchAnswer::Response(core_response(response)),
+            Err(HttpError::Timeout) => FetchAnswer::Timeout,
+            Err(HttpError::Network) => FetchAnswer::Network,
+        };
         if let Some(inner) = weak.upgrade() {
             drive(&inner, |machine, now| machine.handle_fetch_answer(now, id, answer));
         }
     });
 }
 
-/// `fetch`es one request the core built.
-async fn perform(request: &Request) -> FetchAnswer {
-    let http_request = HttpRequest {
+/// One request the core built, as the shell's `fetch` takes it.
+fn http_request(request: &Request) -> HttpRequest<'_> {
+    HttpRequest {
         url: &request.url,
         method: &request.method,
         headers: &request.headers,
@@ -200,12 +207,6 @@ async fn perform(request: &Request) -> FetchAnswer {
         credentials: request.credentials.as_str(),
         keepalive: request.keepalive,
         timeout_ms: u32::try_from(request.timeout_ms).unwrap_or(u32::MAX),
-    };
-    match fetcher::send(http_request, request.max_body_bytes).await {
-        Ok(response) if response.redirected => FetchAnswer::Redirected,
-        Ok(response) => FetchAnswer::Response(core_response(response)),
-        Err(HttpError::Timeout) => FetchAnswer::Timeout,
-        Err(HttpError::Network) => FetchAnswer::Network,
     }
 }
 
@@ -253,7 +254,7 @@ fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>) 
     let Some(hook) = inner.refresh_hook.clone() else { return report(thrown) };
     let argument = Object::new();
     let token = refresh_token.as_ref().map_or(JsValue::NULL, |token| JsValue::from_str(token.expose()));
-    let _ = Reflect::set(&argument, &"refreshToken".into(), &token);
+    let _ = super::put(&argument, "refreshToken", &token);
     let promise = match hook.call1(&JsValue::UNDEFINED, &argument) {
         Ok(value) => js_sys::Promise::resolve(&value),
         Err(_) => return report(thrown),
@@ -262,7 +263,7 @@ fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>) 
         let result = match wasm_bindgen_futures::JsFuture::from(promise).await {
             Ok(value) => hook_value(&value),
             Err(error) => {
-                let number = |key: &str| Reflect::get(&error, &key.into()).ok().and_then(|v| v.as_f64());
+                let number = |key: &str| super::get(&error, key).ok().and_then(|v| v.as_f64());
                 HookResult::Rejected { status: number("status"), retry_after_ms: number("retryAfterMs") }
             }
         };

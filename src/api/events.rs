@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -12,7 +12,7 @@ use crate::core::{ErrorCode, Event};
 /// Calls every listener for `event`'s type, and every catch-all listener. A
 /// listener that throws is reported and does not stop the others.
 pub(super) fn emit(inner: &Rc<Inner>, event: &JsValue) {
-    let kind = Reflect::get(event, &"type".into()).ok().and_then(|k| k.as_string()).unwrap_or_default();
+    let kind = super::get(event, "type").ok().and_then(|k| k.as_string()).unwrap_or_default();
     // A snapshot: a listener may add or remove listeners.
     let entries = js_sys::Array::from(&inner.listeners);
     for entry in entries.iter() {
@@ -28,7 +28,7 @@ pub(super) fn emit(inner: &Rc<Inner>, event: &JsValue) {
 }
 
 pub(super) fn set(object: &Object, key: &str, value: impl Into<JsValue>) {
-    let _ = Reflect::set(object, &key.into(), &value.into());
+    let _ = super::put(object, key, &value.into());
 }
 
 fn set_time(object: &Object, key: &str, value: Option<u64>) {
@@ -36,6 +36,7 @@ fn set_time(object: &Object, key: &str, value: Option<u64>) {
 }
 
 /// The plain JS object for an event, `type` first.
+#[inline(never)]
 pub(super) fn event_object(event: &Event) -> JsValue {
     let object = Object::new();
     set_time(&object, "at", Some(now_ms()));

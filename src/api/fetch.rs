@@ -8,9 +8,10 @@ use std::rc::{Rc, Weak};
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 use super::effects::{core_body, csrf_token};
-use super::{drive, session_error, Inner};
+use super::{destroyed, drive, get, put, session_error, Inner};
 use crate::browser::http::{read_capped, Read};
 use crate::browser::page::{self, Target};
 use crate::browser::timers::settles_after;
@@ -23,35 +24,81 @@ struct ApiAnswer {
     body: Option<Body>,
 }
 
-/// See [`super::Session::fetch`].
-pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-    // Read once: the URL checked is the URL fetched, whatever a `<base>` change
-    // or the input's own `toString` would make of it later.
-    let target = page::target(&input)?;
-    if !credential_allowed(&weak, &target) {
-        // A third party: no token, no CSRF header, and its 401 is not ours.
-        return plain_fetch(&target.input(), &init).await.map(Into::into);
-    }
-    let (mut response, mut sent) = send_once(&weak, &target, &init).await?;
-    let mut answer = read_answer(&weak, &response).await;
-    let mut stage = FetchStage::First;
-    // The core answers the first answer, the same answer after a refresh, and
-    // one retry: three questions at most. The bound keeps a bug from looping.
-    for _ in 0..3 {
-        match judge(&weak, stage, sent, &answer) {
-            Verdict::HandBack | Verdict::EndRevoked => break,
-            Verdict::RefreshThenRetry => {
-                refresh_settled(&weak).await;
-                stage = FetchStage::AfterRefresh;
+/// Its error, or its value: `?` for the labeled block in [`authenticated_fetch`].
+macro_rules! or_break {
+    ($label:lifetime, $result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(error) => break $label Err(error),
+        }
+    };
+}
+
+/// See [`super::Session::fetch`]: settles its promise with `resolve` or
+/// `reject`. One loop with one request site, in one future: each future
+/// nested in another is a state machine and its drop glue in the wasm.
+pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init: JsValue, settle: [Function; 2]) {
+    let outcome: Result<JsValue, JsValue> = 'fetch: {
+        // Read once: the URL checked is the URL fetched, whatever a `<base>` change
+        // or the input's own `toString` would make of it later.
+        let target = or_break!('fetch, page::target(&input));
+        if !credential_allowed(&weak, &target) {
+            // A third party: no token, no CSRF header, and its 401 is not ours.
+            let promise = or_break!('fetch, plain_fetch(&target.input(), &init));
+            let fetched = or_break!('fetch, JsFuture::from(promise).await);
+            break 'fetch fetched.dyn_into::<web_sys::Response>().map(Into::into);
+        }
+        let mut response = JsValue::UNDEFINED;
+        let mut sent = SentWith { generation: None, app_authorization: false };
+        let mut answer = ApiAnswer { status: 0, body: None };
+        let (mut stage, mut send) = (FetchStage::First, true);
+        // The core answers the first answer, the same answer after a refresh, and
+        // one retry: three questions at most. The bound keeps a bug from looping.
+        for round in 0..4 {
+            // Every attempt, and every answer judged again after a refresh, waits
+            // until no refresh is in flight.
+            if let Some(waiting) = refresh_waiter(&weak) {
+                let _ = JsFuture::from(waiting).await;
             }
-            Verdict::RetryWithNewerToken => {
-                (response, sent) = send_once(&weak, &target, &init).await?;
-                answer = read_answer(&weak, &response).await;
-                stage = FetchStage::Retry;
+            if send {
+                let (promise, with) = or_break!('fetch, send_once(&weak, &target, &init));
+                let fetched = or_break!('fetch, JsFuture::from(promise).await);
+                let fetched: web_sys::Response = or_break!('fetch, fetched.dyn_into());
+                // The status, and the body when the core needs it: read from a
+                // copy (the caller gets the response untouched) through the
+                // capped reader, for at most `requestTimeoutMs`. A body that is
+                // too large, too slow or broken is not read (`None`), and the
+                // core decides without it.
+                let status = fetched.status();
+                let mut body = None;
+                if let Some((max_body, timeout_ms)) = body_wanted(&weak, status) {
+                    if let Ok(copy) = fetched.clone() {
+                        let (give_up, _timer) = settles_after(u32::try_from(timeout_ms).unwrap_or(u32::MAX), false);
+                        if let Read::Body(read) = read_capped(&copy, max_body, Some(&give_up)).await {
+                            body = Some(core_body(read));
+                        }
+                    }
+                }
+                answer = ApiAnswer { status, body };
+                (response, sent) = (fetched.into(), with);
+            }
+            if round == 3 {
+                break;
+            }
+            match judge(&weak, stage, sent, &answer) {
+                Verdict::HandBack | Verdict::EndRevoked => break,
+                Verdict::RefreshThenRetry => (stage, send) = (FetchStage::AfterRefresh, false),
+                Verdict::RetryWithNewerToken => (stage, send) = (FetchStage::Retry, true),
             }
         }
-    }
-    Ok(response.into())
+        Ok(response)
+    };
+    let [resolve, reject] = settle;
+    let (callback, value) = match outcome {
+        Ok(response) => (resolve, response),
+        Err(error) => (reject, error),
+    };
+    let _ = callback.call1(&JsValue::UNDEFINED, &value);
 }
 
 /// Whether `session.fetch(input)` may carry the credential (the core decides).
@@ -72,65 +119,50 @@ fn judge(weak: &Weak<Inner>, stage: FetchStage, sent: SentWith, answer: &ApiAnsw
     verdict
 }
 
-/// The status, and the body when the core needs it: read from a copy (the
-/// caller gets the response untouched) through the capped reader, for at
-/// most `requestTimeoutMs`. A body that is too large, too slow or broken is
-/// not read (`None`), and the core decides without it.
-async fn read_answer(weak: &Weak<Inner>, response: &web_sys::Response) -> ApiAnswer {
-    let status = response.status();
-    let wanted = weak.upgrade().and_then(|inner| {
-        let machine = inner.machine.try_borrow().ok()?;
-        let transport = machine.transport();
-        machine.api_answer_needs_body(status).then_some((transport.max_body_bytes, transport.timeout_ms))
-    });
-    let Some((max_body, timeout_ms)) = wanted else { return ApiAnswer { status, body: None } };
-    let Ok(copy) = response.clone() else { return ApiAnswer { status, body: None } };
-    let (give_up, _timer) = settles_after(u32::try_from(timeout_ms).unwrap_or(u32::MAX), false);
-    let body = match read_capped(&copy, max_body, Some(&give_up)).await {
-        Read::Body(body) => Some(core_body(body)),
-        Read::Failed => None,
-    };
-    ApiAnswer { status, body }
+/// The body cap and time limit for reading an answer with `status`, if the
+/// core needs its body.
+fn body_wanted(weak: &Weak<Inner>, status: u16) -> Option<(usize, u64)> {
+    let inner = weak.upgrade()?;
+    let machine = inner.machine.try_borrow().ok()?;
+    let transport = machine.transport();
+    machine.api_answer_needs_body(status).then_some((transport.max_body_bytes, transport.timeout_ms))
 }
 
 /// One attempt, once no refresh is in flight: the app's request with the
-/// credential of the moment; also what it was sent with.
-async fn send_once(
-    weak: &Weak<Inner>,
-    target: &Target,
-    init: &JsValue,
-) -> Result<(web_sys::Response, SentWith), JsValue> {
-    refresh_settled(weak).await;
+/// credential of the moment, sent; also what it was sent with.
+fn send_once(weak: &Weak<Inner>, target: &Target, init: &JsValue) -> Result<(js_sys::Promise, SentWith), JsValue> {
     // The caller's objects are not changed: a copy of `init`, a new Headers.
     // Any object (`typeof`, not `instanceof`: another realm's or a null-prototype init counts).
     let source = if init.is_object() { init.clone().unchecked_into() } else { Object::new() };
     let merged = Object::assign(&Object::new(), &source);
-    let base = match Reflect::get(&merged, &"headers".into()) {
+    let base = match get(&merged, "headers") {
         Ok(headers) if !headers.is_undefined() => headers,
         _ => target.request().map_or(JsValue::UNDEFINED, |r| r.headers().into()),
     };
     // `new Headers(init)` accepts a Headers, a record or a list of pairs.
-    let constructor: Function = Reflect::get(&js_sys::global(), &"Headers".into())?.dyn_into()?;
-    // Made by the `Headers` constructor: no `instanceof` check (and binding) needed.
-    let headers: web_sys::Headers = Reflect::construct(&constructor, &js_sys::Array::of1(&base))?.unchecked_into();
-    let method = match Reflect::get(&merged, &"method".into()).ok().and_then(|m| m.as_string()) {
+    let constructor: Function = get(&js_sys::global(), "Headers")?.dyn_into()?;
+    // Made by the `Headers` constructor: no `instanceof` check (and binding)
+    // needed. Its second argument is ignored; `of2` is an import the wasm has already.
+    let headers: web_sys::Headers =
+        Reflect::construct(&constructor, &js_sys::Array::of2(&base, &JsValue::UNDEFINED))?.unchecked_into();
+    let method = match get(&merged, "method").ok().and_then(|m| m.as_string()) {
         Some(method) => method,
         None => target.request().map_or_else(|| String::from("GET"), |r| r.method()),
     };
     let app_headers = header_names(&headers);
-    let app_sets = |key: &str| Reflect::get(&merged, &key.into()).is_ok_and(|v| !v.is_undefined());
+    let app_sets = |key: &str| get(&merged, key).is_ok_and(|v| !v.is_undefined());
     let (app_credentials, app_redirect) = (app_sets("credentials"), app_sets("redirect"));
     let (credential, sent) = credential(weak, &method, &app_headers, app_credentials)?;
     for (name, value) in &credential.headers {
         headers.set(name, value)?;
     }
-    Reflect::set(&merged, &"headers".into(), &headers)?;
+    put(&merged, "headers", &headers)?;
     if let Some(credentials) = credential.credentials {
-        Reflect::set(&merged, &"credentials".into(), &credentials.as_str().into())?;
+        put(&merged, "credentials", &credentials.as_str().into())?;
     }
     // No redirect takes the session's credential elsewhere, unless the app chose.
     if let Some(redirect) = credential.redirect(app_redirect) {
-        Reflect::set(&merged, &"redirect".into(), &redirect.into())?;
+        put(&merged, "redirect", &redirect.into())?;
     }
     // A Request's body can be read once: send a copy so a retry can send another.
     // Its URL is the one checked; any other input is sent as the checked `href`.
@@ -138,7 +170,7 @@ async fn send_once(
         Some(request) => request.clone()?.into(),
         None => target.input(),
     };
-    Ok((plain_fetch(&input, &merged).await?, sent))
+    Ok((plain_fetch(&input, &merged)?, sent))
 }
 
 /// The credential the core adds, with the page's CSRF token read now.
@@ -148,7 +180,6 @@ fn credential(
     app_headers: &[String],
     app_credentials: bool,
 ) -> Result<(Credential, SentWith), JsValue> {
-    let destroyed = || session_error("destroyed", "the session was destroyed");
     let inner = weak.upgrade().ok_or_else(destroyed)?;
     let source = inner.machine.try_borrow().ok().and_then(|m| m.transport().csrf.as_ref().map(|c| c.source.clone()));
     let token = source.as_ref().and_then(csrf_token);
@@ -165,14 +196,13 @@ fn header_names(headers: &web_sys::Headers) -> Vec<String> {
     js_sys::Array::from(headers).iter().filter_map(|entry| js_sys::Array::from(&entry).get(0).as_string()).collect()
 }
 
-/// The page's `fetch(input, init)`, looked up at call time (apps and tests may
-/// wrap it).
-async fn plain_fetch(input: &JsValue, init: &JsValue) -> Result<web_sys::Response, JsValue> {
+/// Calls the page's `fetch(input, init)`, looked up at call time (apps and
+/// tests may wrap it).
+fn plain_fetch(input: &JsValue, init: &JsValue) -> Result<js_sys::Promise, JsValue> {
     let window = web_sys::window().ok_or_else(|| session_error("no_window", "fetch needs a window"))?;
-    let fetch: Function = Reflect::get(&window, &"fetch".into())?.dyn_into()?;
+    let fetch: Function = get(&window, "fetch")?.dyn_into()?;
     // What `await` would do with it: a wrapper may return a thenable, or a value.
-    let promise = js_sys::Promise::resolve(&fetch.call2(&window, input, init)?);
-    wasm_bindgen_futures::JsFuture::from(promise).await?.dyn_into()
+    Ok(js_sys::Promise::resolve(&fetch.call2(&window, input, init)?))
 }
 
 /// Resolves the promises of `fetch` calls waiting for a refresh, once none is
@@ -188,16 +218,15 @@ pub(super) fn wake_refresh_waiters(inner: &Rc<Inner>) {
     }
 }
 
-/// Waits until no refresh is in flight.
-async fn refresh_settled(weak: &Weak<Inner>) {
-    let Some(inner) = weak.upgrade() else { return };
+/// While a refresh is in flight: a promise that resolves once none is.
+fn refresh_waiter(weak: &Weak<Inner>) -> Option<js_sys::Promise> {
+    let inner = weak.upgrade()?;
     if !inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false) {
-        return;
+        return None;
     }
     let (promise, settle) = crate::browser::new_promise();
     if let (Some((resolve, _reject)), Ok(mut waiters)) = (settle, inner.refresh_waiters.try_borrow_mut()) {
         waiters.push(resolve);
     }
-    drop(inner);
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    Some(promise)
 }

@@ -34,6 +34,7 @@ use crate::browser::timers::Timer;
 use crate::browser::{new_promise, page, random, spawn, value};
 use crate::core::options::Options;
 use crate::core::security;
+use crate::core::value::Value;
 use crate::core::{
     CheckTrigger, ConfigError, Id128, Machine, ProtocolError, Setup, ShellOptions, StorageChoice, Transport,
 };
@@ -63,11 +64,44 @@ const STORED_SESSION_KEY: &str = crate::core::keys::STORED_SESSION;
 /// limit (beyond which it fires at once), and a periodic re-check for free.
 const MAX_TIMER_MS: u64 = 3_600_000;
 
+/// `target[key]`. Not inlined: one copy of the key's conversion and drop
+/// instead of one per call site.
+#[inline(never)]
+fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    Reflect::get(target, &JsValue::from_str(key))
+}
+
+/// `target[key] = value` (see [`get`]).
+#[inline(never)]
+fn put(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue> {
+    Reflect::set(target, &JsValue::from_str(key), value)
+}
+
+/// A value as JSON text (`JSON.stringify`); `None` if it throws. One copy for
+/// every store the session writes.
+#[inline(never)]
+fn json_text(stored: &Value) -> Option<String> {
+    js_sys::JSON::stringify(&value::to_js(stored)).ok().and_then(|text| text.as_string())
+}
+
+/// Stored JSON text parsed by the browser and walked like a message within
+/// `limits`; `None` when it is not usable.
+#[inline(never)]
+fn read_json(text: &str, limits: &value::Limits) -> Option<Value> {
+    value::from_js(&value::parse_text(text)?, limits, &[]).ok()
+}
+
+/// The error of every method called after `destroy()`.
+fn destroyed() -> JsValue {
+    session_error("destroyed", "the session was destroyed")
+}
+
 /// A `SessionError`: a real `Error` with a stable `code`.
 fn session_error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
-    error.set_name("SessionError");
-    let _ = Reflect::set(&error, &"code".into(), &code.into());
+    // `error.name = …` through the one `Reflect.set` import.
+    let _ = put(&error, "name", &"SessionError".into());
+    let _ = put(&error, "code", &code.into());
     error.into()
 }
 
@@ -155,6 +189,9 @@ fn drive(inner: &Rc<Inner>, input: impl FnOnce(&mut Machine, u64)) {
 
 /// Carries out effects, emits events, re-arms the timer. No borrow of the
 /// machine is held while effects or listeners run.
+///
+/// The steps it takes are `#[inline(never)]`: inlined into one function they
+/// made a larger wasm (more locals, and every arm's spills).
 fn flush(inner: &Rc<Inner>) {
     loop {
         let effect = match inner.machine.try_borrow_mut() {
@@ -191,7 +228,7 @@ fn restore_session(inner: &Rc<Inner>) {
     }
     let Some(text) = stored else { return };
     // Stored as JSON text: parsed by the browser, walked like a message.
-    let stored = value::parse_text(&text).and_then(|parsed| value::from_js(&parsed, &value::Limits::MESSAGE, &[]).ok());
+    let stored = read_json(&text, &value::Limits::MESSAGE);
     let mut rejected = Some(ProtocolError::Malformed);
     if let Some(stored) = stored {
         drive(inner, |machine, now| rejected = machine.restore(now, &stored).err());
@@ -204,6 +241,7 @@ fn restore_session(inner: &Rc<Inner>) {
     }
 }
 
+#[inline(never)]
 fn arm_timer(inner: &Rc<Inner>) {
     let Ok(machine) = inner.machine.try_borrow() else { return };
     let next = machine.poll_timeout();
@@ -232,10 +270,13 @@ fn with_shell<R>(inner: &Inner, f: impl FnOnce(&mut Shell) -> R) -> Option<R> {
     shell.as_mut().map(f)
 }
 
-/// The endpoint configuration, copied out of the machine (to read token
-/// responses without holding a borrow while JS runs).
-fn transport(inner: &Inner) -> Transport {
-    inner.machine.try_borrow().map(|machine| machine.transport().clone()).unwrap_or_default()
+/// What reading a token response needs of the endpoint configuration: its
+/// `responseFields` (all `contract::read_tokens` reads), copied out of the
+/// machine so that no borrow is held while JS runs; not the whole of it,
+/// whose clone is a large function.
+fn token_fields(inner: &Inner) -> Transport {
+    let fields = inner.machine.try_borrow().map(|machine| machine.transport().fields.clone());
+    Transport { fields: fields.unwrap_or_default(), ..Transport::default() }
 }
 
 fn storage_kind(choice: StorageChoice) -> StorageKind {
@@ -247,7 +288,11 @@ fn storage_kind(choice: StorageChoice) -> StorageKind {
 }
 
 fn random_id() -> Result<Id128, JsValue> {
-    random::id128().map(Id128).map_err(|_| session_error("no_crypto", "crypto.getRandomValues is unavailable"))
+    random::id128().map(Id128).map_err(no_crypto)
+}
+
+fn no_crypto<E>(_: E) -> JsValue {
+    session_error("no_crypto", "crypto.getRandomValues is unavailable")
 }
 
 #[wasm_bindgen]
@@ -260,8 +305,7 @@ impl Session {
         let (Options { config, endpoints: transport, shell: shell_options }, refresh_hook) =
             options::read_options(&options)?;
         let tab_id = random_id()?;
-        let seed =
-            random::seed_u64().map_err(|_| session_error("no_crypto", "crypto.getRandomValues is unavailable"))?;
+        let seed = random::seed_u64().map_err(no_crypto)?;
         let storage = shell_options.storage;
         let setup =
             Setup { config, transport, refresh_hook: refresh_hook.is_some(), storage, parse_json: value::parse_json };
@@ -298,7 +342,8 @@ impl Session {
     /// `expires_in` …; nothing in cookie mode). Every other tab joins it.
     pub fn start(&self, tokens: Option<TokenResponseJs>) -> Result<(), JsValue> {
         self.live()?;
-        let tokens = options::tokens_from_js(&tokens.map_or(JsValue::UNDEFINED, Into::into), &transport(&self.inner))?;
+        let tokens =
+            options::tokens_from_js(&tokens.map_or(JsValue::UNDEFINED, Into::into), &token_fields(&self.inner))?;
         let epoch = random_id()?;
         records::load_kept(&self.inner);
         drive(&self.inner, |machine, now| machine.login(now, epoch, tokens));
@@ -425,13 +470,7 @@ impl Session {
         // Not `future_to_promise`: through the shell's one `spawn` (smaller wasm).
         let (promise, settle) = new_promise();
         if let Some((resolve, reject)) = settle {
-            spawn(async move {
-                let (callback, value) = match fetch::authenticated_fetch(weak, input, init).await {
-                    Ok(response) => (resolve, response),
-                    Err(error) => (reject, error),
-                };
-                let _ = callback.call1(&JsValue::UNDEFINED, &value);
-            });
+            spawn(fetch::authenticated_fetch(weak, input, init, [resolve, reject]));
         }
         promise
     }
@@ -485,7 +524,7 @@ impl Session {
     /// The session, unless `destroy()` was called.
     pub(super) fn live(&self) -> Result<&Rc<Inner>, JsValue> {
         if self.inner.destroyed.get() {
-            return Err(session_error("destroyed", "the session was destroyed"));
+            return Err(destroyed());
         }
         Ok(&self.inner)
     }
@@ -494,8 +533,7 @@ impl Session {
         self.live()?;
         let entry = js_sys::Array::of2(&kind.map_or(JsValue::NULL, JsValue::from), &callback);
         self.inner.listeners.add(&entry);
-        let delete: Function =
-            Reflect::get(&self.inner.listeners, &"delete".into()).unwrap_or(JsValue::UNDEFINED).unchecked_into();
+        let delete: Function = get(&self.inner.listeners, "delete").unwrap_or(JsValue::UNDEFINED).unchecked_into();
         Ok(delete.bind1(&self.inner.listeners, &JsValue::from(entry)).unchecked_into())
     }
 }

@@ -1,7 +1,7 @@
 //! Reading the options object and the token responses the app hands over,
 //! and the preset helpers `oauth2()` and `cookieSession()`.
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -21,7 +21,7 @@ pub(super) fn read_options(options: &JsValue) -> Result<(Options, Option<Functio
     let (value, hook) = if options.is_undefined() || options.is_null() {
         (Value::Object(Vec::new()), None)
     } else if options.is_object() {
-        let hook = Reflect::get(options, &"refresh".into()).map_err(|_| invalid("refresh could not be read"))?;
+        let hook = super::get(options, "refresh").map_err(|_| invalid("refresh could not be read"))?;
         let hook = match hook.dyn_into::<Function>() {
             Ok(function) => Some(function),
             Err(value) if value.is_undefined() => None,
@@ -41,6 +41,8 @@ pub(super) fn read_options(options: &JsValue) -> Result<(Options, Option<Functio
 
 /// A token response from JS, walked into a value (bounded; hostile shapes
 /// refused) and read like an endpoint's answer (`responseFields`, JWT `exp`).
+// Not inlined into `start()`: measured smaller apart.
+#[inline(never)]
 pub(super) fn tokens_from_js(value: &JsValue, transport: &Transport) -> Result<TokenSet, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(TokenSet::default());
@@ -53,7 +55,7 @@ pub(super) fn tokens_from_js(value: &JsValue, transport: &Transport) -> Result<T
 
 /// A required string field of a preset's argument.
 fn preset_field(args: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
-    match Reflect::get(args, &name.into()) {
+    match super::get(args, name) {
         Ok(value) if value.is_undefined() || value.is_null() => Ok(None),
         Ok(value) => value.as_string().map(Some).ok_or_else(|| {
             let mut message = String::from(name);

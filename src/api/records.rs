@@ -46,13 +46,11 @@ impl Session {
 }
 
 fn read(key: &SharedKey, limits: &Limits) -> Option<Value> {
-    let json = js_sys::JSON::parse(&key.get()?).ok()?;
-    value::from_js(&json, limits, &[]).ok()
+    super::read_json(&key.get()?, limits)
 }
 
 fn write(key: &SharedKey, stored: &Value) -> bool {
-    let text = js_sys::JSON::stringify(&value::to_js(stored)).ok().and_then(|text| text.as_string());
-    text.is_some_and(|text| key.set(&text).is_ok())
+    super::json_text(stored).is_some_and(|text| key.set(&text).is_ok())
 }
 
 fn kept_store(inner: &Inner) -> SharedKey {
@@ -70,6 +68,7 @@ pub(super) fn load_kept(inner: &Rc<Inner>) {
 }
 
 /// Writes the kept record, keeping a stored one the app set later; `None` wipes it.
+#[inline(never)]
 pub(super) fn keep(inner: &Inner, kept: Option<Kept>) {
     let store = kept_store(inner);
     match kept {
@@ -86,6 +85,7 @@ pub(super) fn keep(inner: &Inner, kept: Option<Kept>) {
 /// Before `event` reaches the listeners: a sign-in here carries what it
 /// restored, and the event is queued as a monitoring record if this tab
 /// decided it.
+#[inline(never)]
 pub(super) fn on_event(inner: &Rc<Inner>, event: &Event, object: &JsValue) {
     let Ok(mut machine) = inner.machine.try_borrow_mut() else { return };
     let restored = if matches!(event, Event::Started { origin: Origin::Local, .. }) {

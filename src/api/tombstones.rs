@@ -9,8 +9,8 @@
 use std::rc::Rc;
 
 use super::effects::storage_failed;
-use super::{drive, now_ms, with_shell, Inner};
-use crate::browser::value::{self, Limits};
+use super::{drive, json_text, now_ms, read_json, with_shell, Inner};
+use crate::browser::value::Limits;
 use crate::core::Tombstones;
 
 /// Caps on the stored list read back: sixteen entries of five short members
@@ -20,8 +20,7 @@ const LIMITS: Limits =
 
 /// The stored text as tombstones; anything unreadable reads as none.
 fn parse(text: &str) -> Tombstones {
-    let Some(json) = value::parse_text(text) else { return Tombstones::default() };
-    value::from_js(&json, &LIMITS, &[]).map(|value| Tombstones::from_value(&value)).unwrap_or_default()
+    read_json(text, &LIMITS).map(|value| Tombstones::from_value(&value)).unwrap_or_default()
 }
 
 /// What is stored now.
@@ -38,6 +37,7 @@ pub(super) fn load(inner: &Rc<Inner>) {
 
 /// Writes this tab's tombstones, merged with what is stored (times clamped,
 /// expired ones dropped: `Tombstones::merge`). A failure is reported once.
+#[inline(never)]
 pub(super) fn save(inner: &Rc<Inner>, ours: &Tombstones) {
     let Ok(max_life) = inner.machine.try_borrow().map(|machine| machine.config().absolute_timeout_ms) else {
         return;
@@ -46,7 +46,7 @@ pub(super) fn save(inner: &Rc<Inner>, ours: &Tombstones) {
     let mut merged = Tombstones::default();
     merged.merge(&stored(inner), now, max_life);
     merged.merge(ours, now, max_life);
-    let text = js_sys::JSON::stringify(&value::to_js(&merged.to_value())).ok().and_then(|text| text.as_string());
+    let text = json_text(&merged.to_value());
     let written = text.and_then(|text| with_shell(inner, |shell| shell.tombstones.set(&text).is_ok()));
     if written == Some(false) {
         let first = with_shell(inner, |shell| !core::mem::replace(&mut shell.tombstones_failed, true));
