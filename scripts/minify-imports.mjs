@@ -2,7 +2,11 @@
 // Short import names: wasm-bindgen names every import `__wbg_<name>_<16 hex digits>`,
 // and each name is in the .wasm (import section) and in the glue (a key of the
 // imports object). The hashes do not compress: renaming them to `a`, `b` … `Ab`
-// saved ~2.3 KB gzip of wasm and ~1.9 KB gzip of minified glue (issue 13).
+// saved ~2.3 KB gzip of wasm and ~1.9 KB gzip of minified glue (issue 13). Its
+// own imports (`__wbindgen_generic_<16 digits>`, `__wbindgen_init_externref_table`)
+// are renamed the same way, and the module they come from (`./<name>_bg.js`,
+// repeated in the import section for each import, and a key of the glue's
+// imports object) becomes `a`: 192 B gzip.
 // The closure shims it exports (`…_invoke__h<16 hex digits>`) are renamed too
 // (`invoke_a` …), in the glue and the declarations given after it.
 // Runs on the optimized package (after wasm-opt), on all files at once; fails
@@ -20,6 +24,9 @@ if (!wasmPath || !jsPath) {
 }
 // The glue's own module name, as wasm-bindgen writes it (`./<name>_bg.js`).
 const glueModule = './' + basename(wasmPath).replace(/\.wasm$/, '.js');
+// What it becomes: the name is only a key of the imports object the glue hands
+// to `WebAssembly.instantiate`, and the import section repeats it per import.
+const shortModule = 'a';
 
 function readU32(bytes, pos) {
   let result = 0;
@@ -113,11 +120,11 @@ while (pos.at < bytes.length) {
     else if (kind === 3) at.at += 2; // global: value type, mutability
     else throw new Error(`minify-imports: import kind ${kind} not understood`);
     let name = field;
-    if (module === glueModule && field.startsWith('__wbg')) {
+    if (module === glueModule && field.startsWith('__wb')) {
       if (!renames.has(field)) renames.set(field, shortName(renames.size));
       name = renames.get(field);
     }
-    const m = encoder.encode(module);
+    const m = encoder.encode(module === glueModule ? shortModule : module);
     const n = encoder.encode(name);
     section.push(...u32(m.length), ...m, ...u32(n.length), ...n, ...bytes.subarray(descStart, at.at));
   }
@@ -135,6 +142,13 @@ for (const [from, to] of renames) {
   }
   glue = glue.replace(key, to);
 }
+const moduleKey = new RegExp(`(?<![\\w$])"${glueModule.replace(/[.]/g, '\\.')}"(?=:)`, 'g');
+const moduleKeys = glue.match(moduleKey)?.length ?? 0;
+if (moduleKeys !== 1) {
+  console.error(`minify-imports: "${glueModule}" is a key ${moduleKeys} times in ${jsPath}, not once`);
+  process.exit(1);
+}
+glue = glue.replace(moduleKey, shortModule);
 const declarations = declarationPaths.map((path) => [path, readFileSync(path, 'utf8')]);
 for (const [from, to] of exportRenames) {
   const name = new RegExp(`(?<![\\w$])${from}(?![\\w$])`, 'g');
