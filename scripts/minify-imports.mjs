@@ -8,7 +8,11 @@
 // repeated in the import section for each import, and a key of the glue's
 // imports object) becomes `a`: 192 B gzip.
 // The closure shims it exports (`…_invoke__h<16 hex digits>`) are renamed too
-// (`invoke_a` …), in the glue and the declarations given after it.
+// (`invoke_a` …), in the glue and the declarations given after it; every other
+// exported function (`session_new`, `__wbindgen_malloc` …) becomes `xa`, `xb` …:
+// only the glue calls them (as `wasm.<name>`), and the `InitOutput` interface in
+// the declarations follows (284 B gzip). `memory` and the externref table keep
+// their names.
 // Runs on the optimized package (after wasm-opt), on all files at once; fails
 // unless every renamed import is a key exactly once in the glue, and every
 // renamed export is used by it.
@@ -65,6 +69,8 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const renames = new Map();
 const exportRenames = new Map();
+// Every other exported function: only the glue calls it, as `wasm.<name>`.
+const glueExportRenames = new Map();
 const parts = [bytes.subarray(0, 8)];
 const pos = { at: 8 };
 while (pos.at < bytes.length) {
@@ -81,11 +87,15 @@ while (pos.at < bytes.length) {
       let name = decoder.decode(bytes.subarray(at.at, at.at + length));
       at.at += length;
       const descStart = at.at;
-      at.at++; // kind
+      const kind = bytes[at.at++];
       readU32(bytes, at); // index
       if (/_h[0-9a-f]{16}$/.test(name)) {
         const short = `invoke_${shortName(exportRenames.size)}`;
         exportRenames.set(name, short);
+        name = short;
+      } else if (kind === 0) {
+        const short = `x${shortName(glueExportRenames.size)}`;
+        glueExportRenames.set(name, short);
         name = short;
       }
       const n = encoder.encode(name);
@@ -159,7 +169,23 @@ for (const [from, to] of exportRenames) {
   glue = glue.replace(name, to);
   for (const entry of declarations) entry[1] = entry[1].replace(name, to);
 }
+for (const [from, to] of glueExportRenames) {
+  const call = new RegExp(`(?<=(?<![\\w$])wasm\\.)${from}(?![\\w$])`, 'g');
+  if (!call.test(glue)) {
+    console.error(`minify-imports: the export ${from} is not used in ${jsPath} (as wasm.${from})`);
+    process.exit(1);
+  }
+  glue = glue.replace(call, to);
+  // Reached any other way (`exports.<name>`, `["<name>"]`), it would be missed.
+  if (new RegExp(`[\\w$)\\]]\\.${from}(?![\\w$])|['"]${from}['"]`).test(glue)) {
+    console.error(`minify-imports: the export ${from} is used in ${jsPath} other than as wasm.${from}`);
+    process.exit(1);
+  }
+  // The `InitOutput` interface that lists the raw exports.
+  const member = new RegExp(`(?<=readonly )${from}(?=:)`, 'g');
+  for (const entry of declarations) entry[1] = entry[1].replace(member, to);
+}
 writeFileSync(wasmPath, Buffer.concat(parts));
 writeFileSync(jsPath, glue);
 for (const [path, text] of declarations) writeFileSync(path, text);
-console.log(`minify-imports: ${renames.size} imports and ${exportRenames.size} exports renamed in ${wasmPath} and ${jsPath}`);
+console.log(`minify-imports: ${renames.size} imports and ${exportRenames.size + glueExportRenames.size} exports renamed in ${wasmPath} and ${jsPath}`);
