@@ -193,7 +193,14 @@ fn credential(
 /// The names of the headers the app set (lower-case, as `Headers` keeps them).
 fn header_names(headers: &web_sys::Headers) -> Vec<String> {
     // `Array.from` over its entries: `[name, value]` pairs.
-    js_sys::Array::from(headers).iter().filter_map(|entry| js_sys::Array::from(&entry).get(0).as_string()).collect()
+    let entries = js_sys::Array::from(headers);
+    let mut names = Vec::new();
+    for index in 0..entries.length() {
+        if let Some(name) = js_sys::Array::from(&entries.get(index)).get(0).as_string() {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// Calls the page's `fetch(input, init)`, looked up at call time (apps and

@@ -278,8 +278,8 @@ async fn read_bytes(stream: &ReadableStream, max_body: usize, give_up: Option<&P
     };
     let bytes = Uint8Array::new_with_length(total as u32);
     let mut offset = 0u32;
-    for chunk in chunks.iter() {
-        let chunk: Uint8Array = chunk.unchecked_into();
+    for index in 0..chunks.length() {
+        let chunk: Uint8Array = chunks.get(index).unchecked_into();
         bytes.set(&chunk, offset);
         offset += chunk.length();
     }
