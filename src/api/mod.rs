@@ -493,17 +493,16 @@ impl Session {
             }),
             Err(_) => Vec::new(),
         };
-        let report = findings
-            .into_iter()
-            .map(|finding| {
-                let object = Object::new();
-                set(&object, "id", finding.id);
-                set(&object, "severity", finding.severity.as_str());
-                set(&object, "message", finding.message);
-                set(&object, "advice", finding.advice);
-                JsValue::from(object)
-            })
-            .collect();
+        // A loop with `push`, not `collect` (no `Extend for Array` code).
+        let report = js_sys::Array::new();
+        for finding in findings {
+            let object = Object::new();
+            set(&object, "id", finding.id);
+            set(&object, "severity", finding.severity.as_str());
+            set(&object, "message", finding.message);
+            set(&object, "advice", finding.advice);
+            report.push(&object);
+        }
         Ok(report)
     }
 
