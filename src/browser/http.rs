@@ -19,7 +19,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{Array, JsString, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, JsString, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -137,7 +137,7 @@ extern "C" {
 /// Sets `init[key] = value`. The init is a plain object: one `Reflect.set`
 /// import instead of a typed setter (and an enum table in the glue) per field.
 fn set(init: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(init, &JsValue::from_str(key), value);
+    let _ = super::put(init, key, value);
 }
 
 /// Sends `request` without following redirects; reads at most `max_body + 1`
@@ -185,7 +185,7 @@ pub async fn send(request: HttpRequest<'_>, max_body: usize) -> Result<HttpRespo
     let header = |name: &str| response.headers().get(name).ok().flatten();
     let (date, retry_after, content_type) = (header("date"), header("retry-after"), header("content-type"));
     // Read as a string: web-sys's `ResponseType` enum costs a table in the glue.
-    let redirected = Reflect::get(&response, &JsValue::from_str("type"))
+    let redirected = super::get(&response, "type")
         .ok()
         .and_then(|kind| kind.as_string())
         .is_some_and(|kind| kind == "opaqueredirect");
@@ -249,7 +249,7 @@ async fn read_bytes(stream: &ReadableStream, max_body: usize, give_up: Option<&P
         };
         // A failed read errored the stream: nothing left to cancel.
         let Ok(result) = JsFuture::from(next).await else { return None };
-        let done = Reflect::get(&result, &"done".into()).ok().and_then(|done| done.as_bool());
+        let done = super::get(&result, "done").ok().and_then(|done| done.as_bool());
         match done {
             Some(true) => break true,
             Some(false) => {}
@@ -259,7 +259,7 @@ async fn read_bytes(stream: &ReadableStream, max_body: usize, give_up: Option<&P
                 return None;
             }
         }
-        let chunk = Reflect::get(&result, &"value".into()).ok().and_then(|value| value.dyn_into::<Uint8Array>().ok());
+        let chunk = super::get(&result, "value").ok().and_then(|value| value.dyn_into::<Uint8Array>().ok());
         let Some(chunk) = chunk else {
             let _ = reader.cancel();
             return None;

@@ -16,7 +16,7 @@
 //! [`Handlers`] guard detaches before it is dropped. Each call opens the
 //! database and closes it when done ([`Database`] closes on drop).
 
-use js_sys::{Array, Promise, Reflect};
+use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -117,12 +117,12 @@ impl Drop for Handlers {
 
 /// Sets the `event` handler property (`onsuccess` …) of `target`.
 fn on(target: &JsValue, event: &str, handler: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(event), handler);
+    let _ = super::put(target, event, handler);
 }
 
 /// A request's `result`, if it has one.
 fn result(request: &JsValue) -> Option<JsValue> {
-    Reflect::get(request, &JsValue::from_str("result")).ok()
+    super::get(request, "result").ok()
 }
 
 /// Waits for `promise`, at most [`IDB_TIMEOUT_MS`].
@@ -133,7 +133,7 @@ async fn settled(promise: Promise) -> Result<JsValue, JsValue> {
 
 /// Opens database `name` (version 1), creating its store the first time.
 async fn open(name: &str) -> Result<Database, IdbError> {
-    let factory = Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB")).ok();
+    let factory = super::get(&js_sys::global(), "indexedDB").ok();
     let factory: IdbFactory = factory.filter(JsValue::is_object).ok_or(IdbError::Unavailable)?.unchecked_into();
     let request = factory.open(name, 1).map_err(|_| IdbError::Unavailable)?;
     let upgrading = request.clone();

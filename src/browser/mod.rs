@@ -234,13 +234,26 @@ impl<V> VecMap<V> {
     }
 }
 
+/// `target[key]`, for the whole crate (shell and api). Not inlined: one copy
+/// of the key's conversion and drop instead of one per call site.
+#[inline(never)]
+pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    js_sys::Reflect::get(target, &JsValue::from_str(key))
+}
+
+/// `target[key] = value` (see [`get`]).
+#[inline(never)]
+pub fn put(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue> {
+    js_sys::Reflect::set(target, &JsValue::from_str(key), value)
+}
+
 /// A human-readable description of a thrown JS value (an `Error`, a
 /// `DOMException`, a string, anything), for error messages and fault events.
 ///
 /// Reads `name` and `message` through `Reflect`, so it also works for errors
 /// from another realm (an iframe), where `instanceof Error` is false.
 pub(crate) fn describe(err: &JsValue) -> String {
-    let field = |key: &str| js_sys::Reflect::get(err, &JsValue::from_str(key)).ok().and_then(|value| value.as_string());
+    let field = |key: &str| get(err, key).ok().and_then(|value| value.as_string());
     if err.is_object() {
         match (field("name"), field("message")) {
             (Some(name), Some(message)) => return name + ": " + &message,

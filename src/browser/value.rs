@@ -277,7 +277,7 @@ impl Budget<'_> {
             return Err(ValueErrorKind::BigInt);
         }
         let (keys, len) = if is_array(value).map_err(|_| ValueErrorKind::Threw)? {
-            let length = Reflect::get(value, &JsValue::from_str("length")).map_err(|_| ValueErrorKind::Threw)?;
+            let length = super::get(value, "length").map_err(|_| ValueErrorKind::Threw)?;
             // A proxy may claim any length; a real array's is a whole number.
             let length = length.as_f64().filter(|n| n.fract() == 0.0 && *n >= 0.0).ok_or(ValueErrorKind::Threw)?;
             if length > f64::from(self.limits.max_entries) {
@@ -424,7 +424,7 @@ pub fn to_js(value: &Value) -> JsValue {
                     let js = shell(item);
                     // Keys are the core's own option names; setting them on a
                     // fresh plain object cannot throw.
-                    let _ = Reflect::set(&target, &JsValue::from_str(key), &js);
+                    let _ = super::put(&target, key, &js);
                     if is_container(item) {
                         pending.push((item, js));
                     }
