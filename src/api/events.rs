@@ -16,7 +16,7 @@ pub(super) fn emit(inner: &Rc<Inner>, event: &JsValue) {
     // A snapshot: a listener may add or remove listeners.
     let entries = js_sys::Array::from(&inner.listeners);
     // An index loop, not `Array::iter` (which keeps its own iterator code).
-    for index in 0..entries.length() {
+    for index in 0..crate::browser::length(&entries) {
         let entry: js_sys::Array = entries.get(index).unchecked_into();
         let wanted = entry.get(0).as_string().is_none_or(|k| k == kind);
         let Ok(callback) = entry.get(1).dyn_into::<Function>() else { continue };

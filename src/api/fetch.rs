@@ -195,7 +195,7 @@ fn header_names(headers: &web_sys::Headers) -> Vec<String> {
     // `Array.from` over its entries: `[name, value]` pairs.
     let entries = js_sys::Array::from(headers);
     let mut names = Vec::new();
-    for index in 0..entries.length() {
+    for index in 0..crate::browser::length(&entries) {
         if let Some(name) = js_sys::Array::from(&entries.get(index)).get(0).as_string() {
             names.push(name);
         }

@@ -14,7 +14,7 @@ pub fn from_cookie(name: &str) -> Option<String> {
 pub fn from_meta(name: &str) -> Option<String> {
     let document = web_sys::window()?.document()?;
     let metas = document.get_elements_by_tag_name("meta");
-    (0..metas.length())
+    (0..super::length(&metas))
         .filter_map(|i| metas.item(i))
         .find(|meta| meta.get_attribute("name").as_deref() == Some(name))
         .and_then(|meta| meta.get_attribute("content"))

@@ -227,7 +227,7 @@ pub enum Read {
 pub async fn read_capped(response: &Response, max_body: usize, give_up: Option<&Promise>) -> Read {
     let Some(stream) = response.body() else { return Read::Body(ReadBody::Empty) };
     let Some((bytes, complete)) = read_bytes(&stream, max_body, give_up).await else { return Read::Failed };
-    if !complete || bytes.length() as usize > max_body {
+    if !complete || super::length(&bytes) as usize > max_body {
         return Read::Body(ReadBody::TooLarge);
     }
     Read::Body(parse(&bytes))
@@ -265,7 +265,7 @@ async fn read_bytes(stream: &ReadableStream, max_body: usize, give_up: Option<&P
             return None;
         };
         let room = cap - total;
-        let len = chunk.length() as usize;
+        let len = super::length(&chunk) as usize;
         if len >= room {
             // Keep exactly `cap` bytes: one more than allowed says "too large".
             chunks.push(&chunk.subarray(0, room as u32));
@@ -278,10 +278,10 @@ async fn read_bytes(stream: &ReadableStream, max_body: usize, give_up: Option<&P
     };
     let bytes = Uint8Array::new_with_length(total as u32);
     let mut offset = 0u32;
-    for index in 0..chunks.length() {
+    for index in 0..super::length(&chunks) {
         let chunk: Uint8Array = chunks.get(index).unchecked_into();
         bytes.set(&chunk, offset);
-        offset += chunk.length();
+        offset += super::length(&chunk);
     }
     Some((bytes, complete && total < cap))
 }
@@ -303,7 +303,7 @@ fn parse(bytes: &Uint8Array) -> ReadBody {
 /// Whether `text` holds nothing but JSON white space (space, tab, CR, LF).
 /// Looks at the first code units only as far as they are blank.
 fn is_blank(text: &JsString) -> bool {
-    (0..text.length()).all(|index| matches!(text.char_code_at(index) as u32, 0x20 | 0x09 | 0x0d | 0x0a))
+    (0..super::length(text)).all(|index| matches!(text.char_code_at(index) as u32, 0x20 | 0x09 | 0x0d | 0x0a))
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]

@@ -234,6 +234,20 @@ impl<V> VecMap<V> {
     }
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// Any JS value with a numeric `length` (array, typed array, string,
+    /// `HTMLCollection`): one import for all of them, not one per type.
+    type WithLength;
+    #[wasm_bindgen(method, getter, js_name = length)]
+    fn length(this: &WithLength) -> u32;
+}
+
+/// `value.length` (see [`WithLength`]).
+pub fn length(value: &JsValue) -> u32 {
+    wasm_bindgen::JsCast::unchecked_ref::<WithLength>(value).length()
+}
+
 /// `target[key]`, for the whole crate (shell and api). Not inlined: one copy
 /// of the key's conversion and drop instead of one per call site.
 #[inline(never)]

@@ -237,7 +237,7 @@ impl Budget<'_> {
     }
 
     fn string(&mut self, value: &JsString) -> Result<String, ValueErrorKind> {
-        self.text(value.length())?;
+        self.text(super::length(value))?;
         // Lone surrogates become U+FFFD on the way into wasm.
         Ok(String::from(value))
     }
@@ -286,7 +286,7 @@ impl Budget<'_> {
             (None, length as u32)
         } else {
             let keys = object_keys(value).map_err(|_| ValueErrorKind::Threw)?;
-            let len = keys.length();
+            let len = super::length(&keys);
             if len > self.limits.max_entries {
                 return Err(ValueErrorKind::TooManyEntries);
             }
