@@ -153,7 +153,7 @@ impl Drop for Channel {
     fn drop(&mut self) {
         self.dispatch.close();
         if let Sender::Broadcast(channel) = &self.sender {
-            channel.close();
+            super::close(channel);
         }
     }
 }

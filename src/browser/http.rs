@@ -182,7 +182,7 @@ pub async fn send(request: HttpRequest<'_>, max_body: usize) -> Result<HttpRespo
         .await
         .map_err(|_| failed())?;
     let response: Response = response.dyn_into().map_err(|_| HttpError::Network)?;
-    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let header = |name: &str| super::headers(&response).get(name).ok().flatten();
     let (date, retry_after, content_type) = (header("date"), header("retry-after"), header("content-type"));
     // Read as a string: web-sys's `ResponseType` enum costs a table in the glue.
     let redirected = super::get(&response, "type")

@@ -40,8 +40,6 @@ extern "C" {
     fn transaction(this: &IdbDatabase, store: &str, mode: &str) -> Result<IdbTransaction, JsValue>;
     #[wasm_bindgen(method, catch, js_name = createObjectStore)]
     fn create_object_store(this: &IdbDatabase, name: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method)]
-    fn close(this: &IdbDatabase);
 
     /// An `IDBTransaction`.
     type IdbTransaction;
@@ -99,7 +97,7 @@ struct Database(IdbDatabase);
 
 impl Drop for Database {
     fn drop(&mut self) {
-        self.0.close();
+        super::close(&self.0);
     }
 }
 

@@ -241,6 +241,31 @@ extern "C" {
     type WithLength;
     #[wasm_bindgen(method, getter, js_name = length)]
     fn length(this: &WithLength) -> u32;
+
+    /// A JS object with a method or property several web types share
+    /// (`Request`/`Response`, `IDBDatabase`/`BroadcastChannel`): one import each.
+    type Shared;
+    #[wasm_bindgen(method, catch, js_name = clone)]
+    fn clone_js(this: &Shared) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn headers(this: &Shared) -> web_sys::Headers;
+    #[wasm_bindgen(method)]
+    fn close(this: &Shared);
+}
+
+/// `value.clone()` of a `Request` or `Response` (throws if its body was used).
+pub fn clone_js(value: &JsValue) -> Result<JsValue, JsValue> {
+    wasm_bindgen::JsCast::unchecked_ref::<Shared>(value).clone_js()
+}
+
+/// `value.headers` of a `Request` or `Response`.
+pub fn headers(value: &JsValue) -> web_sys::Headers {
+    wasm_bindgen::JsCast::unchecked_ref::<Shared>(value).headers()
+}
+
+/// `value.close()` of an `IDBDatabase` or `BroadcastChannel`.
+pub fn close(value: &JsValue) {
+    wasm_bindgen::JsCast::unchecked_ref::<Shared>(value).close()
 }
 
 /// `value.length` (see [`WithLength`]).
