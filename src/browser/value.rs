@@ -310,7 +310,9 @@ fn path(stack: &[Frame]) -> String {
             if !path.is_empty() {
                 path.push('.');
             }
-            path.extend(frame.key.chars().take(64));
+            // The first 64 characters, cut at a char boundary (no `Extend<char>` code).
+            let end = frame.key.char_indices().nth(64).map_or(frame.key.len(), |(index, _)| index);
+            path.push_str(frame.key.get(..end).unwrap_or_default());
         } else {
             path.push('[');
             write_u64(&mut path, u64::from(frame.next.saturating_sub(1)));
