@@ -14,10 +14,15 @@ pub fn from_cookie(name: &str) -> Option<String> {
 pub fn from_meta(name: &str) -> Option<String> {
     let document = web_sys::window()?.document()?;
     let metas = document.get_elements_by_tag_name("meta");
-    (0..super::length(&metas))
-        .filter_map(|i| metas.item(i))
-        .find(|meta| meta.get_attribute("name").as_deref() == Some(name))
-        .and_then(|meta| meta.get_attribute("content"))
+    // A plain loop: no iterator-adapter code for one search.
+    for index in 0..super::length(&metas) {
+        if let Some(meta) = metas.item(index) {
+            if meta.get_attribute("name").as_deref() == Some(name) {
+                return meta.get_attribute("content");
+            }
+        }
+    }
+    None
 }
 
 /// Cookie values are often percent-encoded; decode when it is valid, else keep as is.
