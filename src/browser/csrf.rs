@@ -4,10 +4,14 @@
 
 /// The value of cookie `name` from `document.cookie`, if present.
 pub fn from_cookie(name: &str) -> Option<String> {
-    super::page::cookies().split(';').find_map(|pair| {
-        let (key, value) = pair.trim().split_once('=')?;
-        (key == name).then(|| decode_cookie_value(value))
-    })
+    for pair in super::page::cookies().split(';') {
+        if let Some((key, value)) = pair.trim().split_once('=') {
+            if key == name {
+                return Some(decode_cookie_value(value));
+            }
+        }
+    }
+    None
 }
 
 /// The `content` of `<meta name="{name}">`, if present.
