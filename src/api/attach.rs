@@ -38,8 +38,7 @@ pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
     };
     let activity = web_sys::window().and_then(|w| w.document()).map(|document| {
         let weak = Rc::downgrade(inner);
-        let events: Vec<&str> = options.activity_events.iter().map(String::as_str).collect();
-        ActivityListener::new(&document, &events, options.activity_throttle_ms as f64, move || {
+        ActivityListener::new(&document, &options.activity_events, options.activity_throttle_ms as f64, move || {
             if let Some(inner) = weak.upgrade() {
                 drive(&inner, |machine, now| machine.handle_activity(now));
             }

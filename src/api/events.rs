@@ -15,8 +15,9 @@ pub(super) fn emit(inner: &Rc<Inner>, event: &JsValue) {
     let kind = super::get(event, "type").ok().and_then(|k| k.as_string()).unwrap_or_default();
     // A snapshot: a listener may add or remove listeners.
     let entries = js_sys::Array::from(&inner.listeners);
-    for entry in entries.iter() {
-        let entry: js_sys::Array = entry.unchecked_into();
+    // An index loop, not `Array::iter` (which keeps its own iterator code).
+    for index in 0..crate::browser::length(&entries) {
+        let entry: js_sys::Array = entries.get(index).unchecked_into();
         let wanted = entry.get(0).as_string().is_none_or(|k| k == kind);
         let Ok(callback) = entry.get(1).dyn_into::<Function>() else { continue };
         if wanted {

@@ -72,7 +72,9 @@ pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init:
                 let status = fetched.status();
                 let mut body = None;
                 if let Some((max_body, timeout_ms)) = body_wanted(&weak, status) {
-                    if let Ok(copy) = fetched.clone() {
+                    if let Ok(copy) =
+                        crate::browser::clone_js(&fetched).map(JsValue::unchecked_into::<web_sys::Response>)
+                    {
                         let (give_up, _timer) = settles_after(u32::try_from(timeout_ms).unwrap_or(u32::MAX), false);
                         if let Read::Body(read) = read_capped(&copy, max_body, Some(&give_up)).await {
                             body = Some(core_body(read));
@@ -137,7 +139,7 @@ fn send_once(weak: &Weak<Inner>, target: &Target, init: &JsValue) -> Result<(js_
     let merged = Object::assign(&Object::new(), &source);
     let base = match get(&merged, "headers") {
         Ok(headers) if !headers.is_undefined() => headers,
-        _ => target.request().map_or(JsValue::UNDEFINED, |r| r.headers().into()),
+        _ => target.request().map_or(JsValue::UNDEFINED, |r| crate::browser::headers(r).into()),
     };
     // `new Headers(init)` accepts a Headers, a record or a list of pairs.
     let constructor: Function = get(&js_sys::global(), "Headers")?.dyn_into()?;
@@ -167,7 +169,7 @@ fn send_once(weak: &Weak<Inner>, target: &Target, init: &JsValue) -> Result<(js_
     // A Request's body can be read once: send a copy so a retry can send another.
     // Its URL is the one checked; any other input is sent as the checked `href`.
     let input = match target.request() {
-        Some(request) => request.clone()?.into(),
+        Some(request) => crate::browser::clone_js(request)?,
         None => target.input(),
     };
     Ok((plain_fetch(&input, &merged)?, sent))
@@ -193,7 +195,14 @@ fn credential(
 /// The names of the headers the app set (lower-case, as `Headers` keeps them).
 fn header_names(headers: &web_sys::Headers) -> Vec<String> {
     // `Array.from` over its entries: `[name, value]` pairs.
-    js_sys::Array::from(headers).iter().filter_map(|entry| js_sys::Array::from(&entry).get(0).as_string()).collect()
+    let entries = js_sys::Array::from(headers);
+    let mut names = Vec::new();
+    for index in 0..crate::browser::length(&entries) {
+        if let Some(name) = js_sys::Array::from(&entries.get(index)).get(0).as_string() {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// Calls the page's `fetch(input, init)`, looked up at call time (apps and

@@ -20,7 +20,7 @@ mod tombstones;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -64,18 +64,8 @@ const STORED_SESSION_KEY: &str = crate::core::keys::STORED_SESSION;
 /// limit (beyond which it fires at once), and a periodic re-check for free.
 const MAX_TIMER_MS: u64 = 3_600_000;
 
-/// `target[key]`. Not inlined: one copy of the key's conversion and drop
-/// instead of one per call site.
-#[inline(never)]
-fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
-    Reflect::get(target, &JsValue::from_str(key))
-}
-
-/// `target[key] = value` (see [`get`]).
-#[inline(never)]
-fn put(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue> {
-    Reflect::set(target, &JsValue::from_str(key), value)
-}
+/// `target[key]` and `target[key] = value`: the shell's one non-inlined pair.
+use crate::browser::{get, put};
 
 /// A value as JSON text (`JSON.stringify`); `None` if it throws. One copy for
 /// every store the session writes.
@@ -493,17 +483,16 @@ impl Session {
             }),
             Err(_) => Vec::new(),
         };
-        let report = findings
-            .into_iter()
-            .map(|finding| {
-                let object = Object::new();
-                set(&object, "id", finding.id);
-                set(&object, "severity", finding.severity.as_str());
-                set(&object, "message", finding.message);
-                set(&object, "advice", finding.advice);
-                JsValue::from(object)
-            })
-            .collect();
+        // A loop with `push`, not `collect` (no `Extend for Array` code).
+        let report = js_sys::Array::new();
+        for finding in findings {
+            let object = Object::new();
+            set(&object, "id", finding.id);
+            set(&object, "severity", finding.severity.as_str());
+            set(&object, "message", finding.message);
+            set(&object, "advice", finding.advice);
+            report.push(&object);
+        }
         Ok(report)
     }
 

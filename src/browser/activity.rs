@@ -148,19 +148,17 @@ impl Shared {
         // Capture: see non-bubbling and propagation-stopped events too.
         // Passive: we never call preventDefault, so scrolling is never blocked.
         let options = EventListenerOptions { phase: EventListenerPhase::Capture, passive: true };
-        let listeners: Vec<EventListener> = self
-            .events
-            .iter()
-            .map(|event_type| {
-                let is_move = event_type.ends_with("move");
-                let weak: Weak<Shared> = Rc::downgrade(self);
-                EventListener::new_with_options(&self.target, event_type.clone(), options, move |event| {
-                    if let Some(shared) = weak.upgrade() {
-                        shared.on_event(event, is_move);
-                    }
-                })
-            })
-            .collect();
+        // Plain loops here and in `new`: no iterator-adapter code per collect.
+        let mut listeners = Vec::with_capacity(self.events.len());
+        for event_type in &self.events {
+            let is_move = event_type.ends_with("move");
+            let weak: Weak<Shared> = Rc::downgrade(self);
+            listeners.push(EventListener::new_with_options(&self.target, event_type.clone(), options, move |event| {
+                if let Some(shared) = weak.upgrade() {
+                    shared.on_event(event, is_move);
+                }
+            }));
+        }
         drop(self.listeners.replace(listeners));
     }
 
@@ -181,13 +179,17 @@ impl ActivityListener {
     /// it may drop this listener from inside the call.
     pub fn new(
         target: &EventTarget,
-        events: &[&str],
+        events: &[impl AsRef<str>],
         throttle_ms: f64,
         on_activity: impl FnMut() + 'static,
     ) -> ActivityListener {
+        let mut owned_events = Vec::with_capacity(events.len());
+        for event_type in events {
+            owned_events.push(event_type.as_ref().to_owned());
+        }
         let shared = Rc::new(Shared {
             target: target.clone(),
-            events: events.iter().map(|&event_type| event_type.to_owned()).collect(),
+            events: owned_events,
             throttle_ms,
             last_report: Cell::new(f64::NEG_INFINITY),
             last_position: Cell::new(None),

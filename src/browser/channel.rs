@@ -153,14 +153,14 @@ impl Drop for Channel {
     fn drop(&mut self) {
         self.dispatch.close();
         if let Sender::Broadcast(channel) = &self.sender {
-            channel.close();
+            super::close(channel);
         }
     }
 }
 
 /// Whether this global has a `BroadcastChannel` constructor.
 pub fn broadcast_channel_available() -> bool {
-    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("BroadcastChannel")).is_ok_and(|ctor| ctor.is_function())
+    super::get(&js_sys::global(), "BroadcastChannel").is_ok_and(|ctor| ctor.is_function())
 }
 
 fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<JsValue>>) -> Result<Channel, ChannelError> {
@@ -208,7 +208,7 @@ fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch<JsValue>>) ->
 
 /// `target[name]`, if reading it does not throw.
 fn property(target: &JsValue, name: &str) -> Option<JsValue> {
-    js_sys::Reflect::get(target, &JsValue::from_str(name)).ok()
+    super::get(target, name).ok()
 }
 
 /// An object (arrays included: the core refuses them), not a primitive.
@@ -279,7 +279,7 @@ mod tests {
     /// The message `{ "m": text }`.
     fn msg(text: &str) -> JsValue {
         let object = js_sys::Object::new();
-        js_sys::Reflect::set(&object, &"m".into(), &text.into()).unwrap();
+        crate::browser::put(&object, "m", &text.into()).unwrap();
         object.into()
     }
 

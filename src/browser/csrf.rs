@@ -4,20 +4,29 @@
 
 /// The value of cookie `name` from `document.cookie`, if present.
 pub fn from_cookie(name: &str) -> Option<String> {
-    super::page::cookies().split(';').find_map(|pair| {
-        let (key, value) = pair.trim().split_once('=')?;
-        (key == name).then(|| decode_cookie_value(value))
-    })
+    for pair in super::page::cookies().split(';') {
+        if let Some((key, value)) = pair.trim().split_once('=') {
+            if key == name {
+                return Some(decode_cookie_value(value));
+            }
+        }
+    }
+    None
 }
 
 /// The `content` of `<meta name="{name}">`, if present.
 pub fn from_meta(name: &str) -> Option<String> {
     let document = web_sys::window()?.document()?;
     let metas = document.get_elements_by_tag_name("meta");
-    (0..metas.length())
-        .filter_map(|i| metas.item(i))
-        .find(|meta| meta.get_attribute("name").as_deref() == Some(name))
-        .and_then(|meta| meta.get_attribute("content"))
+    // A plain loop: no iterator-adapter code for one search.
+    for index in 0..super::length(&metas) {
+        if let Some(meta) = metas.item(index) {
+            if meta.get_attribute("name").as_deref() == Some(name) {
+                return meta.get_attribute("content");
+            }
+        }
+    }
+    None
 }
 
 /// Cookie values are often percent-encoded; decode when it is valid, else keep as is.

@@ -19,7 +19,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{Array, JsString, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, JsString, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -137,7 +137,7 @@ extern "C" {
 /// Sets `init[key] = value`. The init is a plain object: one `Reflect.set`
 /// import instead of a typed setter (and an enum table in the glue) per field.
 fn set(init: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(init, &JsValue::from_str(key), value);
+    let _ = super::put(init, key, value);
 }
 
 /// Sends `request` without following redirects; reads at most `max_body + 1`
@@ -182,10 +182,10 @@ pub async fn send(request: HttpRequest<'_>, max_body: usize) -> Result<HttpRespo
         .await
         .map_err(|_| failed())?;
     let response: Response = response.dyn_into().map_err(|_| HttpError::Network)?;
-    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let header = |name: &str| super::headers(&response).get(name).ok().flatten();
     let (date, retry_after, content_type) = (header("date"), header("retry-after"), header("content-type"));
     // Read as a string: web-sys's `ResponseType` enum costs a table in the glue.
-    let redirected = Reflect::get(&response, &JsValue::from_str("type"))
+    let redirected = super::get(&response, "type")
         .ok()
         .and_then(|kind| kind.as_string())
         .is_some_and(|kind| kind == "opaqueredirect");
@@ -227,7 +227,7 @@ pub enum Read {
 pub async fn read_capped(response: &Response, max_body: usize, give_up: Option<&Promise>) -> Read {
     let Some(stream) = response.body() else { return Read::Body(ReadBody::Empty) };
     let Some((bytes, complete)) = read_bytes(&stream, max_body, give_up).await else { return Read::Failed };
-    if !complete || bytes.length() as usize > max_body {
+    if !complete || super::length(&bytes) as usize > max_body {
         return Read::Body(ReadBody::TooLarge);
     }
     Read::Body(parse(&bytes))
@@ -249,7 +249,7 @@ async fn read_bytes(stream: &ReadableStream, max_body: usize, give_up: Option<&P
         };
         // A failed read errored the stream: nothing left to cancel.
         let Ok(result) = JsFuture::from(next).await else { return None };
-        let done = Reflect::get(&result, &"done".into()).ok().and_then(|done| done.as_bool());
+        let done = super::get(&result, "done").ok().and_then(|done| done.as_bool());
         match done {
             Some(true) => break true,
             Some(false) => {}
@@ -259,13 +259,13 @@ async fn read_bytes(stream: &ReadableStream, max_body: usize, give_up: Option<&P
                 return None;
             }
         }
-        let chunk = Reflect::get(&result, &"value".into()).ok().and_then(|value| value.dyn_into::<Uint8Array>().ok());
+        let chunk = super::get(&result, "value").ok().and_then(|value| value.dyn_into::<Uint8Array>().ok());
         let Some(chunk) = chunk else {
             let _ = reader.cancel();
             return None;
         };
         let room = cap - total;
-        let len = chunk.length() as usize;
+        let len = super::length(&chunk) as usize;
         if len >= room {
             // Keep exactly `cap` bytes: one more than allowed says "too large".
             chunks.push(&chunk.subarray(0, room as u32));
@@ -278,10 +278,10 @@ async fn read_bytes(stream: &ReadableStream, max_body: usize, give_up: Option<&P
     };
     let bytes = Uint8Array::new_with_length(total as u32);
     let mut offset = 0u32;
-    for chunk in chunks.iter() {
-        let chunk: Uint8Array = chunk.unchecked_into();
+    for index in 0..super::length(&chunks) {
+        let chunk: Uint8Array = chunks.get(index).unchecked_into();
         bytes.set(&chunk, offset);
-        offset += chunk.length();
+        offset += super::length(&chunk);
     }
     Some((bytes, complete && total < cap))
 }
@@ -303,7 +303,7 @@ fn parse(bytes: &Uint8Array) -> ReadBody {
 /// Whether `text` holds nothing but JSON white space (space, tab, CR, LF).
 /// Looks at the first code units only as far as they are blank.
 fn is_blank(text: &JsString) -> bool {
-    (0..text.length()).all(|index| matches!(text.char_code_at(index) as u32, 0x20 | 0x09 | 0x0d | 0x0a))
+    (0..super::length(text)).all(|index| matches!(text.char_code_at(index) as u32, 0x20 | 0x09 | 0x0d | 0x0a))
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]

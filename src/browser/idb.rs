@@ -16,7 +16,7 @@
 //! [`Handlers`] guard detaches before it is dropped. Each call opens the
 //! database and closes it when done ([`Database`] closes on drop).
 
-use js_sys::{Array, Promise, Reflect};
+use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -40,8 +40,6 @@ extern "C" {
     fn transaction(this: &IdbDatabase, store: &str, mode: &str) -> Result<IdbTransaction, JsValue>;
     #[wasm_bindgen(method, catch, js_name = createObjectStore)]
     fn create_object_store(this: &IdbDatabase, name: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method)]
-    fn close(this: &IdbDatabase);
 
     /// An `IDBTransaction`.
     type IdbTransaction;
@@ -99,7 +97,7 @@ struct Database(IdbDatabase);
 
 impl Drop for Database {
     fn drop(&mut self) {
-        self.0.close();
+        super::close(&self.0);
     }
 }
 
@@ -117,12 +115,12 @@ impl Drop for Handlers {
 
 /// Sets the `event` handler property (`onsuccess` …) of `target`.
 fn on(target: &JsValue, event: &str, handler: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(event), handler);
+    let _ = super::put(target, event, handler);
 }
 
 /// A request's `result`, if it has one.
 fn result(request: &JsValue) -> Option<JsValue> {
-    Reflect::get(request, &JsValue::from_str("result")).ok()
+    super::get(request, "result").ok()
 }
 
 /// Waits for `promise`, at most [`IDB_TIMEOUT_MS`].
@@ -133,7 +131,7 @@ async fn settled(promise: Promise) -> Result<JsValue, JsValue> {
 
 /// Opens database `name` (version 1), creating its store the first time.
 async fn open(name: &str) -> Result<Database, IdbError> {
-    let factory = Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB")).ok();
+    let factory = super::get(&js_sys::global(), "indexedDB").ok();
     let factory: IdbFactory = factory.filter(JsValue::is_object).ok_or(IdbError::Unavailable)?.unchecked_into();
     let request = factory.open(name, 1).map_err(|_| IdbError::Unavailable)?;
     let upgrading = request.clone();

@@ -118,8 +118,7 @@ pub fn is_visible() -> bool {
 /// `document.visibilityState == "hidden"`, read as a string (web-sys's
 /// `VisibilityState` enum costs a table in the glue).
 fn is_hidden(document: &Document) -> bool {
-    js_sys::Reflect::get(document, &"visibilityState".into()).ok().and_then(|state| state.as_string()).as_deref()
-        == Some("hidden")
+    super::get(document, "visibilityState").ok().and_then(|state| state.as_string()).as_deref() == Some("hidden")
 }
 
 /// Whether the browser believes it is online (`navigator.onLine`). True when
@@ -127,8 +126,8 @@ fn is_hidden(document: &Document) -> bool {
 /// so the safe default is to try.
 pub fn is_online() -> bool {
     // Read as properties: no Navigator bindings for one boolean.
-    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).ok();
-    let on_line = navigator.and_then(|navigator| js_sys::Reflect::get(&navigator, &"onLine".into()).ok());
+    let navigator = super::get(&js_sys::global(), "navigator").ok();
+    let on_line = navigator.and_then(|navigator| super::get(&navigator, "onLine").ok());
     on_line.and_then(|value| value.as_bool()) != Some(false)
 }
 

@@ -43,7 +43,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -68,7 +68,7 @@ pub fn lock_manager_available() -> bool {
 }
 
 fn lock_manager() -> Option<LockManager> {
-    let get = |target: &JsValue, key: &str| Reflect::get(target, &JsValue::from_str(key)).ok();
+    let get = |target: &JsValue, key: &str| super::get(target, key).ok();
     let navigator = get(&js_sys::global(), "navigator").filter(JsValue::is_object)?;
     let locks = get(&navigator, "locks").filter(JsValue::is_object)?;
     get(&locks, "request").filter(JsValue::is_function)?;
@@ -229,7 +229,7 @@ fn request_web(manager: &LockManager, name: &str, on_granted: OnGranted) -> Lock
     if let Some(abort) = &abort {
         // Without a signal a dropped request still never reaches the user:
         // its grant is released at once (see `RequestState::grant`).
-        let _ = Reflect::set(&options, &JsValue::from_str("signal"), &abort.signal());
+        let _ = super::put(&options, "signal", &abort.signal());
     }
 
     let granted = state.clone();

@@ -234,13 +234,65 @@ impl<V> VecMap<V> {
     }
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// Any JS value with a numeric `length` (array, typed array, string,
+    /// `HTMLCollection`): one import for all of them, not one per type.
+    type WithLength;
+    #[wasm_bindgen(method, getter, js_name = length)]
+    fn length(this: &WithLength) -> u32;
+
+    /// A JS object with a method or property several web types share
+    /// (`Request`/`Response`, `IDBDatabase`/`BroadcastChannel`): one import each.
+    type Shared;
+    #[wasm_bindgen(method, catch, js_name = clone)]
+    fn clone_js(this: &Shared) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn headers(this: &Shared) -> web_sys::Headers;
+    #[wasm_bindgen(method)]
+    fn close(this: &Shared);
+}
+
+/// `value.clone()` of a `Request` or `Response` (throws if its body was used).
+pub fn clone_js(value: &JsValue) -> Result<JsValue, JsValue> {
+    wasm_bindgen::JsCast::unchecked_ref::<Shared>(value).clone_js()
+}
+
+/// `value.headers` of a `Request` or `Response`.
+pub fn headers(value: &JsValue) -> web_sys::Headers {
+    wasm_bindgen::JsCast::unchecked_ref::<Shared>(value).headers()
+}
+
+/// `value.close()` of an `IDBDatabase` or `BroadcastChannel`.
+pub fn close(value: &JsValue) {
+    wasm_bindgen::JsCast::unchecked_ref::<Shared>(value).close()
+}
+
+/// `value.length` (see [`WithLength`]).
+pub fn length(value: &JsValue) -> u32 {
+    wasm_bindgen::JsCast::unchecked_ref::<WithLength>(value).length()
+}
+
+/// `target[key]`, for the whole crate (shell and api). Not inlined: one copy
+/// of the key's conversion and drop instead of one per call site.
+#[inline(never)]
+pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    js_sys::Reflect::get(target, &JsValue::from_str(key))
+}
+
+/// `target[key] = value` (see [`get`]).
+#[inline(never)]
+pub fn put(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue> {
+    js_sys::Reflect::set(target, &JsValue::from_str(key), value)
+}
+
 /// A human-readable description of a thrown JS value (an `Error`, a
 /// `DOMException`, a string, anything), for error messages and fault events.
 ///
 /// Reads `name` and `message` through `Reflect`, so it also works for errors
 /// from another realm (an iframe), where `instanceof Error` is false.
 pub(crate) fn describe(err: &JsValue) -> String {
-    let field = |key: &str| js_sys::Reflect::get(err, &JsValue::from_str(key)).ok().and_then(|value| value.as_string());
+    let field = |key: &str| get(err, key).ok().and_then(|value| value.as_string());
     if err.is_object() {
         match (field("name"), field("message")) {
             (Some(name), Some(message)) => return name + ": " + &message,

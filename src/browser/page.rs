@@ -5,14 +5,12 @@ use wasm_bindgen::{JsCast, JsValue};
 
 /// A string property of `object`, or empty.
 fn text(object: &JsValue, name: &str) -> String {
-    Reflect::get(object, &JsValue::from_str(name)).ok().and_then(|value| value.as_string()).unwrap_or_default()
+    super::get(object, name).ok().and_then(|value| value.as_string()).unwrap_or_default()
 }
 
 /// `window.location` (`undefined` without a window).
 fn location_object() -> JsValue {
-    web_sys::window()
-        .and_then(|window| Reflect::get(&window, &JsValue::from_str("location")).ok())
-        .unwrap_or(JsValue::UNDEFINED)
+    web_sys::window().and_then(|window| super::get(&window, "location").ok()).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `location.protocol` and `location.hostname` (empty without a window).
@@ -89,8 +87,7 @@ pub fn target(input: &JsValue) -> Result<Target, JsValue> {
     let text = match input.as_string() {
         Some(text) => text,
         None => {
-            let to_string: js_sys::Function =
-                Reflect::get(&js_sys::global(), &JsValue::from_str("String"))?.dyn_into()?;
+            let to_string: js_sys::Function = super::get(&js_sys::global(), "String")?.dyn_into()?;
             to_string.call1(&JsValue::UNDEFINED, input)?.as_string().unwrap_or_default()
         }
     };
@@ -102,11 +99,10 @@ pub fn target(input: &JsValue) -> Result<Target, JsValue> {
 
 /// `new URL(text, document.baseURI).href`, if it resolves.
 fn resolve(text: &str) -> Option<String> {
-    let constructor: js_sys::Function =
-        Reflect::get(&js_sys::global(), &JsValue::from_str("URL")).ok()?.dyn_into().ok()?;
+    let constructor: js_sys::Function = super::get(&js_sys::global(), "URL").ok()?.dyn_into().ok()?;
     let arguments = js_sys::Array::of2(&JsValue::from_str(text), &JsValue::from_str(&base_url()));
     let url = Reflect::construct(&constructor, &arguments).ok()?;
-    Reflect::get(&url, &JsValue::from_str("href")).ok()?.as_string()
+    super::get(&url, "href").ok()?.as_string()
 }
 
 /// `document.cookie`: only cookies without `HttpOnly` appear in it.

@@ -237,7 +237,7 @@ impl Budget<'_> {
     }
 
     fn string(&mut self, value: &JsString) -> Result<String, ValueErrorKind> {
-        self.text(value.length())?;
+        self.text(super::length(value))?;
         // Lone surrogates become U+FFFD on the way into wasm.
         Ok(String::from(value))
     }
@@ -277,7 +277,7 @@ impl Budget<'_> {
             return Err(ValueErrorKind::BigInt);
         }
         let (keys, len) = if is_array(value).map_err(|_| ValueErrorKind::Threw)? {
-            let length = Reflect::get(value, &JsValue::from_str("length")).map_err(|_| ValueErrorKind::Threw)?;
+            let length = super::get(value, "length").map_err(|_| ValueErrorKind::Threw)?;
             // A proxy may claim any length; a real array's is a whole number.
             let length = length.as_f64().filter(|n| n.fract() == 0.0 && *n >= 0.0).ok_or(ValueErrorKind::Threw)?;
             if length > f64::from(self.limits.max_entries) {
@@ -286,7 +286,7 @@ impl Budget<'_> {
             (None, length as u32)
         } else {
             let keys = object_keys(value).map_err(|_| ValueErrorKind::Threw)?;
-            let len = keys.length();
+            let len = super::length(&keys);
             if len > self.limits.max_entries {
                 return Err(ValueErrorKind::TooManyEntries);
             }
@@ -310,7 +310,9 @@ fn path(stack: &[Frame]) -> String {
             if !path.is_empty() {
                 path.push('.');
             }
-            path.extend(frame.key.chars().take(64));
+            // The first 64 characters, cut at a char boundary (no `Extend<char>` code).
+            let end = frame.key.char_indices().nth(64).map_or(frame.key.len(), |(index, _)| index);
+            path.push_str(frame.key.get(..end).unwrap_or_default());
         } else {
             path.push('[');
             write_u64(&mut path, u64::from(frame.next.saturating_sub(1)));
@@ -424,7 +426,7 @@ pub fn to_js(value: &Value) -> JsValue {
                     let js = shell(item);
                     // Keys are the core's own option names; setting them on a
                     // fresh plain object cannot throw.
-                    let _ = Reflect::set(&target, &JsValue::from_str(key), &js);
+                    let _ = super::put(&target, key, &js);
                     if is_container(item) {
                         pending.push((item, js));
                     }
