@@ -23,7 +23,7 @@ use js_sys::{Array, JsString, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, ReadableStream, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
 use core::fmt;
 
@@ -226,17 +226,6 @@ pub enum Read {
 /// JS; the browser decodes and parses them.
 pub async fn read_capped(response: &Response, max_body: usize, give_up: Option<&Promise>) -> Read {
     let Some(stream) = response.body() else { return Read::Body(ReadBody::Empty) };
-    let Some((bytes, complete)) = read_bytes(&stream, max_body, give_up).await else { return Read::Failed };
-    if !complete || super::length(&bytes) as usize > max_body {
-        return Read::Body(ReadBody::TooLarge);
-    }
-    Read::Body(parse(&bytes))
-}
-
-/// Up to `max_body + 1` bytes of `stream` in one array, and whether that was
-/// all of it (`false`: the rest was cancelled). `None` when a read failed or
-/// `give_up` settled first (the stream is cancelled too).
-async fn read_bytes(stream: &ReadableStream, max_body: usize, give_up: Option<&Promise>) -> Option<(Uint8Array, bool)> {
     let cap = max_body.saturating_add(1);
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let chunks = Array::new();
@@ -248,7 +237,7 @@ async fn read_bytes(stream: &ReadableStream, max_body: usize, give_up: Option<&P
             None => read,
         };
         // A failed read errored the stream: nothing left to cancel.
-        let Ok(result) = JsFuture::from(next).await else { return None };
+        let Ok(result) = JsFuture::from(next).await else { return Read::Failed };
         let done = super::get(&result, "done").ok().and_then(|done| done.as_bool());
         match done {
             Some(true) => break true,
@@ -256,13 +245,13 @@ async fn read_bytes(stream: &ReadableStream, max_body: usize, give_up: Option<&P
             // Not a read result: `give_up` settled first.
             None => {
                 let _ = reader.cancel();
-                return None;
+                return Read::Failed;
             }
         }
         let chunk = super::get(&result, "value").ok().and_then(|value| value.dyn_into::<Uint8Array>().ok());
         let Some(chunk) = chunk else {
             let _ = reader.cancel();
-            return None;
+            return Read::Failed;
         };
         let room = cap - total;
         let len = super::length(&chunk) as usize;
@@ -283,7 +272,10 @@ async fn read_bytes(stream: &ReadableStream, max_body: usize, give_up: Option<&P
         bytes.set(&chunk, offset);
         offset += super::length(&chunk);
     }
-    Some((bytes, complete && total < cap))
+    if !(complete && total < cap) || super::length(&bytes) as usize > max_body {
+        return Read::Body(ReadBody::TooLarge);
+    }
+    Read::Body(parse(&bytes))
 }
 
 /// The body's bytes as the browser reads them: UTF-8 text, then `JSON.parse`.
