@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::timers::settles_after;
+use super::timers::{settles_after, Timer};
 use crate::core::keys::{NOTE_KEY, NOTE_STORE};
 
 /// The longest one step (open, or a transaction) may take.
@@ -123,10 +123,11 @@ fn result(request: &JsValue) -> Option<JsValue> {
     super::get(request, "result").ok()
 }
 
-/// Waits for `promise`, at most [`IDB_TIMEOUT_MS`].
-async fn settled(promise: Promise) -> Result<JsValue, JsValue> {
-    let (deadline, _timer) = settles_after(IDB_TIMEOUT_MS, true);
-    JsFuture::from(Promise::race(&Array::of2(&promise, &deadline))).await
+/// `promise`, rejected after [`IDB_TIMEOUT_MS`] while the returned timer
+/// lives. A plain fn, not an `async fn`: one nested future fewer.
+fn settled(promise: Promise) -> (JsFuture, Option<Timer>) {
+    let (deadline, timer) = settles_after(IDB_TIMEOUT_MS, true);
+    (JsFuture::from(Promise::race(&Array::of2(&promise, &deadline))), timer)
 }
 
 /// Opens database `name` (version 1), creating its store the first time.
@@ -147,7 +148,9 @@ async fn open(name: &str) -> Result<Database, IdbError> {
         on(&request, "onsuccess", resolve);
         on(&request, "onerror", reject);
     }
-    let outcome = settled(opened).await;
+    let (opening, timer) = settled(opened);
+    let outcome = opening.await;
+    drop(timer);
     drop(handlers);
     drop(upgrade);
     outcome.map_err(|_| IdbError::Unavailable)?;
@@ -163,5 +166,6 @@ async fn committed(transaction: &IdbTransaction) -> Result<(), IdbError> {
         on(transaction, "onerror", reject);
         on(transaction, "onabort", reject);
     }
-    settled(done).await.map(drop).map_err(|_| IdbError::Failed)
+    let (committing, _timer) = settled(done);
+    committing.await.map(drop).map_err(|_| IdbError::Failed)
 }
