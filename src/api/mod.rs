@@ -36,7 +36,7 @@ use crate::core::options::Options;
 use crate::core::security;
 use crate::core::value::Value;
 use crate::core::{
-    CheckTrigger, ConfigError, Id128, Machine, ProtocolError, Setup, ShellOptions, StorageChoice, Transport,
+    CheckTrigger, ConfigError, FieldNames, Id128, Machine, ProtocolError, Setup, ShellOptions, StorageChoice,
 };
 use events::{emit, error_event, event_object, set};
 pub use options::{cookie_session, oauth2};
@@ -260,13 +260,10 @@ fn with_shell<R>(inner: &Inner, f: impl FnOnce(&mut Shell) -> R) -> Option<R> {
     shell.as_mut().map(f)
 }
 
-/// What reading a token response needs of the endpoint configuration: its
-/// `responseFields` (all `contract::read_tokens` reads), copied out of the
-/// machine so that no borrow is held while JS runs; not the whole of it,
-/// whose clone is a large function.
-fn token_fields(inner: &Inner) -> Transport {
-    let fields = inner.machine.try_borrow().map(|machine| machine.transport().fields.clone());
-    Transport { fields: fields.unwrap_or_default(), ..Transport::default() }
+/// The `responseFields` a token response is read by, copied out of the
+/// machine so that no borrow is held while JS runs.
+fn token_fields(inner: &Inner) -> FieldNames {
+    inner.machine.try_borrow().map(|machine| machine.transport().fields.clone()).unwrap_or_default()
 }
 
 fn storage_kind(choice: StorageChoice) -> StorageKind {

@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use super::{config_error, now_ms, session_error};
 use crate::browser::{page, value};
 use crate::core::contract;
-use crate::core::endpoints::Transport;
+use crate::core::endpoints::FieldNames;
 use crate::core::options::{cookie_session_options, oauth2_options, Options};
 use crate::core::value::Value;
 use crate::core::{ConfigError, TokenSet};
@@ -43,13 +43,13 @@ pub(super) fn read_options(options: &JsValue) -> Result<(Options, Option<Functio
 /// refused) and read like an endpoint's answer (`responseFields`, JWT `exp`).
 // Not inlined into `start()`: measured smaller apart.
 #[inline(never)]
-pub(super) fn tokens_from_js(value: &JsValue, transport: &Transport) -> Result<TokenSet, JsValue> {
+pub(super) fn tokens_from_js(value: &JsValue, fields: &FieldNames) -> Result<TokenSet, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(TokenSet::default());
     }
     let value = value::from_js(value, &value::Limits::TOKENS, &[])
         .map_err(|e| session_error("invalid_tokens", &e.message("tokens")))?;
-    contract::read_tokens(transport, &value, None, now_ms(), value::parse_json)
+    contract::read_tokens(fields, &value, None, now_ms(), value::parse_json)
         .map_err(|e| session_error("invalid_tokens", e.code()))
 }
 

@@ -267,7 +267,7 @@ fn refresh_tokens(
         Judged::Json(body) if body.as_object().is_some() => body,
         Judged::Empty | Judged::Json(_) | Judged::Unusable => return Err(RefreshFailure::BadResponse),
     };
-    let tokens = read_tokens(t, body, response.date, now, parse).map_err(|_| RefreshFailure::BadResponse)?;
+    let tokens = read_tokens(&t.fields, body, response.date, now, parse).map_err(|_| RefreshFailure::BadResponse)?;
     if tokens.access_token.is_none() && t.mode == TokenMode::Bearer {
         // Some servers answer 200 {"error": "invalid_grant"}.
         let invalid_grant = error_code(body, &t.fields) == Some("invalid_grant");
@@ -291,7 +291,7 @@ fn refresh_tokens(
 /// or a token over [`MAX_TOKEN_LEN`] (errors name the member by its default
 /// name). An absurd expiry (negative, past 9999) is dropped, not an error.
 pub fn read_tokens(
-    t: &Transport,
+    names: &FieldNames,
     body: &Value,
     date: Option<EpochMs>,
     now: EpochMs,
@@ -300,7 +300,6 @@ pub fn read_tokens(
     if body.as_object().is_none() {
         return Err(TokenError::NotAnObject);
     }
-    let names = &t.fields;
     let access_token = token_field(lookup(body, &names.access_token, "access_token", "accessToken"), "access_token")?;
     let refresh_token =
         token_field(lookup(body, &names.refresh_token, "refresh_token", "refreshToken"), "refresh_token")?;
@@ -381,7 +380,7 @@ impl core::fmt::Debug for HookResult {
 pub fn read_hook_result(t: &Transport, result: &HookResult, now: EpochMs, parse: ParseJson) -> RefreshOutcome {
     match result {
         HookResult::Resolved(None) => RefreshOutcome::Success(TokenSet::default()),
-        HookResult::Resolved(Some(value)) => match read_tokens(t, value, None, now, parse) {
+        HookResult::Resolved(Some(value)) => match read_tokens(&t.fields, value, None, now, parse) {
             Ok(tokens) => RefreshOutcome::Success(tokens),
             Err(_) => failed(RefreshFailure::BadResponse, None),
         },

@@ -155,7 +155,7 @@ fn token_response(answer: &Answer) {
     // Real clocks read below 2^53 ms (JS `Date.now()`).
     let now = answer.now.min(MAX_EPOCH_MS);
     let t = Transport { max_body_bytes: MAX_BODY_LIMIT, ..Transport::default() };
-    let Ok(tokens) = contract::read_tokens(&t, &value, None, now, parse_ok) else { return };
+    let Ok(tokens) = contract::read_tokens(&t.fields, &value, None, now, parse_ok) else { return };
     check_secret(&tokens.access_token);
     check_secret(&tokens.refresh_token);
     assert!(tokens.expires_at.is_none_or(|at| at <= MAX_EPOCH_MS), "an expiry no message could carry");

@@ -90,7 +90,8 @@ fn refreshing(login: &str) -> (Machine, u64) {
     let setup = site_setup(TokenMode::Bearer, StorageChoice::Memory);
     let transport = setup.transport.clone();
     let mut machine = Machine::new(setup, id(1), 7);
-    let tokens = read_tokens(&transport, &json::parse(login).expect("JSON"), None, T0, json::parse_ok).expect("tokens");
+    let tokens =
+        read_tokens(&transport.fields, &json::parse(login).expect("JSON"), None, T0, json::parse_ok).expect("tokens");
     machine.login(T0, id(200), tokens);
     let due = machine.refresh_due_at().expect("due");
     machine.handle_timeout(due);
@@ -196,7 +197,7 @@ fn user_names_on_the_wire_are_bounded() {
     }
     // An answer with an over-long name names nobody (no change, nothing learned).
     let body = json::parse(&format!(r#"{{"access_token":"a","user":"{long}"}}"#)).expect("JSON");
-    let tokens = read_tokens(&Transport::default(), &body, None, T0, json::parse_ok).expect("still tokens");
+    let tokens = read_tokens(&FieldNames::default(), &body, None, T0, json::parse_ok).expect("still tokens");
     assert_eq!(tokens.identity, Identity::default());
 }
 
@@ -222,7 +223,7 @@ fn the_user_field_is_configurable_for_token_and_session_answers() {
     let transport = options::read(&options).expect("valid").endpoints;
     assert_eq!(transport.fields.user, "account");
     let body = json::parse(r#"{"access_token":"a","account":"carol","user":"ignored"}"#).expect("JSON");
-    let tokens = read_tokens(&transport, &body, None, T0, json::parse_ok).expect("tokens");
+    let tokens = read_tokens(&transport.fields, &body, None, T0, json::parse_ok).expect("tokens");
     assert_eq!(tokens.identity.user.as_deref(), Some("carol"));
     let session = Response::new(200, Body::Json(json::parse(r#"{"account":{"id":"carol"}}"#).expect("JSON")));
     assert!(

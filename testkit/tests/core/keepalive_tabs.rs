@@ -235,7 +235,8 @@ fn the_login_answers_deadlines_count_from_the_start() {
     let transport = Transport::default();
     let answer = r#"{"user":"alice","idleExpiresAt":1700000180000,"absoluteExpiresAt":1700003600000}"#;
     let answer = wasm_session_testkit::json::parse(answer).expect("json");
-    let tokens = wasm_session::core::contract::read_tokens(&transport, &answer, None, T0, |_| None).expect("tokens");
+    let tokens =
+        wasm_session::core::contract::read_tokens(&transport.fields, &answer, None, T0, |_| None).expect("tokens");
     let mut config = test_config();
     config.keepalive_every_ms = Some(MIN);
     let mut machine = Machine::new(sim_setup(config, true), id(1), 3);

@@ -93,7 +93,7 @@ fn the_login_answer_and_session_answers_name_it() {
         (r#"{"access_token":"a","rememberMe":"yes"}"#, false),
         (r#"{"access_token":"a"}"#, false),
     ] {
-        let tokens = read_tokens(&transport, &parse(text).expect("json"), None, T0, |_| None).expect("tokens");
+        let tokens = read_tokens(&transport.fields, &parse(text).expect("json"), None, T0, |_| None).expect("tokens");
         assert_eq!(tokens.remember_me, on, "{text}");
     }
     let answer = Response::new(200, Body::Json(parse(r#"{"signedIn":true,"remember_me":true}"#).expect("json")));

@@ -150,7 +150,7 @@ impl Site {
         };
         let transport = self.tabs[tab].machine.transport().clone();
         let body = json::parse(&body).expect("JSON");
-        let tokens = read_tokens(&transport, &body, None, self.now, json::parse_ok).expect("tokens");
+        let tokens = read_tokens(&transport.fields, &body, None, self.now, json::parse_ok).expect("tokens");
         let (now, epoch) = (self.now, self.fresh_epoch());
         // As the shell does before `start()`: the kept record, read from storage.
         self.tabs[tab].machine.handle_kept(now, self.kept.clone());

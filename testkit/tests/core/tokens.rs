@@ -3,7 +3,7 @@ use wasm_session_testkit::json::{parse, parse_ok};
 use wasm_session_testkit::sim::*;
 
 fn read(text: &str) -> Result<TokenSet, TokenError> {
-    contract::read_tokens(&Transport::default(), &parse(text).expect("valid JSON"), None, T0, parse_ok)
+    contract::read_tokens(&FieldNames::default(), &parse(text).expect("valid JSON"), None, T0, parse_ok)
 }
 
 #[test]
@@ -54,12 +54,13 @@ fn start_and_the_refresh_function_read_answers_like_the_endpoint() {
     // expiry when the answer gives none.
     let options = parse(r#"{"responseFields": {"accessToken": "jwt", "expiresIn": "ttl"}}"#).expect("valid JSON");
     let t = wasm_session::core::options::read(&options).expect("valid options").endpoints;
-    let mapped = contract::read_tokens(&t, &parse(r#"{"jwt":"a","ttl":60}"#).unwrap(), None, T0, parse_ok).unwrap();
+    let mapped =
+        contract::read_tokens(&t.fields, &parse(r#"{"jwt":"a","ttl":60}"#).unwrap(), None, T0, parse_ok).unwrap();
     assert_eq!(mapped.access_token.as_ref().map(Secret::expose), Some("a"));
     assert_eq!(mapped.expires_at, Some(T0 + 60_000));
     let payload = "eyJleHAiOjE3MDAwMDAxMjB9"; // {"exp":1700000120}
     let jwt = ["eyJhbGciOiJIUzI1NiJ9.", payload, ".c2ln"].concat();
     let body = parse(&[r#"{"access_token":""#, jwt.as_str(), r#""}"#].concat()).unwrap();
-    let from_jwt = contract::read_tokens(&Transport::default(), &body, None, T0, parse_ok).unwrap();
+    let from_jwt = contract::read_tokens(&FieldNames::default(), &body, None, T0, parse_ok).unwrap();
     assert_eq!(from_jwt.expires_at, Some(1_700_000_120_000));
 }
