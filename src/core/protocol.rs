@@ -134,16 +134,7 @@ impl EndReason {
 
     /// The reason from its JS name.
     pub fn parse(text: &str) -> Option<EndReason> {
-        Some(match text {
-            "idle" => EndReason::Idle,
-            "absolute" => EndReason::Absolute,
-            "user" => EndReason::User,
-            "otherTab" => EndReason::OtherTab,
-            "revoked" => EndReason::Revoked,
-            "refreshFailed" => EndReason::RefreshFailed,
-            "userChanged" => EndReason::UserChanged,
-            _ => return None,
-        })
+        EndReason::ALL.into_iter().find(|reason| reason.as_str() == text)
     }
 
     /// Timeouts end a session as `expired`; everything else as `loggedOut`.
@@ -183,6 +174,19 @@ pub struct Snapshot {
     /// Remember me: the session outlives the browser, on its own lifetimes.
     pub remember_me: bool,
 }
+
+/// The kinds' names, in the order of [`Message`]'s variants.
+const KINDS: [&str; 9] = [
+    "activity",
+    "staySignedIn",
+    "refreshed",
+    "logout",
+    "login",
+    "stateRequest",
+    "stateResponse",
+    "tokensChanged",
+    "sessionExists",
+];
 
 /// One cross-tab message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,17 +245,18 @@ pub enum Message {
 }
 
 impl Message {
-    fn kind(&self) -> &'static str {
+    /// The number of its kind in [`KINDS`].
+    fn kind(&self) -> usize {
         match self {
-            Message::Activity { .. } => "activity",
-            Message::StaySignedIn { .. } => "staySignedIn",
-            Message::Refreshed { .. } => "refreshed",
-            Message::Logout { .. } => "logout",
-            Message::Login(_) => "login",
-            Message::StateRequest => "stateRequest",
-            Message::StateResponse(_) => "stateResponse",
-            Message::TokensChanged { .. } => "tokensChanged",
-            Message::SessionExists { .. } => "sessionExists",
+            Message::Activity { .. } => 0,
+            Message::StaySignedIn { .. } => 1,
+            Message::Refreshed { .. } => 2,
+            Message::Logout { .. } => 3,
+            Message::Login(_) => 4,
+            Message::StateRequest => 5,
+            Message::StateResponse(_) => 6,
+            Message::TokensChanged { .. } => 7,
+            Message::SessionExists { .. } => 8,
         }
     }
 
@@ -274,9 +279,10 @@ impl Message {
 
 /// A snapshot with no token: the user they are for is kept (no secret; a tab
 /// that joins from a notice must know whom the session is for).
-fn without_tokens(snapshot: Snapshot) -> Snapshot {
-    let identity = snapshot.tokens.identity.clone();
-    Snapshot { tokens: TokenSet { identity, ..TokenSet::default() }, ..snapshot }
+fn without_tokens(mut snapshot: Snapshot) -> Snapshot {
+    let identity = core::mem::take(&mut snapshot.tokens.identity);
+    snapshot.tokens = TokenSet { identity, ..TokenSet::default() };
+    snapshot
 }
 
 /// A message with its sender and session epoch.
@@ -375,7 +381,7 @@ fn write_snapshot(m: &mut Members, snapshot: &Snapshot, secrets: bool) {
 pub fn encode(envelope: &Envelope) -> Value {
     let mut m = Members(Vec::with_capacity(10));
     m.number("v", VERSION);
-    m.text("kind", envelope.message.kind());
+    m.text("kind", KINDS.get(envelope.message.kind()).copied().unwrap_or_default());
     m.value("from", Value::String(envelope.from.to_hex()));
     if let Some(epoch) = envelope.epoch {
         m.value("epoch", Value::String(epoch.to_hex()));
@@ -518,36 +524,34 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
     let from = f.optional_id("from").unwrap_or_default();
     let epoch = f.optional_id("epoch");
     f.check()?;
-    let message = match kind {
-        "activity" => Message::Activity { at: f.time("at") },
-        "staySignedIn" => Message::StaySignedIn { at: f.time("at") },
-        "refreshed" => Message::Refreshed {
+    let index = KINDS.iter().position(|known| *known == kind).ok_or(ProtocolError::UnknownKind)?;
+    let message = match index {
+        0 => Message::Activity { at: f.time("at") },
+        1 => Message::StaySignedIn { at: f.time("at") },
+        2 => Message::Refreshed {
             tokens: f.tokens(),
             generation: f.time("generation"),
             received_at: f.time("receivedAt"),
         },
-        "logout" => {
+        3 => {
             let reason = object.get("reason").and_then(Value::as_str).and_then(EndReason::parse);
             if reason.is_none() {
                 f.fail("reason");
             }
             Message::Logout { reason: reason.unwrap_or(EndReason::User) }
         }
-        "login" => Message::Login(f.snapshot()),
-        "stateRequest" => Message::StateRequest,
-        "stateResponse" => Message::StateResponse(f.snapshot()),
-        "tokensChanged" => {
-            Message::TokensChanged { generation: f.time("generation"), received_at: f.time("receivedAt") }
-        }
-        "sessionExists" => Message::SessionExists {
+        4 => Message::Login(f.snapshot()),
+        5 => Message::StateRequest,
+        6 => Message::StateResponse(f.snapshot()),
+        7 => Message::TokensChanged { generation: f.time("generation"), received_at: f.time("receivedAt") },
+        _ => Message::SessionExists {
             login: f.flag("login"),
             snapshot: without_tokens(f.snapshot()),
             refresh_token_held: f.flag("refreshHeld"),
         },
-        _ => return Err(ProtocolError::UnknownKind),
     };
     f.check()?;
-    if epoch.is_none() && !matches!(message, Message::StateRequest) {
+    if epoch.is_none() && index != 5 {
         return Err(ProtocolError::BadField("epoch"));
     }
     Ok(Envelope { from, epoch, message })

@@ -118,14 +118,14 @@ impl Tombstones {
         self.0.push(tombstone);
         if self.0.len() > MAX_TOMBSTONES {
             // The oldest told one goes; if every one is owed, the oldest.
-            let mut going = 0;
+            let mut going = (0, (true, u64::MAX));
             for (index, candidate) in self.0.iter().enumerate() {
-                let current = self.0.get(going).map_or((true, u64::MAX), |t| (!t.server_told, t.ended_at));
-                if (!candidate.server_told, candidate.ended_at) < current {
-                    going = index;
+                let key = (!candidate.server_told, candidate.ended_at);
+                if key < going.1 {
+                    going = (index, key);
                 }
             }
-            self.0.remove(going);
+            self.0.remove(going.0);
         }
         true
     }
