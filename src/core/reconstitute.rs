@@ -53,21 +53,23 @@ impl Kept {
 
     /// Reads the stored form, which is as untrusted as a message: names
     /// bounded, at least one of them; a time that is not a whole number reads
-    /// as 0 (a record whose window ended); a repeated key counts once, the
-    /// first (as [`Value::get`] reads). `None` when it is no record.
+    /// as 0 (a record whose window ended). `None` when it is no record.
     pub fn from_value(stored: Value) -> Option<Kept> {
-        let name = |key| stored.get(key).and_then(Value::as_str).and_then(bounded);
-        let identity = Identity { user: name("user"), sub: name("sub") };
-        if identity.user.is_none() && identity.sub.is_none() {
-            return None;
-        }
-        let time = |key| stored.get(key).and_then(Value::as_u64).unwrap_or(0);
-        let (set_at, until) = (time("setAt"), time("until"));
-        // The state taken out, not cloned.
         let Value::Object(mut members) = stored else { return None };
-        let state =
-            members.iter().position(|(key, _)| key == "state").map_or(Value::Null, |at| members.swap_remove(at).1);
-        Some(Kept { identity, state, set_at, until })
+        let mut kept = Kept { identity: Identity::default(), state: Value::Null, set_at: 0, until: 0 };
+        // By reference, the state taken out: no by-value iterator of its own in the wasm.
+        for (key, value) in &mut members {
+            let name = || value.as_str().and_then(bounded);
+            match key.as_str() {
+                "user" => kept.identity.user = name(),
+                "sub" => kept.identity.sub = name(),
+                "setAt" => kept.set_at = value.as_u64().unwrap_or(0),
+                "until" => kept.until = value.as_u64().unwrap_or(0),
+                "state" => kept.state = core::mem::replace(value, Value::Null),
+                _ => {}
+            }
+        }
+        (kept.identity.user.is_some() || kept.identity.sub.is_some()).then_some(kept)
     }
 
     /// Whether a sign-in as `identity` is the same user: a name both know is
