@@ -134,7 +134,16 @@ impl EndReason {
 
     /// The reason from its JS name.
     pub fn parse(text: &str) -> Option<EndReason> {
-        EndReason::ALL.into_iter().find(|reason| reason.as_str() == text)
+        Some(match text {
+            "idle" => EndReason::Idle,
+            "absolute" => EndReason::Absolute,
+            "user" => EndReason::User,
+            "otherTab" => EndReason::OtherTab,
+            "revoked" => EndReason::Revoked,
+            "refreshFailed" => EndReason::RefreshFailed,
+            "userChanged" => EndReason::UserChanged,
+            _ => return None,
+        })
     }
 
     /// Timeouts end a session as `expired`; everything else as `loggedOut`.
@@ -174,19 +183,6 @@ pub struct Snapshot {
     /// Remember me: the session outlives the browser, on its own lifetimes.
     pub remember_me: bool,
 }
-
-/// The kinds' names, in the order of [`Message`]'s variants.
-const KINDS: [&str; 9] = [
-    "activity",
-    "staySignedIn",
-    "refreshed",
-    "logout",
-    "login",
-    "stateRequest",
-    "stateResponse",
-    "tokensChanged",
-    "sessionExists",
-];
 
 /// One cross-tab message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,18 +241,17 @@ pub enum Message {
 }
 
 impl Message {
-    /// The number of its kind in [`KINDS`].
-    fn kind(&self) -> usize {
+    fn kind(&self) -> &'static str {
         match self {
-            Message::Activity { .. } => 0,
-            Message::StaySignedIn { .. } => 1,
-            Message::Refreshed { .. } => 2,
-            Message::Logout { .. } => 3,
-            Message::Login(_) => 4,
-            Message::StateRequest => 5,
-            Message::StateResponse(_) => 6,
-            Message::TokensChanged { .. } => 7,
-            Message::SessionExists { .. } => 8,
+            Message::Activity { .. } => "activity",
+            Message::StaySignedIn { .. } => "staySignedIn",
+            Message::Refreshed { .. } => "refreshed",
+            Message::Logout { .. } => "logout",
+            Message::Login(_) => "login",
+            Message::StateRequest => "stateRequest",
+            Message::StateResponse(_) => "stateResponse",
+            Message::TokensChanged { .. } => "tokensChanged",
+            Message::SessionExists { .. } => "sessionExists",
         }
     }
 
@@ -381,7 +376,7 @@ fn write_snapshot(m: &mut Members, snapshot: &Snapshot, secrets: bool) {
 pub fn encode(envelope: &Envelope) -> Value {
     let mut m = Members(Vec::with_capacity(10));
     m.number("v", VERSION);
-    m.text("kind", KINDS.get(envelope.message.kind()).copied().unwrap_or_default());
+    m.text("kind", envelope.message.kind());
     m.value("from", Value::String(envelope.from.to_hex()));
     if let Some(epoch) = envelope.epoch {
         m.value("epoch", Value::String(epoch.to_hex()));
@@ -524,34 +519,36 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
     let from = f.optional_id("from").unwrap_or_default();
     let epoch = f.optional_id("epoch");
     f.check()?;
-    let index = KINDS.iter().position(|known| *known == kind).ok_or(ProtocolError::UnknownKind)?;
-    let message = match index {
-        0 => Message::Activity { at: f.time("at") },
-        1 => Message::StaySignedIn { at: f.time("at") },
-        2 => Message::Refreshed {
+    let message = match kind {
+        "activity" => Message::Activity { at: f.time("at") },
+        "staySignedIn" => Message::StaySignedIn { at: f.time("at") },
+        "refreshed" => Message::Refreshed {
             tokens: f.tokens(),
             generation: f.time("generation"),
             received_at: f.time("receivedAt"),
         },
-        3 => {
+        "logout" => {
             let reason = object.get("reason").and_then(Value::as_str).and_then(EndReason::parse);
             if reason.is_none() {
                 f.fail("reason");
             }
             Message::Logout { reason: reason.unwrap_or(EndReason::User) }
         }
-        4 => Message::Login(f.snapshot()),
-        5 => Message::StateRequest,
-        6 => Message::StateResponse(f.snapshot()),
-        7 => Message::TokensChanged { generation: f.time("generation"), received_at: f.time("receivedAt") },
-        _ => Message::SessionExists {
+        "login" => Message::Login(f.snapshot()),
+        "stateRequest" => Message::StateRequest,
+        "stateResponse" => Message::StateResponse(f.snapshot()),
+        "tokensChanged" => {
+            Message::TokensChanged { generation: f.time("generation"), received_at: f.time("receivedAt") }
+        }
+        "sessionExists" => Message::SessionExists {
             login: f.flag("login"),
             snapshot: without_tokens(f.snapshot()),
             refresh_token_held: f.flag("refreshHeld"),
         },
+        _ => return Err(ProtocolError::UnknownKind),
     };
     f.check()?;
-    if epoch.is_none() && index != 5 {
+    if epoch.is_none() && !matches!(message, Message::StateRequest) {
         return Err(ProtocolError::BadField("epoch"));
     }
     Ok(Envelope { from, epoch, message })
