@@ -274,9 +274,10 @@ impl Message {
 
 /// A snapshot with no token: the user they are for is kept (no secret; a tab
 /// that joins from a notice must know whom the session is for).
-fn without_tokens(snapshot: Snapshot) -> Snapshot {
-    let identity = snapshot.tokens.identity.clone();
-    Snapshot { tokens: TokenSet { identity, ..TokenSet::default() }, ..snapshot }
+fn without_tokens(mut snapshot: Snapshot) -> Snapshot {
+    let identity = core::mem::take(&mut snapshot.tokens.identity);
+    snapshot.tokens = TokenSet { identity, ..TokenSet::default() };
+    snapshot
 }
 
 /// A message with its sender and session epoch.

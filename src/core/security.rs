@@ -80,7 +80,7 @@ pub struct Setup<'a> {
 
 /// Every check's finding, in order of severity, so the report needs no sort;
 /// [`fires`] says whether each applies.
-const FINDINGS: [Finding; 10] = [
+static FINDINGS: [Finding; 10] = [
     Finding {
         id: "insecure_page",
         severity: Severity::High,
@@ -166,11 +166,11 @@ fn fires(index: usize, s: &Setup) -> bool {
 }
 
 /// The findings for `setup`, most severe first (high, then medium).
-pub fn report(setup: &Setup) -> Vec<Finding> {
+pub fn report(setup: &Setup) -> Vec<&'static Finding> {
     let mut findings = Vec::new();
     for (index, finding) in FINDINGS.iter().enumerate() {
         if fires(index, setup) {
-            findings.push(*finding);
+            findings.push(finding);
         }
     }
     findings

@@ -61,17 +61,18 @@ pub struct Tombstone {
 }
 
 impl Tombstone {
-    /// Two records of one end: the earlier end, the later expiry, told if either was.
-    fn merged(&self, other: &Tombstone) -> Tombstone {
-        let (first, _) = if other.ended_at < self.ended_at { (other, self) } else { (self, other) };
-        Tombstone {
-            epoch: self.epoch,
-            started_at: self.started_at.min(other.started_at),
-            reason: first.reason,
-            ended_at: first.ended_at,
-            expires_at: self.expires_at.max(other.expires_at),
-            server_told: self.server_told || other.server_told,
+    /// Takes in another record of the same end: the earlier end, the later
+    /// expiry, told if either was. Whether this record changed.
+    fn merge(&mut self, other: &Tombstone) -> bool {
+        let before = *self;
+        self.started_at = self.started_at.min(other.started_at);
+        if other.ended_at < self.ended_at {
+            self.reason = other.reason;
+            self.ended_at = other.ended_at;
         }
+        self.expires_at = self.expires_at.max(other.expires_at);
+        self.server_told |= other.server_told;
+        *self != before
     }
 }
 
@@ -110,22 +111,19 @@ impl Tombstones {
     /// Adds one tombstone (merged with a record of the same epoch); whether the list changed.
     pub fn insert(&mut self, tombstone: Tombstone) -> bool {
         if let Some(known) = self.0.iter_mut().find(|known| known.epoch == tombstone.epoch) {
-            let merged = known.merged(&tombstone);
-            let changed = *known != merged;
-            *known = merged;
-            return changed;
+            return known.merge(&tombstone);
         }
         self.0.push(tombstone);
         if self.0.len() > MAX_TOMBSTONES {
             // The oldest told one goes; if every one is owed, the oldest.
-            let mut going = 0;
+            let mut going = (0, (true, u64::MAX));
             for (index, candidate) in self.0.iter().enumerate() {
-                let current = self.0.get(going).map_or((true, u64::MAX), |t| (!t.server_told, t.ended_at));
-                if (!candidate.server_told, candidate.ended_at) < current {
-                    going = index;
+                let key = (!candidate.server_told, candidate.ended_at);
+                if key < going.1 {
+                    going = (index, key);
                 }
             }
-            self.0.remove(going);
+            self.0.remove(going.0);
         }
         true
     }
