@@ -23,7 +23,6 @@ use super::super::tokens::TokenSet;
 use super::super::tombstone::{Tombstone, Tombstones};
 use super::super::EpochMs;
 use super::live::State;
-use super::requests::Pending;
 use super::types::{Effect, ErrorCode, Event, Origin, Purpose};
 use super::Machine;
 
@@ -54,8 +53,7 @@ impl Machine {
     /// missed the other tab's logout message: frozen, discarded, asleep) ends
     /// here, as the other tab's end; the server is not told again.
     pub fn handle_tombstones(&mut self, now: EpochMs, stored: &Tombstones) {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         self.tombstones.merge(stored, now, self.config.absolute_timeout_ms);
         self.tombstones.expire(now);
         let ended = match &self.state {
@@ -132,12 +130,7 @@ impl Machine {
             self.release_lock(attempt);
             return true;
         }
-        let batch = self.take_id();
-        for request in requests {
-            let id = self.take_id();
-            self.requests.insert(id, Pending::Logout { batch, epoch: None });
-            self.effects.push(Effect::Fetch { id, purpose: Purpose::ResendLogout, request });
-        }
+        let batch = self.send_logouts(requests, None, Purpose::ResendLogout);
         self.resend = Resend::Out { attempt, batch };
         true
     }

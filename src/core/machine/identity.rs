@@ -6,7 +6,7 @@
 //! told: in cookie mode a logout would end the new user's session.
 
 use super::super::identity::Identity;
-use super::super::protocol::{EndReason, Message};
+use super::super::protocol::EndReason;
 use super::live::State;
 use super::types::{ErrorCode, Event, Origin};
 use super::Machine;
@@ -32,8 +32,7 @@ impl Machine {
             // The stored copy and the other tabs lack it: write it, share it.
             self.persisted = None;
             if share {
-                let (epoch, snapshot) = (live.epoch, live.snapshot());
-                self.broadcast(epoch, Message::StateResponse(snapshot));
+                self.broadcast_live(false);
             }
         }
         true

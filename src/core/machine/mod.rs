@@ -389,8 +389,7 @@ impl Machine {
 
     /// Time passed: fire whatever is due. Early or repeated calls do nothing.
     pub fn handle_timeout(&mut self, now: EpochMs) {
-        let now = self.clock(now);
-        self.advance(now);
+        self.catch_up(now);
     }
 
     /// The user was active in this tab.
@@ -434,12 +433,8 @@ impl Machine {
     /// replaced. Logouts still owed to the server are settled: the user signed
     /// in again, so the server's session is a new one.
     pub fn login(&mut self, now: EpochMs, epoch: Epoch, mut tokens: TokenSet) {
-        let now = self.clock(now);
-        self.advance(now);
-        let before = self.state();
+        let now = self.catch_up(now);
         self.sign_in_records(now, &tokens.identity);
-        self.retire_live();
-        self.settle_owed(now);
         // These belong to the session, not to its tokens.
         let (remember_me, idle, absolute) = tokens.take_session_word();
         let mut live = Live {
@@ -458,13 +453,7 @@ impl Machine {
             remember_me,
         };
         live.take_word(now, absolute, idle);
-        live.refresh = Self::schedule(&self.config, &mut self.jitter, &live);
-        let snapshot = live.snapshot();
-        self.state = State::Live(live);
-        self.broadcast(epoch, Message::Login(snapshot));
-        self.events.push(Event::StateChange { from: before, to: SessionState::Active });
-        self.events.push(Event::Started { origin: Origin::Local, replaced: before.is_live() });
-        self.advance(now);
+        self.begin(now, live, Origin::Local, true);
     }
 
     /// The user asked to stay signed in: dismisses an idle warning in every tab.
@@ -475,8 +464,7 @@ impl Machine {
     /// End the session everywhere: other tabs are told and storage wiped first,
     /// then the server is called.
     pub fn logout(&mut self, now: EpochMs) {
-        let now = self.clock(now);
-        self.advance(now);
+        self.catch_up(now);
         if matches!(self.state, State::Live(_)) {
             self.end(EndReason::User, Origin::Local);
         } else {
@@ -492,6 +480,14 @@ impl Machine {
         self.now
     }
 
+    /// The clock moved to `now` (never backwards): bring the machine up to
+    /// it, and say what time it is. Every input starts so.
+    fn catch_up(&mut self, now: EpochMs) -> EpochMs {
+        let now = self.clock(now);
+        self.advance(now);
+        now
+    }
+
     /// Tells the other tabs; where the channel may not carry tokens, the
     /// message goes without them ([`Message::without_tokens`]).
     fn broadcast(&mut self, epoch: Epoch, message: Message) {
@@ -503,9 +499,33 @@ impl Machine {
         self.effects.push(Effect::Broadcast(envelope));
     }
 
-    fn local_activity(&mut self, now: EpochMs, stay_signed_in: bool) {
-        let now = self.clock(now);
+    /// Tells the other tabs the live session as it stands: a login (`login`)
+    /// or a state answer.
+    fn broadcast_live(&mut self, login: bool) {
+        let Some(live) = self.live() else { return };
+        let (epoch, snapshot) = (live.epoch, live.snapshot());
+        self.broadcast(epoch, if login { Message::Login(snapshot) } else { Message::StateResponse(snapshot) });
+    }
+
+    /// Makes `live` the session, replacing the one live here if any: what
+    /// was owed from before it started is settled, its refresh scheduled, the
+    /// app told (and, with `announce`, the other tabs, of a login here).
+    fn begin(&mut self, now: EpochMs, mut live: Live, origin: Origin, announce: bool) {
+        let before = self.state();
+        self.retire_live();
+        self.settle_owed(live.started_at);
+        live.refresh = Self::schedule(&self.config, &mut self.jitter, &live);
+        self.state = State::Live(live);
+        if announce {
+            self.broadcast_live(true);
+        }
+        self.events.push(Event::StateChange { from: before, to: SessionState::Active });
+        self.events.push(Event::Started { origin, replaced: before.is_live() });
         self.advance(now);
+    }
+
+    fn local_activity(&mut self, now: EpochMs, stay_signed_in: bool) {
+        let now = self.catch_up(now);
         let interval = self.config.activity_broadcast_interval_ms;
         let State::Live(live) = &mut self.state else { return };
         let leaving_warning = matches!(live.phase, Phase::Warning { cause: WarningCause::Idle, .. });
@@ -542,36 +562,36 @@ impl Machine {
             self.end(reason, Origin::Local);
             return;
         }
-        let wanted = live.due_warning(&config, now);
-        match (live.phase, wanted) {
-            (Phase::Active, None) => {}
-            (Phase::Warning { .. }, None) => {
-                live.phase = Phase::Active;
-                self.events.push(Event::StateChange { from: SessionState::Warning, to: SessionState::Active });
+        match live.due_warning(&config, now) {
+            None => {
+                if let Phase::Warning { .. } = live.phase {
+                    live.phase = Phase::Active;
+                    self.events.push(Event::StateChange { from: SessionState::Warning, to: SessionState::Active });
+                }
             }
-            (phase, Some((cause, deadline))) => {
-                let next_tick = next_tick(deadline, now, config.countdown_interval_ms);
-                match phase {
+            Some((cause, deadline)) => {
+                let mut next_tick = next_tick(deadline, now, config.countdown_interval_ms);
+                let remaining_ms = deadline - now;
+                // A new warning (or another cause) is shown; a running one
+                // ticks once however late we are: a throttled tab shows the
+                // true remaining time, not a burst of stale ticks.
+                let shown = match live.phase {
                     Phase::Active => {
                         self.events.push(Event::StateChange { from: SessionState::Active, to: SessionState::Warning });
-                        self.events.push(Event::Warning { cause, remaining_ms: deadline - now, deadline });
-                        live.phase = Phase::Warning { cause, deadline, next_tick };
+                        None
                     }
-                    Phase::Warning { cause: shown, .. } if shown != cause => {
-                        self.events.push(Event::Warning { cause, remaining_ms: deadline - now, deadline });
-                        live.phase = Phase::Warning { cause, deadline, next_tick };
+                    Phase::Warning { cause: shown, next_tick: tick, .. } => Some((shown == cause, tick)),
+                };
+                match shown {
+                    None | Some((false, _)) => {
+                        self.events.push(Event::Warning { cause, remaining_ms, deadline });
                     }
-                    Phase::Warning { next_tick: tick, .. } => {
-                        if now >= tick {
-                            // One tick however late we are: a throttled tab shows
-                            // the true remaining time, not a burst of stale ticks.
-                            self.events.push(Event::Countdown { cause, remaining_ms: deadline - now, deadline });
-                            live.phase = Phase::Warning { cause, deadline, next_tick };
-                        } else {
-                            live.phase = Phase::Warning { cause, deadline, next_tick: tick.min(next_tick) };
-                        }
+                    Some((true, tick)) if now >= tick => {
+                        self.events.push(Event::Countdown { cause, remaining_ms, deadline });
                     }
+                    Some((true, tick)) => next_tick = next_tick.min(tick),
                 }
+                live.phase = Phase::Warning { cause, deadline, next_tick };
             }
         }
         self.start_refresh_if_due(now);

@@ -68,8 +68,7 @@ impl Machine {
     /// token was rotated out by another tab, whose new tokens are on their way
     /// (or a later session refreshed, which replaces this one).
     pub fn handle_lock_acquired(&mut self, now: EpochMs, attempt: u64, note: Option<GenerationNote>) {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         if self.resend_lock_granted(attempt) || self.keepalive_lock_granted(now, attempt) {
             return;
         }
@@ -151,10 +150,7 @@ impl Machine {
             Renewal::Endpoint | Renewal::Nothing => {
                 let token = refresh_token.as_ref().map(|token| token.expose());
                 match session_refresh_request(&self.transport, token, remember_me) {
-                    Some(request) => {
-                        self.requests.insert(attempt, Pending::Refresh);
-                        self.effects.push(Effect::Fetch { id: attempt, purpose: Purpose::Refresh, request });
-                    }
+                    Some(request) => self.send(attempt, Pending::Refresh, Purpose::Refresh, request),
                     // Tokens that expire but no way to refresh them: the session
                     // ends now (reason refreshFailed), rather than run on expired ones.
                     None => {
@@ -169,8 +165,7 @@ impl Machine {
     /// Refresh now if nothing is in flight (e.g. an API call got a 401). Returns
     /// whether a refresh is now under way.
     pub fn refresh_now(&mut self, now: EpochMs) -> bool {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         if let State::Live(live) = &mut self.state {
             match live.refresh {
                 Refresh::AwaitingLock { .. } | Refresh::InFlight { .. } => {}
@@ -185,8 +180,7 @@ impl Machine {
     /// Refresh `attempt` ended with `outcome`. A result for any attempt but the
     /// one in flight is stale and ignored (the lock is released all the same).
     pub(super) fn refresh_result(&mut self, now: EpochMs, attempt: u64, outcome: RefreshOutcome) {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         let State::Live(live) = &mut self.state else {
             self.release_lock(attempt);
             return;
@@ -207,20 +201,16 @@ impl Machine {
             RefreshOutcome::Success(mut tokens) => {
                 let (_, idle, absolute) = tokens.take_session_word();
                 live.take_word(now, absolute, idle);
-                let mut identity = live.tokens.identity.clone();
-                identity.learn(&tokens.identity);
-                tokens.identity = identity;
-                let rotated = tokens.refresh_token.is_some() && tokens.refresh_token != live.tokens.refresh_token;
-                if live.tokens.refresh_token.is_some() && !rotated {
+                let old = live.take_tokens(tokens, live.generation.saturating_add(1), now);
+                let new = &mut live.tokens.refresh_token;
+                if old.is_some() && (new.is_none() || *new == old) {
+                    // Not rotated: the server gave the same one, or none.
                     self.refresh_token_reused = true;
                 }
-                if tokens.refresh_token.is_none() {
+                if new.is_none() {
                     // RFC 6749 §6: no new refresh token means keep using the old one.
-                    tokens.refresh_token = live.tokens.refresh_token.take();
+                    *new = old;
                 }
-                live.tokens = tokens;
-                live.generation = live.generation.saturating_add(1);
-                live.tokens_received_at = now;
                 live.refresh = Self::schedule(&self.config, &mut self.jitter, live);
                 let message =
                     Message::Refreshed { tokens: live.tokens.clone(), generation: live.generation, received_at: now };

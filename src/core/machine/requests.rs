@@ -116,8 +116,7 @@ impl Machine {
                 self.refresh_result(now, id, outcome);
             }
             Pending::Keepalive => {
-                let now = self.clock(now);
-                self.advance(now);
+                let now = self.catch_up(now);
                 let answer = self.session_answer(&answer, now);
                 if let SessionAnswer::Active { user: Some(user), .. } = &answer {
                     self.check_user(user);
@@ -136,8 +135,7 @@ impl Machine {
                 self.session_checked(now, Check { epoch, trigger, sent_at }, answer);
             }
             Pending::Logout { batch, epoch } => {
-                let now = self.clock(now);
-                self.advance(now);
+                self.catch_up(now);
                 let delivered = matches!(&answer, FetchAnswer::Response(Response { status: 200..=299, .. }));
                 if let Some(failed) = self.requests.logout_done(batch, delivered) {
                     self.logout_answered(batch, epoch, !failed);
@@ -195,8 +193,7 @@ impl Machine {
     /// rotated by another tab a moment later, so the refresh endpoint decides
     /// (a 401 there ends it).
     fn session_checked(&mut self, now: EpochMs, asked: Check, answer: SessionAnswer) {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         let bearer = self.transport.mode == TokenMode::Bearer;
         let epoch = asked.epoch;
         let (check, verify_by_refresh) = match answer {
