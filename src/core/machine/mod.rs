@@ -355,31 +355,30 @@ impl Machine {
         let config = &self.config;
         let idle = live.idle_deadline(config);
         let absolute = live.absolute_deadline(config);
+        // 0: none (never after now).
         let countdown = match live.phase {
-            Phase::Warning { next_tick, .. } => Some(next_tick),
-            Phase::Active => None,
+            Phase::Warning { next_tick, .. } => next_tick,
+            Phase::Active => 0,
         };
         let refresh = match live.refresh {
-            Refresh::Due { at, .. } if self.refresh_allowed(live) => Some(at),
-            _ => None,
+            Refresh::Due { at, .. } if self.refresh_allowed(live) => at,
+            _ => 0,
         };
-        let keepalive = live.keepalive_due(config).filter(|_| self.online);
+        let keepalive = live.keepalive_due(config).filter(|_| self.online).unwrap_or(0);
         // The earliest one after now (the first listed on a tie), by a plain
         // loop: iterator adapters were a function of their own in the wasm.
         let mut next: Option<Deadline> = None;
         for (at, kind) in [
-            (Some(idle.saturating_sub(config.warn_before_ms)), TimerKind::IdleWarning),
-            (Some(idle), TimerKind::IdleExpiry),
-            (Some(absolute.saturating_sub(config.absolute_warn_before_ms)), TimerKind::AbsoluteWarning),
-            (Some(absolute), TimerKind::AbsoluteExpiry),
+            (idle.saturating_sub(config.warn_before_ms), TimerKind::IdleWarning),
+            (idle, TimerKind::IdleExpiry),
+            (absolute.saturating_sub(config.absolute_warn_before_ms), TimerKind::AbsoluteWarning),
+            (absolute, TimerKind::AbsoluteExpiry),
             (countdown, TimerKind::Countdown),
             (refresh, TimerKind::Refresh),
             (keepalive, TimerKind::Keepalive),
         ] {
-            if let Some(at) = at.filter(|at| *at > self.now) {
-                if next.is_none_or(|next| at < next.at) {
-                    next = Some(Deadline { at, kind });
-                }
+            if at > self.now && next.is_none_or(|next| at < next.at) {
+                next = Some(Deadline { at, kind });
             }
         }
         next
@@ -626,7 +625,7 @@ impl Machine {
             return;
         }
         let before = self.state();
-        let State::Live(mut live) = core::mem::replace(&mut self.state, State::Ended { reason }) else {
+        let State::Live(live) = core::mem::replace(&mut self.state, State::Ended { reason }) else {
             return;
         };
         self.abandon_refresh(&live);
@@ -636,7 +635,7 @@ impl Machine {
         }
         self.effects.push(Effect::WipeStorage);
         self.persisted = None;
-        let tokens = core::mem::take(&mut live.tokens);
+        let tokens = live.tokens;
         self.end_records(live.epoch, reason, &tokens.identity);
         if decided_here {
             let sent = !reason.is_servers_word() && self.tell_server(live.epoch, reason, &tokens);

@@ -4,7 +4,7 @@
 use super::super::config::Config;
 use super::super::contract::session_refresh_request;
 use super::super::note::GenerationNote;
-use super::super::protocol::{EndReason, Envelope, Message};
+use super::super::protocol::{EndReason, Message};
 use super::super::refresh::{backoff_delay, refresh_due_at, RefreshFailure, RefreshOutcome};
 use super::super::{EpochMs, Millis};
 use super::live::{Jitter, Live, Phase, Refresh, State};
@@ -73,37 +73,32 @@ impl Machine {
             return;
         }
         let allowed = self.live().is_some_and(|live| self.refresh_allowed(live));
-        let State::Live(live) = &mut self.state else {
-            self.release_lock(attempt);
-            return;
-        };
-        let mut send = false;
-        let mut behind = false;
-        match live.refresh {
-            Refresh::AwaitingLock { attempt: current, generation, failures } if current == attempt => {
-                if live.generation != generation {
-                    // Another tab refreshed while we waited: adopt, don't repeat.
-                    live.refresh = Self::schedule(&self.config, &mut self.jitter, live);
-                    self.release_lock(attempt);
-                } else if !allowed {
-                    // Offline, or an idle user: refresh when that ends.
-                    live.refresh = Refresh::Due { at: now, failures };
-                    self.release_lock(attempt);
-                } else if note.is_some_and(|note| note.is_ahead_of(live.epoch, live.started_at, live.generation)) {
-                    live.refresh = Refresh::Due { at: now.saturating_add(NOTE_RETRY_MS), failures };
-                    behind = true;
-                } else {
-                    live.refresh = Refresh::InFlight { attempt, failures };
-                    send = true;
+        let (mut send, mut behind) = (false, false);
+        if let State::Live(live) = &mut self.state {
+            if let Refresh::AwaitingLock { attempt: current, generation, failures } = live.refresh {
+                if current == attempt {
+                    live.refresh = if live.generation != generation {
+                        // Another tab refreshed while we waited: adopt, don't repeat.
+                        Self::schedule(&self.config, &mut self.jitter, live)
+                    } else if !allowed {
+                        // Offline, or an idle user: refresh when that ends.
+                        Refresh::Due { at: now, failures }
+                    } else if note.is_some_and(|note| note.is_ahead_of(live.epoch, live.started_at, live.generation)) {
+                        behind = true;
+                        Refresh::Due { at: now.saturating_add(NOTE_RETRY_MS), failures }
+                    } else {
+                        send = true;
+                        Refresh::InFlight { attempt, failures }
+                    };
                 }
             }
-            _ => self.release_lock(attempt),
         }
         if send {
             self.send_refresh(now, attempt);
-        }
-        if behind {
+        } else if behind {
             self.wait_for_newer_tokens(now, attempt);
+        } else {
+            self.release_lock(attempt);
         }
         // The adopted tokens may already be due (found by fuzzing: without this
         // the refresh waited, with no timer, for the next unrelated input).
@@ -116,7 +111,7 @@ impl Machine {
     /// [`NOTE_WAIT_MS`] without the tokens, end the session rather than
     /// present the rotated-out refresh token.
     fn wait_for_newer_tokens(&mut self, now: EpochMs, attempt: u64) {
-        self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until: now, note: None });
+        self.release_lock_until(attempt, now, None);
         let Some((epoch, generation)) = self.live().map(|live| (live.epoch, live.generation)) else { return };
         let since = match self.behind_note {
             Some((e, g, since)) if (e, g) == (epoch, generation) => since,
@@ -133,8 +128,7 @@ impl Machine {
             self.end(EndReason::RefreshFailed, Origin::Local);
             return;
         }
-        let envelope = Envelope { from: self.tab_id, epoch: None, message: Message::StateRequest };
-        self.effects.push(Effect::Broadcast(envelope));
+        self.ask_state();
     }
 
     /// Sends refresh `attempt` the way the app chose: its `refresh` function or
@@ -222,8 +216,7 @@ impl Machine {
                 // the note is committed before the lock goes, so the next
                 // holder knows of the rotation even if the message is late.
                 self.broadcast(epoch, message);
-                let hold_until = self.now.saturating_add(LOCK_SETTLE_MS);
-                self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until, note: Some(note) });
+                self.release_lock_until(attempt, self.now.saturating_add(LOCK_SETTLE_MS), Some(note));
                 self.events.push(Event::Refreshed { expires_at, origin: Origin::Local });
             }
             RefreshOutcome::Failed { failure, retry_after_ms } => {
@@ -255,8 +248,13 @@ impl Machine {
 
     /// Gives up the lock for `attempt`, holding a held one for [`LOCK_SETTLE_MS`].
     pub(super) fn release_lock(&mut self, attempt: u64) {
-        let hold_until = self.now.saturating_add(LOCK_SETTLE_MS);
-        self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until, note: None });
+        self.release_lock_until(attempt, self.now.saturating_add(LOCK_SETTLE_MS), None);
+    }
+
+    /// Gives up the lock for `attempt`, holding a held one until `hold_until`
+    /// (and until `note` is written).
+    fn release_lock_until(&mut self, attempt: u64, hold_until: EpochMs, note: Option<GenerationNote>) {
+        self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until, note });
     }
 
     pub(super) fn refresh_allowed(&self, live: &Live) -> bool {

@@ -63,14 +63,22 @@ impl Requests {
 
     /// Forgets request `id` and says why it was sent, if it is out.
     pub(super) fn take(&mut self, id: u64) -> Option<Pending> {
-        let index = self.pending.iter().position(|(have, _)| *have == id)?;
-        Some(self.pending.remove(index).1)
+        self.take_matching(id, None)
     }
 
-    /// Forgets request `id` if it was sent for `why`.
+    /// Forgets request `id` if it was sent for `why` (a refresh or a keepalive).
     pub(super) fn take_if(&mut self, id: u64, why: Pending) -> bool {
-        let found = self.pending.iter().position(|entry| *entry == (id, why));
-        found.map(|index| self.pending.remove(index)).is_some()
+        self.take_matching(id, Some(why)).is_some()
+    }
+
+    /// Forgets request `id` if it is out (and was sent for the kind of `why`, if given).
+    fn take_matching(&mut self, id: u64, why: Option<Pending>) -> Option<Pending> {
+        let kind = why.map(|why| core::mem::discriminant(&why));
+        let index = self
+            .pending
+            .iter()
+            .position(|(have, sent)| *have == id && kind.is_none_or(|kind| kind == core::mem::discriminant(sent)))?;
+        Some(self.pending.remove(index).1)
     }
 
     /// One logout request of `batch` ended; `Some(failed)` when it was the
@@ -99,20 +107,16 @@ impl Machine {
         let Some(why) = self.requests.take(id) else { return };
         match why {
             Pending::Refresh => {
-                let outcome = match &answer {
+                let failure = match &answer {
                     FetchAnswer::Response(response) => {
-                        read_refresh_response(&self.transport, response, now, self.parse_json)
+                        let outcome = read_refresh_response(&self.transport, response, now, self.parse_json);
+                        return self.refresh_result(now, id, outcome);
                     }
-                    FetchAnswer::Network => {
-                        RefreshOutcome::Failed { failure: RefreshFailure::Network, retry_after_ms: None }
-                    }
-                    FetchAnswer::Timeout => {
-                        RefreshOutcome::Failed { failure: RefreshFailure::Timeout, retry_after_ms: None }
-                    }
-                    FetchAnswer::Redirected => {
-                        RefreshOutcome::Failed { failure: RefreshFailure::Redirected, retry_after_ms: None }
-                    }
+                    FetchAnswer::Network => RefreshFailure::Network,
+                    FetchAnswer::Timeout => RefreshFailure::Timeout,
+                    FetchAnswer::Redirected => RefreshFailure::Redirected,
                 };
+                let outcome = RefreshOutcome::Failed { failure, retry_after_ms: None };
                 self.refresh_result(now, id, outcome);
             }
             Pending::Keepalive => {

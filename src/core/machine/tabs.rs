@@ -33,7 +33,8 @@ impl Machine {
             Message::Login(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Login),
             Message::StateResponse(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Answer),
             Message::SessionExists { login, snapshot, refresh_token_held } => {
-                self.hear_of_session(now, epoch, login, snapshot, refresh_token_held)
+                let how = if login { Adoption::Login } else { Adoption::Answer };
+                self.hear_of_session(now, epoch, how, snapshot, refresh_token_held)
             }
             message => {
                 let live = match &mut self.state {
@@ -109,6 +110,11 @@ impl Machine {
     /// Ask the other tabs for their session (a new tab does this at start-up).
     pub fn request_state(&mut self, now: EpochMs) {
         self.catch_up(now);
+        self.ask_state();
+    }
+
+    /// Asks the other tabs for their session.
+    pub(super) fn ask_state(&mut self) {
         let envelope = Envelope { from: self.tab_id, epoch: None, message: Message::StateRequest };
         self.effects.push(Effect::Broadcast(envelope));
     }
@@ -123,7 +129,7 @@ impl Machine {
         &mut self,
         now: EpochMs,
         epoch: Option<Epoch>,
-        login: bool,
+        how: Adoption,
         snapshot: Snapshot,
         refresh_token_held: bool,
     ) -> Result<(), ProtocolError> {
@@ -138,7 +144,6 @@ impl Machine {
         if refresh_token_held {
             return Ok(());
         }
-        let how = if login { Adoption::Login } else { Adoption::Answer };
         self.adopt(now, epoch, snapshot, how)?;
         if self.can_refresh() && self.state().is_live() && self.access_token().is_none() {
             self.refresh_now(now);
