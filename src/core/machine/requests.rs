@@ -42,15 +42,15 @@ pub(super) enum Pending {
     /// starts a session with `epoch`.
     SessionCheck { epoch: Epoch, trigger: CheckTrigger, sent_at: EpochMs },
     /// One of the requests sent when session `epoch` ended (`None`: an owed
-    /// logout sent again); `batch` groups them.
-    Logout { batch: u64, epoch: Option<Epoch> },
+    /// logout sent again); `batch` groups them; `failed`: another of the
+    /// batch failed.
+    Logout { batch: u64, epoch: Option<Epoch>, failed: bool },
 }
 
-/// The requests out, and the logout batches that had a failure.
+/// The requests out.
 #[derive(Debug, Default)]
 pub(super) struct Requests {
     pending: Vec<(u64, Pending)>,
-    failed_logouts: Vec<u64>,
 }
 
 impl Requests {
@@ -81,19 +81,20 @@ impl Requests {
         Some(self.pending.remove(index).1)
     }
 
-    /// One logout request of `batch` ended; `Some(failed)` when it was the
-    /// batch's last, `failed` if any of them failed.
-    fn logout_done(&mut self, batch: u64, delivered: bool) -> Option<bool> {
-        if !delivered && !self.failed_logouts.contains(&batch) {
-            self.failed_logouts.push(batch);
+    /// One logout request of `batch` ended, `failed` (it, or one of the
+    /// batch before it); `Some(failed)` when it was the batch's last, the
+    /// others are told otherwise.
+    fn logout_done(&mut self, batch: u64, failed: bool) -> Option<bool> {
+        let mut open = false;
+        for (_, why) in &mut self.pending {
+            if let Pending::Logout { batch: b, failed: other, .. } = why {
+                if *b == batch {
+                    *other |= failed;
+                    open = true;
+                }
+            }
         }
-        let open = self.pending.iter().any(|(_, why)| matches!(why, Pending::Logout { batch: b, .. } if *b == batch));
-        if open {
-            return None;
-        }
-        // A batch is in the list at most once, and its order does not matter.
-        let failed = self.failed_logouts.iter().position(|failed| *failed == batch);
-        Some(failed.map(|index| self.failed_logouts.swap_remove(index)).is_some())
+        (!open).then_some(failed)
     }
 }
 
@@ -138,10 +139,10 @@ impl Machine {
                 let answer = self.session_answer(&answer, now);
                 self.session_checked(now, Check { epoch, trigger, sent_at }, answer);
             }
-            Pending::Logout { batch, epoch } => {
+            Pending::Logout { batch, epoch, failed } => {
                 self.catch_up(now);
                 let delivered = matches!(&answer, FetchAnswer::Response(Response { status: 200..=299, .. }));
-                if let Some(failed) = self.requests.logout_done(batch, delivered) {
+                if let Some(failed) = self.requests.logout_done(batch, failed || !delivered) {
                     self.logout_answered(batch, epoch, !failed);
                 }
             }
@@ -198,29 +199,24 @@ impl Machine {
     /// (a 401 there ends it).
     fn session_checked(&mut self, now: EpochMs, asked: Check, answer: SessionAnswer) {
         let now = self.catch_up(now);
-        let bearer = self.transport.mode == TokenMode::Bearer;
-        let epoch = asked.epoch;
-        let (check, verify_by_refresh) = match answer {
+        let mut verify_by_refresh = false;
+        match answer {
             SessionAnswer::Active { absolute_deadline, idle_deadline, user, remember_me } => {
                 let check = SessionCheck::SignedIn { absolute_deadline, idle_deadline, remember_me };
                 self.signed_in(now, asked, check, user);
-                (None, false)
             }
             SessionAnswer::SignedOut | SessionAnswer::Revoked => {
                 if !self.state().is_live() {
                     // Nobody is signed in: no logout is owed.
                     self.settle_owed(now);
                 }
-                if bearer {
-                    (Some(SessionCheck::Unknown), true)
+                if self.transport.mode == TokenMode::Bearer {
+                    verify_by_refresh = true;
                 } else {
-                    (Some(SessionCheck::SignedOut), false)
+                    self.handle_revoked(now);
                 }
             }
-            SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => (Some(SessionCheck::Unknown), false),
-        };
-        if let Some(check) = check {
-            self.handle_session_check(now, epoch, check);
+            SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => {}
         }
         let needs_token = self.access_token().is_none() || verify_by_refresh;
         if self.can_refresh() && self.state().is_live() && needs_token {

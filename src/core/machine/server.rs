@@ -122,7 +122,7 @@ impl Machine {
         let batch = self.take_id();
         for request in requests {
             let id = self.take_id();
-            self.send(id, Pending::Logout { batch, epoch }, purpose, request);
+            self.send(id, Pending::Logout { batch, epoch, failed: false }, purpose, request);
         }
         batch
     }
