@@ -107,7 +107,7 @@ impl Machine {
     /// the browser is online, no session is live (a cookie logout would end it)
     /// and no re-send is under way.
     pub(super) fn resend_logout_if_owed(&mut self) {
-        let idle = self.resend == Resend::Idle && self.online && !matches!(self.state, State::Live(_));
+        let idle = matches!(self.resend, Resend::Idle) && self.online && !matches!(self.state, State::Live(_));
         if !(idle && self.transport.logout.is_some() && self.tombstones.owed()) {
             return;
         }
@@ -120,7 +120,7 @@ impl Machine {
     /// owed logout (or releases the lock when another tab told the server
     /// meanwhile). Whether the lock was the re-send's.
     pub(super) fn resend_lock_granted(&mut self, attempt: u64) -> bool {
-        if self.resend != (Resend::AwaitingLock { attempt }) {
+        if !matches!(self.resend, Resend::AwaitingLock { attempt: waiting } if waiting == attempt) {
             return false;
         }
         self.resend = Resend::Idle;

@@ -35,11 +35,13 @@ impl Machine {
     /// before `start()`). One past its window is wiped.
     pub fn handle_kept(&mut self, now: EpochMs, stored: Option<Kept>) {
         let now = self.clock(now);
-        let expired = stored.as_ref().is_some_and(|kept| now >= kept.until);
-        self.records.kept = stored.filter(|_| !expired);
-        if expired {
-            self.effects.push(Effect::Keep(None));
-        }
+        self.records.kept = match stored {
+            Some(kept) if now >= kept.until => {
+                self.effects.push(Effect::Keep(None));
+                None
+            }
+            stored => stored,
+        };
     }
 
     /// What the last sign-in restored (the `started` event's `restoredState`):

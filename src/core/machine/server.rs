@@ -52,11 +52,8 @@ impl Machine {
                 let asked = Check { epoch, trigger: CheckTrigger::Resume, sent_at: now };
                 self.signed_in(now, asked, check, None);
             }
-            SessionCheck::SignedOut => {
-                if matches!(self.state, State::Live(_)) {
-                    self.end(EndReason::Revoked, Origin::Server);
-                }
-            }
+            // Ends a live session only.
+            SessionCheck::SignedOut => self.end(EndReason::Revoked, Origin::Server),
             SessionCheck::Unknown => {}
         }
         self.advance(now);
@@ -66,9 +63,8 @@ impl Machine {
     /// after a refresh, or a revoked keepalive): end it everywhere.
     pub fn handle_revoked(&mut self, now: EpochMs) {
         self.catch_up(now);
-        if matches!(self.state, State::Live(_)) {
-            self.end(EndReason::Revoked, Origin::Server);
-        }
+        // Ends a live session only.
+        self.end(EndReason::Revoked, Origin::Server);
     }
 
     // ----- internals ---------------------------------------------------------
