@@ -278,7 +278,8 @@ impl Machine {
 
     /// Time until the session ends, from the latest `now` seen.
     pub fn remaining_ms(&self) -> Option<Millis> {
-        let end = self.idle_deadline()?.min(self.absolute_deadline()?);
+        let live = self.live()?;
+        let end = live.idle_deadline(&self.config).min(live.absolute_deadline(&self.config));
         Some(end.saturating_sub(self.now))
     }
 

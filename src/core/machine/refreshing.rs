@@ -6,6 +6,7 @@ use super::super::contract::session_refresh_request;
 use super::super::note::GenerationNote;
 use super::super::protocol::{EndReason, Message};
 use super::super::refresh::{backoff_delay, refresh_due_at, RefreshFailure, RefreshOutcome};
+use super::super::tokens::Secret;
 use super::super::{EpochMs, Millis};
 use super::live::{Jitter, Live, Phase, Refresh, State};
 use super::requests::Pending;
@@ -134,24 +135,22 @@ impl Machine {
     /// Sends refresh `attempt` the way the app chose: its `refresh` function or
     /// the refresh endpoint.
     fn send_refresh(&mut self, now: EpochMs, attempt: u64) {
-        let refresh_token = self.live().and_then(|live| live.tokens.refresh_token.clone());
-        let remember_me = self.live().is_some_and(|live| live.remember_me);
-        match self.renewal() {
-            Renewal::Hook => {
-                self.requests.insert(attempt, Pending::Refresh);
-                self.effects.push(Effect::CallRefreshHook { id: attempt, refresh_token });
-            }
-            Renewal::Endpoint | Renewal::Nothing => {
-                let token = refresh_token.as_ref().map(|token| token.expose());
-                match session_refresh_request(&self.transport, token, remember_me) {
-                    Some(request) => self.send(attempt, Pending::Refresh, Purpose::Refresh, request),
-                    // Tokens that expire but no way to refresh them: the session
-                    // ends now (reason refreshFailed), rather than run on expired ones.
-                    None => {
-                        let failure = RefreshFailure::Status(0);
-                        self.refresh_result(now, attempt, RefreshOutcome::Failed { failure, retry_after_ms: None });
-                    }
-                }
+        let Some(live) = self.live() else { return };
+        let refresh_token = &live.tokens.refresh_token;
+        if self.refresh_hook {
+            let refresh_token = refresh_token.clone();
+            self.requests.insert(attempt, Pending::Refresh);
+            self.effects.push(Effect::CallRefreshHook { id: attempt, refresh_token });
+            return;
+        }
+        let token = refresh_token.as_ref().map(Secret::expose);
+        match session_refresh_request(&self.transport, token, live.remember_me) {
+            Some(request) => self.send(attempt, Pending::Refresh, Purpose::Refresh, request),
+            // Tokens that expire but no way to refresh them: the session
+            // ends now (reason refreshFailed), rather than run on expired ones.
+            None => {
+                let failure = RefreshFailure::Status(0);
+                self.refresh_result(now, attempt, RefreshOutcome::Failed { failure, retry_after_ms: None });
             }
         }
     }
