@@ -529,25 +529,31 @@ impl Machine {
         let interval = self.config.activity_broadcast_interval_ms;
         let State::Live(live) = &mut self.state else { return };
         let leaving_warning = matches!(live.phase, Phase::Warning { cause: WarningCause::Idle, .. });
-        let moved = now > live.last_activity_at;
-        live.last_activity_at = live.last_activity_at.max(now);
         let due = live.last_broadcast_at.is_none_or(|at| now.saturating_sub(at) >= interval);
-        let (epoch, idle_deadline) = (live.epoch, live.idle_deadline(&self.config));
-        if stay_signed_in {
-            if let (true, Some(keepalive)) = (leaving_warning, &mut live.keepalive) {
+        if stay_signed_in || due || leaving_warning {
+            if let (true, Some(keepalive)) = (stay_signed_in && leaving_warning, &mut live.keepalive) {
                 // The server's idle timer may be what warns: tell it now.
                 keepalive.asap = true;
             }
             live.last_broadcast_at = Some(now);
-            self.broadcast(epoch, Message::StaySignedIn { at: now });
-        } else if due || leaving_warning {
-            live.last_broadcast_at = Some(now);
-            self.broadcast(epoch, Message::Activity { at: now });
+            let epoch = live.epoch;
+            let at = now;
+            self.broadcast(epoch, if stay_signed_in { Message::StaySignedIn { at } } else { Message::Activity { at } });
         }
-        if moved {
-            self.events.push(Event::Activity { origin: Origin::Local, idle_deadline });
-        }
+        self.take_activity(now, Origin::Local);
         self.advance(now);
+    }
+
+    /// The user was active at `at` (in this tab or, by `origin`, another):
+    /// the idle deadline moves, and the app is told, if it is later than
+    /// what was known.
+    fn take_activity(&mut self, at: EpochMs, origin: Origin) {
+        let State::Live(live) = &mut self.state else { return };
+        if at > live.last_activity_at {
+            live.last_activity_at = at;
+            let idle_deadline = live.idle_deadline(&self.config);
+            self.events.push(Event::Activity { origin, idle_deadline });
+        }
     }
 
     /// Bring the machine up to `now`: expire, warn, tick, start a due refresh.

@@ -50,12 +50,7 @@ impl Machine {
                 };
                 match message {
                     Message::Activity { at } | Message::StaySignedIn { at } => {
-                        let at = at.min(now);
-                        if at > live.last_activity_at {
-                            live.last_activity_at = at;
-                            let idle_deadline = live.idle_deadline(&self.config);
-                            self.events.push(Event::Activity { origin: Origin::OtherTab, idle_deadline });
-                        }
+                        self.take_activity(at.min(now), Origin::OtherTab);
                     }
                     Message::Refreshed { tokens, .. } if live.tokens.identity.conflicts(&tokens.identity) => {
                         // Tokens for another user than the one this tab knows.
