@@ -581,21 +581,21 @@ impl Machine {
                 // A new warning (or another cause) is shown; a running one
                 // ticks once however late we are: a throttled tab shows the
                 // true remaining time, not a burst of stale ticks.
-                let shown = match live.phase {
+                let (fresh, tick) = match live.phase {
                     Phase::Active => {
                         self.events.push(Event::StateChange { from: SessionState::Active, to: SessionState::Warning });
-                        None
+                        (true, 0)
                     }
-                    Phase::Warning { cause: shown, next_tick: tick, .. } => Some((shown == cause, tick)),
+                    Phase::Warning { cause: shown, next_tick: tick, .. } => (shown != cause, tick),
                 };
-                match shown {
-                    None | Some((false, _)) => {
-                        self.events.push(Event::Warning { cause, remaining_ms, deadline });
-                    }
-                    Some((true, tick)) if now >= tick => {
-                        self.events.push(Event::Countdown { cause, remaining_ms, deadline });
-                    }
-                    Some((true, tick)) => next_tick = next_tick.min(tick),
+                if fresh || now >= tick {
+                    self.events.push(if fresh {
+                        Event::Warning { cause, remaining_ms, deadline }
+                    } else {
+                        Event::Countdown { cause, remaining_ms, deadline }
+                    });
+                } else {
+                    next_tick = next_tick.min(tick);
                 }
                 live.phase = Phase::Warning { cause, deadline, next_tick };
             }

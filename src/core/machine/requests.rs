@@ -106,6 +106,7 @@ impl Machine {
     pub fn handle_fetch_answer(&mut self, now: EpochMs, id: u64, answer: FetchAnswer) {
         let now = self.clock(now);
         let Some(why) = self.requests.take(id) else { return };
+        self.advance(now);
         match why {
             Pending::Refresh => {
                 let failure = match &answer {
@@ -121,7 +122,6 @@ impl Machine {
                 self.refresh_result(now, id, outcome);
             }
             Pending::Keepalive => {
-                let now = self.catch_up(now);
                 let answer = self.session_answer(&answer, now);
                 if let SessionAnswer::Active { user: Some(user), .. } = &answer {
                     self.check_user(user);
@@ -140,7 +140,6 @@ impl Machine {
                 self.session_checked(now, Check { epoch, trigger, sent_at }, answer);
             }
             Pending::Logout { batch, epoch, failed } => {
-                self.catch_up(now);
                 let delivered = matches!(&answer, FetchAnswer::Response(Response { status: 200..=299, .. }));
                 if let Some(failed) = self.requests.logout_done(batch, failed || !delivered) {
                     self.logout_answered(batch, epoch, !failed);
@@ -198,7 +197,6 @@ impl Machine {
     /// rotated by another tab a moment later, so the refresh endpoint decides
     /// (a 401 there ends it).
     fn session_checked(&mut self, now: EpochMs, asked: Check, answer: SessionAnswer) {
-        let now = self.catch_up(now);
         let mut verify_by_refresh = false;
         match answer {
             SessionAnswer::Active { absolute_deadline, idle_deadline, user, remember_me } => {
