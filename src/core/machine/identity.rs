@@ -13,8 +13,8 @@ use super::Machine;
 
 impl Machine {
     /// A session or keepalive answer named `user` (`responseFields.user`).
-    pub(super) fn check_user(&mut self, user: &str) {
-        let seen = Identity { user: Some(user.to_owned()), sub: None };
+    pub(super) fn check_user(&mut self, user: String) {
+        let seen = Identity { user: Some(user), sub: None };
         self.check_identity(&seen, true);
     }
 

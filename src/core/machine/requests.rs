@@ -122,12 +122,11 @@ impl Machine {
                 self.refresh_result(now, id, outcome);
             }
             Pending::Keepalive => {
-                let answer = self.session_answer(&answer, now);
-                if let SessionAnswer::Active { user: Some(user), .. } = &answer {
-                    self.check_user(user);
-                }
-                let outcome = match answer {
-                    SessionAnswer::Active { absolute_deadline, idle_deadline, .. } => {
+                let outcome = match self.session_answer(&answer, now) {
+                    SessionAnswer::Active { absolute_deadline, idle_deadline, user, .. } => {
+                        if let Some(user) = user {
+                            self.check_user(user);
+                        }
                         KeepaliveOutcome::Alive { absolute_deadline, idle_deadline }
                     }
                     SessionAnswer::SignedOut | SessionAnswer::Revoked => KeepaliveOutcome::Revoked,

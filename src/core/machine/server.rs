@@ -80,7 +80,7 @@ impl Machine {
     pub(super) fn signed_in(&mut self, now: EpochMs, asked: Check, check: SessionCheck, user: Option<String>) {
         let SessionCheck::SignedIn { absolute_deadline, idle_deadline, remember_me } = check else { return };
         if let State::Live(_) = self.state {
-            if let Some(user) = &user {
+            if let Some(user) = user {
                 self.check_user(user);
             }
         } else if asked.trigger == CheckTrigger::Wake || self.last_end_at.is_some_and(|at| at >= asked.sent_at) {
