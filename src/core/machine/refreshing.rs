@@ -4,7 +4,7 @@
 use super::super::config::Config;
 use super::super::contract::session_refresh_request;
 use super::super::note::GenerationNote;
-use super::super::protocol::{EndReason, Message};
+use super::super::protocol::{EndReason, Epoch, Message};
 use super::super::refresh::{backoff_delay, refresh_due_at, RefreshFailure, RefreshOutcome};
 use super::super::tokens::Secret;
 use super::super::{EpochMs, Millis};
@@ -74,7 +74,7 @@ impl Machine {
             return;
         }
         let allowed = self.live().is_some_and(|live| self.refresh_allowed(live));
-        let (mut send, mut behind) = (false, false);
+        let (mut send, mut behind) = (false, None);
         if let State::Live(live) = &mut self.state {
             if let Refresh::AwaitingLock { attempt: current, generation, failures } = live.refresh {
                 if current == attempt {
@@ -85,7 +85,7 @@ impl Machine {
                         // Offline, or an idle user: refresh when that ends.
                         Refresh::Due { at: now, failures }
                     } else if note.is_some_and(|note| note.is_ahead_of(live.epoch, live.started_at, live.generation)) {
-                        behind = true;
+                        behind = Some((live.epoch, live.generation, failures));
                         Refresh::Due { at: now.saturating_add(NOTE_RETRY_MS), failures }
                     } else {
                         send = true;
@@ -96,8 +96,8 @@ impl Machine {
         }
         if send {
             self.send_refresh(now, attempt);
-        } else if behind {
-            self.wait_for_newer_tokens(now, attempt);
+        } else if let Some((epoch, generation, failures)) = behind {
+            self.wait_for_newer_tokens(now, attempt, (epoch, generation), failures);
         } else {
             self.release_lock(attempt);
         }
@@ -111,19 +111,18 @@ impl Machine {
     /// newer tokens), and ask for the lock again in [`NOTE_RETRY_MS`]; after
     /// [`NOTE_WAIT_MS`] without the tokens, end the session rather than
     /// present the rotated-out refresh token.
-    fn wait_for_newer_tokens(&mut self, now: EpochMs, attempt: u64) {
+    /// `tokens`: the session and generation this tab has; `failures`: its
+    /// refresh's failures so far.
+    fn wait_for_newer_tokens(&mut self, now: EpochMs, attempt: u64, tokens: (Epoch, u64), failures: u32) {
         self.release_lock_until(attempt, now, None);
-        let Some((epoch, generation)) = self.live().map(|live| (live.epoch, live.generation)) else { return };
+        let (epoch, generation) = tokens;
         let since = match self.behind_note {
             Some((e, g, since)) if (e, g) == (epoch, generation) => since,
             _ => now,
         };
         self.behind_note = Some((epoch, generation, since));
         if now.saturating_sub(since) >= NOTE_WAIT_MS {
-            let failures = match self.live().map(|live| live.refresh) {
-                Some(Refresh::Due { failures, .. }) => failures.saturating_add(1),
-                _ => 1,
-            };
+            let failures = failures.saturating_add(1);
             let code = "rotated_elsewhere";
             self.events.push(Event::RefreshFailed { code, definitive: true, retry_at: None, failures });
             self.end(EndReason::RefreshFailed, Origin::Local);
