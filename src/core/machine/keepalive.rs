@@ -114,15 +114,16 @@ impl Machine {
     pub(super) fn keepalive_lock_granted(&mut self, now: EpochMs, attempt: u64) -> bool {
         let online = self.online;
         let State::Live(live) = &mut self.state else { return false };
+        let last_activity_at = live.last_activity_at;
         let Some(keepalive) =
             live.keepalive.as_mut().filter(|k| matches!(k.step, Step::AwaitingLock(a) if a == attempt))
         else {
             return false;
         };
         keepalive.step = Step::Idle;
-        let due = live.keepalive_due(&self.config).is_some_and(|at| now >= at);
-        let request = keepalive_request(&self.transport).filter(|_| due && online);
-        if let (Some(request), Some(keepalive)) = (request, live.keepalive.as_mut()) {
+        let every = self.config.keepalive_every_ms;
+        let due = every.and_then(|every| keepalive.due(last_activity_at, every)).is_some_and(|at| now >= at);
+        if let Some(request) = keepalive_request(&self.transport).filter(|_| due && online) {
             // Its own id: the lock's release abandons nothing of the keepalive.
             let id = self.next_id;
             self.next_id = id.wrapping_add(1);
