@@ -63,6 +63,9 @@ pub const RETRY_MIN_MS: u64 = 50;
 /// The random part of that pause: 0 to this many ms more.
 pub const RETRY_SPREAD_MS: u64 = 100;
 
+/// The first expiry with more digits than a stored lease may have (16).
+const MAX_EXPIRES: u64 = 10_000_000_000_000_000;
+
 /// Separates the owner from the expiry in a stored lease.
 const SEPARATOR: u8 = b'|';
 
@@ -102,14 +105,16 @@ pub struct LeaseClaim {
     phase: Phase,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a claim stands. Our lease is `<owner>|<expires>`: its expiry is
+/// all a phase needs to know it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// Not holding: the next read decides whether to write.
     Claiming,
-    /// Wrote `value`; the read at `read_at` decides.
-    Confirming { value: String, read_at: u64 },
-    /// Won; `value` is what we last wrote.
-    Held { value: String },
+    /// Wrote our lease expiring at `expires`; the read at `read_at` decides.
+    Confirming { expires: u64, read_at: u64 },
+    /// Won; `expires` is when the lease we last wrote expires.
+    Held { expires: u64 },
     /// Granted in-page only, or lost while held: nothing more to do.
     Done,
 }
@@ -130,23 +135,23 @@ impl LeaseClaim {
     pub fn handle_read(&mut self, now: u64, stored: Option<&str>, random: u32) -> LeaseStep {
         match core::mem::replace(&mut self.phase, Phase::Done) {
             Phase::Claiming => self.claim(now, stored, random),
-            Phase::Confirming { value, read_at } if now < read_at => {
+            Phase::Confirming { expires, read_at } if now < read_at => {
                 // Read early (or the clock went back): wait, but never longer
                 // than a whole confirmation from now.
                 let read_at = read_at.min(now.saturating_add(CONFIRM_AFTER_MS));
-                self.phase = Phase::Confirming { value, read_at };
+                self.phase = Phase::Confirming { expires, read_at };
                 LeaseStep::ReadAt(read_at)
             }
-            Phase::Confirming { value, .. } => {
-                if stored == Some(value.as_str()) && live(&value, now) {
-                    self.phase = Phase::Held { value };
+            Phase::Confirming { expires, .. } => {
+                if self.is_ours(stored, expires) && is_live(expires, now) {
+                    self.phase = Phase::Held { expires };
                     LeaseStep::Granted { renew_at: now.saturating_add(RENEW_EVERY_MS) }
                 } else {
                     self.phase = Phase::Claiming;
                     LeaseStep::ReadAt(retry_at(now, random))
                 }
             }
-            Phase::Held { value } => self.renew(now, stored, value),
+            Phase::Held { expires } => self.renew(now, stored, expires),
             Phase::Done => LeaseStep::Lost,
         }
     }
@@ -170,48 +175,57 @@ impl LeaseClaim {
     }
 
     fn claim(&mut self, now: u64, stored: Option<&str>, random: u32) -> LeaseStep {
-        let taken = stored.and_then(parse).is_some_and(|lease| lease.is_live(now) && lease.owner != self.owner);
+        let taken =
+            stored.and_then(parse).is_some_and(|lease| is_live(lease.expires, now) && lease.owner != self.owner);
         if taken {
             self.phase = Phase::Claiming;
             return LeaseStep::ReadAt(retry_at(now, random));
         }
-        let value = self.value(now);
+        let expires = now.saturating_add(LEASE_MS);
         let read_at = now.saturating_add(CONFIRM_AFTER_MS);
-        self.phase = Phase::Confirming { value: value.clone(), read_at };
-        LeaseStep::Write { value, read_at }
+        self.phase = Phase::Confirming { expires, read_at };
+        LeaseStep::Write { value: self.value(expires), read_at }
     }
 
-    fn renew(&mut self, now: u64, stored: Option<&str>, value: String) -> LeaseStep {
+    fn renew(&mut self, now: u64, stored: Option<&str>, expires: u64) -> LeaseStep {
         // Renew only a lease of ours that nobody can have seen expire: a tab that
         // saw it expired may be writing, and our write must not land after theirs.
-        let safe = stored == Some(value.as_str())
-            && parse(&value)
-                .is_some_and(|lease| lease.is_live(now) && lease.expires.saturating_sub(now) > CONFIRM_AFTER_MS);
+        let safe =
+            self.is_ours(stored, expires) && is_live(expires, now) && expires.saturating_sub(now) > CONFIRM_AFTER_MS;
         if !safe {
             return LeaseStep::Lost;
         }
-        let value = self.value(now);
-        self.phase = Phase::Held { value: value.clone() };
-        LeaseStep::Write { value, read_at: now.saturating_add(RENEW_EVERY_MS) }
+        let expires = now.saturating_add(LEASE_MS);
+        self.phase = Phase::Held { expires };
+        LeaseStep::Write { value: self.value(expires), read_at: now.saturating_add(RENEW_EVERY_MS) }
     }
 
-    /// Our lease, written at `now`.
-    fn value(&self, now: u64) -> String {
+    /// Our lease expiring at `expires`.
+    fn value(&self, expires: u64) -> String {
         let mut value = String::with_capacity(self.owner.len() + 21);
         value.push_str(&self.owner);
         value.push(char::from(SEPARATOR));
-        write_u64(&mut value, now.saturating_add(LEASE_MS));
+        write_u64(&mut value, expires);
         value
+    }
+
+    /// Whether `stored` is exactly our lease expiring at `expires`.
+    fn is_ours(&self, stored: Option<&str>, expires: u64) -> bool {
+        stored == Some(self.value(expires).as_str())
     }
 }
 
 /// The owner of the live lease in `stored`, if there is one at `now`.
 pub fn live_owner(stored: &str, now: u64) -> Option<&str> {
-    parse(stored).filter(|lease| lease.is_live(now)).map(|lease| lease.owner)
+    parse(stored).filter(|lease| is_live(lease.expires, now)).map(|lease| lease.owner)
 }
 
-fn live(stored: &str, now: u64) -> bool {
-    live_owner(stored, now).is_some()
+/// Whether a lease expiring at `expires` is live at `now`: unexpired, and
+/// not further ahead than a whole lease (a lease beyond that comes from a
+/// skewed clock or a hostile writer and would stall every tab). An expiry
+/// past 16 digits is no lease ([`parse`]), ours included.
+fn is_live(expires: u64, now: u64) -> bool {
+    expires > now && expires <= now.saturating_add(LEASE_MS) && expires < MAX_EXPIRES
 }
 
 /// When to read again after finding the lease taken.
@@ -225,14 +239,6 @@ fn retry_at(now: u64, random: u32) -> u64 {
 struct StoredLease<'a> {
     owner: &'a str,
     expires: u64,
-}
-
-impl StoredLease<'_> {
-    /// Unexpired, and not further ahead than a whole lease: a lease beyond that
-    /// comes from a skewed clock or a hostile writer and would stall every tab.
-    fn is_live(&self, now: u64) -> bool {
-        self.expires > now && self.expires <= now.saturating_add(LEASE_MS)
-    }
 }
 
 fn parse(stored: &str) -> Option<StoredLease<'_>> {

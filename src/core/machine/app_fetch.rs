@@ -54,8 +54,7 @@ impl Machine {
     /// never fail for it; it is reported here, once per page, as an
     /// [`Event::Error`] `csrf_token_unusable`. The server then decides.
     pub fn handle_csrf_token(&mut self, now: EpochMs, method: &str, token: Option<&str>) {
-        let now = self.clock(now);
-        self.advance(now);
+        self.catch_up(now);
         if self.transport.csrf.is_some() && !self.csrf_token_reported && csrf_token_unusable(method, token) {
             self.csrf_token_reported = true;
             self.events.push(Event::Error { code: ErrorCode::CsrfTokenUnusable });
@@ -91,8 +90,7 @@ impl Machine {
         status: u16,
         body: Option<&Body>,
     ) -> Verdict {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         if sent.app_authorization || !is_revoked(&self.transport, status, body) {
             return Verdict::HandBack;
         }

@@ -23,7 +23,6 @@ use super::super::tokens::TokenSet;
 use super::super::tombstone::{Tombstone, Tombstones};
 use super::super::EpochMs;
 use super::live::State;
-use super::requests::Pending;
 use super::types::{Effect, ErrorCode, Event, Origin, Purpose};
 use super::Machine;
 
@@ -54,8 +53,7 @@ impl Machine {
     /// missed the other tab's logout message: frozen, discarded, asleep) ends
     /// here, as the other tab's end; the server is not told again.
     pub fn handle_tombstones(&mut self, now: EpochMs, stored: &Tombstones) {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         self.tombstones.merge(stored, now, self.config.absolute_timeout_ms);
         self.tombstones.expire(now);
         let ended = match &self.state {
@@ -109,7 +107,7 @@ impl Machine {
     /// the browser is online, no session is live (a cookie logout would end it)
     /// and no re-send is under way.
     pub(super) fn resend_logout_if_owed(&mut self) {
-        let idle = self.resend == Resend::Idle && self.online && !matches!(self.state, State::Live(_));
+        let idle = matches!(self.resend, Resend::Idle) && self.online && !matches!(self.state, State::Live(_));
         if !(idle && self.transport.logout.is_some() && self.tombstones.owed()) {
             return;
         }
@@ -122,7 +120,7 @@ impl Machine {
     /// owed logout (or releases the lock when another tab told the server
     /// meanwhile). Whether the lock was the re-send's.
     pub(super) fn resend_lock_granted(&mut self, attempt: u64) -> bool {
-        if self.resend != (Resend::AwaitingLock { attempt }) {
+        if !matches!(self.resend, Resend::AwaitingLock { attempt: waiting } if waiting == attempt) {
             return false;
         }
         self.resend = Resend::Idle;
@@ -132,12 +130,7 @@ impl Machine {
             self.release_lock(attempt);
             return true;
         }
-        let batch = self.take_id();
-        for request in requests {
-            let id = self.take_id();
-            self.requests.insert(id, Pending::Logout { batch, epoch: None });
-            self.effects.push(Effect::Fetch { id, purpose: Purpose::ResendLogout, request });
-        }
+        let batch = self.send_logouts(requests, None, Purpose::ResendLogout);
         self.resend = Resend::Out { attempt, batch };
         true
     }

@@ -6,15 +6,15 @@
 //! told: in cookie mode a logout would end the new user's session.
 
 use super::super::identity::Identity;
-use super::super::protocol::{EndReason, Message};
+use super::super::protocol::EndReason;
 use super::live::State;
 use super::types::{ErrorCode, Event, Origin};
 use super::Machine;
 
 impl Machine {
     /// A session or keepalive answer named `user` (`responseFields.user`).
-    pub(super) fn check_user(&mut self, user: &str) {
-        let seen = Identity { user: Some(user.to_owned()), sub: None };
+    pub(super) fn check_user(&mut self, user: String) {
+        let seen = Identity { user: Some(user), sub: None };
         self.check_identity(&seen, true);
     }
 
@@ -32,8 +32,7 @@ impl Machine {
             // The stored copy and the other tabs lack it: write it, share it.
             self.persisted = None;
             if share {
-                let (epoch, snapshot) = (live.epoch, live.snapshot());
-                self.broadcast(epoch, Message::StateResponse(snapshot));
+                self.broadcast_live(false);
             }
         }
         true

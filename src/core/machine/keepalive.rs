@@ -11,7 +11,7 @@
 //! was first due. A failed one is owed again by the tab that sent it only.
 
 use super::super::contract::keepalive_request;
-use super::super::protocol::{EndReason, Epoch, Message, Snapshot};
+use super::super::protocol::{EndReason, Epoch, Snapshot};
 use super::super::{EpochMs, Millis};
 use super::live::{Live, State};
 use super::requests::Pending;
@@ -114,21 +114,21 @@ impl Machine {
     pub(super) fn keepalive_lock_granted(&mut self, now: EpochMs, attempt: u64) -> bool {
         let online = self.online;
         let State::Live(live) = &mut self.state else { return false };
+        let last_activity_at = live.last_activity_at;
         let Some(keepalive) =
             live.keepalive.as_mut().filter(|k| matches!(k.step, Step::AwaitingLock(a) if a == attempt))
         else {
             return false;
         };
         keepalive.step = Step::Idle;
-        let due = live.keepalive_due(&self.config).is_some_and(|at| now >= at);
-        let request = keepalive_request(&self.transport).filter(|_| due && online);
-        if let (Some(request), Some(keepalive)) = (request, live.keepalive.as_mut()) {
+        let every = self.config.keepalive_every_ms;
+        let due = every.and_then(|every| keepalive.due(last_activity_at, every)).is_some_and(|at| now >= at);
+        if let Some(request) = keepalive_request(&self.transport).filter(|_| due && online) {
             // Its own id: the lock's release abandons nothing of the keepalive.
             let id = self.next_id;
             self.next_id = id.wrapping_add(1);
             *keepalive = Keepalive { sent_at: now, retry: false, asap: false, step: Step::Out(id) };
-            self.requests.insert(id, Pending::Keepalive);
-            self.effects.push(Effect::Fetch { id, purpose: Purpose::Keepalive, request });
+            self.send(id, Pending::Keepalive, Purpose::Keepalive, request);
             self.share_word_if_new();
         }
         self.release_lock(attempt);
@@ -137,8 +137,7 @@ impl Machine {
 
     /// Keepalive `attempt` was answered. A stale answer is ignored.
     pub(super) fn keepalive_result(&mut self, now: EpochMs, attempt: u64, outcome: KeepaliveOutcome) {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         let State::Live(live) = &mut self.state else { return };
         let Some(keepalive) = live.keepalive.as_mut().filter(|k| matches!(k.step, Step::Out(id) if id == attempt))
         else {
@@ -166,8 +165,7 @@ impl Machine {
         let known = self.word_shared.filter(|(e, _)| *e == live.epoch).map(|(_, w)| w).unwrap_or_default();
         if known.join(word) != known {
             // `broadcast` notes it as heard.
-            let (epoch, snapshot) = (live.epoch, live.snapshot());
-            self.broadcast(epoch, Message::StateResponse(snapshot));
+            self.broadcast_live(false);
         }
     }
 

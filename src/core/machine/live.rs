@@ -3,10 +3,11 @@
 
 use super::super::config::{Config, MAX_DURATION_MS};
 use super::super::protocol::{EndReason, Epoch, Snapshot};
-use super::super::tokens::TokenSet;
+use super::super::tokens::{Secret, TokenSet};
 use super::super::{EpochMs, Millis};
 use super::keepalive::Keepalive;
 use super::types::WarningCause;
+use super::Machine;
 
 /// Where the refresh of the current tokens stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +96,34 @@ impl Live {
         }
         if let Some(cap) = idle.filter(|&at| at > now) {
             self.idle_cap = Some(self.idle_cap.map_or(cap, |old| old.max(cap)));
+        }
+    }
+
+    /// Takes newer tokens of this session, of `generation`, received at
+    /// `received_at`: the user stays the one known, with what they add of
+    /// it (they do not conflict). The refresh token they replace is returned.
+    pub(super) fn take_tokens(&mut self, tokens: TokenSet, generation: u64, received_at: EpochMs) -> Option<Secret> {
+        let old = core::mem::replace(&mut self.tokens, tokens);
+        let seen = core::mem::replace(&mut self.tokens.identity, old.identity);
+        self.tokens.identity.learn(&seen);
+        self.generation = generation;
+        self.tokens_received_at = received_at;
+        old.refresh_token
+    }
+
+    /// Takes another tab's newer tokens ([`Live::take_tokens`]); a refresh
+    /// not yet under way here is scheduled for them instead.
+    pub(super) fn take_newer_tokens(
+        &mut self,
+        tokens: TokenSet,
+        generation: u64,
+        received_at: EpochMs,
+        config: &Config,
+        jitter: &mut Jitter,
+    ) {
+        self.take_tokens(tokens, generation, received_at);
+        if let Refresh::Due { .. } | Refresh::Unneeded = self.refresh {
+            self.refresh = Machine::schedule(config, jitter, self);
         }
     }
 

@@ -278,7 +278,8 @@ impl Machine {
 
     /// Time until the session ends, from the latest `now` seen.
     pub fn remaining_ms(&self) -> Option<Millis> {
-        let end = self.idle_deadline()?.min(self.absolute_deadline()?);
+        let live = self.live()?;
+        let end = live.idle_deadline(&self.config).min(live.absolute_deadline(&self.config));
         Some(end.saturating_sub(self.now))
     }
 
@@ -355,31 +356,30 @@ impl Machine {
         let config = &self.config;
         let idle = live.idle_deadline(config);
         let absolute = live.absolute_deadline(config);
+        // 0: none (never after now).
         let countdown = match live.phase {
-            Phase::Warning { next_tick, .. } => Some(next_tick),
-            Phase::Active => None,
+            Phase::Warning { next_tick, .. } => next_tick,
+            Phase::Active => 0,
         };
         let refresh = match live.refresh {
-            Refresh::Due { at, .. } if self.refresh_allowed(live) => Some(at),
-            _ => None,
+            Refresh::Due { at, .. } if self.refresh_allowed(live) => at,
+            _ => 0,
         };
-        let keepalive = live.keepalive_due(config).filter(|_| self.online);
+        let keepalive = live.keepalive_due(config).filter(|_| self.online).unwrap_or(0);
         // The earliest one after now (the first listed on a tie), by a plain
         // loop: iterator adapters were a function of their own in the wasm.
         let mut next: Option<Deadline> = None;
         for (at, kind) in [
-            (Some(idle.saturating_sub(config.warn_before_ms)), TimerKind::IdleWarning),
-            (Some(idle), TimerKind::IdleExpiry),
-            (Some(absolute.saturating_sub(config.absolute_warn_before_ms)), TimerKind::AbsoluteWarning),
-            (Some(absolute), TimerKind::AbsoluteExpiry),
+            (idle.saturating_sub(config.warn_before_ms), TimerKind::IdleWarning),
+            (idle, TimerKind::IdleExpiry),
+            (absolute.saturating_sub(config.absolute_warn_before_ms), TimerKind::AbsoluteWarning),
+            (absolute, TimerKind::AbsoluteExpiry),
             (countdown, TimerKind::Countdown),
             (refresh, TimerKind::Refresh),
             (keepalive, TimerKind::Keepalive),
         ] {
-            if let Some(at) = at.filter(|at| *at > self.now) {
-                if next.is_none_or(|next| at < next.at) {
-                    next = Some(Deadline { at, kind });
-                }
+            if at > self.now && next.is_none_or(|next| at < next.at) {
+                next = Some(Deadline { at, kind });
             }
         }
         next
@@ -389,8 +389,7 @@ impl Machine {
 
     /// Time passed: fire whatever is due. Early or repeated calls do nothing.
     pub fn handle_timeout(&mut self, now: EpochMs) {
-        let now = self.clock(now);
-        self.advance(now);
+        self.catch_up(now);
     }
 
     /// The user was active in this tab.
@@ -434,12 +433,8 @@ impl Machine {
     /// replaced. Logouts still owed to the server are settled: the user signed
     /// in again, so the server's session is a new one.
     pub fn login(&mut self, now: EpochMs, epoch: Epoch, mut tokens: TokenSet) {
-        let now = self.clock(now);
-        self.advance(now);
-        let before = self.state();
+        let now = self.catch_up(now);
         self.sign_in_records(now, &tokens.identity);
-        self.retire_live();
-        self.settle_owed(now);
         // These belong to the session, not to its tokens.
         let (remember_me, idle, absolute) = tokens.take_session_word();
         let mut live = Live {
@@ -458,13 +453,7 @@ impl Machine {
             remember_me,
         };
         live.take_word(now, absolute, idle);
-        live.refresh = Self::schedule(&self.config, &mut self.jitter, &live);
-        let snapshot = live.snapshot();
-        self.state = State::Live(live);
-        self.broadcast(epoch, Message::Login(snapshot));
-        self.events.push(Event::StateChange { from: before, to: SessionState::Active });
-        self.events.push(Event::Started { origin: Origin::Local, replaced: before.is_live() });
-        self.advance(now);
+        self.begin(now, live, Origin::Local, true);
     }
 
     /// The user asked to stay signed in: dismisses an idle warning in every tab.
@@ -475,8 +464,7 @@ impl Machine {
     /// End the session everywhere: other tabs are told and storage wiped first,
     /// then the server is called.
     pub fn logout(&mut self, now: EpochMs) {
-        let now = self.clock(now);
-        self.advance(now);
+        self.catch_up(now);
         if matches!(self.state, State::Live(_)) {
             self.end(EndReason::User, Origin::Local);
         } else {
@@ -492,6 +480,14 @@ impl Machine {
         self.now
     }
 
+    /// The clock moved to `now` (never backwards): bring the machine up to
+    /// it, and say what time it is. Every input starts so.
+    fn catch_up(&mut self, now: EpochMs) -> EpochMs {
+        let now = self.clock(now);
+        self.advance(now);
+        now
+    }
+
     /// Tells the other tabs; where the channel may not carry tokens, the
     /// message goes without them ([`Message::without_tokens`]).
     fn broadcast(&mut self, epoch: Epoch, message: Message) {
@@ -503,31 +499,61 @@ impl Machine {
         self.effects.push(Effect::Broadcast(envelope));
     }
 
-    fn local_activity(&mut self, now: EpochMs, stay_signed_in: bool) {
-        let now = self.clock(now);
+    /// Tells the other tabs the live session as it stands: a login (`login`)
+    /// or a state answer.
+    fn broadcast_live(&mut self, login: bool) {
+        let Some(live) = self.live() else { return };
+        let (epoch, snapshot) = (live.epoch, live.snapshot());
+        self.broadcast(epoch, if login { Message::Login(snapshot) } else { Message::StateResponse(snapshot) });
+    }
+
+    /// Makes `live` the session, replacing the one live here if any: what
+    /// was owed from before it started is settled, its refresh scheduled, the
+    /// app told (and, with `announce`, the other tabs, of a login here).
+    fn begin(&mut self, now: EpochMs, mut live: Live, origin: Origin, announce: bool) {
+        let before = self.state();
+        self.retire_live();
+        self.settle_owed(live.started_at);
+        live.refresh = Self::schedule(&self.config, &mut self.jitter, &live);
+        self.state = State::Live(live);
+        if announce {
+            self.broadcast_live(true);
+        }
+        self.events.push(Event::StateChange { from: before, to: SessionState::Active });
+        self.events.push(Event::Started { origin, replaced: before.is_live() });
         self.advance(now);
+    }
+
+    fn local_activity(&mut self, now: EpochMs, stay_signed_in: bool) {
+        let now = self.catch_up(now);
         let interval = self.config.activity_broadcast_interval_ms;
         let State::Live(live) = &mut self.state else { return };
         let leaving_warning = matches!(live.phase, Phase::Warning { cause: WarningCause::Idle, .. });
-        let moved = now > live.last_activity_at;
-        live.last_activity_at = live.last_activity_at.max(now);
         let due = live.last_broadcast_at.is_none_or(|at| now.saturating_sub(at) >= interval);
-        let (epoch, idle_deadline) = (live.epoch, live.idle_deadline(&self.config));
-        if stay_signed_in {
-            if let (true, Some(keepalive)) = (leaving_warning, &mut live.keepalive) {
+        if stay_signed_in || due || leaving_warning {
+            if let (true, Some(keepalive)) = (stay_signed_in && leaving_warning, &mut live.keepalive) {
                 // The server's idle timer may be what warns: tell it now.
                 keepalive.asap = true;
             }
             live.last_broadcast_at = Some(now);
-            self.broadcast(epoch, Message::StaySignedIn { at: now });
-        } else if due || leaving_warning {
-            live.last_broadcast_at = Some(now);
-            self.broadcast(epoch, Message::Activity { at: now });
+            let epoch = live.epoch;
+            let at = now;
+            self.broadcast(epoch, if stay_signed_in { Message::StaySignedIn { at } } else { Message::Activity { at } });
         }
-        if moved {
-            self.events.push(Event::Activity { origin: Origin::Local, idle_deadline });
-        }
+        self.take_activity(now, Origin::Local);
         self.advance(now);
+    }
+
+    /// The user was active at `at` (in this tab or, by `origin`, another):
+    /// the idle deadline moves, and the app is told, if it is later than
+    /// what was known.
+    fn take_activity(&mut self, at: EpochMs, origin: Origin) {
+        let State::Live(live) = &mut self.state else { return };
+        if at > live.last_activity_at {
+            live.last_activity_at = at;
+            let idle_deadline = live.idle_deadline(&self.config);
+            self.events.push(Event::Activity { origin, idle_deadline });
+        }
     }
 
     /// Bring the machine up to `now`: expire, warn, tick, start a due refresh.
@@ -542,36 +568,36 @@ impl Machine {
             self.end(reason, Origin::Local);
             return;
         }
-        let wanted = live.due_warning(&config, now);
-        match (live.phase, wanted) {
-            (Phase::Active, None) => {}
-            (Phase::Warning { .. }, None) => {
-                live.phase = Phase::Active;
-                self.events.push(Event::StateChange { from: SessionState::Warning, to: SessionState::Active });
+        match live.due_warning(&config, now) {
+            None => {
+                if let Phase::Warning { .. } = live.phase {
+                    live.phase = Phase::Active;
+                    self.events.push(Event::StateChange { from: SessionState::Warning, to: SessionState::Active });
+                }
             }
-            (phase, Some((cause, deadline))) => {
-                let next_tick = next_tick(deadline, now, config.countdown_interval_ms);
-                match phase {
+            Some((cause, deadline)) => {
+                let mut next_tick = next_tick(deadline, now, config.countdown_interval_ms);
+                let remaining_ms = deadline - now;
+                // A new warning (or another cause) is shown; a running one
+                // ticks once however late we are: a throttled tab shows the
+                // true remaining time, not a burst of stale ticks.
+                let (fresh, tick) = match live.phase {
                     Phase::Active => {
                         self.events.push(Event::StateChange { from: SessionState::Active, to: SessionState::Warning });
-                        self.events.push(Event::Warning { cause, remaining_ms: deadline - now, deadline });
-                        live.phase = Phase::Warning { cause, deadline, next_tick };
+                        (true, 0)
                     }
-                    Phase::Warning { cause: shown, .. } if shown != cause => {
-                        self.events.push(Event::Warning { cause, remaining_ms: deadline - now, deadline });
-                        live.phase = Phase::Warning { cause, deadline, next_tick };
-                    }
-                    Phase::Warning { next_tick: tick, .. } => {
-                        if now >= tick {
-                            // One tick however late we are: a throttled tab shows
-                            // the true remaining time, not a burst of stale ticks.
-                            self.events.push(Event::Countdown { cause, remaining_ms: deadline - now, deadline });
-                            live.phase = Phase::Warning { cause, deadline, next_tick };
-                        } else {
-                            live.phase = Phase::Warning { cause, deadline, next_tick: tick.min(next_tick) };
-                        }
-                    }
+                    Phase::Warning { cause: shown, next_tick: tick, .. } => (shown != cause, tick),
+                };
+                if fresh || now >= tick {
+                    self.events.push(if fresh {
+                        Event::Warning { cause, remaining_ms, deadline }
+                    } else {
+                        Event::Countdown { cause, remaining_ms, deadline }
+                    });
+                } else {
+                    next_tick = next_tick.min(tick);
                 }
+                live.phase = Phase::Warning { cause, deadline, next_tick };
             }
         }
         self.start_refresh_if_due(now);
@@ -606,7 +632,7 @@ impl Machine {
             return;
         }
         let before = self.state();
-        let State::Live(mut live) = core::mem::replace(&mut self.state, State::Ended { reason }) else {
+        let State::Live(live) = core::mem::replace(&mut self.state, State::Ended { reason }) else {
             return;
         };
         self.abandon_refresh(&live);
@@ -616,7 +642,7 @@ impl Machine {
         }
         self.effects.push(Effect::WipeStorage);
         self.persisted = None;
-        let tokens = core::mem::take(&mut live.tokens);
+        let tokens = live.tokens;
         self.end_records(live.epoch, reason, &tokens.identity);
         if decided_here {
             let sent = !reason.is_servers_word() && self.tell_server(live.epoch, reason, &tokens);

@@ -35,11 +35,13 @@ impl Machine {
     /// before `start()`). One past its window is wiped.
     pub fn handle_kept(&mut self, now: EpochMs, stored: Option<Kept>) {
         let now = self.clock(now);
-        let expired = stored.as_ref().is_some_and(|kept| now >= kept.until);
-        self.records.kept = stored.filter(|_| !expired);
-        if expired {
-            self.effects.push(Effect::Keep(None));
-        }
+        self.records.kept = match stored {
+            Some(kept) if now >= kept.until => {
+                self.effects.push(Effect::Keep(None));
+                None
+            }
+            stored => stored,
+        };
     }
 
     /// What the last sign-in restored (the `started` event's `restoredState`):
@@ -88,13 +90,18 @@ impl Machine {
     /// the restore state this tab holds for it; any other end wipes the record.
     pub(super) fn end_records(&mut self, epoch: Epoch, reason: EndReason, identity: &Identity) {
         let Some(window) = self.config.reconstitute_for_ms else { return };
-        let state = self.records.restore_state.take().filter(|(of, _, _)| *of == epoch);
+        let expiry = reason.is_expiry();
         let known = identity.user.is_some() || identity.sub.is_some();
-        if !reason.is_expiry() {
-            self.effects.push(Effect::Keep(None));
-        } else if let (Some((_, state, set_at)), true) = (state, known) {
-            let until = self.now.saturating_add(window);
-            self.effects.push(Effect::Keep(Some(Kept { identity: identity.clone(), state, set_at, until })));
+        let kept = match self.records.restore_state.take() {
+            Some((of, state, set_at)) if of == epoch && expiry && known => {
+                let until = self.now.saturating_add(window);
+                Some(Kept { identity: identity.clone(), state, set_at, until })
+            }
+            _ => None,
+        };
+        // A timeout without a record to keep leaves the stored one alone.
+        if kept.is_some() || !expiry {
+            self.effects.push(Effect::Keep(kept));
         }
     }
 }

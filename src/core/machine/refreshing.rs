@@ -4,8 +4,9 @@
 use super::super::config::Config;
 use super::super::contract::session_refresh_request;
 use super::super::note::GenerationNote;
-use super::super::protocol::{EndReason, Envelope, Message};
+use super::super::protocol::{EndReason, Epoch, Message};
 use super::super::refresh::{backoff_delay, refresh_due_at, RefreshFailure, RefreshOutcome};
+use super::super::tokens::Secret;
 use super::super::{EpochMs, Millis};
 use super::live::{Jitter, Live, Phase, Refresh, State};
 use super::requests::Pending;
@@ -68,43 +69,37 @@ impl Machine {
     /// token was rotated out by another tab, whose new tokens are on their way
     /// (or a later session refreshed, which replaces this one).
     pub fn handle_lock_acquired(&mut self, now: EpochMs, attempt: u64, note: Option<GenerationNote>) {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         if self.resend_lock_granted(attempt) || self.keepalive_lock_granted(now, attempt) {
             return;
         }
         let allowed = self.live().is_some_and(|live| self.refresh_allowed(live));
-        let State::Live(live) = &mut self.state else {
-            self.release_lock(attempt);
-            return;
-        };
-        let mut send = false;
-        let mut behind = false;
-        match live.refresh {
-            Refresh::AwaitingLock { attempt: current, generation, failures } if current == attempt => {
-                if live.generation != generation {
-                    // Another tab refreshed while we waited: adopt, don't repeat.
-                    live.refresh = Self::schedule(&self.config, &mut self.jitter, live);
-                    self.release_lock(attempt);
-                } else if !allowed {
-                    // Offline, or an idle user: refresh when that ends.
-                    live.refresh = Refresh::Due { at: now, failures };
-                    self.release_lock(attempt);
-                } else if note.is_some_and(|note| note.is_ahead_of(live.epoch, live.started_at, live.generation)) {
-                    live.refresh = Refresh::Due { at: now.saturating_add(NOTE_RETRY_MS), failures };
-                    behind = true;
-                } else {
-                    live.refresh = Refresh::InFlight { attempt, failures };
-                    send = true;
+        let (mut send, mut behind) = (false, None);
+        if let State::Live(live) = &mut self.state {
+            if let Refresh::AwaitingLock { attempt: current, generation, failures } = live.refresh {
+                if current == attempt {
+                    live.refresh = if live.generation != generation {
+                        // Another tab refreshed while we waited: adopt, don't repeat.
+                        Self::schedule(&self.config, &mut self.jitter, live)
+                    } else if !allowed {
+                        // Offline, or an idle user: refresh when that ends.
+                        Refresh::Due { at: now, failures }
+                    } else if note.is_some_and(|note| note.is_ahead_of(live.epoch, live.started_at, live.generation)) {
+                        behind = Some((live.epoch, live.generation, failures));
+                        Refresh::Due { at: now.saturating_add(NOTE_RETRY_MS), failures }
+                    } else {
+                        send = true;
+                        Refresh::InFlight { attempt, failures }
+                    };
                 }
             }
-            _ => self.release_lock(attempt),
         }
         if send {
             self.send_refresh(now, attempt);
-        }
-        if behind {
-            self.wait_for_newer_tokens(now, attempt);
+        } else if let Some((epoch, generation, failures)) = behind {
+            self.wait_for_newer_tokens(now, attempt, (epoch, generation), failures);
+        } else {
+            self.release_lock(attempt);
         }
         // The adopted tokens may already be due (found by fuzzing: without this
         // the refresh waited, with no timer, for the next unrelated input).
@@ -116,52 +111,45 @@ impl Machine {
     /// newer tokens), and ask for the lock again in [`NOTE_RETRY_MS`]; after
     /// [`NOTE_WAIT_MS`] without the tokens, end the session rather than
     /// present the rotated-out refresh token.
-    fn wait_for_newer_tokens(&mut self, now: EpochMs, attempt: u64) {
-        self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until: now, note: None });
-        let Some((epoch, generation)) = self.live().map(|live| (live.epoch, live.generation)) else { return };
+    /// `tokens`: the session and generation this tab has; `failures`: its
+    /// refresh's failures so far.
+    fn wait_for_newer_tokens(&mut self, now: EpochMs, attempt: u64, tokens: (Epoch, u64), failures: u32) {
+        self.release_lock_until(attempt, now, None);
+        let (epoch, generation) = tokens;
         let since = match self.behind_note {
             Some((e, g, since)) if (e, g) == (epoch, generation) => since,
             _ => now,
         };
         self.behind_note = Some((epoch, generation, since));
         if now.saturating_sub(since) >= NOTE_WAIT_MS {
-            let failures = match self.live().map(|live| live.refresh) {
-                Some(Refresh::Due { failures, .. }) => failures.saturating_add(1),
-                _ => 1,
-            };
+            let failures = failures.saturating_add(1);
             let code = "rotated_elsewhere";
             self.events.push(Event::RefreshFailed { code, definitive: true, retry_at: None, failures });
             self.end(EndReason::RefreshFailed, Origin::Local);
             return;
         }
-        let envelope = Envelope { from: self.tab_id, epoch: None, message: Message::StateRequest };
-        self.effects.push(Effect::Broadcast(envelope));
+        self.ask_state();
     }
 
     /// Sends refresh `attempt` the way the app chose: its `refresh` function or
     /// the refresh endpoint.
     fn send_refresh(&mut self, now: EpochMs, attempt: u64) {
-        let refresh_token = self.live().and_then(|live| live.tokens.refresh_token.clone());
-        let remember_me = self.live().is_some_and(|live| live.remember_me);
-        match self.renewal() {
-            Renewal::Hook => {
-                self.requests.insert(attempt, Pending::Refresh);
-                self.effects.push(Effect::CallRefreshHook { id: attempt, refresh_token });
-            }
-            Renewal::Endpoint | Renewal::Nothing => {
-                let token = refresh_token.as_ref().map(|token| token.expose());
-                match session_refresh_request(&self.transport, token, remember_me) {
-                    Some(request) => {
-                        self.requests.insert(attempt, Pending::Refresh);
-                        self.effects.push(Effect::Fetch { id: attempt, purpose: Purpose::Refresh, request });
-                    }
-                    // Tokens that expire but no way to refresh them: the session
-                    // ends now (reason refreshFailed), rather than run on expired ones.
-                    None => {
-                        let failure = RefreshFailure::Status(0);
-                        self.refresh_result(now, attempt, RefreshOutcome::Failed { failure, retry_after_ms: None });
-                    }
-                }
+        let Some(live) = self.live() else { return };
+        let refresh_token = &live.tokens.refresh_token;
+        if self.refresh_hook {
+            let refresh_token = refresh_token.clone();
+            self.requests.insert(attempt, Pending::Refresh);
+            self.effects.push(Effect::CallRefreshHook { id: attempt, refresh_token });
+            return;
+        }
+        let token = refresh_token.as_ref().map(Secret::expose);
+        match session_refresh_request(&self.transport, token, live.remember_me) {
+            Some(request) => self.send(attempt, Pending::Refresh, Purpose::Refresh, request),
+            // Tokens that expire but no way to refresh them: the session
+            // ends now (reason refreshFailed), rather than run on expired ones.
+            None => {
+                let failure = RefreshFailure::Status(0);
+                self.refresh_result(now, attempt, RefreshOutcome::Failed { failure, retry_after_ms: None });
             }
         }
     }
@@ -169,8 +157,7 @@ impl Machine {
     /// Refresh now if nothing is in flight (e.g. an API call got a 401). Returns
     /// whether a refresh is now under way.
     pub fn refresh_now(&mut self, now: EpochMs) -> bool {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         if let State::Live(live) = &mut self.state {
             match live.refresh {
                 Refresh::AwaitingLock { .. } | Refresh::InFlight { .. } => {}
@@ -185,8 +172,7 @@ impl Machine {
     /// Refresh `attempt` ended with `outcome`. A result for any attempt but the
     /// one in flight is stale and ignored (the lock is released all the same).
     pub(super) fn refresh_result(&mut self, now: EpochMs, attempt: u64, outcome: RefreshOutcome) {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         let State::Live(live) = &mut self.state else {
             self.release_lock(attempt);
             return;
@@ -207,20 +193,16 @@ impl Machine {
             RefreshOutcome::Success(mut tokens) => {
                 let (_, idle, absolute) = tokens.take_session_word();
                 live.take_word(now, absolute, idle);
-                let mut identity = live.tokens.identity.clone();
-                identity.learn(&tokens.identity);
-                tokens.identity = identity;
-                let rotated = tokens.refresh_token.is_some() && tokens.refresh_token != live.tokens.refresh_token;
-                if live.tokens.refresh_token.is_some() && !rotated {
+                let old = live.take_tokens(tokens, live.generation.saturating_add(1), now);
+                let new = &mut live.tokens.refresh_token;
+                if old.is_some() && (new.is_none() || *new == old) {
+                    // Not rotated: the server gave the same one, or none.
                     self.refresh_token_reused = true;
                 }
-                if tokens.refresh_token.is_none() {
+                if new.is_none() {
                     // RFC 6749 §6: no new refresh token means keep using the old one.
-                    tokens.refresh_token = live.tokens.refresh_token.take();
+                    *new = old;
                 }
-                live.tokens = tokens;
-                live.generation = live.generation.saturating_add(1);
-                live.tokens_received_at = now;
                 live.refresh = Self::schedule(&self.config, &mut self.jitter, live);
                 let message =
                     Message::Refreshed { tokens: live.tokens.clone(), generation: live.generation, received_at: now };
@@ -232,8 +214,7 @@ impl Machine {
                 // the note is committed before the lock goes, so the next
                 // holder knows of the rotation even if the message is late.
                 self.broadcast(epoch, message);
-                let hold_until = self.now.saturating_add(LOCK_SETTLE_MS);
-                self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until, note: Some(note) });
+                self.release_lock_until(attempt, self.now.saturating_add(LOCK_SETTLE_MS), Some(note));
                 self.events.push(Event::Refreshed { expires_at, origin: Origin::Local });
             }
             RefreshOutcome::Failed { failure, retry_after_ms } => {
@@ -265,8 +246,13 @@ impl Machine {
 
     /// Gives up the lock for `attempt`, holding a held one for [`LOCK_SETTLE_MS`].
     pub(super) fn release_lock(&mut self, attempt: u64) {
-        let hold_until = self.now.saturating_add(LOCK_SETTLE_MS);
-        self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until, note: None });
+        self.release_lock_until(attempt, self.now.saturating_add(LOCK_SETTLE_MS), None);
+    }
+
+    /// Gives up the lock for `attempt`, holding a held one until `hold_until`
+    /// (and until `note` is written).
+    fn release_lock_until(&mut self, attempt: u64, hold_until: EpochMs, note: Option<GenerationNote>) {
+        self.effects.push(Effect::ReleaseRefreshLock { attempt, hold_until, note });
     }
 
     pub(super) fn refresh_allowed(&self, live: &Live) -> bool {

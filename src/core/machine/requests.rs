@@ -42,15 +42,15 @@ pub(super) enum Pending {
     /// starts a session with `epoch`.
     SessionCheck { epoch: Epoch, trigger: CheckTrigger, sent_at: EpochMs },
     /// One of the requests sent when session `epoch` ended (`None`: an owed
-    /// logout sent again); `batch` groups them.
-    Logout { batch: u64, epoch: Option<Epoch> },
+    /// logout sent again); `batch` groups them; `failed`: another of the
+    /// batch failed.
+    Logout { batch: u64, epoch: Option<Epoch>, failed: bool },
 }
 
-/// The requests out, and the logout batches that had a failure.
+/// The requests out.
 #[derive(Debug, Default)]
 pub(super) struct Requests {
     pending: Vec<(u64, Pending)>,
-    failed_logouts: Vec<u64>,
 }
 
 impl Requests {
@@ -63,29 +63,38 @@ impl Requests {
 
     /// Forgets request `id` and says why it was sent, if it is out.
     pub(super) fn take(&mut self, id: u64) -> Option<Pending> {
-        let index = self.pending.iter().position(|(have, _)| *have == id)?;
+        self.take_matching(id, None)
+    }
+
+    /// Forgets request `id` if it was sent for `why` (a refresh or a keepalive).
+    pub(super) fn take_if(&mut self, id: u64, why: Pending) -> bool {
+        self.take_matching(id, Some(why)).is_some()
+    }
+
+    /// Forgets request `id` if it is out (and was sent for the kind of `why`, if given).
+    fn take_matching(&mut self, id: u64, why: Option<Pending>) -> Option<Pending> {
+        let kind = why.map(|why| core::mem::discriminant(&why));
+        let index = self
+            .pending
+            .iter()
+            .position(|(have, sent)| *have == id && kind.is_none_or(|kind| kind == core::mem::discriminant(sent)))?;
         Some(self.pending.remove(index).1)
     }
 
-    /// Forgets request `id` if it was sent for `why`.
-    pub(super) fn take_if(&mut self, id: u64, why: Pending) -> bool {
-        let found = self.pending.iter().position(|entry| *entry == (id, why));
-        found.map(|index| self.pending.remove(index)).is_some()
-    }
-
-    /// One logout request of `batch` ended; `Some(failed)` when it was the
-    /// batch's last, `failed` if any of them failed.
-    fn logout_done(&mut self, batch: u64, delivered: bool) -> Option<bool> {
-        if !delivered && !self.failed_logouts.contains(&batch) {
-            self.failed_logouts.push(batch);
+    /// One logout request of `batch` ended, `failed` (it, or one of the
+    /// batch before it); `Some(failed)` when it was the batch's last, the
+    /// others are told otherwise.
+    fn logout_done(&mut self, batch: u64, failed: bool) -> Option<bool> {
+        let mut open = false;
+        for (_, why) in &mut self.pending {
+            if let Pending::Logout { batch: b, failed: other, .. } = why {
+                if *b == batch {
+                    *other |= failed;
+                    open = true;
+                }
+            }
         }
-        let open = self.pending.iter().any(|(_, why)| matches!(why, Pending::Logout { batch: b, .. } if *b == batch));
-        if open {
-            return None;
-        }
-        // A batch is in the list at most once, and its order does not matter.
-        let failed = self.failed_logouts.iter().position(|failed| *failed == batch);
-        Some(failed.map(|index| self.failed_logouts.swap_remove(index)).is_some())
+        (!open).then_some(failed)
     }
 }
 
@@ -97,33 +106,27 @@ impl Machine {
     pub fn handle_fetch_answer(&mut self, now: EpochMs, id: u64, answer: FetchAnswer) {
         let now = self.clock(now);
         let Some(why) = self.requests.take(id) else { return };
+        self.advance(now);
         match why {
             Pending::Refresh => {
-                let outcome = match &answer {
+                let failure = match &answer {
                     FetchAnswer::Response(response) => {
-                        read_refresh_response(&self.transport, response, now, self.parse_json)
+                        let outcome = read_refresh_response(&self.transport, response, now, self.parse_json);
+                        return self.refresh_result(now, id, outcome);
                     }
-                    FetchAnswer::Network => {
-                        RefreshOutcome::Failed { failure: RefreshFailure::Network, retry_after_ms: None }
-                    }
-                    FetchAnswer::Timeout => {
-                        RefreshOutcome::Failed { failure: RefreshFailure::Timeout, retry_after_ms: None }
-                    }
-                    FetchAnswer::Redirected => {
-                        RefreshOutcome::Failed { failure: RefreshFailure::Redirected, retry_after_ms: None }
-                    }
+                    FetchAnswer::Network => RefreshFailure::Network,
+                    FetchAnswer::Timeout => RefreshFailure::Timeout,
+                    FetchAnswer::Redirected => RefreshFailure::Redirected,
                 };
+                let outcome = RefreshOutcome::Failed { failure, retry_after_ms: None };
                 self.refresh_result(now, id, outcome);
             }
             Pending::Keepalive => {
-                let now = self.clock(now);
-                self.advance(now);
-                let answer = self.session_answer(&answer, now);
-                if let SessionAnswer::Active { user: Some(user), .. } = &answer {
-                    self.check_user(user);
-                }
-                let outcome = match answer {
-                    SessionAnswer::Active { absolute_deadline, idle_deadline, .. } => {
+                let outcome = match self.session_answer(&answer, now) {
+                    SessionAnswer::Active { absolute_deadline, idle_deadline, user, .. } => {
+                        if let Some(user) = user {
+                            self.check_user(user);
+                        }
                         KeepaliveOutcome::Alive { absolute_deadline, idle_deadline }
                     }
                     SessionAnswer::SignedOut | SessionAnswer::Revoked => KeepaliveOutcome::Revoked,
@@ -135,11 +138,9 @@ impl Machine {
                 let answer = self.session_answer(&answer, now);
                 self.session_checked(now, Check { epoch, trigger, sent_at }, answer);
             }
-            Pending::Logout { batch, epoch } => {
-                let now = self.clock(now);
-                self.advance(now);
+            Pending::Logout { batch, epoch, failed } => {
                 let delivered = matches!(&answer, FetchAnswer::Response(Response { status: 200..=299, .. }));
-                if let Some(failed) = self.requests.logout_done(batch, delivered) {
+                if let Some(failed) = self.requests.logout_done(batch, failed || !delivered) {
                     self.logout_answered(batch, epoch, !failed);
                 }
             }
@@ -195,31 +196,24 @@ impl Machine {
     /// rotated by another tab a moment later, so the refresh endpoint decides
     /// (a 401 there ends it).
     fn session_checked(&mut self, now: EpochMs, asked: Check, answer: SessionAnswer) {
-        let now = self.clock(now);
-        self.advance(now);
-        let bearer = self.transport.mode == TokenMode::Bearer;
-        let epoch = asked.epoch;
-        let (check, verify_by_refresh) = match answer {
+        let mut verify_by_refresh = false;
+        match answer {
             SessionAnswer::Active { absolute_deadline, idle_deadline, user, remember_me } => {
                 let check = SessionCheck::SignedIn { absolute_deadline, idle_deadline, remember_me };
                 self.signed_in(now, asked, check, user);
-                (None, false)
             }
             SessionAnswer::SignedOut | SessionAnswer::Revoked => {
                 if !self.state().is_live() {
                     // Nobody is signed in: no logout is owed.
                     self.settle_owed(now);
                 }
-                if bearer {
-                    (Some(SessionCheck::Unknown), true)
+                if self.transport.mode == TokenMode::Bearer {
+                    verify_by_refresh = true;
                 } else {
-                    (Some(SessionCheck::SignedOut), false)
+                    self.handle_revoked(now);
                 }
             }
-            SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => (Some(SessionCheck::Unknown), false),
-        };
-        if let Some(check) = check {
-            self.handle_session_check(now, epoch, check);
+            SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => {}
         }
         let needs_token = self.access_token().is_none() || verify_by_refresh;
         if self.can_refresh() && self.state().is_live() && needs_token {

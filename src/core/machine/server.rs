@@ -2,7 +2,7 @@
 //! what the answer means), and telling the server that a session ended
 //! (keepalives are in `keepalive.rs`).
 
-use super::super::contract::{logout_requests, session_request};
+use super::super::contract::{logout_requests, session_request, Request};
 use super::super::protocol::{EndReason, Epoch};
 use super::super::tokens::TokenSet;
 use super::super::{EpochMs, Millis};
@@ -25,8 +25,7 @@ impl Machine {
     /// bits) starts the session when the answer is "signed in", none is live
     /// and no logout is owed. An owed logout is sent again first.
     pub fn check_session(&mut self, now: EpochMs, trigger: CheckTrigger, epoch: Epoch) {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         let recent = self.last_session_check.is_some_and(|at| now.saturating_sub(at) < SESSION_CHECK_EVERY_MS);
         if trigger == CheckTrigger::Wake && recent {
             return;
@@ -35,8 +34,7 @@ impl Machine {
         self.resend_logout_if_owed();
         let Some(request) = session_request(&self.transport) else { return };
         let id = self.take_id();
-        self.requests.insert(id, Pending::SessionCheck { epoch, trigger, sent_at: now });
-        self.effects.push(Effect::Fetch { id, purpose: Purpose::SessionCheck, request });
+        self.send(id, Pending::SessionCheck { epoch, trigger, sent_at: now }, Purpose::SessionCheck, request);
     }
 
     // ----- inputs: the server's word ------------------------------------------
@@ -48,18 +46,14 @@ impl Machine {
     /// absolute deadline as a cap. Signed out: a live session ends everywhere
     /// as `revoked`.
     pub fn handle_session_check(&mut self, now: EpochMs, epoch: Epoch, check: SessionCheck) {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         match check {
             SessionCheck::SignedIn { .. } => {
                 let asked = Check { epoch, trigger: CheckTrigger::Resume, sent_at: now };
                 self.signed_in(now, asked, check, None);
             }
-            SessionCheck::SignedOut => {
-                if matches!(self.state, State::Live(_)) {
-                    self.end(EndReason::Revoked, Origin::Server);
-                }
-            }
+            // Ends a live session only.
+            SessionCheck::SignedOut => self.end(EndReason::Revoked, Origin::Server),
             SessionCheck::Unknown => {}
         }
         self.advance(now);
@@ -68,11 +62,9 @@ impl Machine {
     /// The server said the session is no longer valid (e.g. a 401 on an API call
     /// after a refresh, or a revoked keepalive): end it everywhere.
     pub fn handle_revoked(&mut self, now: EpochMs) {
-        let now = self.clock(now);
-        self.advance(now);
-        if matches!(self.state, State::Live(_)) {
-            self.end(EndReason::Revoked, Origin::Server);
-        }
+        self.catch_up(now);
+        // Ends a live session only.
+        self.end(EndReason::Revoked, Origin::Server);
     }
 
     // ----- internals ---------------------------------------------------------
@@ -88,7 +80,7 @@ impl Machine {
     pub(super) fn signed_in(&mut self, now: EpochMs, asked: Check, check: SessionCheck, user: Option<String>) {
         let SessionCheck::SignedIn { absolute_deadline, idle_deadline, remember_me } = check else { return };
         if let State::Live(_) = self.state {
-            if let Some(user) = &user {
+            if let Some(user) = user {
                 self.check_user(user);
             }
         } else if asked.trigger == CheckTrigger::Wake || self.last_end_at.is_some_and(|at| at >= asked.sent_at) {
@@ -116,13 +108,25 @@ impl Machine {
     pub(super) fn tell_server(&mut self, epoch: Epoch, reason: EndReason, tokens: &TokenSet) -> bool {
         let requests = logout_requests(&self.transport, tokens);
         let sent = !requests.is_empty();
+        self.send_logouts(requests, Some(epoch), Purpose::Logout(reason));
+        sent
+    }
+
+    /// Sends `requests` as one logout batch, telling of session `epoch`
+    /// (`None`: an owed logout sent again). The batch's id.
+    pub(super) fn send_logouts(&mut self, requests: Vec<Request>, epoch: Option<Epoch>, purpose: Purpose) -> u64 {
         let batch = self.take_id();
         for request in requests {
             let id = self.take_id();
-            self.requests.insert(id, Pending::Logout { batch, epoch: Some(epoch) });
-            self.effects.push(Effect::Fetch { id, purpose: Purpose::Logout(reason), request });
+            self.send(id, Pending::Logout { batch, epoch, failed: false }, purpose, request);
         }
-        sent
+        batch
+    }
+
+    /// Sends `request` as request `id`, remembering why.
+    pub(super) fn send(&mut self, id: u64, why: Pending, purpose: Purpose, request: Request) {
+        self.requests.insert(id, why);
+        self.effects.push(Effect::Fetch { id, purpose, request });
     }
 
     /// A fresh request id.

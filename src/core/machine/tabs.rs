@@ -13,31 +13,28 @@ use super::super::protocol::{decode, EndReason, Envelope, Epoch, Message, Protoc
 use super::super::value::Value;
 use super::super::EpochMs;
 use super::live::{Adoption, Live, Phase, Refresh, State};
-use super::types::{Effect, Event, Origin, SessionState};
+use super::types::{Effect, Event, Origin};
 use super::Machine;
 
 impl Machine {
     /// A message from another tab. Rejections are typed; the state is unchanged
     /// by a rejected message.
     pub fn handle_message(&mut self, now: EpochMs, envelope: Envelope) -> Result<(), ProtocolError> {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         if envelope.from == self.tab_id {
             return Err(ProtocolError::FromSelf);
         }
         let epoch = envelope.epoch;
         match envelope.message {
             Message::StateRequest => {
-                if let Some(live) = self.live() {
-                    let (epoch, snapshot) = (live.epoch, live.snapshot());
-                    self.broadcast(epoch, Message::StateResponse(snapshot));
-                }
+                self.broadcast_live(false);
                 Ok(())
             }
             Message::Login(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Login),
             Message::StateResponse(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Answer),
             Message::SessionExists { login, snapshot, refresh_token_held } => {
-                self.hear_of_session(now, epoch, login, snapshot, refresh_token_held)
+                let how = if login { Adoption::Login } else { Adoption::Answer };
+                self.hear_of_session(now, epoch, how, snapshot, refresh_token_held)
             }
             message => {
                 let live = match &mut self.state {
@@ -53,28 +50,16 @@ impl Machine {
                 };
                 match message {
                     Message::Activity { at } | Message::StaySignedIn { at } => {
-                        let at = at.min(now);
-                        if at > live.last_activity_at {
-                            live.last_activity_at = at;
-                            let idle_deadline = live.idle_deadline(&self.config);
-                            self.events.push(Event::Activity { origin: Origin::OtherTab, idle_deadline });
-                        }
+                        self.take_activity(at.min(now), Origin::OtherTab);
                     }
                     Message::Refreshed { tokens, .. } if live.tokens.identity.conflicts(&tokens.identity) => {
                         // Tokens for another user than the one this tab knows.
                         self.user_changed();
                     }
-                    Message::Refreshed { mut tokens, generation, received_at } => {
+                    Message::Refreshed { tokens, generation, received_at } => {
                         if generation > live.generation {
-                            let mut identity = live.tokens.identity.clone();
-                            identity.learn(&tokens.identity);
-                            tokens.identity = identity;
-                            live.tokens = tokens;
-                            live.generation = generation;
-                            live.tokens_received_at = received_at.min(now);
-                            if let Refresh::Due { .. } | Refresh::Unneeded = live.refresh {
-                                live.refresh = Self::schedule(&self.config, &mut self.jitter, live);
-                            }
+                            let received_at = received_at.min(now);
+                            live.take_newer_tokens(tokens, generation, received_at, &self.config, &mut self.jitter);
                             let expires_at = live.tokens.expires_at;
                             self.events.push(Event::Refreshed { expires_at, origin: Origin::OtherTab });
                         }
@@ -107,8 +92,7 @@ impl Machine {
     /// malformed, ended, expired or older session is rejected and changes
     /// nothing; a live session of the same epoch takes what is newer.
     pub fn restore(&mut self, now: EpochMs, stored: &Value) -> Result<(), ProtocolError> {
-        let now = self.clock(now);
-        self.advance(now);
+        let now = self.catch_up(now);
         let envelope = decode(stored)?;
         match envelope.message {
             Message::StateResponse(snapshot) | Message::Login(snapshot) => {
@@ -120,8 +104,12 @@ impl Machine {
 
     /// Ask the other tabs for their session (a new tab does this at start-up).
     pub fn request_state(&mut self, now: EpochMs) {
-        let now = self.clock(now);
-        self.advance(now);
+        self.catch_up(now);
+        self.ask_state();
+    }
+
+    /// Asks the other tabs for their session.
+    pub(super) fn ask_state(&mut self) {
         let envelope = Envelope { from: self.tab_id, epoch: None, message: Message::StateRequest };
         self.effects.push(Effect::Broadcast(envelope));
     }
@@ -136,7 +124,7 @@ impl Machine {
         &mut self,
         now: EpochMs,
         epoch: Option<Epoch>,
-        login: bool,
+        how: Adoption,
         snapshot: Snapshot,
         refresh_token_held: bool,
     ) -> Result<(), ProtocolError> {
@@ -151,7 +139,6 @@ impl Machine {
         if refresh_token_held {
             return Ok(());
         }
-        let how = if login { Adoption::Login } else { Adoption::Answer };
         self.adopt(now, epoch, snapshot, how)?;
         if self.can_refresh() && self.state().is_live() && self.access_token().is_none() {
             self.refresh_now(now);
@@ -197,12 +184,10 @@ impl Machine {
         if now >= candidate.idle_deadline(&config).min(candidate.absolute_deadline(&config)) {
             return Err(ProtocolError::StaleSnapshot);
         }
-        let before = self.state();
-        let replaced = match &mut self.state {
+        match &mut self.state {
             State::Live(live) if live.epoch == epoch => {
                 // The same session: merge what is newer; the user must be the same.
-                let identity = candidate.tokens.identity.clone();
-                if !self.check_identity(&identity, false) {
+                if !self.check_identity(&candidate.tokens.identity, false) {
                     return Ok(());
                 }
                 let State::Live(live) = &mut self.state else { return Ok(()) };
@@ -214,14 +199,9 @@ impl Machine {
                     keepalive.heard(at);
                 }
                 if candidate.generation > live.generation {
-                    let mut tokens = candidate.tokens;
-                    tokens.identity = live.tokens.identity.clone();
-                    live.tokens = tokens;
-                    live.generation = candidate.generation;
-                    live.tokens_received_at = candidate.tokens_received_at;
-                    if let Refresh::Due { .. } | Refresh::Unneeded = live.refresh {
-                        live.refresh = Self::schedule(&config, &mut self.jitter, live);
-                    }
+                    // `check_identity` learned what the candidate knows of the user.
+                    let (generation, received_at) = (candidate.generation, candidate.tokens_received_at);
+                    live.take_newer_tokens(candidate.tokens, generation, received_at, &config, &mut self.jitter);
                 }
                 self.advance(now);
                 return Ok(());
@@ -230,24 +210,15 @@ impl Machine {
                 // Two logins: the later one wins everywhere.
                 if (candidate.started_at, candidate.epoch) < (live.started_at, live.epoch) {
                     if how == Adoption::Login {
-                        let (epoch, snapshot) = (live.epoch, live.snapshot());
-                        self.broadcast(epoch, Message::StateResponse(snapshot));
+                        self.broadcast_live(false);
                     }
                     return Ok(());
                 }
-                true
             }
-            State::Anonymous | State::Ended { .. } => false,
-        };
-        self.retire_live();
-        self.settle_owed(started_at);
-        let mut live = candidate;
-        live.refresh = Self::schedule(&config, &mut self.jitter, &live);
-        self.state = State::Live(live);
-        self.events.push(Event::StateChange { from: before, to: SessionState::Active });
+            State::Anonymous | State::Ended { .. } => {}
+        }
         let origin = if how == Adoption::Restore { Origin::Local } else { Origin::OtherTab };
-        self.events.push(Event::Started { origin, replaced });
-        self.advance(now);
+        self.begin(now, candidate, origin, false);
         Ok(())
     }
 }
