@@ -73,8 +73,10 @@ WASM_OPT_FEATURES := \
 # otherwise inlines every function that has one caller, whatever its size, and
 # the big single-caller bodies then repeat in the callers' copies (wasm gzip
 # 86,354 -> 84,064 B; 0: 84,627, 10: 84,230, 40: 84,497, the default: 86,354);
-# --merge-similar-functions folds bodies that differ only in constants (-36 B).
-WASM_OPT_FLAGS ?= -Os --converge --flatten --rereloop -Os -ocimfs 20 --merge-similar-functions \
+# --merge-similar-functions folds bodies that differ only in constants (-36 B);
+# a last -Os --converge re-optimizes the merged bodies (-99 B at e3b0d47; another
+# --flatten --rereloop there, +83).
+WASM_OPT_FLAGS ?= -Os --converge --flatten --rereloop -Os -ocimfs 20 --merge-similar-functions -Os --converge \
 	--strip-producers --strip-target-features $(WASM_OPT_FEATURES)
 
 .PHONY: all setup test types e2e bundlers ui build size check-package demo bench fuzz clean
