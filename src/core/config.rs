@@ -263,6 +263,42 @@ fn duration(value: f64, allow_zero: bool) -> Result<u64, ConfigErrorKind> {
     Ok(ms)
 }
 
+/// The keys of the duration options, by index (see [`ConfigInput::duration_mut`]),
+/// for `concat!` into the options reader's list of every top-level option:
+/// the fifteen durations share one path there instead of code per field.
+macro_rules! duration_keys {
+    () => {
+        "idleTimeoutMs warnBeforeMs absoluteTimeoutMs absoluteWarnBeforeMs countdownIntervalMs \
+        activityBroadcastIntervalMs refreshBeforeMs refreshJitterMs retryInitialMs retryMaxMs keepaliveEveryMs \
+        reconstituteForMs rememberMeAbsoluteMs rememberMeIdleTimeoutMs activityThrottleMs"
+    };
+}
+pub(crate) use duration_keys;
+
+impl ConfigInput {
+    /// The duration whose key is at `index` in `duration_keys!()`.
+    pub(crate) fn duration_mut(&mut self, index: usize) -> Option<&mut Option<f64>> {
+        Some(match index {
+            0 => &mut self.idle_timeout_ms,
+            1 => &mut self.warn_before_ms,
+            2 => &mut self.absolute_timeout_ms,
+            3 => &mut self.absolute_warn_before_ms,
+            4 => &mut self.countdown_interval_ms,
+            5 => &mut self.activity_broadcast_interval_ms,
+            6 => &mut self.refresh_before_ms,
+            7 => &mut self.refresh_jitter_ms,
+            8 => &mut self.retry_initial_ms,
+            9 => &mut self.retry_max_ms,
+            10 => &mut self.keepalive_every_ms,
+            11 => &mut self.reconstitute_for_ms,
+            12 => &mut self.remember_me_absolute_ms,
+            13 => &mut self.remember_me_idle_timeout_ms,
+            14 => &mut self.activity_throttle_ms,
+            _ => return None,
+        })
+    }
+}
+
 /// Checks options one by one and keeps the first problem: a bad value reads
 /// as its default, so the checks after it run on, and only the first error
 /// is reported (one call per option instead of an error to pass up from each).

@@ -1,7 +1,7 @@
 //! The options reader: the app's options object, read once.
 //!
 //! [`read`] walks the options object (a [`Value`] the shell built from the JS
-//! object) with one reader per object (a `match` on the key), and produces
+//! object) with one reader per object (a `match` on the key's index), and produces
 //! everything the options configure: the timing [`Config`], the endpoint
 //! configuration ([`Transport`]) and the [`ShellOptions`]. Nested objects
 //! (`endpoints`, `csrf`, `responseFields` …) have readers of their own, walked
@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 
-use super::config::{is_name, Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions};
+use super::config::{duration_keys, is_name, Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions};
 use super::endpoints::{
     self, header_value_ok, is_token, is_valid_url, BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames,
     TokenMode, Transport, MAX_BODY_LIMIT, MAX_LIST, MAX_NAME_LEN, MAX_TIMEOUT_MS,
@@ -84,7 +84,8 @@ pub fn read(options: &Value) -> Result<Options, ConfigError> {
 /// As [`read`].
 pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigError> {
     let mut draft = Draft { input: ConfigInput::default(), endpoints: Transport::default() };
-    walk(Path::ROOT, options, &mut |key, p, v| read_option(&mut draft, key, p, v)).map_err(|error| *error)?;
+    walk(Path::ROOT, options, OPTION_KEYS, &mut |index, p, v| read_option(&mut draft, index, p, v))
+        .map_err(|error| *error)?;
     let Draft { mut input, endpoints } = draft;
     if endpoints.keepalive.is_some() && input.keepalive_every_ms.is_none() {
         input.keepalive_every_ms = Some(DEFAULT_KEEPALIVE_EVERY_MS as f64);
@@ -153,138 +154,143 @@ impl<'a> Path<'a> {
 /// passing it up with `?` costs little (a bare `ConfigError` is four words).
 type Fail = Box<ConfigError>;
 
-/// Reads the value of one key of an object into its target, or names what is
-/// wrong with it (an unknown key is [`ConfigErrorKind::UnknownOption`]).
-type Reader<'r> = dyn FnMut(&str, Path<'_>, &Value) -> Result<(), Fail> + 'r;
+/// Reads the value of the key at `index` of the walked object's key list into
+/// its target, or names what is wrong with it.
+type Reader<'r> = dyn FnMut(usize, Path<'_>, &Value) -> Result<(), Fail> + 'r;
 
-/// Every top-level option. One `match` per object rather than a table of
-/// closures: each closure was a function of its own in the wasm.
-fn read_option(d: &mut Draft, key: &str, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+/// Every top-level option: the durations first, indexed as in
+/// `duration_keys!()`, then the others from [`FIRST_OTHER`] on.
+const OPTION_KEYS: &str = concat!(
+    duration_keys!(),
+    " channelName storage activityEvents endpoints mode bodyEncoding credentials requestTimeoutMs maxBodyBytes \
+    headers bodyFields refreshTokenField grantType responseFields csrf revokedStatuses revokedErrorCodes \
+    sessionCookie apiOrigins monitor"
+);
+
+/// The index of `channelName`, the first option after the durations.
+const FIRST_OTHER: usize = 15;
+
+/// The index of `name` in `names`, a list of keys separated by spaces. Every
+/// object's keys are looked up here, and each reader matches on the index: one
+/// routine for every key comparison, instead of code per key.
+fn find(names: &str, name: &str) -> Option<usize> {
+    names.split(' ').position(|known| known == name)
+}
+
+/// Every top-level option: the durations by their index, the rest by a
+/// `match` on theirs.
+fn read_option(d: &mut Draft, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
     let (input, t) = (&mut d.input, &mut d.endpoints);
-    let duration = match key {
-        "idleTimeoutMs" => &mut input.idle_timeout_ms,
-        "warnBeforeMs" => &mut input.warn_before_ms,
-        "absoluteTimeoutMs" => &mut input.absolute_timeout_ms,
-        "absoluteWarnBeforeMs" => &mut input.absolute_warn_before_ms,
-        "countdownIntervalMs" => &mut input.countdown_interval_ms,
-        "activityBroadcastIntervalMs" => &mut input.activity_broadcast_interval_ms,
-        "refreshBeforeMs" => &mut input.refresh_before_ms,
-        "refreshJitterMs" => &mut input.refresh_jitter_ms,
-        "retryInitialMs" => &mut input.retry_initial_ms,
-        "retryMaxMs" => &mut input.retry_max_ms,
-        "keepaliveEveryMs" => &mut input.keepalive_every_ms,
-        "rememberMeAbsoluteMs" => &mut input.remember_me_absolute_ms,
-        "rememberMeIdleTimeoutMs" => &mut input.remember_me_idle_timeout_ms,
-        "activityThrottleMs" => &mut input.activity_throttle_ms,
-        "reconstituteForMs" => &mut input.reconstitute_for_ms,
-        _ => {
-            match key {
-                "channelName" => input.channel_name = Some(owned_text(p, v)?),
-                "storage" => input.storage = Some(owned_text(p, v)?),
-                "activityEvents" => input.activity_events = Some(texts(p, v, owned_text)?),
-                "endpoints" => walk(p, v, &mut |key, p, v| read_endpoints(t, key, p, v))?,
-                "mode" => {
-                    t.mode =
-                        if choice(p, v, &["bearer", "cookie"])? == 0 { TokenMode::Bearer } else { TokenMode::Cookie };
-                }
-                "bodyEncoding" => {
-                    let json = choice(p, v, &["json", "form"])? == 0;
-                    t.encoding = if json { BodyEncoding::Json } else { BodyEncoding::Form };
-                }
-                "credentials" => {
-                    t.credentials = match choice(p, v, &["omit", "same-origin", "include"])? {
-                        0 => Credentials::Omit,
-                        1 => Credentials::SameOrigin,
-                        _ => Credentials::Include,
-                    };
-                }
-                "requestTimeoutMs" => t.timeout_ms = whole(p, v, MAX_TIMEOUT_MS, ConfigErrorKind::TimeoutTooLong)?,
-                "maxBodyBytes" => {
-                    let limit = whole(p, v, MAX_BODY_LIMIT as u64, ConfigErrorKind::BodyLimitTooLarge)?;
-                    t.max_body_bytes = usize::try_from(limit).unwrap_or(MAX_BODY_LIMIT);
-                }
-                "headers" => t.headers = pairs(p, v, header_problem)?,
-                "bodyFields" => {
-                    t.body_fields = pairs(p, v, |name, _| (!is_text(name)).then_some(ConfigErrorKind::BadText))?;
-                }
-                "refreshTokenField" => t.refresh_token_field = plain_text(p, v)?,
-                "grantType" => t.grant_type = if v.is_null() { None } else { Some(plain_text(p, v)?) },
-                "responseFields" => walk(p, v, &mut |key, p, v| read_field_name(&mut t.fields, key, p, v))?,
-                "csrf" => t.csrf = csrf(p, v)?,
-                "revokedStatuses" => {
-                    let items = list(p, v)?;
-                    let mut statuses = Vec::with_capacity(items.len());
-                    for item in items {
-                        statuses.push(error_status(p, item)?);
-                    }
-                    t.revoked_statuses = statuses;
-                }
-                "revokedErrorCodes" => t.revoked_error_codes = texts(p, v, plain_text)?,
-                "sessionCookie" => t.session_cookie = Some(cookie_name(p, v)?),
-                "apiOrigins" => t.api_origins = texts(p, v, api_origin)?,
-                "monitor" => {
-                    walk(p, v, &mut |key, p, v| {
-                        match key {
-                            "url" => input.monitor_url = Some(url(p, v)?),
-                            "flushMs" => input.monitor_flush_ms = Some(number(p, v)?),
-                            _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
-                        }
-                        Ok(())
-                    })?;
-                    if input.monitor_url.is_none() {
-                        return Err(p.child("url").error(ConfigErrorKind::WrongType));
-                    }
-                }
-                _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
-            }
-            return Ok(());
+    if let Some(duration) = input.duration_mut(index) {
+        *duration = Some(number(p, v)?);
+        return Ok(());
+    }
+    match index.wrapping_sub(FIRST_OTHER) {
+        0 => input.channel_name = Some(owned_text(p, v)?),
+        1 => input.storage = Some(owned_text(p, v)?),
+        2 => input.activity_events = Some(texts(p, v, owned_text)?),
+        3 => {
+            walk(p, v, "refresh keepalive session logout revocation", &mut |index, p, v| read_endpoint(t, index, p, v))?
         }
-    };
-    *duration = Some(number(p, v)?);
+        4 => t.mode = if choice(p, v, "bearer cookie")? == 0 { TokenMode::Bearer } else { TokenMode::Cookie },
+        5 => {
+            let json = choice(p, v, "json form")? == 0;
+            t.encoding = if json { BodyEncoding::Json } else { BodyEncoding::Form };
+        }
+        6 => {
+            t.credentials = match choice(p, v, "omit same-origin include")? {
+                0 => Credentials::Omit,
+                1 => Credentials::SameOrigin,
+                _ => Credentials::Include,
+            };
+        }
+        7 => t.timeout_ms = whole(p, v, MAX_TIMEOUT_MS, ConfigErrorKind::TimeoutTooLong)?,
+        8 => {
+            let limit = whole(p, v, MAX_BODY_LIMIT as u64, ConfigErrorKind::BodyLimitTooLarge)?;
+            t.max_body_bytes = usize::try_from(limit).unwrap_or(MAX_BODY_LIMIT);
+        }
+        9 => t.headers = pairs(p, v, header_problem)?,
+        10 => t.body_fields = pairs(p, v, |name, _| (!is_text(name)).then_some(ConfigErrorKind::BadText))?,
+        11 => t.refresh_token_field = plain_text(p, v)?,
+        12 => t.grant_type = if v.is_null() { None } else { Some(plain_text(p, v)?) },
+        13 => walk(p, v, "accessToken refreshToken expiresIn expiresAt error user", &mut |index, p, v| {
+            read_field_name(&mut t.fields, index, p, v)
+        })?,
+        14 => t.csrf = csrf(p, v)?,
+        15 => {
+            let items = list(p, v)?;
+            let mut statuses = Vec::with_capacity(items.len());
+            for item in items {
+                statuses.push(error_status(p, item)?);
+            }
+            t.revoked_statuses = statuses;
+        }
+        16 => t.revoked_error_codes = texts(p, v, plain_text)?,
+        17 => t.session_cookie = Some(cookie_name(p, v)?),
+        18 => t.api_origins = texts(p, v, api_origin)?,
+        _ => {
+            // monitor
+            walk(p, v, "url flushMs", &mut |index, p, v| {
+                if index == 0 {
+                    input.monitor_url = Some(url(p, v)?);
+                } else {
+                    input.monitor_flush_ms = Some(number(p, v)?);
+                }
+                Ok(())
+            })?;
+            if input.monitor_url.is_none() {
+                return Err(p.child("url").error(ConfigErrorKind::WrongType));
+            }
+        }
+    }
     Ok(())
 }
 
-/// `endpoints`: each a URL string, `{ url, method }` or `null`. `GET` sends no
-/// body, so the endpoints that carry a token or a body may not use it.
-fn read_endpoints(t: &mut Transport, key: &str, p: Path<'_>, v: &Value) -> Result<(), Fail> {
-    let (slot, default_method, allow_get) = match key {
-        "refresh" => (&mut t.refresh, "POST", false),
-        "keepalive" => (&mut t.keepalive, "POST", true),
-        "session" => (&mut t.session, "GET", true),
-        "logout" => (&mut t.logout, "POST", false),
-        "revocation" => (&mut t.revocation, "POST", false),
-        _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
+/// `endpoints` (`refresh keepalive session logout revocation`): each a URL
+/// string, `{ url, method }` or `null`. `GET` sends no body, so the endpoints
+/// that carry a token or a body may not use it.
+fn read_endpoint(t: &mut Transport, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+    let slot = match index {
+        0 => &mut t.refresh,
+        1 => &mut t.keepalive,
+        2 => &mut t.session,
+        3 => &mut t.logout,
+        _ => &mut t.revocation,
     };
-    *slot = endpoint(p, v, default_method, allow_get)?;
+    let default_method = if index == 2 { "GET" } else { "POST" };
+    *slot = endpoint(p, v, default_method, index == 1 || index == 2)?;
     Ok(())
 }
 
-/// `responseFields`.
-fn read_field_name(f: &mut FieldNames, key: &str, p: Path<'_>, v: &Value) -> Result<(), Fail> {
-    let slot = match key {
-        "accessToken" => &mut f.access_token,
-        "refreshToken" => &mut f.refresh_token,
-        "expiresIn" => &mut f.expires_in,
-        "expiresAt" => &mut f.expires_at,
-        "error" => &mut f.error,
-        "user" => &mut f.user,
-        _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
+/// `responseFields` (`accessToken refreshToken expiresIn expiresAt error user`).
+fn read_field_name(f: &mut FieldNames, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+    let slot = match index {
+        0 => &mut f.access_token,
+        1 => &mut f.refresh_token,
+        2 => &mut f.expires_in,
+        3 => &mut f.expires_at,
+        4 => &mut f.error,
+        _ => &mut f.user,
     };
     *slot = plain_text(p, v)?;
     Ok(())
 }
 
-/// Walks the object `value`: each member is read by `read`. Repeated keys are
-/// errors naming their path, as are unknown ones (`read` says which).
-fn walk(path: Path<'_>, value: &Value, read: &mut Reader<'_>) -> Result<(), Fail> {
+/// Walks the object `value` whose keys are `keys` (see [`find`]): each member
+/// is read by `read`, given its key's index. Unknown and repeated keys are
+/// errors naming their path.
+fn walk(path: Path<'_>, value: &Value, keys: &str, read: &mut Reader<'_>) -> Result<(), Fail> {
     let members = value.as_object().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
-    for (index, (key, value)) in members.iter().enumerate() {
+    let mut seen = 0_u64;
+    for (key, value) in members {
         let at = path.child(key);
-        if members.get(..index).is_some_and(|before| before.iter().any(|(seen, _)| seen == key)) {
-            // Known, or reading it the first time would have failed.
+        let index = find(keys, key).ok_or_else(|| at.error(ConfigErrorKind::UnknownOption))?;
+        let bit = 1_u64 << index;
+        if seen & bit != 0 {
             return Err(at.error(ConfigErrorKind::Duplicate));
         }
-        read(key, at, value)?;
+        seen |= bit;
+        read(index, at, value)?;
     }
     Ok(())
 }
@@ -322,10 +328,10 @@ fn whole(path: Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) ->
     Ok(n.trunc() as u64)
 }
 
-/// The index of one of `names`, by its exact name.
-fn choice(path: Path<'_>, value: &Value, names: &[&str]) -> Result<usize, Fail> {
+/// The index of one of `names` (separated by spaces), by its exact name.
+fn choice(path: Path<'_>, value: &Value, names: &str) -> Result<usize, Fail> {
     let name = text(path, value)?;
-    names.iter().position(|choice| *choice == name).ok_or_else(|| path.error(ConfigErrorKind::UnknownChoice))
+    find(names, name).ok_or_else(|| path.error(ConfigErrorKind::UnknownChoice))
 }
 
 /// A text that names something on the server (field names, codes, grant types):
@@ -428,11 +434,11 @@ fn endpoint(path: Path<'_>, value: &Value, default_method: &str, allow_get: bool
         Value::String(_) => (url(path, value)?, None),
         Value::Object(_) => {
             let (mut url_read, mut method) = (None, None);
-            walk(path, value, &mut |key, p, v| {
-                match key {
-                    "url" => url_read = Some(url(p, v)?),
-                    "method" => method = Some(owned_text(p, v)?),
-                    _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
+            walk(path, value, "url method", &mut |index, p, v| {
+                if index == 0 {
+                    url_read = Some(url(p, v)?);
+                } else {
+                    method = Some(owned_text(p, v)?);
                 }
                 Ok(())
             })?;
@@ -458,23 +464,22 @@ fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
         return Ok(None);
     }
     let (mut header, mut sources) = (None, Vec::with_capacity(2));
-    walk(path, value, &mut |key, p, v| {
+    walk(path, value, "header cookie meta", &mut |index, p, v| {
         let name = text(p, v)?;
-        let (ok, kind) = match key {
-            "header" => (is_token(name), ConfigErrorKind::BadHeaderName),
+        let (ok, kind) = match index {
+            0 => (is_token(name), ConfigErrorKind::BadHeaderName),
             // Cookie names are RFC 6265 tokens.
-            "cookie" => (is_token(name), ConfigErrorKind::BadCookieName),
+            1 => (is_token(name), ConfigErrorKind::BadCookieName),
             // Kept to plain characters so the shell may look it up by name safely.
-            "meta" => (is_name(name), ConfigErrorKind::BadName),
-            _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
+            _ => (is_name(name), ConfigErrorKind::BadName),
         };
         if !ok {
             return Err(p.error(kind));
         }
         let name = name.to_owned();
-        match key {
-            "header" => header = Some(name),
-            "cookie" => sources.push(CsrfSource::Cookie(name)),
+        match index {
+            0 => header = Some(name),
+            1 => sources.push(CsrfSource::Cookie(name)),
             _ => sources.push(CsrfSource::Meta(name)),
         }
         Ok(())
