@@ -84,8 +84,7 @@ pub fn read(options: &Value) -> Result<Options, ConfigError> {
 /// As [`read`].
 pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigError> {
     let mut draft = Draft { input: ConfigInput::default(), endpoints: Transport::default() };
-    walk(Path::ROOT, options, OPTION_KEYS, &mut |index, p, v| read_option(&mut draft, index, p, v))
-        .map_err(|error| *error)?;
+    walk(Path::ROOT, options, OPTION_KEYS, &mut draft).map_err(|error| *error)?;
     let Draft { mut input, endpoints } = draft;
     if endpoints.keepalive.is_some() && input.keepalive_every_ms.is_none() {
         input.keepalive_every_ms = Some(DEFAULT_KEEPALIVE_EVERY_MS as f64);
@@ -154,9 +153,14 @@ impl<'a> Path<'a> {
 /// passing it up with `?` costs little (a bare `ConfigError` is four words).
 type Fail = Box<ConfigError>;
 
-/// Reads the value of the key at `index` of the walked object's key list into
-/// its target, or names what is wrong with it.
-type Reader<'r> = dyn FnMut(usize, Path<'_>, &Value) -> Result<(), Fail> + 'r;
+/// What reads the members of one kind of object, for [`walk`]: a trait of
+/// our own rather than a closure, so that each reader is one function (a
+/// `dyn FnMut` also brings a `call_once` shim per closure).
+trait Reader {
+    /// Reads the value of the key at `index` of the walked object's key list
+    /// into its target, or names what is wrong with it.
+    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail>;
+}
 
 /// Every top-level option: the durations first, indexed as in
 /// `duration_keys!()`, then the others from [`FIRST_OTHER`] on.
@@ -179,107 +183,118 @@ fn find(names: &str, name: &str) -> Option<usize> {
 
 /// Every top-level option: the durations by their index, the rest by a
 /// `match` on theirs.
-fn read_option(d: &mut Draft, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
-    let (input, t) = (&mut d.input, &mut d.endpoints);
-    if let Some(duration) = input.duration_mut(index) {
-        *duration = Some(number(p, v)?);
-        return Ok(());
-    }
-    match index.wrapping_sub(FIRST_OTHER) {
-        0 => input.channel_name = Some(owned_text(p, v)?),
-        1 => input.storage = Some(owned_text(p, v)?),
-        2 => input.activity_events = Some(texts(p, v, owned_text)?),
-        3 => {
-            walk(p, v, "refresh keepalive session logout revocation", &mut |index, p, v| read_endpoint(t, index, p, v))?
+impl Reader for Draft {
+    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+        let (input, t) = (&mut self.input, &mut self.endpoints);
+        if let Some(duration) = input.duration_mut(index) {
+            *duration = Some(number(p, v)?);
+            return Ok(());
         }
-        4 => t.mode = if choice(p, v, "bearer cookie")? == 0 { TokenMode::Bearer } else { TokenMode::Cookie },
-        5 => {
-            let json = choice(p, v, "json form")? == 0;
-            t.encoding = if json { BodyEncoding::Json } else { BodyEncoding::Form };
-        }
-        6 => {
-            t.credentials = match choice(p, v, "omit same-origin include")? {
-                0 => Credentials::Omit,
-                1 => Credentials::SameOrigin,
-                _ => Credentials::Include,
-            };
-        }
-        7 => t.timeout_ms = whole(p, v, MAX_TIMEOUT_MS, ConfigErrorKind::TimeoutTooLong)?,
-        8 => {
-            let limit = whole(p, v, MAX_BODY_LIMIT as u64, ConfigErrorKind::BodyLimitTooLarge)?;
-            t.max_body_bytes = usize::try_from(limit).unwrap_or(MAX_BODY_LIMIT);
-        }
-        9 => t.headers = pairs(p, v, header_problem)?,
-        10 => t.body_fields = pairs(p, v, |name, _| (!is_text(name)).then_some(ConfigErrorKind::BadText))?,
-        11 => t.refresh_token_field = plain_text(p, v)?,
-        12 => t.grant_type = if v.is_null() { None } else { Some(plain_text(p, v)?) },
-        13 => walk(p, v, "accessToken refreshToken expiresIn expiresAt error user", &mut |index, p, v| {
-            read_field_name(&mut t.fields, index, p, v)
-        })?,
-        14 => t.csrf = csrf(p, v)?,
-        15 => {
-            let items = list(p, v)?;
-            let mut statuses = Vec::with_capacity(items.len());
-            for item in items {
-                statuses.push(error_status(p, item)?);
+        match index.wrapping_sub(FIRST_OTHER) {
+            0 => input.channel_name = Some(owned_text(p, v)?),
+            1 => input.storage = Some(owned_text(p, v)?),
+            2 => input.activity_events = Some(texts(p, v, owned_text)?),
+            3 => walk(p, v, "refresh keepalive session logout revocation", t)?,
+            4 => t.mode = if choice(p, v, "bearer cookie")? == 0 { TokenMode::Bearer } else { TokenMode::Cookie },
+            5 => {
+                let json = choice(p, v, "json form")? == 0;
+                t.encoding = if json { BodyEncoding::Json } else { BodyEncoding::Form };
             }
-            t.revoked_statuses = statuses;
-        }
-        16 => t.revoked_error_codes = texts(p, v, plain_text)?,
-        17 => t.session_cookie = Some(cookie_name(p, v)?),
-        18 => t.api_origins = texts(p, v, api_origin)?,
-        _ => {
-            // monitor
-            walk(p, v, "url flushMs", &mut |index, p, v| {
-                if index == 0 {
-                    input.monitor_url = Some(url(p, v)?);
-                } else {
-                    input.monitor_flush_ms = Some(number(p, v)?);
+            6 => {
+                t.credentials = match choice(p, v, "omit same-origin include")? {
+                    0 => Credentials::Omit,
+                    1 => Credentials::SameOrigin,
+                    _ => Credentials::Include,
+                };
+            }
+            7 => t.timeout_ms = whole(p, v, MAX_TIMEOUT_MS, ConfigErrorKind::TimeoutTooLong)?,
+            8 => {
+                let limit = whole(p, v, MAX_BODY_LIMIT as u64, ConfigErrorKind::BodyLimitTooLarge)?;
+                t.max_body_bytes = usize::try_from(limit).unwrap_or(MAX_BODY_LIMIT);
+            }
+            9 => t.headers = pairs(p, v, header_problem)?,
+            10 => t.body_fields = pairs(p, v, |name, _| (!is_text(name)).then_some(ConfigErrorKind::BadText))?,
+            11 => t.refresh_token_field = plain_text(p, v)?,
+            12 => t.grant_type = if v.is_null() { None } else { Some(plain_text(p, v)?) },
+            13 => walk(p, v, "accessToken refreshToken expiresIn expiresAt error user", &mut t.fields)?,
+            14 => t.csrf = csrf(p, v)?,
+            15 => {
+                let items = list(p, v)?;
+                let mut statuses = Vec::with_capacity(items.len());
+                for item in items {
+                    statuses.push(error_status(p, item)?);
                 }
-                Ok(())
-            })?;
-            if input.monitor_url.is_none() {
-                return Err(p.child("url").error(ConfigErrorKind::WrongType));
+                t.revoked_statuses = statuses;
+            }
+            16 => t.revoked_error_codes = texts(p, v, plain_text)?,
+            17 => t.session_cookie = Some(cookie_name(p, v)?),
+            18 => t.api_origins = texts(p, v, api_origin)?,
+            _ => {
+                // monitor
+                walk(p, v, "url flushMs", &mut MonitorReader(input))?;
+                if input.monitor_url.is_none() {
+                    return Err(p.child("url").error(ConfigErrorKind::WrongType));
+                }
             }
         }
+        Ok(())
     }
-    Ok(())
+}
+
+/// `monitor` (`url flushMs`), into the [`ConfigInput`].
+struct MonitorReader<'a>(&'a mut ConfigInput);
+
+impl Reader for MonitorReader<'_> {
+    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+        if index == 0 {
+            self.0.monitor_url = Some(url(p, v)?);
+        } else {
+            self.0.monitor_flush_ms = Some(number(p, v)?);
+        }
+        Ok(())
+    }
 }
 
 /// `endpoints` (`refresh keepalive session logout revocation`): each a URL
 /// string, `{ url, method }` or `null`. `GET` sends no body, so the endpoints
 /// that carry a token or a body may not use it.
-fn read_endpoint(t: &mut Transport, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
-    let slot = match index {
-        0 => &mut t.refresh,
-        1 => &mut t.keepalive,
-        2 => &mut t.session,
-        3 => &mut t.logout,
-        _ => &mut t.revocation,
-    };
-    let default_method = if index == 2 { "GET" } else { "POST" };
-    *slot = endpoint(p, v, default_method, index == 1 || index == 2)?;
-    Ok(())
+impl Reader for Transport {
+    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+        let t = self;
+        let slot = match index {
+            0 => &mut t.refresh,
+            1 => &mut t.keepalive,
+            2 => &mut t.session,
+            3 => &mut t.logout,
+            _ => &mut t.revocation,
+        };
+        let default_method = if index == 2 { "GET" } else { "POST" };
+        *slot = endpoint(p, v, default_method, index == 1 || index == 2)?;
+        Ok(())
+    }
 }
 
 /// `responseFields` (`accessToken refreshToken expiresIn expiresAt error user`).
-fn read_field_name(f: &mut FieldNames, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
-    let slot = match index {
-        0 => &mut f.access_token,
-        1 => &mut f.refresh_token,
-        2 => &mut f.expires_in,
-        3 => &mut f.expires_at,
-        4 => &mut f.error,
-        _ => &mut f.user,
-    };
-    *slot = plain_text(p, v)?;
-    Ok(())
+impl Reader for FieldNames {
+    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+        let f = self;
+        let slot = match index {
+            0 => &mut f.access_token,
+            1 => &mut f.refresh_token,
+            2 => &mut f.expires_in,
+            3 => &mut f.expires_at,
+            4 => &mut f.error,
+            _ => &mut f.user,
+        };
+        *slot = plain_text(p, v)?;
+        Ok(())
+    }
 }
 
 /// Walks the object `value` whose keys are `keys` (see [`find`]): each member
 /// is read by `read`, given its key's index. Unknown and repeated keys are
 /// errors naming their path.
-fn walk(path: Path<'_>, value: &Value, keys: &str, read: &mut Reader<'_>) -> Result<(), Fail> {
+fn walk(path: Path<'_>, value: &Value, keys: &str, reader: &mut dyn Reader) -> Result<(), Fail> {
     let members = value.as_object().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
     let mut seen = 0_u64;
     for (key, value) in members {
@@ -290,7 +305,7 @@ fn walk(path: Path<'_>, value: &Value, keys: &str, read: &mut Reader<'_>) -> Res
             return Err(at.error(ConfigErrorKind::Duplicate));
         }
         seen |= bit;
-        read(index, at, value)?;
+        reader.read(index, at, value)?;
     }
     Ok(())
 }
@@ -433,17 +448,10 @@ fn endpoint(path: Path<'_>, value: &Value, default_method: &str, allow_get: bool
         Value::Null => return Ok(None),
         Value::String(_) => (url(path, value)?, None),
         Value::Object(_) => {
-            let (mut url_read, mut method) = (None, None);
-            walk(path, value, "url method", &mut |index, p, v| {
-                if index == 0 {
-                    url_read = Some(url(p, v)?);
-                } else {
-                    method = Some(owned_text(p, v)?);
-                }
-                Ok(())
-            })?;
-            let url = url_read.ok_or_else(|| path.child("url").error(ConfigErrorKind::WrongType))?;
-            (url, method)
+            let mut read = EndpointReader::default();
+            walk(path, value, "url method", &mut read)?;
+            let url = read.url.ok_or_else(|| path.child("url").error(ConfigErrorKind::WrongType))?;
+            (url, read.method)
         }
         _ => return Err(path.error(ConfigErrorKind::WrongType)),
     };
@@ -458,13 +466,32 @@ fn endpoint(path: Path<'_>, value: &Value, default_method: &str, allow_get: bool
     Ok(Some(Endpoint { url, method: method.to_owned() }))
 }
 
-/// `csrf`: `{ header?, cookie }` or `{ header?, meta }`; `null` turns it off.
-fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
-    if value.is_null() {
-        return Ok(None);
+/// An endpoint written as `{ url, method }`.
+#[derive(Default)]
+struct EndpointReader {
+    url: Option<String>,
+    method: Option<String>,
+}
+
+impl Reader for EndpointReader {
+    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+        if index == 0 {
+            self.url = Some(url(p, v)?);
+        } else {
+            self.method = Some(owned_text(p, v)?);
+        }
+        Ok(())
     }
-    let (mut header, mut sources) = (None, Vec::with_capacity(2));
-    walk(path, value, "header cookie meta", &mut |index, p, v| {
+}
+
+/// `csrf`'s members as met.
+struct CsrfReader {
+    header: Option<String>,
+    sources: Vec<CsrfSource>,
+}
+
+impl Reader for CsrfReader {
+    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
         let name = text(p, v)?;
         let (ok, kind) = match index {
             0 => (is_token(name), ConfigErrorKind::BadHeaderName),
@@ -478,12 +505,22 @@ fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
         }
         let name = name.to_owned();
         match index {
-            0 => header = Some(name),
-            1 => sources.push(CsrfSource::Cookie(name)),
-            _ => sources.push(CsrfSource::Meta(name)),
+            0 => self.header = Some(name),
+            1 => self.sources.push(CsrfSource::Cookie(name)),
+            _ => self.sources.push(CsrfSource::Meta(name)),
         }
         Ok(())
-    })?;
+    }
+}
+
+/// `csrf`: `{ header?, cookie }` or `{ header?, meta }`; `null` turns it off.
+fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    let mut read = CsrfReader { header: None, sources: Vec::with_capacity(2) };
+    walk(path, value, "header cookie meta", &mut read)?;
+    let CsrfReader { header, mut sources } = read;
     // Both a cookie and a meta tag: which one wins would be a guess.
     let Some(source) = sources.pop().filter(|_| sources.is_empty()) else {
         return Err(path.error(ConfigErrorKind::NeedsOneSource));
