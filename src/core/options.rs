@@ -84,7 +84,7 @@ pub fn read(options: &Value) -> Result<Options, ConfigError> {
 /// As [`read`].
 pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigError> {
     let mut draft = Draft { input: ConfigInput::default(), endpoints: Transport::default() };
-    walk(Path::ROOT, options, OPTION_KEYS, &mut draft).map_err(|error| *error)?;
+    walk(&Path::ROOT, options, OPTION_KEYS, &mut draft).map_err(|error| *error)?;
     let Draft { mut input, endpoints } = draft;
     if endpoints.keepalive.is_some() && input.keepalive_every_ms.is_none() {
         input.keepalive_every_ms = Some(DEFAULT_KEEPALIVE_EVERY_MS as f64);
@@ -106,6 +106,7 @@ struct Draft {
 // ---- paths ----
 
 /// Where a value sits in the options object: a chain of keys, for messages only.
+/// Passed by reference: by value, every call copied its three words to the stack.
 #[derive(Clone, Copy)]
 struct Path<'a> {
     parent: Option<&'a Path<'a>>,
@@ -159,7 +160,7 @@ type Fail = Box<ConfigError>;
 trait Reader {
     /// Reads the value of the key at `index` of the walked object's key list
     /// into its target, or names what is wrong with it.
-    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail>;
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail>;
 }
 
 /// Every top-level option: the durations first, indexed as in
@@ -184,7 +185,7 @@ fn find(names: &str, name: &str) -> Option<usize> {
 /// Every top-level option: the durations by their index, the rest by a
 /// `match` on theirs.
 impl Reader for Draft {
-    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
         let (input, t) = (&mut self.input, &mut self.endpoints);
         if let Some(duration) = input.duration_mut(index) {
             *duration = Some(number(p, v)?);
@@ -245,7 +246,7 @@ impl Reader for Draft {
 struct MonitorReader<'a>(&'a mut ConfigInput);
 
 impl Reader for MonitorReader<'_> {
-    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
         if index == 0 {
             self.0.monitor_url = Some(url(p, v)?);
         } else {
@@ -259,7 +260,7 @@ impl Reader for MonitorReader<'_> {
 /// string, `{ url, method }` or `null`. `GET` sends no body, so the endpoints
 /// that carry a token or a body may not use it.
 impl Reader for Transport {
-    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
         let t = self;
         let slot = match index {
             0 => &mut t.refresh,
@@ -276,7 +277,7 @@ impl Reader for Transport {
 
 /// `responseFields` (`accessToken refreshToken expiresIn expiresAt error user`).
 impl Reader for FieldNames {
-    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
         let f = self;
         let slot = match index {
             0 => &mut f.access_token,
@@ -294,7 +295,7 @@ impl Reader for FieldNames {
 /// Walks the object `value` whose keys are `keys` (see [`find`]): each member
 /// is read by `read`, given its key's index. Unknown and repeated keys are
 /// errors naming their path.
-fn walk(path: Path<'_>, value: &Value, keys: &str, reader: &mut dyn Reader) -> Result<(), Fail> {
+fn walk(path: &Path<'_>, value: &Value, keys: &str, reader: &mut dyn Reader) -> Result<(), Fail> {
     let members = value.as_object().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
     let mut seen = 0_u64;
     for (key, value) in members {
@@ -305,25 +306,25 @@ fn walk(path: Path<'_>, value: &Value, keys: &str, reader: &mut dyn Reader) -> R
             return Err(at.error(ConfigErrorKind::Duplicate));
         }
         seen |= bit;
-        reader.read(index, at, value)?;
+        reader.read(index, &at, value)?;
     }
     Ok(())
 }
 
 // ---- values ----
 
-fn text<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v str, Fail> {
+fn text<'v>(path: &Path<'_>, value: &'v Value) -> Result<&'v str, Fail> {
     value.as_str().ok_or_else(|| path.error(ConfigErrorKind::WrongType))
 }
 
 /// A text as written (what it must hold is checked where it is used).
-fn owned_text(path: Path<'_>, value: &Value) -> Result<String, Fail> {
+fn owned_text(path: &Path<'_>, value: &Value) -> Result<String, Fail> {
     Ok(text(path, value)?.to_owned())
 }
 
 /// The one number reader. `null` is reported as not finite: it is what JSON
 /// makes of `NaN` and `Infinity`.
-fn number(path: Path<'_>, value: &Value) -> Result<f64, Fail> {
+fn number(path: &Path<'_>, value: &Value) -> Result<f64, Fail> {
     match value {
         Value::Number(n) if n.is_finite() => Ok(*n),
         Value::Number(_) | Value::Null => Err(path.error(ConfigErrorKind::NotFinite)),
@@ -332,7 +333,7 @@ fn number(path: Path<'_>, value: &Value) -> Result<f64, Fail> {
 }
 
 /// A whole number in `1..=max`; fractions are truncated, as for durations.
-fn whole(path: Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) -> Result<u64, Fail> {
+fn whole(path: &Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) -> Result<u64, Fail> {
     let n = number(path, value)?;
     if n < 1.0 {
         return Err(path.error(ConfigErrorKind::NotPositive));
@@ -344,7 +345,7 @@ fn whole(path: Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) ->
 }
 
 /// The index of one of `names` (separated by spaces), by its exact name.
-fn choice(path: Path<'_>, value: &Value, names: &str) -> Result<usize, Fail> {
+fn choice(path: &Path<'_>, value: &Value, names: &str) -> Result<usize, Fail> {
     let name = text(path, value)?;
     find(names, name).ok_or_else(|| path.error(ConfigErrorKind::UnknownChoice))
 }
@@ -355,7 +356,7 @@ fn is_text(text: &str) -> bool {
     !text.is_empty() && text.len() <= MAX_NAME_LEN && !text.chars().any(char::is_control)
 }
 
-fn plain_text(path: Path<'_>, value: &Value) -> Result<String, Fail> {
+fn plain_text(path: &Path<'_>, value: &Value) -> Result<String, Fail> {
     let found = text(path, value)?;
     if is_text(found) {
         Ok(found.to_owned())
@@ -364,7 +365,7 @@ fn plain_text(path: Path<'_>, value: &Value) -> Result<String, Fail> {
     }
 }
 
-fn cookie_name(path: Path<'_>, value: &Value) -> Result<String, Fail> {
+fn cookie_name(path: &Path<'_>, value: &Value) -> Result<String, Fail> {
     let name = text(path, value)?;
     if is_token(name) {
         Ok(name.to_owned())
@@ -373,7 +374,7 @@ fn cookie_name(path: Path<'_>, value: &Value) -> Result<String, Fail> {
     }
 }
 
-fn url(path: Path<'_>, value: &Value) -> Result<String, Fail> {
+fn url(path: &Path<'_>, value: &Value) -> Result<String, Fail> {
     let url = text(path, value)?;
     if is_valid_url(url) {
         Ok(url.to_owned())
@@ -383,7 +384,7 @@ fn url(path: Path<'_>, value: &Value) -> Result<String, Fail> {
 }
 
 /// An array of at most [`MAX_LIST`] entries.
-fn list<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v [Value], Fail> {
+fn list<'v>(path: &Path<'_>, value: &'v Value) -> Result<&'v [Value], Fail> {
     let items = value.as_array().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
     if items.len() > MAX_LIST {
         return Err(path.error(ConfigErrorKind::TooMany));
@@ -393,9 +394,9 @@ fn list<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v [Value], Fail> {
 
 /// A list of texts, each read by `read`.
 fn texts(
-    path: Path<'_>,
+    path: &Path<'_>,
     value: &Value,
-    read: fn(Path<'_>, &Value) -> Result<String, Fail>,
+    read: fn(&Path<'_>, &Value) -> Result<String, Fail>,
 ) -> Result<Vec<String>, Fail> {
     let items = list(path, value)?;
     let mut out = Vec::with_capacity(items.len());
@@ -419,7 +420,7 @@ fn header_problem(name: &str, value: &str) -> Option<ConfigErrorKind> {
 /// `{ name: value }` text pairs in document order, at most [`MAX_LIST`];
 /// `problem` says what, if anything, is wrong with a pair.
 fn pairs(
-    path: Path<'_>,
+    path: &Path<'_>,
     value: &Value,
     problem: fn(&str, &str) -> Option<ConfigErrorKind>,
 ) -> Result<Vec<(String, String)>, Fail> {
@@ -430,7 +431,7 @@ fn pairs(
     let mut out: Vec<(String, String)> = Vec::with_capacity(members.len());
     for (name, item) in members {
         let at = path.child(name);
-        let text = text(at, item)?;
+        let text = text(&at, item)?;
         if let Some(kind) = problem(name, text) {
             return Err(at.error(kind));
         }
@@ -443,7 +444,7 @@ fn pairs(
 }
 
 /// One endpoint; `null` turns it off.
-fn endpoint(path: Path<'_>, value: &Value, default_method: &str, allow_get: bool) -> Result<Option<Endpoint>, Fail> {
+fn endpoint(path: &Path<'_>, value: &Value, default_method: &str, allow_get: bool) -> Result<Option<Endpoint>, Fail> {
     let (url, method) = match value {
         Value::Null => return Ok(None),
         Value::String(_) => (url(path, value)?, None),
@@ -474,7 +475,7 @@ struct EndpointReader {
 }
 
 impl Reader for EndpointReader {
-    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
         if index == 0 {
             self.url = Some(url(p, v)?);
         } else {
@@ -491,7 +492,7 @@ struct CsrfReader {
 }
 
 impl Reader for CsrfReader {
-    fn read(&mut self, index: usize, p: Path<'_>, v: &Value) -> Result<(), Fail> {
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
         let name = text(p, v)?;
         let (ok, kind) = match index {
             0 => (is_token(name), ConfigErrorKind::BadHeaderName),
@@ -514,7 +515,7 @@ impl Reader for CsrfReader {
 }
 
 /// `csrf`: `{ header?, cookie }` or `{ header?, meta }`; `null` turns it off.
-fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
+fn csrf(path: &Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
     if value.is_null() {
         return Ok(None);
     }
@@ -529,7 +530,7 @@ fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
 }
 
 /// Only error statuses can mean "revoked": a 2xx is an answer.
-fn error_status(path: Path<'_>, value: &Value) -> Result<u16, Fail> {
+fn error_status(path: &Path<'_>, value: &Value) -> Result<u16, Fail> {
     let n = number(path, value)?;
     if (400.0..=599.0).contains(&n) && n.fract() == 0.0 {
         Ok(n as u16)
@@ -541,7 +542,7 @@ fn error_status(path: Path<'_>, value: &Value) -> Result<u16, Fail> {
 /// An origin only, normalised as the URL parser writes it (`https://api.x:443`
 /// is `https://api.x`), so that it matches: a path would suggest a prefix
 /// match that is not made.
-fn api_origin(path: Path<'_>, value: &Value) -> Result<String, Fail> {
+fn api_origin(path: &Path<'_>, value: &Value) -> Result<String, Fail> {
     endpoints::api_origin(text(path, value)?).ok_or_else(|| path.error(ConfigErrorKind::BadOrigin))
 }
 
