@@ -192,9 +192,9 @@ impl Reader for Draft {
             return Ok(());
         }
         match index.wrapping_sub(FIRST_OTHER) {
-            0 => input.channel_name = Some(owned_text(p, v)?),
-            1 => input.storage = Some(owned_text(p, v)?),
-            2 => input.activity_events = Some(texts(p, v, owned_text)?),
+            0 => input.channel_name = Some(checked_text(p, v, TextRule::Any)?),
+            1 => input.storage = Some(checked_text(p, v, TextRule::Any)?),
+            2 => input.activity_events = Some(texts(p, v, TextRule::Any)?),
             3 => walk(p, v, "refresh keepalive session logout revocation", t)?,
             4 => t.mode = if choice(p, v, "bearer cookie")? == 0 { TokenMode::Bearer } else { TokenMode::Cookie },
             5 => {
@@ -215,8 +215,8 @@ impl Reader for Draft {
             }
             9 => t.headers = pairs(p, v, header_problem)?,
             10 => t.body_fields = pairs(p, v, |name, _| (!is_text(name)).then_some(ConfigErrorKind::BadText))?,
-            11 => t.refresh_token_field = plain_text(p, v)?,
-            12 => t.grant_type = if v.is_null() { None } else { Some(plain_text(p, v)?) },
+            11 => t.refresh_token_field = checked_text(p, v, TextRule::Plain)?,
+            12 => t.grant_type = if v.is_null() { None } else { Some(checked_text(p, v, TextRule::Plain)?) },
             13 => walk(p, v, "accessToken refreshToken expiresIn expiresAt error user", &mut t.fields)?,
             14 => t.csrf = csrf(p, v)?,
             15 => {
@@ -227,9 +227,9 @@ impl Reader for Draft {
                 }
                 t.revoked_statuses = statuses;
             }
-            16 => t.revoked_error_codes = texts(p, v, plain_text)?,
-            17 => t.session_cookie = Some(cookie_name(p, v)?),
-            18 => t.api_origins = texts(p, v, api_origin)?,
+            16 => t.revoked_error_codes = texts(p, v, TextRule::Plain)?,
+            17 => t.session_cookie = Some(checked_text(p, v, TextRule::CookieName)?),
+            18 => t.api_origins = texts(p, v, TextRule::Origin)?,
             _ => {
                 // monitor
                 walk(p, v, "url flushMs", &mut MonitorReader(input))?;
@@ -248,7 +248,7 @@ struct MonitorReader<'a>(&'a mut ConfigInput);
 impl Reader for MonitorReader<'_> {
     fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
         if index == 0 {
-            self.0.monitor_url = Some(url(p, v)?);
+            self.0.monitor_url = Some(checked_text(p, v, TextRule::Url)?);
         } else {
             self.0.monitor_flush_ms = Some(number(p, v)?);
         }
@@ -287,7 +287,7 @@ impl Reader for FieldNames {
             4 => &mut f.error,
             _ => &mut f.user,
         };
-        *slot = plain_text(p, v)?;
+        *slot = checked_text(p, v, TextRule::Plain)?;
         Ok(())
     }
 }
@@ -315,11 +315,6 @@ fn walk(path: &Path<'_>, value: &Value, keys: &str, reader: &mut dyn Reader) -> 
 
 fn text<'v>(path: &Path<'_>, value: &'v Value) -> Result<&'v str, Fail> {
     value.as_str().ok_or_else(|| path.error(ConfigErrorKind::WrongType))
-}
-
-/// A text as written (what it must hold is checked where it is used).
-fn owned_text(path: &Path<'_>, value: &Value) -> Result<String, Fail> {
-    Ok(text(path, value)?.to_owned())
 }
 
 /// The one number reader. `null` is reported as not finite: it is what JSON
@@ -356,30 +351,46 @@ fn is_text(text: &str) -> bool {
     !text.is_empty() && text.len() <= MAX_NAME_LEN && !text.chars().any(char::is_control)
 }
 
-fn plain_text(path: &Path<'_>, value: &Value) -> Result<String, Fail> {
+/// What a text option must hold, for [`checked_text`].
+#[derive(Clone, Copy)]
+enum TextRule {
+    /// Any text (what it must hold is checked where it is used).
+    Any,
+    /// A name on the server: [`is_text`].
+    Plain,
+    /// An endpoint URL.
+    Url,
+    /// A cookie name: an RFC 6265 token.
+    CookieName,
+    /// A header name: an HTTP token.
+    HeaderName,
+    /// A name the shell may use as a key or a selector ([`is_name`]).
+    Name,
+    /// An origin only, normalised as the URL parser writes it
+    /// (`https://api.x:443` is `https://api.x`), so that it matches: a path
+    /// would suggest a prefix match that is not made.
+    Origin,
+}
+
+/// The one text reader: the text at `path`, as `rule` wants it. One routine
+/// and one error site for every kind of text.
+fn checked_text(path: &Path<'_>, value: &Value, rule: TextRule) -> Result<String, Fail> {
     let found = text(path, value)?;
-    if is_text(found) {
+    let (ok, kind) = match rule {
+        TextRule::Any => (true, ConfigErrorKind::WrongType),
+        TextRule::Plain => (is_text(found), ConfigErrorKind::BadText),
+        TextRule::Url => (is_valid_url(found), ConfigErrorKind::BadUrl),
+        TextRule::CookieName => (is_token(found), ConfigErrorKind::BadCookieName),
+        TextRule::HeaderName => (is_token(found), ConfigErrorKind::BadHeaderName),
+        TextRule::Name => (is_name(found), ConfigErrorKind::BadName),
+        TextRule::Origin => {
+            return endpoints::api_origin(found).ok_or_else(|| path.error(ConfigErrorKind::BadOrigin));
+        }
+    };
+    if ok {
         Ok(found.to_owned())
     } else {
-        Err(path.error(ConfigErrorKind::BadText))
-    }
-}
-
-fn cookie_name(path: &Path<'_>, value: &Value) -> Result<String, Fail> {
-    let name = text(path, value)?;
-    if is_token(name) {
-        Ok(name.to_owned())
-    } else {
-        Err(path.error(ConfigErrorKind::BadCookieName))
-    }
-}
-
-fn url(path: &Path<'_>, value: &Value) -> Result<String, Fail> {
-    let url = text(path, value)?;
-    if is_valid_url(url) {
-        Ok(url.to_owned())
-    } else {
-        Err(path.error(ConfigErrorKind::BadUrl))
+        Err(path.error(kind))
     }
 }
 
@@ -392,16 +403,12 @@ fn list<'v>(path: &Path<'_>, value: &'v Value) -> Result<&'v [Value], Fail> {
     Ok(items)
 }
 
-/// A list of texts, each read by `read`.
-fn texts(
-    path: &Path<'_>,
-    value: &Value,
-    read: fn(&Path<'_>, &Value) -> Result<String, Fail>,
-) -> Result<Vec<String>, Fail> {
+/// A list of texts, each as `rule` wants it.
+fn texts(path: &Path<'_>, value: &Value, rule: TextRule) -> Result<Vec<String>, Fail> {
     let items = list(path, value)?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
-        out.push(read(path, item)?);
+        out.push(checked_text(path, item, rule)?);
     }
     Ok(out)
 }
@@ -447,7 +454,7 @@ fn pairs(
 fn endpoint(path: &Path<'_>, value: &Value, default_method: &str, allow_get: bool) -> Result<Option<Endpoint>, Fail> {
     let (url, method) = match value {
         Value::Null => return Ok(None),
-        Value::String(_) => (url(path, value)?, None),
+        Value::String(_) => (checked_text(path, value, TextRule::Url)?, None),
         Value::Object(_) => {
             let mut read = EndpointReader::default();
             walk(path, value, "url method", &mut read)?;
@@ -477,9 +484,9 @@ struct EndpointReader {
 impl Reader for EndpointReader {
     fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
         if index == 0 {
-            self.url = Some(url(p, v)?);
+            self.url = Some(checked_text(p, v, TextRule::Url)?);
         } else {
-            self.method = Some(owned_text(p, v)?);
+            self.method = Some(checked_text(p, v, TextRule::Any)?);
         }
         Ok(())
     }
@@ -493,18 +500,13 @@ struct CsrfReader {
 
 impl Reader for CsrfReader {
     fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
-        let name = text(p, v)?;
-        let (ok, kind) = match index {
-            0 => (is_token(name), ConfigErrorKind::BadHeaderName),
-            // Cookie names are RFC 6265 tokens.
-            1 => (is_token(name), ConfigErrorKind::BadCookieName),
+        let rule = match index {
+            0 => TextRule::HeaderName,
+            1 => TextRule::CookieName,
             // Kept to plain characters so the shell may look it up by name safely.
-            _ => (is_name(name), ConfigErrorKind::BadName),
+            _ => TextRule::Name,
         };
-        if !ok {
-            return Err(p.error(kind));
-        }
-        let name = name.to_owned();
+        let name = checked_text(p, v, rule)?;
         match index {
             0 => self.header = Some(name),
             1 => self.sources.push(CsrfSource::Cookie(name)),
@@ -537,13 +539,6 @@ fn error_status(path: &Path<'_>, value: &Value) -> Result<u16, Fail> {
     } else {
         Err(path.error(ConfigErrorKind::NotErrorStatus))
     }
-}
-
-/// An origin only, normalised as the URL parser writes it (`https://api.x:443`
-/// is `https://api.x`), so that it matches: a path would suggest a prefix
-/// match that is not made.
-fn api_origin(path: &Path<'_>, value: &Value) -> Result<String, Fail> {
-    endpoints::api_origin(text(path, value)?).ok_or_else(|| path.error(ConfigErrorKind::BadOrigin))
 }
 
 // ---- presets ----
