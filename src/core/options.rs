@@ -192,8 +192,8 @@ impl Reader for Draft {
             return Ok(());
         }
         match index.wrapping_sub(FIRST_OTHER) {
-            0 => input.channel_name = Some(checked_text(p, v, TextRule::Any)?),
-            1 => input.storage = Some(checked_text(p, v, TextRule::Any)?),
+            0 => set_text(&mut input.channel_name, p, v, TextRule::Any)?,
+            1 => set_text(&mut input.storage, p, v, TextRule::Any)?,
             2 => input.activity_events = Some(texts(p, v, TextRule::Any)?),
             3 => walk(p, v, "refresh keepalive session logout revocation", t)?,
             4 => t.mode = if choice(p, v, "bearer cookie")? == 0 { TokenMode::Bearer } else { TokenMode::Cookie },
@@ -216,7 +216,13 @@ impl Reader for Draft {
             9 => t.headers = pairs(p, v, header_problem)?,
             10 => t.body_fields = pairs(p, v, |name, _| (!is_text(name)).then_some(ConfigErrorKind::BadText))?,
             11 => t.refresh_token_field = checked_text(p, v, TextRule::Plain)?,
-            12 => t.grant_type = if v.is_null() { None } else { Some(checked_text(p, v, TextRule::Plain)?) },
+            12 => {
+                if v.is_null() {
+                    t.grant_type = None;
+                } else {
+                    set_text(&mut t.grant_type, p, v, TextRule::Plain)?;
+                }
+            }
             13 => walk(p, v, "accessToken refreshToken expiresIn expiresAt error user", &mut t.fields)?,
             14 => t.csrf = csrf(p, v)?,
             15 => {
@@ -228,7 +234,7 @@ impl Reader for Draft {
                 t.revoked_statuses = statuses;
             }
             16 => t.revoked_error_codes = texts(p, v, TextRule::Plain)?,
-            17 => t.session_cookie = Some(checked_text(p, v, TextRule::CookieName)?),
+            17 => set_text(&mut t.session_cookie, p, v, TextRule::CookieName)?,
             18 => t.api_origins = texts(p, v, TextRule::Origin)?,
             _ => {
                 // monitor
@@ -248,7 +254,7 @@ struct MonitorReader<'a>(&'a mut ConfigInput);
 impl Reader for MonitorReader<'_> {
     fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
         if index == 0 {
-            self.0.monitor_url = Some(checked_text(p, v, TextRule::Url)?);
+            set_text(&mut self.0.monitor_url, p, v, TextRule::Url)?;
         } else {
             self.0.monitor_flush_ms = Some(number(p, v)?);
         }
@@ -403,6 +409,14 @@ fn list<'v>(path: &Path<'_>, value: &'v Value) -> Result<&'v [Value], Fail> {
     Ok(items)
 }
 
+/// [`checked_text`] into `slot`: one call at each use instead of a result to
+/// unpack there.
+#[inline(never)]
+fn set_text(slot: &mut Option<String>, path: &Path<'_>, value: &Value, rule: TextRule) -> Result<(), Fail> {
+    *slot = Some(checked_text(path, value, rule)?);
+    Ok(())
+}
+
 /// A list of texts, each as `rule` wants it.
 fn texts(path: &Path<'_>, value: &Value, rule: TextRule) -> Result<Vec<String>, Fail> {
     let items = list(path, value)?;
@@ -484,9 +498,9 @@ struct EndpointReader {
 impl Reader for EndpointReader {
     fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
         if index == 0 {
-            self.url = Some(checked_text(p, v, TextRule::Url)?);
+            set_text(&mut self.url, p, v, TextRule::Url)?;
         } else {
-            self.method = Some(checked_text(p, v, TextRule::Any)?);
+            set_text(&mut self.method, p, v, TextRule::Any)?;
         }
         Ok(())
     }
