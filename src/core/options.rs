@@ -194,7 +194,7 @@ impl Reader for Draft {
         match index.wrapping_sub(FIRST_OTHER) {
             0 => set_text(&mut input.channel_name, p, v, TextRule::Any)?,
             1 => set_text(&mut input.storage, p, v, TextRule::Any)?,
-            2 => input.activity_events = Some(texts(p, v, TextRule::Any)?),
+            2 => texts(p, v, TextRule::Any, input.activity_events.insert(Vec::new()))?,
             3 => walk(p, v, "refresh keepalive session logout revocation", t)?,
             4 => t.mode = if choice(p, v, "bearer cookie")? == 0 { TokenMode::Bearer } else { TokenMode::Cookie },
             5 => {
@@ -213,8 +213,8 @@ impl Reader for Draft {
                 let limit = whole(p, v, MAX_BODY_LIMIT as u64, ConfigErrorKind::BodyLimitTooLarge)?;
                 t.max_body_bytes = usize::try_from(limit).unwrap_or(MAX_BODY_LIMIT);
             }
-            9 => t.headers = pairs(p, v, header_problem)?,
-            10 => t.body_fields = pairs(p, v, |name, _| (!is_text(name)).then_some(ConfigErrorKind::BadText))?,
+            9 => pairs(p, v, header_problem, &mut t.headers)?,
+            10 => pairs(p, v, body_field_problem, &mut t.body_fields)?,
             11 => t.refresh_token_field = checked_text(p, v, TextRule::Plain)?,
             12 => {
                 if v.is_null() {
@@ -233,9 +233,9 @@ impl Reader for Draft {
                 }
                 t.revoked_statuses = statuses;
             }
-            16 => t.revoked_error_codes = texts(p, v, TextRule::Plain)?,
+            16 => texts(p, v, TextRule::Plain, &mut t.revoked_error_codes)?,
             17 => set_text(&mut t.session_cookie, p, v, TextRule::CookieName)?,
-            18 => t.api_origins = texts(p, v, TextRule::Origin)?,
+            18 => texts(p, v, TextRule::Origin, &mut t.api_origins)?,
             _ => {
                 // monitor
                 walk(p, v, "url flushMs", &mut MonitorReader(input))?;
@@ -417,14 +417,14 @@ fn set_text(slot: &mut Option<String>, path: &Path<'_>, value: &Value, rule: Tex
     Ok(())
 }
 
-/// A list of texts, each as `rule` wants it.
-fn texts(path: &Path<'_>, value: &Value, rule: TextRule) -> Result<Vec<String>, Fail> {
-    let items = list(path, value)?;
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
+/// A list of texts, each as `rule` wants it, appended to `out`, which the
+/// walk gives empty: every option is read once, into its default (an empty
+/// list).
+fn texts(path: &Path<'_>, value: &Value, rule: TextRule, out: &mut Vec<String>) -> Result<(), Fail> {
+    for item in list(path, value)? {
         out.push(checked_text(path, item, rule)?);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// What is wrong with a static header, if anything.
@@ -438,18 +438,24 @@ fn header_problem(name: &str, value: &str) -> Option<ConfigErrorKind> {
     }
 }
 
-/// `{ name: value }` text pairs in document order, at most [`MAX_LIST`];
-/// `problem` says what, if anything, is wrong with a pair.
+/// What is wrong with a body field, if anything.
+fn body_field_problem(name: &str, _value: &str) -> Option<ConfigErrorKind> {
+    (!is_text(name)).then_some(ConfigErrorKind::BadText)
+}
+
+/// `{ name: value }` text pairs in document order, at most [`MAX_LIST`],
+/// appended to `out` (empty, as for [`texts`]); `problem` says what, if
+/// anything, is wrong with a pair.
 fn pairs(
     path: &Path<'_>,
     value: &Value,
     problem: fn(&str, &str) -> Option<ConfigErrorKind>,
-) -> Result<Vec<(String, String)>, Fail> {
+    out: &mut Vec<(String, String)>,
+) -> Result<(), Fail> {
     let members = value.as_object().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
     if members.len() > MAX_LIST {
         return Err(path.error(ConfigErrorKind::TooMany));
     }
-    let mut out: Vec<(String, String)> = Vec::with_capacity(members.len());
     for (name, item) in members {
         let at = path.child(name);
         let text = text(&at, item)?;
@@ -461,7 +467,7 @@ fn pairs(
         }
         out.push((name.clone(), text.to_owned()));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// One endpoint; `null` turns it off.
