@@ -92,9 +92,12 @@ pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigEr
     if input.channel_name.is_none() {
         input.channel_name = Some(scope::default_channel_name(&endpoints, base_url));
     }
-    let config = Config::from_input(&input)?;
-    let shell = ShellOptions::from_input(&input)?;
-    Ok(Options { config, endpoints, shell })
+    // Both checked, then one exit for either error (the timing options' first):
+    // fewer paths that drop what was read.
+    match (Config::from_input(&input), ShellOptions::from_input(&input)) {
+        (Ok(config), Ok(shell)) => Ok(Options { config, endpoints, shell }),
+        (Err(error), _) | (_, Err(error)) => Err(error),
+    }
 }
 
 /// What [`read`] fills in while it walks.
