@@ -517,7 +517,7 @@ impl ShellOptions {
             Some("session") => StorageChoice::Session,
             Some("local") => StorageChoice::Local,
             Some(_) => {
-                c.fail("storage", ConfigErrorKind::UnknownChoice);
+                c.rule(true, "storage", ConfigErrorKind::UnknownChoice);
                 StorageChoice::Memory
             }
         };

@@ -229,12 +229,11 @@ impl Reader for Draft {
             13 => walk(p, v, "accessToken refreshToken expiresIn expiresAt error user", &mut t.fields)?,
             14 => t.csrf = csrf(p, v)?,
             15 => {
-                let items = list(p, v)?;
-                let mut statuses = Vec::with_capacity(items.len());
-                for item in items {
-                    statuses.push(error_status(p, item)?);
+                // In place of the default ([401]).
+                t.revoked_statuses.clear();
+                for item in list(p, v)? {
+                    t.revoked_statuses.push(error_status(p, item)?);
                 }
-                t.revoked_statuses = statuses;
             }
             16 => texts(p, v, TextRule::Plain, &mut t.revoked_error_codes)?,
             17 => set_text(&mut t.session_cookie, p, v, TextRule::CookieName)?,
