@@ -191,7 +191,7 @@ impl Reader for Draft {
     fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
         let (input, t) = (&mut self.input, &mut self.endpoints);
         if let Some(duration) = input.duration_mut(index) {
-            *duration = Some(number(p, v)?);
+            set_number(duration, p, v)?;
             return Ok(());
         }
         match index.wrapping_sub(FIRST_OTHER) {
@@ -258,7 +258,7 @@ impl Reader for MonitorReader<'_> {
         if index == 0 {
             set_text(&mut self.0.monitor_url, p, v, TextRule::Url)?;
         } else {
-            self.0.monitor_flush_ms = Some(number(p, v)?);
+            set_number(&mut self.0.monitor_flush_ms, p, v)?;
         }
         Ok(())
     }
@@ -333,6 +333,13 @@ fn number(path: &Path<'_>, value: &Value) -> Result<f64, Fail> {
         Value::Number(_) | Value::Null => Err(path.error(ConfigErrorKind::NotFinite)),
         _ => Err(path.error(ConfigErrorKind::WrongType)),
     }
+}
+
+/// [`number`] into `slot`, as [`set_text`].
+#[inline(never)]
+fn set_number(slot: &mut Option<f64>, path: &Path<'_>, value: &Value) -> Result<(), Fail> {
+    *slot = Some(number(path, value)?);
+    Ok(())
 }
 
 /// A whole number in `1..=max`; fractions are truncated, as for durations.
