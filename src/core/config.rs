@@ -263,6 +263,42 @@ fn duration(value: f64, allow_zero: bool) -> Result<u64, ConfigErrorKind> {
     Ok(ms)
 }
 
+/// The keys of the duration options, by index (see [`ConfigInput::duration_mut`]),
+/// for `concat!` into the options reader's list of every top-level option:
+/// the fifteen durations share one path there instead of code per field.
+macro_rules! duration_keys {
+    () => {
+        "idleTimeoutMs warnBeforeMs absoluteTimeoutMs absoluteWarnBeforeMs countdownIntervalMs \
+        activityBroadcastIntervalMs refreshBeforeMs refreshJitterMs retryInitialMs retryMaxMs keepaliveEveryMs \
+        reconstituteForMs rememberMeAbsoluteMs rememberMeIdleTimeoutMs activityThrottleMs"
+    };
+}
+pub(crate) use duration_keys;
+
+impl ConfigInput {
+    /// The duration whose key is at `index` in `duration_keys!()`.
+    pub(crate) fn duration_mut(&mut self, index: usize) -> Option<&mut Option<f64>> {
+        Some(match index {
+            0 => &mut self.idle_timeout_ms,
+            1 => &mut self.warn_before_ms,
+            2 => &mut self.absolute_timeout_ms,
+            3 => &mut self.absolute_warn_before_ms,
+            4 => &mut self.countdown_interval_ms,
+            5 => &mut self.activity_broadcast_interval_ms,
+            6 => &mut self.refresh_before_ms,
+            7 => &mut self.refresh_jitter_ms,
+            8 => &mut self.retry_initial_ms,
+            9 => &mut self.retry_max_ms,
+            10 => &mut self.keepalive_every_ms,
+            11 => &mut self.reconstitute_for_ms,
+            12 => &mut self.remember_me_absolute_ms,
+            13 => &mut self.remember_me_idle_timeout_ms,
+            14 => &mut self.activity_throttle_ms,
+            _ => return None,
+        })
+    }
+}
+
 /// Checks options one by one and keeps the first problem: a bad value reads
 /// as its default, so the checks after it run on, and only the first error
 /// is reported (one call per option instead of an error to pass up from each).
@@ -278,7 +314,9 @@ impl Checks {
         }
     }
 
-    /// Fails with `kind` when `broken`.
+    /// Fails with `kind` when `broken`. Not inlined: one call per rule is
+    /// smaller than the error written out at each.
+    #[inline(never)]
     fn rule(&mut self, broken: bool, field: &'static str, kind: ConfigErrorKind) {
         if broken {
             self.fail(field, kind);
@@ -286,7 +324,9 @@ impl Checks {
     }
 
     /// A duration, `default` when absent; zero allowed only with `allow_zero`.
-    fn ms(&mut self, field: &'static str, value: Option<f64>, default: u64, allow_zero: bool) -> u64 {
+    /// `value` by reference: each call passes one address instead of an
+    /// `Option<f64>` loaded in two parts.
+    fn ms(&mut self, field: &'static str, value: &Option<f64>, default: u64, allow_zero: bool) -> u64 {
         match value.map(|value| duration(value, allow_zero)) {
             None => default,
             Some(Ok(ms)) => ms,
@@ -295,6 +335,11 @@ impl Checks {
                 default
             }
         }
+    }
+
+    /// A duration with no default: `None` when absent.
+    fn optional_ms(&mut self, field: &'static str, value: &Option<f64>) -> Option<u64> {
+        value.map(|_| self.ms(field, value, 0, false))
     }
 
     fn done<T>(self, value: T) -> Result<T, ConfigError> {
@@ -317,27 +362,27 @@ impl Config {
     pub fn from_input(input: &ConfigInput) -> Result<Config, ConfigError> {
         use ConfigErrorKind::{AbsoluteShorterThanIdle, BroadcastSlowerThanWarning, WarningNotBeforeDeadline};
         let mut c = Checks::default();
-        let idle_timeout_ms = c.ms("idleTimeoutMs", input.idle_timeout_ms, Self::DEFAULT_IDLE_TIMEOUT_MS, false);
-        let warn_before_ms = c.ms("warnBeforeMs", input.warn_before_ms, (idle_timeout_ms / 2).clamp(1, 60_000), false);
+        let idle_timeout_ms = c.ms("idleTimeoutMs", &input.idle_timeout_ms, Self::DEFAULT_IDLE_TIMEOUT_MS, false);
+        let warn_before_ms = c.ms("warnBeforeMs", &input.warn_before_ms, (idle_timeout_ms / 2).clamp(1, 60_000), false);
         c.rule(warn_before_ms >= idle_timeout_ms, "warnBeforeMs", WarningNotBeforeDeadline);
         let absolute_timeout_ms = c.ms(
             "absoluteTimeoutMs",
-            input.absolute_timeout_ms,
+            &input.absolute_timeout_ms,
             Self::DEFAULT_ABSOLUTE_TIMEOUT_MS.max(idle_timeout_ms),
             false,
         );
         c.rule(absolute_timeout_ms < idle_timeout_ms, "absoluteTimeoutMs", AbsoluteShorterThanIdle);
         let absolute_warn_before_ms = c.ms(
             "absoluteWarnBeforeMs",
-            input.absolute_warn_before_ms,
+            &input.absolute_warn_before_ms,
             warn_before_ms.min(absolute_timeout_ms / 2).max(1),
             false,
         );
         c.rule(absolute_warn_before_ms >= absolute_timeout_ms, "absoluteWarnBeforeMs", WarningNotBeforeDeadline);
-        let countdown_interval_ms = c.ms("countdownIntervalMs", input.countdown_interval_ms, 1_000, false);
+        let countdown_interval_ms = c.ms("countdownIntervalMs", &input.countdown_interval_ms, 1_000, false);
         let activity_broadcast_interval_ms = c.ms(
             "activityBroadcastIntervalMs",
-            input.activity_broadcast_interval_ms,
+            &input.activity_broadcast_interval_ms,
             (warn_before_ms / 4).min(5_000),
             true,
         );
@@ -346,18 +391,17 @@ impl Config {
             "activityBroadcastIntervalMs",
             BroadcastSlowerThanWarning,
         );
-        let refresh_before_ms = c.ms("refreshBeforeMs", input.refresh_before_ms, 60_000, true);
-        let refresh_jitter_ms = c.ms("refreshJitterMs", input.refresh_jitter_ms, 5_000, true);
-        let retry_initial_ms = c.ms("retryInitialMs", input.retry_initial_ms, 1_000, false);
-        let retry_max_ms = c.ms("retryMaxMs", input.retry_max_ms, 60_000.max(retry_initial_ms), false);
+        let refresh_before_ms = c.ms("refreshBeforeMs", &input.refresh_before_ms, 60_000, true);
+        let refresh_jitter_ms = c.ms("refreshJitterMs", &input.refresh_jitter_ms, 5_000, true);
+        let retry_initial_ms = c.ms("retryInitialMs", &input.retry_initial_ms, 1_000, false);
+        let retry_max_ms = c.ms("retryMaxMs", &input.retry_max_ms, 60_000.max(retry_initial_ms), false);
         c.rule(retry_max_ms < retry_initial_ms, "retryMaxMs", ConfigErrorKind::RetryMaxBelowInitial);
-        let keepalive_every_ms = input.keepalive_every_ms.map(|ms| c.ms("keepaliveEveryMs", Some(ms), 0, false));
-        let reconstitute_for_ms = input.reconstitute_for_ms.map(|ms| c.ms("reconstituteForMs", Some(ms), 0, false));
+        let keepalive_every_ms = c.optional_ms("keepaliveEveryMs", &input.keepalive_every_ms);
+        let reconstitute_for_ms = c.optional_ms("reconstituteForMs", &input.reconstitute_for_ms);
         let remember_me_absolute_ms =
-            c.ms("rememberMeAbsoluteMs", input.remember_me_absolute_ms, Self::DEFAULT_REMEMBER_ME_ABSOLUTE_MS, false);
+            c.ms("rememberMeAbsoluteMs", &input.remember_me_absolute_ms, Self::DEFAULT_REMEMBER_ME_ABSOLUTE_MS, false);
         c.rule(remember_me_absolute_ms <= absolute_warn_before_ms, "rememberMeAbsoluteMs", WarningNotBeforeDeadline);
-        let remember_me_idle_timeout_ms =
-            input.remember_me_idle_timeout_ms.map(|ms| c.ms("rememberMeIdleTimeoutMs", Some(ms), 0, false));
+        let remember_me_idle_timeout_ms = c.optional_ms("rememberMeIdleTimeoutMs", &input.remember_me_idle_timeout_ms);
         c.rule(
             remember_me_idle_timeout_ms.is_some_and(|ms| ms <= warn_before_ms),
             "rememberMeIdleTimeoutMs",
@@ -467,19 +511,19 @@ impl ShellOptions {
                 }
             }
         }
-        let activity_throttle_ms = c.ms("activityThrottleMs", input.activity_throttle_ms, 1_000, true);
+        let activity_throttle_ms = c.ms("activityThrottleMs", &input.activity_throttle_ms, 1_000, true);
         let storage = match input.storage.as_deref() {
             None | Some("memory") => StorageChoice::Memory,
             Some("session") => StorageChoice::Session,
             Some("local") => StorageChoice::Local,
             Some(_) => {
-                c.fail("storage", ConfigErrorKind::UnknownChoice);
+                c.rule(true, "storage", ConfigErrorKind::UnknownChoice);
                 StorageChoice::Memory
             }
         };
         let monitor = input.monitor_url.as_ref().map(|url| super::monitor::MonitorOptions {
             url: url.clone(),
-            flush_ms: c.ms("monitor.flushMs", input.monitor_flush_ms, 10_000, false),
+            flush_ms: c.ms("monitor.flushMs", &input.monitor_flush_ms, 10_000, false),
         });
         let channel_name = channel_name.to_owned();
         c.done(ShellOptions { channel_name, activity_events, activity_throttle_ms, storage, monitor })

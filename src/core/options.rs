@@ -1,7 +1,7 @@
 //! The options reader: the app's options object, read once.
 //!
 //! [`read`] walks the options object (a [`Value`] the shell built from the JS
-//! object) with one reader per object (a `match` on the key), and produces
+//! object) with one reader per object (a `match` on the key's index), and produces
 //! everything the options configure: the timing [`Config`], the endpoint
 //! configuration ([`Transport`]) and the [`ShellOptions`]. Nested objects
 //! (`endpoints`, `csrf`, `responseFields` …) have readers of their own, walked
@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 
-use super::config::{is_name, Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions};
+use super::config::{duration_keys, is_name, Config, ConfigError, ConfigErrorKind, ConfigInput, ShellOptions};
 use super::endpoints::{
     self, header_value_ok, is_token, is_valid_url, BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, FieldNames,
     TokenMode, Transport, MAX_BODY_LIMIT, MAX_LIST, MAX_NAME_LEN, MAX_TIMEOUT_MS,
@@ -84,7 +84,7 @@ pub fn read(options: &Value) -> Result<Options, ConfigError> {
 /// As [`read`].
 pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigError> {
     let mut draft = Draft { input: ConfigInput::default(), endpoints: Transport::default() };
-    walk(Path::ROOT, options, &mut |key, p, v| read_option(&mut draft, key, p, v)).map_err(|error| *error)?;
+    walk(&Path::ROOT, options, OPTION_KEYS, &mut draft).map_err(|error| *error)?;
     let Draft { mut input, endpoints } = draft;
     if endpoints.keepalive.is_some() && input.keepalive_every_ms.is_none() {
         input.keepalive_every_ms = Some(DEFAULT_KEEPALIVE_EVERY_MS as f64);
@@ -92,9 +92,12 @@ pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigEr
     if input.channel_name.is_none() {
         input.channel_name = Some(scope::default_channel_name(&endpoints, base_url));
     }
-    let config = Config::from_input(&input)?;
-    let shell = ShellOptions::from_input(&input)?;
-    Ok(Options { config, endpoints, shell })
+    // Both checked, then one exit for either error (the timing options' first):
+    // fewer paths that drop what was read.
+    match (Config::from_input(&input), ShellOptions::from_input(&input)) {
+        (Ok(config), Ok(shell)) => Ok(Options { config, endpoints, shell }),
+        (Err(error), _) | (_, Err(error)) => Err(error),
+    }
 }
 
 /// What [`read`] fills in while it walks.
@@ -106,6 +109,7 @@ struct Draft {
 // ---- paths ----
 
 /// Where a value sits in the options object: a chain of keys, for messages only.
+/// Passed by reference: by value, every call copied its three words to the stack.
 #[derive(Clone, Copy)]
 struct Path<'a> {
     parent: Option<&'a Path<'a>>,
@@ -153,156 +157,177 @@ impl<'a> Path<'a> {
 /// passing it up with `?` costs little (a bare `ConfigError` is four words).
 type Fail = Box<ConfigError>;
 
-/// Reads the value of one key of an object into its target, or names what is
-/// wrong with it (an unknown key is [`ConfigErrorKind::UnknownOption`]).
-type Reader<'r> = dyn FnMut(&str, Path<'_>, &Value) -> Result<(), Fail> + 'r;
+/// What reads the members of one kind of object, for [`walk`]: a trait of
+/// our own rather than a closure, so that each reader is one function (a
+/// `dyn FnMut` also brings a `call_once` shim per closure).
+trait Reader {
+    /// Reads the value of the key at `index` of the walked object's key list
+    /// into its target, or names what is wrong with it.
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail>;
+}
 
-/// Every top-level option. One `match` per object rather than a table of
-/// closures: each closure was a function of its own in the wasm.
-fn read_option(d: &mut Draft, key: &str, p: Path<'_>, v: &Value) -> Result<(), Fail> {
-    let (input, t) = (&mut d.input, &mut d.endpoints);
-    let duration = match key {
-        "idleTimeoutMs" => &mut input.idle_timeout_ms,
-        "warnBeforeMs" => &mut input.warn_before_ms,
-        "absoluteTimeoutMs" => &mut input.absolute_timeout_ms,
-        "absoluteWarnBeforeMs" => &mut input.absolute_warn_before_ms,
-        "countdownIntervalMs" => &mut input.countdown_interval_ms,
-        "activityBroadcastIntervalMs" => &mut input.activity_broadcast_interval_ms,
-        "refreshBeforeMs" => &mut input.refresh_before_ms,
-        "refreshJitterMs" => &mut input.refresh_jitter_ms,
-        "retryInitialMs" => &mut input.retry_initial_ms,
-        "retryMaxMs" => &mut input.retry_max_ms,
-        "keepaliveEveryMs" => &mut input.keepalive_every_ms,
-        "rememberMeAbsoluteMs" => &mut input.remember_me_absolute_ms,
-        "rememberMeIdleTimeoutMs" => &mut input.remember_me_idle_timeout_ms,
-        "activityThrottleMs" => &mut input.activity_throttle_ms,
-        "reconstituteForMs" => &mut input.reconstitute_for_ms,
-        _ => {
-            match key {
-                "channelName" => input.channel_name = Some(owned_text(p, v)?),
-                "storage" => input.storage = Some(owned_text(p, v)?),
-                "activityEvents" => input.activity_events = Some(texts(p, v, owned_text)?),
-                "endpoints" => walk(p, v, &mut |key, p, v| read_endpoints(t, key, p, v))?,
-                "mode" => {
-                    t.mode =
-                        if choice(p, v, &["bearer", "cookie"])? == 0 { TokenMode::Bearer } else { TokenMode::Cookie };
-                }
-                "bodyEncoding" => {
-                    let json = choice(p, v, &["json", "form"])? == 0;
-                    t.encoding = if json { BodyEncoding::Json } else { BodyEncoding::Form };
-                }
-                "credentials" => {
-                    t.credentials = match choice(p, v, &["omit", "same-origin", "include"])? {
-                        0 => Credentials::Omit,
-                        1 => Credentials::SameOrigin,
-                        _ => Credentials::Include,
-                    };
-                }
-                "requestTimeoutMs" => t.timeout_ms = whole(p, v, MAX_TIMEOUT_MS, ConfigErrorKind::TimeoutTooLong)?,
-                "maxBodyBytes" => {
-                    let limit = whole(p, v, MAX_BODY_LIMIT as u64, ConfigErrorKind::BodyLimitTooLarge)?;
-                    t.max_body_bytes = usize::try_from(limit).unwrap_or(MAX_BODY_LIMIT);
-                }
-                "headers" => t.headers = pairs(p, v, header_problem)?,
-                "bodyFields" => {
-                    t.body_fields = pairs(p, v, |name, _| (!is_text(name)).then_some(ConfigErrorKind::BadText))?;
-                }
-                "refreshTokenField" => t.refresh_token_field = plain_text(p, v)?,
-                "grantType" => t.grant_type = if v.is_null() { None } else { Some(plain_text(p, v)?) },
-                "responseFields" => walk(p, v, &mut |key, p, v| read_field_name(&mut t.fields, key, p, v))?,
-                "csrf" => t.csrf = csrf(p, v)?,
-                "revokedStatuses" => {
-                    let items = list(p, v)?;
-                    let mut statuses = Vec::with_capacity(items.len());
-                    for item in items {
-                        statuses.push(error_status(p, item)?);
-                    }
-                    t.revoked_statuses = statuses;
-                }
-                "revokedErrorCodes" => t.revoked_error_codes = texts(p, v, plain_text)?,
-                "sessionCookie" => t.session_cookie = Some(cookie_name(p, v)?),
-                "apiOrigins" => t.api_origins = texts(p, v, api_origin)?,
-                "monitor" => {
-                    walk(p, v, &mut |key, p, v| {
-                        match key {
-                            "url" => input.monitor_url = Some(url(p, v)?),
-                            "flushMs" => input.monitor_flush_ms = Some(number(p, v)?),
-                            _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
-                        }
-                        Ok(())
-                    })?;
-                    if input.monitor_url.is_none() {
-                        return Err(p.child("url").error(ConfigErrorKind::WrongType));
-                    }
-                }
-                _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
-            }
+/// Every top-level option: the durations first, indexed as in
+/// `duration_keys!()`, then the others from [`FIRST_OTHER`] on.
+const OPTION_KEYS: &str = concat!(
+    duration_keys!(),
+    " channelName storage activityEvents endpoints mode bodyEncoding credentials requestTimeoutMs maxBodyBytes \
+    headers bodyFields refreshTokenField grantType responseFields csrf revokedStatuses revokedErrorCodes \
+    sessionCookie apiOrigins monitor"
+);
+
+/// The index of `channelName`, the first option after the durations.
+const FIRST_OTHER: usize = 15;
+
+/// The index of `name` in `names`, a list of keys separated by spaces. Every
+/// object's keys are looked up here, and each reader matches on the index: one
+/// routine for every key comparison, instead of code per key.
+fn find(names: &str, name: &str) -> Option<usize> {
+    names.split(' ').position(|known| known == name)
+}
+
+/// Every top-level option: the durations by their index, the rest by a
+/// `match` on theirs.
+impl Reader for Draft {
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
+        let (input, t) = (&mut self.input, &mut self.endpoints);
+        if let Some(duration) = input.duration_mut(index) {
+            set_number(duration, p, v)?;
             return Ok(());
         }
-    };
-    *duration = Some(number(p, v)?);
-    Ok(())
+        match index.wrapping_sub(FIRST_OTHER) {
+            0 => set_text(&mut input.channel_name, p, v, TextRule::Any)?,
+            1 => set_text(&mut input.storage, p, v, TextRule::Any)?,
+            2 => texts(p, v, TextRule::Any, input.activity_events.insert(Vec::new()))?,
+            3 => walk(p, v, "refresh keepalive session logout revocation", t)?,
+            4 => t.mode = if choice(p, v, "bearer cookie")? == 0 { TokenMode::Bearer } else { TokenMode::Cookie },
+            5 => {
+                let json = choice(p, v, "json form")? == 0;
+                t.encoding = if json { BodyEncoding::Json } else { BodyEncoding::Form };
+            }
+            6 => {
+                t.credentials = match choice(p, v, "omit same-origin include")? {
+                    0 => Credentials::Omit,
+                    1 => Credentials::SameOrigin,
+                    _ => Credentials::Include,
+                };
+            }
+            7 => t.timeout_ms = whole(p, v, MAX_TIMEOUT_MS, ConfigErrorKind::TimeoutTooLong)?,
+            8 => {
+                let limit = whole(p, v, MAX_BODY_LIMIT as u64, ConfigErrorKind::BodyLimitTooLarge)?;
+                t.max_body_bytes = usize::try_from(limit).unwrap_or(MAX_BODY_LIMIT);
+            }
+            9 => pairs(p, v, header_problem, &mut t.headers)?,
+            10 => pairs(p, v, body_field_problem, &mut t.body_fields)?,
+            11 => t.refresh_token_field = checked_text(p, v, TextRule::Plain)?,
+            12 => {
+                if v.is_null() {
+                    t.grant_type = None;
+                } else {
+                    set_text(&mut t.grant_type, p, v, TextRule::Plain)?;
+                }
+            }
+            13 => walk(p, v, "accessToken refreshToken expiresIn expiresAt error user", &mut t.fields)?,
+            14 => t.csrf = csrf(p, v)?,
+            15 => {
+                // In place of the default ([401]).
+                t.revoked_statuses.clear();
+                for item in list(p, v)? {
+                    t.revoked_statuses.push(error_status(p, item)?);
+                }
+            }
+            16 => texts(p, v, TextRule::Plain, &mut t.revoked_error_codes)?,
+            17 => set_text(&mut t.session_cookie, p, v, TextRule::CookieName)?,
+            18 => texts(p, v, TextRule::Origin, &mut t.api_origins)?,
+            _ => {
+                // monitor
+                walk(p, v, "url flushMs", &mut MonitorReader(input))?;
+                if input.monitor_url.is_none() {
+                    return Err(p.child("url").error(ConfigErrorKind::WrongType));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
-/// `endpoints`: each a URL string, `{ url, method }` or `null`. `GET` sends no
-/// body, so the endpoints that carry a token or a body may not use it.
-fn read_endpoints(t: &mut Transport, key: &str, p: Path<'_>, v: &Value) -> Result<(), Fail> {
-    let (slot, default_method, allow_get) = match key {
-        "refresh" => (&mut t.refresh, "POST", false),
-        "keepalive" => (&mut t.keepalive, "POST", true),
-        "session" => (&mut t.session, "GET", true),
-        "logout" => (&mut t.logout, "POST", false),
-        "revocation" => (&mut t.revocation, "POST", false),
-        _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
-    };
-    *slot = endpoint(p, v, default_method, allow_get)?;
-    Ok(())
+/// `monitor` (`url flushMs`), into the [`ConfigInput`].
+struct MonitorReader<'a>(&'a mut ConfigInput);
+
+impl Reader for MonitorReader<'_> {
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
+        if index == 0 {
+            set_text(&mut self.0.monitor_url, p, v, TextRule::Url)?;
+        } else {
+            set_number(&mut self.0.monitor_flush_ms, p, v)?;
+        }
+        Ok(())
+    }
 }
 
-/// `responseFields`.
-fn read_field_name(f: &mut FieldNames, key: &str, p: Path<'_>, v: &Value) -> Result<(), Fail> {
-    let slot = match key {
-        "accessToken" => &mut f.access_token,
-        "refreshToken" => &mut f.refresh_token,
-        "expiresIn" => &mut f.expires_in,
-        "expiresAt" => &mut f.expires_at,
-        "error" => &mut f.error,
-        "user" => &mut f.user,
-        _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
-    };
-    *slot = plain_text(p, v)?;
-    Ok(())
+/// `endpoints` (`refresh keepalive session logout revocation`): each a URL
+/// string, `{ url, method }` or `null`. `GET` sends no body, so the endpoints
+/// that carry a token or a body may not use it.
+impl Reader for Transport {
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
+        let t = self;
+        let slot = match index {
+            0 => &mut t.refresh,
+            1 => &mut t.keepalive,
+            2 => &mut t.session,
+            3 => &mut t.logout,
+            _ => &mut t.revocation,
+        };
+        let default_method = if index == 2 { "GET" } else { "POST" };
+        *slot = endpoint(p, v, default_method, index == 1 || index == 2)?;
+        Ok(())
+    }
 }
 
-/// Walks the object `value`: each member is read by `read`. Repeated keys are
-/// errors naming their path, as are unknown ones (`read` says which).
-fn walk(path: Path<'_>, value: &Value, read: &mut Reader<'_>) -> Result<(), Fail> {
+/// `responseFields` (`accessToken refreshToken expiresIn expiresAt error user`).
+impl Reader for FieldNames {
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
+        let f = self;
+        let slot = match index {
+            0 => &mut f.access_token,
+            1 => &mut f.refresh_token,
+            2 => &mut f.expires_in,
+            3 => &mut f.expires_at,
+            4 => &mut f.error,
+            _ => &mut f.user,
+        };
+        *slot = checked_text(p, v, TextRule::Plain)?;
+        Ok(())
+    }
+}
+
+/// Walks the object `value` whose keys are `keys` (see [`find`]): each member
+/// is read by `read`, given its key's index. Unknown and repeated keys are
+/// errors naming their path.
+fn walk(path: &Path<'_>, value: &Value, keys: &str, reader: &mut dyn Reader) -> Result<(), Fail> {
     let members = value.as_object().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
-    for (index, (key, value)) in members.iter().enumerate() {
+    let mut seen = 0_u64;
+    for (key, value) in members {
         let at = path.child(key);
-        if members.get(..index).is_some_and(|before| before.iter().any(|(seen, _)| seen == key)) {
-            // Known, or reading it the first time would have failed.
+        let index = find(keys, key).ok_or_else(|| at.error(ConfigErrorKind::UnknownOption))?;
+        let bit = 1_u64 << index;
+        if seen & bit != 0 {
             return Err(at.error(ConfigErrorKind::Duplicate));
         }
-        read(key, at, value)?;
+        seen |= bit;
+        reader.read(index, &at, value)?;
     }
     Ok(())
 }
 
 // ---- values ----
 
-fn text<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v str, Fail> {
+fn text<'v>(path: &Path<'_>, value: &'v Value) -> Result<&'v str, Fail> {
     value.as_str().ok_or_else(|| path.error(ConfigErrorKind::WrongType))
-}
-
-/// A text as written (what it must hold is checked where it is used).
-fn owned_text(path: Path<'_>, value: &Value) -> Result<String, Fail> {
-    Ok(text(path, value)?.to_owned())
 }
 
 /// The one number reader. `null` is reported as not finite: it is what JSON
 /// makes of `NaN` and `Infinity`.
-fn number(path: Path<'_>, value: &Value) -> Result<f64, Fail> {
+fn number(path: &Path<'_>, value: &Value) -> Result<f64, Fail> {
     match value {
         Value::Number(n) if n.is_finite() => Ok(*n),
         Value::Number(_) | Value::Null => Err(path.error(ConfigErrorKind::NotFinite)),
@@ -310,8 +335,15 @@ fn number(path: Path<'_>, value: &Value) -> Result<f64, Fail> {
     }
 }
 
+/// [`number`] into `slot`, as [`set_text`].
+#[inline(never)]
+fn set_number(slot: &mut Option<f64>, path: &Path<'_>, value: &Value) -> Result<(), Fail> {
+    *slot = Some(number(path, value)?);
+    Ok(())
+}
+
 /// A whole number in `1..=max`; fractions are truncated, as for durations.
-fn whole(path: Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) -> Result<u64, Fail> {
+fn whole(path: &Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) -> Result<u64, Fail> {
     let n = number(path, value)?;
     if n < 1.0 {
         return Err(path.error(ConfigErrorKind::NotPositive));
@@ -322,10 +354,10 @@ fn whole(path: Path<'_>, value: &Value, max: u64, too_large: ConfigErrorKind) ->
     Ok(n.trunc() as u64)
 }
 
-/// The index of one of `names`, by its exact name.
-fn choice(path: Path<'_>, value: &Value, names: &[&str]) -> Result<usize, Fail> {
+/// The index of one of `names` (separated by spaces), by its exact name.
+fn choice(path: &Path<'_>, value: &Value, names: &str) -> Result<usize, Fail> {
     let name = text(path, value)?;
-    names.iter().position(|choice| *choice == name).ok_or_else(|| path.error(ConfigErrorKind::UnknownChoice))
+    find(names, name).ok_or_else(|| path.error(ConfigErrorKind::UnknownChoice))
 }
 
 /// A text that names something on the server (field names, codes, grant types):
@@ -334,35 +366,51 @@ fn is_text(text: &str) -> bool {
     !text.is_empty() && text.len() <= MAX_NAME_LEN && !text.chars().any(char::is_control)
 }
 
-fn plain_text(path: Path<'_>, value: &Value) -> Result<String, Fail> {
+/// What a text option must hold, for [`checked_text`].
+#[derive(Clone, Copy)]
+enum TextRule {
+    /// Any text (what it must hold is checked where it is used).
+    Any,
+    /// A name on the server: [`is_text`].
+    Plain,
+    /// An endpoint URL.
+    Url,
+    /// A cookie name: an RFC 6265 token.
+    CookieName,
+    /// A header name: an HTTP token.
+    HeaderName,
+    /// A name the shell may use as a key or a selector ([`is_name`]).
+    Name,
+    /// An origin only, normalised as the URL parser writes it
+    /// (`https://api.x:443` is `https://api.x`), so that it matches: a path
+    /// would suggest a prefix match that is not made.
+    Origin,
+}
+
+/// The one text reader: the text at `path`, as `rule` wants it. One routine
+/// and one error site for every kind of text.
+fn checked_text(path: &Path<'_>, value: &Value, rule: TextRule) -> Result<String, Fail> {
     let found = text(path, value)?;
-    if is_text(found) {
+    let (ok, kind) = match rule {
+        TextRule::Any => (true, ConfigErrorKind::WrongType),
+        TextRule::Plain => (is_text(found), ConfigErrorKind::BadText),
+        TextRule::Url => (is_valid_url(found), ConfigErrorKind::BadUrl),
+        TextRule::CookieName => (is_token(found), ConfigErrorKind::BadCookieName),
+        TextRule::HeaderName => (is_token(found), ConfigErrorKind::BadHeaderName),
+        TextRule::Name => (is_name(found), ConfigErrorKind::BadName),
+        TextRule::Origin => {
+            return endpoints::api_origin(found).ok_or_else(|| path.error(ConfigErrorKind::BadOrigin));
+        }
+    };
+    if ok {
         Ok(found.to_owned())
     } else {
-        Err(path.error(ConfigErrorKind::BadText))
-    }
-}
-
-fn cookie_name(path: Path<'_>, value: &Value) -> Result<String, Fail> {
-    let name = text(path, value)?;
-    if is_token(name) {
-        Ok(name.to_owned())
-    } else {
-        Err(path.error(ConfigErrorKind::BadCookieName))
-    }
-}
-
-fn url(path: Path<'_>, value: &Value) -> Result<String, Fail> {
-    let url = text(path, value)?;
-    if is_valid_url(url) {
-        Ok(url.to_owned())
-    } else {
-        Err(path.error(ConfigErrorKind::BadUrl))
+        Err(path.error(kind))
     }
 }
 
 /// An array of at most [`MAX_LIST`] entries.
-fn list<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v [Value], Fail> {
+fn list<'v>(path: &Path<'_>, value: &'v Value) -> Result<&'v [Value], Fail> {
     let items = value.as_array().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
     if items.len() > MAX_LIST {
         return Err(path.error(ConfigErrorKind::TooMany));
@@ -370,18 +418,22 @@ fn list<'v>(path: Path<'_>, value: &'v Value) -> Result<&'v [Value], Fail> {
     Ok(items)
 }
 
-/// A list of texts, each read by `read`.
-fn texts(
-    path: Path<'_>,
-    value: &Value,
-    read: fn(Path<'_>, &Value) -> Result<String, Fail>,
-) -> Result<Vec<String>, Fail> {
-    let items = list(path, value)?;
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        out.push(read(path, item)?);
+/// [`checked_text`] into `slot`: one call at each use instead of a result to
+/// unpack there.
+#[inline(never)]
+fn set_text(slot: &mut Option<String>, path: &Path<'_>, value: &Value, rule: TextRule) -> Result<(), Fail> {
+    *slot = Some(checked_text(path, value, rule)?);
+    Ok(())
+}
+
+/// A list of texts, each as `rule` wants it, appended to `out`, which the
+/// walk gives empty: every option is read once, into its default (an empty
+/// list).
+fn texts(path: &Path<'_>, value: &Value, rule: TextRule, out: &mut Vec<String>) -> Result<(), Fail> {
+    for item in list(path, value)? {
+        out.push(checked_text(path, item, rule)?);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// What is wrong with a static header, if anything.
@@ -395,21 +447,27 @@ fn header_problem(name: &str, value: &str) -> Option<ConfigErrorKind> {
     }
 }
 
-/// `{ name: value }` text pairs in document order, at most [`MAX_LIST`];
-/// `problem` says what, if anything, is wrong with a pair.
+/// What is wrong with a body field, if anything.
+fn body_field_problem(name: &str, _value: &str) -> Option<ConfigErrorKind> {
+    (!is_text(name)).then_some(ConfigErrorKind::BadText)
+}
+
+/// `{ name: value }` text pairs in document order, at most [`MAX_LIST`],
+/// appended to `out` (empty, as for [`texts`]); `problem` says what, if
+/// anything, is wrong with a pair.
 fn pairs(
-    path: Path<'_>,
+    path: &Path<'_>,
     value: &Value,
     problem: fn(&str, &str) -> Option<ConfigErrorKind>,
-) -> Result<Vec<(String, String)>, Fail> {
+    out: &mut Vec<(String, String)>,
+) -> Result<(), Fail> {
     let members = value.as_object().ok_or_else(|| path.error(ConfigErrorKind::WrongType))?;
     if members.len() > MAX_LIST {
         return Err(path.error(ConfigErrorKind::TooMany));
     }
-    let mut out: Vec<(String, String)> = Vec::with_capacity(members.len());
     for (name, item) in members {
         let at = path.child(name);
-        let text = text(at, item)?;
+        let text = text(&at, item)?;
         if let Some(kind) = problem(name, text) {
             return Err(at.error(kind));
         }
@@ -418,26 +476,19 @@ fn pairs(
         }
         out.push((name.clone(), text.to_owned()));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// One endpoint; `null` turns it off.
-fn endpoint(path: Path<'_>, value: &Value, default_method: &str, allow_get: bool) -> Result<Option<Endpoint>, Fail> {
+fn endpoint(path: &Path<'_>, value: &Value, default_method: &str, allow_get: bool) -> Result<Option<Endpoint>, Fail> {
     let (url, method) = match value {
         Value::Null => return Ok(None),
-        Value::String(_) => (url(path, value)?, None),
+        Value::String(_) => (checked_text(path, value, TextRule::Url)?, None),
         Value::Object(_) => {
-            let (mut url_read, mut method) = (None, None);
-            walk(path, value, &mut |key, p, v| {
-                match key {
-                    "url" => url_read = Some(url(p, v)?),
-                    "method" => method = Some(owned_text(p, v)?),
-                    _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
-                }
-                Ok(())
-            })?;
-            let url = url_read.ok_or_else(|| path.child("url").error(ConfigErrorKind::WrongType))?;
-            (url, method)
+            let mut read = EndpointReader::default();
+            walk(path, value, "url method", &mut read)?;
+            let url = read.url.ok_or_else(|| path.child("url").error(ConfigErrorKind::WrongType))?;
+            (url, read.method)
         }
         _ => return Err(path.error(ConfigErrorKind::WrongType)),
     };
@@ -452,33 +503,56 @@ fn endpoint(path: Path<'_>, value: &Value, default_method: &str, allow_get: bool
     Ok(Some(Endpoint { url, method: method.to_owned() }))
 }
 
+/// An endpoint written as `{ url, method }`.
+#[derive(Default)]
+struct EndpointReader {
+    url: Option<String>,
+    method: Option<String>,
+}
+
+impl Reader for EndpointReader {
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
+        if index == 0 {
+            set_text(&mut self.url, p, v, TextRule::Url)?;
+        } else {
+            set_text(&mut self.method, p, v, TextRule::Any)?;
+        }
+        Ok(())
+    }
+}
+
+/// `csrf`'s members as met.
+struct CsrfReader {
+    header: Option<String>,
+    sources: Vec<CsrfSource>,
+}
+
+impl Reader for CsrfReader {
+    fn read(&mut self, index: usize, p: &Path<'_>, v: &Value) -> Result<(), Fail> {
+        let rule = match index {
+            0 => TextRule::HeaderName,
+            1 => TextRule::CookieName,
+            // Kept to plain characters so the shell may look it up by name safely.
+            _ => TextRule::Name,
+        };
+        let name = checked_text(p, v, rule)?;
+        match index {
+            0 => self.header = Some(name),
+            1 => self.sources.push(CsrfSource::Cookie(name)),
+            _ => self.sources.push(CsrfSource::Meta(name)),
+        }
+        Ok(())
+    }
+}
+
 /// `csrf`: `{ header?, cookie }` or `{ header?, meta }`; `null` turns it off.
-fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
+fn csrf(path: &Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
     if value.is_null() {
         return Ok(None);
     }
-    let (mut header, mut sources) = (None, Vec::with_capacity(2));
-    walk(path, value, &mut |key, p, v| {
-        let name = text(p, v)?;
-        let (ok, kind) = match key {
-            "header" => (is_token(name), ConfigErrorKind::BadHeaderName),
-            // Cookie names are RFC 6265 tokens.
-            "cookie" => (is_token(name), ConfigErrorKind::BadCookieName),
-            // Kept to plain characters so the shell may look it up by name safely.
-            "meta" => (is_name(name), ConfigErrorKind::BadName),
-            _ => return Err(p.error(ConfigErrorKind::UnknownOption)),
-        };
-        if !ok {
-            return Err(p.error(kind));
-        }
-        let name = name.to_owned();
-        match key {
-            "header" => header = Some(name),
-            "cookie" => sources.push(CsrfSource::Cookie(name)),
-            _ => sources.push(CsrfSource::Meta(name)),
-        }
-        Ok(())
-    })?;
+    let mut read = CsrfReader { header: None, sources: Vec::with_capacity(2) };
+    walk(path, value, "header cookie meta", &mut read)?;
+    let CsrfReader { header, mut sources } = read;
     // Both a cookie and a meta tag: which one wins would be a guess.
     let Some(source) = sources.pop().filter(|_| sources.is_empty()) else {
         return Err(path.error(ConfigErrorKind::NeedsOneSource));
@@ -487,20 +561,13 @@ fn csrf(path: Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
 }
 
 /// Only error statuses can mean "revoked": a 2xx is an answer.
-fn error_status(path: Path<'_>, value: &Value) -> Result<u16, Fail> {
+fn error_status(path: &Path<'_>, value: &Value) -> Result<u16, Fail> {
     let n = number(path, value)?;
     if (400.0..=599.0).contains(&n) && n.fract() == 0.0 {
         Ok(n as u16)
     } else {
         Err(path.error(ConfigErrorKind::NotErrorStatus))
     }
-}
-
-/// An origin only, normalised as the URL parser writes it (`https://api.x:443`
-/// is `https://api.x`), so that it matches: a path would suggest a prefix
-/// match that is not made.
-fn api_origin(path: Path<'_>, value: &Value) -> Result<String, Fail> {
-    endpoints::api_origin(text(path, value)?).ok_or_else(|| path.error(ConfigErrorKind::BadOrigin))
 }
 
 // ---- presets ----
