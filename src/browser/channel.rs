@@ -33,33 +33,36 @@ use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, Storage, Window};
 
-use super::{describe, Dispatch};
+use super::Dispatch;
 pub use crate::core::ChannelKind;
 
 /// Separates the nonce from the message in the storage fallback's values.
 const NONCE_SEPARATOR: char = '|';
 
 /// Why a channel could not be opened or a message not sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// What the browser threw is kept as it was thrown (a JS value), not turned
+/// into text: nothing in the session shows it, and the text cost wasm.
+#[derive(Debug, Clone, PartialEq)]
 pub enum ChannelError {
     /// The requested kind does not exist here (no `BroadcastChannel`
     /// constructor, or no window / `localStorage` for the fallback).
     Unsupported(ChannelKind),
-    /// The browser threw while opening the channel (e.g. `SecurityError`
-    /// from `localStorage` with storage disabled); the text describes it.
-    Open(String),
-    /// The browser threw while posting (e.g. a closed channel, a full
-    /// `localStorage`); the text describes it.
-    Post(String),
+    /// The browser threw this while opening the channel (e.g. `SecurityError`
+    /// from `localStorage` with storage disabled).
+    Open(JsValue),
+    /// The browser threw this while posting (e.g. a closed channel, a full
+    /// `localStorage`); `undefined` when the message is not JSON data.
+    Post(JsValue),
 }
 
 impl fmt::Display for ChannelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ChannelError::Unsupported(kind) => write!(f, "{kind:?} is not available"),
-            ChannelError::Open(reason) => write!(f, "could not open the channel: {reason}"),
-            ChannelError::Post(reason) => write!(f, "could not post on the channel: {reason}"),
-        }
+        f.write_str(match self {
+            ChannelError::Unsupported(_) => "the channel kind is not available",
+            ChannelError::Open(_) => "could not open the channel",
+            ChannelError::Post(_) => "could not post on the channel",
+        })
     }
 }
 
@@ -121,16 +124,14 @@ impl Channel {
     /// this channel.
     pub fn post(&self, message: &JsValue) -> Result<(), ChannelError> {
         match &self.sender {
-            Sender::Broadcast(channel) => {
-                channel.post_message(message).map_err(|err| ChannelError::Post(describe(&err)))
-            }
+            Sender::Broadcast(channel) => channel.post_message(message).map_err(ChannelError::Post),
             Sender::Storage { storage, key, sequence } => {
                 let text = js_sys::JSON::stringify(message)
-                    .map_err(|err| ChannelError::Post(describe(&err)))?
+                    .map_err(ChannelError::Post)?
                     .as_string()
-                    .ok_or_else(|| ChannelError::Post("not JSON data".to_owned()))?;
+                    .ok_or(ChannelError::Post(JsValue::UNDEFINED))?;
                 let nonce = nonce(sequence);
-                storage.set_item(key, &encode(&nonce, &text)).map_err(|err| ChannelError::Post(describe(&err)))?;
+                storage.set_item(key, &encode(&nonce, &text)).map_err(ChannelError::Post)?;
                 // The write above already fired the other tabs' events; a
                 // failed removal only leaves a stale value behind, which the
                 // next post overwrites (the nonce makes it differ).
@@ -167,7 +168,7 @@ fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<JsValue>>) -> Result<Channe
     if !broadcast_channel_available() {
         return Err(ChannelError::Unsupported(ChannelKind::BroadcastChannel));
     }
-    let channel = BroadcastChannel::new(name).map_err(|err| ChannelError::Open(describe(&err)))?;
+    let channel = BroadcastChannel::new(name).map_err(ChannelError::Open)?;
     let on_message = dispatch.clone();
     let listener = EventListener::new_with_options(&channel, "message", passive(), move |event| {
         // A `message` event of a channel is a MessageEvent: its `data`, read as
@@ -182,10 +183,8 @@ fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<JsValue>>) -> Result<Channe
 /// Opens the storage fallback on `window` (a parameter so tests can open one
 /// inside a same-origin iframe, the only way to see `storage` events fire).
 fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch<JsValue>>) -> Result<Channel, ChannelError> {
-    let storage = window
-        .local_storage()
-        .map_err(|err| ChannelError::Open(describe(&err)))?
-        .ok_or(ChannelError::Unsupported(ChannelKind::Storage))?;
+    let storage =
+        window.local_storage().map_err(ChannelError::Open)?.ok_or(ChannelError::Unsupported(ChannelKind::Storage))?;
     let key = crate::core::keys::channel_key(name);
     let on_message = dispatch.clone();
     let wanted = key.clone();

@@ -286,26 +286,6 @@ pub fn put(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue
     js_sys::Reflect::set(target, &JsValue::from_str(key), value)
 }
 
-/// A human-readable description of a thrown JS value (an `Error`, a
-/// `DOMException`, a string, anything), for error messages and fault events.
-///
-/// Reads `name` and `message` through `Reflect`, so it also works for errors
-/// from another realm (an iframe), where `instanceof Error` is false.
-pub(crate) fn describe(err: &JsValue) -> String {
-    let field = |key: &str| get(err, key).ok().and_then(|value| value.as_string());
-    if err.is_object() {
-        match (field("name"), field("message")) {
-            (Some(name), Some(message)) => return name + ": " + &message,
-            (None, Some(message)) => return message,
-            _ => {}
-        }
-    }
-    match err.as_string() {
-        Some(text) => text,
-        None => String::from("a value that is not an Error was thrown"),
-    }
-}
-
 /// Helpers shared by the in-file browser tests.
 #[cfg(all(test, target_arch = "wasm32"))]
 pub(crate) mod test_util {

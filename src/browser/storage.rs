@@ -17,9 +17,8 @@
 
 use std::fmt;
 
+use wasm_bindgen::JsValue;
 use web_sys::Storage;
-
-use super::describe;
 
 /// Where a [`Store`] keeps its values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,24 +32,22 @@ pub enum StorageKind {
 }
 
 /// A web storage failure after which the [`Store`] runs in memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum StorageFault {
     /// `requested` web storage threw; the store now keeps values in memory.
     Degraded {
         /// The kind the store was opened with.
         requested: StorageKind,
-        /// What the browser threw, for logs.
-        reason: String,
+        /// What the browser threw, as thrown (not turned into text: nothing
+        /// shows it, and the text cost wasm); `undefined` when there was no
+        /// window or storage area to throw.
+        reason: JsValue,
     },
 }
 
 impl fmt::Display for StorageFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StorageFault::Degraded { requested, reason } => {
-                write!(f, "{requested:?} storage failed ({reason}); keeping values in memory")
-            }
-        }
+        f.write_str("web storage failed; keeping values in memory")
     }
 }
 
@@ -91,9 +88,8 @@ impl Store {
         };
         match area {
             Some(Ok(Some(storage))) => store.web = Some(storage),
-            Some(Ok(None)) => store.degrade("the storage area is missing".to_owned()),
-            Some(Err(err)) => store.degrade(describe(&err)),
-            None => store.degrade("no window".to_owned()),
+            Some(Ok(None)) | None => store.degrade(JsValue::UNDEFINED),
+            Some(Err(err)) => store.degrade(err),
         }
         store
     }
@@ -119,7 +115,7 @@ impl Store {
                     self.memory.remove(key);
                     return None;
                 }
-                Err(err) => self.degrade(describe(&err)),
+                Err(err) => self.degrade(err),
             }
         }
         self.memory.get(key).cloned()
@@ -130,7 +126,7 @@ impl Store {
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), StorageFault> {
         if let Some(web) = &self.web {
             if let Err(err) = web.set_item(&self.full_key(key), value) {
-                self.degrade(describe(&err));
+                self.degrade(err);
             }
         }
         self.memory.insert(key, value.to_owned());
@@ -144,7 +140,7 @@ impl Store {
     pub fn remove(&mut self, key: &str) {
         if let Some(web) = &self.web {
             if let Err(err) = web.remove_item(&self.full_key(key)) {
-                self.degrade(describe(&err));
+                self.degrade(err);
             }
         }
         self.memory.remove(key);
@@ -158,12 +154,12 @@ impl Store {
                 Ok(keys) => {
                     for full_key in keys {
                         if let Err(err) = web.remove_item(&full_key) {
-                            self.degrade(describe(&err));
+                            self.degrade(err);
                             break;
                         }
                     }
                 }
-                Err(err) => self.degrade(describe(&err)),
+                Err(err) => self.degrade(err),
             }
         }
         self.memory.clear();
@@ -197,7 +193,7 @@ impl Store {
 
     /// Switches to memory for good and records the fault. Only reachable
     /// while on web storage, so a store degrades (and reports) at most once.
-    fn degrade(&mut self, reason: String) {
+    fn degrade(&mut self, reason: JsValue) {
         self.web = None;
         self.fault.get_or_insert(StorageFault::Degraded { requested: self.requested, reason });
     }
@@ -295,7 +291,9 @@ mod tests {
 
             assert!(
                 matches!(&first, Err(StorageFault::Degraded { requested, reason })
-                    if *requested == kind && reason.contains("QuotaExceededError")),
+                    if *requested == kind
+                        && crate::browser::get(reason, "name").ok().and_then(|name| name.as_string()).as_deref()
+                            == Some("QuotaExceededError")),
                 "{first:?}"
             );
             assert_eq!(kind_after, StorageKind::Memory);
