@@ -17,6 +17,7 @@
 
 use std::fmt;
 
+use js_sys::Object;
 use wasm_bindgen::JsValue;
 use web_sys::Storage;
 
@@ -65,8 +66,12 @@ pub struct Store {
     web: Option<Storage>,
     prefix: String,
     /// Values by un-prefixed key: the whole store when in memory, otherwise a
-    /// mirror of what was last read or written, kept for degradation.
-    memory: super::VecMap<String>,
+    /// mirror of what was last read or written, kept for degradation. A plain
+    /// JS object read and written through the shell's one `get`/`put` pair
+    /// (smaller in the wasm than a map of its own); a removed key holds
+    /// `undefined`. Keys are the SDK's own (`core::keys`), never names
+    /// `Object.prototype` has.
+    memory: JsValue,
     fault: Option<StorageFault>,
 }
 
@@ -78,7 +83,7 @@ impl Store {
             requested: kind,
             web: None,
             prefix: crate::core::keys::data_prefix(namespace),
-            memory: super::VecMap::new(),
+            memory: Object::new().into(),
             fault: None,
         };
         let area = match kind {
@@ -108,17 +113,17 @@ impl Store {
         if let Some(web) = &self.web {
             match web.get_item(&self.full_key(key)) {
                 Ok(Some(value)) => {
-                    self.memory.insert(key, value.clone());
+                    self.remember(key, &JsValue::from_str(&value));
                     return Some(value);
                 }
                 Ok(None) => {
-                    self.memory.remove(key);
+                    self.remember(key, &JsValue::UNDEFINED);
                     return None;
                 }
                 Err(err) => self.degrade(err),
             }
         }
-        self.memory.get(key).cloned()
+        super::get(&self.memory, key).ok().and_then(|value| value.as_string())
     }
 
     /// Stores `value` under `key`. The value is always kept; `Err` reports a
@@ -129,7 +134,7 @@ impl Store {
                 self.degrade(err);
             }
         }
-        self.memory.insert(key, value.to_owned());
+        self.remember(key, &JsValue::from_str(value));
         match self.fault.take() {
             Some(fault) => Err(fault),
             None => Ok(()),
@@ -143,7 +148,7 @@ impl Store {
                 self.degrade(err);
             }
         }
-        self.memory.remove(key);
+        self.remember(key, &JsValue::UNDEFINED);
     }
 
     /// Removes every key of this namespace, and only those: never another
@@ -162,12 +167,18 @@ impl Store {
                 Err(err) => self.degrade(err),
             }
         }
-        self.memory.clear();
+        self.memory = Object::new().into();
     }
 
     /// The fault not yet reported, if any (see [`Store`]).
     pub fn take_fault(&mut self) -> Option<StorageFault> {
         self.fault.take()
+    }
+
+    /// Keeps `value` (a string, or `undefined` for none) in memory under `key`.
+    fn remember(&self, key: &str, value: &JsValue) {
+        // A fresh plain object with data properties: setting one cannot throw.
+        let _ = super::put(&self.memory, key, value);
     }
 
     fn full_key(&self, key: &str) -> String {
