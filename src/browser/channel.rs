@@ -74,7 +74,7 @@ impl std::error::Error for ChannelError {}
 #[must_use = "the channel is closed when dropped"]
 pub struct Channel {
     sender: Sender,
-    dispatch: Rc<Dispatch<JsValue>>,
+    dispatch: Rc<Dispatch>,
     // Dropped after `Drop::drop` has closed the dispatcher (and the channel).
     _listener: EventListener,
 }
@@ -164,7 +164,7 @@ pub fn broadcast_channel_available() -> bool {
     super::get(&js_sys::global(), "BroadcastChannel").is_ok_and(|ctor| ctor.is_function())
 }
 
-fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<JsValue>>) -> Result<Channel, ChannelError> {
+fn open_broadcast(name: &str, dispatch: &Rc<Dispatch>) -> Result<Channel, ChannelError> {
     if !broadcast_channel_available() {
         return Err(ChannelError::Unsupported(ChannelKind::BroadcastChannel));
     }
@@ -182,7 +182,7 @@ fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<JsValue>>) -> Result<Channe
 
 /// Opens the storage fallback on `window` (a parameter so tests can open one
 /// inside a same-origin iframe, the only way to see `storage` events fire).
-fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch<JsValue>>) -> Result<Channel, ChannelError> {
+fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch>) -> Result<Channel, ChannelError> {
     let storage =
         window.local_storage().map_err(ChannelError::Open)?.ok_or(ChannelError::Unsupported(ChannelKind::Storage))?;
     let key = crate::core::keys::channel_key(name);

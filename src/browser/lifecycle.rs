@@ -61,13 +61,13 @@ impl PageEvent {
 
 /// Listens for [`PageEvent`]s. Dropping it removes every listener.
 ///
-/// The events travel through the same `Dispatch<JsValue>` type as the
+/// The events travel through the same `Dispatch` type as the
 /// channel's messages (as their index in [`PageEvent::ALL`]): one copy of its
 /// code in the wasm, not two.
 #[derive(Debug)]
 #[must_use = "the listeners are removed when the PageLifecycle is dropped"]
 pub struct PageLifecycle {
-    dispatch: Rc<Dispatch<JsValue>>,
+    dispatch: Rc<Dispatch>,
     // Dropped after `Drop::drop` has closed the dispatcher.
     _listeners: Vec<EventListener>,
 }
@@ -116,12 +116,7 @@ impl Drop for PageLifecycle {
 /// One listener type for every event (one copy in the wasm): `event` is what
 /// it reports, except that `visibilitychange` (given as `Visible`) reports
 /// `Hidden` or `Visible` by `document.visibilityState`.
-fn listen(
-    target: &EventTarget,
-    event_type: &'static str,
-    dispatch: &Rc<Dispatch<JsValue>>,
-    event: PageEvent,
-) -> EventListener {
+fn listen(target: &EventTarget, event_type: &'static str, dispatch: &Rc<Dispatch>, event: PageEvent) -> EventListener {
     // Passive: none of these events can be cancelled; we never preventDefault.
     let options = EventListenerOptions { phase: EventListenerPhase::Bubble, passive: true };
     let dispatch = dispatch.clone();
