@@ -18,6 +18,7 @@ use crate::core::protocol::decode;
 use crate::core::{CheckTrigger, ProtocolError};
 
 /// Attaches the session to the page: activity, lifecycle, channel, storage.
+#[inline(never)]
 pub(super) fn attach(inner: &Rc<Inner>) -> js_sys::Array {
     // A JS array: no `Vec<JsValue>` code for two entries at most.
     let problems = js_sys::Array::new();
