@@ -12,13 +12,16 @@ use crate::core::{ErrorCode, Event};
 /// Calls every listener for `event`'s type, and every catch-all listener. A
 /// listener that throws is reported and does not stop the others.
 pub(super) fn emit(inner: &Rc<Inner>, event: &JsValue) {
-    let kind = super::get(event, "type").ok().and_then(|k| k.as_string()).unwrap_or_default();
+    // Compared as JS values (`===`; both are strings): nothing copied into wasm.
+    let kind = super::get(event, "type").unwrap_or(JsValue::UNDEFINED);
     // A snapshot: a listener may add or remove listeners.
     let entries = js_sys::Array::from(&inner.listeners);
     // An index loop, not `Array::iter` (which keeps its own iterator code).
     for index in 0..crate::browser::length(&entries) {
         let entry: js_sys::Array = entries.get(index).unchecked_into();
-        let wanted = entry.get(0).as_string().is_none_or(|k| k == kind);
+        // `null`: a catch-all listener (`onAny`).
+        let wanted = entry.get(0);
+        let wanted = wanted.is_null() || wanted == kind;
         let Ok(callback) = entry.get(1).dyn_into::<Function>() else { continue };
         if wanted {
             if let Err(error) = callback.call1(&JsValue::UNDEFINED, event) {
