@@ -292,13 +292,16 @@ impl Budget<'_> {
             }
             (Some(keys), len)
         };
-        let capacity = len as usize;
-        let (items, members) = if keys.is_some() {
-            (Vec::new(), Vec::with_capacity(capacity))
-        } else {
-            (Vec::with_capacity(capacity), Vec::new())
-        };
-        Ok(Read::Open(Frame { source: value.clone(), keys, len, next: 0, items, members, key: String::new() }))
+        // Grown as members are read (no capacity reserved up front: less code).
+        Ok(Read::Open(Frame {
+            source: value.clone(),
+            keys,
+            len,
+            next: 0,
+            items: Vec::new(),
+            members: Vec::new(),
+            key: String::new(),
+        }))
     }
 }
 
