@@ -187,16 +187,17 @@ fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch>) -> Result<C
         window.local_storage().map_err(ChannelError::Open)?.ok_or(ChannelError::Unsupported(ChannelKind::Storage))?;
     let key = crate::core::keys::channel_key(name);
     let on_message = dispatch.clone();
-    let wanted = key.clone();
+    // Compared as a JS value (`===`): the key of every storage event of the
+    // origin is not copied into wasm.
+    let wanted = JsValue::from_str(&key);
     let listener = EventListener::new_with_options(window, "storage", passive(), move |event| {
         // Property reads, not `dyn_ref` (an event from another realm fails
         // `instanceof`): `None` on a non-StorageEvent.
-        let text = |name: &str| property(event, name).and_then(|value| value.as_string());
-        if text("key").as_deref() != Some(wanted.as_str()) {
+        if property(event, "key").is_none_or(|key| key != wanted) {
             return;
         }
         // `None` is the removal that follows every post.
-        let text = text("newValue");
+        let text = property(event, "newValue").and_then(|value| value.as_string());
         let message = text.as_deref().and_then(decode).and_then(super::value::parse_text);
         if let Some(message) = message.filter(is_object) {
             on_message.call(message);
