@@ -138,7 +138,8 @@ pub fn is_visible() -> bool {
 /// `document.visibilityState == "hidden"`, read as a string (web-sys's
 /// `VisibilityState` enum costs a table in the glue).
 fn is_hidden(document: &Document) -> bool {
-    super::get(document, "visibilityState").ok().and_then(|state| state.as_string()).as_deref() == Some("hidden")
+    // Compared as JS values (`===`): nothing copied into wasm.
+    super::get(document, "visibilityState").is_ok_and(|state| state == "hidden")
 }
 
 /// Whether the browser believes it is online (`navigator.onLine`). True when
