@@ -130,8 +130,7 @@ impl Channel {
                     .map_err(ChannelError::Post)?
                     .as_string()
                     .ok_or(ChannelError::Post(JsValue::UNDEFINED))?;
-                let nonce = nonce(sequence);
-                storage.set_item(key, &encode(&nonce, &text)).map_err(ChannelError::Post)?;
+                storage.set_item(key, &encode(nonce(sequence), &text)).map_err(ChannelError::Post)?;
                 // The write above already fired the other tabs' events; a
                 // failed removal only leaves a stale value behind, which the
                 // next post overwrites (the nonce makes it differ).
@@ -243,12 +242,10 @@ fn push_hex(out: &mut String, n: u64) {
 
 /// The storage fallback's value for `message`: the nonce, `|`, the message.
 /// `nonce` must not contain `|`.
-fn encode(nonce: &str, message: &str) -> String {
-    let mut value = String::with_capacity(nonce.len() + 1 + message.len());
-    value.push_str(nonce);
-    value.push(NONCE_SEPARATOR);
-    value.push_str(message);
-    value
+fn encode(mut nonce: String, message: &str) -> String {
+    nonce.push(NONCE_SEPARATOR);
+    nonce.push_str(message);
+    nonce
 }
 
 /// The message inside a storage fallback value, or `None` if it has no nonce.
@@ -355,8 +352,8 @@ mod tests {
     fn storage_encoding_round_trips() {
         let sequence = Cell::new(0);
         for message in ["", "plain", "with|pipes|inside", "{\"json\":[1,2]}", "ünïcødé ✓"] {
-            let first = encode(&nonce(&sequence), message);
-            let second = encode(&nonce(&sequence), message);
+            let first = encode(nonce(&sequence), message);
+            let second = encode(nonce(&sequence), message);
             assert_ne!(first, second, "identical messages must produce different values");
             assert_eq!(decode(&first), Some(message));
             assert_eq!(decode(&second), Some(message));
