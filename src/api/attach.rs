@@ -18,8 +18,10 @@ use crate::core::protocol::decode;
 use crate::core::{CheckTrigger, ProtocolError};
 
 /// Attaches the session to the page: activity, lifecycle, channel, storage.
-pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
-    let mut problems = Vec::new();
+#[inline(never)]
+pub(super) fn attach(inner: &Rc<Inner>) -> js_sys::Array {
+    // A JS array: no `Vec<JsValue>` code for two entries at most.
+    let problems = js_sys::Array::new();
     let options = &inner.options;
     let weak = Rc::downgrade(inner);
     let channel = match Channel::open(&options.channel_name, move |message| on_message(&weak, &message)) {
@@ -32,7 +34,7 @@ pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
         }
         Err(_) => {
             problems
-                .push(error_event("channel_unavailable", "no cross-tab channel: tabs will not be kept in agreement"));
+                .push(&error_event("channel_unavailable", "no cross-tab channel: tabs will not be kept in agreement"));
             None
         }
     };
@@ -77,7 +79,7 @@ pub(super) fn attach(inner: &Rc<Inner>) -> Vec<JsValue> {
     let shared = SharedKey::open(&crate::core::keys::tombstones_key(&options.channel_name));
     let mut store = Store::open(storage_kind(options.storage), &options.channel_name);
     if store.take_fault().is_some() {
-        problems.push(error_event("storage_unavailable", "storage is unavailable; state is kept in memory"));
+        problems.push(&error_event("storage_unavailable", "storage is unavailable; state is kept in memory"));
     }
     if let Ok(mut shell) = inner.shell.try_borrow_mut() {
         *shell = Some(Shell {

@@ -12,13 +12,16 @@ use crate::core::{ErrorCode, Event};
 /// Calls every listener for `event`'s type, and every catch-all listener. A
 /// listener that throws is reported and does not stop the others.
 pub(super) fn emit(inner: &Rc<Inner>, event: &JsValue) {
-    let kind = super::get(event, "type").ok().and_then(|k| k.as_string()).unwrap_or_default();
+    // Compared as JS values (`===`; both are strings): nothing copied into wasm.
+    let kind = super::get(event, "type").unwrap_or(JsValue::UNDEFINED);
     // A snapshot: a listener may add or remove listeners.
     let entries = js_sys::Array::from(&inner.listeners);
     // An index loop, not `Array::iter` (which keeps its own iterator code).
     for index in 0..crate::browser::length(&entries) {
         let entry: js_sys::Array = entries.get(index).unchecked_into();
-        let wanted = entry.get(0).as_string().is_none_or(|k| k == kind);
+        // `null`: a catch-all listener (`onAny`).
+        let wanted = entry.get(0);
+        let wanted = wanted.is_null() || wanted == kind;
         let Ok(callback) = entry.get(1).dyn_into::<Function>() else { continue };
         if wanted {
             if let Err(error) = callback.call1(&JsValue::UNDEFINED, event) {
@@ -36,53 +39,57 @@ fn set_time(object: &Object, key: &str, value: Option<u64>) {
     set(object, key, value.map_or(JsValue::NULL, |v| JsValue::from_f64(v as f64)));
 }
 
-/// The plain JS object for an event, `type` first.
+/// The plain JS object for an event: `at`, `type`, then its own members.
 #[inline(never)]
 pub(super) fn event_object(event: &Event) -> JsValue {
+    let kind = match event {
+        Event::StateChange { .. } => "stateChange",
+        Event::Started { .. } => "started",
+        Event::Warning { .. } => "warning",
+        Event::Countdown { .. } => "countdown",
+        Event::Activity { .. } => "activity",
+        Event::Expired { .. } => "expired",
+        Event::LoggedOut { .. } => "loggedOut",
+        Event::Refreshed { .. } => "refreshed",
+        Event::RefreshFailed { .. } => "refreshFailed",
+        Event::Error { code } => return error_event(code.as_str(), error_message(*code)),
+    };
     let object = Object::new();
     set_time(&object, "at", Some(now_ms()));
+    set(&object, "type", kind);
     match event {
         Event::StateChange { from, to } => {
-            set(&object, "type", "stateChange");
             set(&object, "from", from.as_str());
             set(&object, "to", to.as_str());
         }
         Event::Started { origin, replaced } => {
-            set(&object, "type", "started");
             set(&object, "origin", origin.as_str());
             set(&object, "replaced", *replaced);
         }
         Event::Warning { cause, remaining_ms, deadline } | Event::Countdown { cause, remaining_ms, deadline } => {
-            let kind = if matches!(event, Event::Warning { .. }) { "warning" } else { "countdown" };
-            set(&object, "type", kind);
             set(&object, "cause", cause.as_str());
             set_time(&object, "remainingMs", Some(*remaining_ms));
             set_time(&object, "deadline", Some(*deadline));
         }
         Event::Activity { origin, idle_deadline } => {
-            set(&object, "type", "activity");
             set(&object, "origin", origin.as_str());
             set_time(&object, "idleDeadline", Some(*idle_deadline));
         }
         Event::Expired { reason, origin } | Event::LoggedOut { reason, origin } => {
-            let kind = if matches!(event, Event::Expired { .. }) { "expired" } else { "loggedOut" };
-            set(&object, "type", kind);
             set(&object, "reason", reason.as_str());
             set(&object, "origin", origin.as_str());
         }
         Event::Refreshed { expires_at, origin } => {
-            set(&object, "type", "refreshed");
             set_time(&object, "expiresAt", *expires_at);
             set(&object, "origin", origin.as_str());
         }
         Event::RefreshFailed { code, definitive, retry_at, failures } => {
-            set(&object, "type", "refreshFailed");
             set(&object, "code", *code);
             set(&object, "definitive", *definitive);
             set_time(&object, "retryAt", *retry_at);
             set(&object, "failures", *failures);
         }
-        Event::Error { code } => return error_event(code.as_str(), error_message(*code)),
+        Event::Error { .. } => {}
     }
     object.into()
 }

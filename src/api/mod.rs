@@ -306,12 +306,12 @@ impl Session {
             destroyed: Cell::new(false),
         });
         let problems = attach::attach(&inner);
-        if !problems.is_empty() {
+        if crate::browser::length(&problems) > 0 {
             let weak = Rc::downgrade(&inner);
             let timer = Timer::after(0, move || {
                 if let Some(inner) = weak.upgrade() {
-                    for problem in &problems {
-                        emit(&inner, problem);
+                    for index in 0..crate::browser::length(&problems) {
+                        emit(&inner, &problems.get(index));
                     }
                 }
             });

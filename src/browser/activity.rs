@@ -30,7 +30,7 @@
 //! are not user activity. Synthetic (`isTrusted == false`) events count: a
 //! script on the page is already trusted with the session.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
@@ -64,9 +64,10 @@ struct Shared {
     /// `clientX`/`clientY` of the last move event examined.
     last_position: Cell<Option<(i32, i32)>>,
     /// One listener per event type while attached; empty within a window.
-    listeners: RefCell<Vec<EventListener>>,
+    /// `Cell`s (only ever swapped whole): no borrow to track.
+    listeners: Cell<Vec<EventListener>>,
     /// Puts the listeners back when the window ends; `None` while attached.
-    reattach: RefCell<Option<Timer>>,
+    reattach: Cell<Option<Timer>>,
     /// Set by `Drop`: nothing is attached or armed after it.
     closed: Cell<bool>,
     /// The caller's callback; taken out while it runs (see [`Shared::report`]).
@@ -140,7 +141,7 @@ impl Shared {
                 shared.on_window_end();
             }
         });
-        // Dropped outside the borrow: dropping a timer calls into JS.
+        // The old timer is dropped after the swap: dropping it calls into JS.
         drop(self.reattach.replace(Some(timer)));
     }
 
@@ -163,7 +164,7 @@ impl Shared {
     }
 
     fn detach(&self) {
-        // Taken out first and dropped outside the borrow: each drop calls
+        // Taken out first and dropped after the swap: each drop calls
         // `removeEventListener`. The listener running now is freed by
         // wasm-bindgen once it returns.
         drop(self.listeners.take());
@@ -193,8 +194,8 @@ impl ActivityListener {
             throttle_ms,
             last_report: Cell::new(f64::NEG_INFINITY),
             last_position: Cell::new(None),
-            listeners: RefCell::new(Vec::new()),
-            reattach: RefCell::new(None),
+            listeners: Cell::new(Vec::new()),
+            reattach: Cell::new(None),
             closed: Cell::new(false),
             on_activity: Cell::new(Some(Box::new(on_activity))),
         });
@@ -220,6 +221,7 @@ mod tests {
 
     use super::*;
     use crate::browser::test_util::wait_until;
+    use std::cell::RefCell;
     use wasm_bindgen::JsValue;
     use wasm_bindgen_test::wasm_bindgen_test;
 

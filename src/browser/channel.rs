@@ -33,33 +33,36 @@ use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, Storage, Window};
 
-use super::{describe, Dispatch};
+use super::Dispatch;
 pub use crate::core::ChannelKind;
 
 /// Separates the nonce from the message in the storage fallback's values.
 const NONCE_SEPARATOR: char = '|';
 
 /// Why a channel could not be opened or a message not sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// What the browser threw is kept as it was thrown (a JS value), not turned
+/// into text: nothing in the session shows it, and the text cost wasm.
+#[derive(Debug, Clone, PartialEq)]
 pub enum ChannelError {
     /// The requested kind does not exist here (no `BroadcastChannel`
     /// constructor, or no window / `localStorage` for the fallback).
     Unsupported(ChannelKind),
-    /// The browser threw while opening the channel (e.g. `SecurityError`
-    /// from `localStorage` with storage disabled); the text describes it.
-    Open(String),
-    /// The browser threw while posting (e.g. a closed channel, a full
-    /// `localStorage`); the text describes it.
-    Post(String),
+    /// The browser threw this while opening the channel (e.g. `SecurityError`
+    /// from `localStorage` with storage disabled).
+    Open(JsValue),
+    /// The browser threw this while posting (e.g. a closed channel, a full
+    /// `localStorage`); `undefined` when the message is not JSON data.
+    Post(JsValue),
 }
 
 impl fmt::Display for ChannelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ChannelError::Unsupported(kind) => write!(f, "{kind:?} is not available"),
-            ChannelError::Open(reason) => write!(f, "could not open the channel: {reason}"),
-            ChannelError::Post(reason) => write!(f, "could not post on the channel: {reason}"),
-        }
+        f.write_str(match self {
+            ChannelError::Unsupported(_) => "the channel kind is not available",
+            ChannelError::Open(_) => "could not open the channel",
+            ChannelError::Post(_) => "could not post on the channel",
+        })
     }
 }
 
@@ -71,7 +74,7 @@ impl std::error::Error for ChannelError {}
 #[must_use = "the channel is closed when dropped"]
 pub struct Channel {
     sender: Sender,
-    dispatch: Rc<Dispatch<JsValue>>,
+    dispatch: Rc<Dispatch>,
     // Dropped after `Drop::drop` has closed the dispatcher (and the channel).
     _listener: EventListener,
 }
@@ -121,16 +124,13 @@ impl Channel {
     /// this channel.
     pub fn post(&self, message: &JsValue) -> Result<(), ChannelError> {
         match &self.sender {
-            Sender::Broadcast(channel) => {
-                channel.post_message(message).map_err(|err| ChannelError::Post(describe(&err)))
-            }
+            Sender::Broadcast(channel) => channel.post_message(message).map_err(ChannelError::Post),
             Sender::Storage { storage, key, sequence } => {
                 let text = js_sys::JSON::stringify(message)
-                    .map_err(|err| ChannelError::Post(describe(&err)))?
+                    .map_err(ChannelError::Post)?
                     .as_string()
-                    .ok_or_else(|| ChannelError::Post("not JSON data".to_owned()))?;
-                let nonce = nonce(sequence);
-                storage.set_item(key, &encode(&nonce, &text)).map_err(|err| ChannelError::Post(describe(&err)))?;
+                    .ok_or(ChannelError::Post(JsValue::UNDEFINED))?;
+                storage.set_item(key, &encode(nonce(sequence), &text)).map_err(ChannelError::Post)?;
                 // The write above already fired the other tabs' events; a
                 // failed removal only leaves a stale value behind, which the
                 // next post overwrites (the nonce makes it differ).
@@ -163,11 +163,11 @@ pub fn broadcast_channel_available() -> bool {
     super::get(&js_sys::global(), "BroadcastChannel").is_ok_and(|ctor| ctor.is_function())
 }
 
-fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<JsValue>>) -> Result<Channel, ChannelError> {
+fn open_broadcast(name: &str, dispatch: &Rc<Dispatch>) -> Result<Channel, ChannelError> {
     if !broadcast_channel_available() {
         return Err(ChannelError::Unsupported(ChannelKind::BroadcastChannel));
     }
-    let channel = BroadcastChannel::new(name).map_err(|err| ChannelError::Open(describe(&err)))?;
+    let channel = BroadcastChannel::new(name).map_err(ChannelError::Open)?;
     let on_message = dispatch.clone();
     let listener = EventListener::new_with_options(&channel, "message", passive(), move |event| {
         // A `message` event of a channel is a MessageEvent: its `data`, read as
@@ -181,23 +181,22 @@ fn open_broadcast(name: &str, dispatch: &Rc<Dispatch<JsValue>>) -> Result<Channe
 
 /// Opens the storage fallback on `window` (a parameter so tests can open one
 /// inside a same-origin iframe, the only way to see `storage` events fire).
-fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch<JsValue>>) -> Result<Channel, ChannelError> {
-    let storage = window
-        .local_storage()
-        .map_err(|err| ChannelError::Open(describe(&err)))?
-        .ok_or(ChannelError::Unsupported(ChannelKind::Storage))?;
+fn open_storage(window: &Window, name: &str, dispatch: Rc<Dispatch>) -> Result<Channel, ChannelError> {
+    let storage =
+        window.local_storage().map_err(ChannelError::Open)?.ok_or(ChannelError::Unsupported(ChannelKind::Storage))?;
     let key = crate::core::keys::channel_key(name);
     let on_message = dispatch.clone();
-    let wanted = key.clone();
+    // Compared as a JS value (`===`): the key of every storage event of the
+    // origin is not copied into wasm.
+    let wanted = JsValue::from_str(&key);
     let listener = EventListener::new_with_options(window, "storage", passive(), move |event| {
         // Property reads, not `dyn_ref` (an event from another realm fails
         // `instanceof`): `None` on a non-StorageEvent.
-        let text = |name: &str| property(event, name).and_then(|value| value.as_string());
-        if text("key").as_deref() != Some(wanted.as_str()) {
+        if property(event, "key").is_none_or(|key| key != wanted) {
             return;
         }
         // `None` is the removal that follows every post.
-        let text = text("newValue");
+        let text = property(event, "newValue").and_then(|value| value.as_string());
         let message = text.as_deref().and_then(decode).and_then(super::value::parse_text);
         if let Some(message) = message.filter(is_object) {
             on_message.call(message);
@@ -243,12 +242,10 @@ fn push_hex(out: &mut String, n: u64) {
 
 /// The storage fallback's value for `message`: the nonce, `|`, the message.
 /// `nonce` must not contain `|`.
-fn encode(nonce: &str, message: &str) -> String {
-    let mut value = String::with_capacity(nonce.len() + 1 + message.len());
-    value.push_str(nonce);
-    value.push(NONCE_SEPARATOR);
-    value.push_str(message);
-    value
+fn encode(mut nonce: String, message: &str) -> String {
+    nonce.push(NONCE_SEPARATOR);
+    nonce.push_str(message);
+    nonce
 }
 
 /// The message inside a storage fallback value, or `None` if it has no nonce.
@@ -355,8 +352,8 @@ mod tests {
     fn storage_encoding_round_trips() {
         let sequence = Cell::new(0);
         for message in ["", "plain", "with|pipes|inside", "{\"json\":[1,2]}", "ünïcødé ✓"] {
-            let first = encode(&nonce(&sequence), message);
-            let second = encode(&nonce(&sequence), message);
+            let first = encode(nonce(&sequence), message);
+            let second = encode(nonce(&sequence), message);
             assert_ne!(first, second, "identical messages must produce different values");
             assert_eq!(decode(&first), Some(message));
             assert_eq!(decode(&second), Some(message));

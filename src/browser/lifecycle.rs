@@ -14,6 +14,7 @@
 use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
+use wasm_bindgen::JsValue;
 use web_sys::{Document, EventTarget};
 
 use super::Dispatch;
@@ -43,11 +44,30 @@ pub enum PageEvent {
     PageHide,
 }
 
+impl PageEvent {
+    /// Every event, in declaration order: `ALL[event as usize] == event`.
+    const ALL: [PageEvent; 9] = [
+        PageEvent::Visible,
+        PageEvent::Hidden,
+        PageEvent::Focus,
+        PageEvent::PageShow,
+        PageEvent::Online,
+        PageEvent::Offline,
+        PageEvent::Freeze,
+        PageEvent::Resume,
+        PageEvent::PageHide,
+    ];
+}
+
 /// Listens for [`PageEvent`]s. Dropping it removes every listener.
+///
+/// The events travel through the same `Dispatch` type as the
+/// channel's messages (as their index in [`PageEvent::ALL`]): one copy of its
+/// code in the wasm, not two.
 #[derive(Debug)]
 #[must_use = "the listeners are removed when the PageLifecycle is dropped"]
 pub struct PageLifecycle {
-    dispatch: Rc<Dispatch<PageEvent>>,
+    dispatch: Rc<Dispatch>,
     // Dropped after `Drop::drop` has closed the dispatcher.
     _listeners: Vec<EventListener>,
 }
@@ -57,8 +77,13 @@ impl PageLifecycle {
     /// worker), there is nothing to listen to and the handle is inert.
     ///
     /// `on_event` should capture only a `Weak` reference to the session.
-    pub fn new(on_event: impl FnMut(PageEvent) + 'static) -> PageLifecycle {
-        let dispatch = Dispatch::new(on_event);
+    pub fn new(mut on_event: impl FnMut(PageEvent) + 'static) -> PageLifecycle {
+        let dispatch = Dispatch::new(move |index: JsValue| {
+            let event = index.as_f64().and_then(|index| PageEvent::ALL.get(index as usize).copied());
+            if let Some(event) = event {
+                on_event(event);
+            }
+        });
         let mut listeners = Vec::new();
         if let Some(window) = web_sys::window() {
             let window_events = [
@@ -91,12 +116,7 @@ impl Drop for PageLifecycle {
 /// One listener type for every event (one copy in the wasm): `event` is what
 /// it reports, except that `visibilitychange` (given as `Visible`) reports
 /// `Hidden` or `Visible` by `document.visibilityState`.
-fn listen(
-    target: &EventTarget,
-    event_type: &'static str,
-    dispatch: &Rc<Dispatch<PageEvent>>,
-    event: PageEvent,
-) -> EventListener {
+fn listen(target: &EventTarget, event_type: &'static str, dispatch: &Rc<Dispatch>, event: PageEvent) -> EventListener {
     // Passive: none of these events can be cancelled; we never preventDefault.
     let options = EventListenerOptions { phase: EventListenerPhase::Bubble, passive: true };
     let dispatch = dispatch.clone();
@@ -105,7 +125,7 @@ fn listen(
             PageEvent::Visible if !is_visible() => PageEvent::Hidden,
             event => event,
         };
-        dispatch.call(event);
+        dispatch.call(JsValue::from_f64(f64::from(event as u8)));
     })
 }
 
@@ -118,7 +138,8 @@ pub fn is_visible() -> bool {
 /// `document.visibilityState == "hidden"`, read as a string (web-sys's
 /// `VisibilityState` enum costs a table in the glue).
 fn is_hidden(document: &Document) -> bool {
-    super::get(document, "visibilityState").ok().and_then(|state| state.as_string()).as_deref() == Some("hidden")
+    // Compared as JS values (`===`): nothing copied into wasm.
+    super::get(document, "visibilityState").is_ok_and(|state| state == "hidden")
 }
 
 /// Whether the browser believes it is online (`navigator.onLine`). True when

@@ -67,7 +67,7 @@ pub mod storage;
 pub mod timers;
 pub mod value;
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -84,62 +84,55 @@ use wasm_bindgen::JsValue;
 /// delivered, in order, by the outer call once the callback returns. After
 /// [`Dispatch::close`] nothing more is delivered, even from the queue.
 ///
+/// Events are JS values (the channel's messages; the page lifecycle sends
+/// its events' indices), queued in a JS array: one copy of this code in the
+/// wasm, and no `Vec` code for a queue that holds a few entries at most.
+///
 /// Note: wasm-bindgen itself refuses to re-enter the *same* `FnMut` closure
 /// (it throws "closure invoked recursively"); the browser reports that error
 /// and drops the nested event. Re-entry through a *different* listener is what
 /// the queue handles.
-pub(crate) struct Dispatch<A> {
-    callback: RefCell<Option<Callback<A>>>,
-    /// Oldest first (a `Vec`: a few entries at most, and smaller in the wasm
-    /// than a `VecDeque`).
-    pending: RefCell<Vec<A>>,
+pub(crate) struct Dispatch {
+    /// `None` while the callback runs, and after `close`.
+    callback: Cell<Option<Callback>>,
+    /// Events not delivered yet, oldest first; emptied once delivered.
+    pending: js_sys::Array,
     closed: Cell<bool>,
 }
 
 /// A user callback for a stream of events.
-type Callback<A> = Box<dyn FnMut(A)>;
+type Callback = Box<dyn FnMut(JsValue)>;
 
-impl<A> Dispatch<A> {
+impl Dispatch {
     /// Wraps `callback`.
-    pub(crate) fn new(callback: impl FnMut(A) + 'static) -> Rc<Self> {
+    pub(crate) fn new(callback: impl FnMut(JsValue) + 'static) -> Rc<Self> {
         Rc::new(Self {
-            callback: RefCell::new(Some(Box::new(callback))),
-            pending: RefCell::new(Vec::new()),
+            callback: Cell::new(Some(Box::new(callback))),
+            pending: js_sys::Array::new(),
             closed: Cell::new(false),
         })
     }
 
     /// Delivers `event` now, or queues it if the callback is already running.
-    pub(crate) fn call(&self, event: A) {
+    pub(crate) fn call(&self, event: JsValue) {
         if self.closed.get() {
             return;
         }
-        let taken = self.callback.try_borrow_mut().ok().and_then(|mut slot| slot.take());
-        let Some(mut callback) = taken else {
-            // The callback is running further up the stack: let that call
-            // deliver this event once it returns.
-            if let Ok(mut pending) = self.pending.try_borrow_mut() {
-                pending.push(event);
-            }
-            return;
-        };
-        let mut next = Some(event);
-        while let Some(event) = next {
-            if self.closed.get() {
-                break;
-            }
+        self.pending.push(&event);
+        // `None`: the callback is running further up the stack, and that call
+        // delivers this event once it returns.
+        let Some(mut callback) = self.callback.take() else { return };
+        let mut next = 0;
+        while next < length(&self.pending) && !self.closed.get() {
+            let event = self.pending.get(next);
+            next += 1;
             callback(event);
-            next = self
-                .pending
-                .try_borrow_mut()
-                .ok()
-                .and_then(|mut pending| (!pending.is_empty()).then(|| pending.remove(0)));
         }
+        self.clear_pending();
         if self.closed.get() {
-            self.clear_pending();
             drop(callback);
-        } else if let Ok(mut slot) = self.callback.try_borrow_mut() {
-            *slot = Some(callback);
+        } else {
+            self.callback.set(Some(callback));
         }
     }
 
@@ -147,19 +140,18 @@ impl<A> Dispatch<A> {
     /// call drop it when it returns).
     pub(crate) fn close(&self) {
         self.closed.set(true);
-        let callback = self.callback.try_borrow_mut().ok().and_then(|mut slot| slot.take());
+        // Dropped at once, outside any borrow: the closure's captures may run code on drop.
+        drop(self.callback.take());
         self.clear_pending();
-        // Dropped outside any borrow: the closure's captures may run code on drop.
-        drop(callback);
     }
 
     fn clear_pending(&self) {
-        let pending = self.pending.try_borrow_mut().map(|mut pending| std::mem::take(&mut *pending));
-        drop(pending);
+        // `length = 0` empties a JS array; it cannot throw on a plain array.
+        let _ = put(&self.pending, "length", &JsValue::from_f64(0.0));
     }
 }
 
-impl<A> fmt::Debug for Dispatch<A> {
+impl fmt::Debug for Dispatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Dispatch").field("closed", &self.closed.get()).finish_non_exhaustive()
     }
@@ -206,6 +198,9 @@ impl<V> VecMap<V> {
         self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    // `insert` and `clear` have no caller in the crate now (the store keeps a
+    // JS object); kept so that the map stays whole for the lock queues.
+    #[allow(dead_code)]
     pub(crate) fn insert(&mut self, key: &str, value: V) {
         match self.get_mut(key) {
             Some(slot) => *slot = value,
@@ -213,15 +208,16 @@ impl<V> VecMap<V> {
         }
     }
 
+    #[allow(dead_code)]
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+
     pub(crate) fn remove(&mut self, key: &str) {
         // Keys are unique (`insert` replaces), and order does not matter.
         if let Some(index) = self.0.iter().position(|(k, _)| k == key) {
             self.0.swap_remove(index);
         }
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.0.clear();
     }
 
     /// The value under `key`, inserted with `make` first if missing (always
@@ -284,26 +280,6 @@ pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
 #[inline(never)]
 pub fn put(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue> {
     js_sys::Reflect::set(target, &JsValue::from_str(key), value)
-}
-
-/// A human-readable description of a thrown JS value (an `Error`, a
-/// `DOMException`, a string, anything), for error messages and fault events.
-///
-/// Reads `name` and `message` through `Reflect`, so it also works for errors
-/// from another realm (an iframe), where `instanceof Error` is false.
-pub(crate) fn describe(err: &JsValue) -> String {
-    let field = |key: &str| get(err, key).ok().and_then(|value| value.as_string());
-    if err.is_object() {
-        match (field("name"), field("message")) {
-            (Some(name), Some(message)) => return name + ": " + &message,
-            (None, Some(message)) => return message,
-            _ => {}
-        }
-    }
-    match err.as_string() {
-        Some(text) => text,
-        None => String::from("a value that is not an Error was thrown"),
-    }
 }
 
 /// Helpers shared by the in-file browser tests.

@@ -86,10 +86,7 @@ pub fn target(input: &JsValue) -> Result<Target, JsValue> {
     }
     let text = match input.as_string() {
         Some(text) => text,
-        None => {
-            let to_string: js_sys::Function = super::get(&js_sys::global(), "String")?.dyn_into()?;
-            to_string.call1(&JsValue::UNDEFINED, input)?.as_string().unwrap_or_default()
-        }
+        None => global("String")?.call1(&JsValue::UNDEFINED, input)?.as_string().unwrap_or_default(),
     };
     Ok(match resolve(&text) {
         Some(href) => Target::Url(href),
@@ -97,11 +94,15 @@ pub fn target(input: &JsValue) -> Result<Target, JsValue> {
     })
 }
 
+/// The global function `name` (`String`, `URL`); `Err` if it is not one.
+fn global(name: &str) -> Result<js_sys::Function, JsValue> {
+    super::get(&js_sys::global(), name)?.dyn_into()
+}
+
 /// `new URL(text, document.baseURI).href`, if it resolves.
 fn resolve(text: &str) -> Option<String> {
-    let constructor: js_sys::Function = super::get(&js_sys::global(), "URL").ok()?.dyn_into().ok()?;
     let arguments = js_sys::Array::of2(&JsValue::from_str(text), &JsValue::from_str(&base_url()));
-    let url = Reflect::construct(&constructor, &arguments).ok()?;
+    let url = Reflect::construct(&global("URL").ok()?, &arguments).ok()?;
     super::get(&url, "href").ok()?.as_string()
 }
 

@@ -6,9 +6,8 @@
 //! usable `localStorage` the key reads as absent and writes fail; nothing
 //! throws.
 
+use wasm_bindgen::JsValue;
 use web_sys::Storage;
-
-use super::describe;
 
 /// A `localStorage` key shared by every tab.
 #[derive(Debug)]
@@ -29,10 +28,11 @@ impl SharedKey {
         self.storage.as_ref()?.get_item(&self.key).ok().flatten()
     }
 
-    /// Writes `value`; `Err` describes why it could not be written.
-    pub fn set(&self, value: &str) -> Result<(), String> {
-        let storage = self.storage.as_ref().ok_or_else(|| "localStorage is unavailable".to_owned())?;
-        storage.set_item(&self.key, value).map_err(|err| describe(&err))
+    /// Writes `value`; `Err` is what the browser threw (`undefined` without
+    /// `localStorage`).
+    pub fn set(&self, value: &str) -> Result<(), JsValue> {
+        let storage = self.storage.as_ref().ok_or(JsValue::UNDEFINED)?;
+        storage.set_item(&self.key, value)
     }
 }
 

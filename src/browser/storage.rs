@@ -17,9 +17,9 @@
 
 use std::fmt;
 
+use js_sys::Object;
+use wasm_bindgen::JsValue;
 use web_sys::Storage;
-
-use super::describe;
 
 /// Where a [`Store`] keeps its values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,24 +33,22 @@ pub enum StorageKind {
 }
 
 /// A web storage failure after which the [`Store`] runs in memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum StorageFault {
     /// `requested` web storage threw; the store now keeps values in memory.
     Degraded {
         /// The kind the store was opened with.
         requested: StorageKind,
-        /// What the browser threw, for logs.
-        reason: String,
+        /// What the browser threw, as thrown (not turned into text: nothing
+        /// shows it, and the text cost wasm); `undefined` when there was no
+        /// window or storage area to throw.
+        reason: JsValue,
     },
 }
 
 impl fmt::Display for StorageFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StorageFault::Degraded { requested, reason } => {
-                write!(f, "{requested:?} storage failed ({reason}); keeping values in memory")
-            }
-        }
+        f.write_str("web storage failed; keeping values in memory")
     }
 }
 
@@ -68,8 +66,12 @@ pub struct Store {
     web: Option<Storage>,
     prefix: String,
     /// Values by un-prefixed key: the whole store when in memory, otherwise a
-    /// mirror of what was last read or written, kept for degradation.
-    memory: super::VecMap<String>,
+    /// mirror of what was last read or written, kept for degradation. A plain
+    /// JS object read and written through the shell's one `get`/`put` pair
+    /// (smaller in the wasm than a map of its own); a removed key holds
+    /// `undefined`. Keys are the SDK's own (`core::keys`), never names
+    /// `Object.prototype` has.
+    memory: JsValue,
     fault: Option<StorageFault>,
 }
 
@@ -81,7 +83,7 @@ impl Store {
             requested: kind,
             web: None,
             prefix: crate::core::keys::data_prefix(namespace),
-            memory: super::VecMap::new(),
+            memory: Object::new().into(),
             fault: None,
         };
         let area = match kind {
@@ -91,9 +93,8 @@ impl Store {
         };
         match area {
             Some(Ok(Some(storage))) => store.web = Some(storage),
-            Some(Ok(None)) => store.degrade("the storage area is missing".to_owned()),
-            Some(Err(err)) => store.degrade(describe(&err)),
-            None => store.degrade("no window".to_owned()),
+            Some(Ok(None)) | None => store.degrade(JsValue::UNDEFINED),
+            Some(Err(err)) => store.degrade(err),
         }
         store
     }
@@ -112,17 +113,17 @@ impl Store {
         if let Some(web) = &self.web {
             match web.get_item(&self.full_key(key)) {
                 Ok(Some(value)) => {
-                    self.memory.insert(key, value.clone());
+                    self.remember(key, &JsValue::from_str(&value));
                     return Some(value);
                 }
                 Ok(None) => {
-                    self.memory.remove(key);
+                    self.remember(key, &JsValue::UNDEFINED);
                     return None;
                 }
-                Err(err) => self.degrade(describe(&err)),
+                Err(err) => self.degrade(err),
             }
         }
-        self.memory.get(key).cloned()
+        super::get(&self.memory, key).ok().and_then(|value| value.as_string())
     }
 
     /// Stores `value` under `key`. The value is always kept; `Err` reports a
@@ -130,10 +131,10 @@ impl Store {
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), StorageFault> {
         if let Some(web) = &self.web {
             if let Err(err) = web.set_item(&self.full_key(key), value) {
-                self.degrade(describe(&err));
+                self.degrade(err);
             }
         }
-        self.memory.insert(key, value.to_owned());
+        self.remember(key, &JsValue::from_str(value));
         match self.fault.take() {
             Some(fault) => Err(fault),
             None => Ok(()),
@@ -144,10 +145,10 @@ impl Store {
     pub fn remove(&mut self, key: &str) {
         if let Some(web) = &self.web {
             if let Err(err) = web.remove_item(&self.full_key(key)) {
-                self.degrade(describe(&err));
+                self.degrade(err);
             }
         }
-        self.memory.remove(key);
+        self.remember(key, &JsValue::UNDEFINED);
     }
 
     /// Removes every key of this namespace, and only those: never another
@@ -158,20 +159,26 @@ impl Store {
                 Ok(keys) => {
                     for full_key in keys {
                         if let Err(err) = web.remove_item(&full_key) {
-                            self.degrade(describe(&err));
+                            self.degrade(err);
                             break;
                         }
                     }
                 }
-                Err(err) => self.degrade(describe(&err)),
+                Err(err) => self.degrade(err),
             }
         }
-        self.memory.clear();
+        self.memory = Object::new().into();
     }
 
     /// The fault not yet reported, if any (see [`Store`]).
     pub fn take_fault(&mut self) -> Option<StorageFault> {
         self.fault.take()
+    }
+
+    /// Keeps `value` (a string, or `undefined` for none) in memory under `key`.
+    fn remember(&self, key: &str, value: &JsValue) {
+        // A fresh plain object with data properties: setting one cannot throw.
+        let _ = super::put(&self.memory, key, value);
     }
 
     fn full_key(&self, key: &str) -> String {
@@ -197,7 +204,7 @@ impl Store {
 
     /// Switches to memory for good and records the fault. Only reachable
     /// while on web storage, so a store degrades (and reports) at most once.
-    fn degrade(&mut self, reason: String) {
+    fn degrade(&mut self, reason: JsValue) {
         self.web = None;
         self.fault.get_or_insert(StorageFault::Degraded { requested: self.requested, reason });
     }
@@ -295,7 +302,9 @@ mod tests {
 
             assert!(
                 matches!(&first, Err(StorageFault::Degraded { requested, reason })
-                    if *requested == kind && reason.contains("QuotaExceededError")),
+                    if *requested == kind
+                        && crate::browser::get(reason, "name").ok().and_then(|name| name.as_string()).as_deref()
+                            == Some("QuotaExceededError")),
                 "{first:?}"
             );
             assert_eq!(kind_after, StorageKind::Memory);

@@ -292,13 +292,16 @@ impl Budget<'_> {
             }
             (Some(keys), len)
         };
-        let capacity = len as usize;
-        let (items, members) = if keys.is_some() {
-            (Vec::new(), Vec::with_capacity(capacity))
-        } else {
-            (Vec::with_capacity(capacity), Vec::new())
-        };
-        Ok(Read::Open(Frame { source: value.clone(), keys, len, next: 0, items, members, key: String::new() }))
+        // Grown as members are read (no capacity reserved up front: less code).
+        Ok(Read::Open(Frame {
+            source: value.clone(),
+            keys,
+            len,
+            next: 0,
+            items: Vec::new(),
+            members: Vec::new(),
+            key: String::new(),
+        }))
     }
 }
 
@@ -390,52 +393,33 @@ pub fn from_js(value: &JsValue, limits: &Limits, skip: &[&str]) -> Result<Value,
 }
 
 /// A plain JS value (objects, arrays, strings, numbers, booleans, `null`) with
-/// the content of `value`, keys in order. Built with an explicit stack, like
-/// [`from_js`].
+/// the content of `value`, keys in order.
+///
+/// Recursive, unlike [`from_js`], which reads what the page hands over: every
+/// `Value` written here was read by [`from_js`] within [`Limits`] (32 levels
+/// at most) or built by the core (a few levels), so the depth is bounded.
 pub fn to_js(value: &Value) -> JsValue {
-    fn shell(value: &Value) -> JsValue {
-        match value {
-            Value::Null => JsValue::NULL,
-            Value::Bool(flag) => JsValue::from_bool(*flag),
-            Value::Number(number) => JsValue::from_f64(*number),
-            Value::String(text) => JsValue::from_str(text),
-            Value::Array(_) => Array::new().into(),
-            Value::Object(_) => Object::new().into(),
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Bool(flag) => JsValue::from_bool(*flag),
+        Value::Number(number) => JsValue::from_f64(*number),
+        Value::String(text) => JsValue::from_str(text),
+        Value::Array(items) => {
+            let array = Array::new();
+            for item in items {
+                array.push(&to_js(item));
+            }
+            array.into()
+        }
+        Value::Object(members) => {
+            let object: JsValue = Object::new().into();
+            for (key, item) in members {
+                // Setting a data property on a fresh plain object cannot throw.
+                let _ = super::put(&object, key, &to_js(item));
+            }
+            object
         }
     }
-    fn is_container(value: &Value) -> bool {
-        matches!(value, Value::Array(_) | Value::Object(_))
-    }
-    let root = shell(value);
-    // Containers already created, whose contents are still to be added.
-    let mut pending = vec![(value, root.clone())];
-    while let Some((value, target)) = pending.pop() {
-        match value {
-            Value::Array(items) => {
-                let array: &Array = target.unchecked_ref();
-                for item in items {
-                    let js = shell(item);
-                    array.push(&js);
-                    if is_container(item) {
-                        pending.push((item, js));
-                    }
-                }
-            }
-            Value::Object(members) => {
-                for (key, item) in members {
-                    let js = shell(item);
-                    // Keys are the core's own option names; setting them on a
-                    // fresh plain object cannot throw.
-                    let _ = super::put(&target, key, &js);
-                    if is_container(item) {
-                        pending.push((item, js));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    root
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]
