@@ -136,16 +136,6 @@ fn judge<'r>(response: &'r Response) -> Judged<'r> {
     }
 }
 
-/// The member `name`, or when `name` is the default, its camelCase `alias`;
-/// `null` counts as absent.
-fn lookup<'v>(body: &'v Value, name: &str, default: &str, alias: &str) -> Option<&'v Value> {
-    if name == default {
-        first_present(body, &[name, alias])
-    } else {
-        first_present(body, &[name])
-    }
-}
-
 /// The member of the first of `names` that `body` has; `null` counts as absent.
 fn first_present<'v>(body: &'v Value, names: &[&str]) -> Option<&'v Value> {
     for name in names {
@@ -162,25 +152,9 @@ fn error_code<'v>(body: &'v Value, fields: &FieldNames) -> Option<&'v str> {
     field.as_str().or_else(|| field.get("code").and_then(Value::as_str))
 }
 
-/// A token member (absent, `null` and `""` are no token), named `label` in errors.
-fn token_field(value: Option<&Value>, label: &'static str) -> Result<Option<Secret>, TokenError> {
-    match value.map(Value::as_str) {
-        None | Some(Some("")) => Ok(None),
-        Some(Some(text)) if text.len() <= MAX_TOKEN_LEN => Ok(Some(Secret::new(text))),
-        Some(Some(_)) => Err(TokenError::TooLong(label)),
-        Some(None) => Err(TokenError::BadField(label)),
-    }
-}
-
-/// A number member (a number, or a string of digits). Absent is fine (and
-/// so is an absurd value, dropped by the caller: the token is still good,
-/// only its expiry is unknown); another type is an error naming `label`.
-fn number_field(value: Option<&Value>, label: &'static str) -> Result<Option<f64>, TokenError> {
-    match value.map(loose_number) {
-        None => Ok(None),
-        Some(Some(number)) => Ok(Some(number)),
-        Some(None) => Err(TokenError::BadField(label)),
-    }
+/// Whether `body` is JSON whose error code is `invalid_grant`.
+fn says_invalid_grant(body: &Body, fields: &FieldNames) -> bool {
+    matches!(body, Body::Json(value) if error_code(value, fields) == Some("invalid_grant"))
 }
 
 /// Epoch seconds (below 10^11) or milliseconds, as ms; absurd values are `None`.
@@ -237,23 +211,18 @@ fn retry_after(response: &Response, now: EpochMs) -> Option<u64> {
 /// (or the JWT `iat`'s without a usable `Date`). An absurd expiry (negative,
 /// after 9999) is dropped: the tokens are still used, with no known expiry.
 pub fn read_refresh_response(t: &Transport, response: &Response, now: EpochMs, parse: ParseJson) -> RefreshOutcome {
-    match response.status {
+    let status = response.status;
+    let (failure, retry_after_ms) = match status {
         200..=299 => match refresh_tokens(t, response, now, parse) {
-            Ok(tokens) => RefreshOutcome::Success(tokens),
-            Err(failure) => failed(failure, None),
+            Ok(tokens) => return RefreshOutcome::Success(tokens),
+            Err(failure) => (failure, None),
         },
-        0 => failed(RefreshFailure::Network, None),
-        400 => {
-            let body = match &response.body {
-                Body::Json(body) => Some(body),
-                _ => None,
-            };
-            let invalid_grant = body.and_then(|body| error_code(body, &t.fields)) == Some("invalid_grant");
-            failed(if invalid_grant { RefreshFailure::InvalidGrant } else { RefreshFailure::Status(400) }, None)
-        }
-        status @ (408 | 429 | 500..=599) => failed(RefreshFailure::Status(status), retry_after(response, now)),
-        status => failed(RefreshFailure::Status(status), None),
-    }
+        0 => (RefreshFailure::Network, None),
+        400 if says_invalid_grant(&response.body, &t.fields) => (RefreshFailure::InvalidGrant, None),
+        408 | 429 | 500..=599 => (RefreshFailure::Status(status), retry_after(response, now)),
+        _ => (RefreshFailure::Status(status), None),
+    };
+    failed(failure, retry_after_ms)
 }
 
 fn refresh_tokens(
@@ -270,10 +239,40 @@ fn refresh_tokens(
     let tokens = read_tokens(&t.fields, body, response.date, now, parse).map_err(|_| RefreshFailure::BadResponse)?;
     if tokens.access_token.is_none() && t.mode == TokenMode::Bearer {
         // Some servers answer 200 {"error": "invalid_grant"}.
-        let invalid_grant = error_code(body, &t.fields) == Some("invalid_grant");
-        return Err(if invalid_grant { RefreshFailure::InvalidGrant } else { RefreshFailure::BadResponse });
+        return Err(if says_invalid_grant(&response.body, &t.fields) {
+            RefreshFailure::InvalidGrant
+        } else {
+            RefreshFailure::BadResponse
+        });
     }
     Ok(tokens)
+}
+
+/// The member `name`, or when `name` is the default, its camelCase `alias`;
+/// `null` counts as absent.
+fn lookup<'v>(body: &'v Value, name: &str, default: &str, alias: &str) -> Option<&'v Value> {
+    first_present(body, &[name, if name == default { alias } else { name }])
+}
+
+/// A token member (absent, `null` and `""` are no token), named `label` in errors.
+fn token_field<'v>(value: Option<&'v Value>, label: &'static str) -> Result<Option<&'v str>, TokenError> {
+    match value.map(Value::as_str) {
+        None | Some(Some("")) => Ok(None),
+        Some(Some(text)) if text.len() <= MAX_TOKEN_LEN => Ok(Some(text)),
+        Some(Some(_)) => Err(TokenError::TooLong(label)),
+        Some(None) => Err(TokenError::BadField(label)),
+    }
+}
+
+/// A number member (a number, or a string of digits). Absent is fine (and
+/// so is an absurd value, dropped by the caller: the token is still good,
+/// only its expiry is unknown); another type is an error naming `label`.
+fn number_field(value: Option<&Value>, label: &'static str) -> Result<Option<f64>, TokenError> {
+    match value.map(loose_number) {
+        None => Ok(None),
+        Some(Some(number)) => Ok(Some(number)),
+        Some(None) => Err(TokenError::BadField(label)),
+    }
 }
 
 /// Reads a token answer: a refresh endpoint's, what the app's `refresh`
@@ -303,42 +302,49 @@ pub fn read_tokens(
     let access_token = token_field(lookup(body, &names.access_token, "access_token", "accessToken"), "access_token")?;
     let refresh_token =
         token_field(lookup(body, &names.refresh_token, "refresh_token", "refreshToken"), "refresh_token")?;
-    let expires_in = lookup(body, &names.expires_in, "expires_in", "expiresIn");
-    let expires_in = number_field(expires_in, "expires_in")?.and_then(|seconds| after_seconds(now, seconds));
+    let expires_in = number_field(lookup(body, &names.expires_in, "expires_in", "expiresIn"), "expires_in")?;
     let expires_at = number_field(lookup(body, &names.expires_at, "expires_at", "expiresAt"), "expires_at")?;
-    let expires_at = expires_at.and_then(epoch_ms);
-    let (jwt, sub) = access_token.as_ref().and_then(|token| read_jwt(token.expose(), parse)).unwrap_or_default();
+    let (jwt, sub) = access_token.and_then(|token| read_jwt(token, parse)).unwrap_or_default();
     let offset = server_offset(date, now).or_else(|| jwt.iat.and_then(|iat| clock_offset_ms(iat, now))).unwrap_or(0);
     let expires_at = expires_in
-        .or_else(|| expires_at.and_then(|at| to_local(at, offset)))
+        .and_then(|seconds| after_seconds(now, seconds))
+        .or_else(|| expires_at.and_then(epoch_ms).and_then(|at| to_local(at, offset)))
         .or_else(|| jwt.exp.and_then(|exp| to_local(exp, offset)));
-    let identity = Identity { user: answer_user(body, names), sub };
+    let word = session_word(body, names, offset);
     Ok(TokenSet {
-        access_token,
-        refresh_token,
+        access_token: access_token.map(Secret::new),
+        refresh_token: refresh_token.map(Secret::new),
         expires_at,
-        identity,
-        remember_me: remember_me(body),
-        idle_deadline: server_deadline(body, ["idleExpiresAt", "idle_expires_at"], offset),
-        absolute_deadline: server_deadline(body, ["absoluteExpiresAt", "absolute_expires_at"], offset),
+        identity: Identity { user: word.user, sub },
+        remember_me: word.remember_me,
+        idle_deadline: word.idle_deadline,
+        absolute_deadline: word.absolute_deadline,
     })
 }
 
-/// A server deadline under either name (epoch seconds or ms, or quoted
-/// digits), moved onto the local clock by `offset`; anything else is absent.
-fn server_deadline(body: &Value, names: [&str; 2], offset: i64) -> Option<u64> {
-    first_present(body, &names).and_then(loose_number).and_then(epoch_ms).and_then(|at| to_local(at, offset))
+/// What token, session and keepalive answers say of the session itself.
+struct SessionWord {
+    idle_deadline: Option<u64>,
+    absolute_deadline: Option<u64>,
+    user: Option<String>,
+    remember_me: bool,
 }
 
-/// An answer's `rememberMe` (or `remember_me`): `true` turns it on; anything
-/// else, or nothing, leaves it off.
-fn remember_me(body: &Value) -> bool {
-    first_present(body, &["rememberMe", "remember_me"]).and_then(Value::as_bool) == Some(true)
-}
-
-/// The user an answer names in `responseFields.user` (see [`user_id`]).
-fn answer_user(body: &Value, names: &FieldNames) -> Option<String> {
-    body.get(&names.user).and_then(user_id)
+/// The server's deadlines (`idleExpiresAt`, `absoluteExpiresAt` or their
+/// snake_case twins: epoch seconds or ms, or quoted digits, moved onto the
+/// local clock by `offset`; anything else is absent), the user named in
+/// `responseFields.user` (see [`user_id`]), and `rememberMe` (or
+/// `remember_me`): `true` turns it on, anything else leaves it off.
+fn session_word(body: &Value, names: &FieldNames, offset: i64) -> SessionWord {
+    let deadline = |names: [&str; 2]| {
+        first_present(body, &names).and_then(loose_number).and_then(epoch_ms).and_then(|at| to_local(at, offset))
+    };
+    SessionWord {
+        idle_deadline: deadline(["idleExpiresAt", "idle_expires_at"]),
+        absolute_deadline: deadline(["absoluteExpiresAt", "absolute_expires_at"]),
+        user: body.get(&names.user).and_then(user_id),
+        remember_me: first_present(body, &["rememberMe", "remember_me"]).and_then(Value::as_bool) == Some(true),
+    }
 }
 
 /// What the app's `refresh` function did. `Debug` does not show the token
@@ -473,12 +479,12 @@ pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -
     if !signed_in {
         return SessionAnswer::SignedOut;
     }
-    let offset = server_offset(response.date, now).unwrap_or(0);
+    let word = session_word(body, &t.fields, server_offset(response.date, now).unwrap_or(0));
     SessionAnswer::Active {
-        idle_deadline: server_deadline(body, ["idleExpiresAt", "idle_expires_at"], offset),
-        absolute_deadline: server_deadline(body, ["absoluteExpiresAt", "absolute_expires_at"], offset),
-        user: answer_user(body, &t.fields),
-        remember_me: remember_me(body),
+        idle_deadline: word.idle_deadline,
+        absolute_deadline: word.absolute_deadline,
+        user: word.user,
+        remember_me: word.remember_me,
     }
 }
 
