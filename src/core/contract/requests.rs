@@ -111,26 +111,24 @@ fn has_body(method: &str) -> bool {
     !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD")
 }
 
-/// A body of `fields` (name, value) in `encoding`; `None` when there are none.
-fn encode_body(encoding: BodyEncoding, fields: &[(&str, &str)]) -> Option<String> {
+/// A body of `first` followed by the static body fields whose names are not
+/// taken (the generated field wins, so `bodyFields` cannot overwrite the
+/// token), in `encoding`; `None` when there are none.
+fn encode_body(t: &Transport, encoding: BodyEncoding, first: &[(&str, &str)]) -> Option<String> {
+    let mut fields: Vec<(&str, &str)> = Vec::with_capacity(first.len() + t.body_fields.len());
+    fields.extend_from_slice(first);
+    for (name, value) in &t.body_fields {
+        if !fields.iter().any(|(taken, _)| taken == name) {
+            fields.push((name, value));
+        }
+    }
     if fields.is_empty() {
         return None;
     }
     Some(match encoding {
-        BodyEncoding::Form => form_encode(fields),
-        BodyEncoding::Json => json_encode(fields),
+        BodyEncoding::Form => form_encode(&fields),
+        BodyEncoding::Json => json_encode(&fields),
     })
-}
-
-/// `first` followed by the static body fields whose names `first` does not use
-/// (the generated field wins, so `bodyFields` cannot overwrite the token).
-fn with_body_fields<'a>(t: &'a Transport, mut first: Vec<(&'a str, &'a str)>) -> Vec<(&'a str, &'a str)> {
-    for (name, value) in &t.body_fields {
-        if !first.iter().any(|(taken, _)| taken == name) {
-            first.push((name, value));
-        }
-    }
-    first
 }
 
 /// What a request carries besides the static parts.
@@ -192,7 +190,7 @@ pub fn refresh_request(t: &Transport, refresh_token: Option<&str>) -> Option<Req
 /// refresh cookie that outlives the browser.
 pub fn session_refresh_request(t: &Transport, refresh_token: Option<&str>, remember_me: bool) -> Option<Request> {
     let endpoint = t.refresh.as_ref()?;
-    let mut fields = Vec::with_capacity(t.body_fields.len().saturating_add(3));
+    let mut fields = Vec::with_capacity(3);
     if let Some(grant) = &t.grant_type {
         fields.push(("grant_type", grant.as_str()));
     }
@@ -202,9 +200,8 @@ pub fn session_refresh_request(t: &Transport, refresh_token: Option<&str>, remem
     if remember_me {
         fields.push(("remember_me", "true"));
     }
-    let fields = with_body_fields(t, fields);
     let parts = Parts {
-        body: encode_body(t.encoding, &fields),
+        body: encode_body(t, t.encoding, &fields),
         content_type: t.encoding.content_type(),
         authorization: None,
         keepalive: false,
@@ -214,16 +211,17 @@ pub fn session_refresh_request(t: &Transport, refresh_token: Option<&str>, remem
 
 /// The keepalive ping (no body); `None` without a keepalive endpoint.
 pub fn keepalive_request(t: &Transport) -> Option<Request> {
-    let endpoint = t.keepalive.as_ref()?;
-    let parts = Parts { body: None, content_type: "", authorization: None, keepalive: false };
-    Some(request(t, endpoint, parts))
+    bodyless_request(t, &t.keepalive)
 }
 
 /// The session read (no body, no CSRF header on GET); `None` without a session endpoint.
 pub fn session_request(t: &Transport) -> Option<Request> {
-    let endpoint = t.session.as_ref()?;
+    bodyless_request(t, &t.session)
+}
+
+fn bodyless_request(t: &Transport, endpoint: &Option<Endpoint>) -> Option<Request> {
     let parts = Parts { body: None, content_type: "", authorization: None, keepalive: false };
-    Some(request(t, endpoint, parts))
+    Some(request(t, endpoint.as_ref()?, parts))
 }
 
 /// A token worth sending: present and not empty.
@@ -248,10 +246,9 @@ pub fn logout_requests(t: &Transport, tokens: &TokenSet) -> Vec<Request> {
     if let Some(endpoint) = &t.revocation {
         for &(token, hint) in &[(refresh_token, "refresh_token"), (access_token, "access_token")] {
             let Some(token) = token else { continue };
-            let fields = with_body_fields(t, vec![("token", token), ("token_type_hint", hint)]);
             // RFC 7009 §2.1: always form-encoded, whatever the refresh body uses.
             let parts = Parts {
-                body: Some(form_encode(&fields)),
+                body: encode_body(t, BodyEncoding::Form, &[("token", token), ("token_type_hint", hint)]),
                 content_type: BodyEncoding::Form.content_type(),
                 authorization: None,
                 keepalive: true,
@@ -260,9 +257,8 @@ pub fn logout_requests(t: &Transport, tokens: &TokenSet) -> Vec<Request> {
         }
     }
     if let Some(endpoint) = &t.logout {
-        let body = refresh_token.and_then(|token| {
-            encode_body(t.encoding, &with_body_fields(t, vec![(t.refresh_token_field.as_str(), token)]))
-        });
+        let body =
+            refresh_token.and_then(|token| encode_body(t, t.encoding, &[(t.refresh_token_field.as_str(), token)]));
         let parts =
             Parts { body, content_type: t.encoding.content_type(), authorization: access_token, keepalive: true };
         out.push(request(t, endpoint, parts));
