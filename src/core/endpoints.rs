@@ -302,12 +302,12 @@ pub fn is_valid_url(url: &str) -> bool {
 /// 443) dropped and leading zeros of a port removed, so that
 /// `HTTPS://Api.Example:0443/x` and `https://api.example/y` have one origin.
 pub fn origin_of(url: &str) -> Option<String> {
-    split_origin(url).map(|(origin, _)| origin)
+    split_origin(url).map(|(origin, _, _)| origin)
 }
 
-/// The origin of `url` ([`origin_of`]) and what follows its authority (path,
-/// query, fragment).
-fn split_origin(url: &str) -> Option<(String, &str)> {
+/// The origin of `url` ([`origin_of`]), its host as written, and what follows
+/// its authority (path, query, fragment).
+fn split_origin(url: &str) -> Option<(String, &str, &str)> {
     let scheme = scheme(url)?;
     let default_port = if scheme.eq_ignore_ascii_case("https") {
         443
@@ -349,7 +349,7 @@ fn split_origin(url: &str) -> Option<(String, &str)> {
         write_u64(&mut origin, number);
     }
     origin.make_ascii_lowercase();
-    Some((origin, tail))
+    Some((origin, host, tail))
 }
 
 /// An `apiOrigins` entry, normalised as the URL parser would ([`origin_of`]):
@@ -360,20 +360,20 @@ fn split_origin(url: &str) -> Option<(String, &str)> {
 /// percent-escape, an IPv4 address in another notation) is refused rather
 /// than kept as an entry that never matches.
 pub fn api_origin(text: &str) -> Option<String> {
-    let (origin, tail) = split_origin(text)?;
+    let (origin, host, tail) = split_origin(text)?;
     if !(tail.is_empty() || tail == "/") {
         return None;
     }
-    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).unwrap_or("");
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => {
-            let address = split_at_byte(v6, b']').map_or("", |(address, _)| address);
-            return is_ipv6_text(address).then_some(origin.clone());
+    // The checks below ignore case, so the host as written will do.
+    let valid = match host.strip_prefix('[') {
+        Some(v6) => is_ipv6_text(split_at_byte(v6, b']').map_or("", |(address, _)| address)),
+        None => {
+            let host = host.get(..find_any(host, b":").unwrap_or(host.len())).unwrap_or("");
+            let plain = all_bytes(host, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+            plain && !host.starts_with('.') && plain_ipv4_if_numeric(host)
         }
-        None => authority.get(..find_any(authority, b":").unwrap_or(authority.len())).unwrap_or(""),
     };
-    let plain = all_bytes(host, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
-    (plain && !host.starts_with('.') && plain_ipv4_if_numeric(host)).then_some(origin)
+    valid.then_some(origin)
 }
 
 /// Hex digits, `:` and `.` (an embedded IPv4 tail), with at least one `:`.
