@@ -14,7 +14,7 @@
 
 use super::super::config::MAX_DURATION_MS;
 use super::super::identity::bounded;
-use super::super::text::strip_last;
+use super::super::text::{find_any, split_at_byte, strip_last};
 use super::super::tokens::MAX_TOKEN_LEN;
 use super::super::value::Value;
 
@@ -87,9 +87,10 @@ fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
     if token.len() > MAX_TOKEN_LEN {
         return None;
     }
-    let mut segments = token.split('.');
-    let (_header, payload, _signature) = (segments.next()?, segments.next()?, segments.next()?);
-    if segments.next().is_some() {
+    // Three segments: header, payload and signature.
+    let (_header, rest) = split_at_byte(token, b'.')?;
+    let (payload, signature) = split_at_byte(rest, b'.')?;
+    if find_any(signature, b".").is_some() {
         return None;
     }
     let bytes = base64url_decode(payload)?;
