@@ -131,7 +131,9 @@ pub fn resolve(url: &str, base_url: &str) -> String {
 /// everything up to the last `/` of its path, `scheme://authority/` when it has
 /// no path.
 fn push_directory(out: &mut String, base: &str) {
-    let Some(after_scheme) = base.as_bytes().windows(3).position(|three| three == b"://").map(|at| at + 3) else {
+    let Some(after_scheme) =
+        (0..base.len()).find(|at| base.as_bytes().get(*at..at + 3) == Some(b"://")).map(|at| at + 3)
+    else {
         return;
     };
     let path_start = base.get(after_scheme..).and_then(|rest| find_any(rest, b"/")).map(|at| after_scheme + at);

@@ -63,10 +63,17 @@ impl Request {
         let Some((name, value)) = self.csrf.as_ref().and_then(|csrf| csrf_header(csrf, &self.method, token)) else {
             return;
         };
-        match self.headers.iter_mut().find(|(have, _)| have.eq_ignore_ascii_case(&name)) {
-            Some(slot) => slot.1 = value,
-            None => self.headers.push((name, value)),
-        }
+        set_header(&mut self.headers, &name, &value, true);
+    }
+}
+
+/// Sets the header `name` (compared case-insensitively): appended when absent,
+/// its value replaced when present and `replace` is true, else left as it is.
+fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: &str, replace: bool) {
+    match headers.iter_mut().find(|(have, _)| have.eq_ignore_ascii_case(name)) {
+        Some(slot) if replace => value.clone_into(&mut slot.1),
+        Some(_) => {}
+        None => headers.push((name.to_owned(), value.to_owned())),
     }
 }
 
@@ -142,11 +149,7 @@ struct Parts<'a> {
 fn request(t: &Transport, endpoint: &Endpoint, parts: Parts<'_>) -> Request {
     let body = parts.body.filter(|_| has_body(&endpoint.method));
     let mut headers: Vec<(String, String)> = Vec::with_capacity(t.headers.len().saturating_add(4));
-    let mut set = |name: &str, value: &str| {
-        if !headers.iter().any(|(have, _)| have.eq_ignore_ascii_case(name)) {
-            headers.push((name.to_owned(), value.to_owned()));
-        }
-    };
+    let mut set = |name: &str, value: &str| set_header(&mut headers, name, value, false);
     // Generated headers first: Content-Type must match the body, whatever the
     // static headers say (the CSRF header, added later, replaces any static one).
     if body.is_some() {
