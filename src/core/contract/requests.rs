@@ -138,24 +138,29 @@ fn encode_body(t: &Transport, encoding: BodyEncoding, first: &[(&str, &str)]) ->
     })
 }
 
-/// What a request carries besides the static parts.
-struct Parts<'a> {
-    body: Option<String>,
-    content_type: &'static str,
-    authorization: Option<&'a str>,
-    keepalive: bool,
-}
+/// A request body: its encoding and the generated fields, which the static
+/// body fields follow ([`encode_body`]).
+type BodySpec<'a> = Option<(BodyEncoding, &'a [(&'a str, &'a str)])>;
 
-fn request(t: &Transport, endpoint: &Endpoint, parts: Parts<'_>) -> Request {
-    let body = parts.body.filter(|_| has_body(&endpoint.method));
+fn request(
+    t: &Transport,
+    endpoint: &Endpoint,
+    body: BodySpec<'_>,
+    authorization: Option<&str>,
+    keepalive: bool,
+) -> Request {
+    let (body, content_type) = match body.filter(|_| has_body(&endpoint.method)) {
+        Some((encoding, fields)) => (encode_body(t, encoding, fields), encoding.content_type()),
+        None => (None, ""),
+    };
     let mut headers: Vec<(String, String)> = Vec::with_capacity(t.headers.len().saturating_add(4));
     let mut set = |name: &str, value: &str| set_header(&mut headers, name, value, false);
     // Generated headers first: Content-Type must match the body, whatever the
     // static headers say (the CSRF header, added later, replaces any static one).
     if body.is_some() {
-        set("Content-Type", parts.content_type);
+        set("Content-Type", content_type);
     }
-    if let Some((name, value)) = parts.authorization.and_then(bearer_header) {
+    if let Some((name, value)) = authorization.and_then(bearer_header) {
         set(&name, &value);
     }
     // Static headers may override Accept (e.g. a vendor media type).
@@ -170,7 +175,7 @@ fn request(t: &Transport, endpoint: &Endpoint, parts: Parts<'_>) -> Request {
         headers,
         body,
         credentials: t.credentials,
-        keepalive: parts.keepalive,
+        keepalive,
         timeout_ms: t.timeout_ms,
         max_body_bytes: t.max_body_bytes,
         csrf,
@@ -203,13 +208,7 @@ pub fn session_refresh_request(t: &Transport, refresh_token: Option<&str>, remem
     if remember_me {
         fields.push(("remember_me", "true"));
     }
-    let parts = Parts {
-        body: encode_body(t, t.encoding, &fields),
-        content_type: t.encoding.content_type(),
-        authorization: None,
-        keepalive: false,
-    };
-    Some(request(t, endpoint, parts))
+    Some(request(t, endpoint, Some((t.encoding, &fields)), None, false))
 }
 
 /// The keepalive ping (no body); `None` without a keepalive endpoint.
@@ -223,8 +222,7 @@ pub fn session_request(t: &Transport) -> Option<Request> {
 }
 
 fn bodyless_request(t: &Transport, endpoint: &Option<Endpoint>) -> Option<Request> {
-    let parts = Parts { body: None, content_type: "", authorization: None, keepalive: false };
-    Some(request(t, endpoint.as_ref()?, parts))
+    Some(request(t, endpoint.as_ref()?, None, None, false))
 }
 
 /// A token worth sending: present and not empty.
@@ -250,21 +248,14 @@ pub fn logout_requests(t: &Transport, tokens: &TokenSet) -> Vec<Request> {
         for &(token, hint) in &[(refresh_token, "refresh_token"), (access_token, "access_token")] {
             let Some(token) = token else { continue };
             // RFC 7009 §2.1: always form-encoded, whatever the refresh body uses.
-            let parts = Parts {
-                body: encode_body(t, BodyEncoding::Form, &[("token", token), ("token_type_hint", hint)]),
-                content_type: BodyEncoding::Form.content_type(),
-                authorization: None,
-                keepalive: true,
-            };
-            out.push(request(t, endpoint, parts));
+            let fields = [("token", token), ("token_type_hint", hint)];
+            out.push(request(t, endpoint, Some((BodyEncoding::Form, &fields)), None, true));
         }
     }
     if let Some(endpoint) = &t.logout {
-        let body =
-            refresh_token.and_then(|token| encode_body(t, t.encoding, &[(t.refresh_token_field.as_str(), token)]));
-        let parts =
-            Parts { body, content_type: t.encoding.content_type(), authorization: access_token, keepalive: true };
-        out.push(request(t, endpoint, parts));
+        let field = refresh_token.map(|token| [(t.refresh_token_field.as_str(), token)]);
+        let body = field.as_ref().map(|field| (t.encoding, field.as_slice()));
+        out.push(request(t, endpoint, body, access_token, true));
     }
     out
 }
