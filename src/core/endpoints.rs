@@ -400,10 +400,9 @@ fn plain_ipv4_if_numeric(host: &str) -> bool {
 /// `page_origin`: only to the page's own origin and the configured `apiOrigins`,
 /// never to a third party the app happens to call.
 pub fn may_send_credential(t: &Transport, url: &str, page_origin: &str) -> bool {
-    match origin_of(url) {
-        Some(origin) => origin == page_origin.to_ascii_lowercase() || t.api_origins.contains(&origin),
-        None => false,
-    }
+    // `origin` is lower-case: comparing it to the page's ignoring case is
+    // comparing it to the page's in lower case.
+    origin_of(url).is_some_and(|origin| origin.eq_ignore_ascii_case(page_origin) || t.api_origins.contains(&origin))
 }
 
 /// The scheme, if the URL starts with one (`ALPHA *(ALPHA / DIGIT / "+" / "-" / ".") ":"`).
