@@ -109,6 +109,13 @@ fn base64url_text(text: &str) -> Option<String> {
         return None;
     }
     let mut out = String::with_capacity(data.len() / 4 * 3 + 2);
+    // One place drops `out` on failure, not one per way to fail.
+    decode_base64url_utf8(data, &mut out).map(|()| out)
+}
+
+/// Appends the text `data` (base64url without padding) encodes to `out`;
+/// `None` on a character outside the alphabet or bytes that are not UTF-8.
+fn decode_base64url_utf8(data: &str, out: &mut String) -> Option<()> {
     // base64: exactly 6 bits per character, whole bytes only; `acc` keeps
     // fewer than 8 pending bits, so it never overflows.
     let (mut acc, mut bits) = (0u32, 0u32);
@@ -154,7 +161,7 @@ fn base64url_text(text: &str) -> Option<String> {
             out.push(char::from_u32(code)?);
         }
     }
-    (due == 0).then_some(out)
+    (due == 0).then_some(())
 }
 
 /// `application/x-www-form-urlencoded`: `name=value` pairs joined by `&`; in

@@ -168,7 +168,7 @@ fn request(
         set(name, value);
     }
     set("Accept", "application/json");
-    let csrf = t.csrf.clone().filter(|_| is_state_changing(&endpoint.method));
+    let csrf = t.csrf.as_ref().filter(|_| is_state_changing(&endpoint.method)).cloned();
     Request {
         url: endpoint.url.clone(),
         method: endpoint.method.clone(),
