@@ -103,15 +103,16 @@ pub fn csrf_token_unusable(method: &str, token: Option<&str>) -> bool {
     is_state_changing(method) && token.is_some_and(|token| !token.is_empty() && !header_value_ok(token))
 }
 
-/// `Authorization: Bearer <token>` for a token fit for a header; `None` otherwise.
-fn bearer_header(token: &str) -> Option<(String, String)> {
+/// The `Authorization` value `Bearer <token>` for a token fit for a header;
+/// `None` otherwise.
+fn bearer_value(token: &str) -> Option<String> {
     if token.is_empty() || !header_value_ok(token) {
         return None;
     }
     let mut value = String::with_capacity(token.len().saturating_add(7));
     value.push_str("Bearer ");
     value.push_str(token);
-    Some(("Authorization".to_owned(), value))
+    Some(value)
 }
 
 fn has_body(method: &str) -> bool {
@@ -160,8 +161,8 @@ fn request(
     if body.is_some() {
         set("Content-Type", content_type);
     }
-    if let Some((name, value)) = authorization.and_then(bearer_header) {
-        set(&name, &value);
+    if let Some(value) = authorization.and_then(bearer_value) {
+        set("Authorization", &value);
     }
     // Static headers may override Accept (e.g. a vendor media type).
     for (name, value) in &t.headers {
@@ -313,8 +314,8 @@ pub fn fetch_credential(
     let mut headers = Vec::with_capacity(2);
     let app_authorization = app_has("Authorization");
     if !app_authorization {
-        if let Some(header) = access_token.and_then(|token| bearer_header(token.expose())) {
-            headers.push(header);
+        if let Some(value) = access_token.and_then(|token| bearer_value(token.expose())) {
+            headers.push(("Authorization".to_owned(), value));
         }
     }
     if let Some((name, value)) = t.csrf.as_ref().and_then(|csrf| csrf_header(csrf, method, csrf_token)) {
