@@ -124,10 +124,12 @@ enum Judged<'r> {
 
 fn judge<'r>(response: &'r Response) -> Judged<'r> {
     // A login page after a redirect, or a proxy's error page, even if it parses.
+    // (`trim`, not `trim_start`: the same test, since the end cannot change how
+    // the text starts, and the wasm holds `trim` anyway.)
     let html = response
         .content_type
         .as_deref()
-        .is_some_and(|ct| ct.trim_start().get(..9).is_some_and(|start| start.eq_ignore_ascii_case("text/html")));
+        .is_some_and(|ct| ct.trim().get(..9).is_some_and(|start| start.eq_ignore_ascii_case("text/html")));
     match &response.body {
         Body::Empty => Judged::Empty,
         Body::Json(_) if html => Judged::Unusable,
