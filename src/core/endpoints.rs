@@ -370,7 +370,7 @@ pub fn api_origin(text: &str) -> Option<String> {
         None => {
             let host = host.get(..find_any(host, b":").unwrap_or(host.len())).unwrap_or("");
             let plain = all_bytes(host, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
-            plain && !host.starts_with('.') && plain_ipv4_if_numeric(host)
+            plain && host.as_bytes().first() != Some(&b'.') && plain_ipv4_if_numeric(host)
         }
     };
     valid.then_some(origin)

@@ -111,13 +111,14 @@ fn after(a: &(String, String), b: &(String, String)) -> bool {
 pub fn resolve(url: &str, base_url: &str) -> String {
     let cut = |ends: &[u8]| base_url.get(..find_any(base_url, ends).unwrap_or(base_url.len())).unwrap_or("");
     // What of the base goes before `url`, and whether a `/` follows it.
-    let (prefix, slash) = if scheme(url).is_some() || (url.starts_with('/') && !url.starts_with("//")) {
+    let first = url.as_bytes().first().copied();
+    let (prefix, slash) = if scheme(url).is_some() || (first == Some(b'/') && !url.starts_with("//")) {
         ("", false) // As written.
     } else if url.starts_with("//") {
         (base_url.get(..find_any(base_url, b":").map_or(0, |at| at + 1)).unwrap_or(""), false)
-    } else if url.starts_with('#') {
+    } else if first == Some(b'#') {
         (cut(b"#"), false)
-    } else if url.starts_with('?') {
+    } else if first == Some(b'?') {
         (cut(b"?#"), false)
     } else {
         directory(cut(b"?#"))
@@ -142,7 +143,7 @@ fn directory(base: &str) -> (&str, bool) {
     };
     let path_start = base.get(after_scheme..).and_then(|rest| find_any(rest, b"/"));
     match path_start.and_then(|_| rfind_byte(base, b'/')) {
-        Some(last) => (base.get(..=last).unwrap_or(base), false),
+        Some(last) => (base.get(..last + 1).unwrap_or(base), false),
         None => (base, true),
     }
 }

@@ -63,7 +63,8 @@ pub fn trim_bytes<'t>(text: &'t str, set: &[u8]) -> &'t str {
     while end > start && bytes.get(end - 1).is_some_and(|b| set.contains(b)) {
         end -= 1;
     }
-    text.get(start..end).unwrap_or("")
+    // `..end` then `start..`: the range kinds the wasm holds anyway.
+    text.get(..end).and_then(|text| text.get(start..)).unwrap_or("")
 }
 
 /// Plain decimal digits (at least one; no sign, no space) as a `u64`; `None`
@@ -94,7 +95,7 @@ pub fn is_dotted_quad(host: &str, leading_zeros: bool) -> bool {
     let (mut parts, mut rest) = (0, Some(host));
     while let Some(text) = rest {
         let (part, next) = split_at_byte(text, b'.').map_or((text, None), |(part, next)| (part, Some(next)));
-        let plain = leading_zeros || part == "0" || !part.starts_with('0');
+        let plain = leading_zeros || part == "0" || part.as_bytes().first() != Some(&b'0');
         if part.len() > 3 || !plain || digits(part).is_none_or(|n| n > 255) {
             return false;
         }

@@ -159,11 +159,9 @@ fn says_invalid_grant(body: &Body, fields: &FieldNames) -> bool {
     matches!(body, Body::Json(value) if error_code(value, fields) == Some("invalid_grant"))
 }
 
-/// Epoch seconds (below 10^11) or milliseconds, as ms; absurd values are `None`.
-fn epoch_ms(at: f64) -> Option<u64> {
-    if !at.is_finite() || at < 0.0 {
-        return None;
-    }
+/// Epoch seconds (below 10^11) or milliseconds, as ms; absent and absurd values are `None`.
+fn epoch_ms(at: Option<f64>) -> Option<u64> {
+    let at = at.filter(|at| at.is_finite() && *at >= 0.0)?;
     let ms = if at < SECONDS_OR_MILLIS { at * 1000.0 } else { at };
     (ms <= MAX_EPOCH_MS as f64).then_some(ms as u64)
 }
@@ -270,10 +268,9 @@ fn token_field<'v>(value: Option<&'v Value>, label: &'static str) -> Result<Opti
 /// so is an absurd value, dropped by the caller: the token is still good,
 /// only its expiry is unknown); another type is an error naming `label`.
 fn number_field(value: Option<&Value>, label: &'static str) -> Result<Option<f64>, TokenError> {
-    match value.map(loose_number) {
+    match value {
         None => Ok(None),
-        Some(Some(number)) => Ok(Some(number)),
-        Some(None) => Err(TokenError::BadField(label)),
+        Some(value) => loose_number(value).map(Some).ok_or(TokenError::BadField(label)),
     }
 }
 
@@ -310,7 +307,7 @@ pub fn read_tokens(
     let offset = server_offset(date, now).or_else(|| jwt.iat.and_then(|iat| clock_offset_ms(iat, now))).unwrap_or(0);
     let expires_at = expires_in
         .and_then(|seconds| after_seconds(now, seconds))
-        .or_else(|| expires_at.and_then(epoch_ms).and_then(|at| to_local(at, offset)))
+        .or_else(|| epoch_ms(expires_at).and_then(|at| to_local(at, offset)))
         .or_else(|| jwt.exp.and_then(|exp| to_local(exp, offset)));
     let word = session_word(body, names, offset);
     Ok(TokenSet {
@@ -339,7 +336,7 @@ struct SessionWord {
 /// `remember_me`): `true` turns it on, anything else leaves it off.
 fn session_word(body: &Value, names: &FieldNames, offset: i64) -> SessionWord {
     let deadline = |names: [&str; 2]| {
-        first_present(body, &names).and_then(loose_number).and_then(epoch_ms).and_then(|at| to_local(at, offset))
+        epoch_ms(first_present(body, &names).and_then(loose_number)).and_then(|at| to_local(at, offset))
     };
     SessionWord {
         idle_deadline: deadline(["idleExpiresAt", "idle_expires_at"]),
