@@ -402,7 +402,17 @@ fn plain_ipv4_if_numeric(host: &str) -> bool {
 pub fn may_send_credential(t: &Transport, url: &str, page_origin: &str) -> bool {
     // `origin` is lower-case: comparing it to the page's ignoring case is
     // comparing it to the page's in lower case.
-    origin_of(url).is_some_and(|origin| origin.eq_ignore_ascii_case(page_origin) || t.api_origins.contains(&origin))
+    origin_of(url).is_some_and(|origin| origin.eq_ignore_ascii_case(page_origin) || listed(&t.api_origins, &origin))
+}
+
+/// Whether `text` is one of `list` (one loop for the origin and error-code lists).
+pub(crate) fn listed(list: &[String], text: &str) -> bool {
+    for entry in list {
+        if entry == text {
+            return true;
+        }
+    }
+    false
 }
 
 /// The scheme, if the URL starts with one (`ALPHA *(ALPHA / DIGIT / "+" / "-" / ".") ":"`).

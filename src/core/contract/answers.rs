@@ -10,7 +10,7 @@
 //! is never followed (it would carry the credential elsewhere): it arrives as
 //! [`FetchAnswer::Redirected`].
 
-use super::super::endpoints::{FieldNames, TokenMode, Transport};
+use super::super::endpoints::{listed, FieldNames, TokenMode, Transport};
 use super::super::identity::{user_id, Identity};
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
 use super::super::text::{all_bytes, digits, trim_bytes};
@@ -502,7 +502,7 @@ pub fn is_revoked(t: &Transport, status: u16, body: Option<&Body>) -> bool {
         return false;
     }
     let Some(Body::Json(value)) = body else { return false };
-    error_code(value, &t.fields).is_some_and(|code| t.revoked_error_codes.iter().any(|c| c == code))
+    error_code(value, &t.fields).is_some_and(|code| listed(&t.revoked_error_codes, code))
 }
 
 /// Whether [`is_revoked`] would look at the body of an answer with `status`, so
