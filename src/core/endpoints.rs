@@ -282,7 +282,9 @@ pub fn is_token(text: &str) -> bool {
 /// A header value fetch accepts: no CR, LF or NUL, and Latin-1 only (the Headers
 /// API takes a ByteString and throws on anything wider).
 pub fn header_value_ok(text: &str) -> bool {
-    text.len() <= MAX_HEADER_VALUE_LEN && text.chars().all(|c| !matches!(c, '\r' | '\n' | '\0') && u32::from(c) <= 0xFF)
+    // Byte by byte: in UTF-8 a char past U+00FF, and only such a char, starts
+    // with a byte of 0xC4 or more.
+    text.len() <= MAX_HEADER_VALUE_LEN && all_bytes(text, |b| !matches!(b, b'\r' | b'\n' | 0 | 0xc4..=0xff))
 }
 
 /// Non-empty, bounded, no spaces or control characters, and `http`/`https` when
