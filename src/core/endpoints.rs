@@ -363,18 +363,16 @@ fn split_origin(url: &str) -> Option<(String, &str, &str)> {
 /// than kept as an entry that never matches.
 pub fn api_origin(text: &str) -> Option<String> {
     let (origin, host, tail) = split_origin(text)?;
-    if !(tail.is_empty() || tail == "/") {
-        return None;
-    }
-    // The checks below ignore case, so the host as written will do.
-    let valid = match host.strip_prefix('[') {
-        Some(v6) => is_ipv6_text(split_at_byte(v6, b']').map_or("", |(address, _)| address)),
-        None => {
-            let host = host.get(..find_any(host, b":").unwrap_or(host.len())).unwrap_or("");
-            let plain = all_bytes(host, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
-            plain && host.as_bytes().first() != Some(&b'.') && plain_ipv4_if_numeric(host)
-        }
-    };
+    // The host checks ignore case, so the host as written will do.
+    let valid = (tail.is_empty() || tail == "/")
+        && match host.strip_prefix('[') {
+            Some(v6) => is_ipv6_text(split_at_byte(v6, b']').map_or("", |(address, _)| address)),
+            None => {
+                let host = host.get(..find_any(host, b":").unwrap_or(host.len())).unwrap_or("");
+                let plain = all_bytes(host, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+                plain && host.as_bytes().first() != Some(&b'.') && plain_ipv4_if_numeric(host)
+            }
+        };
     valid.then_some(origin)
 }
 
