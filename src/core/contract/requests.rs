@@ -318,10 +318,11 @@ pub fn fetch_credential(
             headers.push(("Authorization".to_owned(), value));
         }
     }
-    if let Some((name, value)) = t.csrf.as_ref().and_then(|csrf| csrf_header(csrf, method, csrf_token)) {
-        if !app_has(&name) {
-            headers.push((name, value));
-        }
+    // Whether the app set the header is asked first, so that nothing is built to be dropped.
+    if let Some(header) =
+        t.csrf.as_ref().filter(|csrf| !app_has(&csrf.header)).and_then(|csrf| csrf_header(csrf, method, csrf_token))
+    {
+        headers.push(header);
     }
     Credential { headers, credentials: (!app_credentials).then_some(t.credentials), app_authorization }
 }
