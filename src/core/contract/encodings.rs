@@ -219,22 +219,29 @@ pub fn write_json_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
+        // The two-character escapes: `\` and one letter.
+        let letter = match c {
+            '"' => '"',
+            '\\' => '\\',
+            '\n' => 'n',
+            '\r' => 'r',
+            '\t' => 't',
+            '\u{8}' => 'b',
+            '\u{c}' => 'f',
             c if u32::from(c) < 0x20 => {
                 let byte = u32::from(c) as usize;
                 out.push_str("\\u00");
                 out.push(char::from(HEX.get(byte >> 4).copied().unwrap_or(b'0')));
                 out.push(char::from(HEX.get(byte & 0xf).copied().unwrap_or(b'0')));
+                continue;
             }
-            c => out.push(c),
-        }
+            c => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push('\\');
+        out.push(letter);
     }
     out.push('"');
 }
