@@ -282,7 +282,9 @@ pub fn is_token(text: &str) -> bool {
 /// A header value fetch accepts: no CR, LF or NUL, and Latin-1 only (the Headers
 /// API takes a ByteString and throws on anything wider).
 pub fn header_value_ok(text: &str) -> bool {
-    text.len() <= MAX_HEADER_VALUE_LEN && text.chars().all(|c| !matches!(c, '\r' | '\n' | '\0') && u32::from(c) <= 0xFF)
+    // Byte by byte: in UTF-8 a char past U+00FF, and only such a char, starts
+    // with a byte of 0xC4 or more.
+    text.len() <= MAX_HEADER_VALUE_LEN && all_bytes(text, |b| !matches!(b, b'\r' | b'\n' | 0 | 0xc4..=0xff))
 }
 
 /// Non-empty, bounded, no spaces or control characters, and `http`/`https` when
@@ -302,12 +304,12 @@ pub fn is_valid_url(url: &str) -> bool {
 /// 443) dropped and leading zeros of a port removed, so that
 /// `HTTPS://Api.Example:0443/x` and `https://api.example/y` have one origin.
 pub fn origin_of(url: &str) -> Option<String> {
-    split_origin(url).map(|(origin, _)| origin)
+    split_origin(url).map(|(origin, _, _)| origin)
 }
 
-/// The origin of `url` ([`origin_of`]) and what follows its authority (path,
-/// query, fragment).
-fn split_origin(url: &str) -> Option<(String, &str)> {
+/// The origin of `url` ([`origin_of`]), its host as written, and what follows
+/// its authority (path, query, fragment).
+fn split_origin(url: &str) -> Option<(String, &str, &str)> {
     let scheme = scheme(url)?;
     let default_port = if scheme.eq_ignore_ascii_case("https") {
         443
@@ -349,7 +351,7 @@ fn split_origin(url: &str) -> Option<(String, &str)> {
         write_u64(&mut origin, number);
     }
     origin.make_ascii_lowercase();
-    Some((origin, tail))
+    Some((origin, host, tail))
 }
 
 /// An `apiOrigins` entry, normalised as the URL parser would ([`origin_of`]):
@@ -360,20 +362,18 @@ fn split_origin(url: &str) -> Option<(String, &str)> {
 /// percent-escape, an IPv4 address in another notation) is refused rather
 /// than kept as an entry that never matches.
 pub fn api_origin(text: &str) -> Option<String> {
-    let (origin, tail) = split_origin(text)?;
-    if !(tail.is_empty() || tail == "/") {
-        return None;
-    }
-    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).unwrap_or("");
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => {
-            let address = split_at_byte(v6, b']').map_or("", |(address, _)| address);
-            return is_ipv6_text(address).then_some(origin.clone());
-        }
-        None => authority.get(..find_any(authority, b":").unwrap_or(authority.len())).unwrap_or(""),
-    };
-    let plain = all_bytes(host, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
-    (plain && !host.starts_with('.') && plain_ipv4_if_numeric(host)).then_some(origin)
+    let (origin, host, tail) = split_origin(text)?;
+    // The host checks ignore case, so the host as written will do.
+    let valid = (tail.is_empty() || tail == "/")
+        && match host.strip_prefix('[') {
+            Some(v6) => is_ipv6_text(split_at_byte(v6, b']').map_or("", |(address, _)| address)),
+            None => {
+                let host = host.get(..find_any(host, b":").unwrap_or(host.len())).unwrap_or("");
+                let plain = all_bytes(host, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+                plain && host.as_bytes().first() != Some(&b'.') && plain_ipv4_if_numeric(host)
+            }
+        };
+    valid.then_some(origin)
 }
 
 /// Hex digits, `:` and `.` (an embedded IPv4 tail), with at least one `:`.
@@ -400,10 +400,19 @@ fn plain_ipv4_if_numeric(host: &str) -> bool {
 /// `page_origin`: only to the page's own origin and the configured `apiOrigins`,
 /// never to a third party the app happens to call.
 pub fn may_send_credential(t: &Transport, url: &str, page_origin: &str) -> bool {
-    match origin_of(url) {
-        Some(origin) => origin == page_origin.to_ascii_lowercase() || t.api_origins.contains(&origin),
-        None => false,
+    // `origin` is lower-case: comparing it to the page's ignoring case is
+    // comparing it to the page's in lower case.
+    origin_of(url).is_some_and(|origin| origin.eq_ignore_ascii_case(page_origin) || listed(&t.api_origins, &origin))
+}
+
+/// Whether `text` is one of `list` (one loop for the origin and error-code lists).
+pub(crate) fn listed(list: &[String], text: &str) -> bool {
+    for entry in list {
+        if entry == text {
+            return true;
+        }
     }
+    false
 }
 
 /// The scheme, if the URL starts with one (`ALPHA *(ALPHA / DIGIT / "+" / "-" / ".") ":"`).

@@ -110,37 +110,41 @@ fn after(a: &(String, String), b: &(String, String)) -> bool {
 /// endpoints apart.
 pub fn resolve(url: &str, base_url: &str) -> String {
     let cut = |ends: &[u8]| base_url.get(..find_any(base_url, ends).unwrap_or(base_url.len())).unwrap_or("");
-    let (no_fragment, no_query) = (cut(b"#"), cut(b"?#"));
-    let mut resolved = String::with_capacity(base_url.len() + url.len() + 1);
-    if scheme(url).is_some() || (url.starts_with('/') && !url.starts_with("//")) {
-        // As written.
+    // What of the base goes before `url`, and whether a `/` follows it.
+    let first = url.as_bytes().first().copied();
+    let (prefix, slash) = if scheme(url).is_some() || (first == Some(b'/') && !url.starts_with("//")) {
+        ("", false) // As written.
     } else if url.starts_with("//") {
-        resolved.push_str(base_url.get(..find_any(base_url, b":").map_or(0, |at| at + 1)).unwrap_or(""));
-    } else if url.starts_with('#') {
-        resolved.push_str(no_fragment);
-    } else if url.starts_with('?') {
-        resolved.push_str(no_query);
+        (base_url.get(..find_any(base_url, b":").map_or(0, |at| at + 1)).unwrap_or(""), false)
+    } else if first == Some(b'#') {
+        (cut(b"#"), false)
+    } else if first == Some(b'?') {
+        (cut(b"?#"), false)
     } else {
-        push_directory(&mut resolved, no_query);
+        directory(cut(b"?#"))
+    };
+    let mut resolved = String::with_capacity(prefix.len() + url.len() + 1);
+    resolved.push_str(prefix);
+    if slash {
+        resolved.push('/');
     }
     resolved.push_str(url);
     resolved
 }
 
-/// Appends the directory of `base` (an absolute URL without query or fragment):
-/// everything up to the last `/` of its path, `scheme://authority/` when it has
-/// no path.
-fn push_directory(out: &mut String, base: &str) {
-    let Some(after_scheme) = base.as_bytes().windows(3).position(|three| three == b"://").map(|at| at + 3) else {
-        return;
+/// The directory of `base` (an absolute URL without query or fragment):
+/// everything up to the last `/` of its path, or `scheme://authority` and a
+/// `/` to add when it has no path (the `bool`); nothing without a `://`.
+fn directory(base: &str) -> (&str, bool) {
+    let Some(after_scheme) =
+        (0..base.len()).find(|at| base.as_bytes().get(*at..at + 3) == Some(b"://")).map(|at| at + 3)
+    else {
+        return ("", false);
     };
-    let path_start = base.get(after_scheme..).and_then(|rest| find_any(rest, b"/")).map(|at| after_scheme + at);
+    let path_start = base.get(after_scheme..).and_then(|rest| find_any(rest, b"/"));
     match path_start.and_then(|_| rfind_byte(base, b'/')) {
-        Some(last) => out.push_str(base.get(..=last).unwrap_or(base)),
-        None => {
-            out.push_str(base);
-            out.push('/');
-        }
+        Some(last) => (base.get(..last + 1).unwrap_or(base), false),
+        None => (base, true),
     }
 }
 

@@ -40,8 +40,9 @@ pub fn rfind_byte(text: &str, byte: u8) -> Option<usize> {
 
 /// `text` before and after the first `byte` (which is ASCII), if there is one.
 pub fn split_at_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
-    let at = find_any(text, &[byte])?;
-    Some((text.get(..at)?, text.get(at + 1..)?))
+    // The standard library's char search is in the wasm anyway (cookie and
+    // log parsing use it).
+    text.split_once(char::from(byte))
 }
 
 /// `text` without one trailing `byte` (ASCII), if it ends with one.
@@ -62,7 +63,8 @@ pub fn trim_bytes<'t>(text: &'t str, set: &[u8]) -> &'t str {
     while end > start && bytes.get(end - 1).is_some_and(|b| set.contains(b)) {
         end -= 1;
     }
-    text.get(start..end).unwrap_or("")
+    // `..end` then `start..`: the range kinds the wasm holds anyway.
+    text.get(..end).and_then(|text| text.get(start..)).unwrap_or("")
 }
 
 /// Plain decimal digits (at least one; no sign, no space) as a `u64`; `None`
@@ -90,13 +92,15 @@ pub fn digits(text: &str) -> Option<u64> {
 /// A dotted IPv4 address of four decimal octets (0 to 255, at most three
 /// digits each; with `leading_zeros` false, no octet but `0` starts with `0`).
 pub fn is_dotted_quad(host: &str, leading_zeros: bool) -> bool {
-    let mut parts = 0;
-    for part in host.split('.') {
-        let plain = leading_zeros || part == "0" || !part.starts_with('0');
+    let (mut parts, mut rest) = (0, Some(host));
+    while let Some(text) = rest {
+        let (part, next) = split_at_byte(text, b'.').map_or((text, None), |(part, next)| (part, Some(next)));
+        let plain = leading_zeros || part == "0" || part.as_bytes().first() != Some(&b'0');
         if part.len() > 3 || !plain || digits(part).is_none_or(|n| n > 255) {
             return false;
         }
         parts += 1;
+        rest = next;
     }
     parts == 4
 }

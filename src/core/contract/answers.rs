@@ -10,7 +10,7 @@
 //! is never followed (it would carry the credential elsewhere): it arrives as
 //! [`FetchAnswer::Redirected`].
 
-use super::super::endpoints::{FieldNames, TokenMode, Transport};
+use super::super::endpoints::{listed, FieldNames, TokenMode, Transport};
 use super::super::identity::{user_id, Identity};
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
 use super::super::text::{all_bytes, digits, trim_bytes};
@@ -124,25 +124,17 @@ enum Judged<'r> {
 
 fn judge<'r>(response: &'r Response) -> Judged<'r> {
     // A login page after a redirect, or a proxy's error page, even if it parses.
+    // (`trim`, not `trim_start`: the same test, since the end cannot change how
+    // the text starts, and the wasm holds `trim` anyway.)
     let html = response
         .content_type
         .as_deref()
-        .is_some_and(|ct| ct.trim_start().get(..9).is_some_and(|start| start.eq_ignore_ascii_case("text/html")));
+        .is_some_and(|ct| ct.trim().get(..9).is_some_and(|start| start.eq_ignore_ascii_case("text/html")));
     match &response.body {
         Body::Empty => Judged::Empty,
         Body::Json(_) if html => Judged::Unusable,
         Body::Json(value) => Judged::Json(value),
         Body::NotJson | Body::TooLarge => Judged::Unusable,
-    }
-}
-
-/// The member `name`, or when `name` is the default, its camelCase `alias`;
-/// `null` counts as absent.
-fn lookup<'v>(body: &'v Value, name: &str, default: &str, alias: &str) -> Option<&'v Value> {
-    if name == default {
-        first_present(body, &[name, alias])
-    } else {
-        first_present(body, &[name])
     }
 }
 
@@ -162,32 +154,14 @@ fn error_code<'v>(body: &'v Value, fields: &FieldNames) -> Option<&'v str> {
     field.as_str().or_else(|| field.get("code").and_then(Value::as_str))
 }
 
-/// A token member (absent, `null` and `""` are no token), named `label` in errors.
-fn token_field(value: Option<&Value>, label: &'static str) -> Result<Option<Secret>, TokenError> {
-    match value.map(Value::as_str) {
-        None | Some(Some("")) => Ok(None),
-        Some(Some(text)) if text.len() <= MAX_TOKEN_LEN => Ok(Some(Secret::new(text))),
-        Some(Some(_)) => Err(TokenError::TooLong(label)),
-        Some(None) => Err(TokenError::BadField(label)),
-    }
+/// Whether `body` is JSON whose error code is `invalid_grant`.
+fn says_invalid_grant(body: &Body, fields: &FieldNames) -> bool {
+    matches!(body, Body::Json(value) if error_code(value, fields) == Some("invalid_grant"))
 }
 
-/// A number member (a number, or a string of digits). Absent is fine (and
-/// so is an absurd value, dropped by the caller: the token is still good,
-/// only its expiry is unknown); another type is an error naming `label`.
-fn number_field(value: Option<&Value>, label: &'static str) -> Result<Option<f64>, TokenError> {
-    match value.map(loose_number) {
-        None => Ok(None),
-        Some(Some(number)) => Ok(Some(number)),
-        Some(None) => Err(TokenError::BadField(label)),
-    }
-}
-
-/// Epoch seconds (below 10^11) or milliseconds, as ms; absurd values are `None`.
-fn epoch_ms(at: f64) -> Option<u64> {
-    if !at.is_finite() || at < 0.0 {
-        return None;
-    }
+/// Epoch seconds (below 10^11) or milliseconds, as ms; absent and absurd values are `None`.
+fn epoch_ms(at: Option<f64>) -> Option<u64> {
+    let at = at.filter(|at| at.is_finite() && *at >= 0.0)?;
     let ms = if at < SECONDS_OR_MILLIS { at * 1000.0 } else { at };
     (ms <= MAX_EPOCH_MS as f64).then_some(ms as u64)
 }
@@ -237,23 +211,18 @@ fn retry_after(response: &Response, now: EpochMs) -> Option<u64> {
 /// (or the JWT `iat`'s without a usable `Date`). An absurd expiry (negative,
 /// after 9999) is dropped: the tokens are still used, with no known expiry.
 pub fn read_refresh_response(t: &Transport, response: &Response, now: EpochMs, parse: ParseJson) -> RefreshOutcome {
-    match response.status {
+    let status = response.status;
+    let (failure, retry_after_ms) = match status {
         200..=299 => match refresh_tokens(t, response, now, parse) {
-            Ok(tokens) => RefreshOutcome::Success(tokens),
-            Err(failure) => failed(failure, None),
+            Ok(tokens) => return RefreshOutcome::Success(tokens),
+            Err(failure) => (failure, None),
         },
-        0 => failed(RefreshFailure::Network, None),
-        400 => {
-            let body = match &response.body {
-                Body::Json(body) => Some(body),
-                _ => None,
-            };
-            let invalid_grant = body.and_then(|body| error_code(body, &t.fields)) == Some("invalid_grant");
-            failed(if invalid_grant { RefreshFailure::InvalidGrant } else { RefreshFailure::Status(400) }, None)
-        }
-        status @ (408 | 429 | 500..=599) => failed(RefreshFailure::Status(status), retry_after(response, now)),
-        status => failed(RefreshFailure::Status(status), None),
-    }
+        0 => (RefreshFailure::Network, None),
+        400 if says_invalid_grant(&response.body, &t.fields) => (RefreshFailure::InvalidGrant, None),
+        408 | 429 | 500..=599 => (RefreshFailure::Status(status), retry_after(response, now)),
+        _ => (RefreshFailure::Status(status), None),
+    };
+    failed(failure, retry_after_ms)
 }
 
 fn refresh_tokens(
@@ -270,10 +239,39 @@ fn refresh_tokens(
     let tokens = read_tokens(&t.fields, body, response.date, now, parse).map_err(|_| RefreshFailure::BadResponse)?;
     if tokens.access_token.is_none() && t.mode == TokenMode::Bearer {
         // Some servers answer 200 {"error": "invalid_grant"}.
-        let invalid_grant = error_code(body, &t.fields) == Some("invalid_grant");
-        return Err(if invalid_grant { RefreshFailure::InvalidGrant } else { RefreshFailure::BadResponse });
+        return Err(if says_invalid_grant(&response.body, &t.fields) {
+            RefreshFailure::InvalidGrant
+        } else {
+            RefreshFailure::BadResponse
+        });
     }
     Ok(tokens)
+}
+
+/// The member `name`, or when `name` is the default, its camelCase `alias`;
+/// `null` counts as absent.
+fn lookup<'v>(body: &'v Value, name: &str, default: &str, alias: &str) -> Option<&'v Value> {
+    first_present(body, &[name, if name == default { alias } else { name }])
+}
+
+/// A token member (absent, `null` and `""` are no token), named `label` in errors.
+fn token_field<'v>(value: Option<&'v Value>, label: &'static str) -> Result<Option<&'v str>, TokenError> {
+    match value.map(Value::as_str) {
+        None | Some(Some("")) => Ok(None),
+        Some(Some(text)) if text.len() <= MAX_TOKEN_LEN => Ok(Some(text)),
+        Some(Some(_)) => Err(TokenError::TooLong(label)),
+        Some(None) => Err(TokenError::BadField(label)),
+    }
+}
+
+/// A number member (a number, or a string of digits). Absent is fine (and
+/// so is an absurd value, dropped by the caller: the token is still good,
+/// only its expiry is unknown); another type is an error naming `label`.
+fn number_field(value: Option<&Value>, label: &'static str) -> Result<Option<f64>, TokenError> {
+    match value {
+        None => Ok(None),
+        Some(value) => loose_number(value).map(Some).ok_or(TokenError::BadField(label)),
+    }
 }
 
 /// Reads a token answer: a refresh endpoint's, what the app's `refresh`
@@ -303,42 +301,49 @@ pub fn read_tokens(
     let access_token = token_field(lookup(body, &names.access_token, "access_token", "accessToken"), "access_token")?;
     let refresh_token =
         token_field(lookup(body, &names.refresh_token, "refresh_token", "refreshToken"), "refresh_token")?;
-    let expires_in = lookup(body, &names.expires_in, "expires_in", "expiresIn");
-    let expires_in = number_field(expires_in, "expires_in")?.and_then(|seconds| after_seconds(now, seconds));
+    let expires_in = number_field(lookup(body, &names.expires_in, "expires_in", "expiresIn"), "expires_in")?;
     let expires_at = number_field(lookup(body, &names.expires_at, "expires_at", "expiresAt"), "expires_at")?;
-    let expires_at = expires_at.and_then(epoch_ms);
-    let (jwt, sub) = access_token.as_ref().and_then(|token| read_jwt(token.expose(), parse)).unwrap_or_default();
+    let (jwt, sub) = access_token.and_then(|token| read_jwt(token, parse)).unwrap_or_default();
     let offset = server_offset(date, now).or_else(|| jwt.iat.and_then(|iat| clock_offset_ms(iat, now))).unwrap_or(0);
     let expires_at = expires_in
-        .or_else(|| expires_at.and_then(|at| to_local(at, offset)))
+        .and_then(|seconds| after_seconds(now, seconds))
+        .or_else(|| epoch_ms(expires_at).and_then(|at| to_local(at, offset)))
         .or_else(|| jwt.exp.and_then(|exp| to_local(exp, offset)));
-    let identity = Identity { user: answer_user(body, names), sub };
+    let word = session_word(body, names, offset);
     Ok(TokenSet {
-        access_token,
-        refresh_token,
+        access_token: access_token.map(Secret::new),
+        refresh_token: refresh_token.map(Secret::new),
         expires_at,
-        identity,
-        remember_me: remember_me(body),
-        idle_deadline: server_deadline(body, ["idleExpiresAt", "idle_expires_at"], offset),
-        absolute_deadline: server_deadline(body, ["absoluteExpiresAt", "absolute_expires_at"], offset),
+        identity: Identity { user: word.user, sub },
+        remember_me: word.remember_me,
+        idle_deadline: word.idle_deadline,
+        absolute_deadline: word.absolute_deadline,
     })
 }
 
-/// A server deadline under either name (epoch seconds or ms, or quoted
-/// digits), moved onto the local clock by `offset`; anything else is absent.
-fn server_deadline(body: &Value, names: [&str; 2], offset: i64) -> Option<u64> {
-    first_present(body, &names).and_then(loose_number).and_then(epoch_ms).and_then(|at| to_local(at, offset))
+/// What token, session and keepalive answers say of the session itself.
+struct SessionWord {
+    idle_deadline: Option<u64>,
+    absolute_deadline: Option<u64>,
+    user: Option<String>,
+    remember_me: bool,
 }
 
-/// An answer's `rememberMe` (or `remember_me`): `true` turns it on; anything
-/// else, or nothing, leaves it off.
-fn remember_me(body: &Value) -> bool {
-    first_present(body, &["rememberMe", "remember_me"]).and_then(Value::as_bool) == Some(true)
-}
-
-/// The user an answer names in `responseFields.user` (see [`user_id`]).
-fn answer_user(body: &Value, names: &FieldNames) -> Option<String> {
-    body.get(&names.user).and_then(user_id)
+/// The server's deadlines (`idleExpiresAt`, `absoluteExpiresAt` or their
+/// snake_case twins: epoch seconds or ms, or quoted digits, moved onto the
+/// local clock by `offset`; anything else is absent), the user named in
+/// `responseFields.user` (see [`user_id`]), and `rememberMe` (or
+/// `remember_me`): `true` turns it on, anything else leaves it off.
+fn session_word(body: &Value, names: &FieldNames, offset: i64) -> SessionWord {
+    let deadline = |names: [&str; 2]| {
+        epoch_ms(first_present(body, &names).and_then(loose_number)).and_then(|at| to_local(at, offset))
+    };
+    SessionWord {
+        idle_deadline: deadline(["idleExpiresAt", "idle_expires_at"]),
+        absolute_deadline: deadline(["absoluteExpiresAt", "absolute_expires_at"]),
+        user: body.get(&names.user).and_then(user_id),
+        remember_me: first_present(body, &["rememberMe", "remember_me"]).and_then(Value::as_bool) == Some(true),
+    }
 }
 
 /// What the app's `refresh` function did. `Debug` does not show the token
@@ -473,12 +478,12 @@ pub fn read_session_response(t: &Transport, response: &Response, now: EpochMs) -
     if !signed_in {
         return SessionAnswer::SignedOut;
     }
-    let offset = server_offset(response.date, now).unwrap_or(0);
+    let word = session_word(body, &t.fields, server_offset(response.date, now).unwrap_or(0));
     SessionAnswer::Active {
-        idle_deadline: server_deadline(body, ["idleExpiresAt", "idle_expires_at"], offset),
-        absolute_deadline: server_deadline(body, ["absoluteExpiresAt", "absolute_expires_at"], offset),
-        user: answer_user(body, &t.fields),
-        remember_me: remember_me(body),
+        idle_deadline: word.idle_deadline,
+        absolute_deadline: word.absolute_deadline,
+        user: word.user,
+        remember_me: word.remember_me,
     }
 }
 
@@ -497,7 +502,7 @@ pub fn is_revoked(t: &Transport, status: u16, body: Option<&Body>) -> bool {
         return false;
     }
     let Some(Body::Json(value)) = body else { return false };
-    error_code(value, &t.fields).is_some_and(|code| t.revoked_error_codes.iter().any(|c| c == code))
+    error_code(value, &t.fields).is_some_and(|code| listed(&t.revoked_error_codes, code))
 }
 
 /// Whether [`is_revoked`] would look at the body of an answer with `status`, so

@@ -14,7 +14,7 @@
 
 use super::super::config::MAX_DURATION_MS;
 use super::super::identity::bounded;
-use super::super::text::strip_last;
+use super::super::text::{find_any, split_at_byte, strip_last};
 use super::super::tokens::MAX_TOKEN_LEN;
 use super::super::value::Value;
 
@@ -87,55 +87,41 @@ fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
     if token.len() > MAX_TOKEN_LEN {
         return None;
     }
-    let mut segments = token.split('.');
-    let (_header, payload, _signature) = (segments.next()?, segments.next()?, segments.next()?);
-    if segments.next().is_some() {
+    // Three segments: header, payload and signature.
+    let (_header, rest) = split_at_byte(token, b'.')?;
+    let (payload, signature) = split_at_byte(rest, b'.')?;
+    if find_any(signature, b".").is_some() {
         return None;
     }
-    let bytes = base64url_decode(payload)?;
-    let claims = parse(&utf8_text(&bytes)?)?;
+    let claims = parse(&base64url_text(payload)?)?;
     claims.as_object()?;
     Some(claims)
 }
 
-/// The text in `bytes` if they are UTF-8, as `str::from_utf8` judges it (the
+/// The text base64url `text` encodes (without padding, up to two trailing `=`
+/// tolerated), if its bytes are UTF-8 as `str::from_utf8` judges it (the
 /// shortest form of a scalar value: no overlong forms, surrogates or values
-/// past U+10FFFF), decoded here rather than by the standard library's
-/// validator, which the wasm holds for this one use.
-fn utf8_text(bytes: &[u8]) -> Option<String> {
-    let mut text = String::with_capacity(bytes.len());
-    let mut rest = bytes.iter();
-    while let Some(&lead) = rest.next() {
-        let (continuations, least, mut code) = match lead {
-            0x00..=0x7f => (0, 0, u32::from(lead)),
-            0xc0..=0xdf => (1, 0x80, u32::from(lead & 0x1f)),
-            0xe0..=0xef => (2, 0x800, u32::from(lead & 0x0f)),
-            0xf0..=0xf7 => (3, 0x1_0000, u32::from(lead & 0x07)),
-            _ => return None,
-        };
-        for _ in 0..continuations {
-            let next = rest.next().filter(|next| *next & 0xc0 == 0x80)?;
-            code = (code << 6) | u32::from(next & 0x3f);
-        }
-        if code < least {
-            return None;
-        }
-        text.push(char::from_u32(code)?);
-    }
-    Some(text)
-}
-
-/// base64url without padding (up to two trailing `=` tolerated).
-fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+/// past U+10FFFF). Decoded in one pass, byte by byte, rather than by the
+/// standard library's validator, which the wasm would hold for this one use.
+fn base64url_text(text: &str) -> Option<String> {
     let data = strip_last(strip_last(text, b'='), b'=');
     if data.as_bytes().last() == Some(&b'=') || data.len() % 4 == 1 {
         return None;
     }
-    // Exactly 6 bits per character, whole bytes only; filled in place, so no
-    // growth path for a Vec<u8> is compiled in.
-    let mut out = vec![0u8; data.len() / 4 * 3 + (data.len() % 4 * 3) / 4];
-    let mut filled = 0;
+    let mut out = String::with_capacity(data.len() / 4 * 3 + 2);
+    // One place drops `out` on failure, not one per way to fail.
+    decode_base64url_utf8(data, &mut out).map(|()| out)
+}
+
+/// Appends the text `data` (base64url without padding) encodes to `out`;
+/// `None` on a character outside the alphabet or bytes that are not UTF-8.
+fn decode_base64url_utf8(data: &str, out: &mut String) -> Option<()> {
+    // base64: exactly 6 bits per character, whole bytes only; `acc` keeps
+    // fewer than 8 pending bits, so it never overflows.
     let (mut acc, mut bits) = (0u32, 0u32);
+    // UTF-8: continuation bytes still due, the least scalar value the lead
+    // byte allows (shorter forms are overlong), and the scalar value so far.
+    let (mut due, mut least, mut code) = (0u32, 0u32, 0u32);
     for byte in data.bytes() {
         let sextet = match byte {
             b'A'..=b'Z' => byte - b'A',
@@ -145,20 +131,37 @@ fn base64url_decode(text: &str) -> Option<Vec<u8>> {
             b'_' => 63,
             _ => return None,
         };
-        // `acc` keeps fewer than 8 pending bits, so it never overflows.
         acc = (acc << 6) | u32::from(sextet);
         bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            if let Some(slot) = out.get_mut(filled) {
-                *slot = (acc >> bits) as u8;
+        if bits < 8 {
+            continue;
+        }
+        bits -= 8;
+        let byte = acc >> bits;
+        acc &= (1 << bits) - 1;
+        if due > 0 {
+            if byte & 0xc0 != 0x80 {
+                return None;
             }
-            filled += 1;
-            acc &= (1 << bits) - 1;
+            code = (code << 6) | (byte & 0x3f);
+            due -= 1;
+        } else {
+            (due, least, code) = match byte {
+                0x00..=0x7f => (0, 0, byte),
+                0xc0..=0xdf => (1, 0x80, byte & 0x1f),
+                0xe0..=0xef => (2, 0x800, byte & 0x0f),
+                0xf0..=0xf7 => (3, 0x1_0000, byte & 0x07),
+                _ => return None,
+            };
+        }
+        if due == 0 {
+            if code < least {
+                return None;
+            }
+            out.push(char::from_u32(code)?);
         }
     }
-    out.truncate(filled);
-    Some(out)
+    (due == 0).then_some(())
 }
 
 /// `application/x-www-form-urlencoded`: `name=value` pairs joined by `&`; in
@@ -216,22 +219,29 @@ pub fn write_json_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
+        // The two-character escapes: `\` and one letter.
+        let letter = match c {
+            '"' => '"',
+            '\\' => '\\',
+            '\n' => 'n',
+            '\r' => 'r',
+            '\t' => 't',
+            '\u{8}' => 'b',
+            '\u{c}' => 'f',
             c if u32::from(c) < 0x20 => {
                 let byte = u32::from(c) as usize;
                 out.push_str("\\u00");
                 out.push(char::from(HEX.get(byte >> 4).copied().unwrap_or(b'0')));
                 out.push(char::from(HEX.get(byte & 0xf).copied().unwrap_or(b'0')));
+                continue;
             }
-            c => out.push(c),
-        }
+            c => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push('\\');
+        out.push(letter);
     }
     out.push('"');
 }
@@ -239,13 +249,17 @@ pub fn write_json_string(out: &mut String, s: &str) {
 // The rest of the core's tests are in the test kit (testkit/tests/core/).
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-    use super::base64url_decode;
+    use super::base64url_text;
 
     #[test]
     fn base64url_without_padding() {
-        assert_eq!(base64url_decode("QQ"), Some(b"A".to_vec()));
-        assert_eq!(base64url_decode("QUI"), Some(b"AB".to_vec()));
-        assert_eq!(base64url_decode("QUJD"), Some(b"ABC".to_vec()));
-        assert_eq!(base64url_decode("Q"), None);
+        assert_eq!(base64url_text("QQ").as_deref(), Some("A"));
+        assert_eq!(base64url_text("QUI").as_deref(), Some("AB"));
+        assert_eq!(base64url_text("QUJD").as_deref(), Some("ABC"));
+        assert_eq!(base64url_text("QUJD=").as_deref(), Some("ABC"));
+        assert_eq!(base64url_text("Q"), None);
+        // Bytes that are not UTF-8: a lone continuation byte, a cut-off sequence.
+        assert_eq!(base64url_text("gA"), None);
+        assert_eq!(base64url_text("wg"), None);
     }
 }

@@ -63,10 +63,17 @@ impl Request {
         let Some((name, value)) = self.csrf.as_ref().and_then(|csrf| csrf_header(csrf, &self.method, token)) else {
             return;
         };
-        match self.headers.iter_mut().find(|(have, _)| have.eq_ignore_ascii_case(&name)) {
-            Some(slot) => slot.1 = value,
-            None => self.headers.push((name, value)),
-        }
+        set_header(&mut self.headers, &name, &value, true);
+    }
+}
+
+/// Sets the header `name` (compared case-insensitively): appended when absent,
+/// its value replaced when present and `replace` is true, else left as it is.
+fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: &str, replace: bool) {
+    match headers.iter_mut().find(|(have, _)| have.eq_ignore_ascii_case(name)) {
+        Some(slot) if replace => value.clone_into(&mut slot.1),
+        Some(_) => {}
+        None => headers.push((name.to_owned(), value.to_owned())),
     }
 }
 
@@ -96,80 +103,80 @@ pub fn csrf_token_unusable(method: &str, token: Option<&str>) -> bool {
     is_state_changing(method) && token.is_some_and(|token| !token.is_empty() && !header_value_ok(token))
 }
 
-/// `Authorization: Bearer <token>` for a token fit for a header; `None` otherwise.
-fn bearer_header(token: &str) -> Option<(String, String)> {
+/// The `Authorization` value `Bearer <token>` for a token fit for a header;
+/// `None` otherwise.
+fn bearer_value(token: &str) -> Option<String> {
     if token.is_empty() || !header_value_ok(token) {
         return None;
     }
     let mut value = String::with_capacity(token.len().saturating_add(7));
     value.push_str("Bearer ");
     value.push_str(token);
-    Some(("Authorization".to_owned(), value))
+    Some(value)
 }
 
 fn has_body(method: &str) -> bool {
     !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD")
 }
 
-/// A body of `fields` (name, value) in `encoding`; `None` when there are none.
-fn encode_body(encoding: BodyEncoding, fields: &[(&str, &str)]) -> Option<String> {
+/// A body of `first` followed by the static body fields whose names are not
+/// taken (the generated field wins, so `bodyFields` cannot overwrite the
+/// token), in `encoding`; `None` when there are none.
+fn encode_body(t: &Transport, encoding: BodyEncoding, first: &[(&str, &str)]) -> Option<String> {
+    let mut fields: Vec<(&str, &str)> = Vec::with_capacity(first.len() + t.body_fields.len());
+    fields.extend_from_slice(first);
+    for (name, value) in &t.body_fields {
+        if !fields.iter().any(|(taken, _)| taken == name) {
+            fields.push((name, value));
+        }
+    }
     if fields.is_empty() {
         return None;
     }
     Some(match encoding {
-        BodyEncoding::Form => form_encode(fields),
-        BodyEncoding::Json => json_encode(fields),
+        BodyEncoding::Form => form_encode(&fields),
+        BodyEncoding::Json => json_encode(&fields),
     })
 }
 
-/// `first` followed by the static body fields whose names `first` does not use
-/// (the generated field wins, so `bodyFields` cannot overwrite the token).
-fn with_body_fields<'a>(t: &'a Transport, mut first: Vec<(&'a str, &'a str)>) -> Vec<(&'a str, &'a str)> {
-    for (name, value) in &t.body_fields {
-        if !first.iter().any(|(taken, _)| taken == name) {
-            first.push((name, value));
-        }
-    }
-    first
-}
+/// A request body: its encoding and the generated fields, which the static
+/// body fields follow ([`encode_body`]).
+type BodySpec<'a> = Option<(BodyEncoding, &'a [(&'a str, &'a str)])>;
 
-/// What a request carries besides the static parts.
-struct Parts<'a> {
-    body: Option<String>,
-    content_type: &'static str,
-    authorization: Option<&'a str>,
+fn request(
+    t: &Transport,
+    endpoint: &Endpoint,
+    body: BodySpec<'_>,
+    authorization: Option<&str>,
     keepalive: bool,
-}
-
-fn request(t: &Transport, endpoint: &Endpoint, parts: Parts<'_>) -> Request {
-    let body = parts.body.filter(|_| has_body(&endpoint.method));
-    let mut headers: Vec<(String, String)> = Vec::with_capacity(t.headers.len().saturating_add(4));
-    let mut set = |name: &str, value: &str| {
-        if !headers.iter().any(|(have, _)| have.eq_ignore_ascii_case(name)) {
-            headers.push((name.to_owned(), value.to_owned()));
-        }
+) -> Request {
+    let (body, content_type) = match body.filter(|_| has_body(&endpoint.method)) {
+        Some((encoding, fields)) => (encode_body(t, encoding, fields), encoding.content_type()),
+        None => (None, ""),
     };
+    let mut headers: Vec<(String, String)> = Vec::with_capacity(t.headers.len().saturating_add(4));
+    let mut set = |name: &str, value: &str| set_header(&mut headers, name, value, false);
     // Generated headers first: Content-Type must match the body, whatever the
     // static headers say (the CSRF header, added later, replaces any static one).
     if body.is_some() {
-        set("Content-Type", parts.content_type);
+        set("Content-Type", content_type);
     }
-    if let Some((name, value)) = parts.authorization.and_then(bearer_header) {
-        set(&name, &value);
+    if let Some(value) = authorization.and_then(bearer_value) {
+        set("Authorization", &value);
     }
     // Static headers may override Accept (e.g. a vendor media type).
     for (name, value) in &t.headers {
         set(name, value);
     }
     set("Accept", "application/json");
-    let csrf = t.csrf.clone().filter(|_| is_state_changing(&endpoint.method));
+    let csrf = t.csrf.as_ref().filter(|_| is_state_changing(&endpoint.method)).cloned();
     Request {
         url: endpoint.url.clone(),
         method: endpoint.method.clone(),
         headers,
         body,
         credentials: t.credentials,
-        keepalive: parts.keepalive,
+        keepalive,
         timeout_ms: t.timeout_ms,
         max_body_bytes: t.max_body_bytes,
         csrf,
@@ -192,7 +199,7 @@ pub fn refresh_request(t: &Transport, refresh_token: Option<&str>) -> Option<Req
 /// refresh cookie that outlives the browser.
 pub fn session_refresh_request(t: &Transport, refresh_token: Option<&str>, remember_me: bool) -> Option<Request> {
     let endpoint = t.refresh.as_ref()?;
-    let mut fields = Vec::with_capacity(t.body_fields.len().saturating_add(3));
+    let mut fields = Vec::with_capacity(3);
     if let Some(grant) = &t.grant_type {
         fields.push(("grant_type", grant.as_str()));
     }
@@ -202,28 +209,21 @@ pub fn session_refresh_request(t: &Transport, refresh_token: Option<&str>, remem
     if remember_me {
         fields.push(("remember_me", "true"));
     }
-    let fields = with_body_fields(t, fields);
-    let parts = Parts {
-        body: encode_body(t.encoding, &fields),
-        content_type: t.encoding.content_type(),
-        authorization: None,
-        keepalive: false,
-    };
-    Some(request(t, endpoint, parts))
+    Some(request(t, endpoint, Some((t.encoding, &fields)), None, false))
 }
 
 /// The keepalive ping (no body); `None` without a keepalive endpoint.
 pub fn keepalive_request(t: &Transport) -> Option<Request> {
-    let endpoint = t.keepalive.as_ref()?;
-    let parts = Parts { body: None, content_type: "", authorization: None, keepalive: false };
-    Some(request(t, endpoint, parts))
+    bodyless_request(t, &t.keepalive)
 }
 
 /// The session read (no body, no CSRF header on GET); `None` without a session endpoint.
 pub fn session_request(t: &Transport) -> Option<Request> {
-    let endpoint = t.session.as_ref()?;
-    let parts = Parts { body: None, content_type: "", authorization: None, keepalive: false };
-    Some(request(t, endpoint, parts))
+    bodyless_request(t, &t.session)
+}
+
+fn bodyless_request(t: &Transport, endpoint: &Option<Endpoint>) -> Option<Request> {
+    Some(request(t, endpoint.as_ref()?, None, None, false))
 }
 
 /// A token worth sending: present and not empty.
@@ -248,24 +248,15 @@ pub fn logout_requests(t: &Transport, tokens: &TokenSet) -> Vec<Request> {
     if let Some(endpoint) = &t.revocation {
         for &(token, hint) in &[(refresh_token, "refresh_token"), (access_token, "access_token")] {
             let Some(token) = token else { continue };
-            let fields = with_body_fields(t, vec![("token", token), ("token_type_hint", hint)]);
             // RFC 7009 §2.1: always form-encoded, whatever the refresh body uses.
-            let parts = Parts {
-                body: Some(form_encode(&fields)),
-                content_type: BodyEncoding::Form.content_type(),
-                authorization: None,
-                keepalive: true,
-            };
-            out.push(request(t, endpoint, parts));
+            let fields = [("token", token), ("token_type_hint", hint)];
+            out.push(request(t, endpoint, Some((BodyEncoding::Form, &fields)), None, true));
         }
     }
     if let Some(endpoint) = &t.logout {
-        let body = refresh_token.and_then(|token| {
-            encode_body(t.encoding, &with_body_fields(t, vec![(t.refresh_token_field.as_str(), token)]))
-        });
-        let parts =
-            Parts { body, content_type: t.encoding.content_type(), authorization: access_token, keepalive: true };
-        out.push(request(t, endpoint, parts));
+        let field = refresh_token.map(|token| [(t.refresh_token_field.as_str(), token)]);
+        let body = field.as_ref().map(|field| (t.encoding, field.as_slice()));
+        out.push(request(t, endpoint, body, access_token, true));
     }
     out
 }
@@ -323,14 +314,15 @@ pub fn fetch_credential(
     let mut headers = Vec::with_capacity(2);
     let app_authorization = app_has("Authorization");
     if !app_authorization {
-        if let Some(header) = access_token.and_then(|token| bearer_header(token.expose())) {
-            headers.push(header);
+        if let Some(value) = access_token.and_then(|token| bearer_value(token.expose())) {
+            headers.push(("Authorization".to_owned(), value));
         }
     }
-    if let Some((name, value)) = t.csrf.as_ref().and_then(|csrf| csrf_header(csrf, method, csrf_token)) {
-        if !app_has(&name) {
-            headers.push((name, value));
-        }
+    // Whether the app set the header is asked first, so that nothing is built to be dropped.
+    if let Some(header) =
+        t.csrf.as_ref().filter(|csrf| !app_has(&csrf.header)).and_then(|csrf| csrf_header(csrf, method, csrf_token))
+    {
+        headers.push(header);
     }
     Credential { headers, credentials: (!app_credentials).then_some(t.credentials), app_authorization }
 }
