@@ -119,19 +119,38 @@ fn settle(inner: &Rc<Inner>, held: Option<LockSlot>, hold_until: u64) {
 /// holder's read comes after the commit. A failed or slow write (no
 /// IndexedDB) releases all the same, after the hold alone.
 fn write_note_then_settle(inner: &Rc<Inner>, note: GenerationNote, held: Option<LockSlot>, hold_until: u64) {
-    let weak = Rc::downgrade(inner);
-    let database = note_database(inner);
-    spawn(async move {
-        let _ = idb::write(&database, &note.encode()).await;
-        match weak.upgrade() {
-            Some(inner) => settle(&inner, held, hold_until),
-            None => drop(held),
-        }
-    });
+    with_note(inner, Some(note.encode()), AfterNote::Settle(held, hold_until));
 }
 
-fn note_database(inner: &Inner) -> String {
-    crate::core::keys::note_database(&inner.options.channel_name)
+/// What follows the generation note's read or write.
+enum AfterNote {
+    /// The lock of this attempt was granted: tell the core what the note says.
+    Granted(u64),
+    /// The note is committed: let the held lock settle until the given time.
+    Settle(Option<LockSlot>, u64),
+}
+
+/// Reads the generation note, or commits `write` as the note, then does
+/// `after`: one task type for both (one state machine in the wasm).
+fn with_note(inner: &Rc<Inner>, write: Option<String>, after: AfterNote) {
+    let weak = Rc::downgrade(inner);
+    let database = crate::core::keys::note_database(&inner.options.channel_name);
+    spawn(async move {
+        let text = idb::note(&database, write.as_deref()).await.ok().flatten();
+        let Some(inner) = weak.upgrade() else { return drop(after) };
+        match after {
+            AfterNote::Settle(held, hold_until) => settle(&inner, held, hold_until),
+            AfterNote::Granted(attempt) => {
+                let note = text.as_deref().and_then(GenerationNote::decode);
+                // What the previous holder saved (an owed logout it told) counts now.
+                let ended = tombstones::stored(&inner);
+                drive(&inner, |machine, now| {
+                    machine.handle_tombstones(now, &ended);
+                    machine.handle_lock_acquired(now, attempt, note);
+                });
+            }
+        }
+    });
 }
 
 /// The lock is ours: read the generation note, then tell the core (which
@@ -146,20 +165,7 @@ fn on_lock_granted(weak: &Weak<Inner>, attempt: u64, guard: LockGuard) {
     if stored.is_none() {
         return;
     }
-    let database = note_database(&inner);
-    let weak = weak.clone();
-    spawn(async move {
-        let text = idb::read(&database).await.ok().flatten();
-        let note = text.as_deref().and_then(GenerationNote::decode);
-        if let Some(inner) = weak.upgrade() {
-            // What the previous holder saved (an owed logout it told) counts now.
-            let ended = tombstones::stored(&inner);
-            drive(&inner, |machine, now| {
-                machine.handle_tombstones(now, &ended);
-                machine.handle_lock_acquired(now, attempt, note);
-            });
-        }
-    });
+    with_note(&inner, None, AfterNote::Granted(attempt));
 }
 
 /// The CSRF token to send, read fresh from the page.
