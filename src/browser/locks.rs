@@ -323,14 +323,17 @@ mod in_page {
         schedule_grant(name.to_owned());
     }
 
-    /// Grants the next waiter, if the lock is free, on a later microtask.
+    /// Grants the next waiter, if the lock is free, on a later microtask:
+    /// the lease task chooses it ([`next`]) when it first runs (one task
+    /// type for both steps).
     fn schedule_grant(name: String) {
-        spawn(async move { grant_next(&name) });
+        lease::grant_when_won(name);
     }
 
-    fn grant_next(name: &str) {
+    /// The next waiter for `name`, marked as holding it, if the lock is free.
+    pub(super) fn next(name: &str) -> Option<Rc<RequestState>> {
         // Choose and mark held inside the borrow; call the user after it.
-        let next = with_queues(|queues| {
+        with_queues(|queues| {
             let queue = queues.get_mut(name)?;
             if queue.held {
                 return None;
@@ -346,10 +349,7 @@ mod in_page {
             queues.remove(name);
             None
         })
-        .flatten();
-        if let Some(state) = next {
-            lease::grant_when_won(state, name.to_owned());
-        }
+        .flatten()
     }
 
     /// How many requests wait on `name`; `None` if the name is not tracked.

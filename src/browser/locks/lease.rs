@@ -2,9 +2,10 @@
 //! reads, writes and sleeps; [`LeaseClaim`] decides (`core::lease`).
 
 use super::*;
-use crate::browser::timers::sleep;
+use crate::browser::timers::settles_after;
 use crate::core::keys;
 use crate::core::lease::{LeaseClaim, LeaseStep};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::Storage;
 
 /// A lease won for a granted lock, shared by its guard and the task that
@@ -51,13 +52,14 @@ fn remove_if_ours(storage: &Storage, key: &str, claim: &RefCell<LeaseClaim>) {
     }
 }
 
-/// Grants `state` (already at the head of the in-page queue for `name`)
-/// once it holds the lease, then renews the lease until the guard is
-/// dropped. Without usable storage it grants at once (on a later
-/// microtask), excluding within the page only. A request cancelled
+/// On a later microtask, takes the next waiter of the in-page queue for
+/// `name` (if the lock is free) and grants it once it holds the lease, then
+/// renews the lease until the guard is dropped. Without usable storage it
+/// grants at once, excluding within the page only. A request cancelled
 /// meanwhile frees the queue and any lease it wrote.
-pub(super) fn grant_when_won(state: Rc<RequestState>, name: String) {
+pub(super) fn grant_when_won(name: String) {
     spawn(async move {
+        let Some(state) = in_page::next(&name) else { return };
         let owner = crate::browser::random::id128().map(crate::core::Id128);
         let (Some(storage), Ok(owner)) = (storage(), owner) else {
             state.grant(LockGuard { name, release: Some(Release::InPage) });
@@ -112,7 +114,10 @@ pub(super) fn grant_when_won(state: Rc<RequestState>, name: String) {
                 // Our lease expired or was taken while held: stop renewing.
                 LeaseStep::Lost => return,
             };
-            sleep(u32::try_from(wake_at.saturating_sub(now_ms())).unwrap_or(u32::MAX)).await;
+            // Awaited in place, not through `timers::sleep`: one future fewer.
+            let (wake, _timer) =
+                settles_after(u32::try_from(wake_at.saturating_sub(now_ms())).unwrap_or(u32::MAX), false);
+            let _ = JsFuture::from(wake).await;
         }
     });
 }
