@@ -176,6 +176,15 @@ pub(super) fn csrf_token(source: &CsrfSource) -> Option<String> {
     }
 }
 
+/// What an answer task waits for.
+enum Awaited {
+    /// A request the core built, sent with the page's CSRF token if it wants
+    /// one (read when the effect ran: `Some` when it wants one).
+    Fetch(Request, Option<Option<String>>),
+    /// What the app's `refresh` function returned, as a promise.
+    Hook(js_sys::Promise),
+}
+
 /// Sends request `id` (with the page's CSRF token, if it wants one) and reports
 /// how it ended.
 fn send(inner: &Rc<Inner>, id: u64, mut request: Request) {
@@ -183,22 +192,42 @@ fn send(inner: &Rc<Inner>, id: u64, mut request: Request) {
     if let Some(token) = &token {
         request.set_csrf_token(token.as_deref());
     }
+    answer_later(inner, id, Awaited::Fetch(request, token));
+}
+
+/// Waits for request or refresh `id` to end, and tells the core how it did:
+/// one task type for both (one state machine in the wasm).
+fn answer_later(inner: &Rc<Inner>, id: u64, awaited: Awaited) {
     let weak = Rc::downgrade(inner);
     spawn(async move {
-        // Told on the next turn, not while the effects are being carried out.
-        if let (Some(token), Some(inner)) = (&token, weak.upgrade()) {
-            drive(&inner, |machine, now| machine.handle_csrf_token(now, &request.method, token.as_deref()));
-        }
-        // Awaited here, not in an `async fn` of its own: one future fewer.
-        let sent = fetcher::send(http_request(&request), request.max_body_bytes).await;
-        let answer = match sent {
-            Ok(response) if response.redirected => FetchAnswer::Redirected,
-            Ok(response) => FetchAnswer::Response(core_response(response)),
-            Err(HttpError::Timeout) => FetchAnswer::Timeout,
-            Err(HttpError::Network) => FetchAnswer::Network,
+        let answer = match awaited {
+            Awaited::Fetch(request, token) => {
+                // Told on the next turn, not while the effects are being carried out.
+                if let (Some(token), Some(inner)) = (&token, weak.upgrade()) {
+                    drive(&inner, |machine, now| machine.handle_csrf_token(now, &request.method, token.as_deref()));
+                }
+                // Awaited here, not in an `async fn` of its own: one future fewer.
+                let sent = fetcher::send(http_request(&request), request.max_body_bytes).await;
+                Ok(match sent {
+                    Ok(response) if response.redirected => FetchAnswer::Redirected,
+                    Ok(response) => FetchAnswer::Response(core_response(response)),
+                    Err(HttpError::Timeout) => FetchAnswer::Timeout,
+                    Err(HttpError::Network) => FetchAnswer::Network,
+                })
+            }
+            Awaited::Hook(promise) => Err(match wasm_bindgen_futures::JsFuture::from(promise).await {
+                Ok(value) => hook_value(&value),
+                Err(error) => {
+                    let number = |key: &str| super::get(&error, key).ok().and_then(|v| v.as_f64());
+                    HookResult::Rejected { status: number("status"), retry_after_ms: number("retryAfterMs") }
+                }
+            }),
         };
         if let Some(inner) = weak.upgrade() {
-            drive(&inner, |machine, now| machine.handle_fetch_answer(now, id, answer));
+            drive(&inner, |machine, now| match answer {
+                Ok(answer) => machine.handle_fetch_answer(now, id, answer),
+                Err(result) => machine.handle_hook_result(now, id, result),
+            });
         }
     });
 }
@@ -250,31 +279,19 @@ fn date_ms(text: &str) -> Option<u64> {
 
 /// Calls the app's `refresh` option for refresh `id` and reports what it did.
 fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>) {
-    let weak = Rc::downgrade(inner);
-    let report = move |result: HookResult| {
-        if let Some(inner) = weak.upgrade() {
-            drive(&inner, |machine, now| machine.handle_hook_result(now, id, result));
-        }
-    };
-    let thrown = HookResult::Rejected { status: None, retry_after_ms: None };
-    let Some(hook) = inner.refresh_hook.clone() else { return report(thrown) };
-    let argument = Object::new();
-    let token = refresh_token.as_ref().map_or(JsValue::NULL, |token| JsValue::from_str(token.expose()));
-    let _ = super::put(&argument, "refreshToken", &token);
-    let promise = match hook.call1(&JsValue::UNDEFINED, &argument) {
-        Ok(value) => js_sys::Promise::resolve(&value),
-        Err(_) => return report(thrown),
-    };
-    spawn(async move {
-        let result = match wasm_bindgen_futures::JsFuture::from(promise).await {
-            Ok(value) => hook_value(&value),
-            Err(error) => {
-                let number = |key: &str| super::get(&error, key).ok().and_then(|v| v.as_f64());
-                HookResult::Rejected { status: number("status"), retry_after_ms: number("retryAfterMs") }
-            }
-        };
-        report(result);
+    let promise = inner.refresh_hook.as_ref().and_then(|hook| {
+        let argument = Object::new();
+        let token = refresh_token.as_ref().map_or(JsValue::NULL, |token| JsValue::from_str(token.expose()));
+        let _ = super::put(&argument, "refreshToken", &token);
+        hook.call1(&JsValue::UNDEFINED, &argument).ok().map(|value| js_sys::Promise::resolve(&value))
     });
+    match promise {
+        Some(promise) => answer_later(inner, id, Awaited::Hook(promise)),
+        // No function, or it threw.
+        None => drive(inner, |machine, now| {
+            machine.handle_hook_result(now, id, HookResult::Rejected { status: None, retry_after_ms: None })
+        }),
+    }
 }
 
 /// What the `refresh` function resolved with, walked into a value for the
