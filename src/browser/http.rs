@@ -16,9 +16,6 @@
 //!   them (`JSON.parse`); only the parsed value is walked into wasm, within
 //!   limits, by the caller.
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use js_sys::{Array, JsString, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -168,16 +165,13 @@ pub async fn send(request: HttpRequest<'_>, max_body: usize) -> Result<HttpRespo
         set(&init, "signal", &controller.signal());
     }
     // Aborts the request (and its body) when it fires; dropped (cancelled)
-    // once we are done.
-    let timed_out = Rc::new(Cell::new(false));
-    let _timeout = controller.clone().map(|controller| {
-        let timed_out = timed_out.clone();
-        Timer::after(request.timeout_ms, move || {
-            timed_out.set(true);
-            controller.abort();
-        })
-    });
-    let failed = || if timed_out.get() { HttpError::Timeout } else { HttpError::Network };
+    // once we are done. Until then nothing else aborts it: an aborted signal
+    // says the time ran out.
+    let _timeout = controller.clone().map(|controller| Timer::after(request.timeout_ms, move || controller.abort()));
+    let failed = || match controller.as_ref().is_some_and(|controller| controller.signal().aborted()) {
+        true => HttpError::Timeout,
+        false => HttpError::Network,
+    };
     let response = JsFuture::from(window.fetch_with_str_and_init(request.url, init.unchecked_ref::<RequestInit>()))
         .await
         .map_err(|_| failed())?;
