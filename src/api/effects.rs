@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
 use super::{drive, tombstones, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
-use crate::browser::http::{self as fetcher, HttpError, HttpRequest, HttpResponse, ReadBody};
+use crate::browser::http::{self as fetcher, HttpError, HttpResponse, ReadBody};
 use crate::browser::idb;
 use crate::browser::locks::{self, LockGuard};
 use crate::browser::timers::Timer;
@@ -207,7 +207,7 @@ fn answer_later(inner: &Rc<Inner>, id: u64, awaited: Awaited) {
                     drive(&inner, |machine, now| machine.handle_csrf_token(now, &request.method, token.as_deref()));
                 }
                 // Awaited here, not in an `async fn` of its own: one future fewer.
-                let sent = fetcher::send(http_request(&request), request.max_body_bytes).await;
+                let sent = fetcher::send(&request).await;
                 Ok(match sent {
                     Ok(response) if response.redirected => FetchAnswer::Redirected,
                     Ok(response) => FetchAnswer::Response(core_response(response)),
@@ -230,19 +230,6 @@ fn answer_later(inner: &Rc<Inner>, id: u64, awaited: Awaited) {
             });
         }
     });
-}
-
-/// One request the core built, as the shell's `fetch` takes it.
-fn http_request(request: &Request) -> HttpRequest<'_> {
-    HttpRequest {
-        url: &request.url,
-        method: &request.method,
-        headers: &request.headers,
-        body: request.body.as_deref(),
-        credentials: request.credentials.as_str(),
-        keepalive: request.keepalive,
-        timeout_ms: u32::try_from(request.timeout_ms).unwrap_or(u32::MAX),
-    }
 }
 
 /// The core's view of an answer: dates read by the browser, the body parsed

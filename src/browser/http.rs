@@ -26,26 +26,7 @@ use core::fmt;
 
 use super::timers::Timer;
 use super::value::parse_js;
-
-/// What to send. `Debug` names the headers but prints no value or body: they
-/// carry tokens.
-#[derive(Clone, Copy)]
-pub struct HttpRequest<'a> {
-    /// Absolute or page-relative URL.
-    pub url: &'a str,
-    /// `GET`, `POST` …
-    pub method: &'a str,
-    /// Request headers.
-    pub headers: &'a [(String, String)],
-    /// Request body, if any.
-    pub body: Option<&'a str>,
-    /// `"omit"`, `"same-origin"` or `"include"`.
-    pub credentials: &'a str,
-    /// Let the request outlive the page (logout on unload).
-    pub keepalive: bool,
-    /// Abort after this long (the body included).
-    pub timeout_ms: u32,
-}
+use crate::core::Request;
 
 /// What came back. `Debug` prints no body (it may carry tokens).
 #[derive(Clone)]
@@ -76,18 +57,6 @@ pub enum ReadBody {
     /// More than `max_body` bytes, by its `Content-Length` or as read: the
     /// rest was never downloaded.
     TooLarge,
-}
-
-impl fmt::Debug for HttpRequest<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
-        f.debug_struct("HttpRequest")
-            .field("url", &self.url)
-            .field("method", &self.method)
-            .field("headers", &names)
-            .field("body_len", &self.body.map(str::len))
-            .finish_non_exhaustive()
-    }
 }
 
 impl fmt::Debug for HttpResponse {
@@ -137,27 +106,24 @@ fn set(init: &Object, key: &str, value: &JsValue) {
     let _ = super::put(init, key, value);
 }
 
-/// Sends `request` without following redirects; reads at most `max_body + 1`
-/// bytes of the body (enough to tell "too large"). A body whose
-/// `Content-Length` is over `max_body` is not downloaded at all. The timeout
-/// covers the body too.
-pub async fn send(request: HttpRequest<'_>, max_body: usize) -> Result<HttpResponse, HttpError> {
+/// Sends `request` (built by the core) without following redirects; reads at
+/// most `max_body_bytes + 1` bytes of the body (enough to tell "too large").
+/// A body whose `Content-Length` is over `max_body_bytes` is not downloaded at
+/// all. The timeout covers the body too.
+pub async fn send(request: &Request) -> Result<HttpResponse, HttpError> {
+    let max_body = request.max_body_bytes;
     let window = web_sys::window().ok_or(HttpError::Network)?;
     let init = Object::new();
-    set(&init, "method", &request.method.into());
-    let credentials = match request.credentials {
-        "omit" | "same-origin" => request.credentials,
-        _ => "include",
-    };
-    set(&init, "credentials", &credentials.into());
+    set(&init, "method", &request.method.as_str().into());
+    set(&init, "credentials", &request.credentials.as_str().into());
     set(&init, "redirect", &"manual".into());
     set(&init, "keepalive", &request.keepalive.into());
     let headers = Headers::new().map_err(|_| HttpError::Network)?;
-    for (name, value) in request.headers {
+    for (name, value) in &request.headers {
         headers.set(name, value).map_err(|_| HttpError::Network)?;
     }
     set(&init, "headers", &headers);
-    if let Some(body) = request.body {
+    if let Some(body) = &request.body {
         set(&init, "body", &body.into());
     }
     let controller = AbortController::new().ok();
@@ -167,12 +133,14 @@ pub async fn send(request: HttpRequest<'_>, max_body: usize) -> Result<HttpRespo
     // Aborts the request (and its body) when it fires; dropped (cancelled)
     // once we are done. Until then nothing else aborts it: an aborted signal
     // says the time ran out.
-    let _timeout = controller.clone().map(|controller| Timer::after(request.timeout_ms, move || controller.abort()));
+    let _timeout = controller.clone().map(|controller| {
+        Timer::after(u32::try_from(request.timeout_ms).unwrap_or(u32::MAX), move || controller.abort())
+    });
     let failed = || match controller.as_ref().is_some_and(|controller| controller.signal().aborted()) {
         true => HttpError::Timeout,
         false => HttpError::Network,
     };
-    let response = JsFuture::from(window.fetch_with_str_and_init(request.url, init.unchecked_ref::<RequestInit>()))
+    let response = JsFuture::from(window.fetch_with_str_and_init(&request.url, init.unchecked_ref::<RequestInit>()))
         .await
         .map_err(|_| failed())?;
     let response: Response = response.dyn_into().map_err(|_| HttpError::Network)?;
@@ -319,15 +287,17 @@ mod tests {
         js_sys::eval(code).unwrap()
     }
 
-    fn post<'a>(headers: &'a [(String, String)], body: Option<&'a str>) -> HttpRequest<'a> {
-        HttpRequest {
-            url: "/auth/refresh",
-            method: "POST",
-            headers,
-            body,
-            credentials: "include",
+    fn post(headers: &[(String, String)], body: Option<&str>, max_body_bytes: usize) -> Request {
+        Request {
+            url: "/auth/refresh".to_owned(),
+            method: "POST".to_owned(),
+            headers: headers.to_vec(),
+            body: body.map(str::to_owned),
+            credentials: crate::core::Credentials::Include,
             keepalive: true,
             timeout_ms: 5_000,
+            max_body_bytes,
+            csrf: None,
         }
     }
 
@@ -359,7 +329,7 @@ mod tests {
             "window.__seen = { url, method: init.method, type: init.headers.get('content-type'), body: init.body, \
              credentials: init.credentials, keepalive: init.keepalive, redirect: init.redirect }; \
              return new Response('{}', { status: 200 });",
-            send(post(&headers, Some("{\"a\":1}")), 1024),
+            send(&post(&headers, Some("{\"a\":1}"), 1024)),
         )
         .await
         .unwrap();
@@ -379,7 +349,7 @@ mod tests {
         let response = with_fetch(
             "return new Response('{\"error\":\"slow down\",\"n\":[1,2]}', { status: 429, headers: { 'Retry-After': '7', \
              'Date': 'Sun, 06 Nov 1994 08:49:37 GMT', 'Content-Type': 'application/json' } });",
-            send(post(&[], None), 1024),
+            send(&post(&[], None, 1024)),
         )
         .await
         .unwrap();
@@ -402,7 +372,7 @@ mod tests {
             ("return new Response('{\"a\":', { status: 200 });", "not json"),
             ("return new Response('\"caf\\u00e9\"', { status: 200 });", "json"),
         ] {
-            let response = with_fetch(script, send(post(&[], None), 1024)).await.unwrap();
+            let response = with_fetch(script, send(&post(&[], None, 1024))).await.unwrap();
             let kind = match response.body {
                 ReadBody::Empty => "empty",
                 ReadBody::Json(_) => "json",
@@ -421,7 +391,7 @@ mod tests {
              const bytes = [parts[0], parts[1], parts[2].slice(0, 1), parts[2].slice(1), parts[3]]; \
              const body = new ReadableStream({ pull(c) { const next = bytes.shift(); \
              if (next) c.enqueue(next); else c.close(); } }); return new Response(body);",
-            send(post(&[], None), 1024),
+            send(&post(&[], None, 1024)),
         )
         .await
         .unwrap();
@@ -433,7 +403,7 @@ mod tests {
     async fn a_chunked_body_over_the_cap_is_cut_and_not_read_to_the_end() {
         // 10 000 chunks of 1 KiB, no Content-Length: the reader stops after
         // the cap (100 bytes) plus one, and cancels the rest.
-        let response = with_fetch(&stream_script(10_000, 1024), send(post(&[], None), 100)).await.unwrap();
+        let response = with_fetch(&stream_script(10_000, 1024), send(&post(&[], None, 100))).await.unwrap();
         assert!(matches!(response.body, ReadBody::TooLarge), "{:?}", response.body);
         let pulled = eval("window.__pulled").as_f64().unwrap();
         assert!(pulled <= 2.0, "read {pulled} chunks of 10 000");
@@ -447,7 +417,7 @@ mod tests {
             let script = "let n = 4; const body = new ReadableStream({ pull(c) { if (n-- <= 0) { c.close(); return; } \
                           const b = new Uint8Array(25).fill(0x20); if (n === 0) b[24] = 0x31; c.enqueue(b); } }); \
                           return new Response(body);";
-            let response = with_fetch(script, send(post(&[], None), max)).await.unwrap();
+            let response = with_fetch(script, send(&post(&[], None, max))).await.unwrap();
             assert_eq!(matches!(response.body, ReadBody::TooLarge), too_large, "max {max}: {:?}", response.body);
         }
     }
@@ -458,7 +428,7 @@ mod tests {
             "window.__bodyRead = false; const body = new ReadableStream({ pull(c) { window.__bodyRead = true; \
              c.enqueue(new TextEncoder().encode('x')); c.close(); } }, { highWaterMark: 0 }); \
              return new Response(body, { status: 200, headers: { 'Content-Length': '5000000' } });",
-            send(post(&[], None), 100),
+            send(&post(&[], None, 100)),
         )
         .await
         .unwrap();
@@ -474,7 +444,7 @@ mod tests {
             "window.__redirect = init.redirect; return Object.create(Response.prototype, { \
              type: { value: 'opaqueredirect' }, status: { value: 0 }, headers: { value: new Headers() }, \
              body: { value: null } });",
-            send(post(&[], None), 100),
+            send(&post(&[], None, 100)),
         )
         .await
         .unwrap();
@@ -484,18 +454,18 @@ mod tests {
 
     #[wasm_bindgen_test]
     async fn a_network_failure_is_an_error_not_a_panic() {
-        let result = with_fetch("throw new TypeError('Failed to fetch');", send(post(&[], None), 100)).await;
+        let result = with_fetch("throw new TypeError('Failed to fetch');", send(&post(&[], None, 100))).await;
         assert!(matches!(result, Err(HttpError::Network)));
     }
 
     #[wasm_bindgen_test]
     async fn a_request_that_never_answers_times_out() {
-        let mut request = post(&[], None);
+        let mut request = post(&[], None, 100);
         request.timeout_ms = 50;
         let result = with_fetch(
             "return new Promise((_, reject) => init.signal.addEventListener('abort', () => \
              reject(new DOMException('aborted', 'AbortError'))));",
-            send(request, 100),
+            send(&request),
         )
         .await;
         assert!(matches!(result, Err(HttpError::Timeout)));
@@ -503,13 +473,13 @@ mod tests {
 
     #[wasm_bindgen_test]
     async fn a_body_that_never_ends_times_out_too() {
-        let mut request = post(&[], None);
+        let mut request = post(&[], None, 100);
         request.timeout_ms = 50;
         let result = with_fetch(
             "const body = new ReadableStream({ start(c) { c.enqueue(new Uint8Array([0x7b])); \
              init.signal.addEventListener('abort', () => c.error(new DOMException('aborted', 'AbortError'))); } }); \
              return new Response(body);",
-            send(request, 100),
+            send(&request),
         )
         .await;
         assert!(matches!(result, Err(HttpError::Timeout)));
