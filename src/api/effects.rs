@@ -9,16 +9,14 @@ use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
 use super::{drive, tombstones, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
-use crate::browser::http::{self as fetcher, HttpError, HttpResponse, ReadBody};
+use crate::browser::http as fetcher;
 use crate::browser::idb;
 use crate::browser::locks::{self, LockGuard};
 use crate::browser::timers::Timer;
 use crate::browser::value::{self, Limits};
 use crate::browser::{csrf, spawn};
 use crate::core::protocol::encode;
-use crate::core::{
-    Body, CsrfSource, Effect, FetchAnswer, GenerationNote, HookResult, Message, Request, Response, RetryAfter, Secret,
-};
+use crate::core::{CsrfSource, Effect, GenerationNote, HookResult, Message, Request, Secret};
 
 /// Carries out one effect. Runs with no borrow of the machine held.
 #[inline(never)]
@@ -207,13 +205,7 @@ fn answer_later(inner: &Rc<Inner>, id: u64, awaited: Awaited) {
                     drive(&inner, |machine, now| machine.handle_csrf_token(now, &request.method, token.as_deref()));
                 }
                 // Awaited here, not in an `async fn` of its own: one future fewer.
-                let sent = fetcher::send(&request).await;
-                Ok(match sent {
-                    Ok(response) if response.redirected => FetchAnswer::Redirected,
-                    Ok(response) => FetchAnswer::Response(core_response(response)),
-                    Err(HttpError::Timeout) => FetchAnswer::Timeout,
-                    Err(HttpError::Network) => FetchAnswer::Network,
-                })
+                Ok(fetcher::send(&request).await)
             }
             Awaited::Hook(promise) => Err(match wasm_bindgen_futures::JsFuture::from(promise).await {
                 Ok(value) => hook_value(&value),
@@ -230,38 +222,6 @@ fn answer_later(inner: &Rc<Inner>, id: u64, awaited: Awaited) {
             });
         }
     });
-}
-
-/// The core's view of an answer: dates read by the browser, the body parsed
-/// by it and walked into a value.
-fn core_response(response: HttpResponse) -> Response {
-    Response {
-        status: response.status,
-        date: response.date.as_deref().and_then(date_ms),
-        retry_after: response.retry_after.map(|text| RetryAfter { date: date_ms(&text), text }),
-        content_type: response.content_type,
-        body: core_body(response.body),
-    }
-}
-
-/// A body as the core takes it: a parsed body walked within
-/// [`Limits::ANSWER`] (past a limit it is not JSON the SDK can use).
-pub(super) fn core_body(body: ReadBody) -> Body {
-    match body {
-        ReadBody::Empty => Body::Empty,
-        ReadBody::Json(parsed) => match value::from_js(&parsed, &Limits::ANSWER, &[]) {
-            Ok(value) => Body::Json(value),
-            Err(_) => Body::NotJson,
-        },
-        ReadBody::NotJson => Body::NotJson,
-        ReadBody::TooLarge => Body::TooLarge,
-    }
-}
-
-/// An HTTP date as epoch ms, read by `Date.parse`.
-fn date_ms(text: &str) -> Option<u64> {
-    let ms = js_sys::Date::parse(text);
-    (ms.is_finite() && ms >= 0.0).then_some(ms as u64)
 }
 
 /// Calls the app's `refresh` option for refresh `id` and reports what it did.
