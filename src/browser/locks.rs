@@ -289,8 +289,8 @@ mod in_page {
     /// Queues `state` last for its name.
     pub(super) fn push(state: Rc<RequestState>) {
         with_queues(|queues| {
-            if let Some(queue) = queues.get_or_insert_with(&state.name.clone(), NameQueue::default) {
-                queue.waiting.push(state);
+            if let Some(queue) = queues.get_or_insert_with(&state.name, NameQueue::default) {
+                queue.waiting.push(state.clone());
             }
         });
     }
