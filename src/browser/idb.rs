@@ -134,15 +134,15 @@ impl Drop for Database {
     }
 }
 
-/// Detaches an open request's handlers on drop, before the closure one of
-/// them calls is dropped: the browser never calls into a freed closure.
+/// Detaches an open request's `upgradeneeded` handler on drop, before the
+/// closure it calls is dropped: the browser never calls into a freed
+/// closure. (Its other handlers are a promise's `resolve` and `reject`: a
+/// late call settles nothing.)
 struct Handlers(JsValue);
 
 impl Drop for Handlers {
     fn drop(&mut self) {
-        for event in ["onupgradeneeded", "onsuccess", "onerror"] {
-            on(&self.0, event, &JsValue::NULL);
-        }
+        on(&self.0, "onupgradeneeded", &JsValue::NULL);
     }
 }
 
