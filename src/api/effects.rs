@@ -9,16 +9,14 @@ use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
 use super::{drive, tombstones, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
-use crate::browser::http::{self as fetcher, HttpError, HttpRequest, HttpResponse, ReadBody};
+use crate::browser::http as fetcher;
 use crate::browser::idb;
 use crate::browser::locks::{self, LockGuard};
 use crate::browser::timers::Timer;
 use crate::browser::value::{self, Limits};
 use crate::browser::{csrf, spawn};
 use crate::core::protocol::encode;
-use crate::core::{
-    Body, CsrfSource, Effect, FetchAnswer, GenerationNote, HookResult, Message, Request, Response, RetryAfter, Secret,
-};
+use crate::core::{CsrfSource, Effect, GenerationNote, HookResult, Message, Request, Secret};
 
 /// Carries out one effect. Runs with no borrow of the machine held.
 #[inline(never)]
@@ -119,19 +117,38 @@ fn settle(inner: &Rc<Inner>, held: Option<LockSlot>, hold_until: u64) {
 /// holder's read comes after the commit. A failed or slow write (no
 /// IndexedDB) releases all the same, after the hold alone.
 fn write_note_then_settle(inner: &Rc<Inner>, note: GenerationNote, held: Option<LockSlot>, hold_until: u64) {
-    let weak = Rc::downgrade(inner);
-    let database = note_database(inner);
-    spawn(async move {
-        let _ = idb::write(&database, &note.encode()).await;
-        match weak.upgrade() {
-            Some(inner) => settle(&inner, held, hold_until),
-            None => drop(held),
-        }
-    });
+    with_note(inner, Some(note.encode()), AfterNote::Settle(held, hold_until));
 }
 
-fn note_database(inner: &Inner) -> String {
-    crate::core::keys::note_database(&inner.options.channel_name)
+/// What follows the generation note's read or write.
+enum AfterNote {
+    /// The lock of this attempt was granted: tell the core what the note says.
+    Granted(u64),
+    /// The note is committed: let the held lock settle until the given time.
+    Settle(Option<LockSlot>, u64),
+}
+
+/// Reads the generation note, or commits `write` as the note, then does
+/// `after`: one task type for both (one state machine in the wasm).
+fn with_note(inner: &Rc<Inner>, write: Option<String>, after: AfterNote) {
+    let weak = Rc::downgrade(inner);
+    let database = crate::core::keys::note_database(&inner.options.channel_name);
+    spawn(async move {
+        let text = idb::note(&database, write.as_deref()).await.ok().flatten();
+        let Some(inner) = weak.upgrade() else { return drop(after) };
+        match after {
+            AfterNote::Settle(held, hold_until) => settle(&inner, held, hold_until),
+            AfterNote::Granted(attempt) => {
+                let note = text.as_deref().and_then(GenerationNote::decode);
+                // What the previous holder saved (an owed logout it told) counts now.
+                let ended = tombstones::stored(&inner);
+                drive(&inner, |machine, now| {
+                    machine.handle_tombstones(now, &ended);
+                    machine.handle_lock_acquired(now, attempt, note);
+                });
+            }
+        }
+    });
 }
 
 /// The lock is ours: read the generation note, then tell the core (which
@@ -146,20 +163,7 @@ fn on_lock_granted(weak: &Weak<Inner>, attempt: u64, guard: LockGuard) {
     if stored.is_none() {
         return;
     }
-    let database = note_database(&inner);
-    let weak = weak.clone();
-    spawn(async move {
-        let text = idb::read(&database).await.ok().flatten();
-        let note = text.as_deref().and_then(GenerationNote::decode);
-        if let Some(inner) = weak.upgrade() {
-            // What the previous holder saved (an owed logout it told) counts now.
-            let ended = tombstones::stored(&inner);
-            drive(&inner, |machine, now| {
-                machine.handle_tombstones(now, &ended);
-                machine.handle_lock_acquired(now, attempt, note);
-            });
-        }
-    });
+    with_note(&inner, None, AfterNote::Granted(attempt));
 }
 
 /// The CSRF token to send, read fresh from the page.
@@ -170,6 +174,15 @@ pub(super) fn csrf_token(source: &CsrfSource) -> Option<String> {
     }
 }
 
+/// What an answer task waits for.
+enum Awaited {
+    /// A request the core built, sent with the page's CSRF token if it wants
+    /// one (read when the effect ran: `Some` when it wants one).
+    Fetch(Request, Option<Option<String>>),
+    /// What the app's `refresh` function returned, as a promise.
+    Hook(js_sys::Promise),
+}
+
 /// Sends request `id` (with the page's CSRF token, if it wants one) and reports
 /// how it ended.
 fn send(inner: &Rc<Inner>, id: u64, mut request: Request) {
@@ -177,98 +190,55 @@ fn send(inner: &Rc<Inner>, id: u64, mut request: Request) {
     if let Some(token) = &token {
         request.set_csrf_token(token.as_deref());
     }
+    answer_later(inner, id, Awaited::Fetch(request, token));
+}
+
+/// Waits for request or refresh `id` to end, and tells the core how it did:
+/// one task type for both (one state machine in the wasm).
+fn answer_later(inner: &Rc<Inner>, id: u64, awaited: Awaited) {
     let weak = Rc::downgrade(inner);
     spawn(async move {
-        // Told on the next turn, not while the effects are being carried out.
-        if let (Some(token), Some(inner)) = (&token, weak.upgrade()) {
-            drive(&inner, |machine, now| machine.handle_csrf_token(now, &request.method, token.as_deref()));
-        }
-        // Awaited here, not in an `async fn` of its own: one future fewer.
-        let sent = fetcher::send(http_request(&request), request.max_body_bytes).await;
-        let answer = match sent {
-            Ok(response) if response.redirected => FetchAnswer::Redirected,
-            Ok(response) => FetchAnswer::Response(core_response(response)),
-            Err(HttpError::Timeout) => FetchAnswer::Timeout,
-            Err(HttpError::Network) => FetchAnswer::Network,
+        let answer = match awaited {
+            Awaited::Fetch(request, token) => {
+                // Told on the next turn, not while the effects are being carried out.
+                if let (Some(token), Some(inner)) = (&token, weak.upgrade()) {
+                    drive(&inner, |machine, now| machine.handle_csrf_token(now, &request.method, token.as_deref()));
+                }
+                // Awaited here, not in an `async fn` of its own: one future fewer.
+                Ok(fetcher::send(&request).await)
+            }
+            Awaited::Hook(promise) => Err(match wasm_bindgen_futures::JsFuture::from(promise).await {
+                Ok(value) => hook_value(&value),
+                Err(error) => {
+                    let number = |key: &str| super::get(&error, key).ok().and_then(|v| v.as_f64());
+                    HookResult::Rejected { status: number("status"), retry_after_ms: number("retryAfterMs") }
+                }
+            }),
         };
         if let Some(inner) = weak.upgrade() {
-            drive(&inner, |machine, now| machine.handle_fetch_answer(now, id, answer));
+            drive(&inner, |machine, now| match answer {
+                Ok(answer) => machine.handle_fetch_answer(now, id, answer),
+                Err(result) => machine.handle_hook_result(now, id, result),
+            });
         }
     });
-}
-
-/// One request the core built, as the shell's `fetch` takes it.
-fn http_request(request: &Request) -> HttpRequest<'_> {
-    HttpRequest {
-        url: &request.url,
-        method: &request.method,
-        headers: &request.headers,
-        body: request.body.as_deref(),
-        credentials: request.credentials.as_str(),
-        keepalive: request.keepalive,
-        timeout_ms: u32::try_from(request.timeout_ms).unwrap_or(u32::MAX),
-    }
-}
-
-/// The core's view of an answer: dates read by the browser, the body parsed
-/// by it and walked into a value.
-fn core_response(response: HttpResponse) -> Response {
-    Response {
-        status: response.status,
-        date: response.date.as_deref().and_then(date_ms),
-        retry_after: response.retry_after.map(|text| RetryAfter { date: date_ms(&text), text }),
-        content_type: response.content_type,
-        body: core_body(response.body),
-    }
-}
-
-/// A body as the core takes it: a parsed body walked within
-/// [`Limits::ANSWER`] (past a limit it is not JSON the SDK can use).
-pub(super) fn core_body(body: ReadBody) -> Body {
-    match body {
-        ReadBody::Empty => Body::Empty,
-        ReadBody::Json(parsed) => match value::from_js(&parsed, &Limits::ANSWER, &[]) {
-            Ok(value) => Body::Json(value),
-            Err(_) => Body::NotJson,
-        },
-        ReadBody::NotJson => Body::NotJson,
-        ReadBody::TooLarge => Body::TooLarge,
-    }
-}
-
-/// An HTTP date as epoch ms, read by `Date.parse`.
-fn date_ms(text: &str) -> Option<u64> {
-    let ms = js_sys::Date::parse(text);
-    (ms.is_finite() && ms >= 0.0).then_some(ms as u64)
 }
 
 /// Calls the app's `refresh` option for refresh `id` and reports what it did.
 fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>) {
-    let weak = Rc::downgrade(inner);
-    let report = move |result: HookResult| {
-        if let Some(inner) = weak.upgrade() {
-            drive(&inner, |machine, now| machine.handle_hook_result(now, id, result));
-        }
-    };
-    let thrown = HookResult::Rejected { status: None, retry_after_ms: None };
-    let Some(hook) = inner.refresh_hook.clone() else { return report(thrown) };
-    let argument = Object::new();
-    let token = refresh_token.as_ref().map_or(JsValue::NULL, |token| JsValue::from_str(token.expose()));
-    let _ = super::put(&argument, "refreshToken", &token);
-    let promise = match hook.call1(&JsValue::UNDEFINED, &argument) {
-        Ok(value) => js_sys::Promise::resolve(&value),
-        Err(_) => return report(thrown),
-    };
-    spawn(async move {
-        let result = match wasm_bindgen_futures::JsFuture::from(promise).await {
-            Ok(value) => hook_value(&value),
-            Err(error) => {
-                let number = |key: &str| super::get(&error, key).ok().and_then(|v| v.as_f64());
-                HookResult::Rejected { status: number("status"), retry_after_ms: number("retryAfterMs") }
-            }
-        };
-        report(result);
+    let promise = inner.refresh_hook.as_ref().and_then(|hook| {
+        let argument = Object::new();
+        let token = refresh_token.as_ref().map_or(JsValue::NULL, |token| JsValue::from_str(token.expose()));
+        let _ = super::put(&argument, "refreshToken", &token);
+        hook.call1(&JsValue::UNDEFINED, &argument).ok().map(|value| js_sys::Promise::resolve(&value))
     });
+    match promise {
+        Some(promise) => answer_later(inner, id, Awaited::Hook(promise)),
+        // No function, or it threw.
+        None => drive(inner, |machine, now| {
+            machine.handle_hook_result(now, id, HookResult::Rejected { status: None, retry_after_ms: None })
+        }),
+    }
 }
 
 /// What the `refresh` function resolved with, walked into a value for the

@@ -10,9 +10,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::effects::{core_body, csrf_token};
+use super::effects::csrf_token;
 use super::{destroyed, drive, get, put, session_error, Inner};
-use crate::browser::http::{read_capped, Read};
+use crate::browser::http::read_capped;
 use crate::browser::page::{self, Target};
 use crate::browser::timers::settles_after;
 use crate::core::{Body, Credential, FetchStage, SentWith, Verdict};
@@ -76,9 +76,7 @@ pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init:
                         crate::browser::clone_js(&fetched).map(JsValue::unchecked_into::<web_sys::Response>)
                     {
                         let (give_up, _timer) = settles_after(u32::try_from(timeout_ms).unwrap_or(u32::MAX), false);
-                        if let Read::Body(read) = read_capped(&copy, max_body, Some(&give_up)).await {
-                            body = Some(core_body(read));
-                        }
+                        body = read_capped(&copy, max_body, Some(&give_up)).await;
                     }
                 }
                 answer = ApiAnswer { status, body };

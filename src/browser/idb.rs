@@ -71,11 +71,7 @@ pub enum IdbError {
 /// [`IdbError`] when IndexedDB is missing or blocked, or the transaction did
 /// not commit in time.
 pub async fn write(name: &str, text: &str) -> Result<(), IdbError> {
-    let database = open(name).await?;
-    let transaction = database.0.transaction(NOTE_STORE, "readwrite").map_err(|_| IdbError::Failed)?;
-    let store = transaction.object_store(NOTE_STORE).map_err(|_| IdbError::Failed)?;
-    store.put(&JsValue::from_str(text), NOTE_KEY).map_err(|_| IdbError::Failed)?;
-    committed(&transaction).await
+    note(name, Some(text)).await.map(drop)
 }
 
 /// Reads the note in database `name` (`None`: nothing stored, or not text).
@@ -84,12 +80,49 @@ pub async fn write(name: &str, text: &str) -> Result<(), IdbError> {
 ///
 /// [`IdbError`] as for [`write`].
 pub async fn read(name: &str) -> Result<Option<String>, IdbError> {
-    let database = open(name).await?;
-    let transaction = database.0.transaction(NOTE_STORE, "readonly").map_err(|_| IdbError::Failed)?;
+    note(name, None).await
+}
+
+/// Reads the note in database `name` (`None`: nothing stored, or not text),
+/// or, given `text`, commits it as the note (and answers `None`). One routine
+/// for both, awaiting each step in place: one state machine in the wasm, not
+/// one per step and per direction.
+///
+/// # Errors
+///
+/// [`IdbError`] as for [`write`].
+pub async fn note(name: &str, text: Option<&str>) -> Result<Option<String>, IdbError> {
+    // Open (version 1), creating the store the first time.
+    let factory = super::get(&js_sys::global(), "indexedDB").ok();
+    let factory: IdbFactory = factory.filter(JsValue::is_object).ok_or(IdbError::Unavailable)?.unchecked_into();
+    let request = factory.open(name, 1).map_err(|_| IdbError::Unavailable)?;
+    let upgrading = request.clone();
+    let upgrade = Closure::<dyn FnMut()>::new(move || {
+        if let Some(database) = result(&upgrading) {
+            let _ = database.unchecked_into::<IdbDatabase>().create_object_store(NOTE_STORE);
+        }
+    });
+    let handlers = Handlers(request.clone());
+    on(&request, "onupgradeneeded", upgrade.as_ref());
+    let (opening, timer) = settled(&request, &["onsuccess", "onerror"]);
+    let opened = opening.await;
+    drop(timer);
+    drop(handlers);
+    drop(upgrade);
+    opened.map_err(|_| IdbError::Unavailable)?;
+    let database = result(&request).filter(JsValue::is_object).ok_or(IdbError::Unavailable)?;
+    let database = Database(database.unchecked_into());
+    // Then one transaction, awaited until it has committed.
+    let mode = if text.is_some() { "readwrite" } else { "readonly" };
+    let transaction = database.0.transaction(NOTE_STORE, mode).map_err(|_| IdbError::Failed)?;
     let store = transaction.object_store(NOTE_STORE).map_err(|_| IdbError::Failed)?;
-    let request = store.get(NOTE_KEY).map_err(|_| IdbError::Failed)?;
-    committed(&transaction).await?;
-    Ok(result(&request).and_then(|value| value.as_string()))
+    let reading = match text {
+        Some(text) => store.put(&JsValue::from_str(text), NOTE_KEY).map(|_| None).map_err(|_| IdbError::Failed)?,
+        None => Some(store.get(NOTE_KEY).map_err(|_| IdbError::Failed)?),
+    };
+    let (committing, _timer) = settled(&transaction, &["oncomplete", "onerror", "onabort"]);
+    committing.await.map_err(|_| IdbError::Failed)?;
+    Ok(reading.as_ref().and_then(result).and_then(|value| value.as_string()))
 }
 
 /// An open connection; closed on drop.
@@ -101,15 +134,15 @@ impl Drop for Database {
     }
 }
 
-/// Detaches an open request's handlers on drop, before the closure one of
-/// them calls is dropped: the browser never calls into a freed closure.
+/// Detaches an open request's `upgradeneeded` handler on drop, before the
+/// closure it calls is dropped: the browser never calls into a freed
+/// closure. (Its other handlers are a promise's `resolve` and `reject`: a
+/// late call settles nothing.)
 struct Handlers(JsValue);
 
 impl Drop for Handlers {
     fn drop(&mut self) {
-        for event in ["onupgradeneeded", "onsuccess", "onerror"] {
-            on(&self.0, event, &JsValue::NULL);
-        }
+        on(&self.0, "onupgradeneeded", &JsValue::NULL);
     }
 }
 
@@ -123,49 +156,17 @@ fn result(request: &JsValue) -> Option<JsValue> {
     super::get(request, "result").ok()
 }
 
-/// `promise`, rejected after [`IDB_TIMEOUT_MS`] while the returned timer
-/// lives. A plain fn, not an `async fn`: one nested future fewer.
-fn settled(promise: Promise) -> (JsFuture, Option<Timer>) {
-    let (deadline, timer) = settles_after(IDB_TIMEOUT_MS, true);
-    (JsFuture::from(Promise::race(&Array::of2(&promise, &deadline))), timer)
-}
-
-/// Opens database `name` (version 1), creating its store the first time.
-async fn open(name: &str) -> Result<Database, IdbError> {
-    let factory = super::get(&js_sys::global(), "indexedDB").ok();
-    let factory: IdbFactory = factory.filter(JsValue::is_object).ok_or(IdbError::Unavailable)?.unchecked_into();
-    let request = factory.open(name, 1).map_err(|_| IdbError::Unavailable)?;
-    let upgrading = request.clone();
-    let upgrade = Closure::<dyn FnMut()>::new(move || {
-        if let Some(database) = result(&upgrading) {
-            let _ = database.unchecked_into::<IdbDatabase>().create_object_store(NOTE_STORE);
-        }
-    });
-    let handlers = Handlers(request.clone());
-    on(&request, "onupgradeneeded", upgrade.as_ref());
-    let (opened, settle) = super::new_promise();
-    if let Some((resolve, reject)) = &settle {
-        on(&request, "onsuccess", resolve);
-        on(&request, "onerror", reject);
-    }
-    let (opening, timer) = settled(opened);
-    let outcome = opening.await;
-    drop(timer);
-    drop(handlers);
-    drop(upgrade);
-    outcome.map_err(|_| IdbError::Unavailable)?;
-    let database = result(&request).filter(JsValue::is_object).ok_or(IdbError::Unavailable)?;
-    Ok(Database(database.unchecked_into()))
-}
-
-/// Waits until `transaction` has committed.
-async fn committed(transaction: &IdbTransaction) -> Result<(), IdbError> {
+/// A future that resolves when `target` fires the first of `events` and
+/// rejects when it fires any other (they are its `onsuccess` … handlers), or
+/// after [`IDB_TIMEOUT_MS`] while the returned timer lives. A plain fn, not an
+/// `async fn`: one nested future fewer.
+fn settled(target: &JsValue, events: &[&str]) -> (JsFuture, Option<Timer>) {
     let (done, settle) = super::new_promise();
     if let Some((resolve, reject)) = &settle {
-        on(transaction, "oncomplete", resolve);
-        on(transaction, "onerror", reject);
-        on(transaction, "onabort", reject);
+        for (index, event) in events.iter().enumerate() {
+            on(target, event, if index == 0 { resolve } else { reject });
+        }
     }
-    let (committing, _timer) = settled(done);
-    committing.await.map(drop).map_err(|_| IdbError::Failed)
+    let (deadline, timer) = settles_after(IDB_TIMEOUT_MS, true);
+    (JsFuture::from(Promise::race(&Array::of2(&done, &deadline))), timer)
 }

@@ -46,9 +46,7 @@ use std::rc::Rc;
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
-use super::spawn;
 use web_sys::AbortController;
 
 #[wasm_bindgen]
@@ -242,19 +240,9 @@ fn request_web(manager: &LockManager, name: &str, on_granted: OnGranted) -> Lock
     });
 
     match manager.request(name, &options, grant.as_ref().unchecked_ref()) {
-        Ok(done) => {
-            let waiting = state.clone();
-            spawn(async move {
-                let outcome = JsFuture::from(done).await;
-                // Settled: the browser will never call the closure again.
-                drop(grant);
-                if outcome.is_err() && waiting.phase.get() == Phase::Pending {
-                    // Rejected without a grant and not by our abort (e.g. a
-                    // SecurityError in an opaque origin): exclude in-page.
-                    in_page::enqueue(waiting);
-                }
-            });
-        }
+        // The lease task waits for the browser's request to settle, then
+        // drops the closure, and falls back to the in-page queue if it must.
+        Ok(done) => lease::grant_when_won(name.to_owned(), Some((done, grant, state.clone()))),
         Err(_) => {
             drop(grant);
             in_page::enqueue(state.clone());
@@ -294,12 +282,17 @@ mod in_page {
 
     pub(super) fn enqueue(state: Rc<RequestState>) {
         let name = state.name.clone();
+        push(state);
+        schedule_grant(name);
+    }
+
+    /// Queues `state` last for its name.
+    pub(super) fn push(state: Rc<RequestState>) {
         with_queues(|queues| {
-            if let Some(queue) = queues.get_or_insert_with(&name, NameQueue::default) {
-                queue.waiting.push(state);
+            if let Some(queue) = queues.get_or_insert_with(&state.name, NameQueue::default) {
+                queue.waiting.push(state.clone());
             }
         });
-        schedule_grant(name);
     }
 
     /// Removes a cancelled request from its queue.
@@ -323,14 +316,17 @@ mod in_page {
         schedule_grant(name.to_owned());
     }
 
-    /// Grants the next waiter, if the lock is free, on a later microtask.
+    /// Grants the next waiter, if the lock is free, on a later microtask:
+    /// the lease task chooses it ([`next`]) when it first runs (one task
+    /// type for both steps).
     fn schedule_grant(name: String) {
-        spawn(async move { grant_next(&name) });
+        lease::grant_when_won(name, None);
     }
 
-    fn grant_next(name: &str) {
+    /// The next waiter for `name`, marked as holding it, if the lock is free.
+    pub(super) fn next(name: &str) -> Option<Rc<RequestState>> {
         // Choose and mark held inside the borrow; call the user after it.
-        let next = with_queues(|queues| {
+        with_queues(|queues| {
             let queue = queues.get_mut(name)?;
             if queue.held {
                 return None;
@@ -346,10 +342,7 @@ mod in_page {
             queues.remove(name);
             None
         })
-        .flatten();
-        if let Some(state) = next {
-            lease::grant_when_won(state, name.to_owned());
-        }
+        .flatten()
     }
 
     /// How many requests wait on `name`; `None` if the name is not tracked.
@@ -367,6 +360,7 @@ mod tests {
 
     use super::*;
     use crate::browser::test_util::{unique, wait_until, yield_to_browser};
+    use wasm_bindgen_futures::JsFuture;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     type Requester = fn(&str, OnGranted) -> LockRequest;

@@ -2,9 +2,11 @@
 //! reads, writes and sleeps; [`LeaseClaim`] decides (`core::lease`).
 
 use super::*;
-use crate::browser::timers::sleep;
+use crate::browser::spawn;
+use crate::browser::timers::settles_after;
 use crate::core::keys;
 use crate::core::lease::{LeaseClaim, LeaseStep};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::Storage;
 
 /// A lease won for a granted lock, shared by its guard and the task that
@@ -51,13 +53,32 @@ fn remove_if_ours(storage: &Storage, key: &str, claim: &RefCell<LeaseClaim>) {
     }
 }
 
-/// Grants `state` (already at the head of the in-page queue for `name`)
-/// once it holds the lease, then renews the lease until the guard is
-/// dropped. Without usable storage it grants at once (on a later
-/// microtask), excluding within the page only. A request cancelled
+/// A Web Locks request in flight: the promise `LockManager.request`
+/// returned, the grant closure it may still call, and the request.
+pub(super) type WebRequest = (Promise, Closure<dyn FnMut(JsValue) -> Promise>, Rc<RequestState>);
+
+/// On a later microtask, takes the next waiter of the in-page queue for
+/// `name` (if the lock is free) and grants it once it holds the lease, then
+/// renews the lease until the guard is dropped. Without usable storage it
+/// grants at once, excluding within the page only. A request cancelled
 /// meanwhile frees the queue and any lease it wrote.
-pub(super) fn grant_when_won(state: Rc<RequestState>, name: String) {
+///
+/// With a Web Locks request, it first waits for the browser to settle it
+/// (then drops its grant closure, which the browser will never call again),
+/// and goes on to the in-page queue only if the browser rejected it without a
+/// grant and not by our abort (e.g. a SecurityError in an opaque origin). One
+/// task type for every lock flow.
+pub(super) fn grant_when_won(name: String, web: Option<WebRequest>) {
     spawn(async move {
+        if let Some((done, grant, waiting)) = web {
+            let outcome = JsFuture::from(done).await;
+            drop(grant);
+            if outcome.is_ok() || waiting.phase.get() != Phase::Pending {
+                return;
+            }
+            in_page::push(waiting);
+        }
+        let Some(state) = in_page::next(&name) else { return };
         let owner = crate::browser::random::id128().map(crate::core::Id128);
         let (Some(storage), Ok(owner)) = (storage(), owner) else {
             state.grant(LockGuard { name, release: Some(Release::InPage) });
@@ -112,7 +133,10 @@ pub(super) fn grant_when_won(state: Rc<RequestState>, name: String) {
                 // Our lease expired or was taken while held: stop renewing.
                 LeaseStep::Lost => return,
             };
-            sleep(u32::try_from(wake_at.saturating_sub(now_ms())).unwrap_or(u32::MAX)).await;
+            // Awaited in place, not through `timers::sleep`: one future fewer.
+            let (wake, _timer) =
+                settles_after(u32::try_from(wake_at.saturating_sub(now_ms())).unwrap_or(u32::MAX), false);
+            let _ = JsFuture::from(wake).await;
         }
     });
 }
