@@ -16,13 +16,6 @@ use gloo_timers::callback::Timeout;
 /// The longest delay `setTimeout` honours (2^31 - 1 ms).
 pub const MAX_DELAY_MS: u32 = i32::MAX as u32;
 
-/// Resolves after `delay_ms` (clamped like [`Timer::after`]), for code that
-/// waits inside an `async` task.
-pub async fn sleep(delay_ms: u32) {
-    let (promise, _timer) = settles_after(delay_ms, false);
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
 /// A promise that resolves (or, with `reject`, rejects) after `delay_ms`
 /// (clamped like [`Timer::after`]), while the returned timer lives: a
 /// deadline to race other promises with. Dropping the timer cancels it (the
