@@ -259,25 +259,25 @@ impl Message {
     /// fallback): the kinds that carry tokens become token-free notices, the
     /// others are unchanged.
     pub fn without_tokens(self) -> Message {
-        let notice = |login: bool, snapshot: Snapshot| {
-            let refresh_token_held = snapshot.tokens.refresh_token.is_some();
-            Message::SessionExists { login, snapshot: without_tokens(snapshot), refresh_token_held }
-        };
+        let login = matches!(self, Message::Login(_));
         match self {
             Message::Refreshed { generation, received_at, .. } => Message::TokensChanged { generation, received_at },
-            Message::Login(snapshot) => notice(true, snapshot),
-            Message::StateResponse(snapshot) => notice(false, snapshot),
+            Message::Login(mut snapshot) | Message::StateResponse(mut snapshot) => {
+                let refresh_token_held = snapshot.tokens.refresh_token.is_some();
+                strip_tokens(&mut snapshot.tokens);
+                Message::SessionExists { login, snapshot, refresh_token_held }
+            }
             other => other,
         }
     }
 }
 
-/// A snapshot with no token: the user they are for is kept (no secret; a tab
-/// that joins from a notice must know whom the session is for).
-fn without_tokens(mut snapshot: Snapshot) -> Snapshot {
-    let identity = core::mem::take(&mut snapshot.tokens.identity);
-    snapshot.tokens = TokenSet { identity, ..TokenSet::default() };
-    snapshot
+/// Leaves a snapshot's tokens with no token: the user they are for is kept (no
+/// secret; a tab that joins from a notice must know whom the session is for).
+/// In place: the snapshot is not moved in and out.
+fn strip_tokens(tokens: &mut TokenSet) {
+    let identity = core::mem::take(&mut tokens.identity);
+    *tokens = TokenSet { identity, ..TokenSet::default() };
 }
 
 /// A message with its sender and session epoch.
@@ -540,11 +540,12 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
         "tokensChanged" => {
             Message::TokensChanged { generation: f.time("generation"), received_at: f.time("receivedAt") }
         }
-        "sessionExists" => Message::SessionExists {
-            login: f.flag("login"),
-            snapshot: without_tokens(f.snapshot()),
-            refresh_token_held: f.flag("refreshHeld"),
-        },
+        "sessionExists" => {
+            let login = f.flag("login");
+            let mut snapshot = f.snapshot();
+            strip_tokens(&mut snapshot.tokens);
+            Message::SessionExists { login, snapshot, refresh_token_held: f.flag("refreshHeld") }
+        }
         _ => return Err(ProtocolError::UnknownKind),
     };
     f.check()?;

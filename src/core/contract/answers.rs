@@ -213,10 +213,7 @@ fn retry_after(response: &Response, now: EpochMs) -> Option<u64> {
 pub fn read_refresh_response(t: &Transport, response: &Response, now: EpochMs, parse: ParseJson) -> RefreshOutcome {
     let status = response.status;
     let (failure, retry_after_ms) = match status {
-        200..=299 => match refresh_tokens(t, response, now, parse) {
-            Ok(tokens) => return RefreshOutcome::Success(tokens),
-            Err(failure) => (failure, None),
-        },
+        200..=299 => return refresh_tokens(t, response, now, parse),
         0 => (RefreshFailure::Network, None),
         400 if says_invalid_grant(&response.body, &t.fields) => (RefreshFailure::InvalidGrant, None),
         408 | 429 | 500..=599 => (RefreshFailure::Status(status), retry_after(response, now)),
@@ -225,27 +222,23 @@ pub fn read_refresh_response(t: &Transport, response: &Response, now: EpochMs, p
     failed(failure, retry_after_ms)
 }
 
-fn refresh_tokens(
-    t: &Transport,
-    response: &Response,
-    now: EpochMs,
-    parse: ParseJson,
-) -> Result<TokenSet, RefreshFailure> {
+/// A 2xx refresh answer's outcome, built in place (no `Result` of the
+/// tokens to copy into it).
+fn refresh_tokens(t: &Transport, response: &Response, now: EpochMs, parse: ParseJson) -> RefreshOutcome {
     let body = match judge(response) {
-        Judged::Empty if t.mode == TokenMode::Cookie => return Ok(TokenSet::default()),
+        Judged::Empty if t.mode == TokenMode::Cookie => return RefreshOutcome::Success(TokenSet::default()),
         Judged::Json(body) if body.as_object().is_some() => body,
-        Judged::Empty | Judged::Json(_) | Judged::Unusable => return Err(RefreshFailure::BadResponse),
+        Judged::Empty | Judged::Json(_) | Judged::Unusable => return failed(RefreshFailure::BadResponse, None),
     };
-    let tokens = read_tokens(&t.fields, body, response.date, now, parse).map_err(|_| RefreshFailure::BadResponse)?;
-    if tokens.access_token.is_none() && t.mode == TokenMode::Bearer {
+    let failure = match read_tokens(&t.fields, body, response.date, now, parse) {
+        Ok(tokens) if tokens.access_token.is_some() || t.mode != TokenMode::Bearer => {
+            return RefreshOutcome::Success(tokens)
+        }
         // Some servers answer 200 {"error": "invalid_grant"}.
-        return Err(if says_invalid_grant(&response.body, &t.fields) {
-            RefreshFailure::InvalidGrant
-        } else {
-            RefreshFailure::BadResponse
-        });
-    }
-    Ok(tokens)
+        Ok(_) if says_invalid_grant(&response.body, &t.fields) => RefreshFailure::InvalidGrant,
+        Ok(_) | Err(_) => RefreshFailure::BadResponse,
+    };
+    failed(failure, None)
 }
 
 /// The member `name`, or when `name` is the default, its camelCase `alias`;

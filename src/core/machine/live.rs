@@ -102,20 +102,26 @@ impl Live {
     /// Takes newer tokens of this session, of `generation`, received at
     /// `received_at`: the user stays the one known, with what they add of
     /// it (they do not conflict). The refresh token they replace is returned.
-    pub(super) fn take_tokens(&mut self, tokens: TokenSet, generation: u64, received_at: EpochMs) -> Option<Secret> {
-        let old = core::mem::replace(&mut self.tokens, tokens);
-        let seen = core::mem::replace(&mut self.tokens.identity, old.identity);
-        self.tokens.identity.learn(&seen);
+    /// Swapped in place (`tokens` is left holding the old ones): no copies of the set.
+    pub(super) fn take_tokens(
+        &mut self,
+        tokens: &mut TokenSet,
+        generation: u64,
+        received_at: EpochMs,
+    ) -> Option<Secret> {
+        core::mem::swap(&mut self.tokens, tokens);
+        core::mem::swap(&mut self.tokens.identity, &mut tokens.identity);
+        self.tokens.identity.learn(&tokens.identity);
         self.generation = generation;
         self.tokens_received_at = received_at;
-        old.refresh_token
+        tokens.refresh_token.take()
     }
 
     /// Takes another tab's newer tokens ([`Live::take_tokens`]); a refresh
     /// not yet under way here is scheduled for them instead.
     pub(super) fn take_newer_tokens(
         &mut self,
-        tokens: TokenSet,
+        tokens: &mut TokenSet,
         generation: u64,
         received_at: EpochMs,
         config: &Config,

@@ -642,10 +642,9 @@ impl Machine {
         }
         self.effects.push(Effect::WipeStorage);
         self.persisted = None;
-        let tokens = live.tokens;
-        self.end_records(live.epoch, reason, &tokens.identity);
+        self.end_records(live.epoch, reason, &live.tokens.identity);
         if decided_here {
-            let sent = !reason.is_servers_word() && self.tell_server(live.epoch, reason, &tokens);
+            let sent = !reason.is_servers_word() && self.tell_server(live.epoch, reason, &live.tokens);
             self.bury(live.epoch, live.started_at, reason, !sent);
         }
         self.remember_ended(live.epoch);

@@ -171,7 +171,7 @@ impl Machine {
 
     /// Refresh `attempt` ended with `outcome`. A result for any attempt but the
     /// one in flight is stale and ignored (the lock is released all the same).
-    pub(super) fn refresh_result(&mut self, now: EpochMs, attempt: u64, outcome: RefreshOutcome) {
+    pub(super) fn refresh_result(&mut self, now: EpochMs, attempt: u64, mut outcome: RefreshOutcome) {
         let now = self.catch_up(now);
         let State::Live(live) = &mut self.state else {
             self.release_lock(attempt);
@@ -184,13 +184,13 @@ impl Machine {
                 return;
             }
         };
-        match outcome {
+        match &mut outcome {
             RefreshOutcome::Success(tokens) if live.tokens.identity.conflicts(&tokens.identity) => {
                 // New tokens for somebody else: not taken, not shared.
                 self.release_lock(attempt);
                 self.user_changed();
             }
-            RefreshOutcome::Success(mut tokens) => {
+            RefreshOutcome::Success(tokens) => {
                 let (_, idle, absolute) = tokens.take_session_word();
                 live.take_word(now, absolute, idle);
                 let old = live.take_tokens(tokens, live.generation.saturating_add(1), now);
@@ -218,6 +218,7 @@ impl Machine {
                 self.events.push(Event::Refreshed { expires_at, origin: Origin::Local });
             }
             RefreshOutcome::Failed { failure, retry_after_ms } => {
+                let (failure, retry_after_ms) = (*failure, *retry_after_ms);
                 let failures = failures.saturating_add(1);
                 let retry_at = failure.is_retryable().then(|| {
                     let delay = backoff_delay(&self.config, failures, self.jitter.next(), retry_after_ms);

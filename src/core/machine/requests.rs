@@ -109,16 +109,16 @@ impl Machine {
         self.advance(now);
         match why {
             Pending::Refresh => {
-                let failure = match &answer {
+                // One call of `refresh_result`, whatever the answer.
+                let failed = |failure| RefreshOutcome::Failed { failure, retry_after_ms: None };
+                let outcome = match &answer {
                     FetchAnswer::Response(response) => {
-                        let outcome = read_refresh_response(&self.transport, response, now, self.parse_json);
-                        return self.refresh_result(now, id, outcome);
+                        read_refresh_response(&self.transport, response, now, self.parse_json)
                     }
-                    FetchAnswer::Network => RefreshFailure::Network,
-                    FetchAnswer::Timeout => RefreshFailure::Timeout,
-                    FetchAnswer::Redirected => RefreshFailure::Redirected,
+                    FetchAnswer::Network => failed(RefreshFailure::Network),
+                    FetchAnswer::Timeout => failed(RefreshFailure::Timeout),
+                    FetchAnswer::Redirected => failed(RefreshFailure::Redirected),
                 };
-                let outcome = RefreshOutcome::Failed { failure, retry_after_ms: None };
                 self.refresh_result(now, id, outcome);
             }
             Pending::Keepalive => {

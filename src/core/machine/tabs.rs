@@ -56,10 +56,16 @@ impl Machine {
                         // Tokens for another user than the one this tab knows.
                         self.user_changed();
                     }
-                    Message::Refreshed { tokens, generation, received_at } => {
+                    Message::Refreshed { mut tokens, generation, received_at } => {
                         if generation > live.generation {
                             let received_at = received_at.min(now);
-                            live.take_newer_tokens(tokens, generation, received_at, &self.config, &mut self.jitter);
+                            live.take_newer_tokens(
+                                &mut tokens,
+                                generation,
+                                received_at,
+                                &self.config,
+                                &mut self.jitter,
+                            );
                             let expires_at = live.tokens.expires_at;
                             self.events.push(Event::Refreshed { expires_at, origin: Origin::OtherTab });
                         }
@@ -166,7 +172,7 @@ impl Machine {
         let config = self.config;
         let heard_keepalive = snapshot.keepalive_at.map(|at| at.min(now));
         self.note_word_heard(epoch, &snapshot);
-        let candidate = Live {
+        let mut candidate = Live {
             epoch,
             started_at,
             last_activity_at,
@@ -201,7 +207,7 @@ impl Machine {
                 if candidate.generation > live.generation {
                     // `check_identity` learned what the candidate knows of the user.
                     let (generation, received_at) = (candidate.generation, candidate.tokens_received_at);
-                    live.take_newer_tokens(candidate.tokens, generation, received_at, &config, &mut self.jitter);
+                    live.take_newer_tokens(&mut candidate.tokens, generation, received_at, &config, &mut self.jitter);
                 }
                 self.advance(now);
                 return Ok(());
