@@ -212,28 +212,33 @@ fn plain_fetch(input: &JsValue, init: &JsValue) -> Result<js_sys::Promise, JsVal
     Ok(js_sys::Promise::resolve(&fetch.call2(&window, input, init)?))
 }
 
-/// Resolves the promises of `fetch` calls waiting for a refresh, once none is
-/// in flight (done, failed, or the session ended).
+/// Resolves the promise `fetch` calls wait on for a refresh, once none is in
+/// flight (done, failed, or the session ended).
 pub(super) fn wake_refresh_waiters(inner: &Rc<Inner>) {
-    let in_flight = inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false);
-    if in_flight {
-        return;
+    if !inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false) {
+        open_refresh_gate(inner);
     }
-    let waiters = inner.refresh_waiters.try_borrow_mut().map(|mut w| core::mem::take(&mut *w)).unwrap_or_default();
-    for resolve in waiters {
+}
+
+/// Lets every `fetch` call waiting for a refresh go on.
+pub(super) fn open_refresh_gate(inner: &Inner) {
+    if let Some((_promise, resolve)) = inner.refresh_gate.take() {
         let _ = resolve.call0(&JsValue::UNDEFINED);
     }
 }
 
-/// While a refresh is in flight: a promise that resolves once none is.
+/// While a refresh is in flight: a promise that resolves once none is (one
+/// promise shared by every call waiting).
 fn refresh_waiter(weak: &Weak<Inner>) -> Option<js_sys::Promise> {
     let inner = weak.upgrade()?;
     if !inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false) {
         return None;
     }
-    let (promise, settle) = crate::browser::new_promise();
-    if let (Some((resolve, _reject)), Ok(mut waiters)) = (settle, inner.refresh_waiters.try_borrow_mut()) {
-        waiters.push(resolve);
-    }
-    Some(promise)
+    let gate = inner.refresh_gate.take().or_else(|| {
+        let (promise, settle) = crate::browser::new_promise();
+        settle.map(|(resolve, _reject)| (promise, resolve))
+    });
+    let promise = gate.as_ref().map(|(promise, _)| promise.clone());
+    inner.refresh_gate.set(gate);
+    promise
 }

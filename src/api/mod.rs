@@ -146,8 +146,9 @@ pub(super) struct Inner {
     /// own, callable even after `destroy()`.
     listeners: js_sys::Set,
     refresh_hook: Option<Function>,
-    /// `resolve` functions of `session.fetch` calls waiting for a refresh.
-    refresh_waiters: RefCell<Vec<Function>>,
+    /// While a refresh is in flight and a `session.fetch` call waits for it: the
+    /// promise they all await, and its `resolve`.
+    refresh_gate: Cell<Option<(js_sys::Promise, Function)>>,
     /// `destroy()` was called: nothing reaches the machine any more.
     destroyed: Cell<bool>,
 }
@@ -302,7 +303,7 @@ impl Session {
             shell: RefCell::new(None),
             listeners: js_sys::Set::new(&JsValue::UNDEFINED),
             refresh_hook,
-            refresh_waiters: RefCell::new(Vec::new()),
+            refresh_gate: Cell::new(None),
             destroyed: Cell::new(false),
         });
         let problems = attach::attach(&inner);
@@ -391,11 +392,7 @@ impl Session {
         drop(shell);
         self.inner.listeners.clear();
         // Pending fetch calls stop waiting; they return what they have.
-        let waiters =
-            self.inner.refresh_waiters.try_borrow_mut().map(|mut w| core::mem::take(&mut *w)).unwrap_or_default();
-        for resolve in waiters {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        }
+        fetch::open_refresh_gate(&self.inner);
     }
 
     /// `"anonymous" | "active" | "warning" | "expired" | "loggedOut"`, and
