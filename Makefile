@@ -51,8 +51,7 @@ export WASM_BINDGEN_TEST_WEBDRIVER_JSON := $(CURDIR)/webdriver.json
 export WASM_BINDGEN_TEST_TIMEOUT ?= 120
 
 WASM_OPT := tools/binaryen/node_modules/.bin/wasm-opt
-# Features rustc 1.95's wasm32-unknown-unknown output uses by default, and
-# simd128, which .cargo/config.toml turns on (also
+# Features rustc 1.95's wasm32-unknown-unknown output uses by default (also
 # detected from its target_features section; listed so that a module without
 # that section is not optimized as MVP wasm, which breaks wasm-bindgen's
 # tables at init).
@@ -64,8 +63,7 @@ WASM_OPT_FEATURES := \
 	--enable-mutable-globals \
 	--enable-reference-types \
 	--enable-call-indirect-overlong \
-	--enable-multivalue \
-	--enable-simd
+	--enable-multivalue
 # Measured on the release wasm (issue 13), gzip -9 of the .wasm: -Oz 87,796 B;
 # -Os 87,445; -Os --converge then --flatten --rereloop -Os 86,522 (the flattened
 # control flow re-optimized compresses better); the producers and
