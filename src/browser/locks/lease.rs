@@ -133,7 +133,7 @@ pub(super) fn grant_when_won(name: String, web: Option<WebRequest>) {
                 // Our lease expired or was taken while held: stop renewing.
                 LeaseStep::Lost => return,
             };
-            // Awaited in place, not through `timers::sleep`: one future fewer.
+            // Awaited in place, not through a sleep helper: one future fewer.
             let (wake, _timer) =
                 settles_after(u32::try_from(wake_at.saturating_sub(now_ms())).unwrap_or(u32::MAX), false);
             let _ = JsFuture::from(wake).await;
