@@ -57,7 +57,7 @@ pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init:
         for round in 0..4 {
             // Every attempt, and every answer judged again after a refresh, waits
             // until no refresh is in flight.
-            if let Some(waiting) = refresh_waiter(&weak) {
+            if let Some(waiting) = refresh_gate(&weak) {
                 let _ = JsFuture::from(waiting).await;
             }
             if send {
@@ -214,7 +214,7 @@ fn plain_fetch(input: &JsValue, init: &JsValue) -> Result<js_sys::Promise, JsVal
 
 /// Resolves the promise `fetch` calls wait on for a refresh, once none is in
 /// flight (done, failed, or the session ended).
-pub(super) fn wake_refresh_waiters(inner: &Rc<Inner>) {
+pub(super) fn open_refresh_gate_when_idle(inner: &Rc<Inner>) {
     if !inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false) {
         open_refresh_gate(inner);
     }
@@ -229,7 +229,7 @@ pub(super) fn open_refresh_gate(inner: &Inner) {
 
 /// While a refresh is in flight: a promise that resolves once none is (one
 /// promise shared by every call waiting).
-fn refresh_waiter(weak: &Weak<Inner>) -> Option<js_sys::Promise> {
+fn refresh_gate(weak: &Weak<Inner>) -> Option<js_sys::Promise> {
     let inner = weak.upgrade()?;
     if !inner.machine.try_borrow().map(|m| m.refresh_in_flight()).unwrap_or(false) {
         return None;

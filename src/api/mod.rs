@@ -203,7 +203,7 @@ fn flush(inner: &Rc<Inner>) {
         emit(inner, &object);
     }
     arm_timer(inner);
-    fetch::wake_refresh_waiters(inner);
+    fetch::open_refresh_gate_when_idle(inner);
 }
 
 /// Resumes the session kept in storage, if any. Stored data is checked like a

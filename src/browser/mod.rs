@@ -198,23 +198,9 @@ impl<V> VecMap<V> {
         self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    // `insert` and `clear` have no caller in the crate now (the store keeps a
-    // JS object); kept so that the map stays whole for the lock queues.
-    #[allow(dead_code)]
-    pub(crate) fn insert(&mut self, key: &str, value: V) {
-        match self.get_mut(key) {
-            Some(slot) => *slot = value,
-            None => self.0.push((key.to_owned(), value)),
-        }
-    }
-
-    #[allow(dead_code)]
-    pub(crate) fn clear(&mut self) {
-        self.0.clear();
-    }
-
     pub(crate) fn remove(&mut self, key: &str) {
-        // Keys are unique (`insert` replaces), and order does not matter.
+        // Keys are unique (`get_or_insert_with` adds a key only when missing), and
+        // order does not matter.
         if let Some(index) = self.0.iter().position(|(k, _)| k == key) {
             self.0.swap_remove(index);
         }
