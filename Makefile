@@ -136,13 +136,18 @@ types: setup
 	tests/types/node_modules/.bin/tsc -p tests/types/tsconfig.es2022.json
 	@echo "types: tests/types type-checks against the generated declarations (lib esnext, and lib ES2022 + DOM)"
 
+# After wasm-bindgen: closure shims only the function table still names are
+# dropped, and after wasm-opt the functions are ordered so that similar bodies sit
+# together for gzip (scripts/wasm-layout.mjs says why each is safe and what it saves).
 build: setup
 	rm -rf $(PKG_DIR)
 	wasm-pack build --release --mode no-install --target web \
 		--out-dir $(PKG_DIR) --out-name $(OUT_NAME)
+	node scripts/wasm-layout.mjs drop-dead-shims $(WASM) $(WASM)
 	mkdir -p $(dir $(NAMES_WASM)) && cp $(WASM) $(NAMES_WASM)
-	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM) -o $(WASM).opt
-	mv $(WASM).opt $(WASM)
+	$(WASM_OPT) $(WASM_OPT_FLAGS) -g $(WASM) -o $(WASM).opt
+	node scripts/wasm-layout.mjs order-for-gzip $(WASM).opt $(WASM) $(WASM_OPT) $(WASM_OPT_FEATURES)
+	rm $(WASM).opt
 	node scripts/minify-imports.mjs $(WASM) $(PKG_DIR)/$(OUT_NAME).js \
 		$(PKG_DIR)/$(OUT_NAME).d.ts $(PKG_DIR)/$(OUT_NAME)_bg.wasm.d.ts
 	node scripts/check-wasm.mjs $(WASM)

@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { forbiddenNames } from './check-names.mjs';
-import { analyze, demangle, demangleLegacy, demangleV0, moduleOf } from './wasm-modules.mjs';
+import { analyze, demangle, demangleLegacy, demangleV0, moduleOf, readWasm } from './wasm-modules.mjs';
+import { dropDeadShims, gzipOrder, largest, nameInOrder, orderForGzip } from './wasm-layout.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -202,4 +203,56 @@ test('the pack check fails on a file the list does not name, and on a missing on
     assert.equal(extra.status, 1);
     assert.match(extra.stderr, /packed but not in .*: a\.js/);
   });
+});
+
+// ------------------------------------------------------------------ wasm-layout
+
+const WASM_OPT = join(HERE, '../tools/binaryen/node_modules/.bin/wasm-opt');
+
+test('the gzip order chains each body to the most similar one left, from the given start', () => {
+  const a = Buffer.from('0123456789abcdef0123');
+  const b = Buffer.from('0123456789abcdefXYZ');
+  const c = Buffer.from('qrstuvwxyzQRSTUVW');
+  const d = Buffer.from('qrstuvwxyzQRST');
+  const bodies = [c, a, d, b];
+  assert.deepEqual(largest(bodies, 2), [1, 3]);
+  const order = gzipOrder(bodies, 1);
+  assert.deepEqual([...order].sort(), [0, 1, 2, 3], 'a permutation');
+  assert.deepEqual(order, [1, 3, 0, 2], 'a then b (alike), then c then d (alike)');
+});
+
+test('the order is written as names that sort the bodies, the other sections untouched', () => {
+  const bytes = tinyModule([[1, 'x']]);
+  const named = readWasm(nameInOrder(bytes, readWasm(bytes), [2, 0, 1]));
+  assert.deepEqual([1, 2, 3].map((i) => named.names.get(i)), ['f1', 'f2', 'f0']);
+  assert.deepEqual(named.bodies.map((body) => body.length), [3, 5, 4]);
+  assert.equal(named.importedFuncs, 1);
+});
+
+test('wasm-opt moves the bodies into the gzip order, and the module keeps its functions', () => {
+  const bytes = tinyModule([[1, 'x']]);
+  const best = orderForGzip(bytes, WASM_OPT, [], 2);
+  const out = readWasm(best.bytes);
+  assert.deepEqual(out.bodies.map((body) => body.length).sort(), [3, 4, 5]);
+  assert.equal(out.names.size, 0, 'names stripped');
+  assert.ok(best.gzip > 0);
+});
+
+test('closure invoke shims in the function table are replaced by a trap, other entries kept', async () => {
+  const binaryen = (await import('../tools/binaryen/node_modules/binaryen/index.js')).default;
+  const module = new binaryen.Module();
+  const shim = 'wasm_bindgen::convert::closures::_::invoke::h0123456789abcdef';
+  module.addFunction(shim, binaryen.none, binaryen.none, [], module.nop());
+  module.addFunction('kept', binaryen.none, binaryen.none, [], module.nop());
+  module.addTable('table', 3, 3);
+  module.addActiveElementSegment('table', 'elems', [shim, 'kept'], module.i32.const(1));
+  module.addTableExport('table', 'table'); // used, as call_indirect uses the real one
+  binaryen.setDebugInfo(true);
+  const input = module.emitBinary();
+  module.dispose();
+  const { bytes, dropped } = await dropDeadShims(input);
+  assert.equal(dropped, 1);
+  const names = [...readWasm(bytes).names.values()];
+  assert.ok(!names.includes(shim), 'the shim is gone');
+  assert.ok(names.includes('kept') && names.includes('wasm_session::dead_closure_shim'));
 });

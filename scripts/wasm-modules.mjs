@@ -43,7 +43,10 @@ const SECTION_NAMES = [
   'start', 'element', 'code', 'data', 'datacount', 'tag',
 ];
 
-/** Sections, imported function count, body sizes, function names, exports. */
+/**
+ * Sections (id, name, size, and `from`/`to`: the section's bytes, header included),
+ * imported function count, body sizes and bodies, function names, exports.
+ */
 export function readWasm(bytes) {
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw new Error('not a wasm module');
@@ -52,9 +55,11 @@ export function readWasm(bytes) {
   const sections = [];
   let importedFuncs = 0;
   const bodySizes = [];
+  const bodies = [];
   const names = new Map();
   const exports = new Map();
   while (pos.at < bytes.length) {
+    const from = pos.at;
     const id = bytes[pos.at++];
     const size = readU32(bytes, pos);
     const start = pos.at;
@@ -96,13 +101,14 @@ export function readWasm(bytes) {
       for (let n = readU32(bytes, pos); n > 0; n--) {
         const bodySize = readU32(bytes, pos);
         bodySizes.push(bodySize);
+        bodies.push(bytes.subarray(pos.at, pos.at + bodySize));
         pos.at += bodySize;
       }
     }
-    sections.push({ id, name, size });
+    sections.push({ id, name, size, from, to: end });
     pos.at = end;
   }
-  return { sections, importedFuncs, bodySizes, names, exports };
+  return { sections, importedFuncs, bodySizes, bodies, names, exports };
 }
 
 function skipLimits(bytes, pos) {
