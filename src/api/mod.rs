@@ -433,9 +433,10 @@ impl Session {
     }
 
     /// The current access token, for requests the app makes itself.
-    #[wasm_bindgen(getter, js_name = accessToken)]
-    pub fn access_token(&self) -> Option<String> {
-        self.live().ok()?.machine.try_borrow().ok()?.access_token().map(str::to_owned)
+    #[wasm_bindgen(getter, js_name = accessToken, unchecked_return_type = "string | undefined")]
+    pub fn access_token(&self) -> JsValue {
+        let token = self.live().ok().and_then(|inner| inner.machine.try_borrow().ok());
+        token.as_ref().and_then(|machine| machine.access_token()).map_or(JsValue::UNDEFINED, JsValue::from_str)
     }
 
     /// `fetch` with the session's credential. Waits while a refresh is in
