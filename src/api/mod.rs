@@ -433,10 +433,12 @@ impl Session {
     }
 
     /// The current access token, for requests the app makes itself.
+    // The JS string itself, or `undefined`: no `Option<String>` glue
+    // (`access_token` below is the same for Rust callers).
     #[wasm_bindgen(getter, js_name = accessToken, unchecked_return_type = "string | undefined")]
-    pub fn access_token(&self) -> JsValue {
-        let token = self.live().ok().and_then(|inner| inner.machine.try_borrow().ok());
-        token.as_ref().and_then(|machine| machine.access_token()).map_or(JsValue::UNDEFINED, JsValue::from_str)
+    pub fn access_token_js(&self) -> JsValue {
+        let machine = self.live().ok().and_then(|inner| inner.machine.try_borrow().ok());
+        machine.as_ref().and_then(|machine| machine.access_token()).map_or(JsValue::UNDEFINED, JsValue::from_str)
     }
 
     /// `fetch` with the session's credential. Waits while a refresh is in
@@ -493,18 +495,25 @@ impl Session {
 
     /// Listens to one event type; returns the function that stops listening.
     #[wasm_bindgen(skip_typescript)]
-    pub fn on(&self, kind: String, callback: Function) -> Result<Function, JsValue> {
-        self.add_listener(Some(kind), callback)
+    pub fn on(&self, kind: JsValue, callback: Function) -> Result<Function, JsValue> {
+        // Kept as the JS string it is (compared with `===` in `emit`); anything
+        // else is no event type, and never matches.
+        self.add_listener(&kind.dyn_into::<js_sys::JsString>().map_or(JsValue::UNDEFINED, JsValue::from), callback)
     }
 
     /// Listens to every event; returns the function that stops listening.
     #[wasm_bindgen(js_name = onAny, skip_typescript)]
     pub fn on_any(&self, callback: Function) -> Result<Function, JsValue> {
-        self.add_listener(None, callback)
+        self.add_listener(&JsValue::NULL, callback)
     }
 }
 
 impl Session {
+    /// The current access token (`accessToken` in JS).
+    pub fn access_token(&self) -> Option<String> {
+        self.live().ok()?.machine.try_borrow().ok()?.access_token().map(str::to_owned)
+    }
+
     /// The session, unless `destroy()` was called.
     pub(super) fn live(&self) -> Result<&Rc<Inner>, JsValue> {
         if self.inner.destroyed.get() {
@@ -513,9 +522,10 @@ impl Session {
         Ok(&self.inner)
     }
 
-    fn add_listener(&self, kind: Option<String>, callback: Function) -> Result<Function, JsValue> {
+    /// `kind`: the event type, or `null` for every event.
+    fn add_listener(&self, kind: &JsValue, callback: Function) -> Result<Function, JsValue> {
         self.live()?;
-        let entry = js_sys::Array::of2(&kind.map_or(JsValue::NULL, JsValue::from), &callback);
+        let entry = js_sys::Array::of2(kind, &callback);
         self.inner.listeners.add(&entry);
         let delete: Function = get(&self.inner.listeners, "delete").unwrap_or(JsValue::UNDEFINED).unchecked_into();
         Ok(delete.bind1(&self.inner.listeners, &JsValue::from(entry)).unchecked_into())
