@@ -242,7 +242,7 @@ fn arm_timer(inner: &Rc<Inner>) {
         let weak = Rc::downgrade(inner);
         Timer::after(delay as u32, move || {
             if let Some(inner) = weak.upgrade() {
-                drive(&inner, |machine, now| machine.handle_timeout(now));
+                input(&inner, Act::Timeout);
             }
         })
     });
@@ -322,7 +322,7 @@ impl Session {
         tombstones::load(&inner);
         records::load_kept(&inner);
         let online = lifecycle::is_online();
-        drive(&inner, |machine, now| machine.handle_online(now, online));
+        input(&inner, Act::Online(online));
         Ok(Session { inner })
     }
 
@@ -361,14 +361,12 @@ impl Session {
     /// mode it sends a keepalive at once: the server's idle timer may be what warns).
     #[wasm_bindgen(js_name = staySignedIn)]
     pub fn stay_signed_in(&self) -> Result<(), JsValue> {
-        drive(self.live()?, |machine, now| machine.stay_signed_in(now));
-        Ok(())
+        self.act(Act::StaySignedIn)
     }
 
     /// Counts as user activity (for activity the DOM listeners cannot see).
     pub fn touch(&self) -> Result<(), JsValue> {
-        drive(self.live()?, |machine, now| machine.handle_activity(now));
-        Ok(())
+        self.act(Act::Touch)
     }
 
     /// Logs out in every tab. If the server cannot be told (offline, 5xx, a
@@ -376,8 +374,7 @@ impl Session {
     /// again when the browser is back online; nothing but `start()` signs the
     /// user in again meanwhile.
     pub fn logout(&self) -> Result<(), JsValue> {
-        drive(self.live()?, |machine, now| machine.logout(now));
-        Ok(())
+        self.act(Act::Logout)
     }
 
     /// Detaches from the page: every listener, timer, channel and lock it made is
@@ -410,7 +407,7 @@ impl Session {
     /// Milliseconds until the session ends (idle or absolute), or `null`.
     #[wasm_bindgen(js_name = remainingMs)]
     pub fn remaining_ms(&self) -> Result<Option<f64>, JsValue> {
-        drive(self.live()?, |machine, now| machine.handle_timeout(now));
+        self.act(Act::Timeout)?;
         Ok(self.inner.machine.try_borrow().ok().and_then(|machine| machine.remaining_ms()).map(|ms| ms as f64))
     }
 
@@ -508,7 +505,41 @@ impl Session {
     }
 }
 
+/// What [`input`] feeds to the core.
+#[derive(Clone, Copy)]
+pub(super) enum Act {
+    StaySignedIn,
+    Touch,
+    Logout,
+    Timeout,
+    Online(bool),
+}
+
+/// The input-only calls (methods, the timer, activity): one copy of `drive`.
+#[inline(never)]
+pub(super) fn input(inner: &Rc<Inner>, act: Act) {
+    drive(inner, |machine, now| feed(machine, now, act));
+}
+
+/// Feeds `act` to the machine (see [`input`]).
+#[inline(never)]
+pub(super) fn feed(machine: &mut Machine, now: u64, act: Act) {
+    match act {
+        Act::StaySignedIn => machine.stay_signed_in(now),
+        Act::Touch => machine.handle_activity(now),
+        Act::Logout => machine.logout(now),
+        Act::Timeout => machine.handle_timeout(now),
+        Act::Online(online) => machine.handle_online(now, online),
+    }
+}
+
 impl Session {
+    /// The body the input-only methods share: one copy of `live()` and `drive`.
+    fn act(&self, act: Act) -> Result<(), JsValue> {
+        input(self.live()?, act);
+        Ok(())
+    }
+
     /// The current access token (`accessToken` in JS).
     pub fn access_token(&self) -> Option<String> {
         self.live().ok()?.machine.try_borrow().ok()?.access_token().map(str::to_owned)
