@@ -38,7 +38,7 @@ pub(super) fn attach(inner: &Rc<Inner>) -> js_sys::Array {
             None
         }
     };
-    let activity = web_sys::window().and_then(|w| w.document()).map(|document| {
+    let activity = crate::browser::document().map(|document| {
         let weak = Rc::downgrade(inner);
         ActivityListener::new(&document, &options.activity_events, options.activity_throttle_ms as f64, move || {
             if let Some(inner) = weak.upgrade() {

@@ -16,7 +16,7 @@ pub fn from_cookie(name: &str) -> Option<String> {
 
 /// The `content` of `<meta name="{name}">`, if present.
 pub fn from_meta(name: &str) -> Option<String> {
-    let document = web_sys::window()?.document()?;
+    let document = super::document()?;
     let metas = document.get_elements_by_tag_name("meta");
     // A plain loop: no iterator-adapter code for one search.
     for index in 0..super::length(&metas) {
