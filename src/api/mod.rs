@@ -444,13 +444,16 @@ impl Session {
     /// everywhere with reason `revoked`. A request that sets its own
     /// `Authorization` is the app's: its 401 is returned untouched. Never
     /// loops, and does not count as user activity.
-    #[wasm_bindgen(skip_typescript)]
-    pub fn fetch(&self, input: JsValue, init: Option<Object>) -> js_sys::Promise {
+    // `init` as the JS value it is: no `Option<Object>` glue (`fetch` below is
+    // the same for Rust callers).
+    #[wasm_bindgen(js_name = fetch, skip_typescript)]
+    pub fn fetch_js(&self, input: JsValue, init: JsValue) -> js_sys::Promise {
         if let Err(error) = self.live() {
             return js_sys::Promise::reject(&error);
         }
         let weak = Rc::downgrade(&self.inner);
-        let init: JsValue = init.map_or(JsValue::UNDEFINED, Into::into);
+        // As an `Option` would read it: `null` is no init.
+        let init = if init.is_null() { JsValue::UNDEFINED } else { init };
         // Not `future_to_promise`: through the shell's one `spawn` (smaller wasm).
         let (promise, settle) = new_promise();
         if let Some((resolve, reject)) = settle {
@@ -538,6 +541,11 @@ impl Session {
     fn act(&self, act: Act) -> Result<(), JsValue> {
         input(self.live()?, act);
         Ok(())
+    }
+
+    /// `fetch` with the session's credential (`fetch` in JS).
+    pub fn fetch(&self, input: JsValue, init: Option<Object>) -> js_sys::Promise {
+        self.fetch_js(input, init.map_or(JsValue::UNDEFINED, Into::into))
     }
 
     /// The current access token (`accessToken` in JS).
