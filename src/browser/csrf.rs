@@ -20,10 +20,11 @@ pub fn from_meta(name: &str) -> Option<String> {
     let metas = document.get_elements_by_tag_name("meta");
     // A plain loop: no iterator-adapter code for one search.
     for index in 0..super::length(&metas) {
-        if let Some(meta) = metas.item(index) {
-            if meta.get_attribute("name").as_deref() == Some(name) {
-                return meta.get_attribute("content");
-            }
+        // `metas[index]` through `Reflect.get` (no `HTMLCollection.item` import).
+        let Ok(meta) = js_sys::Reflect::get_u32(&metas, index) else { continue };
+        let meta: &web_sys::Element = wasm_bindgen::JsCast::unchecked_ref(&meta);
+        if meta.get_attribute("name").as_deref() == Some(name) {
+            return meta.get_attribute("content");
         }
     }
     None
