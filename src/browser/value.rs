@@ -175,7 +175,7 @@ extern "C" {
     fn is_array(value: &JsValue) -> Result<bool, JsValue>;
     /// `Object.keys`, which runs proxy traps.
     #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
-    fn object_keys(value: &JsValue) -> Result<Array, JsValue>;
+    pub(crate) fn object_keys(value: &JsValue) -> Result<Array, JsValue>;
 }
 
 /// An array or object being read.
