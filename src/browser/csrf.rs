@@ -21,7 +21,8 @@ pub fn from_meta(name: &str) -> Option<String> {
     // A plain loop: no iterator-adapter code for one search.
     for index in 0..super::length(&metas) {
         // `metas[index]` through `Reflect.get` (no `HTMLCollection.item` import).
-        let Ok(meta) = js_sys::Reflect::get_u32(&metas, index) else { continue };
+        let index = wasm_bindgen::JsValue::from_f64(f64::from(index));
+        let Ok(meta) = js_sys::Reflect::get(&metas, &index) else { continue };
         let meta: &web_sys::Element = wasm_bindgen::JsCast::unchecked_ref(&meta);
         if meta.get_attribute("name").as_deref() == Some(name) {
             return meta.get_attribute("content");
