@@ -7,7 +7,7 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
-use super::{drive, random_id, storage_kind, tombstones, Inner, Shell};
+use super::{drive, random_id, storage_kind, tombstones, Act, Inner, Shell};
 use crate::browser::activity::ActivityListener;
 use crate::browser::channel::Channel;
 use crate::browser::lifecycle::{PageEvent, PageLifecycle};
@@ -38,11 +38,11 @@ pub(super) fn attach(inner: &Rc<Inner>) -> js_sys::Array {
             None
         }
     };
-    let activity = web_sys::window().and_then(|w| w.document()).map(|document| {
+    let activity = crate::browser::document().map(|document| {
         let weak = Rc::downgrade(inner);
         ActivityListener::new(&document, &options.activity_events, options.activity_throttle_ms as f64, move || {
             if let Some(inner) = weak.upgrade() {
-                drive(&inner, |machine, now| machine.handle_activity(now));
+                super::input(&inner, Act::Touch);
             }
         })
     });
@@ -62,14 +62,15 @@ pub(super) fn attach(inner: &Rc<Inner>) -> js_sys::Array {
                 super::records::flush(&inner);
             }
             let epoch = if waking { random_id().ok() } else { None };
+            let act = match event {
+                // A page becoming visible is the user coming back.
+                PageEvent::Visible => Act::Touch,
+                PageEvent::Online => Act::Online(true),
+                PageEvent::Offline => Act::Online(false),
+                _ => Act::Timeout,
+            };
             drive(&inner, |machine, now| {
-                match event {
-                    // A page becoming visible is the user coming back.
-                    PageEvent::Visible => machine.handle_activity(now),
-                    PageEvent::Online => machine.handle_online(now, true),
-                    PageEvent::Offline => machine.handle_online(now, false),
-                    _ => machine.handle_timeout(now),
-                }
+                super::feed(machine, now, act);
                 if let Some(epoch) = epoch {
                     machine.check_session(now, CheckTrigger::Wake, epoch);
                 }

@@ -242,7 +242,7 @@ fn arm_timer(inner: &Rc<Inner>) {
         let weak = Rc::downgrade(inner);
         Timer::after(delay as u32, move || {
             if let Some(inner) = weak.upgrade() {
-                drive(&inner, |machine, now| machine.handle_timeout(now));
+                input(&inner, Act::Timeout);
             }
         })
     });
@@ -322,7 +322,7 @@ impl Session {
         tombstones::load(&inner);
         records::load_kept(&inner);
         let online = lifecycle::is_online();
-        drive(&inner, |machine, now| machine.handle_online(now, online));
+        input(&inner, Act::Online(online));
         Ok(Session { inner })
     }
 
@@ -361,14 +361,12 @@ impl Session {
     /// mode it sends a keepalive at once: the server's idle timer may be what warns).
     #[wasm_bindgen(js_name = staySignedIn)]
     pub fn stay_signed_in(&self) -> Result<(), JsValue> {
-        drive(self.live()?, |machine, now| machine.stay_signed_in(now));
-        Ok(())
+        self.act(Act::StaySignedIn)
     }
 
     /// Counts as user activity (for activity the DOM listeners cannot see).
     pub fn touch(&self) -> Result<(), JsValue> {
-        drive(self.live()?, |machine, now| machine.handle_activity(now));
-        Ok(())
+        self.act(Act::Touch)
     }
 
     /// Logs out in every tab. If the server cannot be told (offline, 5xx, a
@@ -376,8 +374,7 @@ impl Session {
     /// again when the browser is back online; nothing but `start()` signs the
     /// user in again meanwhile.
     pub fn logout(&self) -> Result<(), JsValue> {
-        drive(self.live()?, |machine, now| machine.logout(now));
-        Ok(())
+        self.act(Act::Logout)
     }
 
     /// Detaches from the page: every listener, timer, channel and lock it made is
@@ -410,7 +407,7 @@ impl Session {
     /// Milliseconds until the session ends (idle or absolute), or `null`.
     #[wasm_bindgen(js_name = remainingMs)]
     pub fn remaining_ms(&self) -> Result<Option<f64>, JsValue> {
-        drive(self.live()?, |machine, now| machine.handle_timeout(now));
+        self.act(Act::Timeout)?;
         Ok(self.inner.machine.try_borrow().ok().and_then(|machine| machine.remaining_ms()).map(|ms| ms as f64))
     }
 
@@ -433,9 +430,12 @@ impl Session {
     }
 
     /// The current access token, for requests the app makes itself.
-    #[wasm_bindgen(getter, js_name = accessToken)]
-    pub fn access_token(&self) -> Option<String> {
-        self.live().ok()?.machine.try_borrow().ok()?.access_token().map(str::to_owned)
+    // The JS string itself, or `undefined`: no `Option<String>` glue
+    // (`access_token` below is the same for Rust callers).
+    #[wasm_bindgen(getter, js_name = accessToken, unchecked_return_type = "string | undefined")]
+    pub fn access_token_js(&self) -> JsValue {
+        let machine = self.live().ok().and_then(|inner| inner.machine.try_borrow().ok());
+        machine.as_ref().and_then(|machine| machine.access_token()).map_or(JsValue::UNDEFINED, JsValue::from_str)
     }
 
     /// `fetch` with the session's credential. Waits while a refresh is in
@@ -444,13 +444,16 @@ impl Session {
     /// everywhere with reason `revoked`. A request that sets its own
     /// `Authorization` is the app's: its 401 is returned untouched. Never
     /// loops, and does not count as user activity.
-    #[wasm_bindgen(skip_typescript)]
-    pub fn fetch(&self, input: JsValue, init: Option<Object>) -> js_sys::Promise {
+    // `init` as the JS value it is: no `Option<Object>` glue (`fetch` below is
+    // the same for Rust callers).
+    #[wasm_bindgen(js_name = fetch, skip_typescript)]
+    pub fn fetch_js(&self, input: JsValue, init: JsValue) -> js_sys::Promise {
         if let Err(error) = self.live() {
             return js_sys::Promise::reject(&error);
         }
         let weak = Rc::downgrade(&self.inner);
-        let init: JsValue = init.map_or(JsValue::UNDEFINED, Into::into);
+        // As an `Option` would read it: `null` is no init.
+        let init = if init.is_null() { JsValue::UNDEFINED } else { init };
         // Not `future_to_promise`: through the shell's one `spawn` (smaller wasm).
         let (promise, settle) = new_promise();
         if let Some((resolve, reject)) = settle {
@@ -492,18 +495,64 @@ impl Session {
 
     /// Listens to one event type; returns the function that stops listening.
     #[wasm_bindgen(skip_typescript)]
-    pub fn on(&self, kind: String, callback: Function) -> Result<Function, JsValue> {
-        self.add_listener(Some(kind), callback)
+    pub fn on(&self, kind: JsValue, callback: Function) -> Result<Function, JsValue> {
+        // Kept as the JS string it is (compared with `===` in `emit`); anything
+        // else is no event type, and never matches.
+        self.add_listener(&kind.dyn_into::<js_sys::JsString>().map_or(JsValue::UNDEFINED, JsValue::from), callback)
     }
 
     /// Listens to every event; returns the function that stops listening.
     #[wasm_bindgen(js_name = onAny, skip_typescript)]
     pub fn on_any(&self, callback: Function) -> Result<Function, JsValue> {
-        self.add_listener(None, callback)
+        self.add_listener(&JsValue::NULL, callback)
+    }
+}
+
+/// What [`input`] feeds to the core.
+#[derive(Clone, Copy)]
+pub(super) enum Act {
+    StaySignedIn,
+    Touch,
+    Logout,
+    Timeout,
+    Online(bool),
+}
+
+/// The input-only calls (methods, the timer, activity): one copy of `drive`.
+#[inline(never)]
+pub(super) fn input(inner: &Rc<Inner>, act: Act) {
+    drive(inner, |machine, now| feed(machine, now, act));
+}
+
+/// Feeds `act` to the machine (see [`input`]).
+#[inline(never)]
+pub(super) fn feed(machine: &mut Machine, now: u64, act: Act) {
+    match act {
+        Act::StaySignedIn => machine.stay_signed_in(now),
+        Act::Touch => machine.handle_activity(now),
+        Act::Logout => machine.logout(now),
+        Act::Timeout => machine.handle_timeout(now),
+        Act::Online(online) => machine.handle_online(now, online),
     }
 }
 
 impl Session {
+    /// The body the input-only methods share: one copy of `live()` and `drive`.
+    fn act(&self, act: Act) -> Result<(), JsValue> {
+        input(self.live()?, act);
+        Ok(())
+    }
+
+    /// `fetch` with the session's credential (`fetch` in JS).
+    pub fn fetch(&self, input: JsValue, init: Option<Object>) -> js_sys::Promise {
+        self.fetch_js(input, init.map_or(JsValue::UNDEFINED, Into::into))
+    }
+
+    /// The current access token (`accessToken` in JS).
+    pub fn access_token(&self) -> Option<String> {
+        self.live().ok()?.machine.try_borrow().ok()?.access_token().map(str::to_owned)
+    }
+
     /// The session, unless `destroy()` was called.
     pub(super) fn live(&self) -> Result<&Rc<Inner>, JsValue> {
         if self.inner.destroyed.get() {
@@ -512,9 +561,10 @@ impl Session {
         Ok(&self.inner)
     }
 
-    fn add_listener(&self, kind: Option<String>, callback: Function) -> Result<Function, JsValue> {
+    /// `kind`: the event type, or `null` for every event.
+    fn add_listener(&self, kind: &JsValue, callback: Function) -> Result<Function, JsValue> {
         self.live()?;
-        let entry = js_sys::Array::of2(&kind.map_or(JsValue::NULL, JsValue::from), &callback);
+        let entry = js_sys::Array::of2(kind, &callback);
         self.inner.listeners.add(&entry);
         let delete: Function = get(&self.inner.listeners, "delete").unwrap_or(JsValue::UNDEFINED).unchecked_into();
         Ok(delete.bind1(&self.inner.listeners, &JsValue::from(entry)).unchecked_into())

@@ -5,8 +5,11 @@
 /// Whether the browser took it: `false` when it refused (too large, over its
 /// quota, a bad URL) or there is no navigator.
 pub fn send(url: &str, body: &str) -> bool {
-    web_sys::window()
-        .is_some_and(|window| window.navigator().send_beacon_with_opt_str(url, Some(body)).unwrap_or(false))
+    // `navigator` through the shell's one `Reflect.get` (no getter import);
+    // without one, or without `sendBeacon`, the call throws: `false`.
+    let navigator = super::get(&js_sys::global(), "navigator").unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
+    let navigator: &web_sys::Navigator = wasm_bindgen::JsCast::unchecked_ref(&navigator);
+    navigator.send_beacon_with_opt_str(url, Some(body)).unwrap_or(false)
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]

@@ -94,10 +94,9 @@ impl Channel {
     /// same name. It should capture only a `Weak` reference to the session.
     pub fn open(name: &str, on_message: impl FnMut(JsValue) + 'static) -> Result<Channel, ChannelError> {
         let dispatch = Dispatch::new(on_message);
-        if broadcast_channel_available() {
-            if let Ok(channel) = open_broadcast(name, &dispatch) {
-                return Ok(channel);
-            }
+        // `open_broadcast` checks that there is a `BroadcastChannel`.
+        if let Ok(channel) = open_broadcast(name, &dispatch) {
+            return Ok(channel);
         }
         let window = web_sys::window().ok_or(ChannelError::Unsupported(ChannelKind::Storage))?;
         open_storage(&window, name, dispatch)

@@ -16,14 +16,16 @@ pub fn from_cookie(name: &str) -> Option<String> {
 
 /// The `content` of `<meta name="{name}">`, if present.
 pub fn from_meta(name: &str) -> Option<String> {
-    let document = web_sys::window()?.document()?;
+    let document = super::document()?;
     let metas = document.get_elements_by_tag_name("meta");
     // A plain loop: no iterator-adapter code for one search.
     for index in 0..super::length(&metas) {
-        if let Some(meta) = metas.item(index) {
-            if meta.get_attribute("name").as_deref() == Some(name) {
-                return meta.get_attribute("content");
-            }
+        // `metas[index]` through `Reflect.get` (no `HTMLCollection.item` import).
+        let index = wasm_bindgen::JsValue::from_f64(f64::from(index));
+        let Ok(meta) = js_sys::Reflect::get(&metas, &index) else { continue };
+        let meta: &web_sys::Element = wasm_bindgen::JsCast::unchecked_ref(&meta);
+        if meta.get_attribute("name").as_deref() == Some(name) {
+            return meta.get_attribute("content");
         }
     }
     None

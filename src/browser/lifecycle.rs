@@ -96,7 +96,7 @@ impl PageLifecycle {
             for (event_type, page_event) in window_events {
                 listeners.push(listen(&window, event_type, &dispatch, page_event));
             }
-            if let Some(document) = window.document() {
+            if let Some(document) = super::document() {
                 // `Visible` stands for both: the listener reads which one.
                 listeners.push(listen(&document, "visibilitychange", &dispatch, PageEvent::Visible));
                 listeners.push(listen(&document, "freeze", &dispatch, PageEvent::Freeze));
@@ -132,7 +132,7 @@ fn listen(target: &EventTarget, event_type: &'static str, dispatch: &Rc<Dispatch
 /// Whether the page is visible now (`document.visibilityState`). True when
 /// there is no document to ask.
 pub fn is_visible() -> bool {
-    web_sys::window().and_then(|window| window.document()).is_none_or(|document| !is_hidden(&document))
+    super::document().is_none_or(|document| !is_hidden(&document))
 }
 
 /// `document.visibilityState == "hidden"`, read as a string (web-sys's

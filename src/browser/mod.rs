@@ -250,6 +250,13 @@ pub fn close(value: &JsValue) {
     wasm_bindgen::JsCast::unchecked_ref::<Shared>(value).close()
 }
 
+/// The page's `document`, through [`get`] (no `Window.document` import);
+/// `None` outside a page.
+pub(crate) fn document() -> Option<web_sys::Document> {
+    let document = get(&js_sys::global(), "document").ok().filter(JsValue::is_object)?;
+    Some(wasm_bindgen::JsCast::unchecked_into(document))
+}
+
 /// `value.length` (see [`WithLength`]).
 pub fn length(value: &JsValue) -> u32 {
     wasm_bindgen::JsCast::unchecked_ref::<WithLength>(value).length()

@@ -27,10 +27,7 @@ pub fn origin() -> String {
 /// `document.baseURI`: what relative URLs on the page resolve against (its
 /// address, or its `<base href>`); empty without a document.
 pub fn base_url() -> String {
-    web_sys::window()
-        .and_then(|window| window.document())
-        .map(|document| text(&document, "baseURI"))
-        .unwrap_or_default()
+    super::document().map(|document| text(&document, "baseURI")).unwrap_or_default()
 }
 
 /// What `session.fetch(input)` requests, decided once so that what is checked
@@ -109,5 +106,5 @@ fn resolve(text: &str) -> Option<String> {
 /// `document.cookie`: only cookies without `HttpOnly` appear in it.
 pub fn cookies() -> String {
     // `document.cookie` lives on HTMLDocument; read it without that binding.
-    web_sys::window().and_then(|window| window.document()).map(|document| text(&document, "cookie")).unwrap_or_default()
+    super::document().map(|document| text(&document, "cookie")).unwrap_or_default()
 }

@@ -155,9 +155,16 @@ impl Store {
     /// namespace's, the fallback channel's or a lease (see [`crate::core::keys`]).
     pub fn clear_namespace(&mut self) {
         if let Some(web) = self.web.clone() {
-            match self.namespace_keys(&web) {
+            // `Object.keys` of the storage: every key, taken before any
+            // removal (through the import `value` has; no `Storage.length`
+            // and `Storage.key` imports).
+            match super::value::object_keys(&web) {
                 Ok(keys) => {
-                    for full_key in keys {
+                    for index in 0..super::length(&keys) {
+                        let Some(full_key) = keys.get(index).as_string() else { continue };
+                        if !full_key.starts_with(&self.prefix) {
+                            continue;
+                        }
                         if let Err(err) = web.remove_item(&full_key) {
                             self.degrade(err);
                             break;
@@ -188,22 +195,6 @@ impl Store {
         full
     }
 
-    /// The full keys of this namespace, collected before any removal (which
-    /// would shift the indices).
-    fn namespace_keys(&self, web: &Storage) -> Result<Vec<String>, wasm_bindgen::JsValue> {
-        let mut keys = Vec::new();
-        for index in 0..web.length()? {
-            if let Some(key) = web.key(index)? {
-                if key.starts_with(&self.prefix) {
-                    keys.push(key);
-                }
-            }
-        }
-        Ok(keys)
-    }
-
-    /// Switches to memory for good and records the fault. Only reachable
-    /// while on web storage, so a store degrades (and reports) at most once.
     fn degrade(&mut self, reason: JsValue) {
         self.web = None;
         self.fault.get_or_insert(StorageFault::Degraded { requested: self.requested, reason });

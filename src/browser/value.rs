@@ -175,7 +175,7 @@ extern "C" {
     fn is_array(value: &JsValue) -> Result<bool, JsValue>;
     /// `Object.keys`, which runs proxy traps.
     #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
-    fn object_keys(value: &JsValue) -> Result<Array, JsValue>;
+    pub(crate) fn object_keys(value: &JsValue) -> Result<Array, JsValue>;
 }
 
 /// An array or object being read.
@@ -375,7 +375,8 @@ pub fn from_js(value: &JsValue, limits: &Limits, skip: &[&str]) -> Result<Value,
                 }
                 Reflect::get(&top.source, key)
             }
-            None => Reflect::get_u32(&top.source, index),
+            // A number key, through the one `Reflect.get` import.
+            None => Reflect::get(&top.source, &JsValue::from_f64(f64::from(index))),
         };
         let read = match child {
             Ok(child) => budget.read(&child),
