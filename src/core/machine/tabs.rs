@@ -19,13 +19,13 @@ use super::Machine;
 impl Machine {
     /// A message from another tab. Rejections are typed; the state is unchanged
     /// by a rejected message.
-    pub fn handle_message(&mut self, now: EpochMs, envelope: Envelope) -> Result<(), ProtocolError> {
+    pub fn handle_message(&mut self, now: EpochMs, mut envelope: Envelope) -> Result<(), ProtocolError> {
         let now = self.catch_up(now);
         if envelope.from == self.tab_id {
             return Err(ProtocolError::FromSelf);
         }
         let epoch = envelope.epoch;
-        match envelope.message {
+        match &mut envelope.message {
             Message::StateRequest => {
                 self.broadcast_live(false);
                 Ok(())
@@ -33,8 +33,8 @@ impl Machine {
             Message::Login(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Login),
             Message::StateResponse(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Answer),
             Message::SessionExists { login, snapshot, refresh_token_held } => {
-                let how = if login { Adoption::Login } else { Adoption::Answer };
-                self.hear_of_session(now, epoch, how, snapshot, refresh_token_held)
+                let how = if *login { Adoption::Login } else { Adoption::Answer };
+                self.hear_of_session(now, epoch, how, snapshot, *refresh_token_held)
             }
             message => {
                 let live = match &mut self.state {
@@ -42,7 +42,7 @@ impl Machine {
                     _ => {
                         // A logout that overtook its session's login: the login,
                         // when it comes, is of an ended session.
-                        if let (Message::Logout { .. }, Some(epoch)) = (&message, epoch) {
+                        if let (Message::Logout { .. }, Some(epoch)) = (&*message, epoch) {
                             self.remember_ended(epoch);
                         }
                         return Err(ProtocolError::WrongEpoch);
@@ -50,35 +50,29 @@ impl Machine {
                 };
                 match message {
                     Message::Activity { at } | Message::StaySignedIn { at } => {
-                        self.take_activity(at.min(now), Origin::OtherTab);
+                        self.take_activity((*at).min(now), Origin::OtherTab);
                     }
                     Message::Refreshed { tokens, .. } if live.tokens.identity.conflicts(&tokens.identity) => {
                         // Tokens for another user than the one this tab knows.
                         self.user_changed();
                     }
-                    Message::Refreshed { mut tokens, generation, received_at } => {
-                        if generation > live.generation {
-                            let received_at = received_at.min(now);
-                            live.take_newer_tokens(
-                                &mut tokens,
-                                generation,
-                                received_at,
-                                &self.config,
-                                &mut self.jitter,
-                            );
+                    Message::Refreshed { tokens, generation, received_at } => {
+                        if *generation > live.generation {
+                            let received_at = (*received_at).min(now);
+                            live.take_newer_tokens(tokens, *generation, received_at, &self.config, &mut self.jitter);
                             let expires_at = live.tokens.expires_at;
                             self.events.push(Event::Refreshed { expires_at, origin: Origin::OtherTab });
                         }
                     }
                     Message::TokensChanged { generation, .. } => {
-                        if generation > live.generation {
+                        if *generation > live.generation {
                             // Its refresh may have rotated the refresh token we
                             // hold: never present it. Our access token stays ours.
                             live.tokens.refresh_token = None;
                         }
                     }
                     Message::Logout { reason } => {
-                        let reason = if reason == EndReason::User { EndReason::OtherTab } else { reason };
+                        let reason = if *reason == EndReason::User { EndReason::OtherTab } else { *reason };
                         self.end(reason, Origin::OtherTab);
                     }
                     Message::StateRequest
@@ -99,8 +93,8 @@ impl Machine {
     /// nothing; a live session of the same epoch takes what is newer.
     pub fn restore(&mut self, now: EpochMs, stored: &Value) -> Result<(), ProtocolError> {
         let now = self.catch_up(now);
-        let envelope = decode(stored)?;
-        match envelope.message {
+        let mut envelope = decode(stored)?;
+        match &mut envelope.message {
             Message::StateResponse(snapshot) | Message::Login(snapshot) => {
                 self.adopt(now, envelope.epoch, snapshot, Adoption::Restore)
             }
@@ -131,7 +125,7 @@ impl Machine {
         now: EpochMs,
         epoch: Option<Epoch>,
         how: Adoption,
-        snapshot: Snapshot,
+        snapshot: &mut Snapshot,
         refresh_token_held: bool,
     ) -> Result<(), ProtocolError> {
         if let State::Live(live) = &mut self.state {
@@ -157,7 +151,7 @@ impl Machine {
         &mut self,
         now: u64,
         epoch: Option<Epoch>,
-        snapshot: Snapshot,
+        snapshot: &mut Snapshot,
         how: Adoption,
     ) -> Result<(), ProtocolError> {
         let epoch = epoch.ok_or(ProtocolError::BadField("epoch"))?;
@@ -171,13 +165,13 @@ impl Machine {
         let last_activity_at = snapshot.last_activity_at.min(now).max(started_at);
         let config = self.config;
         let heard_keepalive = snapshot.keepalive_at.map(|at| at.min(now));
-        self.note_word_heard(epoch, &snapshot);
+        self.note_word_heard(epoch, snapshot);
         let mut candidate = Live {
             epoch,
             started_at,
             last_activity_at,
             last_broadcast_at: None,
-            tokens: snapshot.tokens,
+            tokens: core::mem::take(&mut snapshot.tokens),
             generation: snapshot.generation,
             tokens_received_at: snapshot.tokens_received_at.min(now),
             refresh: Refresh::Unneeded,
