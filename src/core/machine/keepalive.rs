@@ -164,7 +164,7 @@ impl Machine {
         let word = Word::of(live.absolute_cap, live.idle_cap, live.keepalive.map(|k| k.sent_at));
         let known = self.word_shared.filter(|(e, _)| *e == live.epoch).map(|(_, w)| w).unwrap_or_default();
         if known.join(word) != known {
-            // `broadcast` notes it as heard.
+            // `broadcast_live` notes it as heard.
             self.broadcast_live(false);
         }
     }

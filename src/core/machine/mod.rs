@@ -491,9 +491,6 @@ impl Machine {
     /// Tells the other tabs; where the channel may not carry tokens, the
     /// message goes without them ([`Message::without_tokens`]).
     fn broadcast(&mut self, epoch: Epoch, message: Message) {
-        if let Message::Login(snapshot) | Message::StateResponse(snapshot) = &message {
-            self.note_word_heard(epoch, snapshot);
-        }
         let message = if self.channel_carries_tokens { message } else { message.without_tokens() };
         let envelope = Envelope { from: self.tab_id, epoch: Some(epoch), message };
         self.effects.push(Effect::Broadcast(envelope));
@@ -504,6 +501,7 @@ impl Machine {
     fn broadcast_live(&mut self, login: bool) {
         let Some(live) = self.live() else { return };
         let (epoch, snapshot) = (live.epoch, live.snapshot());
+        self.note_word_heard(epoch, &snapshot);
         self.broadcast(epoch, if login { Message::Login(snapshot) } else { Message::StateResponse(snapshot) });
     }
 
