@@ -25,15 +25,17 @@ impl Machine {
             return Err(ProtocolError::FromSelf);
         }
         let epoch = envelope.epoch;
+        let how = match envelope.message {
+            Message::Login(_) | Message::SessionExists { login: true, .. } => Adoption::Login,
+            _ => Adoption::Answer,
+        };
         match &mut envelope.message {
             Message::StateRequest => {
                 self.broadcast_live(false);
                 Ok(())
             }
-            Message::Login(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Login),
-            Message::StateResponse(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Answer),
-            Message::SessionExists { login, snapshot, refresh_token_held } => {
-                let how = if *login { Adoption::Login } else { Adoption::Answer };
+            Message::Login(snapshot) | Message::StateResponse(snapshot) => self.adopt(now, epoch, snapshot, how),
+            Message::SessionExists { snapshot, refresh_token_held, .. } => {
                 self.hear_of_session(now, epoch, how, snapshot, *refresh_token_held)
             }
             message => {
