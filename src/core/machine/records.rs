@@ -35,13 +35,12 @@ impl Machine {
     /// before `start()`). One past its window is wiped.
     pub fn handle_kept(&mut self, now: EpochMs, stored: Option<Kept>) {
         let now = self.clock(now);
-        self.records.kept = match stored {
-            Some(kept) if now >= kept.until => {
-                self.effects.push(Effect::Keep(None));
-                None
-            }
-            stored => stored,
-        };
+        let expired = stored.as_ref().is_some_and(|kept| now >= kept.until);
+        self.records.kept = stored;
+        if expired {
+            self.records.kept = None;
+            self.effects.push(Effect::Keep(None));
+        }
     }
 
     /// What the last sign-in restored (the `started` event's `restoredState`):
