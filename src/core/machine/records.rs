@@ -77,9 +77,10 @@ impl Machine {
         if self.config.reconstitute_for_ms.is_none() {
             return;
         }
-        if let Some(kept) = self.records.kept.take() {
+        if let Some(mut kept) = self.records.kept.take() {
             if now < kept.until && kept.is_for(identity) {
-                self.records.restored = Some(kept.state);
+                // Taken out in place: the record is dropped whole, once.
+                self.records.restored = Some(core::mem::replace(&mut kept.state, Value::Null));
             }
             self.effects.push(Effect::Keep(None));
         }
