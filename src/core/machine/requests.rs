@@ -14,7 +14,7 @@ use super::super::endpoints::TokenMode;
 use super::super::protocol::Epoch;
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
 use super::super::EpochMs;
-use super::types::{CheckTrigger, KeepaliveOutcome, SessionCheck};
+use super::types::{CheckTrigger, KeepaliveOutcome};
 
 /// A session check as it was asked: the epoch a "signed in" answer starts a
 /// session with, why it was asked, and when.
@@ -199,8 +199,7 @@ impl Machine {
         let mut verify_by_refresh = false;
         match answer {
             SessionAnswer::Active { absolute_deadline, idle_deadline, user, remember_me } => {
-                let check = SessionCheck::SignedIn { absolute_deadline, idle_deadline, remember_me };
-                self.signed_in(now, asked, check, user);
+                self.signed_in(now, asked, (absolute_deadline, idle_deadline), remember_me, user);
             }
             SessionAnswer::SignedOut | SessionAnswer::Revoked => {
                 if !self.state().is_live() {
