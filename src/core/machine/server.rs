@@ -34,7 +34,7 @@ impl Machine {
         self.resend_logout_if_owed();
         let Some(request) = session_request(&self.transport) else { return };
         let id = self.take_id();
-        self.send(id, Pending::SessionCheck { epoch, trigger, sent_at: now }, Purpose::SessionCheck, request);
+        self.send(id, Pending::SessionCheck(Check { epoch, trigger, sent_at: now }), Purpose::SessionCheck, request);
     }
 
     // ----- inputs: the server's word ------------------------------------------
