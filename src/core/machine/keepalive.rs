@@ -123,7 +123,9 @@ impl Machine {
         keepalive.step = Step::Idle;
         let every = self.config.keepalive_every_ms;
         let due = every.and_then(|every| keepalive.due(last_activity_at, every)).is_some_and(|at| now >= at);
-        if let Some(request) = keepalive_request(&self.transport).filter(|_| due && online) {
+        // Built only when it goes (never to be dropped unsent).
+        let request = if due && online { keepalive_request(&self.transport) } else { None };
+        if let Some(request) = request {
             // Its own id: the lock's release abandons nothing of the keepalive.
             let id = self.next_id;
             self.next_id = id.wrapping_add(1);
