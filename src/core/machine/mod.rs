@@ -365,7 +365,7 @@ impl Machine {
             Refresh::Due { at, .. } if self.refresh_allowed(live) => at,
             _ => 0,
         };
-        let keepalive = live.keepalive_due(config).filter(|_| self.online).unwrap_or(0);
+        let keepalive = if self.online { live.keepalive_due(config).unwrap_or(0) } else { 0 };
         // The earliest one after now (the first listed on a tie), by a plain
         // loop: iterator adapters were a function of their own in the wasm.
         let mut next: Option<Deadline> = None;
