@@ -13,7 +13,7 @@
 use super::super::contract::keepalive_request;
 use super::super::protocol::{EndReason, Epoch, Snapshot};
 use super::super::{EpochMs, Millis};
-use super::live::{Live, State};
+use super::live::State;
 use super::requests::Pending;
 use super::types::{Effect, KeepaliveOutcome, Origin, Purpose};
 use super::Machine;
@@ -96,16 +96,16 @@ impl Machine {
 
     /// A keepalive is due (never offline): ask for the lock first.
     pub(super) fn send_keepalive_if_due(&mut self, now: EpochMs) {
-        let State::Live(live) = &self.state else { return };
-        let due = live.keepalive_due(&self.config).is_some_and(|at| now >= at);
-        if !(due && self.online) {
+        if !self.online {
             return;
         }
-        let attempt = self.take_id();
-        if let State::Live(Live { keepalive: Some(keepalive), .. }) = &mut self.state {
-            keepalive.step = Step::AwaitingLock(attempt);
-            self.effects.push(Effect::AcquireRefreshLock { attempt });
-        }
+        let State::Live(live) = &mut self.state else { return };
+        let due = live.keepalive_due(&self.config).is_some_and(|at| now >= at);
+        let Some(keepalive) = live.keepalive.as_mut().filter(|_| due) else { return };
+        let attempt = self.next_id;
+        self.next_id = attempt.wrapping_add(1);
+        keepalive.step = Step::AwaitingLock(attempt);
+        self.effects.push(Effect::AcquireRefreshLock { attempt });
     }
 
     /// The lock for `attempt` was granted: if it is the keepalive's, send it
