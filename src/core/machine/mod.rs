@@ -557,16 +557,16 @@ impl Machine {
     /// Bring the machine up to `now`: expire, warn, tick, start a due refresh.
     /// Idempotent for a given `now`.
     fn advance(&mut self, now: EpochMs) {
-        let config = self.config;
+        let config = &self.config;
         let State::Live(live) = &mut self.state else { return };
-        let idle = live.idle_deadline(&config);
-        let absolute = live.absolute_deadline(&config);
+        let idle = live.idle_deadline(config);
+        let absolute = live.absolute_deadline(config);
         if now >= idle.min(absolute) {
             let reason = if absolute <= idle { EndReason::Absolute } else { EndReason::Idle };
             self.end(reason, Origin::Local);
             return;
         }
-        match live.due_warning(&config, now) {
+        match live.due_warning(config, now) {
             None => {
                 if let Phase::Warning { .. } = live.phase {
                     live.phase = Phase::Active;
