@@ -165,7 +165,6 @@ impl Machine {
             return Err(ProtocolError::EndedEpoch);
         }
         let last_activity_at = snapshot.last_activity_at.min(now).max(started_at);
-        let config = self.config;
         let heard_keepalive = snapshot.keepalive_at.map(|at| at.min(now));
         self.note_word_heard(epoch, snapshot);
         let mut candidate = Live {
@@ -183,7 +182,7 @@ impl Machine {
             idle_cap: snapshot.idle_cap,
             remember_me: snapshot.remember_me,
         };
-        if now >= candidate.idle_deadline(&config).min(candidate.absolute_deadline(&config)) {
+        if now >= candidate.idle_deadline(&self.config).min(candidate.absolute_deadline(&self.config)) {
             return Err(ProtocolError::StaleSnapshot);
         }
         match &mut self.state {
@@ -203,7 +202,13 @@ impl Machine {
                 if candidate.generation > live.generation {
                     // `check_identity` learned what the candidate knows of the user.
                     let (generation, received_at) = (candidate.generation, candidate.tokens_received_at);
-                    live.take_newer_tokens(&mut candidate.tokens, generation, received_at, &config, &mut self.jitter);
+                    live.take_newer_tokens(
+                        &mut candidate.tokens,
+                        generation,
+                        received_at,
+                        &self.config,
+                        &mut self.jitter,
+                    );
                 }
                 self.advance(now);
                 return Ok(());
