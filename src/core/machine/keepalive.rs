@@ -164,7 +164,10 @@ impl Machine {
     pub(super) fn share_word_if_new(&mut self) {
         let Some(live) = self.live() else { return };
         let word = Word::of(live.absolute_cap, live.idle_cap, live.keepalive.map(|k| k.sent_at));
-        let known = self.word_shared.filter(|(e, _)| *e == live.epoch).map(|(_, w)| w).unwrap_or_default();
+        let known = match &self.word_shared {
+            Some((epoch, word)) if *epoch == live.epoch => *word,
+            _ => Word::default(),
+        };
         if known.join(word) != known {
             // `broadcast_live` notes it as heard.
             self.broadcast_live(false);
@@ -173,7 +176,10 @@ impl Machine {
 
     /// Every tab heard `snapshot` of session `epoch` (sent or received).
     pub(super) fn note_word_heard(&mut self, epoch: Epoch, snapshot: &Snapshot) {
-        let known = self.word_shared.filter(|(e, _)| *e == epoch).map(|(_, w)| w).unwrap_or_default();
+        let known = match &self.word_shared {
+            Some((of, word)) if *of == epoch => *word,
+            _ => Word::default(),
+        };
         let heard = Word::of(snapshot.absolute_cap, snapshot.idle_cap, snapshot.keepalive_at);
         self.word_shared = Some((epoch, known.join(heard)));
     }
