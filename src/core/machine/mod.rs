@@ -308,7 +308,7 @@ impl Machine {
 
     /// Whether a refresh is waiting for the lock or for the server.
     pub fn refresh_in_flight(&self) -> bool {
-        matches!(self.live().map(|live| live.refresh), Some(Refresh::AwaitingLock { .. } | Refresh::InFlight { .. }))
+        self.live().is_some_and(|live| matches!(live.refresh, Refresh::AwaitingLock { .. } | Refresh::InFlight { .. }))
     }
 
     /// When the next refresh (or retry) is due, if one is scheduled.
