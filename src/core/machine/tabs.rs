@@ -40,7 +40,7 @@ impl Machine {
             }
             message => {
                 let live = match &mut self.state {
-                    State::Live(live) if Some(live.epoch) == epoch => live,
+                    State::Live(live) if epoch.is_some_and(|epoch| epoch == live.epoch) => live,
                     _ => {
                         // A logout that overtook its session's login: the login,
                         // when it comes, is of an ended session.
@@ -131,7 +131,7 @@ impl Machine {
         refresh_token_held: bool,
     ) -> Result<(), ProtocolError> {
         if let State::Live(live) = &mut self.state {
-            if Some(live.epoch) == epoch {
+            if epoch.is_some_and(|epoch| epoch == live.epoch) {
                 let at = snapshot.last_activity_at.min(now);
                 live.last_activity_at = live.last_activity_at.max(at);
                 self.advance(now);
