@@ -116,8 +116,8 @@ impl Machine {
     fn wait_for_newer_tokens(&mut self, now: EpochMs, attempt: u64, tokens: (Epoch, u64), failures: u32) {
         self.release_lock_until(attempt, now, None);
         let (epoch, generation) = tokens;
-        let since = match self.behind_note {
-            Some((e, g, since)) if (e, g) == (epoch, generation) => since,
+        let since = match &self.behind_note {
+            Some((e, g, since)) if *e == epoch && *g == generation => *since,
             _ => now,
         };
         self.behind_note = Some((epoch, generation, since));
