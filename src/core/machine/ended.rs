@@ -18,6 +18,7 @@
 //!   session is a new one by then.
 
 use super::super::contract::logout_requests;
+use super::super::identity::Identity;
 use super::super::protocol::{EndReason, Epoch};
 use super::super::tokens::TokenSet;
 use super::super::tombstone::{Tombstone, Tombstones};
@@ -25,6 +26,17 @@ use super::super::EpochMs;
 use super::live::State;
 use super::types::{Effect, ErrorCode, Event, Origin, Purpose};
 use super::Machine;
+
+/// The tokens of an owed logout sent again: none (they left memory at the end).
+static NO_TOKENS: TokenSet = TokenSet {
+    access_token: None,
+    refresh_token: None,
+    expires_at: None,
+    identity: Identity { user: None, sub: None },
+    remember_me: false,
+    idle_deadline: None,
+    absolute_deadline: None,
+};
 
 /// The re-sending of an owed logout, one tab at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,8 +137,12 @@ impl Machine {
         }
         self.resend = Resend::Idle;
         let live = matches!(self.state, State::Live(_));
-        let requests = logout_requests(&self.transport, &TokenSet::default());
-        if live || !self.online || !self.tombstones.owed() || requests.is_empty() {
+        let requests = if live || !self.online || !self.tombstones.owed() {
+            Vec::new()
+        } else {
+            logout_requests(&self.transport, &NO_TOKENS)
+        };
+        if requests.is_empty() {
             self.release_lock(attempt);
             return true;
         }

@@ -13,7 +13,7 @@
 use super::super::contract::keepalive_request;
 use super::super::protocol::{EndReason, Epoch, Snapshot};
 use super::super::{EpochMs, Millis};
-use super::live::{Live, State};
+use super::live::State;
 use super::requests::Pending;
 use super::types::{Effect, KeepaliveOutcome, Origin, Purpose};
 use super::Machine;
@@ -96,16 +96,16 @@ impl Machine {
 
     /// A keepalive is due (never offline): ask for the lock first.
     pub(super) fn send_keepalive_if_due(&mut self, now: EpochMs) {
-        let State::Live(live) = &self.state else { return };
-        let due = live.keepalive_due(&self.config).is_some_and(|at| now >= at);
-        if !(due && self.online) {
+        if !self.online {
             return;
         }
-        let attempt = self.take_id();
-        if let State::Live(Live { keepalive: Some(keepalive), .. }) = &mut self.state {
-            keepalive.step = Step::AwaitingLock(attempt);
-            self.effects.push(Effect::AcquireRefreshLock { attempt });
-        }
+        let State::Live(live) = &mut self.state else { return };
+        let due = live.keepalive_due(&self.config).is_some_and(|at| now >= at);
+        let Some(keepalive) = live.keepalive.as_mut().filter(|_| due) else { return };
+        let attempt = self.next_id;
+        self.next_id = attempt.wrapping_add(1);
+        keepalive.step = Step::AwaitingLock(attempt);
+        self.effects.push(Effect::AcquireRefreshLock { attempt });
     }
 
     /// The lock for `attempt` was granted: if it is the keepalive's, send it
@@ -123,7 +123,9 @@ impl Machine {
         keepalive.step = Step::Idle;
         let every = self.config.keepalive_every_ms;
         let due = every.and_then(|every| keepalive.due(last_activity_at, every)).is_some_and(|at| now >= at);
-        if let Some(request) = keepalive_request(&self.transport).filter(|_| due && online) {
+        // Built only when it goes (never to be dropped unsent).
+        let request = if due && online { keepalive_request(&self.transport) } else { None };
+        if let Some(request) = request {
             // Its own id: the lock's release abandons nothing of the keepalive.
             let id = self.next_id;
             self.next_id = id.wrapping_add(1);
@@ -162,16 +164,22 @@ impl Machine {
     pub(super) fn share_word_if_new(&mut self) {
         let Some(live) = self.live() else { return };
         let word = Word::of(live.absolute_cap, live.idle_cap, live.keepalive.map(|k| k.sent_at));
-        let known = self.word_shared.filter(|(e, _)| *e == live.epoch).map(|(_, w)| w).unwrap_or_default();
+        let known = match &self.word_shared {
+            Some((epoch, word)) if *epoch == live.epoch => *word,
+            _ => Word::default(),
+        };
         if known.join(word) != known {
-            // `broadcast` notes it as heard.
+            // `broadcast_live` notes it as heard.
             self.broadcast_live(false);
         }
     }
 
     /// Every tab heard `snapshot` of session `epoch` (sent or received).
     pub(super) fn note_word_heard(&mut self, epoch: Epoch, snapshot: &Snapshot) {
-        let known = self.word_shared.filter(|(e, _)| *e == epoch).map(|(_, w)| w).unwrap_or_default();
+        let known = match &self.word_shared {
+            Some((of, word)) if *of == epoch => *word,
+            _ => Word::default(),
+        };
         let heard = Word::of(snapshot.absolute_cap, snapshot.idle_cap, snapshot.keepalive_at);
         self.word_shared = Some((epoch, known.join(heard)));
     }

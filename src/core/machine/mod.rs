@@ -308,7 +308,7 @@ impl Machine {
 
     /// Whether a refresh is waiting for the lock or for the server.
     pub fn refresh_in_flight(&self) -> bool {
-        matches!(self.live().map(|live| live.refresh), Some(Refresh::AwaitingLock { .. } | Refresh::InFlight { .. }))
+        self.live().is_some_and(|live| matches!(live.refresh, Refresh::AwaitingLock { .. } | Refresh::InFlight { .. }))
     }
 
     /// When the next refresh (or retry) is due, if one is scheduled.
@@ -365,7 +365,7 @@ impl Machine {
             Refresh::Due { at, .. } if self.refresh_allowed(live) => at,
             _ => 0,
         };
-        let keepalive = live.keepalive_due(config).filter(|_| self.online).unwrap_or(0);
+        let keepalive = if self.online { live.keepalive_due(config).unwrap_or(0) } else { 0 };
         // The earliest one after now (the first listed on a tie), by a plain
         // loop: iterator adapters were a function of their own in the wasm.
         let mut next: Option<Deadline> = None;
@@ -491,9 +491,6 @@ impl Machine {
     /// Tells the other tabs; where the channel may not carry tokens, the
     /// message goes without them ([`Message::without_tokens`]).
     fn broadcast(&mut self, epoch: Epoch, message: Message) {
-        if let Message::Login(snapshot) | Message::StateResponse(snapshot) = &message {
-            self.note_word_heard(epoch, snapshot);
-        }
         let message = if self.channel_carries_tokens { message } else { message.without_tokens() };
         let envelope = Envelope { from: self.tab_id, epoch: Some(epoch), message };
         self.effects.push(Effect::Broadcast(envelope));
@@ -504,6 +501,7 @@ impl Machine {
     fn broadcast_live(&mut self, login: bool) {
         let Some(live) = self.live() else { return };
         let (epoch, snapshot) = (live.epoch, live.snapshot());
+        self.note_word_heard(epoch, &snapshot);
         self.broadcast(epoch, if login { Message::Login(snapshot) } else { Message::StateResponse(snapshot) });
     }
 
@@ -559,16 +557,16 @@ impl Machine {
     /// Bring the machine up to `now`: expire, warn, tick, start a due refresh.
     /// Idempotent for a given `now`.
     fn advance(&mut self, now: EpochMs) {
-        let config = self.config;
+        let config = &self.config;
         let State::Live(live) = &mut self.state else { return };
-        let idle = live.idle_deadline(&config);
-        let absolute = live.absolute_deadline(&config);
+        let idle = live.idle_deadline(config);
+        let absolute = live.absolute_deadline(config);
         if now >= idle.min(absolute) {
             let reason = if absolute <= idle { EndReason::Absolute } else { EndReason::Idle };
             self.end(reason, Origin::Local);
             return;
         }
-        match live.due_warning(&config, now) {
+        match live.due_warning(config, now) {
             None => {
                 if let Phase::Warning { .. } = live.phase {
                     live.phase = Phase::Active;

@@ -35,13 +35,12 @@ impl Machine {
     /// before `start()`). One past its window is wiped.
     pub fn handle_kept(&mut self, now: EpochMs, stored: Option<Kept>) {
         let now = self.clock(now);
-        self.records.kept = match stored {
-            Some(kept) if now >= kept.until => {
-                self.effects.push(Effect::Keep(None));
-                None
-            }
-            stored => stored,
-        };
+        let expired = stored.as_ref().is_some_and(|kept| now >= kept.until);
+        self.records.kept = stored;
+        if expired {
+            self.records.kept = None;
+            self.effects.push(Effect::Keep(None));
+        }
     }
 
     /// What the last sign-in restored (the `started` event's `restoredState`):
@@ -78,9 +77,10 @@ impl Machine {
         if self.config.reconstitute_for_ms.is_none() {
             return;
         }
-        if let Some(kept) = self.records.kept.take() {
+        if let Some(mut kept) = self.records.kept.take() {
             if now < kept.until && kept.is_for(identity) {
-                self.records.restored = Some(kept.state);
+                // Taken out in place: the record is dropped whole, once.
+                self.records.restored = Some(core::mem::replace(&mut kept.state, Value::Null));
             }
             self.effects.push(Effect::Keep(None));
         }

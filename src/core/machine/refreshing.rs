@@ -116,8 +116,8 @@ impl Machine {
     fn wait_for_newer_tokens(&mut self, now: EpochMs, attempt: u64, tokens: (Epoch, u64), failures: u32) {
         self.release_lock_until(attempt, now, None);
         let (epoch, generation) = tokens;
-        let since = match self.behind_note {
-            Some((e, g, since)) if (e, g) == (epoch, generation) => since,
+        let since = match &self.behind_note {
+            Some((e, g, since)) if *e == epoch && *g == generation => *since,
             _ => now,
         };
         self.behind_note = Some((epoch, generation, since));
@@ -193,7 +193,7 @@ impl Machine {
             RefreshOutcome::Success(tokens) => {
                 let (_, idle, absolute) = tokens.take_session_word();
                 live.take_word(now, absolute, idle);
-                let old = live.take_tokens(tokens, live.generation.saturating_add(1), now);
+                let mut old = live.take_tokens(tokens, live.generation.saturating_add(1), now);
                 let new = &mut live.tokens.refresh_token;
                 if old.is_some() && (new.is_none() || *new == old) {
                     // Not rotated: the server gave the same one, or none.
@@ -201,7 +201,7 @@ impl Machine {
                 }
                 if new.is_none() {
                     // RFC 6749 §6: no new refresh token means keep using the old one.
-                    *new = old;
+                    core::mem::swap(new, &mut old);
                 }
                 live.refresh = Self::schedule(&self.config, &mut self.jitter, live);
                 let message =

@@ -14,7 +14,7 @@ use super::super::endpoints::TokenMode;
 use super::super::protocol::Epoch;
 use super::super::refresh::{RefreshFailure, RefreshOutcome};
 use super::super::EpochMs;
-use super::types::{CheckTrigger, KeepaliveOutcome, SessionCheck};
+use super::types::{CheckTrigger, KeepaliveOutcome};
 
 /// A session check as it was asked: the epoch a "signed in" answer starts a
 /// session with, why it was asked, and when.
@@ -38,9 +38,9 @@ pub(super) enum Pending {
     Refresh,
     /// A keepalive; its id is in the keepalive bookkeeping.
     Keepalive,
-    /// A session check sent at `sent_at`; a signed-in answer to a `resume()`
-    /// starts a session with `epoch`.
-    SessionCheck { epoch: Epoch, trigger: CheckTrigger, sent_at: EpochMs },
+    /// A session check, as it was asked: a signed-in answer to a `resume()`
+    /// starts a session with its epoch.
+    SessionCheck(Check),
     /// One of the requests sent when session `epoch` ended (`None`: an owed
     /// logout sent again); `batch` groups them; `failed`: another of the
     /// batch failed.
@@ -134,9 +134,9 @@ impl Machine {
                 };
                 self.keepalive_result(now, id, outcome);
             }
-            Pending::SessionCheck { epoch, trigger, sent_at } => {
+            Pending::SessionCheck(asked) => {
                 let answer = self.session_answer(&answer, now);
-                self.session_checked(now, Check { epoch, trigger, sent_at }, answer);
+                self.session_checked(now, asked, answer);
             }
             Pending::Logout { batch, epoch, failed } => {
                 let delivered = matches!(&answer, FetchAnswer::Response(Response { status: 200..=299, .. }));
@@ -199,8 +199,7 @@ impl Machine {
         let mut verify_by_refresh = false;
         match answer {
             SessionAnswer::Active { absolute_deadline, idle_deadline, user, remember_me } => {
-                let check = SessionCheck::SignedIn { absolute_deadline, idle_deadline, remember_me };
-                self.signed_in(now, asked, check, user);
+                self.signed_in(now, asked, (absolute_deadline, idle_deadline), remember_me, user);
             }
             SessionAnswer::SignedOut | SessionAnswer::Revoked => {
                 if !self.state().is_live() {

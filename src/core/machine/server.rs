@@ -34,7 +34,7 @@ impl Machine {
         self.resend_logout_if_owed();
         let Some(request) = session_request(&self.transport) else { return };
         let id = self.take_id();
-        self.send(id, Pending::SessionCheck { epoch, trigger, sent_at: now }, Purpose::SessionCheck, request);
+        self.send(id, Pending::SessionCheck(Check { epoch, trigger, sent_at: now }), Purpose::SessionCheck, request);
     }
 
     // ----- inputs: the server's word ------------------------------------------
@@ -48,9 +48,9 @@ impl Machine {
     pub fn handle_session_check(&mut self, now: EpochMs, epoch: Epoch, check: SessionCheck) {
         let now = self.catch_up(now);
         match check {
-            SessionCheck::SignedIn { .. } => {
+            SessionCheck::SignedIn { absolute_deadline, idle_deadline, remember_me } => {
                 let asked = Check { epoch, trigger: CheckTrigger::Resume, sent_at: now };
-                self.signed_in(now, asked, check, None);
+                self.signed_in(now, asked, (absolute_deadline, idle_deadline), remember_me, None);
             }
             // Ends a live session only.
             SessionCheck::SignedOut => self.end(EndReason::Revoked, Origin::Server),
@@ -69,16 +69,23 @@ impl Machine {
 
     // ----- internals ---------------------------------------------------------
 
-    /// The server says `user` (if it named one) is signed in (`check`, a
-    /// [`SessionCheck::SignedIn`]). A live session takes the server's
+    /// The server says `user` (if it named one) is signed in, with its
+    /// `(absolute, idle)` deadlines and `remember_me` (what a
+    /// [`SessionCheck::SignedIn`] holds). A live session takes the server's
     /// deadlines where they are earlier, and ends if `user` is somebody
     /// else. Without one, only an explicit check ([`CheckTrigger::Resume`])
     /// starts a session; not one asked before a session ended here (its
     /// answer speaks of that session), and not while a logout is owed (the
     /// server's session is the one the user logged out of: the logout goes
     /// again).
-    pub(super) fn signed_in(&mut self, now: EpochMs, asked: Check, check: SessionCheck, user: Option<String>) {
-        let SessionCheck::SignedIn { absolute_deadline, idle_deadline, remember_me } = check else { return };
+    pub(super) fn signed_in(
+        &mut self,
+        now: EpochMs,
+        asked: Check,
+        (absolute_deadline, idle_deadline): (Option<EpochMs>, Option<EpochMs>),
+        remember_me: bool,
+        user: Option<String>,
+    ) {
         if let State::Live(_) = self.state {
             if let Some(user) = user {
                 self.check_user(user);

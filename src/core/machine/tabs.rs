@@ -19,30 +19,32 @@ use super::Machine;
 impl Machine {
     /// A message from another tab. Rejections are typed; the state is unchanged
     /// by a rejected message.
-    pub fn handle_message(&mut self, now: EpochMs, envelope: Envelope) -> Result<(), ProtocolError> {
+    pub fn handle_message(&mut self, now: EpochMs, mut envelope: Envelope) -> Result<(), ProtocolError> {
         let now = self.catch_up(now);
         if envelope.from == self.tab_id {
             return Err(ProtocolError::FromSelf);
         }
         let epoch = envelope.epoch;
-        match envelope.message {
+        let how = match envelope.message {
+            Message::Login(_) | Message::SessionExists { login: true, .. } => Adoption::Login,
+            _ => Adoption::Answer,
+        };
+        match &mut envelope.message {
             Message::StateRequest => {
                 self.broadcast_live(false);
                 Ok(())
             }
-            Message::Login(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Login),
-            Message::StateResponse(snapshot) => self.adopt(now, epoch, snapshot, Adoption::Answer),
-            Message::SessionExists { login, snapshot, refresh_token_held } => {
-                let how = if login { Adoption::Login } else { Adoption::Answer };
-                self.hear_of_session(now, epoch, how, snapshot, refresh_token_held)
+            Message::Login(snapshot) | Message::StateResponse(snapshot) => self.adopt(now, epoch, snapshot, how),
+            Message::SessionExists { snapshot, refresh_token_held, .. } => {
+                self.hear_of_session(now, epoch, how, snapshot, *refresh_token_held)
             }
             message => {
                 let live = match &mut self.state {
-                    State::Live(live) if Some(live.epoch) == epoch => live,
+                    State::Live(live) if epoch.is_some_and(|epoch| epoch == live.epoch) => live,
                     _ => {
                         // A logout that overtook its session's login: the login,
                         // when it comes, is of an ended session.
-                        if let (Message::Logout { .. }, Some(epoch)) = (&message, epoch) {
+                        if let (Message::Logout { .. }, Some(epoch)) = (&*message, epoch) {
                             self.remember_ended(epoch);
                         }
                         return Err(ProtocolError::WrongEpoch);
@@ -50,35 +52,29 @@ impl Machine {
                 };
                 match message {
                     Message::Activity { at } | Message::StaySignedIn { at } => {
-                        self.take_activity(at.min(now), Origin::OtherTab);
+                        self.take_activity((*at).min(now), Origin::OtherTab);
                     }
                     Message::Refreshed { tokens, .. } if live.tokens.identity.conflicts(&tokens.identity) => {
                         // Tokens for another user than the one this tab knows.
                         self.user_changed();
                     }
-                    Message::Refreshed { mut tokens, generation, received_at } => {
-                        if generation > live.generation {
-                            let received_at = received_at.min(now);
-                            live.take_newer_tokens(
-                                &mut tokens,
-                                generation,
-                                received_at,
-                                &self.config,
-                                &mut self.jitter,
-                            );
+                    Message::Refreshed { tokens, generation, received_at } => {
+                        if *generation > live.generation {
+                            let received_at = (*received_at).min(now);
+                            live.take_newer_tokens(tokens, *generation, received_at, &self.config, &mut self.jitter);
                             let expires_at = live.tokens.expires_at;
                             self.events.push(Event::Refreshed { expires_at, origin: Origin::OtherTab });
                         }
                     }
                     Message::TokensChanged { generation, .. } => {
-                        if generation > live.generation {
+                        if *generation > live.generation {
                             // Its refresh may have rotated the refresh token we
                             // hold: never present it. Our access token stays ours.
                             live.tokens.refresh_token = None;
                         }
                     }
                     Message::Logout { reason } => {
-                        let reason = if reason == EndReason::User { EndReason::OtherTab } else { reason };
+                        let reason = if *reason == EndReason::User { EndReason::OtherTab } else { *reason };
                         self.end(reason, Origin::OtherTab);
                     }
                     Message::StateRequest
@@ -99,8 +95,8 @@ impl Machine {
     /// nothing; a live session of the same epoch takes what is newer.
     pub fn restore(&mut self, now: EpochMs, stored: &Value) -> Result<(), ProtocolError> {
         let now = self.catch_up(now);
-        let envelope = decode(stored)?;
-        match envelope.message {
+        let mut envelope = decode(stored)?;
+        match &mut envelope.message {
             Message::StateResponse(snapshot) | Message::Login(snapshot) => {
                 self.adopt(now, envelope.epoch, snapshot, Adoption::Restore)
             }
@@ -131,11 +127,11 @@ impl Machine {
         now: EpochMs,
         epoch: Option<Epoch>,
         how: Adoption,
-        snapshot: Snapshot,
+        snapshot: &mut Snapshot,
         refresh_token_held: bool,
     ) -> Result<(), ProtocolError> {
         if let State::Live(live) = &mut self.state {
-            if Some(live.epoch) == epoch {
+            if epoch.is_some_and(|epoch| epoch == live.epoch) {
                 let at = snapshot.last_activity_at.min(now);
                 live.last_activity_at = live.last_activity_at.max(at);
                 self.advance(now);
@@ -157,7 +153,7 @@ impl Machine {
         &mut self,
         now: u64,
         epoch: Option<Epoch>,
-        snapshot: Snapshot,
+        snapshot: &mut Snapshot,
         how: Adoption,
     ) -> Result<(), ProtocolError> {
         let epoch = epoch.ok_or(ProtocolError::BadField("epoch"))?;
@@ -169,15 +165,14 @@ impl Machine {
             return Err(ProtocolError::EndedEpoch);
         }
         let last_activity_at = snapshot.last_activity_at.min(now).max(started_at);
-        let config = self.config;
         let heard_keepalive = snapshot.keepalive_at.map(|at| at.min(now));
-        self.note_word_heard(epoch, &snapshot);
+        self.note_word_heard(epoch, snapshot);
         let mut candidate = Live {
             epoch,
             started_at,
             last_activity_at,
             last_broadcast_at: None,
-            tokens: snapshot.tokens,
+            tokens: core::mem::take(&mut snapshot.tokens),
             generation: snapshot.generation,
             tokens_received_at: snapshot.tokens_received_at.min(now),
             refresh: Refresh::Unneeded,
@@ -187,7 +182,7 @@ impl Machine {
             idle_cap: snapshot.idle_cap,
             remember_me: snapshot.remember_me,
         };
-        if now >= candidate.idle_deadline(&config).min(candidate.absolute_deadline(&config)) {
+        if now >= candidate.idle_deadline(&self.config).min(candidate.absolute_deadline(&self.config)) {
             return Err(ProtocolError::StaleSnapshot);
         }
         match &mut self.state {
@@ -207,7 +202,13 @@ impl Machine {
                 if candidate.generation > live.generation {
                     // `check_identity` learned what the candidate knows of the user.
                     let (generation, received_at) = (candidate.generation, candidate.tokens_received_at);
-                    live.take_newer_tokens(&mut candidate.tokens, generation, received_at, &config, &mut self.jitter);
+                    live.take_newer_tokens(
+                        &mut candidate.tokens,
+                        generation,
+                        received_at,
+                        &self.config,
+                        &mut self.jitter,
+                    );
                 }
                 self.advance(now);
                 return Ok(());
