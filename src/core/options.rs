@@ -94,7 +94,7 @@ pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigEr
     }
     // Both checked, then one exit for either error (the timing options' first):
     // fewer paths that drop what was read.
-    match (Config::from_input(&input), ShellOptions::from_input(&input)) {
+    match (Config::from_input(&input), ShellOptions::take_from(&mut input)) {
         (Ok(config), Ok(shell)) => Ok(Options { config, endpoints, shell }),
         (Err(error), _) | (_, Err(error)) => Err(error),
     }
