@@ -276,8 +276,12 @@ impl Message {
 /// secret; a tab that joins from a notice must know whom the session is for).
 /// In place: the snapshot is not moved in and out.
 fn strip_tokens(tokens: &mut TokenSet) {
-    let identity = core::mem::take(&mut tokens.identity);
-    *tokens = TokenSet { identity, ..TokenSet::default() };
+    tokens.access_token = None;
+    tokens.refresh_token = None;
+    tokens.expires_at = None;
+    tokens.remember_me = false;
+    tokens.idle_deadline = None;
+    tokens.absolute_deadline = None;
 }
 
 /// A message with its sender and session epoch.
