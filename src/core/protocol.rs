@@ -479,7 +479,9 @@ impl<'a> Fields<'a> {
                 user: self.optional_text("user", MAX_USER_LEN).map(str::to_owned),
                 sub: self.optional_text("sub", MAX_USER_LEN).map(str::to_owned),
             },
-            ..TokenSet::default()
+            remember_me: false,
+            idle_deadline: None,
+            absolute_deadline: None,
         }
     }
 
