@@ -216,7 +216,7 @@ impl Tombstones {
             return tombstones;
         }
         let entries = value.get("ended").and_then(Value::as_array).unwrap_or_default();
-        for entry in entries.iter().take(MAX_READ) {
+        for entry in entries.get(..MAX_READ).unwrap_or(entries) {
             let read = || {
                 Some(Tombstone {
                     epoch: entry.get("epoch")?.as_str().and_then(Id128::from_hex)?,
