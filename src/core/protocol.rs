@@ -363,10 +363,12 @@ fn write_snapshot(m: &mut Members, snapshot: &Snapshot, secrets: bool) {
     m.number("lastActivityAt", snapshot.last_activity_at);
     m.number("generation", snapshot.generation);
     m.number("receivedAt", snapshot.tokens_received_at);
-    for (key, at) in
-        [("absoluteCap", snapshot.absolute_cap), ("idleCap", snapshot.idle_cap), ("keepaliveAt", snapshot.keepalive_at)]
-    {
-        if let Some(at) = at {
+    for (key, at) in &[
+        ("absoluteCap", snapshot.absolute_cap),
+        ("idleCap", snapshot.idle_cap),
+        ("keepaliveAt", snapshot.keepalive_at),
+    ] {
+        if let Some(at) = *at {
             m.number(key, at);
         }
     }
