@@ -85,17 +85,18 @@ pub fn read(options: &Value) -> Result<Options, ConfigError> {
 pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigError> {
     let mut draft = Draft { input: ConfigInput::default(), endpoints: Transport::default() };
     walk(&Path::ROOT, options, OPTION_KEYS, &mut draft).map_err(|error| *error)?;
-    let Draft { mut input, endpoints } = draft;
-    if endpoints.keepalive.is_some() && input.keepalive_every_ms.is_none() {
+    // In place: the draft is not moved apart.
+    let input = &mut draft.input;
+    if draft.endpoints.keepalive.is_some() && input.keepalive_every_ms.is_none() {
         input.keepalive_every_ms = Some(DEFAULT_KEEPALIVE_EVERY_MS as f64);
     }
     if input.channel_name.is_none() {
-        input.channel_name = Some(scope::default_channel_name(&endpoints, base_url));
+        input.channel_name = Some(scope::default_channel_name(&draft.endpoints, base_url));
     }
     // Both checked, then one exit for either error (the timing options' first):
     // fewer paths that drop what was read.
-    match (Config::from_input(&input), ShellOptions::take_from(&mut input)) {
-        (Ok(config), Ok(shell)) => Ok(Options { config, endpoints, shell }),
+    match (Config::from_input(input), ShellOptions::take_from(input)) {
+        (Ok(config), Ok(shell)) => Ok(Options { config, endpoints: draft.endpoints, shell }),
         (Err(error), _) | (_, Err(error)) => Err(error),
     }
 }
