@@ -553,12 +553,11 @@ fn csrf(path: &Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
     }
     let mut read = CsrfReader { header: None, sources: Vec::with_capacity(2) };
     walk(path, value, "header cookie meta", &mut read)?;
-    let CsrfReader { header, mut sources } = read;
     // Both a cookie and a meta tag: which one wins would be a guess.
-    let Some(source) = sources.pop().filter(|_| sources.is_empty()) else {
+    let Some(source) = read.sources.pop().filter(|_| read.sources.is_empty()) else {
         return Err(path.error(ConfigErrorKind::NeedsOneSource));
     };
-    Ok(Some(Csrf { header: header.unwrap_or_else(|| "X-CSRF-Token".to_owned()), source }))
+    Ok(Some(Csrf { header: read.header.take().unwrap_or_else(|| "X-CSRF-Token".to_owned()), source }))
 }
 
 /// Only error statuses can mean "revoked": a 2xx is an answer.
