@@ -482,18 +482,18 @@ fn pairs(
 
 /// One endpoint; `null` turns it off.
 fn endpoint(path: &Path<'_>, value: &Value, default_method: &str, allow_get: bool) -> Result<Option<Endpoint>, Fail> {
-    let (url, method) = match value {
+    // One reader for both forms, its fields used in place.
+    let mut read = EndpointReader::default();
+    match value {
         Value::Null => return Ok(None),
-        Value::String(_) => (checked_text(path, value, TextRule::Url)?, None),
-        Value::Object(_) => {
-            let mut read = EndpointReader::default();
-            walk(path, value, "url method", &mut read)?;
-            let url = read.url.ok_or_else(|| path.child("url").error(ConfigErrorKind::WrongType))?;
-            (url, read.method)
-        }
+        Value::String(_) => set_text(&mut read.url, path, value, TextRule::Url)?,
+        Value::Object(_) => walk(path, value, "url method", &mut read)?,
         _ => return Err(path.error(ConfigErrorKind::WrongType)),
+    }
+    let Some(url) = read.url.take() else {
+        return Err(path.child("url").error(ConfigErrorKind::WrongType));
     };
-    let asked = method.as_deref().unwrap_or(default_method);
+    let asked = read.method.as_deref().unwrap_or(default_method);
     let mut known = None;
     for &name in &["GET", "POST", "PUT", "PATCH", "DELETE"] {
         if name.eq_ignore_ascii_case(asked) && (allow_get || name != "GET") {
