@@ -279,8 +279,7 @@ impl Reader for Transport {
             _ => &mut t.revocation,
         };
         let default_method = if index == 2 { "GET" } else { "POST" };
-        *slot = endpoint(p, v, default_method, index == 1 || index == 2)?;
-        Ok(())
+        endpoint(slot, p, v, default_method, index == 1 || index == 2)
     }
 }
 
@@ -480,12 +479,21 @@ fn pairs(
     Ok(())
 }
 
-/// One endpoint; `null` turns it off.
-fn endpoint(path: &Path<'_>, value: &Value, default_method: &str, allow_get: bool) -> Result<Option<Endpoint>, Fail> {
+/// One endpoint, into `slot`; `null` turns it off.
+fn endpoint(
+    slot: &mut Option<Endpoint>,
+    path: &Path<'_>,
+    value: &Value,
+    default_method: &str,
+    allow_get: bool,
+) -> Result<(), Fail> {
     // One reader for both forms, its fields used in place.
     let mut read = EndpointReader::default();
     match value {
-        Value::Null => return Ok(None),
+        Value::Null => {
+            *slot = None;
+            return Ok(());
+        }
         Value::String(_) => set_text(&mut read.url, path, value, TextRule::Url)?,
         Value::Object(_) => walk(path, value, "url method", &mut read)?,
         _ => return Err(path.error(ConfigErrorKind::WrongType)),
@@ -501,7 +509,8 @@ fn endpoint(path: &Path<'_>, value: &Value, default_method: &str, allow_get: boo
         }
     }
     let method = known.ok_or_else(|| path.child("method").error(ConfigErrorKind::UnknownChoice))?;
-    Ok(Some(Endpoint { url, method: method.to_owned() }))
+    *slot = Some(Endpoint { url, method: method.to_owned() });
+    Ok(())
 }
 
 /// An endpoint written as `{ url, method }`.
