@@ -490,10 +490,8 @@ fn endpoint(
     // One reader for both forms, its fields used in place.
     let mut read = EndpointReader::default();
     match value {
-        Value::Null => {
-            *slot = None;
-            return Ok(());
-        }
+        // Every endpoint starts off, and is read once.
+        Value::Null => return Ok(()),
         Value::String(_) => set_text(&mut read.url, path, value, TextRule::Url)?,
         Value::Object(_) => walk(path, value, "url method", &mut read)?,
         _ => return Err(path.error(ConfigErrorKind::WrongType)),
