@@ -228,7 +228,7 @@ impl Reader for Draft {
                 }
             }
             13 => walk(p, v, "accessToken refreshToken expiresIn expiresAt error user", &mut t.fields)?,
-            14 => t.csrf = csrf(p, v)?,
+            14 => csrf(&mut t.csrf, p, v)?,
             15 => {
                 // In place of the default ([401]).
                 t.revoked_statuses.clear();
@@ -553,10 +553,11 @@ impl Reader for CsrfReader {
     }
 }
 
-/// `csrf`: `{ header?, cookie }` or `{ header?, meta }`; `null` turns it off.
-fn csrf(path: &Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
+/// `csrf`: `{ header?, cookie }` or `{ header?, meta }`, into `slot`; `null`
+/// leaves it off (as it starts: each key is read once).
+fn csrf(slot: &mut Option<Csrf>, path: &Path<'_>, value: &Value) -> Result<(), Fail> {
     if value.is_null() {
-        return Ok(None);
+        return Ok(());
     }
     let mut read = CsrfReader { header: None, sources: Vec::with_capacity(2) };
     walk(path, value, "header cookie meta", &mut read)?;
@@ -564,7 +565,8 @@ fn csrf(path: &Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
     let Some(source) = read.sources.pop().filter(|_| read.sources.is_empty()) else {
         return Err(path.error(ConfigErrorKind::NeedsOneSource));
     };
-    Ok(Some(Csrf { header: read.header.take().unwrap_or_else(|| "X-CSRF-Token".to_owned()), source }))
+    *slot = Some(Csrf { header: read.header.take().unwrap_or_else(|| "X-CSRF-Token".to_owned()), source });
+    Ok(())
 }
 
 /// Only error statuses can mean "revoked": a 2xx is an answer.
