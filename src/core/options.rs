@@ -220,13 +220,9 @@ impl Reader for Draft {
             9 => pairs(p, v, header_problem, &mut t.headers)?,
             10 => pairs(p, v, body_field_problem, &mut t.body_fields)?,
             11 => t.refresh_token_field = checked_text(p, v, TextRule::Plain)?,
-            12 => {
-                if v.is_null() {
-                    t.grant_type = None;
-                } else {
-                    set_text(&mut t.grant_type, p, v, TextRule::Plain)?;
-                }
-            }
+            // `null`: none, as it starts (each key is read once).
+            12 if v.is_null() => {}
+            12 => set_text(&mut t.grant_type, p, v, TextRule::Plain)?,
             13 => walk(p, v, "accessToken refreshToken expiresIn expiresAt error user", &mut t.fields)?,
             14 => csrf(&mut t.csrf, p, v)?,
             15 => {
