@@ -215,7 +215,8 @@ impl Reader for Draft {
             7 => t.timeout_ms = whole(p, v, MAX_TIMEOUT_MS, ConfigErrorKind::TimeoutTooLong)?,
             8 => {
                 let limit = whole(p, v, MAX_BODY_LIMIT as u64, ConfigErrorKind::BodyLimitTooLarge)?;
-                t.max_body_bytes = usize::try_from(limit).unwrap_or(MAX_BODY_LIMIT);
+                // At most MAX_BODY_LIMIT (4 MiB): the cast is exact.
+                t.max_body_bytes = limit as usize;
             }
             9 => pairs(p, v, header_problem, &mut t.headers)?,
             10 => pairs(p, v, body_field_problem, &mut t.body_fields)?,
