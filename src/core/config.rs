@@ -504,7 +504,7 @@ impl ShellOptions {
         c.rule(!is_name(channel_name), "channelName", ConfigErrorKind::BadName);
         let activity_events = match input.activity_events.take() {
             None => {
-                let mut defaults = Vec::new();
+                let mut defaults = Vec::with_capacity(DEFAULT_ACTIVITY_EVENTS.len());
                 for &event in &DEFAULT_ACTIVITY_EVENTS {
                     defaults.push(event.to_owned());
                 }
