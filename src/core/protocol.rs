@@ -420,6 +420,7 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    #[inline(never)]
     fn fail(&mut self, name: &'static str) {
         if self.bad.is_none() {
             self.bad = Some(name);
