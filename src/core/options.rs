@@ -360,7 +360,20 @@ fn choice(path: &Path<'_>, value: &Value, names: &str) -> Result<usize, Fail> {
 /// A text that names something on the server (field names, codes, grant types):
 /// 1 to 256 bytes, no control characters.
 fn is_text(text: &str) -> bool {
-    !text.is_empty() && text.len() <= MAX_NAME_LEN && !text.chars().any(char::is_control)
+    !text.is_empty() && text.len() <= MAX_NAME_LEN && !has_control(text)
+}
+
+/// Whether `text` holds a control character (`char::is_control`: C0, DEL and
+/// C1), by its UTF-8 bytes: C1 is U+0080..=U+009F, `C2 80`..=`C2 9F`.
+fn has_control(text: &str) -> bool {
+    let mut previous = 0;
+    for byte in text.bytes() {
+        if byte < 0x20 || byte == 0x7f || (previous == 0xc2 && byte <= 0x9f) {
+            return true;
+        }
+        previous = byte;
+    }
+    false
 }
 
 /// What a text option must hold, for [`checked_text`].
