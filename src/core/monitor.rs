@@ -47,13 +47,14 @@ const ONCE: [&str; 3] = ["started", "expired", "loggedOut"];
 /// The record of `event` if this tab decided it: `at tab sid kind codes…`.
 /// `tab` and `sid` are hex ids.
 pub fn record(event: &Event, at: EpochMs, tab: &str, sid: &str) -> Option<String> {
-    let decided_here = |origin: &Origin| *origin != Origin::OtherTab;
     let words: [&str; 3] = match event {
         Event::Started { origin: Origin::Local, .. } => ["started", "", ""],
         Event::Refreshed { origin: Origin::Local, .. } => ["refreshed", "", ""],
         Event::RefreshFailed { code, .. } => ["refreshFailed", code, ""],
-        Event::Expired { reason, origin } if decided_here(origin) => ["expired", reason.as_str(), ""],
-        Event::LoggedOut { reason, origin } if decided_here(origin) => ["loggedOut", reason.as_str(), origin.as_str()],
+        Event::Expired { reason, origin } if *origin != Origin::OtherTab => ["expired", reason.as_str(), ""],
+        Event::LoggedOut { reason, origin } if *origin != Origin::OtherTab => {
+            ["loggedOut", reason.as_str(), origin.as_str()]
+        }
         Event::Error { code } => ["error", code.as_str(), ""],
         _ => return None,
     };
