@@ -40,10 +40,6 @@ pub const MAX_QUEUED: usize = 64;
 /// The first word of a batch, then its version.
 const HEADER: &str = "wasm-session-monitor 1 ";
 
-/// Kinds a session has once: a second record of one (two tabs noticing the
-/// same timeout at once) is not queued again.
-const ONCE: [&str; 3] = ["started", "expired", "loggedOut"];
-
 /// The record of `event` if this tab decided it: `at tab sid kind codes…`.
 /// `tab` and `sid` are hex ids.
 pub fn record(event: &Event, at: EpochMs, tab: &str, sid: &str) -> Option<String> {
@@ -115,7 +111,9 @@ impl Queue {
     /// Queues `record`: a once-per-session kind only once; when full, the
     /// oldest record is dropped and counted.
     pub fn push(&mut self, record: String) {
-        let once = sid_kind(&record).1.is_some_and(|kind| ONCE.contains(&kind));
+        // Kinds a session has once: a second record of one (two tabs noticing
+        // the same timeout at once) is not queued again.
+        let once = matches!(sid_kind(&record).1, Some("started" | "expired" | "loggedOut"));
         if once && self.records.iter().any(|queued| sid_kind(queued) == sid_kind(&record)) {
             return;
         }
