@@ -493,24 +493,31 @@ pub fn is_name(text: &str) -> bool {
 impl ShellOptions {
     /// Checks the shell's part of `input` and fills in defaults.
     pub fn from_input(input: &ConfigInput) -> Result<ShellOptions, ConfigError> {
+        Self::take_from(&mut input.clone())
+    }
+
+    /// [`ShellOptions::from_input`], moving the texts and lists out of
+    /// `input` instead of copying them (the options reader is done with them).
+    pub(crate) fn take_from(input: &mut ConfigInput) -> Result<ShellOptions, ConfigError> {
         let mut c = Checks::default();
         let channel_name = input.channel_name.as_deref().unwrap_or(super::scope::CHANNEL_PREFIX);
         c.rule(!is_name(channel_name), "channelName", ConfigErrorKind::BadName);
-        let mut activity_events = Vec::new();
-        match &input.activity_events {
+        let activity_events = match input.activity_events.take() {
             None => {
+                let mut defaults = Vec::with_capacity(DEFAULT_ACTIVITY_EVENTS.len());
                 for &event in &DEFAULT_ACTIVITY_EVENTS {
-                    activity_events.push(event.to_owned());
+                    defaults.push(event.to_owned());
                 }
+                defaults
             }
             Some(events) => {
                 c.rule(events.len() > 16, "activityEvents", ConfigErrorKind::TooMany);
-                for event in events {
+                for event in &events {
                     c.rule(!is_name(event), "activityEvents", ConfigErrorKind::BadName);
-                    activity_events.push(event.clone());
                 }
+                events
             }
-        }
+        };
         let activity_throttle_ms = c.ms("activityThrottleMs", &input.activity_throttle_ms, 1_000, true);
         let storage = match input.storage.as_deref() {
             None | Some("memory") => StorageChoice::Memory,
@@ -521,8 +528,8 @@ impl ShellOptions {
                 StorageChoice::Memory
             }
         };
-        let monitor = input.monitor_url.as_ref().map(|url| super::monitor::MonitorOptions {
-            url: url.clone(),
+        let monitor = input.monitor_url.take().map(|url| super::monitor::MonitorOptions {
+            url,
             flush_ms: c.ms("monitor.flushMs", &input.monitor_flush_ms, 10_000, false),
         });
         let channel_name = channel_name.to_owned();

@@ -290,13 +290,18 @@ pub fn header_value_ok(text: &str) -> bool {
 /// Non-empty, bounded, no spaces or control characters, and `http`/`https` when
 /// a scheme is given (so no `javascript:` or `data:`). Relative URLs are fine.
 pub fn is_valid_url(url: &str) -> bool {
-    if url.is_empty() || url.len() > MAX_URL_LEN || !all_bytes(url, |b| b > b' ' && b != 0x7f) {
+    if url.is_empty() || !fits_url(url) {
         return false;
     }
     match scheme(url) {
         Some(scheme) => scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"),
         None => true,
     }
+}
+
+/// At most [`MAX_URL_LEN`] bytes, no spaces or control characters.
+fn fits_url(url: &str) -> bool {
+    url.len() <= MAX_URL_LEN && all_bytes(url, |b| b > b' ' && b != 0x7f)
 }
 
 /// The origin of an absolute `http(s)` URL as the URL parser writes it:
@@ -322,7 +327,8 @@ fn split_origin(url: &str) -> Option<(String, &str, &str)> {
     // The URL parser reads `\` as `/` in http(s) URLs.
     let end = find_any(rest, b"/?#\\").unwrap_or(rest.len());
     let (authority, tail) = (rest.get(..end)?, rest.get(end..)?);
-    if find_any(authority, b"@").is_some() || !is_valid_url(url) {
+    // The scheme is http(s): what is left of `is_valid_url`.
+    if find_any(authority, b"@").is_some() || !fits_url(url) {
         return None;
     }
     // `[v6]:port` or `host:port`; the port may be empty.

@@ -40,20 +40,17 @@ pub const MAX_QUEUED: usize = 64;
 /// The first word of a batch, then its version.
 const HEADER: &str = "wasm-session-monitor 1 ";
 
-/// Kinds a session has once: a second record of one (two tabs noticing the
-/// same timeout at once) is not queued again.
-const ONCE: [&str; 3] = ["started", "expired", "loggedOut"];
-
 /// The record of `event` if this tab decided it: `at tab sid kind codes…`.
 /// `tab` and `sid` are hex ids.
 pub fn record(event: &Event, at: EpochMs, tab: &str, sid: &str) -> Option<String> {
-    let decided_here = |origin: &Origin| *origin != Origin::OtherTab;
     let words: [&str; 3] = match event {
         Event::Started { origin: Origin::Local, .. } => ["started", "", ""],
         Event::Refreshed { origin: Origin::Local, .. } => ["refreshed", "", ""],
         Event::RefreshFailed { code, .. } => ["refreshFailed", code, ""],
-        Event::Expired { reason, origin } if decided_here(origin) => ["expired", reason.as_str(), ""],
-        Event::LoggedOut { reason, origin } if decided_here(origin) => ["loggedOut", reason.as_str(), origin.as_str()],
+        Event::Expired { reason, origin } if *origin != Origin::OtherTab => ["expired", reason.as_str(), ""],
+        Event::LoggedOut { reason, origin } if *origin != Origin::OtherTab => {
+            ["loggedOut", reason.as_str(), origin.as_str()]
+        }
         Event::Error { code } => ["error", code.as_str(), ""],
         _ => return None,
     };
@@ -114,7 +111,9 @@ impl Queue {
     /// Queues `record`: a once-per-session kind only once; when full, the
     /// oldest record is dropped and counted.
     pub fn push(&mut self, record: String) {
-        let once = sid_kind(&record).1.is_some_and(|kind| ONCE.contains(&kind));
+        // Kinds a session has once: a second record of one (two tabs noticing
+        // the same timeout at once) is not queued again.
+        let once = matches!(sid_kind(&record).1, Some("started" | "expired" | "loggedOut"));
         if once && self.records.iter().any(|queued| sid_kind(queued) == sid_kind(&record)) {
             return;
         }

@@ -85,17 +85,18 @@ pub fn read(options: &Value) -> Result<Options, ConfigError> {
 pub fn read_on_page(options: &Value, base_url: &str) -> Result<Options, ConfigError> {
     let mut draft = Draft { input: ConfigInput::default(), endpoints: Transport::default() };
     walk(&Path::ROOT, options, OPTION_KEYS, &mut draft).map_err(|error| *error)?;
-    let Draft { mut input, endpoints } = draft;
-    if endpoints.keepalive.is_some() && input.keepalive_every_ms.is_none() {
+    // In place: the draft is not moved apart.
+    let input = &mut draft.input;
+    if draft.endpoints.keepalive.is_some() && input.keepalive_every_ms.is_none() {
         input.keepalive_every_ms = Some(DEFAULT_KEEPALIVE_EVERY_MS as f64);
     }
     if input.channel_name.is_none() {
-        input.channel_name = Some(scope::default_channel_name(&endpoints, base_url));
+        input.channel_name = Some(scope::default_channel_name(&draft.endpoints, base_url));
     }
     // Both checked, then one exit for either error (the timing options' first):
     // fewer paths that drop what was read.
-    match (Config::from_input(&input), ShellOptions::from_input(&input)) {
-        (Ok(config), Ok(shell)) => Ok(Options { config, endpoints, shell }),
+    match (Config::from_input(input), ShellOptions::take_from(input)) {
+        (Ok(config), Ok(shell)) => Ok(Options { config, endpoints: draft.endpoints, shell }),
         (Err(error), _) | (_, Err(error)) => Err(error),
     }
 }
@@ -214,20 +215,17 @@ impl Reader for Draft {
             7 => t.timeout_ms = whole(p, v, MAX_TIMEOUT_MS, ConfigErrorKind::TimeoutTooLong)?,
             8 => {
                 let limit = whole(p, v, MAX_BODY_LIMIT as u64, ConfigErrorKind::BodyLimitTooLarge)?;
-                t.max_body_bytes = usize::try_from(limit).unwrap_or(MAX_BODY_LIMIT);
+                // At most MAX_BODY_LIMIT (4 MiB): the cast is exact.
+                t.max_body_bytes = limit as usize;
             }
             9 => pairs(p, v, header_problem, &mut t.headers)?,
             10 => pairs(p, v, body_field_problem, &mut t.body_fields)?,
             11 => t.refresh_token_field = checked_text(p, v, TextRule::Plain)?,
-            12 => {
-                if v.is_null() {
-                    t.grant_type = None;
-                } else {
-                    set_text(&mut t.grant_type, p, v, TextRule::Plain)?;
-                }
-            }
+            // `null`: none, as it starts (each key is read once).
+            12 if v.is_null() => {}
+            12 => set_text(&mut t.grant_type, p, v, TextRule::Plain)?,
             13 => walk(p, v, "accessToken refreshToken expiresIn expiresAt error user", &mut t.fields)?,
-            14 => t.csrf = csrf(p, v)?,
+            14 => csrf(&mut t.csrf, p, v)?,
             15 => {
                 // In place of the default ([401]).
                 t.revoked_statuses.clear();
@@ -278,8 +276,7 @@ impl Reader for Transport {
             _ => &mut t.revocation,
         };
         let default_method = if index == 2 { "GET" } else { "POST" };
-        *slot = endpoint(p, v, default_method, index == 1 || index == 2)?;
-        Ok(())
+        endpoint(slot, p, v, default_method, index == 1 || index == 2)
     }
 }
 
@@ -363,7 +360,20 @@ fn choice(path: &Path<'_>, value: &Value, names: &str) -> Result<usize, Fail> {
 /// A text that names something on the server (field names, codes, grant types):
 /// 1 to 256 bytes, no control characters.
 fn is_text(text: &str) -> bool {
-    !text.is_empty() && text.len() <= MAX_NAME_LEN && !text.chars().any(char::is_control)
+    !text.is_empty() && text.len() <= MAX_NAME_LEN && !has_control(text)
+}
+
+/// Whether `text` holds a control character (`char::is_control`: C0, DEL and
+/// C1), by its UTF-8 bytes: C1 is U+0080..=U+009F, `C2 80`..=`C2 9F`.
+fn has_control(text: &str) -> bool {
+    let mut previous = 0;
+    for byte in text.bytes() {
+        if byte < 0x20 || byte == 0x7f || (previous == 0xc2 && byte <= 0x9f) {
+            return true;
+        }
+        previous = byte;
+    }
+    false
 }
 
 /// What a text option must hold, for [`checked_text`].
@@ -479,20 +489,27 @@ fn pairs(
     Ok(())
 }
 
-/// One endpoint; `null` turns it off.
-fn endpoint(path: &Path<'_>, value: &Value, default_method: &str, allow_get: bool) -> Result<Option<Endpoint>, Fail> {
-    let (url, method) = match value {
-        Value::Null => return Ok(None),
-        Value::String(_) => (checked_text(path, value, TextRule::Url)?, None),
-        Value::Object(_) => {
-            let mut read = EndpointReader::default();
-            walk(path, value, "url method", &mut read)?;
-            let url = read.url.ok_or_else(|| path.child("url").error(ConfigErrorKind::WrongType))?;
-            (url, read.method)
-        }
+/// One endpoint, into `slot`; `null` turns it off.
+fn endpoint(
+    slot: &mut Option<Endpoint>,
+    path: &Path<'_>,
+    value: &Value,
+    default_method: &str,
+    allow_get: bool,
+) -> Result<(), Fail> {
+    // One reader for both forms, its fields used in place.
+    let mut read = EndpointReader::default();
+    match value {
+        // Every endpoint starts off, and is read once.
+        Value::Null => return Ok(()),
+        Value::String(_) => set_text(&mut read.url, path, value, TextRule::Url)?,
+        Value::Object(_) => walk(path, value, "url method", &mut read)?,
         _ => return Err(path.error(ConfigErrorKind::WrongType)),
+    }
+    let Some(url) = read.url.take() else {
+        return Err(path.child("url").error(ConfigErrorKind::WrongType));
     };
-    let asked = method.as_deref().unwrap_or(default_method);
+    let asked = read.method.as_deref().unwrap_or(default_method);
     let mut known = None;
     for &name in &["GET", "POST", "PUT", "PATCH", "DELETE"] {
         if name.eq_ignore_ascii_case(asked) && (allow_get || name != "GET") {
@@ -500,7 +517,8 @@ fn endpoint(path: &Path<'_>, value: &Value, default_method: &str, allow_get: boo
         }
     }
     let method = known.ok_or_else(|| path.child("method").error(ConfigErrorKind::UnknownChoice))?;
-    Ok(Some(Endpoint { url, method: method.to_owned() }))
+    *slot = Some(Endpoint { url, method: method.to_owned() });
+    Ok(())
 }
 
 /// An endpoint written as `{ url, method }`.
@@ -545,19 +563,20 @@ impl Reader for CsrfReader {
     }
 }
 
-/// `csrf`: `{ header?, cookie }` or `{ header?, meta }`; `null` turns it off.
-fn csrf(path: &Path<'_>, value: &Value) -> Result<Option<Csrf>, Fail> {
+/// `csrf`: `{ header?, cookie }` or `{ header?, meta }`, into `slot`; `null`
+/// leaves it off (as it starts: each key is read once).
+fn csrf(slot: &mut Option<Csrf>, path: &Path<'_>, value: &Value) -> Result<(), Fail> {
     if value.is_null() {
-        return Ok(None);
+        return Ok(());
     }
     let mut read = CsrfReader { header: None, sources: Vec::with_capacity(2) };
     walk(path, value, "header cookie meta", &mut read)?;
-    let CsrfReader { header, mut sources } = read;
     // Both a cookie and a meta tag: which one wins would be a guess.
-    let Some(source) = sources.pop().filter(|_| sources.is_empty()) else {
+    let Some(source) = read.sources.pop().filter(|_| read.sources.is_empty()) else {
         return Err(path.error(ConfigErrorKind::NeedsOneSource));
     };
-    Ok(Some(Csrf { header: header.unwrap_or_else(|| "X-CSRF-Token".to_owned()), source }))
+    *slot = Some(Csrf { header: read.header.take().unwrap_or_else(|| "X-CSRF-Token".to_owned()), source });
+    Ok(())
 }
 
 /// Only error statuses can mean "revoked": a 2xx is an answer.

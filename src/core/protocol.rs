@@ -276,8 +276,12 @@ impl Message {
 /// secret; a tab that joins from a notice must know whom the session is for).
 /// In place: the snapshot is not moved in and out.
 fn strip_tokens(tokens: &mut TokenSet) {
-    let identity = core::mem::take(&mut tokens.identity);
-    *tokens = TokenSet { identity, ..TokenSet::default() };
+    tokens.access_token = None;
+    tokens.refresh_token = None;
+    tokens.expires_at = None;
+    tokens.remember_me = false;
+    tokens.idle_deadline = None;
+    tokens.absolute_deadline = None;
 }
 
 /// A message with its sender and session epoch.
@@ -359,10 +363,12 @@ fn write_snapshot(m: &mut Members, snapshot: &Snapshot, secrets: bool) {
     m.number("lastActivityAt", snapshot.last_activity_at);
     m.number("generation", snapshot.generation);
     m.number("receivedAt", snapshot.tokens_received_at);
-    for (key, at) in
-        [("absoluteCap", snapshot.absolute_cap), ("idleCap", snapshot.idle_cap), ("keepaliveAt", snapshot.keepalive_at)]
-    {
-        if let Some(at) = at {
+    for (key, at) in &[
+        ("absoluteCap", snapshot.absolute_cap),
+        ("idleCap", snapshot.idle_cap),
+        ("keepaliveAt", snapshot.keepalive_at),
+    ] {
+        if let Some(at) = *at {
             m.number(key, at);
         }
     }
@@ -414,6 +420,7 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    #[inline(never)]
     fn fail(&mut self, name: &'static str) {
         if self.bad.is_none() {
             self.bad = Some(name);
@@ -475,7 +482,9 @@ impl<'a> Fields<'a> {
                 user: self.optional_text("user", MAX_USER_LEN).map(str::to_owned),
                 sub: self.optional_text("sub", MAX_USER_LEN).map(str::to_owned),
             },
-            ..TokenSet::default()
+            remember_me: false,
+            idle_deadline: None,
+            absolute_deadline: None,
         }
     }
 

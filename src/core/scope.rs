@@ -44,8 +44,10 @@ pub fn default_channel_name(transport: &Transport, base_url: &str) -> String {
     let mut name = String::with_capacity(CHANNEL_PREFIX.len() + 17);
     name.push_str(CHANNEL_PREFIX);
     name.push('-');
-    for shift in (0..16).rev() {
-        let digit = (hash >> (shift * 4)) & 0xf;
+    let mut shift = 64;
+    while shift > 0 {
+        shift -= 4;
+        let digit = (hash >> shift) & 0xf;
         name.push(char::from(HEX.get(digit as usize).copied().unwrap_or(b'0')));
     }
     name

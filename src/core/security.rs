@@ -7,7 +7,7 @@
 
 use super::config::{Config, StorageChoice};
 use super::endpoints::{origin_of, TokenMode, Transport};
-use super::text::{is_dotted_quad, rfind_byte, strip_last};
+use super::text::{is_dotted_quad, rfind_byte, split_at_byte, strip_last};
 
 /// Idle timeouts above this are reported (OWASP: 15–30 min; PCI DSS 8.2.8: 15 min).
 pub const MAX_IDLE_TIMEOUT_MS: u64 = 30 * 60 * 1000;
@@ -207,5 +207,14 @@ fn insecure_url(url: &str) -> bool {
 
 /// Whether `document.cookie` text has a cookie called `name`.
 fn cookie_visible(cookies: &str, name: &str) -> bool {
-    cookies.split(';').any(|pair| pair.split('=').next().map(str::trim) == Some(name))
+    let mut rest = Some(cookies);
+    while let Some(text) = rest {
+        let (pair, next) = split_at_byte(text, b';').map_or((text, None), |(pair, next)| (pair, Some(next)));
+        let key = split_at_byte(pair, b'=').map_or(pair, |(key, _)| key);
+        if key.trim() == name {
+            return true;
+        }
+        rest = next;
+    }
+    false
 }

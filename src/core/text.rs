@@ -92,15 +92,13 @@ pub fn digits(text: &str) -> Option<u64> {
 /// A dotted IPv4 address of four decimal octets (0 to 255, at most three
 /// digits each; with `leading_zeros` false, no octet but `0` starts with `0`).
 pub fn is_dotted_quad(host: &str, leading_zeros: bool) -> bool {
-    let (mut parts, mut rest) = (0, Some(host));
-    while let Some(text) = rest {
-        let (part, next) = split_at_byte(text, b'.').map_or((text, None), |(part, next)| (part, Some(next)));
+    let mut parts = 0;
+    for part in host.split('.') {
         let plain = leading_zeros || part == "0" || part.as_bytes().first() != Some(&b'0');
         if part.len() > 3 || !plain || digits(part).is_none_or(|n| n > 255) {
             return false;
         }
         parts += 1;
-        rest = next;
     }
     parts == 4
 }

@@ -64,15 +64,26 @@ impl Tombstone {
     /// Takes in another record of the same end: the earlier end, the later
     /// expiry, told if either was. Whether this record changed.
     fn merge(&mut self, other: &Tombstone) -> bool {
-        let before = *self;
-        self.started_at = self.started_at.min(other.started_at);
+        // Each field that moves says so: no copy of the record to compare.
+        let mut changed = false;
+        if other.started_at < self.started_at {
+            self.started_at = other.started_at;
+            changed = true;
+        }
         if other.ended_at < self.ended_at {
             self.reason = other.reason;
             self.ended_at = other.ended_at;
+            changed = true;
         }
-        self.expires_at = self.expires_at.max(other.expires_at);
-        self.server_told |= other.server_told;
-        *self != before
+        if other.expires_at > self.expires_at {
+            self.expires_at = other.expires_at;
+            changed = true;
+        }
+        if other.server_told && !self.server_told {
+            self.server_told = true;
+            changed = true;
+        }
+        changed
     }
 }
 
@@ -216,7 +227,7 @@ impl Tombstones {
             return tombstones;
         }
         let entries = value.get("ended").and_then(Value::as_array).unwrap_or_default();
-        for entry in entries.iter().take(MAX_READ) {
+        for entry in entries.get(..MAX_READ).unwrap_or(entries) {
             let read = || {
                 Some(Tombstone {
                     epoch: entry.get("epoch")?.as_str().and_then(Id128::from_hex)?,

@@ -17,7 +17,7 @@ use super::super::text::{all_bytes, digits, trim_bytes};
 use super::super::tokens::{loose_number, Secret, TokenError, TokenSet, MAX_TOKEN_LEN};
 use super::super::value::Value;
 use super::super::EpochMs;
-use super::encodings::{clock_offset_ms, read_jwt, ParseJson, MAX_EPOCH_MS};
+use super::encodings::{clock_offset_ms, jwt_claims, jwt_sub, jwt_time, ParseJson, MAX_EPOCH_MS};
 
 /// Below this an epoch time is seconds, at or above milliseconds (as in tokens.rs);
 /// 10^11 s is the year 5138.
@@ -296,12 +296,17 @@ pub fn read_tokens(
         token_field(lookup(body, &names.refresh_token, "refresh_token", "refreshToken"), "refresh_token")?;
     let expires_in = number_field(lookup(body, &names.expires_in, "expires_in", "expiresIn"), "expires_in")?;
     let expires_at = number_field(lookup(body, &names.expires_at, "expires_at", "expiresAt"), "expires_at")?;
-    let (jwt, sub) = access_token.and_then(|token| read_jwt(token, parse)).unwrap_or_default();
-    let offset = server_offset(date, now).or_else(|| jwt.iat.and_then(|iat| clock_offset_ms(iat, now))).unwrap_or(0);
+    // The JWT's claims read where they are used: no times and subject to unpack.
+    let claims = access_token.and_then(|token| jwt_claims(token, parse));
+    let claims = claims.as_ref();
+    let offset = server_offset(date, now)
+        .or_else(|| claims.and_then(|claims| jwt_time(claims, "iat")).and_then(|iat| clock_offset_ms(iat, now)))
+        .unwrap_or(0);
     let expires_at = expires_in
         .and_then(|seconds| after_seconds(now, seconds))
         .or_else(|| epoch_ms(expires_at).and_then(|at| to_local(at, offset)))
-        .or_else(|| jwt.exp.and_then(|exp| to_local(exp, offset)));
+        .or_else(|| claims.and_then(|claims| jwt_time(claims, "exp")).and_then(|exp| to_local(exp, offset)));
+    let sub = claims.and_then(jwt_sub);
     let word = session_word(body, names, offset);
     Ok(TokenSet {
         access_token: access_token.map(Secret::new),

@@ -74,16 +74,23 @@ pub fn jwt_subject(token: &str, parse: ParseJson) -> Option<String> {
 /// names the same user as the old one.
 pub fn read_jwt(token: &str, parse: ParseJson) -> Option<(JwtTimes, Option<String>)> {
     let claims = jwt_claims(token, parse)?;
-    let time = |name: &str| {
-        let seconds = claims.get(name)?.as_f64()?;
-        (seconds >= 0.0 && seconds <= MAX_EPOCH_MS as f64 / 1000.0).then_some((seconds * 1000.0) as u64)
-    };
-    let sub = claims.get("sub").and_then(Value::as_str).and_then(bounded);
-    Some((JwtTimes { exp: time("exp"), iat: time("iat") }, sub))
+    let sub = jwt_sub(&claims);
+    Some((JwtTimes { exp: jwt_time(&claims, "exp"), iat: jwt_time(&claims, "iat") }, sub))
+}
+
+/// The time claim `name` of a JWT's `claims` ([`jwt_claims`]), in epoch ms.
+pub(super) fn jwt_time(claims: &Value, name: &str) -> Option<u64> {
+    let seconds = claims.get(name)?.as_f64()?;
+    (seconds >= 0.0 && seconds <= MAX_EPOCH_MS as f64 / 1000.0).then_some((seconds * 1000.0) as u64)
+}
+
+/// The `sub` claim of a JWT's `claims` ([`jwt_claims`]).
+pub(super) fn jwt_sub(claims: &Value) -> Option<String> {
+    claims.get("sub").and_then(Value::as_str).and_then(bounded)
 }
 
 /// The payload of a JWS compact JWT, if it is a JSON object (read by `parse`).
-fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
+pub(super) fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
     if token.len() > MAX_TOKEN_LEN {
         return None;
     }

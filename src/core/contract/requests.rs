@@ -60,10 +60,12 @@ impl Request {
     /// static header of the same name. Does nothing when the request wants no
     /// CSRF header.
     pub fn set_csrf_token(&mut self, token: Option<&str>) {
-        let Some((name, value)) = self.csrf.as_ref().and_then(|csrf| csrf_header(csrf, &self.method, token)) else {
-            return;
-        };
-        set_header(&mut self.headers, &name, &value, true);
+        // As [`csrf_header`] judges it, without building the pair to copy.
+        let Some(csrf) = &self.csrf else { return };
+        let Some(token) = token.filter(|token| !token.is_empty() && header_value_ok(token)) else { return };
+        if is_state_changing(&self.method) {
+            set_header(&mut self.headers, &csrf.header, token, true);
+        }
     }
 }
 
