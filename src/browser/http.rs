@@ -124,18 +124,18 @@ fn date_ms(text: &str) -> Option<u64> {
 }
 
 /// Reads `response`'s body through a stream reader: chunk by chunk until
-/// `max_body + 1` bytes have come, when the rest is cancelled unread (so a
-/// body of any size, declared or not, costs at most that much memory), or
+/// more than `max_body` bytes have come, when the rest is cancelled unread
+/// (so a body of any size, declared or not, costs at most that much memory
+/// and one chunk), or
 /// until `give_up` (a promise, e.g. a timer) settles first. The bytes stay in
 /// JS; the browser decodes and parses them. `None`: the stream failed, or
 /// `give_up` settled first.
 pub async fn read_capped(response: &Response, max_body: usize, give_up: Option<&Promise>) -> Option<Body> {
     let Some(stream) = response.body() else { return Some(Body::Empty) };
-    let cap = max_body.saturating_add(1);
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let chunks = Array::new();
     let mut total = 0usize;
-    let complete = loop {
+    loop {
         let read = reader.read();
         let next = match give_up {
             Some(give_up) => Promise::race(&Array::of2(&read, give_up)),
@@ -145,7 +145,7 @@ pub async fn read_capped(response: &Response, max_body: usize, give_up: Option<&
         let Ok(result) = JsFuture::from(next).await else { return None };
         let done = super::get(&result, "done").ok().and_then(|done| done.as_bool());
         match done {
-            Some(true) => break true,
+            Some(true) => break,
             Some(false) => {}
             // Not a read result: `give_up` settled first.
             None => {
@@ -158,27 +158,22 @@ pub async fn read_capped(response: &Response, max_body: usize, give_up: Option<&
             let _ = reader.cancel();
             return None;
         };
-        let room = cap - total;
+        // `total` never passes `max_body`: what is left never underflows.
         let len = super::length(&chunk) as usize;
-        if len >= room {
-            // Keep exactly `cap` bytes: one more than allowed says "too large".
-            chunks.push(&chunk.subarray(0, room as u32));
-            total = cap;
+        if len > max_body - total {
+            // One byte more than allowed says "too large": the rest is not read.
             let _ = reader.cancel();
-            break false;
+            return Some(Body::TooLarge);
         }
         chunks.push(&chunk);
         total += len;
-    };
+    }
     let bytes = Uint8Array::new_with_length(total as u32);
     let mut offset = 0u32;
     for index in 0..super::length(&chunks) {
         let chunk: Uint8Array = chunks.get(index).unchecked_into();
         bytes.set(&chunk, offset);
         offset += super::length(&chunk);
-    }
-    if !(complete && total < cap) || super::length(&bytes) as usize > max_body {
-        return Some(Body::TooLarge);
     }
     Some(parse(&bytes))
 }
