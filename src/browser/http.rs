@@ -135,7 +135,8 @@ pub async fn read_capped(response: &Response, max_body: usize, give_up: Option<&
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let chunks = Array::new();
     let mut total = 0usize;
-    loop {
+    // `Some`: reading stops early with this answer, the rest cancelled.
+    let stopped = loop {
         let read = reader.read();
         let next = match give_up {
             Some(give_up) => Promise::race(&Array::of2(&read, give_up)),
@@ -144,29 +145,24 @@ pub async fn read_capped(response: &Response, max_body: usize, give_up: Option<&
         // A failed read errored the stream: nothing left to cancel.
         let Ok(result) = JsFuture::from(next).await else { return None };
         let done = super::get(&result, "done").ok().and_then(|done| done.as_bool());
-        match done {
-            Some(true) => break,
-            Some(false) => {}
-            // Not a read result: `give_up` settled first.
-            None => {
-                let _ = reader.cancel();
-                return None;
-            }
+        if done == Some(true) {
+            break None;
         }
-        let chunk = super::get(&result, "value").ok().and_then(|value| value.dyn_into::<Uint8Array>().ok());
-        let Some(chunk) = chunk else {
-            let _ = reader.cancel();
-            return None;
-        };
+        // No `done`: not a read result, `give_up` settled first.
+        let chunk = done.and_then(|_| super::get(&result, "value").ok()?.dyn_into::<Uint8Array>().ok());
+        let Some(chunk) = chunk else { break Some(None) };
         // `total` never passes `max_body`: what is left never underflows.
         let len = super::length(&chunk) as usize;
         if len > max_body - total {
             // One byte more than allowed says "too large": the rest is not read.
-            let _ = reader.cancel();
-            return Some(Body::TooLarge);
+            break Some(Some(Body::TooLarge));
         }
         chunks.push(&chunk);
         total += len;
+    };
+    if let Some(answer) = stopped {
+        let _ = reader.cancel();
+        return answer;
     }
     let bytes = Uint8Array::new_with_length(total as u32);
     let mut offset = 0u32;
