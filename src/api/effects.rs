@@ -32,13 +32,9 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
         Effect::AcquireRefreshLock { attempt } => {
             let weak = Rc::downgrade(inner);
             let request = locks::request(&lock_name(inner), move |guard| on_lock_granted(&weak, attempt, guard));
-            // Grants always arrive in a later task; the check only guards against
-            // a grant that stored its guard first.
-            with_shell(inner, |shell| {
-                if !shell.locks.iter().any(|(a, _)| *a == attempt) {
-                    shell.locks.push((attempt, LockSlot::Pending(request)));
-                }
-            });
+            // Grants always arrive in a later task (`locks::request` never
+            // calls back before it returns): no guard of this attempt is stored yet.
+            with_shell(inner, |shell| shell.locks.push((attempt, LockSlot::Pending(request))));
         }
         Effect::ReleaseRefreshLock { attempt, hold_until, note } => {
             // One slot per attempt at most: it is pushed only when none is there,
