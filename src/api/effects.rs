@@ -37,11 +37,11 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
             with_shell(inner, |shell| shell.locks.push((attempt, LockSlot::Pending(request))));
         }
         Effect::ReleaseRefreshLock { attempt, hold_until, note } => {
-            // One slot per attempt at most: it is pushed only when none is there,
-            // and replaced in place when granted.
+            // One slot per attempt at most (attempts are fresh ids), replaced in
+            // place when granted. Their order does not matter: `swap_remove`.
             let held = with_shell(inner, |shell| {
                 let index = shell.locks.iter().position(|(a, _)| *a == attempt)?;
-                Some(shell.locks.remove(index).1)
+                Some(shell.locks.swap_remove(index).1)
             })
             .flatten();
             // A request never granted is cancelled now (dropped here, outside
