@@ -93,7 +93,13 @@ pub async fn send(request: &Request) -> FetchAnswer {
     let header = |name: &str| super::headers(&response).get(name).ok().flatten();
     let (date, retry_after, content_type) = (header("date"), header("retry-after"), header("content-type"));
     let status = response.status();
-    let declared = header("content-length").and_then(|length| length.trim().parse::<usize>().ok());
+    // What `str::parse::<usize>` reads (an optional `+`, then digits), without
+    // the standard library's number parser in the wasm.
+    let declared = header("content-length").and_then(|length| {
+        let length = length.trim();
+        let length = crate::core::text::digits(length.strip_prefix('+').unwrap_or(length))?;
+        usize::try_from(length).ok()
+    });
     let body = if declared.is_some_and(|length| length > max_body) {
         Body::TooLarge
     } else {
