@@ -231,7 +231,7 @@ fn request_web(manager: &LockManager, name: &str, on_granted: OnGranted) -> Lock
     }
 
     let granted = state.clone();
-    let grant = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_lock: JsValue| {
+    let grant = Closure::<dyn FnMut() -> Promise>::new(move || {
         let (held, settle) = super::new_promise();
         let guard =
             LockGuard { name: granted.name.clone(), release: settle.map(|(resolve, _reject)| Release::Web(resolve)) };
