@@ -109,8 +109,8 @@ impl Drop for LockRequest {
             return;
         }
         self.state.phase.set(Phase::Cancelled);
-        // Drop the user's callback outside any borrow (its captures may run code).
-        let callback = self.state.on_granted.try_borrow_mut().ok().and_then(|mut slot| slot.take());
+        // Taken out of its cell, then dropped (its captures may run code).
+        let callback = self.state.on_granted.take();
         drop(callback);
         if let Some(abort) = &self.abort {
             // Rejects the browser's request with an AbortError if it is still
@@ -186,7 +186,7 @@ enum Phase {
 struct RequestState {
     name: String,
     phase: Cell<Phase>,
-    on_granted: RefCell<Option<OnGranted>>,
+    on_granted: Cell<Option<OnGranted>>,
 }
 
 impl RequestState {
@@ -194,7 +194,7 @@ impl RequestState {
         Rc::new(RequestState {
             name: name.to_owned(),
             phase: Cell::new(Phase::Pending),
-            on_granted: RefCell::new(Some(on_granted)),
+            on_granted: Cell::new(Some(on_granted)),
         })
     }
 
@@ -206,7 +206,7 @@ impl RequestState {
             return;
         }
         self.phase.set(Phase::Granted);
-        let callback = self.on_granted.try_borrow_mut().ok().and_then(|mut slot| slot.take());
+        let callback = self.on_granted.take();
         match callback {
             Some(callback) => callback(guard),
             None => drop(guard),
