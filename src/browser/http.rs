@@ -125,8 +125,9 @@ pub async fn send(request: &Request) -> FetchAnswer {
 
 /// An HTTP date as epoch ms, read by `Date.parse`.
 fn date_ms(text: &str) -> Option<u64> {
+    // NaN or a time value (at most 8.64e15 ms): never infinite.
     let ms = js_sys::Date::parse(text);
-    (ms.is_finite() && ms >= 0.0).then_some(ms as u64)
+    (ms >= 0.0).then_some(ms as u64)
 }
 
 /// Reads `response`'s body through a stream reader: chunk by chunk until
