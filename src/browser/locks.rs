@@ -288,9 +288,9 @@ mod in_page {
 
     /// Queues `state` last for its name.
     pub(super) fn push(state: Rc<RequestState>) {
-        with_queues(|queues| {
+        with_queues(move |queues| {
             if let Some(queue) = queues.get_or_insert_with(&state.name, NameQueue::default) {
-                queue.waiting.push(state.clone());
+                queue.waiting.push(state);
             }
         });
     }
