@@ -32,20 +32,16 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
         Effect::AcquireRefreshLock { attempt } => {
             let weak = Rc::downgrade(inner);
             let request = locks::request(&lock_name(inner), move |guard| on_lock_granted(&weak, attempt, guard));
-            // Grants always arrive in a later task; the check only guards against
-            // a grant that stored its guard first.
-            with_shell(inner, |shell| {
-                if !shell.locks.iter().any(|(a, _)| *a == attempt) {
-                    shell.locks.push((attempt, LockSlot::Pending(request)));
-                }
-            });
+            // Grants always arrive in a later task (`locks::request` never
+            // calls back before it returns): no guard of this attempt is stored yet.
+            with_shell(inner, |shell| shell.locks.push((attempt, LockSlot::Pending(request))));
         }
         Effect::ReleaseRefreshLock { attempt, hold_until, note } => {
-            // One slot per attempt at most: it is pushed only when none is there,
-            // and replaced in place when granted.
+            // One slot per attempt at most (attempts are fresh ids), replaced in
+            // place when granted. Their order does not matter: `swap_remove`.
             let held = with_shell(inner, |shell| {
                 let index = shell.locks.iter().position(|(a, _)| *a == attempt)?;
-                Some(shell.locks.remove(index).1)
+                Some(shell.locks.swap_remove(index).1)
             })
             .flatten();
             // A request never granted is cancelled now (dropped here, outside

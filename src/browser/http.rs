@@ -93,7 +93,13 @@ pub async fn send(request: &Request) -> FetchAnswer {
     let header = |name: &str| super::headers(&response).get(name).ok().flatten();
     let (date, retry_after, content_type) = (header("date"), header("retry-after"), header("content-type"));
     let status = response.status();
-    let declared = header("content-length").and_then(|length| length.trim().parse::<usize>().ok());
+    // What `str::parse::<usize>` reads (an optional `+`, then digits), without
+    // the standard library's number parser in the wasm.
+    let declared = header("content-length").and_then(|length| {
+        let length = length.trim();
+        let length = crate::core::text::digits(length.strip_prefix('+').unwrap_or(length))?;
+        usize::try_from(length).ok()
+    });
     let body = if declared.is_some_and(|length| length > max_body) {
         Body::TooLarge
     } else {
@@ -119,23 +125,25 @@ pub async fn send(request: &Request) -> FetchAnswer {
 
 /// An HTTP date as epoch ms, read by `Date.parse`.
 fn date_ms(text: &str) -> Option<u64> {
+    // NaN or a time value (at most 8.64e15 ms): never infinite.
     let ms = js_sys::Date::parse(text);
-    (ms.is_finite() && ms >= 0.0).then_some(ms as u64)
+    (ms >= 0.0).then_some(ms as u64)
 }
 
 /// Reads `response`'s body through a stream reader: chunk by chunk until
-/// `max_body + 1` bytes have come, when the rest is cancelled unread (so a
-/// body of any size, declared or not, costs at most that much memory), or
+/// more than `max_body` bytes have come, when the rest is cancelled unread
+/// (so a body of any size, declared or not, costs at most that much memory
+/// and one chunk), or
 /// until `give_up` (a promise, e.g. a timer) settles first. The bytes stay in
 /// JS; the browser decodes and parses them. `None`: the stream failed, or
 /// `give_up` settled first.
 pub async fn read_capped(response: &Response, max_body: usize, give_up: Option<&Promise>) -> Option<Body> {
     let Some(stream) = response.body() else { return Some(Body::Empty) };
-    let cap = max_body.saturating_add(1);
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let chunks = Array::new();
     let mut total = 0usize;
-    let complete = loop {
+    // `Some`: reading stops early with this answer, the rest cancelled.
+    let stopped = loop {
         let read = reader.read();
         let next = match give_up {
             Some(give_up) => Promise::race(&Array::of2(&read, give_up)),
@@ -144,41 +152,31 @@ pub async fn read_capped(response: &Response, max_body: usize, give_up: Option<&
         // A failed read errored the stream: nothing left to cancel.
         let Ok(result) = JsFuture::from(next).await else { return None };
         let done = super::get(&result, "done").ok().and_then(|done| done.as_bool());
-        match done {
-            Some(true) => break true,
-            Some(false) => {}
-            // Not a read result: `give_up` settled first.
-            None => {
-                let _ = reader.cancel();
-                return None;
-            }
+        if done == Some(true) {
+            break None;
         }
-        let chunk = super::get(&result, "value").ok().and_then(|value| value.dyn_into::<Uint8Array>().ok());
-        let Some(chunk) = chunk else {
-            let _ = reader.cancel();
-            return None;
-        };
-        let room = cap - total;
+        // No `done`: not a read result, `give_up` settled first.
+        let chunk = done.and_then(|_| super::get(&result, "value").ok()?.dyn_into::<Uint8Array>().ok());
+        let Some(chunk) = chunk else { break Some(None) };
+        // `total` never passes `max_body`: what is left never underflows.
         let len = super::length(&chunk) as usize;
-        if len >= room {
-            // Keep exactly `cap` bytes: one more than allowed says "too large".
-            chunks.push(&chunk.subarray(0, room as u32));
-            total = cap;
-            let _ = reader.cancel();
-            break false;
+        if len > max_body - total {
+            // One byte more than allowed says "too large": the rest is not read.
+            break Some(Some(Body::TooLarge));
         }
         chunks.push(&chunk);
         total += len;
     };
+    if let Some(answer) = stopped {
+        let _ = reader.cancel();
+        return answer;
+    }
     let bytes = Uint8Array::new_with_length(total as u32);
     let mut offset = 0u32;
     for index in 0..super::length(&chunks) {
         let chunk: Uint8Array = chunks.get(index).unchecked_into();
         bytes.set(&chunk, offset);
         offset += super::length(&chunk);
-    }
-    if !(complete && total < cap) || super::length(&bytes) as usize > max_body {
-        return Some(Body::TooLarge);
     }
     Some(parse(&bytes))
 }

@@ -109,8 +109,8 @@ impl Drop for LockRequest {
             return;
         }
         self.state.phase.set(Phase::Cancelled);
-        // Drop the user's callback outside any borrow (its captures may run code).
-        let callback = self.state.on_granted.try_borrow_mut().ok().and_then(|mut slot| slot.take());
+        // Taken out of its cell, then dropped (its captures may run code).
+        let callback = self.state.on_granted.take();
         drop(callback);
         if let Some(abort) = &self.abort {
             // Rejects the browser's request with an AbortError if it is still
@@ -186,7 +186,7 @@ enum Phase {
 struct RequestState {
     name: String,
     phase: Cell<Phase>,
-    on_granted: RefCell<Option<OnGranted>>,
+    on_granted: Cell<Option<OnGranted>>,
 }
 
 impl RequestState {
@@ -194,7 +194,7 @@ impl RequestState {
         Rc::new(RequestState {
             name: name.to_owned(),
             phase: Cell::new(Phase::Pending),
-            on_granted: RefCell::new(Some(on_granted)),
+            on_granted: Cell::new(Some(on_granted)),
         })
     }
 
@@ -206,7 +206,7 @@ impl RequestState {
             return;
         }
         self.phase.set(Phase::Granted);
-        let callback = self.on_granted.try_borrow_mut().ok().and_then(|mut slot| slot.take());
+        let callback = self.on_granted.take();
         match callback {
             Some(callback) => callback(guard),
             None => drop(guard),
@@ -231,7 +231,7 @@ fn request_web(manager: &LockManager, name: &str, on_granted: OnGranted) -> Lock
     }
 
     let granted = state.clone();
-    let grant = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_lock: JsValue| {
+    let grant = Closure::<dyn FnMut() -> Promise>::new(move || {
         let (held, settle) = super::new_promise();
         let guard =
             LockGuard { name: granted.name.clone(), release: settle.map(|(resolve, _reject)| Release::Web(resolve)) };
@@ -288,9 +288,9 @@ mod in_page {
 
     /// Queues `state` last for its name.
     pub(super) fn push(state: Rc<RequestState>) {
-        with_queues(|queues| {
+        with_queues(move |queues| {
             if let Some(queue) = queues.get_or_insert_with(&state.name, NameQueue::default) {
-                queue.waiting.push(state.clone());
+                queue.waiting.push(state);
             }
         });
     }

@@ -55,7 +55,7 @@ fn remove_if_ours(storage: &Storage, key: &str, claim: &RefCell<LeaseClaim>) {
 
 /// A Web Locks request in flight: the promise `LockManager.request`
 /// returned, the grant closure it may still call, and the request.
-pub(super) type WebRequest = (Promise, Closure<dyn FnMut(JsValue) -> Promise>, Rc<RequestState>);
+pub(super) type WebRequest = (Promise, Closure<dyn FnMut() -> Promise>, Rc<RequestState>);
 
 /// On a later microtask, takes the next waiter of the in-page queue for
 /// `name` (if the lock is free) and grants it once it holds the lease, then
