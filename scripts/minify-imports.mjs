@@ -20,6 +20,7 @@
 // Usage: minify-imports.mjs PKG/NAME_bg.wasm PKG/NAME.js [PKG/*.d.ts …]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { u32Leb as u32 } from './wasm-modules.mjs';
 
 const [wasmPath, jsPath, ...declarationPaths] = process.argv.slice(2);
 if (!wasmPath || !jsPath) {
@@ -43,16 +44,6 @@ function readU32(bytes, pos) {
   }
 }
 
-function u32(n) {
-  const out = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
 
 const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 function shortName(i) {

@@ -31,6 +31,18 @@ function readU32(bytes, pos) {
   }
 }
 
+/** `n` as unsigned LEB128 bytes (what the readers here read back). */
+export function u32Leb(n) {
+  const out = [];
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
 function readName(bytes, pos) {
   const len = readU32(bytes, pos);
   const s = new TextDecoder().decode(bytes.subarray(pos.at, pos.at + len));
