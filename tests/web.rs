@@ -95,6 +95,17 @@ fn unsubscribe_stops_delivery_and_is_safe_after_destroy() {
 }
 
 #[wasm_bindgen_test]
+fn an_event_type_that_is_not_a_string_is_a_type_error() {
+    let s = session(&[("channelName", channel())]);
+    let callback: Function = js("(() => {})").unchecked_into();
+    for kind in [JsValue::UNDEFINED, JsValue::NULL, JsValue::from_f64(1.0)] {
+        let error = s.on(kind, callback.clone()).unwrap_err();
+        assert!(error.is_instance_of::<js_sys::TypeError>(), "a TypeError, not a listener that never fires");
+    }
+    s.destroy();
+}
+
+#[wasm_bindgen_test]
 fn a_throwing_listener_does_not_break_the_session() {
     let s = session(&[("channelName", channel())]);
     let thrower: Function = js("(() => { throw new Error('listener bug'); })").unchecked_into();

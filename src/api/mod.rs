@@ -496,9 +496,12 @@ impl Session {
     /// Listens to one event type; returns the function that stops listening.
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, kind: JsValue, callback: Function) -> Result<Function, JsValue> {
-        // Kept as the JS string it is (compared with `===` in `emit`); anything
-        // else is no event type, and never matches.
-        self.add_listener(&kind.dyn_into::<js_sys::JsString>().map_or(JsValue::UNDEFINED, JsValue::from), callback)
+        // Kept as the JS string it is (compared with `===` in `emit`). Anything
+        // else is a mistake (a misspelt constant is `undefined`): say so.
+        if !kind.is_string() {
+            return Err(js_sys::TypeError::new("the event type must be a string").into());
+        }
+        self.add_listener(&kind, callback)
     }
 
     /// Listens to every event; returns the function that stops listening.

@@ -9,9 +9,9 @@
 //! - **Redirects are not followed** (`redirect: "manual"`): a 307 or 308 would
 //!   re-send the refresh token or the CSRF header wherever it points. A
 //!   redirect comes back as [`FetchAnswer::Redirected`], for the core to read.
-//! - **Bodies are read through a stream reader** that stops after
-//!   `max_body + 1` bytes and cancels the rest, whatever `Content-Length`
-//!   says (a chunked or compressed answer has none, or a smaller one). The
+//! - **Bodies are read through a stream reader** that keeps at most
+//!   `max_body` bytes: the first chunk that passes the cap ends the read as too
+//!   large and cancels the rest, whatever `Content-Length` says (a chunked or compressed answer has none, or a smaller one). The
 //!   bytes stay in JS: the browser decodes them (`TextDecoder`) and parses
 //!   them (`JSON.parse`); only the parsed value is walked into wasm, within
 //!   [`Limits::ANSWER`] (past a limit it is not JSON the SDK can use).
@@ -43,8 +43,8 @@ fn set(init: &Object, key: &str, value: &JsValue) {
     let _ = super::put(init, key, value);
 }
 
-/// Sends `request` (built by the core) without following redirects; reads at
-/// most `max_body_bytes + 1` bytes of the body (enough to tell "too large").
+/// Sends `request` (built by the core) without following redirects; keeps at
+/// most `max_body_bytes` of the body (the chunk that passes it means "too large").
 /// A body whose `Content-Length` is over `max_body_bytes` is not downloaded at
 /// all. The timeout covers the body too.
 pub async fn send(request: &Request) -> FetchAnswer {

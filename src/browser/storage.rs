@@ -195,6 +195,8 @@ impl Store {
         full
     }
 
+    /// Switches to memory for good and records the fault. Only reachable while
+    /// on web storage, so a store degrades (and reports) at most once.
     fn degrade(&mut self, reason: JsValue) {
         self.web = None;
         self.fault.get_or_insert(StorageFault::Degraded { requested: self.requested, reason });

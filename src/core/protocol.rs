@@ -274,14 +274,24 @@ impl Message {
 
 /// Leaves a snapshot's tokens with no token: the user they are for is kept (no
 /// secret; a tab that joins from a notice must know whom the session is for).
-/// In place: the snapshot is not moved in and out.
+/// In place: the snapshot is not moved in and out. Every field is named, so a
+/// field added to `TokenSet` cannot go out unstripped without a compile error.
 fn strip_tokens(tokens: &mut TokenSet) {
-    tokens.access_token = None;
-    tokens.refresh_token = None;
-    tokens.expires_at = None;
-    tokens.remember_me = false;
-    tokens.idle_deadline = None;
-    tokens.absolute_deadline = None;
+    let TokenSet {
+        access_token,
+        refresh_token,
+        expires_at,
+        identity: _,
+        remember_me,
+        idle_deadline,
+        absolute_deadline,
+    } = tokens;
+    *access_token = None;
+    *refresh_token = None;
+    *expires_at = None;
+    *remember_me = false;
+    *idle_deadline = None;
+    *absolute_deadline = None;
 }
 
 /// A message with its sender and session epoch.

@@ -60,7 +60,8 @@ impl Request {
     /// static header of the same name. Does nothing when the request wants no
     /// CSRF header.
     pub fn set_csrf_token(&mut self, token: Option<&str>) {
-        // As [`csrf_header`] judges it, without building the pair to copy.
+        // As [`csrf_header`] judges it, without building the pair to copy: the
+        // two must change together.
         let Some(csrf) = &self.csrf else { return };
         let Some(token) = token.filter(|token| !token.is_empty() && header_value_ok(token)) else { return };
         if is_state_changing(&self.method) {
@@ -91,7 +92,8 @@ pub fn is_state_changing(method: &str) -> bool {
 
 /// The anti-CSRF header for a request with `method`: only on state-changing
 /// methods, and only with a token that is present, not empty and a valid header
-/// value. The one place a CSRF token is checked.
+/// value. [`Request::set_csrf_token`] applies the same rules in place: the two
+/// must change together.
 pub fn csrf_header(csrf: &Csrf, method: &str, token: Option<&str>) -> Option<(String, String)> {
     let token = token.filter(|token| !token.is_empty() && header_value_ok(token))?;
     is_state_changing(method).then(|| (csrf.header.clone(), token.to_owned()))
