@@ -44,7 +44,6 @@ function readU32(bytes, pos) {
   }
 }
 
-
 const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 function shortName(i) {
   let name = '';

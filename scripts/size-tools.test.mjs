@@ -238,21 +238,35 @@ test('wasm-opt moves the bodies into the gzip order, and the module keeps its fu
   assert.ok(best.gzip > 0);
 });
 
-test('closure invoke shims in the function table are replaced by a trap, other entries kept', async () => {
+const SHIM = 'wasm_bindgen::convert::closures::_::invoke::h0123456789abcdef';
+
+/** A function table holding a closure shim and another function, used by `call_indirect`. */
+async function tableModule({ exportTable }) {
   const binaryen = (await import('../tools/binaryen/node_modules/binaryen/index.js')).default;
   const module = new binaryen.Module();
-  const shim = 'wasm_bindgen::convert::closures::_::invoke::h0123456789abcdef';
-  module.addFunction(shim, binaryen.none, binaryen.none, [], module.nop());
+  module.addFunction(SHIM, binaryen.none, binaryen.none, [], module.nop());
   module.addFunction('kept', binaryen.none, binaryen.none, [], module.nop());
   module.addTable('table', 3, 3);
-  module.addActiveElementSegment('table', 'elems', [shim, 'kept'], module.i32.const(1));
-  module.addTableExport('table', 'table'); // used, as call_indirect uses the real one
+  module.addActiveElementSegment('table', 'elems', [SHIM, 'kept'], module.i32.const(1));
+  const call = module.call_indirect('table', module.i32.const(2), [], binaryen.none, binaryen.none);
+  module.addFunction('caller', binaryen.none, binaryen.none, [], call);
+  module.addFunctionExport('caller', 'caller');
+  if (exportTable) module.addTableExport('table', 'table');
   binaryen.setDebugInfo(true);
-  const input = module.emitBinary();
+  const bytes = module.emitBinary();
   module.dispose();
-  const { bytes, dropped } = await dropDeadShims(input);
+  return bytes;
+}
+
+test('closure invoke shims in the function table are replaced by a trap, other entries kept', async () => {
+  const shim = SHIM;
+  const { bytes, dropped } = await dropDeadShims(await tableModule({ exportTable: false }));
   assert.equal(dropped, 1);
   const names = [...readWasm(bytes).names.values()];
   assert.ok(!names.includes(shim), 'the shim is gone');
   assert.ok(names.includes('kept') && names.includes('wasm_session::dead_closure_shim'));
+});
+
+test('closure shims in an exported function table are kept: the build fails instead', async () => {
+  await assert.rejects(dropDeadShims(await tableModule({ exportTable: true })), /is exported/);
 });

@@ -57,8 +57,18 @@ export async function dropDeadShims(bytes) {
   for (let i = 0; i < module.getNumElementSegments(); i++) {
     segments.push(binaryen.getElementSegmentInfo(module.getElementSegmentByIndex(i)));
   }
+  // JS could call an exported function table's entries: then keep them all.
+  const exportedTables = new Set();
+  for (let i = 0; i < module.getNumExports(); i++) {
+    const info = binaryen.getExportInfo(module.getExportByIndex(i));
+    if (info.kind === binaryen.ExternalTable) exportedTables.add(info.value);
+  }
   let dropped = 0;
   for (const segment of segments) {
+    if (!segment.data.some((name) => INVOKE_SHIM.test(name))) continue;
+    if (exportedTables.has(segment.table)) {
+      throw new Error(`drop-dead-shims: table ${segment.table} is exported, so its closure shims may be called from JS`);
+    }
     const offset = binaryen.getExpressionInfo(segment.offset);
     if (offset.id !== binaryen.ConstId) throw new Error(`drop-dead-shims: segment ${segment.name} has no constant offset`);
     const data = segment.data.map((name) => (INVOKE_SHIM.test(name) ? (dropped++, TRAP) : name));
