@@ -244,7 +244,10 @@ export interface Session {
   setRestoreState(value: unknown): void;
   /** Weak settings the SDK can observe, most severe first. Advisory: nothing is enforced. */
   securityReport(): SecurityFinding[];
-  /** Listens to one event type; returns the function that stops listening. */
+  /**
+   * Listens to one event type; returns the function that stops listening. Throws a
+   * `TypeError` when `type` is not a string (a type that names no event never fires).
+   */
   on<K extends SessionEventType>(type: K, callback: (event: SessionEventMap[K]) => void): () => void;
   /** Listens to every event; returns the function that stops listening. */
   onAny(callback: (event: SessionEvent) => void): () => void;

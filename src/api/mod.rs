@@ -494,6 +494,7 @@ impl Session {
     }
 
     /// Listens to one event type; returns the function that stops listening.
+    /// A `TypeError` when `kind` is not a string.
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, kind: JsValue, callback: Function) -> Result<Function, JsValue> {
         // Kept as the JS string it is (compared with `===` in `emit`). Anything

@@ -22,7 +22,10 @@ pub fn from_meta(name: &str) -> Option<String> {
     for index in 0..super::length(&metas) {
         // `metas[index]` through `Reflect.get` (no `HTMLCollection.item` import).
         let index = wasm_bindgen::JsValue::from_f64(f64::from(index));
-        let Ok(meta) = js_sys::Reflect::get(&metas, &index) else { continue };
+        // Only elements are read: a call on anything else would throw through the wasm.
+        let Some(meta) = js_sys::Reflect::get(&metas, &index).ok().filter(wasm_bindgen::JsValue::is_object) else {
+            continue;
+        };
         let meta: &web_sys::Element = wasm_bindgen::JsCast::unchecked_ref(&meta);
         if meta.get_attribute("name").as_deref() == Some(name) {
             return meta.get_attribute("content");

@@ -10,9 +10,9 @@
 //!   re-send the refresh token or the CSRF header wherever it points. A
 //!   redirect comes back as [`FetchAnswer::Redirected`], for the core to read.
 //! - **Bodies are read through a stream reader** that keeps at most
-//!   `max_body` bytes: the first chunk that passes the cap ends the read as too
-//!   large and cancels the rest, whatever `Content-Length` says (a chunked or compressed answer has none, or a smaller one). The
-//!   bytes stay in JS: the browser decodes them (`TextDecoder`) and parses
+//!   `max_body` bytes: the first chunk that passes the cap ends the read as
+//!   too large and cancels the rest, whatever `Content-Length` says (a chunked
+//!   or compressed answer has none, or a smaller one). The bytes stay in JS: the browser decodes them (`TextDecoder`) and parses
 //!   them (`JSON.parse`); only the parsed value is walked into wasm, within
 //!   [`Limits::ANSWER`] (past a limit it is not JSON the SDK can use).
 

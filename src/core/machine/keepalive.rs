@@ -102,8 +102,7 @@ impl Machine {
         let State::Live(live) = &mut self.state else { return };
         let due = live.keepalive_due(&self.config).is_some_and(|at| now >= at);
         let Some(keepalive) = live.keepalive.as_mut().filter(|_| due) else { return };
-        let attempt = self.next_id;
-        self.next_id = attempt.wrapping_add(1);
+        let attempt = super::server::next_id(&mut self.next_id);
         keepalive.step = Step::AwaitingLock(attempt);
         self.effects.push(Effect::AcquireRefreshLock { attempt });
     }
@@ -127,8 +126,7 @@ impl Machine {
         let request = if due && online { keepalive_request(&self.transport) } else { None };
         if let Some(request) = request {
             // Its own id: the lock's release abandons nothing of the keepalive.
-            let id = self.next_id;
-            self.next_id = id.wrapping_add(1);
+            let id = super::server::next_id(&mut self.next_id);
             *keepalive = Keepalive { sent_at: now, retry: false, asap: false, step: Step::Out(id) };
             self.send(id, Pending::Keepalive, Purpose::Keepalive, request);
             self.share_word_if_new();

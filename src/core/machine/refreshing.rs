@@ -290,8 +290,7 @@ impl Machine {
         let State::Live(live) = &mut self.state else { return };
         if let Refresh::Due { at, failures } = live.refresh {
             if allowed && now >= at {
-                let attempt = self.next_id;
-                self.next_id = self.next_id.wrapping_add(1);
+                let attempt = super::server::next_id(&mut self.next_id);
                 live.refresh = Refresh::AwaitingLock { attempt, generation: live.generation, failures };
                 self.effects.push(Effect::AcquireRefreshLock { attempt });
             }

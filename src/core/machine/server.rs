@@ -138,8 +138,14 @@ impl Machine {
 
     /// A fresh request id.
     pub(super) fn take_id(&mut self) -> u64 {
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        id
+        next_id(&mut self.next_id)
     }
+}
+
+/// Takes the id `counter` holds and moves it on: [`Machine::take_id`], for a
+/// caller that holds a borrow of another field.
+pub(super) fn next_id(counter: &mut u64) -> u64 {
+    let id = *counter;
+    *counter = id.wrapping_add(1);
+    id
 }
