@@ -89,11 +89,11 @@ impl Machine {
     /// Leaves a tombstone for session `epoch` (started at `started_at`), which
     /// ended here now, and saves the list for every tab. `server_told`: nothing
     /// is owed to the server.
-    pub(super) fn bury(&mut self, epoch: Epoch, started_at: EpochMs, reason: EndReason, server_told: bool) {
+    pub(super) fn bury(&mut self, epoch: &Epoch, started_at: EpochMs, reason: EndReason, server_told: bool) {
         let ended_at = self.now;
         let expires_at = ended_at.saturating_add(self.config.absolute_timeout_ms);
         self.tombstones.expire(ended_at);
-        self.tombstones.insert(Tombstone { epoch, started_at, reason, ended_at, expires_at, server_told });
+        self.tombstones.insert(Tombstone { epoch: *epoch, started_at, reason, ended_at, expires_at, server_told });
         self.save_tombstones();
     }
 

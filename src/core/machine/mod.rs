@@ -606,18 +606,18 @@ impl Machine {
     fn retire_live(&mut self) {
         if let State::Live(live) = core::mem::replace(&mut self.state, State::Anonymous) {
             self.abandon_refresh(&live);
-            self.remember_ended(live.epoch);
+            self.remember_ended(&live.epoch);
         }
     }
 
-    fn remember_ended(&mut self, epoch: Epoch) {
-        if self.ended_epochs.contains(&epoch) {
+    fn remember_ended(&mut self, epoch: &Epoch) {
+        if self.ended_epochs.contains(epoch) {
             return;
         }
         if self.ended_epochs.len() >= ENDED_EPOCHS_KEPT {
             self.ended_epochs.remove(0);
         }
-        self.ended_epochs.push(epoch);
+        self.ended_epochs.push(*epoch);
     }
 
     /// End the live session. Unless the end came from another tab (which has
@@ -642,10 +642,10 @@ impl Machine {
         self.persisted = None;
         self.end_records(live.epoch, reason, &live.tokens.identity);
         if decided_here {
-            let sent = !reason.is_servers_word() && self.tell_server(live.epoch, reason, &live.tokens);
-            self.bury(live.epoch, live.started_at, reason, !sent);
+            let sent = !reason.is_servers_word() && self.tell_server(&live.epoch, reason, &live.tokens);
+            self.bury(&live.epoch, live.started_at, reason, !sent);
         }
-        self.remember_ended(live.epoch);
+        self.remember_ended(&live.epoch);
         self.last_end_at = Some(self.now);
         self.events.push(Event::StateChange { from: before, to: self.state() });
         self.events.push(if reason.is_expiry() {

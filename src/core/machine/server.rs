@@ -112,10 +112,10 @@ impl Machine {
     /// Tells the server that session `epoch` ended: revocation, then logout,
     /// sent together; each outlives the page. A failure is reported, and the
     /// logout owed (`ended.rs`), never undone. Whether any request went out.
-    pub(super) fn tell_server(&mut self, epoch: Epoch, reason: EndReason, tokens: &TokenSet) -> bool {
+    pub(super) fn tell_server(&mut self, epoch: &Epoch, reason: EndReason, tokens: &TokenSet) -> bool {
         let requests = logout_requests(&self.transport, tokens);
         let sent = !requests.is_empty();
-        self.send_logouts(requests, Some(epoch), Purpose::Logout(reason));
+        self.send_logouts(requests, Some(*epoch), Purpose::Logout(reason));
         sent
     }
 

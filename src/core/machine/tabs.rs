@@ -45,7 +45,7 @@ impl Machine {
                         // A logout that overtook its session's login: the login,
                         // when it comes, is of an ended session.
                         if let (Message::Logout { .. }, Some(epoch)) = (&*message, epoch) {
-                            self.remember_ended(epoch);
+                            self.remember_ended(&epoch);
                         }
                         return Err(ProtocolError::WrongEpoch);
                     }
