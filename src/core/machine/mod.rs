@@ -640,19 +640,20 @@ impl Machine {
         }
         self.effects.push(Effect::WipeStorage);
         self.persisted = None;
+        self.remember_ended(&live.epoch);
+        self.last_end_at = Some(self.now);
         self.end_records(live.epoch, reason, &live.tokens.identity);
         if decided_here {
             let sent = !reason.is_servers_word() && self.tell_server(&live.epoch, reason, &live.tokens);
             self.bury(&live.epoch, live.started_at, reason, !sent);
         }
-        self.remember_ended(&live.epoch);
-        self.last_end_at = Some(self.now);
-        self.events.push(Event::StateChange { from: before, to: self.state() });
-        self.events.push(if reason.is_expiry() {
-            Event::Expired { reason, origin }
+        let (to, event) = if reason.is_expiry() {
+            (SessionState::Expired, Event::Expired { reason, origin })
         } else {
-            Event::LoggedOut { reason, origin }
-        });
+            (SessionState::LoggedOut, Event::LoggedOut { reason, origin })
+        };
+        self.events.push(Event::StateChange { from: before, to });
+        self.events.push(event);
     }
 
     /// Writes the live session where a reload finds it when it changed since it
