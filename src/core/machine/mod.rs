@@ -413,9 +413,8 @@ impl Machine {
             }
         }
         self.advance(now);
-        if online {
-            self.resend_logout_if_owed();
-        }
+        // Sends only when online.
+        self.resend_logout_if_owed();
     }
 
     /// The shell opened the cross-tab channel. The storage fallback is written
