@@ -173,12 +173,12 @@ impl Machine {
     }
 
     /// Every tab heard `snapshot` of session `epoch` (sent or received).
-    pub(super) fn note_word_heard(&mut self, epoch: Epoch, snapshot: &Snapshot) {
+    pub(super) fn note_word_heard(&mut self, epoch: &Epoch, snapshot: &Snapshot) {
         let known = match &self.word_shared {
-            Some((of, word)) if *of == epoch => *word,
+            Some((of, word)) if of == epoch => *word,
             _ => Word::default(),
         };
         let heard = Word::of(snapshot.absolute_cap, snapshot.idle_cap, snapshot.keepalive_at);
-        self.word_shared = Some((epoch, known.join(heard)));
+        self.word_shared = Some((*epoch, known.join(heard)));
     }
 }

@@ -500,7 +500,7 @@ impl Machine {
     fn broadcast_live(&mut self, login: bool) {
         let Some(live) = self.live() else { return };
         let (epoch, snapshot) = (live.epoch, live.snapshot());
-        self.note_word_heard(epoch, &snapshot);
+        self.note_word_heard(&epoch, &snapshot);
         self.broadcast(epoch, if login { Message::Login(snapshot) } else { Message::StateResponse(snapshot) });
     }
 

@@ -24,7 +24,7 @@ impl Machine {
         if envelope.from == self.tab_id {
             return Err(ProtocolError::FromSelf);
         }
-        let epoch = envelope.epoch;
+        let epoch = envelope.epoch.as_ref();
         let how = match envelope.message {
             Message::Login(_) | Message::SessionExists { login: true, .. } => Adoption::Login,
             _ => Adoption::Answer,
@@ -40,12 +40,12 @@ impl Machine {
             }
             message => {
                 let live = match &mut self.state {
-                    State::Live(live) if epoch.is_some_and(|epoch| epoch == live.epoch) => live,
+                    State::Live(live) if epoch.is_some_and(|epoch| *epoch == live.epoch) => live,
                     _ => {
                         // A logout that overtook its session's login: the login,
                         // when it comes, is of an ended session.
                         if let (Message::Logout { .. }, Some(epoch)) = (&*message, epoch) {
-                            self.remember_ended(&epoch);
+                            self.remember_ended(epoch);
                         }
                         return Err(ProtocolError::WrongEpoch);
                     }
@@ -98,7 +98,7 @@ impl Machine {
         let mut envelope = decode(stored)?;
         match &mut envelope.message {
             Message::StateResponse(snapshot) | Message::Login(snapshot) => {
-                self.adopt(now, envelope.epoch, snapshot, Adoption::Restore)
+                self.adopt(now, envelope.epoch.as_ref(), snapshot, Adoption::Restore)
             }
             _ => Err(ProtocolError::BadField("kind")),
         }
@@ -125,13 +125,13 @@ impl Machine {
     fn hear_of_session(
         &mut self,
         now: EpochMs,
-        epoch: Option<Epoch>,
+        epoch: Option<&Epoch>,
         how: Adoption,
         snapshot: &mut Snapshot,
         refresh_token_held: bool,
     ) -> Result<(), ProtocolError> {
         if let State::Live(live) = &mut self.state {
-            if epoch.is_some_and(|epoch| epoch == live.epoch) {
+            if epoch.is_some_and(|epoch| *epoch == live.epoch) {
                 let at = snapshot.last_activity_at.min(now);
                 live.last_activity_at = live.last_activity_at.max(at);
                 self.advance(now);
@@ -152,7 +152,7 @@ impl Machine {
     fn adopt(
         &mut self,
         now: u64,
-        epoch: Option<Epoch>,
+        epoch: Option<&Epoch>,
         snapshot: &mut Snapshot,
         how: Adoption,
     ) -> Result<(), ProtocolError> {
@@ -161,14 +161,14 @@ impl Machine {
         let started_at = snapshot.started_at.min(now);
         // Ended here, or anywhere in the browser (a tombstone), or older than a
         // session that ended (which had replaced it everywhere).
-        if self.ended_epochs.contains(&epoch) || self.tombstones.ends(epoch, started_at, now) {
+        if self.ended_epochs.contains(epoch) || self.tombstones.ends(*epoch, started_at, now) {
             return Err(ProtocolError::EndedEpoch);
         }
         let last_activity_at = snapshot.last_activity_at.min(now).max(started_at);
         let heard_keepalive = snapshot.keepalive_at.map(|at| at.min(now));
         self.note_word_heard(epoch, snapshot);
         let mut candidate = Live {
-            epoch,
+            epoch: *epoch,
             started_at,
             last_activity_at,
             last_broadcast_at: None,
@@ -186,7 +186,7 @@ impl Machine {
             return Err(ProtocolError::StaleSnapshot);
         }
         match &mut self.state {
-            State::Live(live) if live.epoch == epoch => {
+            State::Live(live) if live.epoch == *epoch => {
                 // The same session: merge what is newer; the user must be the same.
                 if !self.check_identity(&candidate.tokens.identity, false) {
                     return Ok(());
