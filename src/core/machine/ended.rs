@@ -153,7 +153,7 @@ impl Machine {
 
     /// Every request of logout `batch` was answered; `epoch` names the session
     /// it told of (`None`: a re-send, for every owed logout up to when it left).
-    pub(super) fn logout_answered(&mut self, batch: u64, epoch: Option<Epoch>, delivered: bool) {
+    pub(super) fn logout_answered(&mut self, batch: u64, epoch: Option<&Epoch>, delivered: bool) {
         if let Resend::Out { attempt, batch: out } = self.resend {
             if out == batch {
                 self.resend = Resend::Idle;
@@ -162,7 +162,7 @@ impl Machine {
         }
         match (epoch, delivered) {
             (Some(epoch), true) => {
-                if self.tombstones.told(epoch) {
+                if self.tombstones.told(*epoch) {
                     self.save_tombstones();
                 }
             }

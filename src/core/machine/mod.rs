@@ -489,9 +489,9 @@ impl Machine {
 
     /// Tells the other tabs; where the channel may not carry tokens, the
     /// message goes without them ([`Message::without_tokens`]).
-    fn broadcast(&mut self, epoch: Epoch, message: Message) {
+    fn broadcast(&mut self, epoch: &Epoch, message: Message) {
         let message = if self.channel_carries_tokens { message } else { message.without_tokens() };
-        let envelope = Envelope { from: self.tab_id, epoch: Some(epoch), message };
+        let envelope = Envelope { from: self.tab_id, epoch: Some(*epoch), message };
         self.effects.push(Effect::Broadcast(envelope));
     }
 
@@ -501,7 +501,7 @@ impl Machine {
         let Some(live) = self.live() else { return };
         let (epoch, snapshot) = (live.epoch, live.snapshot());
         self.note_word_heard(&epoch, &snapshot);
-        self.broadcast(epoch, if login { Message::Login(snapshot) } else { Message::StateResponse(snapshot) });
+        self.broadcast(&epoch, if login { Message::Login(snapshot) } else { Message::StateResponse(snapshot) });
     }
 
     /// Makes `live` the session, replacing the one live here if any: what
@@ -535,7 +535,10 @@ impl Machine {
             live.last_broadcast_at = Some(now);
             let epoch = live.epoch;
             let at = now;
-            self.broadcast(epoch, if stay_signed_in { Message::StaySignedIn { at } } else { Message::Activity { at } });
+            self.broadcast(
+                &epoch,
+                if stay_signed_in { Message::StaySignedIn { at } } else { Message::Activity { at } },
+            );
         }
         self.take_activity(now, Origin::Local);
         self.advance(now);
@@ -635,7 +638,7 @@ impl Machine {
         self.abandon_refresh(&live);
         let decided_here = origin != Origin::OtherTab;
         if decided_here {
-            self.broadcast(live.epoch, Message::Logout { reason });
+            self.broadcast(&live.epoch, Message::Logout { reason });
         }
         self.effects.push(Effect::WipeStorage);
         self.persisted = None;

@@ -52,7 +52,7 @@ impl Machine {
     /// The id of the live session, or of the one that just ended, in
     /// monitoring records: its random epoch (hex), the same in every tab.
     pub fn record_session_id(&self) -> Option<String> {
-        self.epoch().or_else(|| self.ended_epochs.last().copied()).map(|epoch| epoch.to_hex())
+        self.live().map(|live| &live.epoch).or(self.ended_epochs.last()).map(Epoch::to_hex)
     }
 
     // ----- internals ------------------------------------------------------

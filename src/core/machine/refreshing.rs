@@ -213,7 +213,7 @@ impl Machine {
                 // Share before releasing the lock, so the next holder sees it;
                 // the note is committed before the lock goes, so the next
                 // holder knows of the rotation even if the message is late.
-                self.broadcast(epoch, message);
+                self.broadcast(&epoch, message);
                 self.release_lock_until(attempt, self.now.saturating_add(LOCK_SETTLE_MS), Some(note));
                 self.events.push(Event::Refreshed { expires_at, origin: Origin::Local });
             }

@@ -138,10 +138,10 @@ impl Machine {
                 let answer = self.session_answer(&answer, now);
                 self.session_checked(now, asked, answer);
             }
-            Pending::Logout { batch, epoch, failed } => {
+            Pending::Logout { batch, ref epoch, failed } => {
                 let delivered = matches!(&answer, FetchAnswer::Response(Response { status: 200..=299, .. }));
                 if let Some(failed) = self.requests.logout_done(batch, failed || !delivered) {
-                    self.logout_answered(batch, epoch, !failed);
+                    self.logout_answered(batch, epoch.as_ref(), !failed);
                 }
             }
         }
