@@ -215,7 +215,9 @@ impl Machine {
             }
             State::Live(live) => {
                 // Two logins: the later one wins everywhere.
-                if (candidate.started_at, candidate.epoch) < (live.started_at, live.epoch) {
+                // (started_at, epoch) ordered, the epochs compared in place.
+                let (ours, theirs) = (live.started_at, candidate.started_at);
+                if theirs < ours || (theirs == ours && candidate.epoch < live.epoch) {
                     if how == Adoption::Login {
                         self.broadcast_live(false);
                     }
