@@ -664,11 +664,14 @@ impl Machine {
         if self.storage == StorageChoice::Memory {
             return;
         }
-        let version = self.storage_version();
-        if version.is_none() || version == self.persisted {
-            return;
+        // Compared in place: no copy of the version to compare.
+        let State::Live(live) = &self.state else { return };
+        if let Some((epoch, generation, at)) = &self.persisted {
+            if *epoch == live.epoch && *generation == live.generation && *at == live.last_activity_at {
+                return;
+            }
         }
-        self.persisted = version;
+        self.persisted = Some((live.epoch, live.generation, live.last_activity_at));
         if let Some(text) = self.stored_session() {
             self.effects.push(Effect::Persist(StoredSession(text)));
         }

@@ -4,7 +4,7 @@
 use super::super::config::Config;
 use super::super::contract::session_refresh_request;
 use super::super::note::GenerationNote;
-use super::super::protocol::{EndReason, Epoch, Message};
+use super::super::protocol::{EndReason, Message};
 use super::super::refresh::{backoff_delay, refresh_due_at, RefreshFailure, RefreshOutcome};
 use super::super::tokens::Secret;
 use super::super::{EpochMs, Millis};
@@ -85,7 +85,7 @@ impl Machine {
                         // Offline, or an idle user: refresh when that ends.
                         Refresh::Due { at: now, failures }
                     } else if note.is_some_and(|note| note.is_ahead_of(live.epoch, live.started_at, live.generation)) {
-                        behind = Some((live.epoch, live.generation, failures));
+                        behind = Some(failures);
                         Refresh::Due { at: now.saturating_add(NOTE_RETRY_MS), failures }
                     } else {
                         send = true;
@@ -96,8 +96,8 @@ impl Machine {
         }
         if send {
             self.send_refresh(now, attempt);
-        } else if let Some((epoch, generation, failures)) = behind {
-            self.wait_for_newer_tokens(now, attempt, (epoch, generation), failures);
+        } else if let Some(failures) = behind {
+            self.wait_for_newer_tokens(now, attempt, failures);
         } else {
             self.release_lock(attempt);
         }
@@ -111,16 +111,16 @@ impl Machine {
     /// newer tokens), and ask for the lock again in [`NOTE_RETRY_MS`]; after
     /// [`NOTE_WAIT_MS`] without the tokens, end the session rather than
     /// present the rotated-out refresh token.
-    /// `tokens`: the session and generation this tab has; `failures`: its
-    /// refresh's failures so far.
-    fn wait_for_newer_tokens(&mut self, now: EpochMs, attempt: u64, tokens: (Epoch, u64), failures: u32) {
+    /// `failures`: its refresh's failures so far. The session and generation
+    /// it waits beyond are the live ones, read in place.
+    fn wait_for_newer_tokens(&mut self, now: EpochMs, attempt: u64, failures: u32) {
         self.release_lock_until(attempt, now, None);
-        let (epoch, generation) = tokens;
+        let State::Live(live) = &self.state else { return };
         let since = match &self.behind_note {
-            Some((e, g, since)) if *e == epoch && *g == generation => *since,
+            Some((e, g, since)) if *e == live.epoch && *g == live.generation => *since,
             _ => now,
         };
-        self.behind_note = Some((epoch, generation, since));
+        self.behind_note = Some((live.epoch, live.generation, since));
         if now.saturating_sub(since) >= NOTE_WAIT_MS {
             let failures = failures.saturating_add(1);
             let code = "rotated_elsewhere";
