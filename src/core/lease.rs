@@ -223,7 +223,9 @@ pub fn live_owner(stored: &str, now: u64) -> Option<&str> {
 /// Whether a lease expiring at `expires` is live at `now`: unexpired, and
 /// not further ahead than a whole lease (a lease beyond that comes from a
 /// skewed clock or a hostile writer and would stall every tab). An expiry
-/// past 16 digits is no lease ([`parse`]), ours included.
+/// past 16 digits is no lease ([`parse`]), ours included. One body for its
+/// four callers, not inlined in each.
+#[inline(never)]
 fn is_live(expires: u64, now: u64) -> bool {
     expires > now && expires <= now.saturating_add(LEASE_MS) && expires < MAX_EXPIRES
 }
