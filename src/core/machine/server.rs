@@ -115,17 +115,17 @@ impl Machine {
     pub(super) fn tell_server(&mut self, epoch: &Epoch, reason: EndReason, tokens: &TokenSet) -> bool {
         let requests = logout_requests(&self.transport, tokens);
         let sent = !requests.is_empty();
-        self.send_logouts(requests, Some(*epoch), Purpose::Logout(reason));
+        self.send_logouts(requests, Some(epoch), Purpose::Logout(reason));
         sent
     }
 
     /// Sends `requests` as one logout batch, telling of session `epoch`
     /// (`None`: an owed logout sent again). The batch's id.
-    pub(super) fn send_logouts(&mut self, requests: Vec<Request>, epoch: Option<Epoch>, purpose: Purpose) -> u64 {
+    pub(super) fn send_logouts(&mut self, requests: Vec<Request>, epoch: Option<&Epoch>, purpose: Purpose) -> u64 {
         let batch = self.take_id();
         for request in requests {
             let id = self.take_id();
-            self.send(id, Pending::Logout { batch, epoch, failed: false }, purpose, request);
+            self.send(id, Pending::Logout { batch, epoch: epoch.copied(), failed: false }, purpose, request);
         }
         batch
     }
