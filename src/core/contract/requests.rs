@@ -126,9 +126,12 @@ fn has_body(method: &str) -> bool {
 /// A body of `first` followed by the static body fields whose names are not
 /// taken (the generated field wins, so `bodyFields` cannot overwrite the
 /// token), in `encoding`; `None` when there are none.
-fn encode_body(t: &Transport, encoding: BodyEncoding, first: &[(&str, &str)]) -> Option<String> {
+fn encode_body(t: &Transport, encoding: BodyEncoding, first: &[Option<(&str, &str)>]) -> Option<String> {
     let mut fields: Vec<(&str, &str)> = Vec::with_capacity(first.len() + t.body_fields.len());
-    fields.extend_from_slice(first);
+    for field in first {
+        let Some(field) = *field else { continue };
+        fields.push(field);
+    }
     for (name, value) in &t.body_fields {
         if !fields.iter().any(|(taken, _)| taken == name) {
             fields.push((name, value));
@@ -143,9 +146,9 @@ fn encode_body(t: &Transport, encoding: BodyEncoding, first: &[(&str, &str)]) ->
     })
 }
 
-/// A request body: its encoding and the generated fields, which the static
-/// body fields follow ([`encode_body`]).
-type BodySpec<'a> = Option<(BodyEncoding, &'a [(&'a str, &'a str)])>;
+/// A request body: its encoding and the generated fields (those present),
+/// which the static body fields follow ([`encode_body`]).
+type BodySpec<'a> = Option<(BodyEncoding, &'a [Option<(&'a str, &'a str)>])>;
 
 fn request(
     t: &Transport,
@@ -203,16 +206,12 @@ pub fn refresh_request(t: &Transport, refresh_token: Option<&str>) -> Option<Req
 /// refresh cookie that outlives the browser.
 pub fn session_refresh_request(t: &Transport, refresh_token: Option<&str>, remember_me: bool) -> Option<Request> {
     let endpoint = t.refresh.as_ref()?;
-    let mut fields = Vec::with_capacity(3);
-    if let Some(grant) = &t.grant_type {
-        fields.push(("grant_type", grant.as_str()));
-    }
-    if let Some(token) = refresh_token.filter(|token| !token.is_empty()) {
-        fields.push((t.refresh_token_field.as_str(), token));
-    }
-    if remember_me {
-        fields.push(("remember_me", "true"));
-    }
+    // The fields present, in order, without a Vec to collect them in.
+    let fields = [
+        t.grant_type.as_deref().map(|grant| ("grant_type", grant)),
+        refresh_token.filter(|token| !token.is_empty()).map(|token| (t.refresh_token_field.as_str(), token)),
+        remember_me.then_some(("remember_me", "true")),
+    ];
     Some(request(t, endpoint, Some((t.encoding, &fields)), None, false))
 }
 
@@ -253,12 +252,12 @@ pub fn logout_requests(t: &Transport, tokens: &TokenSet) -> Vec<Request> {
         for &(token, hint) in &[(refresh_token, "refresh_token"), (access_token, "access_token")] {
             let Some(token) = token else { continue };
             // RFC 7009 §2.1: always form-encoded, whatever the refresh body uses.
-            let fields = [("token", token), ("token_type_hint", hint)];
+            let fields = [Some(("token", token)), Some(("token_type_hint", hint))];
             out.push(request(t, endpoint, Some((BodyEncoding::Form, &fields)), None, true));
         }
     }
     if let Some(endpoint) = &t.logout {
-        let field = refresh_token.map(|token| [(t.refresh_token_field.as_str(), token)]);
+        let field = refresh_token.map(|token| [Some((t.refresh_token_field.as_str(), token))]);
         let body = field.as_ref().map(|field| (t.encoding, field.as_slice()));
         out.push(request(t, endpoint, body, access_token, true));
     }
