@@ -176,15 +176,31 @@ fn decode_base64url_utf8(data: &str, out: &mut String) -> Option<()> {
 /// `+`, and every other UTF-8 byte becomes `%XX`.
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
     let mut out = String::new();
-    for (index, (name, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            out.push('&');
-        }
-        encode_component(&mut out, name);
-        out.push('=');
-        encode_component(&mut out, value);
+    for (name, value) in pairs {
+        push_field(&mut out, false, name, value);
     }
     out
+}
+
+/// Appends the pair `name`, `value` to a body being written in `out`: form
+/// encoded ([`form_encode`]), or as a JSON object's member when `json`
+/// ([`json_encode`]; `out` holds the `{` before the first member).
+pub fn push_field(out: &mut String, json: bool, name: &str, value: &str) {
+    if json {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        write_json_string(out, name);
+        out.push(':');
+        write_json_string(out, value);
+    } else {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        encode_component(out, name);
+        out.push('=');
+        encode_component(out, value);
+    }
 }
 
 fn encode_component(out: &mut String, text: &str) {
@@ -208,13 +224,8 @@ fn encode_component(out: &mut String, text: &str) {
 /// Names are written as given; the caller keeps them unique.
 pub fn json_encode(pairs: &[(&str, &str)]) -> String {
     let mut out = String::from("{");
-    for (index, (name, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        write_json_string(&mut out, name);
-        out.push(':');
-        write_json_string(&mut out, value);
+    for (name, value) in pairs {
+        push_field(&mut out, true, name, value);
     }
     out.push('}');
     out

@@ -9,7 +9,7 @@
 
 use super::super::endpoints::{header_value_ok, BodyEncoding, Credentials, Csrf, Endpoint, Transport};
 use super::super::tokens::{Secret, TokenSet};
-use super::encodings::{form_encode, json_encode};
+use super::encodings::push_field;
 
 /// One request for the shell to `fetch`. `Debug` shows header names and the body
 /// length only: bodies and headers may carry tokens.
@@ -127,23 +127,32 @@ fn has_body(method: &str) -> bool {
 /// taken (the generated field wins, so `bodyFields` cannot overwrite the
 /// token), in `encoding`; `None` when there are none.
 fn encode_body(t: &Transport, encoding: BodyEncoding, first: &[Option<(&str, &str)>]) -> Option<String> {
-    let mut fields: Vec<(&str, &str)> = Vec::with_capacity(first.len() + t.body_fields.len());
+    // Written pair by pair as met: no list of the fields to encode.
+    let json = encoding == BodyEncoding::Json;
+    let mut body = String::new();
+    if json {
+        body.push('{');
+    }
+    let mut any = false;
     for field in first {
-        let Some(field) = *field else { continue };
-        fields.push(field);
+        let Some((name, value)) = *field else { continue };
+        push_field(&mut body, json, name, value);
+        any = true;
     }
     for (name, value) in &t.body_fields {
-        if !fields.iter().any(|(taken, _)| taken == name) {
-            fields.push((name, value));
+        // The static body fields' names are unique: only the generated ones can take them.
+        if !first.iter().any(|field| matches!(field, Some((taken, _)) if taken == name)) {
+            push_field(&mut body, json, name, value);
+            any = true;
         }
     }
-    if fields.is_empty() {
+    if !any {
         return None;
     }
-    Some(match encoding {
-        BodyEncoding::Form => form_encode(&fields),
-        BodyEncoding::Json => json_encode(&fields),
-    })
+    if json {
+        body.push('}');
+    }
+    Some(body)
 }
 
 /// A request body: its encoding and the generated fields (those present),
