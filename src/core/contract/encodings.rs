@@ -100,9 +100,10 @@ pub(super) fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
     if find_any(signature, b".").is_some() {
         return None;
     }
-    let claims = parse(&base64url_text(payload)?)?;
-    claims.as_object()?;
-    Some(claims)
+    // The text is dropped in one place, whichever way this ends.
+    let mut text = String::new();
+    let claims = if base64url_into(payload, &mut text) { parse(&text) } else { None };
+    claims.filter(|claims| claims.as_object().is_some())
 }
 
 /// The text base64url `text` encodes (without padding, up to two trailing `=`
@@ -110,14 +111,20 @@ pub(super) fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
 /// shortest form of a scalar value: no overlong forms, surrogates or values
 /// past U+10FFFF). Decoded in one pass, byte by byte, rather than by the
 /// standard library's validator, which the wasm would hold for this one use.
+#[cfg(test)]
 fn base64url_text(text: &str) -> Option<String> {
+    let mut out = String::new();
+    base64url_into(text, &mut out).then_some(out)
+}
+
+/// [`base64url_text`] into `out` (empty): whether `text` was such text.
+fn base64url_into(text: &str, out: &mut String) -> bool {
     let data = strip_last(strip_last(text, b'='), b'=');
     if data.as_bytes().last() == Some(&b'=') || data.len() % 4 == 1 {
-        return None;
+        return false;
     }
-    let mut out = String::with_capacity(data.len() / 4 * 3 + 2);
-    // One place drops `out` on failure, not one per way to fail.
-    decode_base64url_utf8(data, &mut out).map(|()| out)
+    out.reserve(data.len() / 4 * 3 + 2);
+    decode_base64url_utf8(data, out).is_some()
 }
 
 /// Appends the text `data` (base64url without padding) encodes to `out`;
