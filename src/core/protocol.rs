@@ -462,11 +462,11 @@ impl<'a> Fields<'a> {
         flag.unwrap_or(false)
     }
 
-    /// An id that may be absent.
-    fn optional_id(&mut self, name: &'static str) -> Option<Id128> {
-        let value = self.object.get(name)?;
-        let id = value.as_str().and_then(Id128::from_hex);
-        if id.is_none() {
+    /// An id, which may be absent unless `required`: one lookup.
+    fn id(&mut self, name: &'static str, required: bool) -> Option<Id128> {
+        let value = self.object.get(name);
+        let id = value.and_then(Value::as_str).and_then(Id128::from_hex);
+        if id.is_none() && (required || value.is_some()) {
             self.fail(name);
         }
         id
@@ -532,11 +532,8 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
     }
     let kind = object.get("kind").and_then(Value::as_str).ok_or(ProtocolError::BadField("kind"))?;
     let mut f = Fields { object, bad: None };
-    if object.get("from").is_none() {
-        f.fail("from");
-    }
-    let from = f.optional_id("from").unwrap_or_default();
-    let epoch = f.optional_id("epoch");
+    let from = f.id("from", true).unwrap_or_default();
+    let epoch = f.id("epoch", false);
     f.check()?;
     let message = match kind {
         "activity" => Message::Activity { at: f.time("at") },
