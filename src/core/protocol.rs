@@ -454,9 +454,11 @@ impl<'a> Fields<'a> {
         self.optional_time(name).unwrap_or(0)
     }
 
-    fn flag(&mut self, name: &'static str) -> bool {
-        let flag = self.object.get(name).and_then(Value::as_bool);
-        if flag.is_none() {
+    /// A flag, which may be absent (`false`) unless `required`: one lookup.
+    fn flag(&mut self, name: &'static str, required: bool) -> bool {
+        let value = self.object.get(name);
+        let flag = value.and_then(Value::as_bool);
+        if flag.is_none() && (required || value.is_some()) {
             self.fail(name);
         }
         flag.unwrap_or(false)
@@ -507,7 +509,7 @@ impl<'a> Fields<'a> {
             absolute_cap: self.optional_time("absoluteCap"),
             idle_cap: self.optional_time("idleCap"),
             keepalive_at: self.optional_time("keepaliveAt"),
-            remember_me: self.object.get("rememberMe").is_some() && self.flag("rememberMe"),
+            remember_me: self.flag("rememberMe", false),
             tokens: self.tokens(),
         }
     }
@@ -557,10 +559,10 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
             Message::TokensChanged { generation: f.time("generation"), received_at: f.time("receivedAt") }
         }
         "sessionExists" => {
-            let login = f.flag("login");
+            let login = f.flag("login", true);
             let mut snapshot = f.snapshot();
             strip_tokens(&mut snapshot.tokens);
-            Message::SessionExists { login, snapshot, refresh_token_held: f.flag("refreshHeld") }
+            Message::SessionExists { login, snapshot, refresh_token_held: f.flag("refreshHeld", true) }
         }
         _ => return Err(ProtocolError::UnknownKind),
     };
