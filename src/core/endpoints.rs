@@ -312,6 +312,13 @@ pub fn origin_of(url: &str) -> Option<String> {
     split_origin(url).map(|(origin, _, _)| origin)
 }
 
+/// The host of `url`, as written, when it is an absolute plain `http` URL
+/// with a valid origin ([`origin_of`]): for the security report.
+pub(crate) fn plain_http_host(url: &str) -> Option<&str> {
+    let (_, host, _) = split_origin(url)?;
+    scheme(url)?.eq_ignore_ascii_case("http").then_some(host)
+}
+
 /// The origin of `url` ([`origin_of`]), its host as written, and what follows
 /// its authority (path, query, fragment).
 fn split_origin(url: &str) -> Option<(String, &str, &str)> {

@@ -511,8 +511,10 @@ fn endpoint(
     };
     let asked = read.method.as_deref().unwrap_or(default_method);
     let mut known = None;
-    for &name in &["GET", "POST", "PUT", "PATCH", "DELETE"] {
-        if name.eq_ignore_ascii_case(asked) && (allow_get || name != "GET") {
+    // `GET` first: where it is not allowed, the methods after it.
+    static METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+    for &name in METHODS.get(usize::from(!allow_get)..).unwrap_or_default() {
+        if name.eq_ignore_ascii_case(asked) {
             known = Some(name);
         }
     }
@@ -539,10 +541,12 @@ impl Reader for EndpointReader {
     }
 }
 
-/// `csrf`'s members as met.
+/// `csrf`'s members as met: the header, and the source (`two` when both a
+/// cookie and a meta tag were given; each key is read once).
 struct CsrfReader {
     header: Option<String>,
-    sources: Vec<CsrfSource>,
+    source: Option<CsrfSource>,
+    two: bool,
 }
 
 impl Reader for CsrfReader {
@@ -554,11 +558,16 @@ impl Reader for CsrfReader {
             _ => TextRule::Name,
         };
         let name = checked_text(p, v, rule)?;
-        match index {
-            0 => self.header = Some(name),
-            1 => self.sources.push(CsrfSource::Cookie(name)),
-            _ => self.sources.push(CsrfSource::Meta(name)),
-        }
+        let source = match index {
+            0 => {
+                self.header = Some(name);
+                return Ok(());
+            }
+            1 => CsrfSource::Cookie(name),
+            _ => CsrfSource::Meta(name),
+        };
+        self.two |= self.source.is_some();
+        self.source = Some(source);
         Ok(())
     }
 }
@@ -569,10 +578,10 @@ fn csrf(slot: &mut Option<Csrf>, path: &Path<'_>, value: &Value) -> Result<(), F
     if value.is_null() {
         return Ok(());
     }
-    let mut read = CsrfReader { header: None, sources: Vec::with_capacity(2) };
+    let mut read = CsrfReader { header: None, source: None, two: false };
     walk(path, value, "header cookie meta", &mut read)?;
     // Both a cookie and a meta tag: which one wins would be a guess.
-    let Some(source) = read.sources.pop().filter(|_| read.sources.is_empty()) else {
+    let Some(source) = read.source.take().filter(|_| !read.two) else {
         return Err(path.error(ConfigErrorKind::NeedsOneSource));
     };
     *slot = Some(Csrf { header: read.header.take().unwrap_or_else(|| "X-CSRF-Token".to_owned()), source });

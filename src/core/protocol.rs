@@ -454,19 +454,21 @@ impl<'a> Fields<'a> {
         self.optional_time(name).unwrap_or(0)
     }
 
-    fn flag(&mut self, name: &'static str) -> bool {
-        let flag = self.object.get(name).and_then(Value::as_bool);
-        if flag.is_none() {
+    /// A flag, which may be absent (`false`) unless `required`: one lookup.
+    fn flag(&mut self, name: &'static str, required: bool) -> bool {
+        let value = self.object.get(name);
+        let flag = value.and_then(Value::as_bool);
+        if flag.is_none() && (required || value.is_some()) {
             self.fail(name);
         }
         flag.unwrap_or(false)
     }
 
-    /// An id that may be absent.
-    fn optional_id(&mut self, name: &'static str) -> Option<Id128> {
-        let value = self.object.get(name)?;
-        let id = value.as_str().and_then(Id128::from_hex);
-        if id.is_none() {
+    /// An id, which may be absent unless `required`: one lookup.
+    fn id(&mut self, name: &'static str, required: bool) -> Option<Id128> {
+        let value = self.object.get(name);
+        let id = value.and_then(Value::as_str).and_then(Id128::from_hex);
+        if id.is_none() && (required || value.is_some()) {
             self.fail(name);
         }
         id
@@ -507,7 +509,7 @@ impl<'a> Fields<'a> {
             absolute_cap: self.optional_time("absoluteCap"),
             idle_cap: self.optional_time("idleCap"),
             keepalive_at: self.optional_time("keepaliveAt"),
-            remember_me: self.object.get("rememberMe").is_some() && self.flag("rememberMe"),
+            remember_me: self.flag("rememberMe", false),
             tokens: self.tokens(),
         }
     }
@@ -532,11 +534,8 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
     }
     let kind = object.get("kind").and_then(Value::as_str).ok_or(ProtocolError::BadField("kind"))?;
     let mut f = Fields { object, bad: None };
-    if object.get("from").is_none() {
-        f.fail("from");
-    }
-    let from = f.optional_id("from").unwrap_or_default();
-    let epoch = f.optional_id("epoch");
+    let from = f.id("from", true).unwrap_or_default();
+    let epoch = f.id("epoch", false);
     f.check()?;
     let message = match kind {
         "activity" => Message::Activity { at: f.time("at") },
@@ -560,10 +559,10 @@ pub fn decode(object: &Value) -> Result<Envelope, ProtocolError> {
             Message::TokensChanged { generation: f.time("generation"), received_at: f.time("receivedAt") }
         }
         "sessionExists" => {
-            let login = f.flag("login");
+            let login = f.flag("login", true);
             let mut snapshot = f.snapshot();
             strip_tokens(&mut snapshot.tokens);
-            Message::SessionExists { login, snapshot, refresh_token_held: f.flag("refreshHeld") }
+            Message::SessionExists { login, snapshot, refresh_token_held: f.flag("refreshHeld", true) }
         }
         _ => return Err(ProtocolError::UnknownKind),
     };

@@ -57,7 +57,8 @@ impl Kept {
     pub fn from_value(stored: Value) -> Option<Kept> {
         let Value::Object(mut members) = stored else { return None };
         let mut kept = Kept { identity: Identity::default(), state: Value::Null, set_at: 0, until: 0 };
-        // By reference, the state taken out: no by-value iterator of its own in the wasm.
+        // By reference, the state swapped out (what it held, `null` or an earlier
+        // `state`, goes with the members): no by-value iterator, no drop here.
         for (key, value) in &mut members {
             let name = || value.as_str().and_then(bounded);
             match key.as_str() {
@@ -65,7 +66,7 @@ impl Kept {
                 "sub" => kept.identity.sub = name(),
                 "setAt" => kept.set_at = value.as_u64().unwrap_or(0),
                 "until" => kept.until = value.as_u64().unwrap_or(0),
-                "state" => kept.state = core::mem::replace(value, Value::Null),
+                "state" => core::mem::swap(&mut kept.state, value),
                 _ => {}
             }
         }

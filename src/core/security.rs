@@ -6,8 +6,8 @@
 //! enforcement: the SDK keeps working with every finding.
 
 use super::config::{Config, StorageChoice};
-use super::endpoints::{origin_of, TokenMode, Transport};
-use super::text::{is_dotted_quad, rfind_byte, split_at_byte, strip_last};
+use super::endpoints::{plain_http_host, TokenMode, Transport};
+use super::text::{is_dotted_quad, split_at_byte, strip_last};
 
 /// Idle timeouts above this are reported (OWASP: 15–30 min; PCI DSS 8.2.8: 15 min).
 pub const MAX_IDLE_TIMEOUT_MS: u64 = 30 * 60 * 1000;
@@ -194,15 +194,9 @@ fn is_loopback_ipv4(host: &str) -> bool {
 
 /// An absolute `http://` URL to a host that is not this machine.
 fn insecure_url(url: &str) -> bool {
-    let origin = origin_of(url);
-    let Some(authority) = origin.as_deref().and_then(|origin| origin.strip_prefix("http://")) else {
-        return false;
-    };
-    let host = match rfind_byte(authority, b':') {
-        Some(colon) if authority.as_bytes().last() != Some(&b']') => authority.get(..colon).unwrap_or(authority),
-        _ => authority,
-    };
-    !is_local_host(host)
+    // The host as written: `is_local_host` ignores case, as the origin's
+    // lower case would.
+    plain_http_host(url).is_some_and(|host| !is_local_host(host))
 }
 
 /// Whether `document.cookie` text has a cookie called `name`.

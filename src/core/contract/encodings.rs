@@ -100,9 +100,10 @@ pub(super) fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
     if find_any(signature, b".").is_some() {
         return None;
     }
-    let claims = parse(&base64url_text(payload)?)?;
-    claims.as_object()?;
-    Some(claims)
+    // The text is dropped in one place, whichever way this ends.
+    let mut text = String::new();
+    let claims = if base64url_into(payload, &mut text) { parse(&text) } else { None };
+    claims.filter(|claims| claims.as_object().is_some())
 }
 
 /// The text base64url `text` encodes (without padding, up to two trailing `=`
@@ -110,14 +111,20 @@ pub(super) fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
 /// shortest form of a scalar value: no overlong forms, surrogates or values
 /// past U+10FFFF). Decoded in one pass, byte by byte, rather than by the
 /// standard library's validator, which the wasm would hold for this one use.
+#[cfg(test)]
 fn base64url_text(text: &str) -> Option<String> {
+    let mut out = String::new();
+    base64url_into(text, &mut out).then_some(out)
+}
+
+/// [`base64url_text`] into `out` (empty): whether `text` was such text.
+fn base64url_into(text: &str, out: &mut String) -> bool {
     let data = strip_last(strip_last(text, b'='), b'=');
     if data.as_bytes().last() == Some(&b'=') || data.len() % 4 == 1 {
-        return None;
+        return false;
     }
-    let mut out = String::with_capacity(data.len() / 4 * 3 + 2);
-    // One place drops `out` on failure, not one per way to fail.
-    decode_base64url_utf8(data, &mut out).map(|()| out)
+    out.reserve(data.len() / 4 * 3 + 2);
+    decode_base64url_utf8(data, out).is_some()
 }
 
 /// Appends the text `data` (base64url without padding) encodes to `out`;
@@ -176,15 +183,31 @@ fn decode_base64url_utf8(data: &str, out: &mut String) -> Option<()> {
 /// `+`, and every other UTF-8 byte becomes `%XX`.
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
     let mut out = String::new();
-    for (index, (name, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            out.push('&');
-        }
-        encode_component(&mut out, name);
-        out.push('=');
-        encode_component(&mut out, value);
+    for (name, value) in pairs {
+        push_field(&mut out, false, name, value);
     }
     out
+}
+
+/// Appends the pair `name`, `value` to a body being written in `out`: form
+/// encoded ([`form_encode`]), or as a JSON object's member when `json`
+/// ([`json_encode`]; `out` holds the `{` before the first member).
+pub fn push_field(out: &mut String, json: bool, name: &str, value: &str) {
+    if json {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        write_json_string(out, name);
+        out.push(':');
+        write_json_string(out, value);
+    } else {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        encode_component(out, name);
+        out.push('=');
+        encode_component(out, value);
+    }
 }
 
 fn encode_component(out: &mut String, text: &str) {
@@ -208,13 +231,8 @@ fn encode_component(out: &mut String, text: &str) {
 /// Names are written as given; the caller keeps them unique.
 pub fn json_encode(pairs: &[(&str, &str)]) -> String {
     let mut out = String::from("{");
-    for (index, (name, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        write_json_string(&mut out, name);
-        out.push(':');
-        write_json_string(&mut out, value);
+    for (name, value) in pairs {
+        push_field(&mut out, true, name, value);
     }
     out.push('}');
     out

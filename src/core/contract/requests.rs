@@ -9,7 +9,7 @@
 
 use super::super::endpoints::{header_value_ok, BodyEncoding, Credentials, Csrf, Endpoint, Transport};
 use super::super::tokens::{Secret, TokenSet};
-use super::encodings::{form_encode, json_encode};
+use super::encodings::push_field;
 
 /// One request for the shell to `fetch`. `Debug` shows header names and the body
 /// length only: bodies and headers may carry tokens.
@@ -126,26 +126,38 @@ fn has_body(method: &str) -> bool {
 /// A body of `first` followed by the static body fields whose names are not
 /// taken (the generated field wins, so `bodyFields` cannot overwrite the
 /// token), in `encoding`; `None` when there are none.
-fn encode_body(t: &Transport, encoding: BodyEncoding, first: &[(&str, &str)]) -> Option<String> {
-    let mut fields: Vec<(&str, &str)> = Vec::with_capacity(first.len() + t.body_fields.len());
-    fields.extend_from_slice(first);
+fn encode_body(t: &Transport, encoding: BodyEncoding, first: &[Option<(&str, &str)>]) -> Option<String> {
+    // Written pair by pair as met: no list of the fields to encode.
+    let json = encoding == BodyEncoding::Json;
+    let mut body = String::new();
+    if json {
+        body.push('{');
+    }
+    let mut any = false;
+    for field in first {
+        let Some((name, value)) = *field else { continue };
+        push_field(&mut body, json, name, value);
+        any = true;
+    }
     for (name, value) in &t.body_fields {
-        if !fields.iter().any(|(taken, _)| taken == name) {
-            fields.push((name, value));
+        // The static body fields' names are unique: only the generated ones can take them.
+        if !first.iter().any(|field| matches!(field, Some((taken, _)) if taken == name)) {
+            push_field(&mut body, json, name, value);
+            any = true;
         }
     }
-    if fields.is_empty() {
+    if !any {
         return None;
     }
-    Some(match encoding {
-        BodyEncoding::Form => form_encode(&fields),
-        BodyEncoding::Json => json_encode(&fields),
-    })
+    if json {
+        body.push('}');
+    }
+    Some(body)
 }
 
-/// A request body: its encoding and the generated fields, which the static
-/// body fields follow ([`encode_body`]).
-type BodySpec<'a> = Option<(BodyEncoding, &'a [(&'a str, &'a str)])>;
+/// A request body: its encoding and the generated fields (those present),
+/// which the static body fields follow ([`encode_body`]).
+type BodySpec<'a> = Option<(BodyEncoding, &'a [Option<(&'a str, &'a str)>])>;
 
 fn request(
     t: &Transport,
@@ -203,16 +215,12 @@ pub fn refresh_request(t: &Transport, refresh_token: Option<&str>) -> Option<Req
 /// refresh cookie that outlives the browser.
 pub fn session_refresh_request(t: &Transport, refresh_token: Option<&str>, remember_me: bool) -> Option<Request> {
     let endpoint = t.refresh.as_ref()?;
-    let mut fields = Vec::with_capacity(3);
-    if let Some(grant) = &t.grant_type {
-        fields.push(("grant_type", grant.as_str()));
-    }
-    if let Some(token) = refresh_token.filter(|token| !token.is_empty()) {
-        fields.push((t.refresh_token_field.as_str(), token));
-    }
-    if remember_me {
-        fields.push(("remember_me", "true"));
-    }
+    // The fields present, in order, without a Vec to collect them in.
+    let fields = [
+        t.grant_type.as_deref().map(|grant| ("grant_type", grant)),
+        refresh_token.filter(|token| !token.is_empty()).map(|token| (t.refresh_token_field.as_str(), token)),
+        remember_me.then_some(("remember_me", "true")),
+    ];
     Some(request(t, endpoint, Some((t.encoding, &fields)), None, false))
 }
 
@@ -253,12 +261,12 @@ pub fn logout_requests(t: &Transport, tokens: &TokenSet) -> Vec<Request> {
         for &(token, hint) in &[(refresh_token, "refresh_token"), (access_token, "access_token")] {
             let Some(token) = token else { continue };
             // RFC 7009 §2.1: always form-encoded, whatever the refresh body uses.
-            let fields = [("token", token), ("token_type_hint", hint)];
+            let fields = [Some(("token", token)), Some(("token_type_hint", hint))];
             out.push(request(t, endpoint, Some((BodyEncoding::Form, &fields)), None, true));
         }
     }
     if let Some(endpoint) = &t.logout {
-        let field = refresh_token.map(|token| [(t.refresh_token_field.as_str(), token)]);
+        let field = refresh_token.map(|token| [Some((t.refresh_token_field.as_str(), token))]);
         let body = field.as_ref().map(|field| (t.encoding, field.as_slice()));
         out.push(request(t, endpoint, body, access_token, true));
     }
