@@ -131,20 +131,27 @@ fn with_note(inner: &Rc<Inner>, write: Option<String>, after: AfterNote) {
     let database = crate::core::keys::note_database(&inner.options.channel_name);
     spawn(async move {
         let text = idb::note(&database, write.as_deref()).await.ok().flatten();
-        let Some(inner) = weak.upgrade() else { return drop(after) };
-        match after {
-            AfterNote::Settle(held, hold_until) => settle(&inner, held, hold_until),
-            AfterNote::Granted(attempt) => {
-                let note = text.as_deref().and_then(GenerationNote::decode);
-                // What the previous holder saved (an owed logout it told) counts now.
-                let ended = tombstones::stored(&inner);
-                drive(&inner, |machine, now| {
-                    machine.handle_tombstones(now, &ended);
-                    machine.handle_lock_acquired(now, attempt, note);
-                });
-            }
-        }
+        after_note(&weak, after, text);
     });
+}
+
+/// Does what follows the note's read or write: a plain fn, so the task's
+/// state machine holds only what it awaits with.
+#[inline(never)]
+fn after_note(weak: &Weak<Inner>, after: AfterNote, text: Option<String>) {
+    let Some(inner) = weak.upgrade() else { return };
+    match after {
+        AfterNote::Settle(held, hold_until) => settle(&inner, held, hold_until),
+        AfterNote::Granted(attempt) => {
+            let note = text.as_deref().and_then(GenerationNote::decode);
+            // What the previous holder saved (an owed logout it told) counts now.
+            let ended = tombstones::stored(&inner);
+            drive(&inner, |machine, now| {
+                machine.handle_tombstones(now, &ended);
+                machine.handle_lock_acquired(now, attempt, note);
+            });
+        }
+    }
 }
 
 /// The lock is ours: read the generation note, then tell the core (which

@@ -10,13 +10,13 @@
 //! (some private modes, storage disabled) or broken: the caller then works
 //! without a note.
 //!
-//! The bindings are hand-written (smaller than web-sys's IDB features). Event
+//! No bindings: each method is called by name through [`call`]. Event
 //! handlers are the `resolve`/`reject` functions of a `Promise`, so no Rust
 //! closure outlives a call, except the `upgradeneeded` handler, which a
 //! [`Handlers`] guard detaches before it is dropped. Each call opens the
 //! database and closes it when done ([`Database`] closes on drop).
 
-use js_sys::{Array, Promise};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -27,31 +27,13 @@ use crate::core::keys::{NOTE_KEY, NOTE_STORE};
 /// The longest one step (open, or a transaction) may take.
 pub const IDB_TIMEOUT_MS: u32 = 1_000;
 
-#[wasm_bindgen]
-extern "C" {
-    /// `indexedDB`.
-    type IdbFactory;
-    #[wasm_bindgen(method, catch)]
-    fn open(this: &IdbFactory, name: &str, version: u32) -> Result<JsValue, JsValue>;
-
-    /// An `IDBDatabase`.
-    type IdbDatabase;
-    #[wasm_bindgen(method, catch)]
-    fn transaction(this: &IdbDatabase, store: &str, mode: &str) -> Result<IdbTransaction, JsValue>;
-    #[wasm_bindgen(method, catch, js_name = createObjectStore)]
-    fn create_object_store(this: &IdbDatabase, name: &str) -> Result<JsValue, JsValue>;
-
-    /// An `IDBTransaction`.
-    type IdbTransaction;
-    #[wasm_bindgen(method, catch, js_name = objectStore)]
-    fn object_store(this: &IdbTransaction, name: &str) -> Result<IdbObjectStore, JsValue>;
-
-    /// An `IDBObjectStore`.
-    type IdbObjectStore;
-    #[wasm_bindgen(method, catch)]
-    fn put(this: &IdbObjectStore, value: &JsValue, key: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn get(this: &IdbObjectStore, key: &str) -> Result<JsValue, JsValue>;
+/// `target[method](a, b)`: each IndexedDB method is called through the
+/// `Reflect.get` and `Function.call` imports the wasm has anyway, not through
+/// an import (and its glue) of its own. Extra arguments are `undefined`,
+/// which these methods ignore or read as absent; a throw is an `Err`.
+#[inline(never)]
+fn call(target: &JsValue, method: &str, a: &str, b: &JsValue) -> Result<JsValue, JsValue> {
+    super::get(target, method)?.unchecked_into::<Function>().call2(target, &a.into(), b)
 }
 
 /// Why the note could not be read or written.
@@ -93,13 +75,13 @@ pub async fn read(name: &str) -> Result<Option<String>, IdbError> {
 /// [`IdbError`] as for [`write`].
 pub async fn note(name: &str, text: Option<&str>) -> Result<Option<String>, IdbError> {
     // Open (version 1), creating the store the first time.
-    let factory = super::get(&js_sys::global(), "indexedDB").ok();
-    let factory: IdbFactory = factory.filter(JsValue::is_object).ok_or(IdbError::Unavailable)?.unchecked_into();
-    let request = factory.open(name, 1).map_err(|_| IdbError::Unavailable)?;
+    let factory = super::get(&js_sys::global(), "indexedDB").ok().filter(JsValue::is_object);
+    let factory = factory.ok_or(IdbError::Unavailable)?;
+    let request = call(&factory, "open", name, &1.into()).map_err(|_| IdbError::Unavailable)?;
     let upgrading = request.clone();
     let upgrade = Closure::<dyn FnMut()>::new(move || {
         if let Some(database) = result(&upgrading) {
-            let _ = database.unchecked_into::<IdbDatabase>().create_object_store(NOTE_STORE);
+            let _ = call(&database, "createObjectStore", NOTE_STORE, &JsValue::UNDEFINED);
         }
     });
     let handlers = Handlers(request.clone());
@@ -111,14 +93,15 @@ pub async fn note(name: &str, text: Option<&str>) -> Result<Option<String>, IdbE
     drop(upgrade);
     opened.map_err(|_| IdbError::Unavailable)?;
     let database = result(&request).filter(JsValue::is_object).ok_or(IdbError::Unavailable)?;
-    let database = Database(database.unchecked_into());
+    let database = Database(database);
     // Then one transaction, awaited until it has committed.
     let mode = if text.is_some() { "readwrite" } else { "readonly" };
-    let transaction = database.0.transaction(NOTE_STORE, mode).map_err(|_| IdbError::Failed)?;
-    let store = transaction.object_store(NOTE_STORE).map_err(|_| IdbError::Failed)?;
+    let failed = |_| IdbError::Failed;
+    let transaction = call(&database.0, "transaction", NOTE_STORE, &mode.into()).map_err(failed)?;
+    let store = call(&transaction, "objectStore", NOTE_STORE, &JsValue::UNDEFINED).map_err(failed)?;
     let reading = match text {
-        Some(text) => store.put(&JsValue::from_str(text), NOTE_KEY).map(|_| None).map_err(|_| IdbError::Failed)?,
-        None => Some(store.get(NOTE_KEY).map_err(|_| IdbError::Failed)?),
+        Some(text) => call(&store, "put", text, &NOTE_KEY.into()).map(|_| None).map_err(failed)?,
+        None => Some(call(&store, "get", NOTE_KEY, &JsValue::UNDEFINED).map_err(failed)?),
     };
     let (committing, _timer) = settled(&transaction, &["oncomplete", "onerror", "onabort"]);
     committing.await.map_err(|_| IdbError::Failed)?;
@@ -126,7 +109,7 @@ pub async fn note(name: &str, text: Option<&str>) -> Result<Option<String>, IdbE
 }
 
 /// An open connection; closed on drop.
-struct Database(IdbDatabase);
+struct Database(JsValue);
 
 impl Drop for Database {
     fn drop(&mut self) {
