@@ -132,7 +132,7 @@ struct Shell {
     settling: Option<Timer>,
     /// Delivers problems found while attaching (no channel, storage unusable)
     /// on the next task, when the app has had a chance to add listeners.
-    notices: Option<Timer>,
+    _notices: Option<Timer>,
     /// Sends the monitoring queue when it fires (`records.rs`).
     monitor_timer: Option<Timer>,
 }
@@ -306,18 +306,7 @@ impl Session {
             refresh_gate: Cell::new(None),
             destroyed: Cell::new(false),
         });
-        let problems = attach::attach(&inner);
-        if crate::browser::length(&problems) > 0 {
-            let weak = Rc::downgrade(&inner);
-            let timer = Timer::after(0, move || {
-                if let Some(inner) = weak.upgrade() {
-                    for index in 0..crate::browser::length(&problems) {
-                        emit(&inner, &problems.get(index));
-                    }
-                }
-            });
-            with_shell(&inner, |shell| shell.notices = Some(timer));
-        }
+        attach::attach(&inner);
         // Before anything can start or restore a session: what ended, ended.
         tombstones::load(&inner);
         records::load_kept(&inner);
