@@ -93,7 +93,7 @@ pub fn target(input: &JsValue) -> Result<Target, JsValue> {
 
 /// The global function `name` (`String`, `URL`); `Err` if it is not one.
 fn global(name: &str) -> Result<js_sys::Function, JsValue> {
-    super::get(&js_sys::global(), name)?.dyn_into()
+    super::global_get(name)?.dyn_into()
 }
 
 /// `new URL(text, document.baseURI).href`, if it resolves.
