@@ -471,7 +471,7 @@ impl Session {
         };
         // A loop with `push`, not `collect` (no `Extend for Array` code).
         let report = js_sys::Array::new();
-        for finding in findings {
+        for finding in &findings {
             let object = Object::new();
             set(&object, "id", finding.id);
             set(&object, "severity", finding.severity.as_str());
