@@ -403,13 +403,13 @@ impl Session {
     /// When the session ends without activity (epoch ms), or `null`.
     #[wasm_bindgen(getter, js_name = idleDeadline)]
     pub fn idle_deadline(&self) -> Option<f64> {
-        self.live().ok()?.machine.try_borrow().ok()?.idle_deadline().map(|ms| ms as f64)
+        self.alive()?.machine.try_borrow().ok()?.idle_deadline().map(|ms| ms as f64)
     }
 
     /// When the session ends whatever happens (epoch ms), or `null`.
     #[wasm_bindgen(getter, js_name = absoluteDeadline)]
     pub fn absolute_deadline(&self) -> Option<f64> {
-        self.live().ok()?.machine.try_borrow().ok()?.absolute_deadline().map(|ms| ms as f64)
+        self.alive()?.machine.try_borrow().ok()?.absolute_deadline().map(|ms| ms as f64)
     }
 
     /// This tab's random id (32 hex digits).
@@ -423,7 +423,7 @@ impl Session {
     // (`access_token` below is the same for Rust callers).
     #[wasm_bindgen(getter, js_name = accessToken, unchecked_return_type = "string | undefined")]
     pub fn access_token_js(&self) -> JsValue {
-        let machine = self.live().ok().and_then(|inner| inner.machine.try_borrow().ok());
+        let machine = self.alive().and_then(|inner| inner.machine.try_borrow().ok());
         machine.as_ref().and_then(|machine| machine.access_token()).map_or(JsValue::UNDEFINED, JsValue::from_str)
     }
 
@@ -543,7 +543,13 @@ impl Session {
 
     /// The current access token (`accessToken` in JS).
     pub fn access_token(&self) -> Option<String> {
-        self.live().ok()?.machine.try_borrow().ok()?.access_token().map(str::to_owned)
+        self.alive()?.machine.try_borrow().ok()?.access_token().map(str::to_owned)
+    }
+
+    /// The session, unless `destroy()` was called; for the getters, which
+    /// answer nothing then (no error built to be dropped).
+    fn alive(&self) -> Option<&Rc<Inner>> {
+        (!self.inner.destroyed.get()).then_some(&self.inner)
     }
 
     /// The session, unless `destroy()` was called.
