@@ -7,7 +7,7 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
-use super::{drive, random_id, storage_kind, tombstones, Act, Inner, Shell};
+use super::{drive, maybe_random_id, storage_kind, tombstones, Act, Inner, Shell};
 use crate::browser::activity::ActivityListener;
 use crate::browser::channel::Channel;
 use crate::browser::lifecycle::{PageEvent, PageLifecycle};
@@ -64,7 +64,7 @@ pub(super) fn attach(inner: &Rc<Inner>) {
             if matches!(event, PageEvent::Hidden | PageEvent::PageHide) {
                 super::records::flush(&inner);
             }
-            let epoch = if waking { random_id().ok() } else { None };
+            let epoch = if waking { maybe_random_id() } else { None };
             let act = match event {
                 // A page becoming visible is the user coming back.
                 PageEvent::Visible => Act::Touch,

@@ -279,6 +279,11 @@ fn random_id() -> Result<Id128, JsValue> {
     random::id128().map(Id128).map_err(no_crypto)
 }
 
+/// A random id, or `None` without a random source (no error built to be dropped).
+fn maybe_random_id() -> Option<Id128> {
+    random::id128().ok().map(Id128)
+}
+
 fn no_crypto<E>(_: E) -> JsValue {
     session_error("no_crypto", "crypto.getRandomValues is unavailable")
 }
@@ -289,9 +294,9 @@ impl Session {
     /// `SessionError` with `code: "invalid_config"` naming the bad field.
     #[wasm_bindgen(constructor)]
     pub fn new(options: Option<SessionOptionsJs>) -> Result<Session, JsValue> {
-        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let options: Option<JsValue> = options.map(Into::into);
         let (Options { config, endpoints: transport, shell: shell_options }, refresh_hook) =
-            options::read_options(&options)?;
+            options::read_options(options.as_ref())?;
         let tab_id = random_id()?;
         let seed = random::seed_u64().map_err(no_crypto)?;
         let storage = shell_options.storage;
@@ -319,8 +324,8 @@ impl Session {
     /// `expires_in` …; nothing in cookie mode). Every other tab joins it.
     pub fn start(&self, tokens: Option<TokenResponseJs>) -> Result<(), JsValue> {
         self.live()?;
-        let tokens =
-            options::tokens_from_js(&tokens.map_or(JsValue::UNDEFINED, Into::into), &token_fields(&self.inner))?;
+        let tokens: Option<JsValue> = tokens.map(Into::into);
+        let tokens = options::tokens_from_js(tokens.as_ref(), &token_fields(&self.inner))?;
         let epoch = random_id()?;
         records::load_kept(&self.inner);
         drive(&self.inner, |machine, now| machine.login(now, epoch, tokens));
@@ -336,7 +341,7 @@ impl Session {
         self.live()?;
         tombstones::load(&self.inner);
         restore_session(&self.inner);
-        let epoch = random_id().ok();
+        let epoch = maybe_random_id();
         drive(&self.inner, |machine, now| {
             machine.request_state(now);
             if let Some(epoch) = epoch {
