@@ -7,19 +7,22 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
 use super::events::{emit, error_event};
-use super::{drive, random_id, storage_kind, tombstones, Act, Inner, Shell};
+use super::{drive, maybe_random_id, storage_kind, tombstones, Act, Inner, Shell};
 use crate::browser::activity::ActivityListener;
 use crate::browser::channel::Channel;
 use crate::browser::lifecycle::{PageEvent, PageLifecycle};
 use crate::browser::shared_key::SharedKey;
 use crate::browser::storage::Store;
+use crate::browser::timers::Timer;
 use crate::browser::value::{self, Limits};
 use crate::core::protocol::decode;
 use crate::core::{CheckTrigger, ProtocolError};
 
 /// Attaches the session to the page: activity, lifecycle, channel, storage.
+/// The problems found meanwhile are delivered on the next task, when the app
+/// has had a chance to add listeners.
 #[inline(never)]
-pub(super) fn attach(inner: &Rc<Inner>) -> js_sys::Array {
+pub(super) fn attach(inner: &Rc<Inner>) {
     // A JS array: no `Vec<JsValue>` code for two entries at most.
     let problems = js_sys::Array::new();
     let options = &inner.options;
@@ -61,7 +64,7 @@ pub(super) fn attach(inner: &Rc<Inner>) -> js_sys::Array {
             if matches!(event, PageEvent::Hidden | PageEvent::PageHide) {
                 super::records::flush(&inner);
             }
-            let epoch = if waking { random_id().ok() } else { None };
+            let epoch = if waking { maybe_random_id() } else { None };
             let act = match event {
                 // A page becoming visible is the user coming back.
                 PageEvent::Visible => Act::Touch,
@@ -82,6 +85,16 @@ pub(super) fn attach(inner: &Rc<Inner>) -> js_sys::Array {
     if store.take_fault().is_some() {
         problems.push(&error_event("storage_unavailable", "storage is unavailable; state is kept in memory"));
     }
+    let notices = (crate::browser::length(&problems) > 0).then(|| {
+        let weak = Rc::downgrade(inner);
+        Timer::after(0, move || {
+            if let Some(inner) = weak.upgrade() {
+                for index in 0..crate::browser::length(&problems) {
+                    emit(&inner, &problems.get(index));
+                }
+            }
+        })
+    });
     if let Ok(mut shell) = inner.shell.try_borrow_mut() {
         *shell = Some(Shell {
             timer: None,
@@ -93,11 +106,10 @@ pub(super) fn attach(inner: &Rc<Inner>) -> js_sys::Array {
             tombstones_failed: false,
             locks: Vec::new(),
             settling: None,
-            notices: None,
+            _notices: notices,
             monitor_timer: None,
         });
     }
-    problems
 }
 
 /// A message from another tab: walked within [`Limits::MESSAGE`], decoded and

@@ -64,7 +64,7 @@ pub(super) fn event_object(event: &Event) -> JsValue {
         }
         Event::Started { origin, replaced } => {
             set(&object, "origin", origin.as_str());
-            set(&object, "replaced", *replaced);
+            set(&object, "replaced", JsValue::from_bool(*replaced));
         }
         Event::Warning { cause, remaining_ms, deadline } | Event::Countdown { cause, remaining_ms, deadline } => {
             set(&object, "cause", cause.as_str());
@@ -85,9 +85,10 @@ pub(super) fn event_object(event: &Event) -> JsValue {
         }
         Event::RefreshFailed { code, definitive, retry_at, failures } => {
             set(&object, "code", *code);
-            set(&object, "definitive", *definitive);
+            set(&object, "definitive", JsValue::from_bool(*definitive));
             set_time(&object, "retryAt", *retry_at);
-            set(&object, "failures", *failures);
+            // A number, through the one `set_time` (no `u32` conversion of its own).
+            set_time(&object, "failures", Some(u64::from(*failures)));
         }
         Event::Error { .. } => {}
     }

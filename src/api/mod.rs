@@ -132,7 +132,7 @@ struct Shell {
     settling: Option<Timer>,
     /// Delivers problems found while attaching (no channel, storage unusable)
     /// on the next task, when the app has had a chance to add listeners.
-    notices: Option<Timer>,
+    _notices: Option<Timer>,
     /// Sends the monitoring queue when it fires (`records.rs`).
     monitor_timer: Option<Timer>,
 }
@@ -279,6 +279,11 @@ fn random_id() -> Result<Id128, JsValue> {
     random::id128().map(Id128).map_err(no_crypto)
 }
 
+/// A random id, or `None` without a random source (no error built to be dropped).
+fn maybe_random_id() -> Option<Id128> {
+    random::id128().ok().map(Id128)
+}
+
 fn no_crypto<E>(_: E) -> JsValue {
     session_error("no_crypto", "crypto.getRandomValues is unavailable")
 }
@@ -289,9 +294,9 @@ impl Session {
     /// `SessionError` with `code: "invalid_config"` naming the bad field.
     #[wasm_bindgen(constructor)]
     pub fn new(options: Option<SessionOptionsJs>) -> Result<Session, JsValue> {
-        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let options: Option<JsValue> = options.map(Into::into);
         let (Options { config, endpoints: transport, shell: shell_options }, refresh_hook) =
-            options::read_options(&options)?;
+            options::read_options(options.as_ref())?;
         let tab_id = random_id()?;
         let seed = random::seed_u64().map_err(no_crypto)?;
         let storage = shell_options.storage;
@@ -306,18 +311,7 @@ impl Session {
             refresh_gate: Cell::new(None),
             destroyed: Cell::new(false),
         });
-        let problems = attach::attach(&inner);
-        if crate::browser::length(&problems) > 0 {
-            let weak = Rc::downgrade(&inner);
-            let timer = Timer::after(0, move || {
-                if let Some(inner) = weak.upgrade() {
-                    for index in 0..crate::browser::length(&problems) {
-                        emit(&inner, &problems.get(index));
-                    }
-                }
-            });
-            with_shell(&inner, |shell| shell.notices = Some(timer));
-        }
+        attach::attach(&inner);
         // Before anything can start or restore a session: what ended, ended.
         tombstones::load(&inner);
         records::load_kept(&inner);
@@ -330,8 +324,8 @@ impl Session {
     /// `expires_in` …; nothing in cookie mode). Every other tab joins it.
     pub fn start(&self, tokens: Option<TokenResponseJs>) -> Result<(), JsValue> {
         self.live()?;
-        let tokens =
-            options::tokens_from_js(&tokens.map_or(JsValue::UNDEFINED, Into::into), &token_fields(&self.inner))?;
+        let tokens: Option<JsValue> = tokens.map(Into::into);
+        let tokens = options::tokens_from_js(tokens.as_ref(), &token_fields(&self.inner))?;
         let epoch = random_id()?;
         records::load_kept(&self.inner);
         drive(&self.inner, |machine, now| machine.login(now, epoch, tokens));
@@ -347,7 +341,7 @@ impl Session {
         self.live()?;
         tombstones::load(&self.inner);
         restore_session(&self.inner);
-        let epoch = random_id().ok();
+        let epoch = maybe_random_id();
         drive(&self.inner, |machine, now| {
             machine.request_state(now);
             if let Some(epoch) = epoch {
@@ -414,13 +408,13 @@ impl Session {
     /// When the session ends without activity (epoch ms), or `null`.
     #[wasm_bindgen(getter, js_name = idleDeadline)]
     pub fn idle_deadline(&self) -> Option<f64> {
-        self.live().ok()?.machine.try_borrow().ok()?.idle_deadline().map(|ms| ms as f64)
+        self.alive()?.machine.try_borrow().ok()?.idle_deadline().map(|ms| ms as f64)
     }
 
     /// When the session ends whatever happens (epoch ms), or `null`.
     #[wasm_bindgen(getter, js_name = absoluteDeadline)]
     pub fn absolute_deadline(&self) -> Option<f64> {
-        self.live().ok()?.machine.try_borrow().ok()?.absolute_deadline().map(|ms| ms as f64)
+        self.alive()?.machine.try_borrow().ok()?.absolute_deadline().map(|ms| ms as f64)
     }
 
     /// This tab's random id (32 hex digits).
@@ -434,7 +428,7 @@ impl Session {
     // (`access_token` below is the same for Rust callers).
     #[wasm_bindgen(getter, js_name = accessToken, unchecked_return_type = "string | undefined")]
     pub fn access_token_js(&self) -> JsValue {
-        let machine = self.live().ok().and_then(|inner| inner.machine.try_borrow().ok());
+        let machine = self.alive().and_then(|inner| inner.machine.try_borrow().ok());
         machine.as_ref().and_then(|machine| machine.access_token()).map_or(JsValue::UNDEFINED, JsValue::from_str)
     }
 
@@ -482,7 +476,7 @@ impl Session {
         };
         // A loop with `push`, not `collect` (no `Extend for Array` code).
         let report = js_sys::Array::new();
-        for finding in findings {
+        for finding in &findings {
             let object = Object::new();
             set(&object, "id", finding.id);
             set(&object, "severity", finding.severity.as_str());
@@ -554,7 +548,13 @@ impl Session {
 
     /// The current access token (`accessToken` in JS).
     pub fn access_token(&self) -> Option<String> {
-        self.live().ok()?.machine.try_borrow().ok()?.access_token().map(str::to_owned)
+        self.alive()?.machine.try_borrow().ok()?.access_token().map(str::to_owned)
+    }
+
+    /// The session, unless `destroy()` was called; for the getters, which
+    /// answer nothing then (no error built to be dropped).
+    fn alive(&self) -> Option<&Rc<Inner>> {
+        (!self.inner.destroyed.get()).then_some(&self.inner)
     }
 
     /// The session, unless `destroy()` was called.

@@ -16,22 +16,23 @@ use crate::core::{ConfigError, TokenSet};
 /// Reads the options object: the `refresh` function is taken out, the rest is
 /// walked into a value (bounded; functions and other hostile shapes refused,
 /// naming the path) and read by the core's one options reader.
-pub(super) fn read_options(options: &JsValue) -> Result<(Options, Option<Function>), JsValue> {
+/// `None`: no options (`undefined` or `null`, as the constructor's glue reads them).
+pub(super) fn read_options(options: Option<&JsValue>) -> Result<(Options, Option<Function>), JsValue> {
     let invalid = |message: &str| session_error(ConfigError::CODE, message);
-    let (value, hook) = if options.is_undefined() || options.is_null() {
-        (Value::Object(Vec::new()), None)
-    } else if options.is_object() {
-        let hook = super::get(options, "refresh").map_err(|_| invalid("refresh could not be read"))?;
-        let hook = match hook.dyn_into::<Function>() {
-            Ok(function) => Some(function),
-            Err(value) if value.is_undefined() => None,
-            Err(_) => return Err(invalid("refresh must be a function")),
-        };
-        let value = value::from_js(options, &value::Limits::OPTIONS, &["refresh"])
-            .map_err(|error| invalid(&error.message("options")))?;
-        (value, hook)
-    } else {
-        return Err(invalid("options must be an object"));
+    let (value, hook) = match options {
+        None => (Value::Object(Vec::new()), None),
+        Some(options) if options.is_object() => {
+            let hook = super::get(options, "refresh").map_err(|_| invalid("refresh could not be read"))?;
+            let hook = match hook.dyn_into::<Function>() {
+                Ok(function) => Some(function),
+                Err(value) if value.is_undefined() => None,
+                Err(_) => return Err(invalid("refresh must be a function")),
+            };
+            let value = value::from_js(options, &value::Limits::OPTIONS, &["refresh"])
+                .map_err(|error| invalid(&error.message("options")))?;
+            (value, hook)
+        }
+        Some(_) => return Err(invalid("options must be an object")),
     };
     // The default channel is named after the configuration, page-relative
     // endpoints resolved against the page (`core::scope`).
@@ -43,10 +44,9 @@ pub(super) fn read_options(options: &JsValue) -> Result<(Options, Option<Functio
 /// refused) and read like an endpoint's answer (`responseFields`, JWT `exp`).
 // Not inlined into `start()`: measured smaller apart.
 #[inline(never)]
-pub(super) fn tokens_from_js(value: &JsValue, fields: &FieldNames) -> Result<TokenSet, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(TokenSet::default());
-    }
+/// `None`: no tokens (`undefined` or `null`, as `start`'s glue reads them).
+pub(super) fn tokens_from_js(value: Option<&JsValue>, fields: &FieldNames) -> Result<TokenSet, JsValue> {
+    let Some(value) = value else { return Ok(TokenSet::default()) };
     let value = value::from_js(value, &value::Limits::TOKENS, &[])
         .map_err(|e| session_error("invalid_tokens", &e.message("tokens")))?;
     contract::read_tokens(fields, &value, None, now_ms(), value::parse_json)

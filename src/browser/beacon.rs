@@ -7,7 +7,7 @@
 pub fn send(url: &str, body: &str) -> bool {
     // `navigator` through the shell's one `Reflect.get` (no getter import);
     // without one, or without `sendBeacon`, the call throws: `false`.
-    let navigator = super::get(&js_sys::global(), "navigator").unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
+    let navigator = super::global_get("navigator").unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
     let navigator: &web_sys::Navigator = wasm_bindgen::JsCast::unchecked_ref(&navigator);
     navigator.send_beacon_with_opt_str(url, Some(body)).unwrap_or(false)
 }

@@ -159,7 +159,7 @@ impl Drop for Channel {
 
 /// Whether this global has a `BroadcastChannel` constructor.
 pub fn broadcast_channel_available() -> bool {
-    super::get(&js_sys::global(), "BroadcastChannel").is_ok_and(|ctor| ctor.is_function())
+    super::global_get("BroadcastChannel").is_ok_and(|ctor| ctor.is_function())
 }
 
 fn open_broadcast(name: &str, dispatch: &Rc<Dispatch>) -> Result<Channel, ChannelError> {

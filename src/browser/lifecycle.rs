@@ -147,7 +147,7 @@ fn is_hidden(document: &Document) -> bool {
 /// so the safe default is to try.
 pub fn is_online() -> bool {
     // Read as properties: no Navigator bindings for one boolean.
-    let navigator = super::get(&js_sys::global(), "navigator").ok();
+    let navigator = super::global_get("navigator").ok();
     let on_line = navigator.and_then(|navigator| super::get(&navigator, "onLine").ok());
     on_line.and_then(|value| value.as_bool()) != Some(false)
 }

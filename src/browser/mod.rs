@@ -106,11 +106,13 @@ type Callback = Box<dyn FnMut(JsValue)>;
 impl Dispatch {
     /// Wraps `callback`.
     pub(crate) fn new(callback: impl FnMut(JsValue) + 'static) -> Rc<Self> {
-        Rc::new(Self {
-            callback: Cell::new(Some(Box::new(callback))),
-            pending: js_sys::Array::new(),
-            closed: Cell::new(false),
-        })
+        Self::new_boxed(Box::new(callback))
+    }
+
+    /// One copy of the constructor for every callback type.
+    #[inline(never)]
+    fn new_boxed(callback: Callback) -> Rc<Self> {
+        Rc::new(Self { callback: Cell::new(Some(callback)), pending: js_sys::Array::new(), closed: Cell::new(false) })
     }
 
     /// Delivers `event` now, or queues it if the callback is already running.
@@ -253,7 +255,7 @@ pub fn close(value: &JsValue) {
 /// The page's `document`, through [`get`] (no `Window.document` import);
 /// `None` outside a page.
 pub(crate) fn document() -> Option<web_sys::Document> {
-    let document = get(&js_sys::global(), "document").ok().filter(JsValue::is_object)?;
+    let document = global_get("document").ok().filter(JsValue::is_object)?;
     Some(wasm_bindgen::JsCast::unchecked_into(document))
 }
 
@@ -267,6 +269,13 @@ pub fn length(value: &JsValue) -> u32 {
 #[inline(never)]
 pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
     js_sys::Reflect::get(target, &JsValue::from_str(key))
+}
+
+/// `globalThis[key]`, for the shell: one copy of the global's lookup instead
+/// of one per call site.
+#[inline(never)]
+pub(crate) fn global_get(key: &str) -> Result<JsValue, JsValue> {
+    get(&js_sys::global(), key)
 }
 
 /// `target[key] = value` (see [`get`]).

@@ -38,8 +38,9 @@ pub enum Target {
     Request(web_sys::Request),
     /// Anything else, as text, resolved against the page's base URL: the `href`.
     Url(String),
-    /// Text that does not resolve: `fetch` will refuse it as well.
-    Unresolved(String),
+    /// Text that does not resolve, kept as the JS string it is (not copied
+    /// into wasm and back): `fetch` will refuse it as well.
+    Unresolved(JsValue),
 }
 
 impl Target {
@@ -47,7 +48,8 @@ impl Target {
     pub fn input(&self) -> JsValue {
         match self {
             Target::Request(request) => request.into(),
-            Target::Url(text) | Target::Unresolved(text) => JsValue::from_str(text),
+            Target::Url(href) => JsValue::from_str(href),
+            Target::Unresolved(text) => text.clone(),
         }
     }
 
@@ -81,10 +83,8 @@ pub fn target(input: &JsValue) -> Result<Target, JsValue> {
     if let Some(request) = input.dyn_ref::<web_sys::Request>() {
         return Ok(Target::Request(Clone::clone(request)));
     }
-    let text = match input.as_string() {
-        Some(text) => text,
-        None => global("String")?.call1(&JsValue::UNDEFINED, input)?.as_string().unwrap_or_default(),
-    };
+    // The text as a JS string, handed to `URL` as it is.
+    let text = if input.is_string() { input.clone() } else { global("String")?.call1(&JsValue::UNDEFINED, input)? };
     Ok(match resolve(&text) {
         Some(href) => Target::Url(href),
         None => Target::Unresolved(text),
@@ -93,12 +93,12 @@ pub fn target(input: &JsValue) -> Result<Target, JsValue> {
 
 /// The global function `name` (`String`, `URL`); `Err` if it is not one.
 fn global(name: &str) -> Result<js_sys::Function, JsValue> {
-    super::get(&js_sys::global(), name)?.dyn_into()
+    super::global_get(name)?.dyn_into()
 }
 
 /// `new URL(text, document.baseURI).href`, if it resolves.
-fn resolve(text: &str) -> Option<String> {
-    let arguments = js_sys::Array::of2(&JsValue::from_str(text), &JsValue::from_str(&base_url()));
+fn resolve(text: &JsValue) -> Option<String> {
+    let arguments = js_sys::Array::of2(text, &JsValue::from_str(&base_url()));
     let url = Reflect::construct(&global("URL").ok()?, &arguments).ok()?;
     super::get(&url, "href").ok()?.as_string()
 }

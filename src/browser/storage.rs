@@ -86,14 +86,17 @@ impl Store {
             memory: Object::new().into(),
             fault: None,
         };
-        let area = match kind {
+        let name = match kind {
             StorageKind::Memory => return store,
-            StorageKind::Session => web_sys::window().map(|window| window.session_storage()),
-            StorageKind::Local => web_sys::window().map(|window| window.local_storage()),
+            StorageKind::Session => "sessionStorage",
+            StorageKind::Local => "localStorage",
         };
-        match area {
-            Some(Ok(Some(storage))) => store.web = Some(storage),
-            Some(Ok(None)) | None => store.degrade(JsValue::UNDEFINED),
+        // The getter read through the shell's one `get` (no getter import per
+        // area); it throws where storage is disabled, and is `null` where
+        // there is none.
+        match web_sys::window().map(|window| super::get(&window, name)) {
+            Some(Ok(area)) if area.is_object() => store.web = Some(wasm_bindgen::JsCast::unchecked_into(area)),
+            Some(Ok(_)) | None => store.degrade(JsValue::UNDEFINED),
             Some(Err(err)) => store.degrade(err),
         }
         store
