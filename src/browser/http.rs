@@ -138,16 +138,19 @@ fn date_ms(text: &str) -> Option<u64> {
 /// JS; the browser decodes and parses them. `None`: the stream failed, or
 /// `give_up` settled first.
 pub async fn read_capped(response: &Response, max_body: usize, give_up: Option<&Promise>) -> Option<Body> {
-    let Some(stream) = response.body() else { return Some(Body::Empty) };
-    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    // The stream is not kept across the awaits: its reader is all that is read.
+    let reader: ReadableStreamDefaultReader = match response.body() {
+        Some(stream) => stream.get_reader().unchecked_into(),
+        None => return Some(Body::Empty),
+    };
     let chunks = Array::new();
     let mut total = 0usize;
     // `Some`: reading stops early with this answer, the rest cancelled.
     let stopped = loop {
-        let read = reader.read();
+        // Not kept across the await: only the promise awaited is.
         let next = match give_up {
-            Some(give_up) => Promise::race(&Array::of2(&read, give_up)),
-            None => read,
+            Some(give_up) => Promise::race(&Array::of2(&reader.read(), give_up)),
+            None => reader.read(),
         };
         // A failed read errored the stream: nothing left to cancel.
         let Ok(result) = JsFuture::from(next).await else { return None };

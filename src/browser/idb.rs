@@ -75,9 +75,10 @@ pub async fn read(name: &str) -> Result<Option<String>, IdbError> {
 /// [`IdbError`] as for [`write`].
 pub async fn note(name: &str, text: Option<&str>) -> Result<Option<String>, IdbError> {
     // Open (version 1), creating the store the first time.
+    // The factory, transaction and store are not kept across the awaits.
     let factory = super::get(&js_sys::global(), "indexedDB").ok().filter(JsValue::is_object);
-    let factory = factory.ok_or(IdbError::Unavailable)?;
-    let request = call(&factory, "open", name, &1.into()).map_err(|_| IdbError::Unavailable)?;
+    let request = call(&factory.ok_or(IdbError::Unavailable)?, "open", name, &1.into());
+    let request = request.map_err(|_| IdbError::Unavailable)?;
     let upgrading = request.clone();
     let upgrade = Closure::<dyn FnMut()>::new(move || {
         if let Some(database) = result(&upgrading) {
@@ -97,13 +98,16 @@ pub async fn note(name: &str, text: Option<&str>) -> Result<Option<String>, IdbE
     // Then one transaction, awaited until it has committed.
     let mode = if text.is_some() { "readwrite" } else { "readonly" };
     let failed = |_| IdbError::Failed;
-    let transaction = call(&database.0, "transaction", NOTE_STORE, &mode.into()).map_err(failed)?;
-    let store = call(&transaction, "objectStore", NOTE_STORE, &JsValue::UNDEFINED).map_err(failed)?;
-    let reading = match text {
-        Some(text) => call(&store, "put", text, &NOTE_KEY.into()).map(|_| None).map_err(failed)?,
-        None => Some(call(&store, "get", NOTE_KEY, &JsValue::UNDEFINED).map_err(failed)?),
+    let (reading, committing, _timer) = {
+        let transaction = call(&database.0, "transaction", NOTE_STORE, &mode.into()).map_err(failed)?;
+        let store = call(&transaction, "objectStore", NOTE_STORE, &JsValue::UNDEFINED).map_err(failed)?;
+        let reading = match text {
+            Some(text) => call(&store, "put", text, &NOTE_KEY.into()).map(|_| None).map_err(failed)?,
+            None => Some(call(&store, "get", NOTE_KEY, &JsValue::UNDEFINED).map_err(failed)?),
+        };
+        let (committing, timer) = settled(&transaction, &["oncomplete", "onerror", "onabort"]);
+        (reading, committing, timer)
     };
-    let (committing, _timer) = settled(&transaction, &["oncomplete", "onerror", "onabort"]);
     committing.await.map_err(|_| IdbError::Failed)?;
     Ok(reading.as_ref().and_then(result).and_then(|value| value.as_string()))
 }
