@@ -71,9 +71,9 @@ pub(super) type WebRequest = (Promise, Closure<dyn FnMut() -> Promise>, Rc<Reque
 pub(super) fn grant_when_won(name: String, web: Option<WebRequest>) {
     spawn(async move {
         if let Some((done, grant, waiting)) = web {
-            let outcome = JsFuture::from(done).await;
+            let fulfilled = JsFuture::from(done).await.is_ok();
             drop(grant);
-            if outcome.is_ok() || waiting.phase.get() != Phase::Pending {
+            if fulfilled || waiting.phase.get() != Phase::Pending {
                 return;
             }
             in_page::push(waiting);
