@@ -516,6 +516,7 @@ fn endpoint(
     for &name in METHODS.get(usize::from(!allow_get)..).unwrap_or_default() {
         if name.eq_ignore_ascii_case(asked) {
             known = Some(name);
+            break;
         }
     }
     let method = known.ok_or_else(|| path.child("method").error(ConfigErrorKind::UnknownChoice))?;
