@@ -42,9 +42,9 @@ pub(super) fn read_options(options: Option<&JsValue>) -> Result<(Options, Option
 
 /// A token response from JS, walked into a value (bounded; hostile shapes
 /// refused) and read like an endpoint's answer (`responseFields`, JWT `exp`).
+/// `None`: no tokens (`undefined` or `null`, as `start`'s glue reads them).
 // Not inlined into `start()`: measured smaller apart.
 #[inline(never)]
-/// `None`: no tokens (`undefined` or `null`, as `start`'s glue reads them).
 pub(super) fn tokens_from_js(value: Option<&JsValue>, fields: &FieldNames) -> Result<TokenSet, JsValue> {
     let Some(value) = value else { return Ok(TokenSet::default()) };
     let value = value::from_js(value, &value::Limits::TOKENS, &[])

@@ -84,7 +84,13 @@ pub fn target(input: &JsValue) -> Result<Target, JsValue> {
         return Ok(Target::Request(Clone::clone(request)));
     }
     // The text as a JS string, handed to `URL` as it is.
-    let text = if input.is_string() { input.clone() } else { global("String")?.call1(&JsValue::UNDEFINED, input)? };
+    let mut text =
+        if input.is_string() { input.clone() } else { global("String")?.call1(&JsValue::UNDEFINED, input)? };
+    // A page's own `String` may return anything: only text goes on, so that
+    // `URL` and `fetch` read the same input and convert nothing twice.
+    if !text.is_string() {
+        text = JsValue::from_str("");
+    }
     Ok(match resolve(&text) {
         Some(href) => Target::Url(href),
         None => Target::Unresolved(text),

@@ -180,7 +180,8 @@ pub struct Transport {
     /// Extra static headers on every request.
     pub headers: Vec<(String, String)>,
     /// Extra static body fields (e.g. `client_id`) on refresh, revocation, and a
-    /// logout that carries a refresh token.
+    /// logout that carries a refresh token. Names are unique (the options reader
+    /// refuses a repeated one): each is written once, as given.
     pub body_fields: Vec<(String, String)>,
     /// Request body field for the refresh token; default `refresh_token`.
     pub refresh_token_field: String,

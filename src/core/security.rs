@@ -7,7 +7,7 @@
 
 use super::config::{Config, StorageChoice};
 use super::endpoints::{plain_http_host, TokenMode, Transport};
-use super::text::{is_dotted_quad, split_at_byte, strip_last};
+use super::text::{is_dotted_quad, rfind_byte, split_at_byte, strip_last};
 
 /// Idle timeouts above this are reported (OWASP: 15–30 min; PCI DSS 8.2.8: 15 min).
 pub const MAX_IDLE_TIMEOUT_MS: u64 = 30 * 60 * 1000;
@@ -195,8 +195,15 @@ fn is_loopback_ipv4(host: &str) -> bool {
 /// An absolute `http://` URL to a host that is not this machine.
 fn insecure_url(url: &str) -> bool {
     // The host as written: `is_local_host` ignores case, as the origin's
-    // lower case would.
-    plain_http_host(url).is_some_and(|host| !is_local_host(host))
+    // lower case would. A colon left in it (`host:port:` or a bare `::1`, both
+    // refused by browsers) is cut at the last one, as from the origin's text.
+    plain_http_host(url).is_some_and(|host| {
+        let host = match rfind_byte(host, b':') {
+            Some(colon) if !host.ends_with(']') => host.get(..colon).unwrap_or(host),
+            _ => host,
+        };
+        !is_local_host(host)
+    })
 }
 
 /// Whether `document.cookie` text has a cookie called `name`.

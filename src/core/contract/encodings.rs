@@ -106,18 +106,19 @@ pub(super) fn jwt_claims(token: &str, parse: ParseJson) -> Option<Value> {
     claims.filter(|claims| claims.as_object().is_some())
 }
 
-/// The text base64url `text` encodes (without padding, up to two trailing `=`
-/// tolerated), if its bytes are UTF-8 as `str::from_utf8` judges it (the
-/// shortest form of a scalar value: no overlong forms, surrogates or values
-/// past U+10FFFF). Decoded in one pass, byte by byte, rather than by the
-/// standard library's validator, which the wasm would hold for this one use.
+/// [`base64url_into`] into a new `String` (the tests' form).
 #[cfg(test)]
 fn base64url_text(text: &str) -> Option<String> {
     let mut out = String::new();
     base64url_into(text, &mut out).then_some(out)
 }
 
-/// [`base64url_text`] into `out` (empty): whether `text` was such text.
+/// Writes into `out` (empty) the text base64url `text` encodes (without
+/// padding, up to two trailing `=` tolerated), and says whether its bytes were
+/// UTF-8 as `str::from_utf8` judges it (the shortest form of a scalar value: no
+/// overlong forms, surrogates or values past U+10FFFF). Decoded in one pass,
+/// byte by byte, rather than by the standard library's validator, which the
+/// wasm would hold for this one use.
 fn base64url_into(text: &str, out: &mut String) -> bool {
     let data = strip_last(strip_last(text, b'='), b'=');
     if data.as_bytes().last() == Some(&b'=') || data.len() % 4 == 1 {
@@ -192,7 +193,7 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
 /// Appends the pair `name`, `value` to a body being written in `out`: form
 /// encoded ([`form_encode`]), or as a JSON object's member when `json`
 /// ([`json_encode`]; `out` holds the `{` before the first member).
-pub fn push_field(out: &mut String, json: bool, name: &str, value: &str) {
+pub(super) fn push_field(out: &mut String, json: bool, name: &str, value: &str) {
     if json {
         if out.len() > 1 {
             out.push(',');
@@ -227,8 +228,10 @@ fn encode_component(out: &mut String, text: &str) {
 }
 
 /// A JSON object of string members, `{"name":"value",…}`, in order: the one
-/// shape of JSON request body the contract sends (refresh and logout bodies).
-/// Names are written as given; the caller keeps them unique.
+/// shape of JSON request body the contract sends (refresh and logout bodies,
+/// which `requests` writes field by field with `push_field`; this whole-body
+/// form is the tests' reference). Names are written as given; the caller keeps
+/// them unique.
 pub fn json_encode(pairs: &[(&str, &str)]) -> String {
     let mut out = String::from("{");
     for (name, value) in pairs {

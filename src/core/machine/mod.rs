@@ -188,7 +188,8 @@ impl Machine {
     }
 
     /// What changes the stored copy of the session. `None` when no session is
-    /// live (nothing to store).
+    /// live (nothing to store). `persist_if_changed` compares these same three
+    /// fields in place: change both together.
     pub fn storage_version(&self) -> Option<StorageVersion> {
         self.live().map(|live| (live.epoch, live.generation, live.last_activity_at))
     }
@@ -664,7 +665,7 @@ impl Machine {
         if self.storage == StorageChoice::Memory {
             return;
         }
-        // Compared in place: no copy of the version to compare.
+        // `storage_version`'s fields, compared in place: no copy of the version.
         let State::Live(live) = &self.state else { return };
         if let Some((epoch, generation, at)) = &self.persisted {
             if *epoch == live.epoch && *generation == live.generation && *at == live.last_activity_at {

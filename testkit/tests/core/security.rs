@@ -49,6 +49,12 @@ fn an_absolute_http_endpoint_to_another_host_is_reported() {
     }
     transport.refresh = Some(Endpoint::post("HTTP://localhost.evil.example/r"));
     assert_eq!(ids(&test_config(), &transport, StorageChoice::Memory, HTTPS, false), ["insecure_endpoint"]);
+    // Hosts browsers refuse are judged by what precedes their last colon, as
+    // the origin's text would be: `localhost` here, `:` below.
+    transport.refresh = Some(Endpoint::post("http://localhost:3000:/r"));
+    assert!(ids(&test_config(), &transport, StorageChoice::Memory, HTTPS, false).is_empty());
+    transport.refresh = Some(Endpoint::post("http://::1:80/r"));
+    assert_eq!(ids(&test_config(), &transport, StorageChoice::Memory, HTTPS, false), ["insecure_endpoint"]);
 }
 
 #[test]
