@@ -673,8 +673,9 @@ impl Machine {
             }
         }
         self.persisted = Some((live.epoch, live.generation, live.last_activity_at));
-        if let Some(text) = self.stored_session() {
-            self.effects.push(Effect::Persist(StoredSession(text)));
-        }
+        // `stored_session`, from the live session in hand.
+        let message = Message::StateResponse(live.snapshot());
+        let text = encode(&Envelope { from: self.tab_id, epoch: Some(live.epoch), message });
+        self.effects.push(Effect::Persist(StoredSession(text)));
     }
 }
