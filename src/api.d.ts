@@ -198,7 +198,8 @@ export interface LoggedOutEvent extends EventBase { type: "loggedOut"; reason: E
 export interface RefreshedEvent extends EventBase { type: "refreshed"; expiresAt: number | null; origin: Origin; }
 export interface RefreshFailedEvent extends EventBase { type: "refreshFailed"; code: string; definitive: boolean; retryAt: number | null; failures: number; }
 /**
- * `code`: a dropped cross-tab message or discarded stored session (`wrong_epoch`, `malformed_message` …),
+ * `code`: a dropped cross-tab message or discarded stored session (`wrong_epoch`, `malformed_message` …;
+ * never for a message of a session that is over, which tabs racing a logout send in the normal course),
  * `storage_unavailable`, `channel_unavailable`, `channel_post_failed` (a message, perhaps a logout, did not
  * reach the other tabs), `logout_failed` (the server was not told; the logout is sent again when the
  * browser is back online), `user_changed` (reported once, by the tab that saw it), `other_user_signed_in` (`start()` signed in

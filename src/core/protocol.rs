@@ -327,13 +327,21 @@ pub enum ProtocolError {
     WrongEpoch,
     /// The message claims to come from this tab.
     FromSelf,
-    /// A login or snapshot of a session that already ended here (replay).
+    /// A message of a session that already ended here: a login or snapshot
+    /// replayed, or a word from a tab that had not yet heard the logout.
     EndedEpoch,
     /// A session snapshot whose deadlines have already passed.
     StaleSnapshot,
 }
 
 impl ProtocolError {
+    /// Whether the message was about a session that is over: the expected
+    /// tail of a logout or timeout racing other tabs' messages (or a replay,
+    /// which changes nothing either), not damage worth an `error` event.
+    pub fn is_of_ended_session(&self) -> bool {
+        matches!(self, ProtocolError::EndedEpoch | ProtocolError::StaleSnapshot)
+    }
+
     /// Stable code for debug events.
     pub fn code(&self) -> &'static str {
         match self {

@@ -42,12 +42,17 @@ impl Machine {
                 let live = match &mut self.state {
                     State::Live(live) if epoch.is_some_and(|epoch| *epoch == live.epoch) => live,
                     _ => {
+                        let Some(epoch) = epoch else { return Err(ProtocolError::WrongEpoch) };
+                        // The tail of a session that ended here (a tab that had
+                        // not heard the logout yet) is told apart from the
+                        // words of a session this tab never knew.
+                        let ended = self.ended_epochs.contains(epoch);
                         // A logout that overtook its session's login: the login,
                         // when it comes, is of an ended session.
-                        if let (Message::Logout { .. }, Some(epoch)) = (&*message, epoch) {
+                        if let Message::Logout { .. } = message {
                             self.remember_ended(epoch);
                         }
-                        return Err(ProtocolError::WrongEpoch);
+                        return Err(if ended { ProtocolError::EndedEpoch } else { ProtocolError::WrongEpoch });
                     }
                 };
                 match message {

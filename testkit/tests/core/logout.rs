@@ -273,6 +273,44 @@ fn an_ended_session_never_lives_again_through_a_message_or_a_restore() {
     assert_eq!(page.state(), SessionState::Active);
 }
 
+#[test]
+fn words_of_a_session_that_ended_here_are_its_tail_not_damage() {
+    // Tab 1 spoke before it heard tab 0's logout: its words cross the logout
+    // (over the storage fallback, an answer to a joining tab can too).
+    let mut site = Site::new(1, TokenMode::Cookie);
+    let keeper = site.open_tab(StorageChoice::Session);
+    site.sign_in(0, "alice");
+    let epoch = site.tab(0).epoch().expect("live");
+    let snapshot = match decode_stored(&site.tabs[keeper].stored.clone().expect("stored")) {
+        Message::StateResponse(snapshot) => snapshot,
+        other => panic!("{other:?}"),
+    };
+    let now = site.now + SEC;
+    site.tab(0).logout(now);
+    site.pump();
+    site.take_events(0);
+    let late = [
+        Message::Activity { at: now },
+        Message::StaySignedIn { at: now },
+        Message::Logout { reason: EndReason::Idle },
+        Message::StateResponse(snapshot.clone()),
+        Message::Login(snapshot),
+    ];
+    for message in late {
+        let envelope = Envelope { from: id(2), epoch: Some(epoch), message };
+        let rejected = site.tab(0).handle_message(now + 1, envelope).unwrap_err();
+        assert_eq!(rejected, ProtocolError::EndedEpoch);
+        assert!(rejected.is_of_ended_session(), "the shell drops it without an error event");
+    }
+    assert_eq!(site.tab(0).state(), SessionState::LoggedOut);
+    assert_eq!(site.take_events(0), vec![], "nothing happened");
+    // Words of a session this tab never knew are still told apart.
+    let stranger = Envelope { from: id(2), epoch: Some(id(200)), message: Message::Activity { at: now } };
+    let rejected = site.tab(0).handle_message(now + 1, stranger).unwrap_err();
+    assert_eq!(rejected, ProtocolError::WrongEpoch);
+    assert!(!rejected.is_of_ended_session());
+}
+
 fn decode_stored(stored: &Value) -> Message {
     protocol::decode(stored).expect("stored sessions decode").message
 }

@@ -219,7 +219,8 @@ fn a_replayed_login_of_an_ended_session_is_ignored() {
     assert_eq!(sim.tab(0).handle_message(now + 1, replay.clone()), Err(ProtocolError::EndedEpoch));
     let logout =
         Envelope { from: id(2), epoch: Some(id(101)), message: Message::Logout { reason: EndReason::Revoked } };
-    assert_eq!(sim.tab(0).handle_message(now + 2, logout), Err(ProtocolError::WrongEpoch));
+    // Its logout again (another tab's, crossing ours): the tail of a session over here.
+    assert_eq!(sim.tab(0).handle_message(now + 2, logout), Err(ProtocolError::EndedEpoch));
     assert_eq!(sim.tab(0).state(), SessionState::LoggedOut);
     assert_eq!(sim.tab(0).end_reason(), Some(EndReason::User));
 }
