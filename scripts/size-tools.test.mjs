@@ -236,6 +236,7 @@ test('wasm-opt moves the bodies into the gzip order, and the module keeps its fu
   assert.deepEqual(out.bodies.map((body) => body.length).sort(), [3, 4, 5]);
   assert.equal(out.names.size, 0, 'names stripped');
   assert.ok(best.gzip > 0);
+  assert.ok(best.unordered > 0, 'the figure without the order, to compare a change by');
 });
 
 const SHIM = 'wasm_bindgen::convert::closures::_::invoke::h0123456789abcdef';
