@@ -8,7 +8,8 @@
 //! tab in that time is joined, and the held answer then speaks of it (the
 //! server's deadlines as caps, its user checked), as if it had come second;
 //! otherwise the answer starts the session, as it would have at once. A
-//! logout or a login here drops it.
+//! logout (here, in another tab, or the server's "signed out" to a later
+//! check) or a login here drops it.
 
 use super::super::protocol::Epoch;
 use super::super::{EpochMs, Millis};
@@ -52,6 +53,14 @@ impl Joining {
     /// Drops a held answer (a logout, or a login here).
     pub(super) fn drop_held(&mut self) {
         self.held = None;
+    }
+
+    /// The server said "signed out" to a check sent at `sent_at`: a held
+    /// answer to a check sent no later is out of date.
+    pub(super) fn signed_out_since(&mut self, sent_at: EpochMs) {
+        if self.held.as_ref().is_some_and(|held| held.asked.sent_at <= sent_at) {
+            self.held = None;
+        }
     }
 
     /// When the held answer is due, if one is held.

@@ -26,6 +26,7 @@
 //! logout requests), `keepalive.rs` (one keepalive for every tab, and the
 //! server's word on the session the tabs share), `app_fetch.rs` (the rules of `session.fetch`),
 //! `tabs.rs` (other tabs' messages and sessions, the stored session),
+//! `joining.rs` (a resuming tab joins the tabs' session, not the server's word),
 //! `ended.rs` (tombstones and the owed logout: logout is final), `identity.rs`
 //! (the session's user, and what a change of user does), `records.rs` (what
 //! outlives a session: the kept record, the monitoring pseudonym).

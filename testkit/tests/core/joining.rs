@@ -150,6 +150,16 @@ fn a_start_in_the_join_window_drops_the_held_answer() {
     assert_eq!(site.tab(0).epoch(), Some(id(202)), "the epoch start() drew, not the check's");
 }
 
+#[test]
+fn a_later_signed_out_drops_the_held_answer() {
+    let mut site = held_then(|site| {
+        site.backend.user = None;
+        site.resume(0);
+    });
+    assert!(!site.tab(0).state().is_live(), "the server's later word wins");
+    assert_eq!(started(&site.take_events(0)), 0);
+}
+
 /// A logout owed to the server, heard in the window: when it ends, the
 /// logout is sent again instead of a session starting.
 #[test]
