@@ -51,8 +51,8 @@ pub use endpoints::{BodyEncoding, Credentials, Csrf, CsrfSource, Endpoint, Field
 pub use identity::Identity;
 pub use machine::{
     CheckTrigger, Deadline, Effect, ErrorCode, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith,
-    SessionCheck, SessionState, Setup, StoredSession, TimerKind, Verdict, WarningCause, LOCK_SETTLE_MS, NOTE_RETRY_MS,
-    NOTE_WAIT_MS, SESSION_CHECK_EVERY_MS,
+    SessionCheck, SessionState, Setup, StoredSession, TimerKind, Verdict, WarningCause, JOIN_WINDOW_MS, LOCK_SETTLE_MS,
+    NOTE_RETRY_MS, NOTE_WAIT_MS, SESSION_CHECK_EVERY_MS,
 };
 pub use note::GenerationNote;
 pub use options::Options;

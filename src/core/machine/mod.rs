@@ -26,6 +26,7 @@
 //! logout requests), `keepalive.rs` (one keepalive for every tab, and the
 //! server's word on the session the tabs share), `app_fetch.rs` (the rules of `session.fetch`),
 //! `tabs.rs` (other tabs' messages and sessions, the stored session),
+//! `joining.rs` (a resuming tab joins the tabs' session, not the server's word),
 //! `ended.rs` (tombstones and the owed logout: logout is final), `identity.rs`
 //! (the session's user, and what a change of user does), `records.rs` (what
 //! outlives a session: the kept record, the monitoring pseudonym).
@@ -33,6 +34,7 @@
 mod app_fetch;
 mod ended;
 mod identity;
+mod joining;
 mod keepalive;
 mod live;
 mod records;
@@ -42,6 +44,7 @@ mod server;
 mod tabs;
 mod types;
 
+pub use joining::JOIN_WINDOW_MS;
 pub use refreshing::{LOCK_SETTLE_MS, NOTE_RETRY_MS, NOTE_WAIT_MS};
 pub use server::SESSION_CHECK_EVERY_MS;
 pub use types::{
@@ -138,6 +141,8 @@ pub struct Machine {
     /// session and generation it had, and since when it waits for newer tokens.
     behind_note: Option<(Epoch, u64, EpochMs)>,
     requests: Requests,
+    /// The other tabs asked for their session; a "signed in" held meanwhile.
+    joining: joining::Joining,
     /// The kept record and restore state (`records.rs`).
     records: records::Records,
     effects: Vec<Effect>,
@@ -172,6 +177,7 @@ impl Machine {
             behind_note: None,
             word_shared: None,
             requests: Requests::default(),
+            joining: joining::Joining::default(),
             records: records::Records::default(),
             effects: Vec::new(),
             events: Vec::new(),
@@ -353,7 +359,10 @@ impl Machine {
 
     /// The next deadline and why it is set.
     pub fn next_deadline(&self) -> Option<Deadline> {
-        let live = self.live()?;
+        let Some(live) = self.live() else {
+            let at = self.joining.held_until()?;
+            return Some(Deadline { at, kind: TimerKind::JoinWindow });
+        };
         let config = &self.config;
         let idle = live.idle_deadline(config);
         let absolute = live.absolute_deadline(config);
@@ -465,6 +474,7 @@ impl Machine {
     /// then the server is called.
     pub fn logout(&mut self, now: EpochMs) {
         self.catch_up(now);
+        self.joining.drop_held();
         if matches!(self.state, State::Live(_)) {
             self.end(EndReason::User, Origin::Local);
         } else {
@@ -520,6 +530,7 @@ impl Machine {
         self.events.push(Event::StateChange { from: before, to: SessionState::Active });
         self.events.push(Event::Started { origin, replaced: before.is_live() });
         self.advance(now);
+        self.held_meets_session(now, !announce);
     }
 
     fn local_activity(&mut self, now: EpochMs, stay_signed_in: bool) {
@@ -560,6 +571,7 @@ impl Machine {
     /// Bring the machine up to `now`: expire, warn, tick, start a due refresh.
     /// Idempotent for a given `now`.
     fn advance(&mut self, now: EpochMs) {
+        self.end_join_window(now);
         let config = &self.config;
         let State::Live(live) = &mut self.state else { return };
         let idle = live.idle_deadline(config);

@@ -203,8 +203,10 @@ impl Machine {
             }
             SessionAnswer::SignedOut | SessionAnswer::Revoked => {
                 if !self.state().is_live() {
-                    // Nobody is signed in: no logout is owed.
+                    // Nobody is signed in: no logout is owed, and a "signed
+                    // in" asked no later, held for the tabs, is out of date.
                     self.settle_owed(now);
+                    self.joining.signed_out_since(asked.sent_at);
                 }
                 if self.transport.mode == TokenMode::Bearer {
                     verify_by_refresh = true;

@@ -75,9 +75,10 @@ impl Machine {
     /// deadlines where they are earlier, and ends if `user` is somebody
     /// else. Without one, only an explicit check ([`CheckTrigger::Resume`])
     /// starts a session; not one asked before a session ended here (its
-    /// answer speaks of that session), and not while a logout is owed (the
+    /// answer speaks of that session), not while a logout is owed (the
     /// server's session is the one the user logged out of: the logout goes
-    /// again).
+    /// again), and not while another tab may yet answer with the live
+    /// session (the answer is held: `joining.rs`).
     pub(super) fn signed_in(
         &mut self,
         now: EpochMs,
@@ -98,6 +99,9 @@ impl Machine {
             self.resend_logout_if_owed();
             return;
         } else {
+            // Another tab's session, if one may yet be heard, is joined instead.
+            let deadlines = (absolute_deadline, idle_deadline);
+            let Err(user) = self.hold_for_tabs(now, asked, deadlines, remember_me, user) else { return };
             let mut tokens = TokenSet { remember_me, ..TokenSet::default() };
             tokens.identity.user = user;
             self.login(now, asked.epoch, tokens);

@@ -49,8 +49,10 @@ impl Machine {
                         let ended = self.ended_epochs.contains(epoch);
                         // A logout that overtook its session's login: the login,
                         // when it comes, is of an ended session.
+                        // A "signed in" held meanwhile may speak of it.
                         if let Message::Logout { .. } = message {
                             self.remember_ended(epoch);
+                            self.joining.drop_held();
                         }
                         return Err(if ended { ProtocolError::EndedEpoch } else { ProtocolError::WrongEpoch });
                     }
@@ -112,6 +114,7 @@ impl Machine {
     /// Ask the other tabs for their session (a new tab does this at start-up).
     pub fn request_state(&mut self, now: EpochMs) {
         self.catch_up(now);
+        self.joining.asked(now);
         self.ask_state();
     }
 

@@ -296,6 +296,8 @@ pub enum TimerKind {
     Refresh,
     /// The next keepalive may be sent (the user was active since the last).
     Keepalive,
+    /// A "signed in" held for the other tabs' answer is taken (`joining.rs`).
+    JoinWindow,
 }
 
 /// The next deadline and why.

@@ -233,7 +233,12 @@ impl Checker {
         } else {
             assert!(machine.access_token().is_none() && machine.tokens().is_none(), "tokens outside a session");
             assert!(machine.epoch().is_none() && !machine.refresh_in_flight());
-            assert_eq!(machine.poll_timeout(), None, "a deadline outside a session");
+            // Outside a session, only a "signed in" held for the other tabs'
+            // answer has a deadline: the end of its window, never further.
+            if let Some(deadline) = machine.next_deadline() {
+                assert_eq!(deadline.kind, TimerKind::JoinWindow, "a deadline outside a session");
+                assert!(deadline.at > now && deadline.at <= now + JOIN_WINDOW_MS, "a join window of {deadline:?}");
+            }
             assert_eq!(machine.stored_session(), None, "a stored session outside a session");
             self.outstanding = None;
             self.pending_locks.clear();

@@ -53,7 +53,7 @@ use wasm_session::core::endpoints::{
 };
 use wasm_session::core::machine::{
     CheckTrigger, Effect, Event, FetchStage, KeepaliveOutcome, Machine, Origin, Purpose, SentWith, SessionCheck,
-    SessionState, Setup, Verdict, WarningCause, LOCK_SETTLE_MS,
+    SessionState, Setup, TimerKind, Verdict, WarningCause, JOIN_WINDOW_MS, LOCK_SETTLE_MS,
 };
 use wasm_session::core::note::GenerationNote;
 use wasm_session::core::options::{self, Options};

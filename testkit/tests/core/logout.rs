@@ -171,6 +171,9 @@ fn a_wake_check_never_starts_a_session_but_resume_after_a_fresh_login_does() {
     logged_out_everywhere(&site);
     // The app asks: the server's session is a new one, so it is taken up.
     site.resume(1);
+    // No tab has a session to answer with: the server's word starts one
+    // once the join window is over.
+    site.advance(JOIN_WINDOW_MS);
     assert_eq!(site.states(), vec![SessionState::Active; 2], "resume() starts it, and the other tab joins");
 
     // Never logged in at all: waking signs nobody in either.
@@ -179,6 +182,7 @@ fn a_wake_check_never_starts_a_session_but_resume_after_a_fresh_login_does() {
     fresh.wake(0);
     assert_eq!(fresh.tab(0).state(), SessionState::Anonymous);
     fresh.resume(0);
+    fresh.advance(JOIN_WINDOW_MS);
     assert_eq!(fresh.tab(0).state(), SessionState::Active);
 }
 

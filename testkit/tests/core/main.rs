@@ -16,6 +16,7 @@ mod fallback;
 mod fuzz;
 mod identity;
 mod interleavings;
+mod joining;
 mod json;
 mod keepalive;
 mod keepalive_tabs;

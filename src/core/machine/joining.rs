@@ -1,0 +1,125 @@
+//! A tab that resumes asks the other tabs for their session and the server
+//! whether the user is signed in, both at once. The tabs' answer must win:
+//! a session started from the server's "signed in" is a new one (its own
+//! epoch, started now), which the other tabs take as a later login, so
+//! opening a tab would restart the session and push its absolute deadline
+//! back. So a "signed in" that comes first, to a tab with no session, is held
+//! until [`JOIN_WINDOW_MS`] after the tabs were asked: a session heard from a
+//! tab in that time is joined, and the held answer then speaks of it (the
+//! server's deadlines as caps, its user checked), as if it had come second;
+//! otherwise the answer starts the session, as it would have at once. A
+//! logout (here, in another tab, or the server's "signed out" to a later
+//! check) or a login here drops it.
+
+use super::super::protocol::Epoch;
+use super::super::{EpochMs, Millis};
+use super::requests::Check;
+use super::Machine;
+
+/// How long after asking the other tabs a tab with no session waits for
+/// their answer before a "signed in" from the server starts one. The window
+/// runs from the question, so the server's round trip is counted in it and a
+/// lone tab waits at most this long. A `BroadcastChannel` answers in a few
+/// milliseconds; the storage fallback goes through a write to disk and a
+/// `storage` event in every tab, and under load (a busy or just-woken
+/// browser) takes hundreds of milliseconds: half a second covers that while
+/// a lone tab's start stays below what a user notices after a page load.
+pub const JOIN_WINDOW_MS: Millis = 500;
+
+/// Asking the other tabs, and a "signed in" held while they may answer.
+#[derive(Debug, Default)]
+pub(super) struct Joining {
+    /// When the other tabs were last asked for their session.
+    asked_at: Option<EpochMs>,
+    /// The held answer: as [`Machine::signed_in`] takes it, and until when.
+    held: Option<Held>,
+}
+
+#[derive(Debug)]
+struct Held {
+    until: EpochMs,
+    asked: Check,
+    deadlines: (Option<EpochMs>, Option<EpochMs>),
+    remember_me: bool,
+    user: Option<String>,
+}
+
+impl Joining {
+    /// The other tabs were asked for their session at `now`.
+    pub(super) fn asked(&mut self, now: EpochMs) {
+        self.asked_at = Some(now);
+    }
+
+    /// Drops a held answer (a logout, or a login here).
+    pub(super) fn drop_held(&mut self) {
+        self.held = None;
+    }
+
+    /// The server said "signed out" to a check sent at `sent_at`: a held
+    /// answer to a check sent no later is out of date.
+    pub(super) fn signed_out_since(&mut self, sent_at: EpochMs) {
+        if self.held.as_ref().is_some_and(|held| held.asked.sent_at <= sent_at) {
+            self.held = None;
+        }
+    }
+
+    /// When the held answer is due, if one is held.
+    pub(super) fn held_until(&self) -> Option<EpochMs> {
+        self.held.as_ref().map(|held| held.until)
+    }
+}
+
+impl Machine {
+    /// Holds a "signed in" that would start a session, if the other tabs were
+    /// asked less than [`JOIN_WINDOW_MS`] before `now`; `user` is handed back
+    /// when it is not held.
+    pub(super) fn hold_for_tabs(
+        &mut self,
+        now: EpochMs,
+        asked: Check,
+        deadlines: (Option<EpochMs>, Option<EpochMs>),
+        remember_me: bool,
+        user: Option<String>,
+    ) -> Result<(), Option<String>> {
+        let until = self.joining.asked_at.map_or(0, |at| at.saturating_add(JOIN_WINDOW_MS));
+        if now >= until {
+            return Err(user);
+        }
+        self.joining.held = Some(Held { until, asked, deadlines, remember_me, user });
+        Ok(())
+    }
+
+    /// A session began here: a held answer is dropped, or, when the session
+    /// was joined (`joined`: from another tab or storage), taken as the
+    /// server's word on it.
+    pub(super) fn held_meets_session(&mut self, now: EpochMs, joined: bool) {
+        if let (Some(held), true) = (self.joining.held.take(), joined) {
+            self.take_held(now, held);
+        }
+    }
+
+    /// The join window ended with no session heard: the held answer is taken
+    /// now, by the rules it would have met at once (a logout since revives
+    /// nothing, an owed logout is sent again instead).
+    pub(super) fn end_join_window(&mut self, now: EpochMs) {
+        if self.joining.held.as_ref().is_some_and(|held| now >= held.until) {
+            if let Some(held) = self.joining.held.take() {
+                self.take_held(now, held);
+            }
+        }
+    }
+
+    fn take_held(&mut self, now: EpochMs, held: Held) {
+        let Held { asked, deadlines, remember_me, user, .. } = held;
+        self.signed_in(now, asked, deadlines, remember_me, user);
+        // As `session_checked` does after a "signed in": a token of our own.
+        if self.can_refresh() && self.state().is_live() && self.access_token().is_none() {
+            self.refresh_now(now);
+        }
+    }
+
+    /// The epoch a held "signed in" would start a session with, if one is held.
+    pub fn held_epoch(&self) -> Option<Epoch> {
+        self.joining.held.as_ref().map(|held| held.asked.epoch)
+    }
+}

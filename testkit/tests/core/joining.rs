@@ -1,0 +1,206 @@
+//! A tab that resumes asks the other tabs and the server at once: whichever
+//! answers first, a live session of another tab is joined, never restarted
+//! (`src/core/machine/joining.rs`).
+
+use super::site::{site_setup, Site};
+use wasm_session::core::protocol::{ChannelKind, EndReason, Envelope, Message};
+use wasm_session::core::*;
+use wasm_session_testkit::json;
+use wasm_session_testkit::sim::{effects, id, Delay, Knobs, Sim, MIN, SEC};
+
+fn started(events: &[Event]) -> usize {
+    events.iter().filter(|e| matches!(e, Event::Started { .. })).count()
+}
+
+/// Tab 0 has had a session for a while; tab 1 resumes. The site answers a
+/// request as it is sent, so the server's "signed in" reaches tab 1 before
+/// tab 0's state answer, on `channel` in every tab.
+fn resume_beside_a_live_tab(channel: ChannelKind) {
+    let mut site = Site::new(2, TokenMode::Cookie);
+    for tab in 0..2 {
+        site.tab(tab).handle_channel_opened(channel);
+    }
+    site.sign_in(0, "alice");
+    site.close(1);
+    let (epoch, absolute) = (site.tab(0).epoch(), site.tab(0).absolute_deadline());
+    site.advance(5 * MIN);
+    site.take_events(0);
+    let joining = site.open_tab(StorageChoice::Memory);
+    site.tab(joining).handle_channel_opened(channel);
+    site.resume(joining);
+    assert!(site.sent.contains(&(joining, Purpose::SessionCheck)), "the server was asked");
+    site.advance(JOIN_WINDOW_MS + SEC);
+
+    assert_eq!(site.tab(joining).epoch(), epoch, "the new tab joined the live session");
+    assert_eq!(site.tab(joining).absolute_deadline(), absolute);
+    let events = site.take_events(0);
+    assert_eq!(started(&events), 0, "the live tab saw no new session: {events:?}");
+    assert_eq!(site.tab(0).epoch(), epoch);
+    assert_eq!(site.tab(0).absolute_deadline(), absolute, "opening a tab never extends the session");
+    let events = site.take_events(joining);
+    assert_eq!(started(&events), 1, "one session, joined: {events:?}");
+    assert!(events.contains(&Event::Started { origin: Origin::OtherTab, replaced: false }));
+    assert_eq!(site.tab(joining).tokens().and_then(|t| t.identity.user.as_deref()), Some("alice"));
+}
+
+#[test]
+fn a_resuming_tab_joins_the_live_session_when_the_server_answers_first() {
+    resume_beside_a_live_tab(ChannelKind::BroadcastChannel);
+}
+
+#[test]
+fn a_resuming_tab_joins_the_live_session_over_the_storage_fallback_too() {
+    resume_beside_a_live_tab(ChannelKind::Storage);
+}
+
+/// The same race with real delays: the other tab's answer takes 400 ms to come
+/// back (two slow `storage` events), the server 20 ms.
+#[test]
+fn a_late_state_answer_inside_the_window_is_still_joined() {
+    let knobs = Knobs { message_latency: Delay::fixed(200), server_latency: Delay::fixed(20), ..Knobs::default() };
+    let mut sim = Sim::cookie(1, wasm_session_testkit::sim::test_config(), knobs);
+    sim.login_cookie(0, 1);
+    sim.advance(5 * MIN);
+    let (epoch, absolute) = (sim.tab(0).epoch(), sim.tab(0).absolute_deadline());
+    sim.take_events(0);
+    let joining = sim.add_tab();
+    sim.check_session(joining);
+    sim.advance(100);
+    assert!(sim.tab(joining).held_epoch().is_some(), "the server answered first: its word is held");
+    sim.advance(2 * SEC);
+    assert_eq!(sim.tab(joining).epoch(), epoch);
+    assert_eq!(sim.tab(0).epoch(), epoch);
+    assert_eq!(sim.tab(0).absolute_deadline(), absolute);
+    assert_eq!(started(&sim.take_events(0)), 0);
+    assert_eq!(started(&sim.take_events(joining)), 1);
+}
+
+/// A lone tab: the server's "signed in" starts the session when the window
+/// ends, not before, and not later.
+#[test]
+fn a_lone_tab_starts_the_session_when_the_join_window_ends() {
+    let mut site = Site::new(1, TokenMode::Cookie);
+    site.backend.user = Some("alice".to_owned());
+    let asked_at = site.now;
+    site.resume(0);
+    assert_eq!(site.tab(0).state(), SessionState::Anonymous, "the other tabs may still answer");
+    let deadline = site.tab(0).next_deadline();
+    assert_eq!(deadline, Some(Deadline { at: asked_at + JOIN_WINDOW_MS, kind: TimerKind::JoinWindow }));
+    site.advance(JOIN_WINDOW_MS - 1);
+    assert_eq!(site.tab(0).state(), SessionState::Anonymous);
+    site.advance(1);
+    assert_eq!(site.tab(0).state(), SessionState::Active);
+    let lifetime = site.tab(0).config().absolute_timeout_ms;
+    assert_eq!(site.tab(0).absolute_deadline(), Some(asked_at + JOIN_WINDOW_MS + lifetime));
+    assert_eq!(site.tab(0).tokens().and_then(|t| t.identity.user.as_deref()), Some("alice"));
+}
+
+/// The window runs from the question to the tabs: an answer that comes after
+/// it starts the session at once.
+#[test]
+fn a_slow_server_answer_starts_the_session_at_once() {
+    let mut machine = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Memory), id(1), 7);
+    let t = 1_700_000_000_000;
+    machine.request_state(t);
+    machine.check_session(t, CheckTrigger::Resume, id(50));
+    let signed_in = SessionCheck::SignedIn { absolute_deadline: None, idle_deadline: None, remember_me: false };
+    machine.handle_session_check(t + JOIN_WINDOW_MS, id(50), signed_in);
+    assert_eq!(machine.epoch(), Some(id(50)));
+}
+
+fn held_then(act: impl FnOnce(&mut Site)) -> Site {
+    let mut site = Site::new(1, TokenMode::Cookie);
+    site.backend.user = Some("alice".to_owned());
+    site.resume(0);
+    assert_eq!(site.tab(0).next_deadline().map(|d| d.kind), Some(TimerKind::JoinWindow));
+    site.advance(JOIN_WINDOW_MS / 2);
+    act(&mut site);
+    site.advance(JOIN_WINDOW_MS + SEC);
+    site
+}
+
+#[test]
+fn a_logout_in_the_join_window_drops_the_held_answer() {
+    let mut site = held_then(|site| {
+        let now = site.now;
+        site.tab(0).logout(now);
+    });
+    assert!(!site.tab(0).state().is_live());
+    assert_eq!(started(&site.take_events(0)), 0);
+    assert_eq!(site.tab(0).next_deadline(), None);
+}
+
+#[test]
+fn another_tabs_logout_in_the_join_window_drops_the_held_answer() {
+    let mut site = held_then(|site| {
+        let now = site.now;
+        let message = Message::Logout { reason: EndReason::User };
+        let envelope = Envelope { from: id(9), epoch: Some(id(90)), message };
+        assert_eq!(site.tab(0).handle_message(now, envelope), Err(ProtocolError::WrongEpoch));
+    });
+    assert!(!site.tab(0).state().is_live(), "the answer spoke of the session that ended");
+    assert_eq!(started(&site.take_events(0)), 0);
+}
+
+#[test]
+fn a_start_in_the_join_window_drops_the_held_answer() {
+    let mut site = held_then(|site| site.sign_in(0, "alice"));
+    let events = site.take_events(0);
+    assert_eq!(started(&events), 1, "start()'s session only: {events:?}");
+    assert_eq!(site.tab(0).epoch(), Some(id(202)), "the epoch start() drew, not the check's");
+}
+
+#[test]
+fn a_later_signed_out_drops_the_held_answer() {
+    let mut site = held_then(|site| {
+        site.backend.user = None;
+        site.resume(0);
+    });
+    assert!(!site.tab(0).state().is_live(), "the server's later word wins");
+    assert_eq!(started(&site.take_events(0)), 0);
+}
+
+/// A logout owed to the server, heard in the window: when it ends, the
+/// logout is sent again instead of a session starting.
+#[test]
+fn a_held_answer_defers_to_a_logout_owed_meanwhile() {
+    let mut elsewhere = Site::new(1, TokenMode::Cookie);
+    elsewhere.sign_in(0, "alice");
+    elsewhere.backend.logout_status = 500;
+    let now = elsewhere.now;
+    elsewhere.tab(0).logout(now);
+    elsewhere.pump();
+    let owed = elsewhere.local_storage;
+    assert!(owed.iter().any(|tombstone| !tombstone.server_told));
+
+    let mut site = held_then(|site| {
+        site.local_storage = owed;
+        let now = site.now;
+        site.tabs[0].machine.handle_tombstones(now, &site.local_storage);
+    });
+    assert!(!site.tab(0).state().is_live());
+    assert_eq!(site.backend.resent, 1, "the owed logout went again");
+    assert_eq!(site.backend.user, None);
+}
+
+/// A check asked before a session ended here speaks of that session: it is
+/// not held, and nothing starts when the window would have ended.
+#[test]
+fn an_answer_asked_before_a_logout_revives_nothing() {
+    let mut machine = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Memory), id(1), 7);
+    let t = 1_700_000_000_000;
+    machine.login(t, id(40), TokenSet::default());
+    machine.request_state(t + 10);
+    machine.check_session(t + 10, CheckTrigger::Resume, id(50));
+    let check = effects(&mut machine).into_iter().find_map(|effect| match effect {
+        Effect::Fetch { id, purpose: Purpose::SessionCheck, .. } => Some(id),
+        _ => None,
+    });
+    machine.logout(t + 20);
+    let body = json::parse(r#"{"signedIn":true,"user":"alice"}"#).expect("JSON");
+    let answer = FetchAnswer::Response(Response::new(200, Body::Json(body)));
+    machine.handle_fetch_answer(t + 30, check.expect("a session check"), answer);
+    assert_eq!(machine.next_deadline(), None, "nothing held");
+    machine.handle_timeout(t + 10 + JOIN_WINDOW_MS);
+    assert_eq!(machine.state(), SessionState::LoggedOut);
+}
