@@ -335,7 +335,7 @@ impl Session {
     /// Joins the session of another open tab, if there is one (no network
     /// call); in cookie mode also asks the `session` endpoint. Another tab's
     /// session is joined whichever answers first: a "signed in" starts a
-    /// session only when no tab has answered within 500 ms of asking. Never
+    /// session only when no tab has answered within 200 ms of asking. Never
     /// brings back a session that ended in any tab of the browser; while a
     /// logout the server was not told of is owed, a "signed in" answer is that
     /// old session and the logout is sent again instead.

@@ -19,12 +19,13 @@ use super::Machine;
 /// How long after asking the other tabs a tab with no session waits for
 /// their answer before a "signed in" from the server starts one. The window
 /// runs from the question, so the server's round trip is counted in it and a
-/// lone tab waits at most this long. A `BroadcastChannel` answers in a few
-/// milliseconds; the storage fallback goes through a write to disk and a
-/// `storage` event in every tab, and under load (a busy or just-woken
-/// browser) takes hundreds of milliseconds: half a second covers that while
-/// a lone tab's start stays below what a user notices after a page load.
-pub const JOIN_WINDOW_MS: Millis = 500;
+/// lone tab waits at most this long, on every page load of a cookie session:
+/// the window is kept short for that. A `BroadcastChannel` (every browser we
+/// support) answers in a few milliseconds, and in tens under load; the
+/// storage fallback goes through a `storage` event in every tab, which a busy
+/// browser can delay past the window, and then the two sessions converge on
+/// the later login as before (`tabs.rs`).
+pub const JOIN_WINDOW_MS: Millis = 200;
 
 /// Asking the other tabs, and a "signed in" held while they may answer.
 #[derive(Debug, Default)]

@@ -53,11 +53,11 @@ fn a_resuming_tab_joins_the_live_session_over_the_storage_fallback_too() {
     resume_beside_a_live_tab(ChannelKind::Storage);
 }
 
-/// The same race with real delays: the other tab's answer takes 400 ms to come
-/// back (two slow `storage` events), the server 20 ms.
+/// The same race with real delays: the other tab's answer takes 160 ms to come
+/// back (a busy browser), the server 20 ms.
 #[test]
 fn a_late_state_answer_inside_the_window_is_still_joined() {
-    let knobs = Knobs { message_latency: Delay::fixed(200), server_latency: Delay::fixed(20), ..Knobs::default() };
+    let knobs = Knobs { message_latency: Delay::fixed(80), server_latency: Delay::fixed(20), ..Knobs::default() };
     let mut sim = Sim::cookie(1, wasm_session_testkit::sim::test_config(), knobs);
     sim.login_cookie(0, 1);
     sim.advance(5 * MIN);
