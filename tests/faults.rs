@@ -463,6 +463,8 @@ async fn a_login_message_replayed_after_logout_is_ignored() {
     assert!(until(5_000, || state(&b) == "loggedOut").await);
     // …and replays it after the logout, then sends a broken message, which
     // arrives after the replay (one sender's messages keep their order).
+    let logins = js("window.__heard.filter((m) => m.kind === 'login').length");
+    assert!(logins.as_f64().unwrap_or(0.0) >= 1.0, "the login was heard, to replay");
     js("{ const c = new BroadcastChannel(window.__ear.name); \
           window.__heard.filter((m) => m.kind === 'login').forEach((m) => c.postMessage(m)); \
           c.postMessage({ v: 1, kind: 'logout', from: 'nope' }); }");

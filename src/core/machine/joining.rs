@@ -8,8 +8,9 @@
 //! tab in that time is joined, and the held answer then speaks of it (the
 //! server's deadlines as caps, its user checked), as if it had come second;
 //! otherwise the answer starts the session, as it would have at once. A
-//! logout (here, in another tab, or the server's "signed out" to a later
-//! check) or a login here drops it.
+//! logout here ends the session the answer spoke of (it is taken, then
+//! ended, and the server told); another tab's logout heard while it is held,
+//! the server's "signed out" to a later check, or a login here drops it.
 
 use super::super::protocol::Epoch;
 use super::super::{EpochMs, Millis};
@@ -46,9 +47,13 @@ struct Held {
 }
 
 impl Joining {
-    /// The other tabs were asked for their session at `now`.
+    /// The other tabs were asked for their session at `now`. Asking again
+    /// while an answer is held does not move its window: `resume()` called
+    /// over and over must not hold the server's word for ever.
     pub(super) fn asked(&mut self, now: EpochMs) {
-        self.asked_at = Some(now);
+        if self.held.is_none() {
+            self.asked_at = Some(now);
+        }
     }
 
     /// Drops a held answer (a logout, or a login here).
@@ -91,10 +96,24 @@ impl Machine {
     }
 
     /// A session began here: a held answer is dropped, or, when the session
-    /// was joined (`joined`: from another tab or storage), taken as the
-    /// server's word on it.
+    /// was joined (`joined`: from another tab or storage) and had started
+    /// when the server was asked, taken as the server's word on it. A session
+    /// that began after the question (a login in another tab) is not the one
+    /// the server spoke of: its deadlines and user are not that answer's.
     pub(super) fn held_meets_session(&mut self, now: EpochMs, joined: bool) {
-        if let (Some(held), true) = (self.joining.held.take(), joined) {
+        let Some(held) = self.joining.held.take() else { return };
+        if joined && self.live().is_some_and(|live| live.started_at <= held.asked.sent_at) {
+            self.take_held(now, held);
+        }
+    }
+
+    /// A logout here while an answer is held: the server's session is the one
+    /// being logged out of, so the answer is taken at once (the session starts,
+    /// as it did before there was a window) for the logout to end it and tell
+    /// the server, rather than dropped with the server's session left alive.
+    pub(super) fn close_join_window(&mut self, now: EpochMs) {
+        self.joining.asked_at = None;
+        if let Some(held) = self.joining.held.take() {
             self.take_held(now, held);
         }
     }

@@ -442,6 +442,8 @@ impl Machine {
     /// replaced. Logouts still owed to the server are settled: the user signed
     /// in again, so the server's session is a new one.
     pub fn login(&mut self, now: EpochMs, epoch: Epoch, mut tokens: TokenSet) {
+        // Before catching up: a window that ended unseen starts no session of its own.
+        self.joining.drop_held();
         let now = self.catch_up(now);
         self.sign_in_records(now, &tokens.identity);
         // These belong to the session, not to its tokens.
@@ -473,8 +475,8 @@ impl Machine {
     /// End the session everywhere: other tabs are told and storage wiped first,
     /// then the server is called.
     pub fn logout(&mut self, now: EpochMs) {
-        self.catch_up(now);
-        self.joining.drop_held();
+        let now = self.catch_up(now);
+        self.close_join_window(now);
         if matches!(self.state, State::Live(_)) {
             self.end(EndReason::User, Origin::Local);
         } else {

@@ -53,7 +53,10 @@ impl Machine {
                 self.signed_in(now, asked, (absolute_deadline, idle_deadline), remember_me, None);
             }
             // Ends a live session only.
-            SessionCheck::SignedOut => self.end(EndReason::Revoked, Origin::Server),
+            SessionCheck::SignedOut => {
+                self.joining.signed_out_since(now);
+                self.end(EndReason::Revoked, Origin::Server);
+            }
             SessionCheck::Unknown => {}
         }
         self.advance(now);

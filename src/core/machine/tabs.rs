@@ -50,9 +50,11 @@ impl Machine {
                         // A logout that overtook its session's login: the login,
                         // when it comes, is of an ended session.
                         // A "signed in" held meanwhile may speak of it.
+                        // So is a server's answer to a check sent before it.
                         if let Message::Logout { .. } = message {
                             self.remember_ended(epoch);
                             self.joining.drop_held();
+                            self.last_end_at = Some(now);
                         }
                         return Err(if ended { ProtocolError::EndedEpoch } else { ProtocolError::WrongEpoch });
                     }

@@ -119,15 +119,94 @@ fn held_then(act: impl FnOnce(&mut Site)) -> Site {
     site
 }
 
+/// A logout in the window logs out of the session the server spoke of: the
+/// server is told, and the next `resume()` signs nobody in.
 #[test]
-fn a_logout_in_the_join_window_drops_the_held_answer() {
+fn a_logout_in_the_join_window_ends_the_servers_session() {
     let mut site = held_then(|site| {
         let now = site.now;
         site.tab(0).logout(now);
     });
-    assert!(!site.tab(0).state().is_live());
-    assert_eq!(started(&site.take_events(0)), 0);
+    assert_eq!(site.tab(0).state(), SessionState::LoggedOut);
+    let events = site.take_events(0);
+    assert!(events.contains(&Event::LoggedOut { reason: EndReason::User, origin: Origin::Local }), "{events:?}");
+    assert_eq!(site.backend.logouts, 1, "the server was told");
+    assert_eq!(site.backend.user, None);
     assert_eq!(site.tab(0).next_deadline(), None);
+    site.resume(0);
+    site.advance(JOIN_WINDOW_MS + SEC);
+    assert!(!site.tab(0).state().is_live(), "nothing to resume");
+}
+
+/// A login in another tab after this tab asked the server: the server's
+/// answer spoke of an older session, so it is neither that login's user nor
+/// its deadlines (it would end a fresh login as another user's, or cut it
+/// short at the old session's cap).
+#[test]
+fn a_session_begun_after_the_question_is_joined_without_the_held_answer() {
+    let cap = 10 * MIN;
+    let mut machine = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Memory), id(1), 7);
+    let t = 1_700_000_000_000;
+    machine.request_state(t);
+    machine.check_session(t, CheckTrigger::Resume, id(50));
+    let held = SessionCheck::SignedIn { absolute_deadline: Some(t + cap), idle_deadline: None, remember_me: false };
+    machine.handle_session_check(t + 20, id(50), held);
+    assert_eq!(machine.held_epoch(), Some(id(50)));
+    let mut tokens = TokenSet::default();
+    tokens.identity.user = Some("bob".to_owned());
+    let fresh = Snapshot {
+        started_at: t + 40,
+        last_activity_at: t + 40,
+        tokens,
+        generation: 0,
+        tokens_received_at: t + 40,
+        absolute_cap: None,
+        idle_cap: None,
+        keepalive_at: None,
+        remember_me: false,
+    };
+    let login = Envelope { from: id(9), epoch: Some(id(60)), message: Message::Login(fresh) };
+    assert_eq!(machine.handle_message(t + 50, login), Ok(()));
+    assert_eq!(machine.held_epoch(), None, "dropped");
+    machine.handle_timeout(t + 50 + JOIN_WINDOW_MS);
+    assert_eq!(machine.epoch(), Some(id(60)));
+    assert_eq!(machine.state(), SessionState::Active);
+    let absolute = machine.absolute_deadline().expect("live");
+    assert!(absolute > t + cap, "the fresh login keeps its own lifetime, not the old session's cap");
+    let mut events = Vec::new();
+    while let Some(event) = machine.poll_event() {
+        events.push(event);
+    }
+    assert!(!events.iter().any(|e| matches!(e, Event::Error { .. })), "no user_changed: {events:?}");
+}
+
+/// `resume()` called again and again does not push the window back: the
+/// server's word is taken when the first window ends.
+#[test]
+fn resuming_again_does_not_hold_the_answer_for_ever() {
+    let mut site = Site::new(1, TokenMode::Cookie);
+    site.backend.user = Some("alice".to_owned());
+    for _ in 0..4 {
+        site.resume(0);
+        site.advance(JOIN_WINDOW_MS * 3 / 4);
+    }
+    assert!(site.tab(0).state().is_live(), "started when the first window ended");
+    assert_eq!(started(&site.take_events(0)), 1);
+}
+
+/// The typed answer (`handle_session_check`) drops a held "signed in" too.
+#[test]
+fn a_signed_out_check_drops_the_held_answer() {
+    let mut machine = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Memory), id(1), 7);
+    let t = 1_700_000_000_000;
+    machine.request_state(t);
+    machine.check_session(t, CheckTrigger::Resume, id(50));
+    let signed_in = SessionCheck::SignedIn { absolute_deadline: None, idle_deadline: None, remember_me: false };
+    machine.handle_session_check(t + 20, id(50), signed_in);
+    assert_eq!(machine.held_epoch(), Some(id(50)));
+    machine.handle_session_check(t + 40, id(51), SessionCheck::SignedOut);
+    machine.handle_timeout(t + JOIN_WINDOW_MS + 1);
+    assert!(!machine.state().is_live());
 }
 
 #[test]
@@ -203,4 +282,26 @@ fn an_answer_asked_before_a_logout_revives_nothing() {
     assert_eq!(machine.next_deadline(), None, "nothing held");
     machine.handle_timeout(t + 10 + JOIN_WINDOW_MS);
     assert_eq!(machine.state(), SessionState::LoggedOut);
+}
+
+/// Another tab's logout heard before the server's answer to an earlier check:
+/// that answer spoke of the session that ended, and starts nothing.
+#[test]
+fn an_answer_to_a_check_sent_before_another_tabs_logout_revives_nothing() {
+    let mut machine = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Memory), id(1), 7);
+    let t = 1_700_000_000_000;
+    machine.request_state(t);
+    machine.check_session(t, CheckTrigger::Resume, id(50));
+    let check = effects(&mut machine).into_iter().find_map(|effect| match effect {
+        Effect::Fetch { id, purpose: Purpose::SessionCheck, .. } => Some(id),
+        _ => None,
+    });
+    let logout = Envelope { from: id(9), epoch: Some(id(90)), message: Message::Logout { reason: EndReason::User } };
+    assert_eq!(machine.handle_message(t + 10, logout), Err(ProtocolError::WrongEpoch));
+    let body = json::parse(r#"{"signedIn":true,"user":"alice"}"#).expect("JSON");
+    let answer = FetchAnswer::Response(Response::new(200, Body::Json(body)));
+    machine.handle_fetch_answer(t + 20, check.expect("a session check"), answer);
+    assert_eq!(machine.held_epoch(), None, "not held");
+    machine.handle_timeout(t + JOIN_WINDOW_MS + SEC);
+    assert!(!machine.state().is_live(), "the ended session is not revived");
 }
