@@ -8,6 +8,35 @@ use wasm_session::core::*;
 use wasm_session_testkit::json;
 use wasm_session_testkit::sim::{effects, id, Delay, Knobs, Sim, MIN, SEC};
 
+const T: u64 = 1_700_000_000_000;
+
+/// A lone tab with no session that, at `at`, asks the other tabs and the
+/// server (the check would start a session with epoch 50).
+fn resuming_machine(at: u64) -> Machine {
+    resuming(Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Memory), id(1), 7), at)
+}
+
+fn resuming(mut machine: Machine, at: u64) -> Machine {
+    machine.request_state(at);
+    machine.check_session(at, CheckTrigger::Resume, id(50));
+    machine
+}
+
+/// The id of the session check the machine sent.
+fn session_check_id(machine: &mut Machine) -> u64 {
+    let check = effects(machine).into_iter().find_map(|effect| match effect {
+        Effect::Fetch { id, purpose: Purpose::SessionCheck, .. } => Some(id),
+        _ => None,
+    });
+    check.expect("a session check")
+}
+
+/// The server answers check `check` with "alice is signed in".
+fn answer_signed_in(machine: &mut Machine, at: u64, check: u64) {
+    let body = json::parse(r#"{"signedIn":true,"user":"alice"}"#).expect("JSON");
+    machine.handle_fetch_answer(at, check, FetchAnswer::Response(Response::new(200, Body::Json(body))));
+}
+
 fn started(events: &[Event]) -> usize {
     events.iter().filter(|e| matches!(e, Event::Started { .. })).count()
 }
@@ -99,10 +128,7 @@ fn a_lone_tab_starts_the_session_when_the_join_window_ends() {
 /// it starts the session at once.
 #[test]
 fn a_slow_server_answer_starts_the_session_at_once() {
-    let mut machine = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Memory), id(1), 7);
-    let t = 1_700_000_000_000;
-    machine.request_state(t);
-    machine.check_session(t, CheckTrigger::Resume, id(50));
+    let (mut machine, t) = (resuming_machine(T), T);
     let signed_in = SessionCheck::SignedIn { absolute_deadline: None, idle_deadline: None, remember_me: false };
     machine.handle_session_check(t + JOIN_WINDOW_MS, id(50), signed_in);
     assert_eq!(machine.epoch(), Some(id(50)));
@@ -145,10 +171,7 @@ fn a_logout_in_the_join_window_ends_the_servers_session() {
 #[test]
 fn a_session_begun_after_the_question_is_joined_without_the_held_answer() {
     let cap = 10 * MIN;
-    let mut machine = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Memory), id(1), 7);
-    let t = 1_700_000_000_000;
-    machine.request_state(t);
-    machine.check_session(t, CheckTrigger::Resume, id(50));
+    let (mut machine, t) = (resuming_machine(T), T);
     let held = SessionCheck::SignedIn { absolute_deadline: Some(t + cap), idle_deadline: None, remember_me: false };
     machine.handle_session_check(t + 20, id(50), held);
     assert_eq!(machine.held_epoch(), Some(id(50)));
@@ -197,10 +220,7 @@ fn resuming_again_does_not_hold_the_answer_for_ever() {
 /// The typed answer (`handle_session_check`) drops a held "signed in" too.
 #[test]
 fn a_signed_out_check_drops_the_held_answer() {
-    let mut machine = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Memory), id(1), 7);
-    let t = 1_700_000_000_000;
-    machine.request_state(t);
-    machine.check_session(t, CheckTrigger::Resume, id(50));
+    let (mut machine, t) = (resuming_machine(T), T);
     let signed_in = SessionCheck::SignedIn { absolute_deadline: None, idle_deadline: None, remember_me: false };
     machine.handle_session_check(t + 20, id(50), signed_in);
     assert_eq!(machine.held_epoch(), Some(id(50)));
@@ -266,19 +286,13 @@ fn a_held_answer_defers_to_a_logout_owed_meanwhile() {
 /// not held, and nothing starts when the window would have ended.
 #[test]
 fn an_answer_asked_before_a_logout_revives_nothing() {
+    let t = T;
     let mut machine = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Memory), id(1), 7);
-    let t = 1_700_000_000_000;
     machine.login(t, id(40), TokenSet::default());
-    machine.request_state(t + 10);
-    machine.check_session(t + 10, CheckTrigger::Resume, id(50));
-    let check = effects(&mut machine).into_iter().find_map(|effect| match effect {
-        Effect::Fetch { id, purpose: Purpose::SessionCheck, .. } => Some(id),
-        _ => None,
-    });
+    let mut machine = resuming(machine, t + 10);
+    let check = session_check_id(&mut machine);
     machine.logout(t + 20);
-    let body = json::parse(r#"{"signedIn":true,"user":"alice"}"#).expect("JSON");
-    let answer = FetchAnswer::Response(Response::new(200, Body::Json(body)));
-    machine.handle_fetch_answer(t + 30, check.expect("a session check"), answer);
+    answer_signed_in(&mut machine, t + 30, check);
     assert_eq!(machine.next_deadline(), None, "nothing held");
     machine.handle_timeout(t + 10 + JOIN_WINDOW_MS);
     assert_eq!(machine.state(), SessionState::LoggedOut);
@@ -288,19 +302,11 @@ fn an_answer_asked_before_a_logout_revives_nothing() {
 /// that answer spoke of the session that ended, and starts nothing.
 #[test]
 fn an_answer_to_a_check_sent_before_another_tabs_logout_revives_nothing() {
-    let mut machine = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Memory), id(1), 7);
-    let t = 1_700_000_000_000;
-    machine.request_state(t);
-    machine.check_session(t, CheckTrigger::Resume, id(50));
-    let check = effects(&mut machine).into_iter().find_map(|effect| match effect {
-        Effect::Fetch { id, purpose: Purpose::SessionCheck, .. } => Some(id),
-        _ => None,
-    });
+    let (mut machine, t) = (resuming_machine(T), T);
+    let check = session_check_id(&mut machine);
     let logout = Envelope { from: id(9), epoch: Some(id(90)), message: Message::Logout { reason: EndReason::User } };
     assert_eq!(machine.handle_message(t + 10, logout), Err(ProtocolError::WrongEpoch));
-    let body = json::parse(r#"{"signedIn":true,"user":"alice"}"#).expect("JSON");
-    let answer = FetchAnswer::Response(Response::new(200, Body::Json(body)));
-    machine.handle_fetch_answer(t + 20, check.expect("a session check"), answer);
+    answer_signed_in(&mut machine, t + 20, check);
     assert_eq!(machine.held_epoch(), None, "not held");
     machine.handle_timeout(t + JOIN_WINDOW_MS + SEC);
     assert!(!machine.state().is_live(), "the ended session is not revived");
