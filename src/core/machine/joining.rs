@@ -15,6 +15,7 @@
 use super::super::protocol::Epoch;
 use super::super::{EpochMs, Millis};
 use super::requests::Check;
+use super::types::CheckTrigger;
 use super::Machine;
 
 /// How long after asking the other tabs a tab with no session waits for
@@ -121,11 +122,19 @@ impl Machine {
     /// The join window ended with no session heard: the held answer is taken
     /// now, by the rules it would have met at once (a logout since revives
     /// nothing, an owed logout is sent again instead).
+    ///
+    /// A window that ended long ago (the page was frozen or asleep through
+    /// it) leaves an answer that may speak of a session ended meanwhile in a
+    /// tab whose message this one missed: the server is asked again instead.
     pub(super) fn end_join_window(&mut self, now: EpochMs) {
-        if self.joining.held.as_ref().is_some_and(|held| now >= held.until) {
-            if let Some(held) = self.joining.held.take() {
-                self.take_held(now, held);
-            }
+        if self.joining.held.as_ref().is_none_or(|held| now < held.until) {
+            return;
+        }
+        let Some(held) = self.joining.held.take() else { return };
+        if now > held.until.saturating_add(JOIN_WINDOW_MS) {
+            self.ask_server(now, CheckTrigger::Resume, held.asked.epoch);
+        } else {
+            self.take_held(now, held);
         }
     }
 

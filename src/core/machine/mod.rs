@@ -480,6 +480,8 @@ impl Machine {
         if matches!(self.state, State::Live(_)) {
             self.end(EndReason::User, Origin::Local);
         } else {
+            // A "signed in" to a check still in flight speaks of what the user left.
+            self.last_end_at = Some(now);
             self.forget_kept();
         }
     }

@@ -30,6 +30,11 @@ impl Machine {
         if trigger == CheckTrigger::Wake && recent {
             return;
         }
+        self.ask_server(now, trigger, epoch);
+    }
+
+    /// Sends the session check (an owed logout first).
+    pub(super) fn ask_server(&mut self, now: EpochMs, trigger: CheckTrigger, epoch: Epoch) {
         self.last_session_check = Some(now);
         self.resend_logout_if_owed();
         let Some(request) = session_request(&self.transport) else { return };

@@ -33,7 +33,11 @@ fn session_check_id(machine: &mut Machine) -> u64 {
 
 /// The server answers check `check` with "alice is signed in".
 fn answer_signed_in(machine: &mut Machine, at: u64, check: u64) {
-    let body = json::parse(r#"{"signedIn":true,"user":"alice"}"#).expect("JSON");
+    answer(machine, at, check, r#"{"signedIn":true,"user":"alice"}"#);
+}
+
+fn answer(machine: &mut Machine, at: u64, check: u64, body: &str) {
+    let body = json::parse(body).expect("JSON");
     machine.handle_fetch_answer(at, check, FetchAnswer::Response(Response::new(200, Body::Json(body))));
 }
 
@@ -172,8 +176,9 @@ fn a_logout_in_the_join_window_ends_the_servers_session() {
 fn a_session_begun_after_the_question_is_joined_without_the_held_answer() {
     let cap = 10 * MIN;
     let (mut machine, t) = (resuming_machine(T), T);
-    let held = SessionCheck::SignedIn { absolute_deadline: Some(t + cap), idle_deadline: None, remember_me: false };
-    machine.handle_session_check(t + 20, id(50), held);
+    let check = session_check_id(&mut machine);
+    let held = format!(r#"{{"signedIn":true,"user":"alice","absoluteExpiresAt":{}}}"#, t + cap);
+    answer(&mut machine, t + 20, check, &held);
     assert_eq!(machine.held_epoch(), Some(id(50)));
     let mut tokens = TokenSet::default();
     tokens.identity.user = Some("bob".to_owned());
@@ -247,6 +252,52 @@ fn a_start_in_the_join_window_drops_the_held_answer() {
     let events = site.take_events(0);
     assert_eq!(started(&events), 1, "start()'s session only: {events:?}");
     assert_eq!(site.tab(0).epoch(), Some(id(202)), "the epoch start() drew, not the check's");
+}
+
+/// `start()` after the window ended, before its timer fired (a throttled
+/// tab): one session, the one `start()` asked for.
+#[test]
+fn a_start_after_the_window_before_its_timer_starts_one_session() {
+    let (mut machine, t) = (resuming_machine(T), T);
+    let check = session_check_id(&mut machine);
+    answer_signed_in(&mut machine, t + 20, check);
+    assert_eq!(machine.held_epoch(), Some(id(50)));
+    machine.login(t + JOIN_WINDOW_MS + 50, id(70), TokenSet::default());
+    let mut events = Vec::new();
+    while let Some(event) = machine.poll_event() {
+        events.push(event);
+    }
+    assert_eq!(started(&events), 1, "{events:?}");
+    assert_eq!(machine.epoch(), Some(id(70)));
+}
+
+/// A `logout()` while the check is still on its way: its "signed in" speaks
+/// of what the user left, and signs nobody in.
+#[test]
+fn a_logout_before_the_answer_comes_keeps_the_tab_signed_out() {
+    let (mut machine, t) = (resuming_machine(T), T);
+    let check = session_check_id(&mut machine);
+    machine.logout(t + 10);
+    answer_signed_in(&mut machine, t + 20, check);
+    machine.handle_timeout(t + JOIN_WINDOW_MS + SEC);
+    assert!(!machine.state().is_live());
+}
+
+/// A page frozen or asleep through the window: the held answer may speak of
+/// a session another tab ended meanwhile (its message missed), so the server
+/// is asked again, and its new answer is what counts.
+#[test]
+fn a_window_slept_through_asks_the_server_again() {
+    let (mut machine, t) = (resuming_machine(T), T);
+    let check = session_check_id(&mut machine);
+    answer_signed_in(&mut machine, t + 20, check);
+    machine.handle_timeout(t + 10 * MIN);
+    assert!(!machine.state().is_live(), "the old answer started nothing");
+    let again = session_check_id(&mut machine);
+    assert_ne!(again, check, "a new check went out");
+    answer_signed_in(&mut machine, t + 10 * MIN + 30, again);
+    assert_eq!(machine.state(), SessionState::Active, "the fresh answer signs in");
+    assert_eq!(machine.epoch(), Some(id(50)));
 }
 
 #[test]
