@@ -142,9 +142,7 @@ impl Machine {
         let Held { asked, deadlines, remember_me, user, .. } = held;
         self.signed_in(now, asked, deadlines, remember_me, user);
         // As `session_checked` does after a "signed in": a token of our own.
-        if self.can_refresh() && self.state().is_live() && self.access_token().is_none() {
-            self.refresh_now(now);
-        }
+        self.refresh_for_token(now, false);
     }
 
     /// The epoch a held "signed in" would start a session with, if one is held.

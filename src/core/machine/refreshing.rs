@@ -154,6 +154,15 @@ impl Machine {
         }
     }
 
+    /// A live session joined or started without an access token (or one the
+    /// server's answer asks to `verify` by refreshing) refreshes for one now,
+    /// if it can.
+    pub(super) fn refresh_for_token(&mut self, now: EpochMs, verify: bool) {
+        if self.can_refresh() && self.state().is_live() && (verify || self.access_token().is_none()) {
+            self.refresh_now(now);
+        }
+    }
+
     /// Refresh now if nothing is in flight (e.g. an API call got a 401). Returns
     /// whether a refresh is now under way.
     pub fn refresh_now(&mut self, now: EpochMs) -> bool {

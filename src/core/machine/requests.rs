@@ -216,9 +216,6 @@ impl Machine {
             }
             SessionAnswer::Retryable { .. } | SessionAnswer::BadResponse => {}
         }
-        let needs_token = self.access_token().is_none() || verify_by_refresh;
-        if self.can_refresh() && self.state().is_live() && needs_token {
-            self.refresh_now(now);
-        }
+        self.refresh_for_token(now, verify_by_refresh);
     }
 }

@@ -48,9 +48,9 @@ impl Machine {
                         // words of a session this tab never knew.
                         let ended = self.ended_epochs.contains(epoch);
                         // A logout that overtook its session's login: the login,
-                        // when it comes, is of an ended session.
-                        // A "signed in" held meanwhile may speak of it.
-                        // So is a server's answer to a check sent before it.
+                        // when it comes, is of an ended session; so is a
+                        // "signed in" held meanwhile, or one to a check sent
+                        // before (`last_end_at`).
                         if let Message::Logout { .. } = message {
                             self.remember_ended(epoch);
                             self.joining.drop_held();
@@ -152,9 +152,7 @@ impl Machine {
             return Ok(());
         }
         self.adopt(now, epoch, snapshot, how)?;
-        if self.can_refresh() && self.state().is_live() && self.access_token().is_none() {
-            self.refresh_now(now);
-        }
+        self.refresh_for_token(now, false);
         Ok(())
     }
 
