@@ -248,9 +248,12 @@ export interface Session {
   /**
    * Listens to one event type; returns the function that stops listening. Throws a
    * `TypeError` when `type` is not a string (a type that names no event never fires).
+   * Every listener sees events in the order they happened: an event raised while a listener
+   * runs (it called `remainingMs()` or `logout()`, say) waits until the current one has reached
+   * every listener.
    */
   on<K extends SessionEventType>(type: K, callback: (event: SessionEventMap[K]) => void): () => void;
-  /** Listens to every event; returns the function that stops listening. */
+  /** Listens to every event, in the order they happened (see `on`); returns the function that stops listening. */
   onAny(callback: (event: SessionEvent) => void): () => void;
   /**
    * `fetch` with the session's credential (`Authorization: Bearer …`). Waits while a refresh is

@@ -130,8 +130,29 @@ fn a_listener_may_call_back_into_the_session() {
     assert_eq!(state(&s), "loggedOut", "logout() inside a listener took effect");
     let logged_out = events.find("loggedOut").expect("event");
     assert_eq!(field(&logged_out, "reason"), "user");
+    // The logout's events wait until `started` has reached every listener.
+    assert_eq!(events.types(), vec!["stateChange", "started", "stateChange", "loggedOut"]);
     s.destroy();
     drop(callback);
+}
+
+#[wasm_bindgen_test]
+fn every_listener_sees_events_in_order_when_one_calls_into_the_session() {
+    let s = Rc::new(session(&[("channelName", channel())]));
+    // As an app renders on each event: `remainingMs()` catches the machine up,
+    // which used to deliver the events still queued before this one finished.
+    let inner = s.clone();
+    let render = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+        inner.remaining_ms().unwrap();
+    });
+    s.on_any(render.as_ref().unchecked_ref::<Function>().clone()).unwrap();
+    let later = Recorder::attach(&s);
+    s.start(None).unwrap();
+    assert_eq!(later.types(), vec!["stateChange", "started"]);
+    let change = later.find("stateChange").expect("event");
+    assert_eq!(field(&change, "to"), "active");
+    s.destroy();
+    drop(render);
 }
 
 #[wasm_bindgen_test]

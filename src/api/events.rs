@@ -9,9 +9,30 @@ use wasm_bindgen::JsCast;
 use super::{now_ms, Inner};
 use crate::core::{ErrorCode, Event};
 
-/// Calls every listener for `event`'s type, and every catch-all listener. A
-/// listener that throws is reported and does not stop the others.
+/// Delivers `event` to every listener for its type and every catch-all
+/// listener, after the events raised before it. A listener may call into the
+/// session (`remainingMs()` catches the machine up, `logout()` ends it) and so
+/// raise events while one is being delivered: those wait until it has reached
+/// every listener. Delivered at once, a listener added later (say the warning
+/// dialog) saw a tab's join as `warning`, then the `stateChange` to `active`
+/// before it, and closed. A listener that throws is reported and does not stop
+/// the others.
 pub(super) fn emit(inner: &Rc<Inner>, event: &JsValue) {
+    inner.queued_events.push(event);
+    if inner.delivering.replace(true) {
+        return;
+    }
+    loop {
+        let next = inner.queued_events.shift();
+        if next.is_undefined() {
+            break;
+        }
+        deliver(inner, &next);
+    }
+    inner.delivering.set(false);
+}
+
+fn deliver(inner: &Rc<Inner>, event: &JsValue) {
     // Compared as JS values (`===`; both are strings): nothing copied into wasm.
     let kind = super::get(event, "type").unwrap_or(JsValue::UNDEFINED);
     // A snapshot: a listener may add or remove listeners.

@@ -145,6 +145,10 @@ pub(super) struct Inner {
     /// function is plain `Set.prototype.delete` bound to the entry: nothing to
     /// own, callable even after `destroy()`.
     listeners: js_sys::Set,
+    /// Events waiting for the listeners (`events::emit`), oldest first, and
+    /// whether one is being delivered now.
+    queued_events: js_sys::Array,
+    delivering: Cell<bool>,
     refresh_hook: Option<Function>,
     /// While a refresh is in flight and a `session.fetch` call waits for it: the
     /// promise they all await, and its `resolve`.
@@ -307,6 +311,8 @@ impl Session {
             options: shell_options,
             shell: RefCell::new(None),
             listeners: js_sys::Set::new(&JsValue::UNDEFINED),
+            queued_events: js_sys::Array::new(),
+            delivering: Cell::new(false),
             refresh_hook,
             refresh_gate: Cell::new(None),
             destroyed: Cell::new(false),

@@ -47,6 +47,27 @@ test("logout in one tab logs out the other", async () => {
   await b.close();
 });
 
+test("a tab opened during the warning shows the warning dialog too", async () => {
+  // Its own browser: a long warning, so the tab surely joins while it shows.
+  const slow = await openBrowser({ idleTimeoutMs: 60_000, warnBeforeMs: 58_000, absoluteTimeoutMs: 600_000 });
+  try {
+    const a = await slow.newPage(server.url);
+    await signIn(a);
+    await waitForState(a, "warning");
+    const b = await slow.newPage(server.url);
+    await waitForState(b, "warning");
+    // The page renders on every event (its handler reads session.remainingMs()), and the
+    // dialog listens after it: the join's events must reach the dialog in order.
+    await b.waitForFunction(() => document.querySelector("#warning-dialog").open, null, { timeout: 15_000 });
+    await b.click('#warning-dialog [part~="stay"]');
+    for (const tab of [a, b]) await waitForState(tab, "active");
+    assert.equal(await a.evaluate(() => document.querySelector("#warning-dialog").open), false);
+    assert.deepEqual(slow.errors, []);
+  } finally {
+    await slow.close();
+  }
+});
+
 test("the warning shows in every tab and Stay signed in in tab 3 closes it in all", async () => {
   const tabs = [await browser.newPage(server.url)];
   await signIn(tabs[0]);
