@@ -115,9 +115,14 @@ test("a user change ends every tab with userChanged", async () => {
     await signIn(first, "alice");
     const second = await browser.newPage(server.url);
     await waitForState(second, "active");
-    // A second login in another window of the browser: the refresh cookie is bob's now.
     const other = await browser.context.newPage();
     await other.goto(server.url + "demo/config");
+    // Just after a refresh, so that bob's login crosses none in flight: that refresh's
+    // answer would put alice's rotated refresh cookie back over bob's (the browser keeps
+    // the later Set-Cookie), and every later refresh would answer for alice.
+    const refreshes = (await loggedEvents(first, "refreshed")).length;
+    await first.waitForFunction((n) => document.querySelectorAll('#event-log li.log-event[data-type="refreshed"]').length > n, refreshes, { timeout: 15_000 });
+    // A second login in another window of the browser: the refresh cookie is bob's now.
     const login = await other.evaluate(async () => {
       const res = await fetch("/auth/login", {
         method: "POST",
