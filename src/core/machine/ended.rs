@@ -63,9 +63,12 @@ impl Machine {
     /// `resume()`, when it wakes and when the refresh lock is granted. Merged
     /// with what this tab knows (times clamped, see [`Tombstones::merge`]). A live session they end (this tab
     /// missed the other tab's logout message: frozen, discarded, asleep) ends
-    /// here, as the other tab's end; the server is not told again.
+    /// here, as the other tab's end; the server is not told again. They are
+    /// read before this tab's timers fire: a tab that slept past its idle
+    /// deadline would otherwise expire the session itself and tell the server,
+    /// and in cookie mode that logout ends whatever session followed.
     pub fn handle_tombstones(&mut self, now: EpochMs, stored: &Tombstones) {
-        let now = self.catch_up(now);
+        let now = self.clock(now);
         self.tombstones.merge(stored, now, self.config.absolute_timeout_ms);
         self.tombstones.expire(now);
         let ended = match &self.state {

@@ -237,6 +237,40 @@ fn a_tab_that_slept_through_the_logout_ends_when_it_reads_the_tombstones() {
 }
 
 #[test]
+fn a_tab_woken_past_its_idle_deadline_ends_as_the_tombstone_says_and_spares_the_next_session() {
+    let mut site = signed_in(2);
+    // Tab 1 is frozen: it misses the logout, the new login and all activity.
+    site.tabs[1].alive = false;
+    let now = site.now;
+    site.tab(0).logout(now);
+    site.pump();
+    site.advance(SEC);
+    site.sign_in(0, "alice");
+    let next = site.tab(0).epoch().expect("signed in again");
+    // Tab 0 is in use for longer than the idle timeout; tab 1's own deadline passes.
+    for _ in 0..12 {
+        site.advance(MIN);
+        let now = site.now;
+        site.tab(0).handle_activity(now);
+        site.pump();
+    }
+    let logouts = site.sent.iter().filter(|(_, p)| matches!(p, Purpose::Logout(_))).count();
+    site.tabs[1].alive = true;
+    site.take_events(1);
+    site.wake(1);
+    // The tombstone is read before the timers fire: the old session ended in
+    // another tab, which told the server. An idle expiry here would tell it again,
+    // and in cookie mode that logout ends the session that followed.
+    assert_eq!(site.take_events(1).iter().filter(|e| matches!(e, Event::Expired { .. })).count(), 0);
+    assert_eq!(site.tab(1).end_reason(), Some(EndReason::OtherTab));
+    let sent = site.sent.iter().filter(|(_, p)| matches!(p, Purpose::Logout(_))).count();
+    assert_eq!(sent, logouts, "no logout sent over the next session");
+    assert_eq!(site.tab(0).epoch(), Some(next));
+    assert_eq!(site.tab(0).state(), SessionState::Active);
+    assert_eq!(site.backend.user.as_deref(), Some("alice"));
+}
+
+#[test]
 fn an_ended_session_never_lives_again_through_a_message_or_a_restore() {
     let mut site = Site::new(1, TokenMode::Cookie);
     let keeper = site.open_tab(StorageChoice::Session);
