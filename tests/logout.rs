@@ -89,6 +89,22 @@ fn told(name: &JsValue) -> Vec<bool> {
 }
 
 /// Another tab writes the tombstones while this page sleeps; then it wakes.
+/// The stored tombstones of another tab's logout, now, of a session that
+/// started now (after this page's: it had replaced it).
+fn a_later_sessions_tombstone() -> String {
+    let now = js_sys::Date::now().to_string();
+    [
+        r#"{"v":1,"ended":[{"epoch":"0123456789abcdef0123456789abcdef","reason":"user","started":"#,
+        &now,
+        r#","at":"#,
+        &now,
+        r#","until":"#,
+        &(js_sys::Date::now() + 3_600_000.0).to_string(),
+        r#","told":true}]}"#,
+    ]
+    .concat()
+}
+
 fn another_tab_writes_then_this_page_wakes(key: &str, value: &str) {
     local_storage().set_item(key, value).unwrap();
     js("window.dispatchEvent(new Event('pageshow'));");
@@ -167,18 +183,7 @@ async fn a_tab_that_missed_the_logout_ends_when_it_wakes_and_reads_the_tombstone
     // Another tab's logout, seen only in storage (this page slept through the
     // message): the end of a session that started after this one ends this one
     // too (it had replaced it).
-    let now = js_sys::Date::now();
-    let text = [
-        r#"{"v":1,"ended":[{"epoch":"0123456789abcdef0123456789abcdef","reason":"user","started":"#,
-        &now.to_string(),
-        r#","at":"#,
-        &now.to_string(),
-        r#","until":"#,
-        &(now + 3_600_000.0).to_string(),
-        r#","told":true}]}"#,
-    ]
-    .concat();
-    another_tab_writes_then_this_page_wakes(&tombstones_key(&name), &text);
+    another_tab_writes_then_this_page_wakes(&tombstones_key(&name), &a_later_sessions_tombstone());
     assert!(until(5_000, || state(&s) == "loggedOut").await);
     let logged_out = events.find("loggedOut").unwrap();
     assert_eq!((field(&logged_out, "reason"), field(&logged_out, "origin")), ("otherTab".into(), "otherTab".into()));
@@ -193,6 +198,30 @@ async fn a_tab_that_missed_the_logout_ends_when_it_wakes_and_reads_the_tombstone
     local_storage().remove_item(&tombstones_key(&name)).unwrap();
     s.destroy();
     t.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_session_past_its_idle_deadline_reads_the_tombstones_before_it_expires() {
+    let name = channel();
+    let s = session(&[
+        ("channelName", name.clone()),
+        ("idleTimeoutMs", num(1_200.0)),
+        ("warnBeforeMs", num(1_000.0)),
+        ("activityEvents", Array::new().into()),
+    ]);
+    let events = Recorder::attach(&s);
+    s.start(None).unwrap();
+    sleep(5).await;
+    // Another tab's logout, written while this page was frozen: no message, and
+    // no wake event before this page's timer fires past the idle deadline.
+    local_storage().set_item(&tombstones_key(&name), &a_later_sessions_tombstone()).unwrap();
+    assert!(until(10_000, || matches!(state(&s).as_str(), "loggedOut" | "expired")).await);
+    assert_eq!(state(&s), "loggedOut", "ended as the other tab's logout, not expired here");
+    assert!(events.find("expired").is_none());
+    let logged_out = events.find("loggedOut").unwrap();
+    assert_eq!((field(&logged_out, "reason"), field(&logged_out, "origin")), ("otherTab".into(), "otherTab".into()));
+    local_storage().remove_item(&tombstones_key(&name)).unwrap();
+    s.destroy();
 }
 
 #[wasm_bindgen_test]

@@ -137,6 +137,23 @@ fn a_listener_may_call_back_into_the_session() {
 }
 
 #[wasm_bindgen_test]
+fn a_destroy_in_a_listener_still_delivers_the_events_raised_before_it() {
+    let s = Rc::new(session(&[("channelName", channel())]));
+    let inner = s.clone();
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+        inner.logout().unwrap();
+        inner.destroy();
+    });
+    s.on("started".into(), callback.as_ref().unchecked_ref::<Function>().clone()).unwrap();
+    let later = Recorder::attach(&s);
+    s.start(None).unwrap();
+    // The dialog and the React store learn the session ended, though it is destroyed.
+    assert_eq!(later.types(), vec!["stateChange", "started", "stateChange", "loggedOut"]);
+    assert_eq!(state(&s), "destroyed");
+    drop(callback);
+}
+
+#[wasm_bindgen_test]
 fn every_listener_sees_events_in_order_when_one_calls_into_the_session() {
     let s = Rc::new(session(&[("channelName", channel())]));
     // As an app renders on each event: `remainingMs()` catches the machine up,

@@ -15,10 +15,14 @@ use crate::core::{ErrorCode, Event};
 /// raise events while one is being delivered: those wait until it has reached
 /// every listener. Delivered at once, a listener added later (say the warning
 /// dialog) saw a tab's join as `warning`, then the `stateChange` to `active`
-/// before it, and closed. A listener that throws is reported and does not stop
-/// the others.
+/// before it, and closed. Each event goes to the listeners there were when it
+/// was raised, so a `destroy()` in a listener still lets the events raised
+/// before it arrive. A listener that throws is reported and does not stop the
+/// others.
 pub(super) fn emit(inner: &Rc<Inner>, event: &JsValue) {
-    inner.queued_events.push(event);
+    // A snapshot: a listener may add or remove listeners.
+    let listeners = js_sys::Array::from(&inner.listeners);
+    inner.queued_events.push(&js_sys::Array::of2(event, &listeners));
     if inner.delivering.replace(true) {
         return;
     }
@@ -27,19 +31,19 @@ pub(super) fn emit(inner: &Rc<Inner>, event: &JsValue) {
         if next.is_undefined() {
             break;
         }
-        deliver(inner, &next);
+        let next: js_sys::Array = next.unchecked_into();
+        deliver(&next.get(0), &next.get(1));
     }
     inner.delivering.set(false);
 }
 
-fn deliver(inner: &Rc<Inner>, event: &JsValue) {
+fn deliver(event: &JsValue, listeners: &JsValue) {
     // Compared as JS values (`===`; both are strings): nothing copied into wasm.
     let kind = super::get(event, "type").unwrap_or(JsValue::UNDEFINED);
-    // A snapshot: a listener may add or remove listeners.
-    let entries = js_sys::Array::from(&inner.listeners);
+    let listeners: &js_sys::Array = listeners.unchecked_ref();
     // An index loop, not `Array::iter` (which keeps its own iterator code).
-    for index in 0..crate::browser::length(&entries) {
-        let entry: js_sys::Array = entries.get(index).unchecked_into();
+    for index in 0..crate::browser::length(listeners) {
+        let entry: js_sys::Array = listeners.get(index).unchecked_into();
         // `null`: a catch-all listener (`onAny`).
         let wanted = entry.get(0);
         let wanted = wanted.is_null() || wanted == kind;

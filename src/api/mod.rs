@@ -145,8 +145,9 @@ pub(super) struct Inner {
     /// function is plain `Set.prototype.delete` bound to the entry: nothing to
     /// own, callable even after `destroy()`.
     listeners: js_sys::Set,
-    /// Events waiting for the listeners (`events::emit`), oldest first, and
-    /// whether one is being delivered now.
+    /// Events waiting for the listeners (`events::emit`), oldest first, each
+    /// `[event, listeners when it was raised]`; and whether one is being
+    /// delivered now.
     queued_events: js_sys::Array,
     delivering: Cell<bool>,
     refresh_hook: Option<Function>,
@@ -175,8 +176,17 @@ fn drive(inner: &Rc<Inner>, input: impl FnOnce(&mut Machine, u64)) {
         return;
     }
     let now = now_ms();
+    // Ending by its own clock: what the other tabs ended is read first (see
+    // `Machine::ends_by_clock`).
+    let ends = inner.machine.try_borrow().is_ok_and(|machine| machine.ends_by_clock(now));
+    let ended_elsewhere = ends.then(|| tombstones::stored(inner));
     match inner.machine.try_borrow_mut() {
-        Ok(mut machine) => input(&mut machine, now),
+        Ok(mut machine) => {
+            if let Some(stored) = &ended_elsewhere {
+                machine.handle_tombstones(now, stored);
+            }
+            input(&mut machine, now)
+        }
         Err(_) => return,
     }
     flush(inner);

@@ -87,6 +87,19 @@ impl Machine {
         self.advance(now);
     }
 
+    /// Whether the live session's own clock ends it at `now`: its idle or
+    /// absolute deadline has passed. Before any input at such a time, the shell
+    /// hands over the stored tombstones ([`Machine::handle_tombstones`]):
+    /// another tab may have ended the session already, with a message this page
+    /// missed (frozen, in the back/forward cache), and whether a late timer, an
+    /// app's `remainingMs()` or the page's wake event comes first is the
+    /// browser's choice.
+    pub fn ends_by_clock(&self, now: EpochMs) -> bool {
+        // As `advance` decides an expiry.
+        self.live()
+            .is_some_and(|live| now >= live.idle_deadline(&self.config).min(live.absolute_deadline(&self.config)))
+    }
+
     // ----- internals ------------------------------------------------------
 
     /// Leaves a tombstone for session `epoch` (started at `started_at`), which

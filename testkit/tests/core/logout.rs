@@ -236,10 +236,11 @@ fn a_tab_that_slept_through_the_logout_ends_when_it_reads_the_tombstones() {
     assert_eq!(logouts, 1, "only the tab that logged out told the server");
 }
 
-#[test]
-fn a_tab_woken_past_its_idle_deadline_ends_as_the_tombstone_says_and_spares_the_next_session() {
+/// Tab 1 sleeps (frozen) through tab 0's logout, a new login and twelve
+/// minutes of use, past its own idle deadline. Returns the new session's epoch
+/// and the logouts sent so far.
+fn asleep_past_its_deadline_through_a_logout_and_a_new_login() -> (Site, Epoch, usize) {
     let mut site = signed_in(2);
-    // Tab 1 is frozen: it misses the logout, the new login and all activity.
     site.tabs[1].alive = false;
     let now = site.now;
     site.tab(0).logout(now);
@@ -247,27 +248,51 @@ fn a_tab_woken_past_its_idle_deadline_ends_as_the_tombstone_says_and_spares_the_
     site.advance(SEC);
     site.sign_in(0, "alice");
     let next = site.tab(0).epoch().expect("signed in again");
-    // Tab 0 is in use for longer than the idle timeout; tab 1's own deadline passes.
     for _ in 0..12 {
         site.advance(MIN);
         let now = site.now;
         site.tab(0).handle_activity(now);
         site.pump();
     }
-    let logouts = site.sent.iter().filter(|(_, p)| matches!(p, Purpose::Logout(_))).count();
+    let logouts = logouts_sent(&site);
     site.tabs[1].alive = true;
     site.take_events(1);
-    site.wake(1);
-    // The tombstone is read before the timers fire: the old session ended in
-    // another tab, which told the server. An idle expiry here would tell it again,
-    // and in cookie mode that logout ends the session that followed.
+    (site, next, logouts)
+}
+
+fn logouts_sent(site: &Site) -> usize {
+    site.sent.iter().filter(|(_, p)| matches!(p, Purpose::Logout(_))).count()
+}
+
+/// The old session ended in another tab, which told the server: tab 1 ends as
+/// that end. Had it expired the session itself it would tell the server again,
+/// and in cookie mode that logout ends the session that followed.
+fn ended_as_the_tombstone_says(site: &mut Site, next: Epoch, logouts: usize) {
     assert_eq!(site.take_events(1).iter().filter(|e| matches!(e, Event::Expired { .. })).count(), 0);
     assert_eq!(site.tab(1).end_reason(), Some(EndReason::OtherTab));
-    let sent = site.sent.iter().filter(|(_, p)| matches!(p, Purpose::Logout(_))).count();
-    assert_eq!(sent, logouts, "no logout sent over the next session");
+    assert_eq!(logouts_sent(site), logouts, "no logout sent over the next session");
     assert_eq!(site.tab(0).epoch(), Some(next));
     assert_eq!(site.tab(0).state(), SessionState::Active);
     assert_eq!(site.backend.user.as_deref(), Some("alice"));
+}
+
+#[test]
+fn a_tab_woken_past_its_idle_deadline_ends_as_the_tombstone_says_and_spares_the_next_session() {
+    let (mut site, next, logouts) = asleep_past_its_deadline_through_a_logout_and_a_new_login();
+    // The wake event comes first: the tombstones are read before the timers fire.
+    site.wake(1);
+    ended_as_the_tombstone_says(&mut site, next, logouts);
+}
+
+#[test]
+fn a_late_timer_past_the_idle_deadline_reads_the_tombstones_before_it_expires_the_session() {
+    let (mut site, next, logouts) = asleep_past_its_deadline_through_a_logout_and_a_new_login();
+    let now = site.now;
+    assert!(site.tab(1).ends_by_clock(now), "its own clock ends it");
+    assert!(!site.tab(0).ends_by_clock(now), "the session in use goes on");
+    // No wake event first (the browser's choice): the timer fires late.
+    site.advance(1);
+    ended_as_the_tombstone_says(&mut site, next, logouts);
 }
 
 #[test]

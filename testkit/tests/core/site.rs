@@ -214,6 +214,11 @@ impl Site {
                 .min();
             self.now = next.unwrap_or(until).max(self.now);
             for tab in self.tabs.iter_mut().filter(|t| t.alive) {
+                // As the shell does before any input: a session its own clock
+                // ends reads the tombstones first.
+                if tab.machine.ends_by_clock(self.now) {
+                    tab.machine.handle_tombstones(self.now, &self.local_storage);
+                }
                 tab.machine.handle_timeout(self.now);
             }
             self.pump();
