@@ -176,17 +176,9 @@ fn drive(inner: &Rc<Inner>, input: impl FnOnce(&mut Machine, u64)) {
         return;
     }
     let now = now_ms();
-    // Ending by its own clock: what the other tabs ended is read first (see
-    // `Machine::ends_by_clock`).
-    let ends = inner.machine.try_borrow().is_ok_and(|machine| machine.ends_by_clock(now));
-    let ended_elsewhere = ends.then(|| tombstones::stored(inner));
+    tombstones::load_if_ending(inner, now);
     match inner.machine.try_borrow_mut() {
-        Ok(mut machine) => {
-            if let Some(stored) = &ended_elsewhere {
-                machine.handle_tombstones(now, stored);
-            }
-            input(&mut machine, now)
-        }
+        Ok(mut machine) => input(&mut machine, now),
         Err(_) => return,
     }
     flush(inner);

@@ -9,7 +9,7 @@
 use std::rc::Rc;
 
 use super::effects::storage_failed;
-use super::{drive, json_text, now_ms, read_json, with_shell, Inner};
+use super::{flush, json_text, now_ms, read_json, with_shell, Inner};
 use crate::browser::value::Limits;
 use crate::core::Tombstones;
 
@@ -31,8 +31,30 @@ pub(super) fn stored(inner: &Inner) -> Tombstones {
 
 /// Hands what is stored to the core.
 pub(super) fn load(inner: &Rc<Inner>) {
+    if inner.destroyed.get() {
+        return;
+    }
+    hand_over(inner, now_ms());
+    flush(inner);
+}
+
+/// Before an input at `now` that the session's own clock would end it at:
+/// hands the core what is stored first (see `Machine::ends_by_clock`). Out
+/// of line: `drive` is made once per input.
+#[inline(never)]
+pub(super) fn load_if_ending(inner: &Inner, now: u64) {
+    if inner.machine.try_borrow().is_ok_and(|machine| machine.ends_by_clock(now)) {
+        hand_over(inner, now);
+    }
+}
+
+/// `load` without the flush: the caller flushes.
+#[inline(never)]
+fn hand_over(inner: &Inner, now: u64) {
     let stored = stored(inner);
-    drive(inner, |machine, now| machine.handle_tombstones(now, &stored));
+    if let Ok(mut machine) = inner.machine.try_borrow_mut() {
+        machine.handle_tombstones(now, &stored);
+    }
 }
 
 /// Writes this tab's tombstones, merged with what is stored (times clamped,

@@ -95,9 +95,7 @@ impl Machine {
     /// app's `remainingMs()` or the page's wake event comes first is the
     /// browser's choice.
     pub fn ends_by_clock(&self, now: EpochMs) -> bool {
-        // As `advance` decides an expiry.
-        self.live()
-            .is_some_and(|live| now >= live.idle_deadline(&self.config).min(live.absolute_deadline(&self.config)))
+        self.ends_at().is_some_and(|at| now >= at)
     }
 
     // ----- internals ------------------------------------------------------

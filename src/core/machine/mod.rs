@@ -285,9 +285,14 @@ impl Machine {
 
     /// Time until the session ends, from the latest `now` seen.
     pub fn remaining_ms(&self) -> Option<Millis> {
+        Some(self.ends_at()?.saturating_sub(self.now))
+    }
+
+    /// When the live session's own clock ends it (idle or absolute), as
+    /// `advance` decides an expiry.
+    pub(super) fn ends_at(&self) -> Option<EpochMs> {
         let live = self.live()?;
-        let end = live.idle_deadline(&self.config).min(live.absolute_deadline(&self.config));
-        Some(end.saturating_sub(self.now))
+        Some(live.idle_deadline(&self.config).min(live.absolute_deadline(&self.config)))
     }
 
     /// The active warning's cause and deadline.
