@@ -250,7 +250,8 @@ export interface Session {
    * `TypeError` when `type` is not a string (a type that names no event never fires).
    * Every listener sees events in the order they happened: an event raised while a listener
    * runs (it called `remainingMs()` or `logout()`, say) waits until the current one has reached
-   * every listener.
+   * every listener. A `destroy()` in a listener removes the listeners once the events raised before
+   * it have reached them.
    */
   on<K extends SessionEventType>(type: K, callback: (event: SessionEventMap[K]) => void): () => void;
   /** Listens to every event, in the order they happened (see `on`); returns the function that stops listening. */

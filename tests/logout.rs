@@ -88,7 +88,6 @@ fn told(name: &JsValue) -> Vec<bool> {
         .collect()
 }
 
-/// Another tab writes the tombstones while this page sleeps; then it wakes.
 /// The stored tombstones of another tab's logout, now, of a session that
 /// started now (after this page's: it had replaced it).
 fn a_later_sessions_tombstone() -> String {
@@ -105,6 +104,7 @@ fn a_later_sessions_tombstone() -> String {
     .concat()
 }
 
+/// Another tab writes the tombstones while this page sleeps; then it wakes.
 fn another_tab_writes_then_this_page_wakes(key: &str, value: &str) {
     local_storage().set_item(key, value).unwrap();
     js("window.dispatchEvent(new Event('pageshow'));");

@@ -154,6 +154,20 @@ fn a_destroy_in_a_listener_still_delivers_the_events_raised_before_it() {
 }
 
 #[wasm_bindgen_test]
+fn a_destroy_in_a_listener_still_delivers_the_rest_of_the_same_change() {
+    let s = Rc::new(session(&[("channelName", channel())]));
+    let inner = s.clone();
+    // One input raises `stateChange` and `started`; the first listener destroys at the first.
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |_| inner.destroy());
+    s.on("stateChange".into(), callback.as_ref().unchecked_ref::<Function>().clone()).unwrap();
+    let later = Recorder::attach(&s);
+    s.start(None).unwrap();
+    assert_eq!(later.types(), vec!["stateChange", "started"]);
+    assert_eq!(state(&s), "destroyed");
+    drop(callback);
+}
+
+#[wasm_bindgen_test]
 fn every_listener_sees_events_in_order_when_one_calls_into_the_session() {
     let s = Rc::new(session(&[("channelName", channel())]));
     // As an app renders on each event: `remainingMs()` catches the machine up,

@@ -1,7 +1,5 @@
 //! Events as plain JS objects, and their delivery to the app's listeners.
 
-use std::rc::Rc;
-
 use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -9,20 +7,22 @@ use wasm_bindgen::JsCast;
 use super::{now_ms, Inner};
 use crate::core::{ErrorCode, Event};
 
-/// Delivers `event` to every listener for its type and every catch-all
-/// listener, after the events raised before it. A listener may call into the
-/// session (`remainingMs()` catches the machine up, `logout()` ends it) and so
-/// raise events while one is being delivered: those wait until it has reached
-/// every listener. Delivered at once, a listener added later (say the warning
-/// dialog) saw a tab's join as `warning`, then the `stateChange` to `active`
-/// before it, and closed. Each event goes to the listeners there were when it
-/// was raised, so a `destroy()` in a listener still lets the events raised
-/// before it arrive. A listener that throws is reported and does not stop the
-/// others.
-pub(super) fn emit(inner: &Rc<Inner>, event: &JsValue) {
-    // A snapshot: a listener may add or remove listeners.
-    let listeners = js_sys::Array::from(&inner.listeners);
-    inner.queued_events.push(&js_sys::Array::of2(event, &listeners));
+/// Delivers `event` to the listeners after the events queued before it.
+pub(super) fn emit(inner: &Inner, event: &JsValue) {
+    inner.queued_events.push(event);
+    deliver_queued(inner);
+}
+
+/// Delivers the queued events, oldest first, each to every listener for its
+/// type and every catch-all listener before the next. A listener may call into
+/// the session (`remainingMs()` catches the machine up, `logout()` ends it) and
+/// so raise events while one is being delivered: those wait their turn.
+/// Delivered at once, a listener added later (say the warning dialog) saw a
+/// tab's join as `warning`, then the `stateChange` to `active` before it, and
+/// closed. A `destroy()` in a listener removes the listeners only once what
+/// was raised before it has reached them. A listener that throws is reported
+/// and does not stop the others.
+pub(super) fn deliver_queued(inner: &Inner) {
     if inner.delivering.replace(true) {
         return;
     }
@@ -31,18 +31,21 @@ pub(super) fn emit(inner: &Rc<Inner>, event: &JsValue) {
         if next.is_undefined() {
             break;
         }
-        let next: js_sys::Array = next.unchecked_into();
-        deliver(&next.get(0), &next.get(1));
+        deliver(inner, &next);
     }
     inner.delivering.set(false);
+    if inner.destroyed.get() {
+        inner.listeners.clear();
+    }
 }
 
-fn deliver(event: &JsValue, listeners: &JsValue) {
+fn deliver(inner: &Inner, event: &JsValue) {
     // Compared as JS values (`===`; both are strings): nothing copied into wasm.
     let kind = super::get(event, "type").unwrap_or(JsValue::UNDEFINED);
-    let listeners: &js_sys::Array = listeners.unchecked_ref();
+    // A snapshot: a listener may add or remove listeners.
+    let listeners = js_sys::Array::from(&inner.listeners);
     // An index loop, not `Array::iter` (which keeps its own iterator code).
-    for index in 0..crate::browser::length(listeners) {
+    for index in 0..crate::browser::length(&listeners) {
         let entry: js_sys::Array = listeners.get(index).unchecked_into();
         // `null`: a catch-all listener (`onAny`).
         let wanted = entry.get(0);

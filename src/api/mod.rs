@@ -145,9 +145,8 @@ pub(super) struct Inner {
     /// function is plain `Set.prototype.delete` bound to the entry: nothing to
     /// own, callable even after `destroy()`.
     listeners: js_sys::Set,
-    /// Events waiting for the listeners (`events::emit`), oldest first, each
-    /// `[event, listeners when it was raised]`; and whether one is being
-    /// delivered now.
+    /// Events waiting for the listeners (`events::deliver_queued`), oldest
+    /// first, and whether one is being delivered now.
     queued_events: js_sys::Array,
     delivering: Cell<bool>,
     refresh_hook: Option<Function>,
@@ -206,8 +205,10 @@ fn flush(inner: &Rc<Inner>) {
         let Some(event) = event else { break };
         let object = event_object(&event);
         records::on_event(inner, &event, &object);
-        emit(inner, &object);
+        // All of them queued before any is delivered: a listener may `destroy()`.
+        inner.queued_events.push(&object);
     }
+    events::deliver_queued(inner);
     arm_timer(inner);
     fetch::open_refresh_gate_when_idle(inner);
 }
@@ -391,7 +392,10 @@ impl Session {
         }
         let shell = self.inner.shell.try_borrow_mut().ok().and_then(|mut shell| shell.take());
         drop(shell);
-        self.inner.listeners.clear();
+        // Inside a listener: once the events raised before have reached them.
+        if !self.inner.delivering.get() {
+            self.inner.listeners.clear();
+        }
         // Pending fetch calls stop waiting; they return what they have.
         fetch::open_refresh_gate(&self.inner);
     }

@@ -214,8 +214,8 @@ impl Site {
                 .min();
             self.now = next.unwrap_or(until).max(self.now);
             for tab in self.tabs.iter_mut().filter(|t| t.alive) {
-                // As the shell does before any input: a session its own clock
-                // ends reads the tombstones first.
+                // As the shell does before any input (`drive`): a session its
+                // own clock ends reads the tombstones first.
                 if tab.machine.ends_by_clock(self.now) {
                     tab.machine.handle_tombstones(self.now, &self.local_storage);
                 }
@@ -261,6 +261,11 @@ impl Site {
                     if index != from && self.tabs[index].alive {
                         let envelope = decode(&text).expect("what a machine encodes decodes");
                         let now = self.now;
+                        let machine = &mut self.tabs[index].machine;
+                        // As the shell does before any input (see `advance`).
+                        if machine.ends_by_clock(now) {
+                            machine.handle_tombstones(now, &self.local_storage);
+                        }
                         if let Err(error) = self.tabs[index].machine.handle_message(now, envelope) {
                             self.tabs[index].rejected.push(error);
                         }
