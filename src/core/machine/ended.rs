@@ -1,4 +1,5 @@
-//! What keeps an ended session ended: the tombstones every tab shares (see
+//! How a session ends (`end`), and what keeps an ended session ended: the
+//! epochs this tab saw end, the tombstones every tab shares (see
 //! `core::tombstone`), and the logout that did not reach the server, sent
 //! again from one tab.
 //!
@@ -19,12 +20,12 @@
 
 use super::super::contract::logout_requests;
 use super::super::identity::Identity;
-use super::super::protocol::{EndReason, Epoch};
+use super::super::protocol::{EndReason, Epoch, Message};
 use super::super::tokens::TokenSet;
 use super::super::tombstone::{Tombstone, Tombstones};
 use super::super::EpochMs;
 use super::live::State;
-use super::types::{Effect, ErrorCode, Event, Origin, Purpose};
+use super::types::{Effect, ErrorCode, Event, Origin, Purpose, SessionState};
 use super::Machine;
 
 /// The tokens of an owed logout sent again: none (they left memory at the end).
@@ -48,6 +49,9 @@ pub(super) enum Resend {
     /// The logout request is out (lock held until it is answered).
     Out { attempt: u64, batch: u64 },
 }
+
+/// How many ended epochs are remembered, to refuse replayed logins.
+const ENDED_EPOCHS_KEPT: usize = 16;
 
 impl Machine {
     // ----- getters --------------------------------------------------------
@@ -99,6 +103,52 @@ impl Machine {
     }
 
     // ----- internals ------------------------------------------------------
+
+    pub(super) fn remember_ended(&mut self, epoch: &Epoch) {
+        if self.ended_epochs.contains(epoch) {
+            return;
+        }
+        if self.ended_epochs.len() >= ENDED_EPOCHS_KEPT {
+            self.ended_epochs.remove(0);
+        }
+        self.ended_epochs.push(*epoch);
+    }
+
+    /// End the live session. Unless the end came from another tab (which has
+    /// told the others, and the server), the other tabs are told, a tombstone
+    /// is left for every tab, and, unless the server's own answer ended it, the
+    /// server is told too. Storage is wiped before the server is called, and
+    /// the tokens leave memory.
+    pub(super) fn end(&mut self, reason: EndReason, origin: Origin) {
+        if !matches!(self.state, State::Live(_)) {
+            return;
+        }
+        let before = self.state();
+        let State::Live(live) = core::mem::replace(&mut self.state, State::Ended { reason }) else {
+            return;
+        };
+        self.abandon_refresh(&live);
+        let decided_here = origin != Origin::OtherTab;
+        if decided_here {
+            self.broadcast(&live.epoch, Message::Logout { reason });
+        }
+        self.effects.push(Effect::WipeStorage);
+        self.persisted = None;
+        self.remember_ended(&live.epoch);
+        self.last_end_at = Some(self.now);
+        self.end_records(live.epoch, reason, &live.tokens.identity);
+        if decided_here {
+            let sent = !reason.is_servers_word() && self.tell_server(&live.epoch, reason, &live.tokens);
+            self.bury(&live.epoch, live.started_at, reason, !sent);
+        }
+        let (to, event) = if reason.is_expiry() {
+            (SessionState::Expired, Event::Expired { reason, origin })
+        } else {
+            (SessionState::LoggedOut, Event::LoggedOut { reason, origin })
+        };
+        self.events.push(Event::StateChange { from: before, to });
+        self.events.push(event);
+    }
 
     /// Leaves a tombstone for session `epoch` (started at `started_at`), which
     /// ended here now, and saves the list for every tab. `server_told`: nothing

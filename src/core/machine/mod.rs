@@ -64,9 +64,6 @@ use ended::Resend;
 use live::{next_tick, take_first, Jitter, Live, Phase, Refresh, State};
 use requests::Requests;
 
-/// How many ended epochs are remembered, to refuse replayed logins.
-const ENDED_EPOCHS_KEPT: usize = 16;
-
 /// What a machine is made with, besides its tab id and seed.
 #[derive(Debug, Clone)]
 pub struct Setup {
@@ -632,52 +629,6 @@ impl Machine {
             self.abandon_refresh(&live);
             self.remember_ended(&live.epoch);
         }
-    }
-
-    fn remember_ended(&mut self, epoch: &Epoch) {
-        if self.ended_epochs.contains(epoch) {
-            return;
-        }
-        if self.ended_epochs.len() >= ENDED_EPOCHS_KEPT {
-            self.ended_epochs.remove(0);
-        }
-        self.ended_epochs.push(*epoch);
-    }
-
-    /// End the live session. Unless the end came from another tab (which has
-    /// told the others, and the server), the other tabs are told, a tombstone
-    /// is left for every tab, and, unless the server's own answer ended it, the
-    /// server is told too. Storage is wiped before the server is called, and
-    /// the tokens leave memory.
-    fn end(&mut self, reason: EndReason, origin: Origin) {
-        if !matches!(self.state, State::Live(_)) {
-            return;
-        }
-        let before = self.state();
-        let State::Live(live) = core::mem::replace(&mut self.state, State::Ended { reason }) else {
-            return;
-        };
-        self.abandon_refresh(&live);
-        let decided_here = origin != Origin::OtherTab;
-        if decided_here {
-            self.broadcast(&live.epoch, Message::Logout { reason });
-        }
-        self.effects.push(Effect::WipeStorage);
-        self.persisted = None;
-        self.remember_ended(&live.epoch);
-        self.last_end_at = Some(self.now);
-        self.end_records(live.epoch, reason, &live.tokens.identity);
-        if decided_here {
-            let sent = !reason.is_servers_word() && self.tell_server(&live.epoch, reason, &live.tokens);
-            self.bury(&live.epoch, live.started_at, reason, !sent);
-        }
-        let (to, event) = if reason.is_expiry() {
-            (SessionState::Expired, Event::Expired { reason, origin })
-        } else {
-            (SessionState::LoggedOut, Event::LoggedOut { reason, origin })
-        };
-        self.events.push(Event::StateChange { from: before, to });
-        self.events.push(event);
     }
 
     /// Writes the live session where a reload finds it when it changed since it
