@@ -30,6 +30,7 @@
 //! - [`csrf`]: the page's CSRF token, from a double-submit cookie or a `<meta>`.
 //! - [`page`]: the page's `location` and its script-readable cookies.
 //! - [`beacon`]: [`beacon::send`], `navigator.sendBeacon` (monitoring records).
+//! - `task`: the executor of the shell's tasks (each awaits only promises).
 //! - [`value`]: plain JS values into the core's `Value` (bounded, iterative) and back.
 //!
 //! # Rules
@@ -64,13 +65,13 @@ pub mod page;
 pub mod random;
 pub mod shared_key;
 pub mod storage;
+mod task;
 pub mod timers;
 pub mod value;
 
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
@@ -159,7 +160,7 @@ impl fmt::Debug for Dispatch {
     }
 }
 
-/// Runs `task` on the page's microtask queue. Every task the shell starts
+/// Runs `task` from the next microtask on ([`task`]). Every task the shell starts
 /// goes through here as one boxed type, so the executor's code is in the
 /// wasm once, not once per `async` block.
 pub(crate) fn spawn(task: impl Future<Output = ()> + 'static) {
@@ -167,8 +168,8 @@ pub(crate) fn spawn(task: impl Future<Output = ()> + 'static) {
 }
 
 #[inline(never)]
-fn spawn_boxed(task: Pin<Box<dyn Future<Output = ()>>>) {
-    wasm_bindgen_futures::spawn_local(task);
+fn spawn_boxed(task: task::Task) {
+    task::spawn(task);
 }
 
 /// A new pending promise and its `resolve` and `reject` functions (as

@@ -1,8 +1,7 @@
 // An example for your own unit tests: an idle session's warning, countdown and expiry
 // with Vitest's fake timers, so 15 minutes pass at once. The SDK reads the time through
 // `Date.now()` and waits with `setTimeout`, which `vi.useFakeTimers()` fakes by default;
-// its async work (refresh, fetch) runs through `queueMicrotask`, which should stay real
-// (Vitest leaves it real by default).
+// its async work (refresh, fetch) runs on promise reactions, which no fake timers touch.
 import "wasm-session/node"; // initializes the package in Node (no fetch); first, once
 import { Session } from "wasm-session";
 import { afterEach, expect, test, vi } from "vitest";
@@ -64,6 +63,23 @@ test("activity during the warning keeps the session", () => {
   session.staySignedIn(); // what a "Stay signed in" button calls
   expect(session.state).toBe("active");
   vi.advanceTimersByTime(10 * 60_000);
+  expect(session.state).toBe("active");
+  session.destroy();
+});
+
+// Jest's fake timers fake `queueMicrotask` too: the SDK's async work does not go through it.
+test("a silent refresh completes with queueMicrotask faked too", async () => {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "queueMicrotask"] });
+  const session = new Session({
+    refreshJitterMs: 0,
+    refresh: async () => ({ access_token: "access-2", refresh_token: "refresh-2", expires_in: 3600 }),
+  });
+  const refreshed = [];
+  session.on("refreshed", (e) => refreshed.push(e));
+  session.start({ access_token: "access-1", refresh_token: "refresh-1", expires_in: 4 });
+  await vi.advanceTimersByTimeAsync(5_000);
+  expect(refreshed).toHaveLength(1);
+  expect(session.accessToken).toBe("access-2");
   expect(session.state).toBe("active");
   session.destroy();
 });
