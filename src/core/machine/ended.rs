@@ -67,7 +67,8 @@ impl Machine {
     /// `resume()`, when it wakes and when the refresh lock is granted. Merged
     /// with what this tab knows (times clamped, see [`Tombstones::merge`]). A live session they end (this tab
     /// missed the other tab's logout message: frozen, discarded, asleep) ends
-    /// here, as the other tab's end; the server is not told again. They are
+    /// here, as the other tab's end; the server is not told again, and the
+    /// other tabs are asked for the session that followed, if any. They are
     /// read before this tab's timers fire: a tab that slept past its idle
     /// deadline would otherwise expire the session itself and tell the server,
     /// and in cookie mode that logout ends whatever session followed.
@@ -87,6 +88,10 @@ impl Machine {
         };
         if let Some(reason) = ended {
             self.end(reason, Origin::OtherTab);
+            // A session that followed (a login after the logout, or the one that
+            // replaced this) was announced while this tab slept: join it, as a
+            // tab awake would have.
+            self.ask_state();
         }
         self.advance(now);
     }
@@ -159,6 +164,25 @@ impl Machine {
         self.tombstones.expire(ended_at);
         self.tombstones.insert(Tombstone { epoch: *epoch, started_at, reason, ended_at, expires_at, server_told });
         self.save_tombstones();
+    }
+
+    /// A login here replaces the live session (an account switch, or the same
+    /// user signing in again without a logout): the replaced session ended
+    /// here, so it leaves a tombstone (nothing owed: the server's session is
+    /// the new one). A tab that slept through the login and wakes past the old
+    /// session's deadline then ends it as this end instead of expiring it and
+    /// telling the server, which in cookie mode would end the new session.
+    pub(super) fn bury_replaced(&mut self, new_epoch: &Epoch, new_identity: &Identity) {
+        let State::Live(old) = &self.state else { return };
+        if old.epoch == *new_epoch {
+            return;
+        }
+        let reason = if old.tokens.identity.conflicts(new_identity) { EndReason::UserChanged } else { EndReason::User };
+        let (epoch, started_at) = (old.epoch, old.started_at);
+        // What is owed is settled by the login anyway (`settle_owed`): settled
+        // first, the list is saved once, as it ends up.
+        self.tombstones.settle(self.now);
+        self.bury(&epoch, started_at, reason, true);
     }
 
     pub(super) fn save_tombstones(&mut self) {

@@ -447,6 +447,7 @@ impl Machine {
         // Before catching up: a window that ended unseen starts no session of its own.
         self.joining.drop_held();
         let now = self.catch_up(now);
+        self.bury_replaced(&epoch, &tokens.identity);
         self.sign_in_records(now, &tokens.identity);
         // These belong to the session, not to its tokens.
         let (remember_me, idle, absolute) = tokens.take_session_word();

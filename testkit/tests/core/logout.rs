@@ -260,16 +260,29 @@ fn asleep_past_its_deadline_through_a_logout_and_a_new_login() -> (Site, Epoch, 
     (site, next, logouts)
 }
 
+/// Tab 1 ended its session as `reason` said, from another tab (no expiry of
+/// its own), then joined session `next`.
+fn ended_then_joined(site: &mut Site, next: Epoch, reason: EndReason) {
+    site.pump();
+    let events = site.take_events(1);
+    assert!(!events.iter().any(|e| matches!(e, Event::Expired { .. })), "{events:?}");
+    let ended = events.iter().position(|e| *e == Event::LoggedOut { reason, origin: Origin::OtherTab });
+    let joined = events.iter().position(|e| matches!(e, Event::Started { origin: Origin::OtherTab, .. }));
+    assert!(matches!((ended, joined), (Some(e), Some(j)) if e < j), "{events:?}");
+    assert_eq!(site.tab(1).epoch(), Some(next));
+    assert_eq!(site.tab(1).state(), SessionState::Active);
+}
+
 fn logouts_sent(site: &Site) -> usize {
     site.sent.iter().filter(|(_, p)| matches!(p, Purpose::Logout(_))).count()
 }
 
 /// The old session ended in another tab, which told the server: tab 1 ends as
-/// that end. Had it expired the session itself it would tell the server again,
-/// and in cookie mode that logout ends the session that followed.
+/// that end, then joins the session that followed, as a tab awake would have.
+/// Had it expired the session itself it would tell the server again, and in
+/// cookie mode that logout ends the session that followed.
 fn ended_as_the_tombstone_says(site: &mut Site, next: Epoch, logouts: usize) {
-    assert_eq!(site.take_events(1).iter().filter(|e| matches!(e, Event::Expired { .. })).count(), 0);
-    assert_eq!(site.tab(1).end_reason(), Some(EndReason::OtherTab));
+    ended_then_joined(site, next, EndReason::OtherTab);
     assert_eq!(logouts_sent(site), logouts, "no logout sent over the next session");
     assert_eq!(site.tab(0).epoch(), Some(next));
     assert_eq!(site.tab(0).state(), SessionState::Active);
@@ -293,6 +306,54 @@ fn a_late_timer_past_the_idle_deadline_reads_the_tombstones_before_it_expires_th
     // No wake event first (the browser's choice): the timer fires late.
     site.advance(1);
     ended_as_the_tombstone_says(&mut site, next, logouts);
+}
+
+/// A login over the live session in tab 0 (as `user`: another user, or the
+/// same one again, with no logout) while tab 1 sleeps past the old session's
+/// idle deadline. Returns the new session and the logouts sent so far.
+fn asleep_past_its_deadline_through_a_login_over_the_session(user: &str) -> (Site, Epoch, usize) {
+    let mut site = signed_in(2);
+    let old = site.tab(0).epoch().expect("live");
+    site.tabs[1].alive = false;
+    site.advance(SEC);
+    site.sign_in(0, user);
+    let next = site.tab(0).epoch().expect("signed in again");
+    assert_ne!(next, old);
+    // The replaced session ended here: its tombstone owes the server nothing.
+    let tombstone = *site.tab(0).tombstones().get(old).expect("a tombstone for the replaced session");
+    let reason = if user == "alice" { EndReason::User } else { EndReason::UserChanged };
+    assert_eq!((tombstone.reason, tombstone.server_told), (reason, true));
+    assert!(!site.tab(0).tombstones().owed());
+    for _ in 0..12 {
+        site.advance(MIN);
+        let now = site.now;
+        site.tab(0).handle_activity(now);
+        site.pump();
+    }
+    let logouts = logouts_sent(&site);
+    site.tabs[1].alive = true;
+    site.take_events(1);
+    let now = site.now;
+    assert!(site.tab(1).ends_by_clock(now), "its own clock ends the old session");
+    (site, next, logouts)
+}
+
+#[test]
+fn a_tab_that_slept_through_a_login_over_its_session_ends_it_as_replaced_and_spares_the_new_one() {
+    for (user, reason) in [("bob", EndReason::UserChanged), ("alice", EndReason::OtherTab)] {
+        for wake_event_first in [true, false] {
+            let (mut site, next, logouts) = asleep_past_its_deadline_through_a_login_over_the_session(user);
+            if wake_event_first {
+                site.wake(1);
+            } else {
+                site.advance(1); // a late timer first
+            }
+            ended_then_joined(&mut site, next, reason);
+            assert_eq!(logouts_sent(&site), logouts, "{user}: no logout sent over the new session");
+            assert_eq!(site.backend.user.as_deref(), Some(user));
+            assert_eq!(site.tab(0).epoch(), Some(next));
+        }
+    }
 }
 
 #[test]
