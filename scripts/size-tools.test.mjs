@@ -241,15 +241,27 @@ test('wasm-opt moves the bodies into the gzip order, and the module keeps its fu
 
 const SHIM = 'wasm_bindgen::convert::closures::_::invoke::h0123456789abcdef';
 
-/** A function table holding a closure shim and another function, used by `call_indirect`. */
-async function tableModule({ exportTable }) {
+const JSPI_WAKE = 'js_sys::futures::jspi::task_waker::raw_wake::h0123456789abcdef';
+const JSPI_SPAWN = 'js_sys::futures::jspi::spawn_promising::h0123456789abcdef';
+
+/**
+ * A function table holding a closure shim, a JSPI waker function and another
+ * function, used by `call_indirect`; with `jspiSpawn`, the function that makes
+ * JSPI tasks is there too.
+ */
+async function tableModule({ exportTable, jspiSpawn = false }) {
   const binaryen = (await import('../tools/binaryen/node_modules/binaryen/index.js')).default;
   const module = new binaryen.Module();
   module.addFunction(SHIM, binaryen.none, binaryen.none, [], module.nop());
+  module.addFunction(JSPI_WAKE, binaryen.none, binaryen.none, [], module.nop());
   module.addFunction('kept', binaryen.none, binaryen.none, [], module.nop());
-  module.addTable('table', 3, 3);
-  module.addActiveElementSegment('table', 'elems', [SHIM, 'kept'], module.i32.const(1));
-  const call = module.call_indirect('table', module.i32.const(2), [], binaryen.none, binaryen.none);
+  module.addTable('table', 4, 4);
+  module.addActiveElementSegment('table', 'elems', [SHIM, JSPI_WAKE, 'kept'], module.i32.const(1));
+  if (jspiSpawn) {
+    module.addFunction(JSPI_SPAWN, binaryen.none, binaryen.none, [], module.nop());
+    module.addFunctionExport(JSPI_SPAWN, 'spawn');
+  }
+  const call = module.call_indirect('table', module.i32.const(3), [], binaryen.none, binaryen.none);
   module.addFunction('caller', binaryen.none, binaryen.none, [], call);
   module.addFunctionExport('caller', 'caller');
   if (exportTable) module.addTableExport('table', 'table');
@@ -262,10 +274,17 @@ async function tableModule({ exportTable }) {
 test('closure invoke shims in the function table are replaced by a trap, other entries kept', async () => {
   const shim = SHIM;
   const { bytes, dropped } = await dropDeadShims(await tableModule({ exportTable: false }));
-  assert.equal(dropped, 1);
+  assert.equal(dropped, 2);
   const names = [...readWasm(bytes).names.values()];
   assert.ok(!names.includes(shim), 'the shim is gone');
+  assert.ok(!names.includes(JSPI_WAKE), 'the JSPI waker is gone: nothing makes JSPI tasks');
   assert.ok(names.includes('kept') && names.includes('wasm_session::dead_closure_shim'));
+});
+
+test('the JSPI waker stays in a module that can make JSPI tasks', async () => {
+  const { bytes, dropped } = await dropDeadShims(await tableModule({ exportTable: false, jspiSpawn: true }));
+  assert.equal(dropped, 1);
+  assert.ok([...readWasm(bytes).names.values()].includes(JSPI_WAKE));
 });
 
 test('closure shims in an exported function table are kept: the build fails instead', async () => {

@@ -13,6 +13,11 @@
 //   reasoning ever broke (a shim called through the table), the call would trap
 //   loudly, never run other code; the browser and end-to-end tests call every
 //   closure the package makes.
+//   The same goes for js-sys's JSPI task waker (-102 B): its vtable stays in
+//   memory, and its four functions in the table, after wasm-bindgen deletes the
+//   JSPI poll export of a module without JSPI. Only `spawn_promising` makes a
+//   JSPI task, so they are dropped only when the module has no such function
+//   (the package runs its tasks on its own executor, `browser/task.rs`).
 //
 // order-for-gzip IN OUT WASM-OPT [FEATURE FLAGS] (after wasm-opt, names kept with -g):
 //   gzip finds repeats only within its last 32 KB, and wasm-opt leaves functions
@@ -41,7 +46,14 @@ import { readWasm, u32Leb as leb } from './wasm-modules.mjs';
 const INVOKE_SHIM = /^wasm_bindgen::convert::closures::(?:_::)+invoke::h[0-9a-f]{16}$/;
 const TRAP = 'wasm_session::dead_closure_shim';
 
-/** Points every invoke-shim entry of the function table at one trapping function. */
+/** js-sys's JSPI task waker, and what makes the tasks it wakes (see above). */
+const JSPI_WAKER = /^js_sys::futures::jspi::task_waker::raw_[a-z_]+::h[0-9a-f]{16}$/;
+const JSPI_TASK_MAKER = /^js_sys::futures::jspi::(?:spawn_promising|__wbg_jspi_task_poll)/;
+
+/**
+ * Points every invoke-shim entry of the function table (and the JSPI waker's,
+ * when no JSPI task can exist) at one trapping function.
+ */
 export async function dropDeadShims(bytes) {
   const binaryen = (await import('../tools/binaryen/node_modules/binaryen/index.js')).default;
   const module = binaryen.readBinary(bytes);
@@ -63,15 +75,20 @@ export async function dropDeadShims(bytes) {
     const info = binaryen.getExportInfo(module.getExportByIndex(i));
     if (info.kind === binaryen.ExternalTable) exportedTables.add(info.value);
   }
+  let jspiTasks = false;
+  for (let i = 0; i < module.getNumFunctions(); i++) {
+    jspiTasks ||= JSPI_TASK_MAKER.test(binaryen.getFunctionInfo(module.getFunctionByIndex(i)).name);
+  }
+  const dead = (name) => INVOKE_SHIM.test(name) || (!jspiTasks && JSPI_WAKER.test(name));
   let dropped = 0;
   for (const segment of segments) {
-    if (!segment.data.some((name) => INVOKE_SHIM.test(name))) continue;
+    if (!segment.data.some(dead)) continue;
     if (exportedTables.has(segment.table)) {
       throw new Error(`drop-dead-shims: table ${segment.table} is exported, so its closure shims may be called from JS`);
     }
     const offset = binaryen.getExpressionInfo(segment.offset);
     if (offset.id !== binaryen.ConstId) throw new Error(`drop-dead-shims: segment ${segment.name} has no constant offset`);
-    const data = segment.data.map((name) => (INVOKE_SHIM.test(name) ? (dropped++, TRAP) : name));
+    const data = segment.data.map((name) => (dead(name) ? (dropped++, TRAP) : name));
     module.removeElementSegment(segment.name);
     module.addActiveElementSegment(segment.table, segment.name, data, module.i32.const(offset.value));
   }
@@ -185,7 +202,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (step === 'drop-dead-shims') {
     const result = await dropDeadShims(bytes);
     writeFileSync(output, result.bytes);
-    console.log(`wasm-layout: ${result.dropped} table entries of closure invoke shims point at a trap`);
+    console.log(`wasm-layout: ${result.dropped} table entries of closure invoke shims (and an unused JSPI waker) point at a trap`);
   } else if (step === 'order-for-gzip' && process.argv[5]) {
     const best = orderForGzip(bytes, process.argv[5], process.argv.slice(6));
     writeFileSync(output, best.bytes);
