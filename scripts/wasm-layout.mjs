@@ -48,7 +48,8 @@ const TRAP = 'wasm_session::dead_closure_shim';
 
 /** js-sys's JSPI task waker, and what makes the tasks it wakes (see above). */
 const JSPI_WAKER = /^js_sys::futures::jspi::task_waker::raw_[a-z_]+::h[0-9a-f]{16}$/;
-const JSPI_TASK_MAKER = /^js_sys::futures::jspi::(?:spawn_promising|__wbg_jspi_task_poll)/;
+// `__wbg_jspi_task_poll` is `#[no_mangle]`: its name has no path.
+const JSPI_TASK_MAKER = /^(?:js_sys::futures::jspi::spawn_promising::|__wbg_jspi_task_poll$)/;
 
 /**
  * Points every invoke-shim entry of the function table (and the JSPI waker's,

@@ -80,7 +80,9 @@ pub async fn send(request: &Request) -> FetchAnswer {
         false => FetchAnswer::Network,
     };
     let fetching = window.fetch_with_str_and_init(&request.url, init.unchecked_ref::<RequestInit>());
-    let Ok(response) = JsFuture::from(fetching).await else { return failed() };
+    // A page's patched `fetch` may answer with a thenable that settles inside
+    // `then`, which `JsFuture` cannot take: a native promise of it can.
+    let Ok(response) = JsFuture::from(Promise::resolve(&fetching)).await else { return failed() };
     let Ok(response) = response.dyn_into::<Response>() else { return FetchAnswer::Network };
     // Read as a string: web-sys's `ResponseType` enum costs a table in the glue.
     let redirected = super::get(&response, "type")
@@ -414,6 +416,18 @@ mod tests {
     async fn a_network_failure_is_an_error_not_a_panic() {
         let result = with_fetch("throw new TypeError('Failed to fetch');", send(&post(&[], None, 100))).await;
         assert!(matches!(result, FetchAnswer::Network));
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_patched_fetch_answering_with_a_thenable_that_settles_at_once_is_read() {
+        // Not `async`: the thenable itself is returned, and settles inside `then`.
+        eval(
+            "window.__realFetch = window.__realFetch || window.fetch; \
+             window.fetch = () => ({ then(resolve) { resolve(new Response('{}', { status: 200 })); } });",
+        );
+        let result = send(&post(&[], None, 100)).await;
+        eval("window.fetch = window.__realFetch;");
+        assert_eq!(result.response().status, 200);
     }
 
     #[wasm_bindgen_test]

@@ -12,6 +12,10 @@
 //! `Future`) polls it again once that poll returns. A wake of a task that has
 //! ended does nothing.
 
+// The waker below is an `Rc`: sound only where no waker can reach another thread.
+#[cfg(target_feature = "atomics")]
+compile_error!("browser::task's waker is single-threaded: build without `atomics`");
+
 use std::cell::Cell;
 use std::future::Future;
 use std::mem::ManuallyDrop;

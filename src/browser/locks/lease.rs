@@ -71,7 +71,9 @@ pub(super) type WebRequest = (Promise, Closure<dyn FnMut() -> Promise>, Rc<Reque
 pub(super) fn grant_when_won(name: String, web: Option<WebRequest>) {
     spawn(async move {
         if let Some((done, grant, waiting)) = web {
-            let fulfilled = JsFuture::from(done).await.is_ok();
+            // A polyfill's thenable that settles inside `then` is more than
+            // `JsFuture` can take: a native promise of it.
+            let fulfilled = JsFuture::from(Promise::resolve(&done)).await.is_ok();
             drop(grant);
             if fulfilled || waiting.phase.get() != Phase::Pending {
                 return;

@@ -166,23 +166,29 @@ impl Machine {
         self.save_tombstones();
     }
 
-    /// A login here replaces the live session (an account switch, or the same
-    /// user signing in again without a logout): the replaced session ended
-    /// here, so it leaves a tombstone (nothing owed: the server's session is
-    /// the new one). A tab that slept through the login and wakes past the old
-    /// session's deadline then ends it as this end instead of expiring it and
-    /// telling the server, which in cookie mode would end the new session.
-    pub(super) fn bury_replaced(&mut self, new_epoch: &Epoch, new_identity: &Identity) {
-        let State::Live(old) = &self.state else { return };
-        if old.epoch == *new_epoch {
-            return;
+    /// What a login at `now` of session `new_epoch` (for `new_identity`)
+    /// replaces: the live session, with the reason its tombstone gives. A
+    /// login over the live session (an account switch, or the same user
+    /// signing in again without a logout) ends it here, so it is buried
+    /// ([`Machine::bury`], nothing owed: the server's session is the new one).
+    /// A tab that slept through the login and wakes past the old session's
+    /// deadline then ends it as this end instead of expiring it and telling
+    /// the server, which in cookie mode would end the new session. Not when the
+    /// new session would sort before the old one (a login in the millisecond
+    /// the old one started, with a lower epoch): a tombstone also ends every
+    /// older session, the new one included.
+    pub(super) fn replaced_by(
+        &self,
+        now: EpochMs,
+        new_epoch: &Epoch,
+        new_identity: &Identity,
+    ) -> Option<(Epoch, EpochMs, EndReason)> {
+        let State::Live(old) = &self.state else { return None };
+        if (old.started_at, old.epoch) >= (now, *new_epoch) {
+            return None;
         }
         let reason = if old.tokens.identity.conflicts(new_identity) { EndReason::UserChanged } else { EndReason::User };
-        let (epoch, started_at) = (old.epoch, old.started_at);
-        // What is owed is settled by the login anyway (`settle_owed`): settled
-        // first, the list is saved once, as it ends up.
-        self.tombstones.settle(self.now);
-        self.bury(&epoch, started_at, reason, true);
+        Some((old.epoch, old.started_at, reason))
     }
 
     pub(super) fn save_tombstones(&mut self) {

@@ -357,6 +357,40 @@ fn a_tab_that_slept_through_a_login_over_its_session_ends_it_as_replaced_and_spa
 }
 
 #[test]
+fn a_login_in_the_millisecond_the_replaced_session_started_never_buries_itself() {
+    // Two logins in one millisecond (`start()` twice in a tick, or fake timers
+    // that freeze `Date`), the second with the lower epoch: a tombstone for the
+    // first would also end every older session, the second included.
+    for (first, second) in [(id(250), id(1)), (id(1), id(250))] {
+        let mut tab = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Session), id(90), 1);
+        tab.login(T0, first, TokenSet::default());
+        tab.login(T0, second, TokenSet::default());
+        let ends_the_new_one = tab.tombstones().ends(second, T0, T0 + SEC);
+        assert!(!ends_the_new_one, "the tombstones end the session that replaced {first:?}");
+        let stored = tab.tombstones().clone();
+        tab.handle_tombstones(T0 + SEC, &stored);
+        assert_eq!((tab.state(), tab.epoch()), (SessionState::Active, Some(second)));
+    }
+}
+
+#[test]
+fn the_login_is_told_before_the_replaced_session_is_buried() {
+    // A tab that reads the tombstones between the two would end the replaced
+    // session (a logout event) instead of hearing of the login.
+    let mut tab = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Session), id(90), 1);
+    tab.login(T0, id(200), TokenSet::default());
+    while tab.poll_effect().is_some() {}
+    tab.login(T0 + SEC, id(201), TokenSet::default());
+    let mut effects = Vec::new();
+    while let Some(effect) = tab.poll_effect() {
+        effects.push(effect);
+    }
+    let told = effects.iter().position(|e| matches!(e, Effect::Broadcast(Envelope { message: Message::Login(_), .. })));
+    let buried = effects.iter().position(|e| matches!(e, Effect::SaveTombstones(t) if t.get(id(200)).is_some()));
+    assert!(matches!((told, buried), (Some(t), Some(b)) if t < b), "{effects:?}");
+}
+
+#[test]
 fn an_ended_session_never_lives_again_through_a_message_or_a_restore() {
     let mut site = Site::new(1, TokenMode::Cookie);
     let keeper = site.open_tab(StorageChoice::Session);
