@@ -248,15 +248,7 @@ fn asleep_past_its_deadline_through_a_logout_and_a_new_login() -> (Site, Epoch, 
     site.advance(SEC);
     site.sign_in(0, "alice");
     let next = site.tab(0).epoch().expect("signed in again");
-    for _ in 0..12 {
-        site.advance(MIN);
-        let now = site.now;
-        site.tab(0).handle_activity(now);
-        site.pump();
-    }
-    let logouts = logouts_sent(&site);
-    site.tabs[1].alive = true;
-    site.take_events(1);
+    let logouts = active_in_tab_0_while_tab_1_sleeps_past_its_deadline(&mut site);
     (site, next, logouts)
 }
 
@@ -271,6 +263,21 @@ fn ended_then_joined(site: &mut Site, next: Epoch, reason: EndReason) {
     assert!(matches!((ended, joined), (Some(e), Some(j)) if e < j), "{events:?}");
     assert_eq!(site.tab(1).epoch(), Some(next));
     assert_eq!(site.tab(1).state(), SessionState::Active);
+}
+
+/// Twelve minutes of activity in tab 0 (past tab 1's idle deadline), then tab
+/// 1 is back, its events so far dropped; the logouts sent until then.
+fn active_in_tab_0_while_tab_1_sleeps_past_its_deadline(site: &mut Site) -> usize {
+    for _ in 0..12 {
+        site.advance(MIN);
+        let now = site.now;
+        site.tab(0).handle_activity(now);
+        site.pump();
+    }
+    let logouts = logouts_sent(site);
+    site.tabs[1].alive = true;
+    site.take_events(1);
+    logouts
 }
 
 fn logouts_sent(site: &Site) -> usize {
@@ -324,15 +331,7 @@ fn asleep_past_its_deadline_through_a_login_over_the_session(user: &str) -> (Sit
     let reason = if user == "alice" { EndReason::User } else { EndReason::UserChanged };
     assert_eq!((tombstone.reason, tombstone.server_told), (reason, true));
     assert!(!site.tab(0).tombstones().owed());
-    for _ in 0..12 {
-        site.advance(MIN);
-        let now = site.now;
-        site.tab(0).handle_activity(now);
-        site.pump();
-    }
-    let logouts = logouts_sent(&site);
-    site.tabs[1].alive = true;
-    site.take_events(1);
+    let logouts = active_in_tab_0_while_tab_1_sleeps_past_its_deadline(&mut site);
     let now = site.now;
     assert!(site.tab(1).ends_by_clock(now), "its own clock ends the old session");
     (site, next, logouts)
