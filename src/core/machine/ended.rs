@@ -24,7 +24,7 @@ use super::super::protocol::{EndReason, Epoch, Message};
 use super::super::tokens::TokenSet;
 use super::super::tombstone::{Tombstone, Tombstones};
 use super::super::EpochMs;
-use super::live::State;
+use super::live::{Live, State};
 use super::types::{Effect, ErrorCode, Event, Origin, Purpose, SessionState};
 use super::Machine;
 
@@ -166,29 +166,35 @@ impl Machine {
         self.save_tombstones();
     }
 
-    /// What a login at `now` of session `new_epoch` (for `new_identity`)
-    /// replaces: the live session, with the reason its tombstone gives. A
-    /// login over the live session (an account switch, or the same user
-    /// signing in again without a logout) ends it here, so it is buried
-    /// ([`Machine::bury`], nothing owed: the server's session is the new one).
-    /// A tab that slept through the login and wakes past the old session's
-    /// deadline then ends it as this end instead of expiring it and telling
-    /// the server, which in cookie mode would end the new session. Not when the
-    /// new session would sort before the old one (a login in the millisecond
-    /// the old one started, with a lower epoch): a tombstone also ends every
-    /// older session, the new one included.
-    pub(super) fn replaced_by(
-        &self,
-        now: EpochMs,
-        new_epoch: &Epoch,
-        new_identity: &Identity,
-    ) -> Option<(Epoch, EpochMs, EndReason)> {
-        let State::Live(old) = &self.state else { return None };
-        if (old.started_at, old.epoch) >= (now, *new_epoch) {
-            return None;
+    /// Begins `live` (see `begin`) and buries the live session it replaces, if
+    /// any: a login here over the live session (an account switch, or the same
+    /// user signing in again without a logout), or another tab's later login
+    /// this tab adopts. The replaced session ended, so it leaves a tombstone
+    /// (reason `UserChanged` for another user, `User` for the same one; nothing
+    /// owed: the server's session is the new one). A tab that slept through the
+    /// login and wakes past the old session's deadline then ends it as this
+    /// end, instead of expiring it and telling the server, which in cookie mode
+    /// would end the new session. Buried after the login's broadcast: a tab
+    /// that reads the tombstones in between ends the old session instead of
+    /// hearing of the new one. Not when the new session sorts before the old
+    /// (a login in the millisecond the old one started, with a lower epoch): a
+    /// tombstone also ends every older session, the new one included.
+    pub(super) fn begin_replacing(&mut self, now: EpochMs, live: Live, origin: Origin, announce: bool) {
+        let replaced = match &self.state {
+            State::Live(old) if (old.started_at, old.epoch) < (live.started_at, live.epoch) => {
+                let other_user = old.tokens.identity.conflicts(&live.tokens.identity);
+                Some((old.epoch, old.started_at, if other_user { EndReason::UserChanged } else { EndReason::User }))
+            }
+            _ => None,
+        };
+        if replaced.is_some() {
+            // Settled here, not by `begin`: the burial below saves the list once.
+            self.tombstones.settle(live.started_at);
         }
-        let reason = if old.tokens.identity.conflicts(new_identity) { EndReason::UserChanged } else { EndReason::User };
-        Some((old.epoch, old.started_at, reason))
+        self.begin(now, live, origin, announce);
+        if let Some((epoch, started_at, reason)) = replaced {
+            self.bury(&epoch, started_at, reason, true);
+        }
     }
 
     pub(super) fn save_tombstones(&mut self) {

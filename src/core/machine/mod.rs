@@ -447,11 +447,6 @@ impl Machine {
         // Before catching up: a window that ended unseen starts no session of its own.
         self.joining.drop_held();
         let now = self.catch_up(now);
-        let replaced = self.replaced_by(now, &epoch, &tokens.identity);
-        if replaced.is_some() {
-            // Settled here, not by `begin`: the burial below saves the list once.
-            self.tombstones.settle(now);
-        }
         self.sign_in_records(now, &tokens.identity);
         // These belong to the session, not to its tokens.
         let (remember_me, idle, absolute) = tokens.take_session_word();
@@ -471,13 +466,7 @@ impl Machine {
             remember_me,
         };
         live.take_word(now, absolute, idle);
-        self.begin(now, live, Origin::Local, true);
-        // After the login's broadcast: a tab that reads the tombstones before
-        // it hears the login would end the replaced session instead of being
-        // told of the new one.
-        if let Some((old, started_at, reason)) = replaced {
-            self.bury(&old, started_at, reason, true);
-        }
+        self.begin_replacing(now, live, Origin::Local, true);
     }
 
     /// The user asked to stay signed in: dismisses an idle warning in every tab.

@@ -234,8 +234,12 @@ impl Machine {
             }
             State::Anonymous | State::Ended { .. } => {}
         }
-        let origin = if how == Adoption::Restore { Origin::Local } else { Origin::OtherTab };
-        self.begin(now, candidate, origin, false);
+        match how {
+            Adoption::Restore => self.begin(now, candidate, Origin::Local, false),
+            // Every tab that adopts a later login over its live session buries
+            // the replaced one: the tab that signed in may not have known it.
+            Adoption::Login | Adoption::Answer => self.begin_replacing(now, candidate, Origin::OtherTab, false),
+        }
         Ok(())
     }
 }

@@ -356,6 +356,28 @@ fn a_tab_that_slept_through_a_login_over_its_session_ends_it_as_replaced_and_spa
 }
 
 #[test]
+fn a_login_in_a_tab_that_never_joined_is_buried_over_by_the_tabs_that_adopt_it() {
+    // The tab that signs in had no session (it never joined): the awake tabs
+    // that adopt the login over theirs bury it, for the tab that slept.
+    let mut site = signed_in(2);
+    let old = site.tab(0).epoch().expect("live");
+    let fresh = site.open_tab(StorageChoice::Memory);
+    assert_eq!(site.tab(fresh).state(), SessionState::Anonymous);
+    site.tabs[1].alive = false;
+    site.advance(SEC);
+    site.sign_in(fresh, "bob");
+    let next = site.tab(fresh).epoch().expect("bob signed in");
+    assert_eq!(site.tab(0).epoch(), Some(next), "tab 0 adopted the login");
+    let tombstone = *site.tab(0).tombstones().get(old).expect("tab 0 buried the session it replaced");
+    assert_eq!((tombstone.reason, tombstone.server_told), (EndReason::UserChanged, true));
+    let logouts = active_in_tab_0_while_tab_1_sleeps_past_its_deadline(&mut site);
+    site.wake(1);
+    ended_then_joined(&mut site, next, EndReason::UserChanged);
+    assert_eq!(logouts_sent(&site), logouts, "no logout sent over bob's session");
+    assert_eq!(site.backend.user.as_deref(), Some("bob"));
+}
+
+#[test]
 fn a_login_in_the_millisecond_the_replaced_session_started_never_buries_itself() {
     // Two logins in one millisecond (`start()` twice in a tick, or fake timers
     // that freeze `Date`), the second with the lower epoch: a tombstone for the
