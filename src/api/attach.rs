@@ -123,7 +123,7 @@ fn on_message(weak: &Weak<Inner>, message: &JsValue) {
         Ok(envelope) => {
             let mut rejected = None;
             drive(&inner, |machine, now| rejected = machine.handle_message(now, envelope).err());
-            if let Some(error) = rejected.filter(|error| !error.is_of_ended_session()) {
+            if let Some(error) = rejected.filter(|error| !error.is_expected()) {
                 emit(&inner, &error_event(error.code(), "a cross-tab message was ignored"));
             }
         }

@@ -234,7 +234,7 @@ fn restore_session(inner: &Rc<Inner>) {
     let Some(error) = rejected else { return };
     with_shell(inner, |shell| shell.store.remove(STORED_SESSION_KEY));
     // An ended or expired session is simply over; anything else is damage worth telling.
-    if !error.is_of_ended_session() {
+    if !error.is_expected() {
         emit(inner, &error_event(error.code(), "an unusable stored session was discarded"));
     }
 }

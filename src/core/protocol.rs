@@ -325,6 +325,9 @@ pub enum ProtocolError {
     BadField(&'static str),
     /// The message belongs to another session (stale or replayed).
     WrongEpoch,
+    /// A word of a session this tab has none of: it has not joined one yet
+    /// (it is still asking the tabs, or the page never signed in).
+    NotJoined,
     /// The message claims to come from this tab.
     FromSelf,
     /// A message of a session that already ended here: a login or snapshot
@@ -335,11 +338,14 @@ pub enum ProtocolError {
 }
 
 impl ProtocolError {
-    /// Whether the message was about a session that is over: the expected
-    /// tail of a logout or timeout racing other tabs' messages (or a replay,
-    /// which changes nothing either), not damage worth an `error` event.
-    pub fn is_of_ended_session(&self) -> bool {
-        matches!(self, ProtocolError::EndedEpoch | ProtocolError::StaleSnapshot)
+    /// Whether the rejection is what tabs send each other in the normal
+    /// course, not damage worth an `error` event: a word of a session that is
+    /// over (the tail of a logout or timeout racing other tabs' messages, or
+    /// a replay, which changes nothing either), or of a session a tab with
+    /// none has not joined yet (a joining tab hears the session's refresh
+    /// before its answer).
+    pub fn is_expected(&self) -> bool {
+        matches!(self, ProtocolError::EndedEpoch | ProtocolError::StaleSnapshot | ProtocolError::NotJoined)
     }
 
     /// Stable code for debug events.
@@ -350,6 +356,7 @@ impl ProtocolError {
             ProtocolError::UnknownKind => "unknown_kind",
             ProtocolError::BadField(_) => "bad_field",
             ProtocolError::WrongEpoch => "wrong_epoch",
+            ProtocolError::NotJoined => "not_joined",
             ProtocolError::FromSelf => "from_self",
             ProtocolError::EndedEpoch => "ended_epoch",
             ProtocolError::StaleSnapshot => "stale_snapshot",

@@ -56,7 +56,13 @@ impl Machine {
                             self.joining.drop_held();
                             self.last_end_at = Some(now);
                         }
-                        return Err(if ended { ProtocolError::EndedEpoch } else { ProtocolError::WrongEpoch });
+                        return Err(match self.state {
+                            _ if ended => ProtocolError::EndedEpoch,
+                            // No session here at all: the words of a live one
+                            // (a joining tab hears its refresh before the answer).
+                            State::Anonymous => ProtocolError::NotJoined,
+                            _ => ProtocolError::WrongEpoch,
+                        });
                     }
                 };
                 match message {

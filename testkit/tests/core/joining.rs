@@ -240,7 +240,7 @@ fn another_tabs_logout_in_the_join_window_drops_the_held_answer() {
         let now = site.now;
         let message = Message::Logout { reason: EndReason::User };
         let envelope = Envelope { from: id(9), epoch: Some(id(90)), message };
-        assert_eq!(site.tab(0).handle_message(now, envelope), Err(ProtocolError::WrongEpoch));
+        assert_eq!(site.tab(0).handle_message(now, envelope), Err(ProtocolError::NotJoined));
     });
     assert!(!site.tab(0).state().is_live(), "the answer spoke of the session that ended");
     assert_eq!(started(&site.take_events(0)), 0);
@@ -356,9 +356,29 @@ fn an_answer_to_a_check_sent_before_another_tabs_logout_revives_nothing() {
     let (mut machine, t) = (resuming_machine(T), T);
     let check = session_check_id(&mut machine);
     let logout = Envelope { from: id(9), epoch: Some(id(90)), message: Message::Logout { reason: EndReason::User } };
-    assert_eq!(machine.handle_message(t + 10, logout), Err(ProtocolError::WrongEpoch));
+    assert_eq!(machine.handle_message(t + 10, logout), Err(ProtocolError::NotJoined));
     answer_signed_in(&mut machine, t + 20, check);
     assert_eq!(machine.held_epoch(), None, "not held");
     machine.handle_timeout(t + JOIN_WINDOW_MS + SEC);
     assert!(!machine.state().is_live(), "the ended session is not revived");
+}
+
+#[test]
+fn a_tab_with_no_session_hears_the_words_of_another_quietly() {
+    // A joining tab hears the live session's refresh or activity before the
+    // answer it asked for (seen in real Chromium): not damage, no error event.
+    let mut machine = resuming_machine(T);
+    for message in [Message::Activity { at: T }, Message::StaySignedIn { at: T }] {
+        let envelope = Envelope { from: id(9), epoch: Some(id(90)), message };
+        let rejected = machine.handle_message(T + 10, envelope).unwrap_err();
+        assert_eq!(rejected, ProtocolError::NotJoined);
+        assert!(rejected.is_expected(), "the shell drops it without an error event");
+    }
+    assert_eq!(machine.state(), SessionState::Anonymous);
+    // A tab with a session of its own still reports another session's words.
+    machine.login(T + 20, id(91), TokenSet::default());
+    let stranger = Envelope { from: id(9), epoch: Some(id(90)), message: Message::Activity { at: T + 20 } };
+    let rejected = machine.handle_message(T + 30, stranger).unwrap_err();
+    assert_eq!(rejected, ProtocolError::WrongEpoch);
+    assert!(!rejected.is_expected());
 }

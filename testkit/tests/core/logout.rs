@@ -479,7 +479,7 @@ fn words_of_a_session_that_ended_here_are_its_tail_not_damage() {
         let envelope = Envelope { from: id(2), epoch: Some(epoch), message };
         let rejected = site.tab(0).handle_message(now + 1, envelope).unwrap_err();
         assert_eq!(rejected, ProtocolError::EndedEpoch);
-        assert!(rejected.is_of_ended_session(), "the shell drops it without an error event");
+        assert!(rejected.is_expected(), "the shell drops it without an error event");
     }
     assert_eq!(site.tab(0).state(), SessionState::LoggedOut);
     assert_eq!(site.take_events(0), vec![], "nothing happened");
@@ -487,7 +487,7 @@ fn words_of_a_session_that_ended_here_are_its_tail_not_damage() {
     let stranger = Envelope { from: id(2), epoch: Some(id(200)), message: Message::Activity { at: now } };
     let rejected = site.tab(0).handle_message(now + 1, stranger).unwrap_err();
     assert_eq!(rejected, ProtocolError::WrongEpoch);
-    assert!(!rejected.is_of_ended_session());
+    assert!(!rejected.is_expected());
 }
 
 fn decode_stored(stored: &Value) -> Message {
