@@ -8,6 +8,9 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -46,22 +49,85 @@ export async function startServer({ mode = "bearer", refreshToken = "cookie", ac
   return { url, stop: async () => { server.kill(); await once(server, "exit"); } };
 }
 
-/** A browser context whose pages use short client lifetimes and record console errors. */
+/**
+ * A browser context whose pages use short client lifetimes and record console
+ * errors. `blankPage()` opens a page of the context, `newPage(url)` one that
+ * records errors and has loaded `url`.
+ */
 export async function openBrowser(settings) {
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
   const context = await browser.newContext();
+  return withPages(context, settings, () => context.newPage(), () => browser.close());
+}
+
+/**
+ * As `openBrowser`, in a browser whose pages `freeze(page)` and `unfreeze(page)`
+ * really freeze, as Chromium does to a background tab: no timer, no message, no
+ * event runs in a frozen page until it resumes (then hidden, as a background
+ * tab is; `show(page)` is the user coming back to it).
+ *
+ * Playwright keeps every page it opens visible and awake (focus emulation holds
+ * each page as if captured), and Chromium ignores a freeze then. So Chromium is
+ * launched here with a DevTools port, Playwright attaches to its default context
+ * without those overrides (`noDefaults`), and each page gets a window of its own
+ * (a new tab of a shared window would start hidden).
+ */
+export async function openFreezableBrowser(settings) {
+  const profile = await mkdtemp(join(tmpdir(), "wasm-session-e2e-"));
+  const chrome = spawn("/usr/bin/chromium", [...CHROMIUM_ARGS, "--remote-debugging-port=0", `--user-data-dir=${profile}`, "about:blank"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let output = "";
+  const endpoint = await new Promise((resolve, reject) => {
+    chrome.stderr.on("data", (chunk) => {
+      output += chunk;
+      const match = output.match(/DevTools listening on (ws:\/\/\S+)/);
+      if (match) resolve(match[1]);
+    });
+    chrome.on("exit", (code) => reject(new Error(`chromium exited with ${code} before listening: ${output}`)));
+    setTimeout(() => reject(new Error("chromium did not listen within 20 s")), 20_000).unref();
+  });
+  const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true });
+  const context = browser.contexts()[0];
+  const session = await browser.newBrowserCDPSession();
+  const windowed = async () => {
+    const opened = context.waitForEvent("page");
+    await session.send("Target.createTarget", { url: "about:blank", newWindow: true });
+    return opened;
+  };
+  const lifecycle = (state) => async (page) => {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Page.setWebLifecycleState", { state });
+    await cdp.detach();
+  };
+  const show = async (page) => {
+    // What Playwright does to every page it opens: held visible, as a tab in front.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Emulation.setFocusEmulationEnabled", { enabled: true });
+  };
+  const close = async () => {
+    await browser.close();
+    chrome.kill();
+    if (chrome.exitCode === null) await once(chrome, "exit");
+    await rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); // its helper processes may still be writing
+  };
+  return { ...(await withPages(context, settings, windowed, close)), freeze: lifecycle("frozen"), unfreeze: lifecycle("active"), show };
+}
+
+async function withPages(context, settings, blankPage, close) {
   await context.addInitScript((s) => {
+    if (location.protocol === "about:") return; // a page opened blank has no storage
     if (!localStorage.getItem("wasm-session-demo:settings")) localStorage.setItem("wasm-session-demo:settings", s);
   }, JSON.stringify(settings));
   const errors = [];
   const newPage = async (url) => {
-    const page = await context.newPage();
+    const page = await blankPage();
     page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
     page.on("console", (m) => { if (m.type() === "error") errors.push(`console.error: ${m.text()}`); });
     await page.goto(url);
     return page;
   };
-  return { browser, context, newPage, errors, close: () => browser.close() };
+  return { context, blankPage, newPage, errors, close };
 }
 
 export const stateOf = (page) => page.getAttribute("#state-badge", "data-state");
@@ -130,9 +196,9 @@ export const loggedEvents = (page, type) => page.$$eval(`#event-log li.log-event
   }))));
 
 /** Runs `body(server, browser)` with a fresh backend and browser, cleaning up after. */
-export async function withBackend(serverOptions, settings, body) {
+export async function withBackend(serverOptions, settings, body, open = openBrowser) {
   const server = await startServer(serverOptions);
-  const browser = await openBrowser(settings);
+  const browser = await open(settings);
   try {
     await body(server, browser);
   } finally {
@@ -233,12 +299,13 @@ export async function assertNoRefreshCookie(browser) {
 
 /**
  * A page of the backend's origin running the SDK itself (not the demo) with
- * `options` and the demo's bearer endpoints; `window.session` is the Session,
+ * `options` and the demo's bearer endpoints (or, with `options.cookieSession`,
+ * `cookieSession(options.cookieSession)`); `window.session` is the Session,
  * `window.events` what it emitted, `window.signIn(user)` logs in and calls
  * `start()`. `before` ({ script, arg }) runs in the page before the SDK loads.
  */
 export async function sdkPage(browser, server, options, before) {
-  const page = await browser.context.newPage();
+  const page = await browser.blankPage();
   page.on("pageerror", (e) => browser.errors.push(`pageerror: ${e.message}`));
   if (before) await page.addInitScript(before.script, before.arg);
   await page.goto(server.url + "demo/config");
@@ -246,10 +313,13 @@ export async function sdkPage(browser, server, options, before) {
     const sdk = await import("/pkg/wasm_session.js");
     await sdk.default();
     window.events = [];
+    const { cookieSession, ...rest } = options;
     window.session = new sdk.Session({
-      endpoints: { refresh: "/auth/refresh", logout: "/auth/logout", session: { url: "/auth/session", method: "GET" } },
+      ...(cookieSession
+        ? sdk.cookieSession(cookieSession)
+        : { endpoints: { refresh: "/auth/refresh", logout: "/auth/logout", session: { url: "/auth/session", method: "GET" } } }),
       credentials: "same-origin",
-      ...options,
+      ...rest,
     });
     window.session.onAny((e) => window.events.push(e));
     window.signIn = async (username) => {
