@@ -187,17 +187,26 @@ impl Machine {
             }
             _ => None,
         };
-        if replaced.is_some() {
-            // Settled here, not by `begin`: the burial below saves the list once.
-            self.tombstones.settle(live.started_at);
-        }
         self.begin(now, live, origin, announce);
         if let Some((epoch, started_at, reason)) = replaced {
             self.bury(&epoch, started_at, reason, true);
         }
     }
 
+    /// A session that started at `started_at` has just begun here: if the app
+    /// asked for a logout since (while this tab was still joining), it is the
+    /// session the user asked to leave, and ends everywhere as theirs.
+    pub(super) fn end_if_logout_asked(&mut self, started_at: EpochMs) {
+        if self.logout_asked_at.is_some_and(|at| started_at <= at) {
+            self.logout_asked_at = None;
+            self.end(EndReason::User, Origin::Local);
+        }
+    }
+
+    /// Saves the list for every tab. One save per input: a later one (a
+    /// session begun and buried in the same input) supersedes one still queued.
     pub(super) fn save_tombstones(&mut self) {
+        self.effects.retain(|effect| !matches!(effect, Effect::SaveTombstones(_)));
         self.effects.push(Effect::SaveTombstones(self.tombstones.clone()));
     }
 

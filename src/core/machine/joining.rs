@@ -10,7 +10,9 @@
 //! otherwise the answer starts the session, as it would have at once. A
 //! logout here ends the session the answer spoke of (it is taken, then
 //! ended, and the server told); another tab's logout heard while it is held,
-//! the server's "signed out" to a later check, or a login here drops it.
+//! the server's "signed out" to a later check, or a login here drops it. A
+//! logout before any answer came ends the session the answers then speak of
+//! (`Machine::end_if_logout_asked`).
 
 use super::super::protocol::Epoch;
 use super::super::{EpochMs, Millis};

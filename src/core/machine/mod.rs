@@ -119,6 +119,11 @@ pub struct Machine {
     /// When a session last ended in this tab (any origin): a session answer to a
     /// check sent before then speaks of a session that is over.
     last_end_at: Option<EpochMs>,
+    /// When the app asked for a logout with no session live here (a tab still
+    /// joining): a session that had started by then, heard of afterwards from
+    /// another tab or the server, is the one the user asked to leave. It is
+    /// ended everywhere, and the server told, instead of joined.
+    logout_asked_at: Option<EpochMs>,
     /// A refresh succeeded without a new refresh token (none, or the same one).
     refresh_token_reused: bool,
     /// An unusable CSRF token was reported ([`Machine::handle_csrf_token`]).
@@ -165,6 +170,7 @@ impl Machine {
             next_id: 1,
             ended_epochs: Vec::new(),
             last_end_at: None,
+            logout_asked_at: None,
             refresh_token_reused: false,
             csrf_token_reported: false,
             last_session_check: None,
@@ -484,6 +490,7 @@ impl Machine {
         } else {
             // A "signed in" to a check still in flight speaks of what the user left.
             self.last_end_at = Some(now);
+            self.logout_asked_at = Some(now);
             self.forget_kept();
         }
     }

@@ -196,6 +196,12 @@ impl Machine {
     /// rotated by another tab a moment later, so the refresh endpoint decides
     /// (a 401 there ends it).
     fn session_checked(&mut self, now: EpochMs, asked: Check, answer: SessionAnswer) {
+        // A check sent before the live session began (the app's `start()`, or
+        // another tab's login, while it was on its way) speaks of what came
+        // before: it neither ends the new session nor names its user.
+        if self.live().is_some_and(|live| live.started_at > asked.sent_at) {
+            return;
+        }
         let mut verify_by_refresh = false;
         match answer {
             SessionAnswer::Active { absolute_deadline, idle_deadline, user, remember_me } => {

@@ -99,6 +99,15 @@ impl Machine {
             if let Some(user) = user {
                 self.check_user(user);
             }
+        } else if asked.trigger == CheckTrigger::Resume && self.logout_asked_at.is_some_and(|at| at >= asked.sent_at) {
+            // The app asked for a logout while this answer was on its way: the
+            // session it speaks of is the one to leave. It is taken, so that
+            // its end reaches the other tabs and the server.
+            let mut tokens = TokenSet { remember_me, ..TokenSet::default() };
+            tokens.identity.user = user;
+            self.login(now, asked.epoch, tokens);
+            self.end_if_logout_asked(asked.sent_at);
+            return;
         } else if asked.trigger == CheckTrigger::Wake || self.last_end_at.is_some_and(|at| at >= asked.sent_at) {
             // Waking never signs anybody in, and a late answer revives nothing:
             // after a logout only the app may sign the user in.

@@ -246,6 +246,7 @@ impl Machine {
             // the replaced one: the tab that signed in may not have known it.
             Adoption::Login | Adoption::Answer => self.begin_replacing(now, candidate, Origin::OtherTab, false),
         }
+        self.end_if_logout_asked(started_at);
         Ok(())
     }
 }

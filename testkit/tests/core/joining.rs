@@ -6,7 +6,7 @@ use super::site::{site_setup, Site};
 use wasm_session::core::protocol::{ChannelKind, EndReason, Envelope, Message};
 use wasm_session::core::*;
 use wasm_session_testkit::json;
-use wasm_session_testkit::sim::{effects, id, Delay, Knobs, Sim, MIN, SEC};
+use wasm_session_testkit::sim::{effects, events, id, sent, test_config, Delay, Knobs, Sim, MIN, SEC};
 
 const T: u64 = 1_700_000_000_000;
 
@@ -273,14 +273,72 @@ fn a_start_after_the_window_before_its_timer_starts_one_session() {
 
 /// A `logout()` while the check is still on its way: its "signed in" speaks
 /// of what the user left, and signs nobody in.
+/// A logout before the server answers: the session its "signed in" speaks
+/// of is the one the user asked to leave, so the server is told (or the next
+/// `resume()` would sign the user in again).
 #[test]
-fn a_logout_before_the_answer_comes_keeps_the_tab_signed_out() {
+fn a_logout_before_the_answer_comes_keeps_the_tab_signed_out_and_tells_the_server() {
     let (mut machine, t) = (resuming_machine(T), T);
     let check = session_check_id(&mut machine);
     machine.logout(t + 10);
     answer_signed_in(&mut machine, t + 20, check);
+    let told = sent(&effects(&mut machine), Purpose::Logout(EndReason::User));
+    assert_eq!(told.len(), 1, "the server was told");
     machine.handle_timeout(t + JOIN_WINDOW_MS + SEC);
-    assert!(!machine.state().is_live());
+    assert_eq!(machine.state(), SessionState::LoggedOut);
+    let events = events(&mut machine);
+    assert!(events.contains(&Event::LoggedOut { reason: EndReason::User, origin: Origin::Local }), "{events:?}");
+}
+
+/// A logout asked before any answer came (a `/logout` page that calls
+/// `logout()` as it loads, beside an open tab): the session the other tab
+/// then answers with is the one the user asked to leave. It ends in every
+/// tab and the server is told, whichever answers first, instead of being
+/// joined.
+#[test]
+fn a_logout_before_the_tabs_answer_ends_the_session_they_answer_with() {
+    for (message_ms, server_ms) in [(80, 300), (80, 20)] {
+        let knobs = Knobs {
+            message_latency: Delay::fixed(message_ms),
+            server_latency: Delay::fixed(server_ms),
+            ..Knobs::default()
+        };
+        let mut sim = Sim::cookie(1, test_config(), knobs);
+        sim.login_cookie(0, 1);
+        sim.advance(5 * MIN);
+        let joining = sim.add_tab();
+        sim.check_session(joining);
+        sim.feed(joining, |machine, now| machine.logout(now));
+        sim.advance(2 * SEC);
+        let seen = format!("server {server_ms} ms: {:?}", sim.take_events(joining));
+        assert_eq!(sim.states(), vec![SessionState::LoggedOut; 2], "{seen}");
+        assert_eq!(sim.server.logout_calls, vec![EndReason::User], "{seen}");
+        assert!(sim.tab(joining).epoch() != sim.tab(0).epoch() || !sim.tab(0).state().is_live());
+        sim.check_session(joining);
+        sim.advance(2 * SEC);
+        assert!(!sim.tab(joining).state().is_live(), "nothing to resume: {seen}");
+    }
+}
+
+/// A session check sent before `start()` (a page that resumes, then
+/// completes a sign-in) and answered after it, "signed out" or for the user
+/// before: the answer speaks of what came before, and the fresh session
+/// stays, with no `userChanged`.
+#[test]
+fn a_check_sent_before_start_says_nothing_of_the_new_session() {
+    for body in [r#"{"signedIn":false,"user":null}"#, r#"{"signedIn":true,"user":"alice"}"#] {
+        let (mut machine, t) = (resuming_machine(T), T);
+        let check = session_check_id(&mut machine);
+        let mut tokens = TokenSet::default();
+        tokens.identity.user = Some("bob".to_owned());
+        machine.login(t + 10, id(70), tokens);
+        answer(&mut machine, t + 30, check, body);
+        machine.handle_timeout(t + JOIN_WINDOW_MS + SEC);
+        assert_eq!((machine.state(), machine.epoch()), (SessionState::Active, Some(id(70))), "{body}");
+        let events = events(&mut machine);
+        let ends = events.iter().filter(|e| matches!(e, Event::Error { .. } | Event::LoggedOut { .. })).count();
+        assert_eq!(ends, 0, "{body}: {events:?}");
+    }
 }
 
 /// A page frozen or asleep through the window: the held answer may speak of
