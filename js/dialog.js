@@ -96,6 +96,8 @@ export class SessionTimeoutDialog extends Base {
     return this._session;
   }
   set session(session) {
+    // A React callback ref sets the same session on every render: the dialog stays as it is.
+    if ((session || null) === this._session) return;
     this._unbind();
     this._session = session || null;
     if (this.isConnected) this._bind();

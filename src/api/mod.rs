@@ -155,6 +155,10 @@ pub(super) struct Inner {
     refresh_gate: Cell<Option<(js_sys::Promise, Function)>>,
     /// `destroy()` was called: nothing reaches the machine any more.
     destroyed: Cell<bool>,
+    /// The session itself, until `destroy()`: a page that keeps no reference
+    /// to its `Session` (garbage collected, so freed) must not lose the idle
+    /// timeout and the cross-tab logout with it, as a timer keeps what it calls.
+    running: Cell<Option<Rc<Inner>>>,
 }
 
 /// A login session in this tab, kept in agreement with the other tabs.
@@ -319,7 +323,9 @@ impl Session {
             refresh_hook,
             refresh_gate: Cell::new(None),
             destroyed: Cell::new(false),
+            running: Cell::new(None),
         });
+        inner.running.set(Some(Rc::clone(&inner)));
         attach::attach(&inner);
         // Before anything can start or restore a session: what ended, ended.
         tombstones::load(&inner);
@@ -385,11 +391,13 @@ impl Session {
     /// Detaches from the page: every listener, timer, channel and lock it made is
     /// removed. Afterwards `state` reads `"destroyed"` and every other method
     /// throws a `SessionError` with code `"destroyed"`; a second `destroy()`
-    /// does nothing.
+    /// does nothing. Until then the session runs, whether or not the page
+    /// keeps a reference to it.
     pub fn destroy(&self) {
         if self.inner.destroyed.replace(true) {
             return;
         }
+        drop(self.inner.running.take());
         let shell = self.inner.shell.try_borrow_mut().ok().and_then(|mut shell| shell.take());
         drop(shell);
         // Inside a listener: once the events raised before have reached them.

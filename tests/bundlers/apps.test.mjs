@@ -101,3 +101,9 @@ test("esbuild: the wasm file loader and its URL passed to init(), type-checked",
   copyFileSync(join(appDir("esbuild"), "index.html"), join(appDir("esbuild"), "dist/index.html"));
   assertSessionWorked(await openApp(join(appDir("esbuild"), "dist")));
 });
+
+test("a session the page keeps no reference to runs until its idle timeout, garbage collected or not (Node)", () => {
+  const out = execFileSync(process.execPath, ["--expose-gc", "node/unreferenced-session.mjs"], { cwd: HERE, encoding: "utf8" });
+  const seen = JSON.parse(out.trim().split("\n").pop());
+  assert.ok(seen.includes("warning") && seen.includes("expired"), `events after the collection: ${seen.join(", ")}`);
+});

@@ -342,6 +342,20 @@ test("unbinding: a new session, null, or removing the element stops listening", 
   await p.close();
 });
 
+test("setting the same session again (a React callback ref, on every render) leaves an open warning open", async () => {
+  const p = await open();
+  await p.evaluate((o) => window.t.start(o), IDLE);
+  await waitOpen(p);
+  const after = await p.evaluate(() => {
+    const dialog = document.querySelector("session-timeout-dialog");
+    dialog.session = window.t.session;
+    return { open: dialog.open, events: window.t.events };
+  });
+  assert.deepEqual(after, { open: true, events: ["open"] });
+  assert.deepEqual(p.errors, []);
+  await p.close();
+});
+
 test("a session set before the element is defined is bound when it upgrades", async () => {
   const p = await open("/late");
   await waitOpen(p);
