@@ -394,9 +394,13 @@ impl Session {
     /// does nothing. Until then the session runs, whether or not the page
     /// keeps a reference to it.
     pub fn destroy(&self) {
-        if self.inner.destroyed.replace(true) {
+        if self.inner.destroyed.get() {
             return;
         }
+        // Its answers will not be read: a logout in flight counts as told, as
+        // when the page goes away.
+        input(&self.inner, Act::PageHide);
+        self.inner.destroyed.set(true);
         drop(self.inner.running.take());
         let shell = self.inner.shell.try_borrow_mut().ok().and_then(|mut shell| shell.take());
         drop(shell);
@@ -536,6 +540,7 @@ pub(super) enum Act {
     Logout,
     Timeout,
     Online(bool),
+    PageHide,
 }
 
 /// The input-only calls (methods, the timer, activity): one copy of `drive`.
@@ -553,6 +558,7 @@ pub(super) fn feed(machine: &mut Machine, now: u64, act: Act) {
         Act::Logout => machine.logout(now),
         Act::Timeout => machine.handle_timeout(now),
         Act::Online(online) => machine.handle_online(now, online),
+        Act::PageHide => machine.handle_page_hide(now),
     }
 }
 
