@@ -61,7 +61,7 @@ fn hand_over(inner: &Inner, now: u64) {
 /// expired ones dropped: `Tombstones::merge`). A failure is reported once.
 #[inline(never)]
 pub(super) fn save(inner: &Rc<Inner>, ours: &Tombstones) {
-    let Ok(max_life) = inner.machine.try_borrow().map(|machine| machine.config().absolute_timeout_ms) else {
+    let Ok(max_life) = inner.machine.try_borrow().map(|machine| machine.config().longest_lifetime_ms()) else {
         return;
     };
     let now = now_ms();

@@ -106,6 +106,14 @@ pub struct Config {
     pub remember_me_idle_timeout_ms: Option<u64>,
 }
 
+impl Config {
+    /// The longest a session may last: the remembered lifetime or the
+    /// absolute timeout, whichever is longer. A tombstone lives no longer.
+    pub fn longest_lifetime_ms(&self) -> u64 {
+        self.absolute_timeout_ms.max(self.remember_me_absolute_ms)
+    }
+}
+
 /// What is wrong with a configuration value.
 ///
 /// The kinds fall into groups: the value's type or key (`WrongType`,

@@ -20,14 +20,15 @@
 //!   it is sent again, and until it reaches the server no session check may
 //!   start a session.
 //!
-//! A tombstone expires `absoluteTimeoutMs` after its session ended: any
-//! session older than that one has passed its absolute deadline by then, in
-//! the client and (when it enforces the same limit) on the server.
+//! A tombstone expires its session's lifetime after the session ended
+//! (`absoluteTimeoutMs`, or `rememberMeAbsoluteMs` for a remembered session):
+//! any session older than that one has passed its absolute deadline by then,
+//! in the client and (when it enforces the same limit) on the server.
 //!
 //! What is read back from storage is as hostile as a cross-tab message:
 //! [`Tombstones::from_value`] skips malformed entries, and [`Tombstones::merge`]
 //! clamps each tombstone's times into the reader's past and its life to the
-//! absolute timeout, so a forged entry can neither outlive that nor end
+//! longest session lifetime, so a forged entry can neither outlive that nor end
 //! sessions that start later.
 
 use super::protocol::{EndReason, Epoch, Id128};

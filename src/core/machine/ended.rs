@@ -23,7 +23,7 @@ use super::super::identity::Identity;
 use super::super::protocol::{EndReason, Epoch, Message};
 use super::super::tokens::TokenSet;
 use super::super::tombstone::{Tombstone, Tombstones};
-use super::super::EpochMs;
+use super::super::{EpochMs, Millis};
 use super::live::{Live, State};
 use super::types::{Effect, ErrorCode, Event, Origin, Purpose, SessionState};
 use super::Machine;
@@ -74,7 +74,7 @@ impl Machine {
     /// and in cookie mode that logout ends whatever session followed.
     pub fn handle_tombstones(&mut self, now: EpochMs, stored: &Tombstones) {
         let now = self.clock(now);
-        self.tombstones.merge(stored, now, self.config.absolute_timeout_ms);
+        self.tombstones.merge(stored, now, self.config.longest_lifetime_ms());
         self.tombstones.expire(now);
         let ended = match &self.state {
             State::Live(live) if self.tombstones.ends(live.epoch, live.started_at, now) => {
@@ -144,7 +144,7 @@ impl Machine {
         self.end_records(live.epoch, reason, &live.tokens.identity);
         if decided_here {
             let sent = !reason.is_servers_word() && self.tell_server(&live.epoch, reason, &live.tokens);
-            self.bury(&live.epoch, live.started_at, reason, !sent);
+            self.bury(&live.epoch, live.started_at, reason, !sent, live.lifetime(&self.config));
         }
         let (to, event) = if reason.is_expiry() {
             (SessionState::Expired, Event::Expired { reason, origin })
@@ -157,10 +157,19 @@ impl Machine {
 
     /// Leaves a tombstone for session `epoch` (started at `started_at`), which
     /// ended here now, and saves the list for every tab. `server_told`: nothing
-    /// is owed to the server.
-    pub(super) fn bury(&mut self, epoch: &Epoch, started_at: EpochMs, reason: EndReason, server_told: bool) {
+    /// is owed to the server. It lasts the session's `lifetime`: a remembered
+    /// session's owed logout outlives `absoluteTimeoutMs`, as the server's
+    /// session does.
+    pub(super) fn bury(
+        &mut self,
+        epoch: &Epoch,
+        started_at: EpochMs,
+        reason: EndReason,
+        server_told: bool,
+        lifetime: Millis,
+    ) {
         let ended_at = self.now;
-        let expires_at = ended_at.saturating_add(self.config.absolute_timeout_ms);
+        let expires_at = ended_at.saturating_add(lifetime);
         self.tombstones.expire(ended_at);
         self.tombstones.insert(Tombstone { epoch: *epoch, started_at, reason, ended_at, expires_at, server_told });
         self.save_tombstones();
@@ -183,13 +192,14 @@ impl Machine {
         let replaced = match &self.state {
             State::Live(old) if (old.started_at, old.epoch) < (live.started_at, live.epoch) => {
                 let other_user = old.tokens.identity.conflicts(&live.tokens.identity);
-                Some((old.epoch, old.started_at, if other_user { EndReason::UserChanged } else { EndReason::User }))
+                let reason = if other_user { EndReason::UserChanged } else { EndReason::User };
+                Some((old.epoch, old.started_at, reason, old.lifetime(&self.config)))
             }
             _ => None,
         };
         self.begin(now, live, origin, announce);
-        if let Some((epoch, started_at, reason)) = replaced {
-            self.bury(&epoch, started_at, reason, true);
+        if let Some((epoch, started_at, reason, lifetime)) = replaced {
+            self.bury(&epoch, started_at, reason, true, lifetime);
         }
     }
 

@@ -75,9 +75,18 @@ impl Live {
         self.idle_cap.map_or(own, |cap| own.min(cap))
     }
 
+    /// How long the session may last at most: the remembered lifetime for a
+    /// remembered session.
+    pub(super) fn lifetime(&self, config: &Config) -> Millis {
+        if self.remember_me {
+            config.remember_me_absolute_ms
+        } else {
+            config.absolute_timeout_ms
+        }
+    }
+
     pub(super) fn absolute_deadline(&self, config: &Config) -> EpochMs {
-        let lifetime = if self.remember_me { config.remember_me_absolute_ms } else { config.absolute_timeout_ms };
-        let own = self.started_at.saturating_add(lifetime);
+        let own = self.started_at.saturating_add(self.lifetime(config));
         self.absolute_cap.map_or(own, |cap| own.min(cap))
     }
 

@@ -151,3 +151,30 @@ fn its_options_are_checked() {
     let bad = ConfigInput { remember_me_absolute_ms: Some(-1.0), ..ConfigInput::default() };
     assert!(Config::from_input(&bad).is_err());
 }
+
+/// A remembered session's owed logout lasts as long as the session could: the
+/// server keeps it for `rememberMeAbsoluteMs`, so a browser reopened the next
+/// day (past `absoluteTimeoutMs`) must still send the logout, not sign the
+/// user back in. Other tombstones keep to `absoluteTimeoutMs`.
+#[test]
+fn an_owed_logout_of_a_remembered_session_outlives_the_absolute_timeout() {
+    for (tokens, kept_a_day) in [(remembered(), true), (TokenSet::default(), false)] {
+        let mut machine = Machine::new(test_setup(config(None)), id(1), 3);
+        machine.login(T0, id(150), tokens);
+        machine.handle_online(T0, false);
+        machine.logout(T0 + MIN);
+        let saved = effects(&mut machine)
+            .into_iter()
+            .filter_map(|effect| match effect {
+                Effect::SaveTombstones(tombstones) => Some(tombstones),
+                _ => None,
+            })
+            .last()
+            .expect("saved");
+        assert!(saved.owed(), "offline: owed");
+        // The browser is reopened a day later.
+        let mut reopened = Machine::new(test_setup(config(None)), id(2), 4);
+        reopened.handle_tombstones(T0 + DAY, &saved);
+        assert_eq!(reopened.tombstones().owed(), kept_a_day, "remembered: {kept_a_day}");
+    }
+}

@@ -326,7 +326,7 @@ impl Site {
             }
             Effect::SaveTombstones(tombstones) => {
                 // As the shell does: read, merge, write.
-                let max_life = self.tabs[tab].machine.config().absolute_timeout_ms;
+                let max_life = self.tabs[tab].machine.config().longest_lifetime_ms();
                 self.local_storage.merge(&tombstones, now, max_life);
             }
         }
