@@ -169,7 +169,7 @@ fn an_owed_logout_of_a_remembered_session_outlives_the_absolute_timeout() {
                 Effect::SaveTombstones(tombstones) => Some(tombstones),
                 _ => None,
             })
-            .last()
+            .next_back()
             .expect("saved");
         assert!(saved.owed(), "offline: owed");
         // The browser is reopened a day later.
