@@ -2,14 +2,15 @@ import type { Session } from "./wasm_session.js";
 
 /**
  * `<session-timeout-dialog>`, registered when "wasm-session/dialog" is imported. Bind it with
- * `el.session = session`. It opens on `warning`, moving focus to its primary button, and closes
- * when the session leaves the warning state in any tab, restoring focus (unless the user has
- * moved it into the page meanwhile).
+ * `el.session = session`. It opens on `warning` and closes when the session leaves the warning
+ * state in any tab (or, at the next button press, once the session was destroyed).
  *
- * Idle warning: a native modal `<dialog>` with "Stay signed in" and "Log out"; Escape means
- * "Stay signed in". Absolute deadline (activity cannot move it): other words and "Log out" only,
- * in a non-modal `<dialog>` (fixed at the bottom corner) so the user can go on working and save;
- * Tab may leave it for the page; Escape with focus in it closes it in this tab only.
+ * Idle warning: a native modal `<dialog>` with "Stay signed in" and "Log out", focus on "Stay
+ * signed in" and back where it was on close; Escape means "Stay signed in". Absolute deadline
+ * (activity cannot move it): other words and "Log out" only, in a non-modal `<dialog>` (fixed at
+ * the bottom corner) that takes no focus, so the user can go on working and save (a key they were
+ * typing never presses Log out); it is announced instead. Tab reaches it; Escape with focus in it
+ * closes it in this tab only.
  *
  * Text: attributes or slots `idle-heading`, `idle-message`, `absolute-heading`,
  * `absolute-message`, `stay-label`, `logout-label`; attributes `idle-countdown` and

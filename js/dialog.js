@@ -63,12 +63,12 @@ export class SessionTimeoutDialog extends Base {
       _session: null,
       _off: null,
     });
-    stayButton.onclick = () => this._session && this._session.staySignedIn();
-    logoutButton.onclick = () => this._session && this._session.logout();
+    stayButton.onclick = () => this._act("staySignedIn");
+    logoutButton.onclick = () => this._act("logout");
     // The modal (idle) dialog gets `cancel` on Escape; the other gets no cancel event.
     // (Block bodies: a handler property returning false would cancel the event.)
     this._dialog.oncancel = () => {
-      if (this._cause === "idle" && this._session) this._session.staySignedIn();
+      if (this._cause === "idle") this._act("staySignedIn");
     };
     this._dialog.onkeydown = (e) => {
       if (e.key === "Escape" && this._cause === "absolute") this.close();
@@ -129,6 +129,14 @@ export class SessionTimeoutDialog extends Base {
     this.close();
   }
 
+  /** Calls `method` of the session; a session destroyed meanwhile (no event says so) closes the dialog. */
+  _act(method) {
+    const session = this._session;
+    if (!session) return;
+    if (session.state === "destroyed") this.close();
+    else session[method]();
+  }
+
   _text(key) {
     const value = this.getAttribute(key);
     return value == null ? TEXT[key] : value;
@@ -162,19 +170,29 @@ export class SessionTimeoutDialog extends Base {
     this._format = (s) => (s > 90 ? format.format(Math.round(s / 60), "minute") : format.format(s, "second"));
     this._step = Infinity;
     this._status.textContent = "";
-    this._tick(e.remainingMs, true);
+    // The modal dialog is announced as focus moves into it; the other takes no focus (the
+    // user may be typing: a key would press Log out), so it is announced.
+    this._tick(e.remainingMs, !absolute);
     const dialog = this._dialog;
     const shown = this._back != null;
     // Showing the other kind: reopen as this one (the close event finds it open again).
-    if (dialog.open && dialog.matches(":modal") === absolute) dialog.close();
+    const wasModal = dialog.open && dialog.matches(":modal");
+    if (dialog.open && wasModal === absolute) dialog.close();
     if (dialog.open) return;
     if (!shown) {
       let back = document.activeElement;
       while (back && back.shadowRoot && back.shadowRoot.activeElement) back = back.shadowRoot.activeElement;
       this._back = back || document.body;
     }
-    absolute ? dialog.show() : dialog.showModal();
-    (absolute ? this._logout : this._stay).focus();
+    if (absolute) {
+      // The `open` attribute, not show(): show() moves focus into the dialog.
+      dialog.setAttribute("open", "");
+      // From the modal one: focus goes back to the page, where the user was.
+      if (wasModal && this._back && this._back.isConnected) this._back.focus();
+    } else {
+      dialog.showModal();
+      this._stay.focus();
+    }
     if (!shown) this.dispatchEvent(new Event("open"));
   }
 

@@ -1,16 +1,27 @@
 import type { Session, SessionOptions, SessionState } from "./wasm_session.js";
 
-/** What `useSession` gives on every render. */
-export interface SessionView {
-  /** The session, or `null` before the first effect ran (and during server rendering). */
-  session: Session | null;
-  /** The session's state; `"anonymous"` until the session exists. */
-  state: SessionState;
-  /** During a warning, the milliseconds left (updated on every countdown tick); otherwise `null`. */
-  remainingMs: number | null;
-  /** During a warning, whether it is the idle or the absolute deadline; otherwise `null`. */
-  cause: "idle" | "absolute" | null;
-}
+/**
+ * What `useSession` gives on every render: a union on `state`, so that `state === "warning"`
+ * narrows `remainingMs` to a number and `cause` to the deadline's kind.
+ */
+export type SessionView =
+  | {
+      /** The session, or `null` before the first effect ran (and during server rendering). */
+      session: Session | null;
+      state: "warning";
+      /** The milliseconds left, updated on every countdown tick. */
+      remainingMs: number;
+      /** Whether the idle or the absolute deadline is near. */
+      cause: "idle" | "absolute";
+    }
+  | {
+      /** The session, or `null` before the first effect ran (and during server rendering). */
+      session: Session | null;
+      /** The session's state; `"anonymous"` until the session exists. */
+      state: Exclude<SessionState, "warning">;
+      remainingMs: null;
+      cause: null;
+    };
 
 /**
  * Creates one `Session` from `options` after the first render (options are read once:

@@ -20,8 +20,9 @@ function live(options) {
     let next = snapshot;
     if (e.type === "warning" || e.type === "countdown") {
       next = { state: "warning", remainingMs: e.remainingMs, cause: e.cause };
-    } else if (e.type === "stateChange" && e.to !== snapshot.state) {
-      next = e.to === "warning" ? { ...snapshot, state: e.to } : { state: e.to, remainingMs: null, cause: null };
+    } else if (e.type === "stateChange" && e.to !== snapshot.state && e.to !== "warning") {
+      // Into a warning: its `warning` event follows at once, with the time left and the cause.
+      next = { state: e.to, remainingMs: null, cause: null };
     }
     if (next !== snapshot) {
       snapshot = next;

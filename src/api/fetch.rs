@@ -11,8 +11,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::effects::csrf_token;
-use super::{destroyed, drive, get, put, session_error, Inner};
-use crate::browser::http::read_capped;
+use super::{destroyed, drive, get, put, Inner};
+use crate::browser::http::{call_fetch, read_capped};
 use crate::browser::page::{self, Target};
 use crate::browser::timers::settles_after;
 use crate::core::{Body, Credential, FetchStage, SentWith, Verdict};
@@ -44,7 +44,7 @@ pub(super) async fn authenticated_fetch(weak: Weak<Inner>, input: JsValue, init:
         let target = or_break!('fetch, page::target(&input));
         if !credential_allowed(&weak, &target) {
             // A third party: no token, no CSRF header, and its 401 is not ours.
-            let promise = or_break!('fetch, plain_fetch(&target.input(), &init));
+            let promise = or_break!('fetch, call_fetch(&target.input(), &init));
             let fetched = or_break!('fetch, JsFuture::from(promise).await);
             break 'fetch fetched.dyn_into::<web_sys::Response>().map(Into::into);
         }
@@ -170,7 +170,7 @@ fn send_once(weak: &Weak<Inner>, target: &Target, init: &JsValue) -> Result<(js_
         Some(request) => crate::browser::clone_js(request)?,
         None => target.input(),
     };
-    Ok((plain_fetch(&input, &merged)?, sent))
+    Ok((call_fetch(&input, &merged)?, sent))
 }
 
 /// The credential the core adds, with the page's CSRF token read now.
@@ -202,15 +202,6 @@ fn header_names(headers: &web_sys::Headers) -> Vec<String> {
         }
     }
     names
-}
-
-/// Calls the page's `fetch(input, init)`, looked up at call time (apps and
-/// tests may wrap it).
-fn plain_fetch(input: &JsValue, init: &JsValue) -> Result<js_sys::Promise, JsValue> {
-    let window = web_sys::window().ok_or_else(|| session_error("no_window", "fetch needs a window"))?;
-    let fetch: Function = get(&window, "fetch")?.dyn_into()?;
-    // What `await` would do with it: a wrapper may return a thenable, or a value.
-    Ok(js_sys::Promise::resolve(&fetch.call2(&window, input, init)?))
 }
 
 /// Resolves the promise `fetch` calls wait on for a refresh, once none is in

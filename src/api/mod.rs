@@ -424,20 +424,21 @@ impl Session {
         JsValue::from_str(state).unchecked_into()
     }
 
-    /// Milliseconds until the session ends (idle or absolute), or `null`.
+    /// Milliseconds until the session ends (idle or absolute), or `undefined`
+    /// without a live session.
     #[wasm_bindgen(js_name = remainingMs)]
     pub fn remaining_ms(&self) -> Result<Option<f64>, JsValue> {
         self.act(Act::Timeout)?;
         Ok(self.inner.machine.try_borrow().ok().and_then(|machine| machine.remaining_ms()).map(|ms| ms as f64))
     }
 
-    /// When the session ends without activity (epoch ms), or `null`.
+    /// When the session ends without activity (epoch ms), or `undefined`.
     #[wasm_bindgen(getter, js_name = idleDeadline)]
     pub fn idle_deadline(&self) -> Option<f64> {
         self.alive()?.machine.try_borrow().ok()?.idle_deadline().map(|ms| ms as f64)
     }
 
-    /// When the session ends whatever happens (epoch ms), or `null`.
+    /// When the session ends whatever happens (epoch ms), or `undefined`.
     #[wasm_bindgen(getter, js_name = absoluteDeadline)]
     pub fn absolute_deadline(&self) -> Option<f64> {
         self.alive()?.machine.try_borrow().ok()?.absolute_deadline().map(|ms| ms as f64)

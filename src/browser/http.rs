@@ -20,7 +20,7 @@ use js_sys::{Array, JsString, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, Response};
 
 use super::timers::Timer;
 use super::value::{self, parse_js, Limits};
@@ -43,13 +43,23 @@ fn set(init: &Object, key: &str, value: &JsValue) {
     let _ = super::put(init, key, value);
 }
 
+/// Calls the global `fetch(input, init)`, looked up at call time (apps and
+/// tests may wrap it) on `globalThis`: a window, or Node in an app's unit
+/// tests. A wrapper's thenable or plain value is taken as `await` would.
+pub fn call_fetch(input: &JsValue, init: &JsValue) -> Result<Promise, JsValue> {
+    let global = js_sys::global();
+    let fetch = super::get(&global, "fetch")?
+        .dyn_into::<js_sys::Function>()
+        .map_err(|_| js_sys::TypeError::new("fetch is not available"))?;
+    Ok(Promise::resolve(&fetch.call2(&global, input, init)?))
+}
+
 /// Sends `request` (built by the core) without following redirects; keeps at
 /// most `max_body_bytes` of the body (the chunk that passes it means "too large").
 /// A body whose `Content-Length` is over `max_body_bytes` is not downloaded at
 /// all. The timeout covers the body too.
 pub async fn send(request: &Request) -> FetchAnswer {
     let max_body = request.max_body_bytes;
-    let Some(window) = web_sys::window() else { return FetchAnswer::Network };
     let init = Object::new();
     set(&init, "method", &request.method.as_str().into());
     set(&init, "credentials", &request.credentials.as_str().into());
@@ -79,10 +89,10 @@ pub async fn send(request: &Request) -> FetchAnswer {
         true => FetchAnswer::Timeout,
         false => FetchAnswer::Network,
     };
-    let fetching = window.fetch_with_str_and_init(&request.url, init.unchecked_ref::<RequestInit>());
     // A page's patched `fetch` may answer with a thenable that settles inside
     // `then`, which `JsFuture` cannot take: a native promise of it can.
-    let Ok(response) = JsFuture::from(Promise::resolve(&fetching)).await else { return failed() };
+    let Ok(fetching) = call_fetch(&JsValue::from_str(&request.url), &init) else { return failed() };
+    let Ok(response) = JsFuture::from(fetching).await else { return failed() };
     let Ok(response) = response.dyn_into::<Response>() else { return FetchAnswer::Network };
     // Read as a string: web-sys's `ResponseType` enum costs a table in the glue.
     let redirected = super::get(&response, "type")

@@ -102,9 +102,14 @@ fn global(name: &str) -> Result<js_sys::Function, JsValue> {
     super::global_get(name)?.dyn_into()
 }
 
-/// `new URL(text, document.baseURI).href`, if it resolves.
+/// `new URL(text, document.baseURI).href`, if it resolves; without a
+/// document (Node, in an app's unit tests) only an absolute URL does.
 fn resolve(text: &JsValue) -> Option<String> {
-    let arguments = js_sys::Array::of2(text, &JsValue::from_str(&base_url()));
+    let base = base_url();
+    let arguments = match base.is_empty() {
+        true => js_sys::Array::of1(text),
+        false => js_sys::Array::of2(text, &JsValue::from_str(&base)),
+    };
     let url = Reflect::construct(&global("URL").ok()?, &arguments).ok()?;
     super::get(&url, "href").ok()?.as_string()
 }

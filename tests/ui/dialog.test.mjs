@@ -163,7 +163,7 @@ test("keyboard only, idle warning: Tab and Shift+Tab stay in the dialog, Escape 
   await p.close();
 });
 
-test("absolute warning: non-modal, other words, Log out only, axe-core passes", async () => {
+test("absolute warning: non-modal, takes no focus but is announced, other words, Log out only, axe-core passes", async () => {
   const p = await open();
   await p.focus("#before");
   await p.evaluate((o) => window.t.start(o), ABSOLUTE);
@@ -175,7 +175,8 @@ test("absolute warning: non-modal, other words, Log out only, axe-core passes", 
   assert.deepEqual(await p.evaluate(() => [...document.querySelector("session-timeout-dialog").shadowRoot.querySelectorAll("button")].filter((b) => b.checkVisibility()).map((b) => b.textContent)), ["Log out"]);
   assert.equal(await p.getByRole("button", { name: "Stay signed in" }).count(), 0);
   assert.equal(await p.getByRole("button", { name: "Log out" }).count(), 1);
-  assert.equal(await focused(p), "button logout primary");
+  assert.equal(await focused(p), "before", "focus stays where the user was typing");
+  assert.match(await p.evaluate(() => document.querySelector("session-timeout-dialog").shadowRoot.querySelector('[role="status"]').textContent), /^Session ends in \d+ (seconds|minutes)\.$/);
   await axe(p);
   // Not modal: the page behind it still takes clicks (the user can save their work).
   await p.click("#before");
@@ -185,13 +186,18 @@ test("absolute warning: non-modal, other words, Log out only, axe-core passes", 
   await p.close();
 });
 
-test("keyboard only, absolute warning: Tab may leave the non-modal dialog and come back, Escape closes it in this tab, Enter logs out", async () => {
+test("keyboard only, absolute warning: Tab reaches the non-modal dialog and may leave it, Escape closes it in this tab, Enter logs out", async () => {
   const p = await open();
   await p.focus("#before");
   await p.evaluate((o) => window.t.start(o), ABSOLUTE);
   await waitOpen(p);
+  // Typing goes on where it was: a key never presses Log out.
+  await p.keyboard.press("Enter");
+  assert.equal(await state(p), "warning");
+  assert.equal(await focused(p), "before");
+  // Its one button; Tab reaches it, Shift+Tab goes back to the page, Tab comes back.
+  await p.keyboard.press("Tab");
   assert.equal(await focused(p), "button logout primary");
-  // Its one button; Shift+Tab reaches the page before it, Tab comes back.
   await p.keyboard.press("Shift+Tab");
   assert.equal(await focused(p), "before");
   await p.keyboard.press("Tab");
@@ -214,6 +220,7 @@ test("keyboard only, absolute warning: Tab may leave the non-modal dialog and co
   await q.focus("#before");
   await q.evaluate((o) => window.t.start(o), ABSOLUTE);
   await waitOpen(q);
+  await q.keyboard.press("Tab");
   assert.equal(await focused(q), "button logout primary");
   await q.keyboard.press("Enter");
   assert.deepEqual(await events(q, 2), ["open", "close loggedOut before"]);
@@ -243,7 +250,7 @@ test("the warning switches between modal and not when its cause changes, with on
     session.emit({ type: "stateChange", from: "warning", to: "active" });
     return seen;
   });
-  assert.deepEqual(seen, ["true true button primary stay", "true false button logout primary", "true true button primary stay"]);
+  assert.deepEqual(seen, ["true true button primary stay", "true false undefined", "true true button primary stay"]);
   assert.deepEqual(await events(p, 2), ["open", "close undefined before"]);
   assert.deepEqual(await p.evaluate(() => window.t.events), ["open", "close undefined before"]);
   await p.close();
@@ -352,6 +359,17 @@ test("setting the same session again (a React callback ref, on every render) lea
     return { open: dialog.open, events: window.t.events };
   });
   assert.deepEqual(after, { open: true, events: ["open"] });
+  assert.deepEqual(p.errors, []);
+  await p.close();
+});
+
+test("after session.destroy(), a button press closes the dialog and throws nothing", async () => {
+  const p = await open();
+  await p.evaluate((o) => window.t.start(o), IDLE);
+  await waitOpen(p);
+  await p.evaluate(() => window.t.session.destroy());
+  await p.getByRole("button", { name: "Stay signed in" }).click();
+  await waitClosed(p);
   assert.deepEqual(p.errors, []);
   await p.close();
 });

@@ -10,6 +10,12 @@ export function Status(): string {
   const state: "anonymous" | "active" | "warning" | "expired" | "loggedOut" | "destroyed" = view.state;
   const left: number | null = view.remainingMs;
   const cause: "idle" | "absolute" | null = view.cause;
+  // README's pattern, under strict: a warning narrows the countdown to a number.
+  if (view.state === "warning") {
+    const seconds: number = Math.ceil(view.remainingMs / 1000);
+    const kind: "idle" | "absolute" = view.cause;
+    return `${kind} ${seconds}`;
+  }
   session?.staySignedIn();
   return `${state} ${left ?? "-"} ${cause ?? "-"}`;
 }

@@ -27,6 +27,13 @@ fn signed_in(tabs: usize) -> Site {
     site
 }
 
+/// The user logs out in tab 0, and everything it causes is carried out.
+fn log_out_in_tab_0(site: &mut Site) {
+    let now = site.now;
+    site.tab(0).logout(now);
+    site.pump();
+}
+
 fn logged_out_everywhere(site: &Site) {
     for (index, tab) in site.tabs.iter().enumerate().filter(|(_, t)| t.alive) {
         assert_eq!(tab.machine.state(), SessionState::LoggedOut, "tab {index}");
@@ -38,8 +45,7 @@ fn an_offline_logout_stays_logged_out_and_is_sent_again_once_from_one_tab_when_b
     let mut site = signed_in(3);
     site.set_online(false);
     let now = site.now;
-    site.tab(0).logout(now);
-    site.pump();
+    log_out_in_tab_0(&mut site);
     logged_out_everywhere(&site);
     assert!(site.take_events(0).contains(&Event::Error { code: ErrorCode::LogoutFailed }));
     assert_eq!(site.backend.user.as_deref(), Some("alice"), "the server never heard of it");
@@ -113,9 +119,7 @@ fn a_tab_reloaded_after_the_logout_refuses_its_stored_session_and_sends_the_owed
     site.close(stored_tab);
     site.set_online(false);
     site.advance(10 * SEC);
-    let now = site.now;
-    site.tab(0).logout(now);
-    site.pump();
+    log_out_in_tab_0(&mut site);
     assert!(owed(&site));
 
     // It comes back, online again.
@@ -139,9 +143,7 @@ fn a_tab_reloaded_after_the_logout_refuses_its_stored_session_and_sends_the_owed
 fn a_reloaded_tab_that_finds_the_logout_owed_and_the_server_signed_in_sends_it_instead_of_signing_in() {
     let mut site = signed_in(1);
     site.backend.logout_status = 502;
-    let now = site.now;
-    site.tab(0).logout(now);
-    site.pump();
+    log_out_in_tab_0(&mut site);
     site.close(0);
     // The page is reloaded while the server still fails: it cannot send it, and
     // resume() finds the server signed in.
@@ -165,11 +167,10 @@ fn a_reloaded_tab_that_finds_the_logout_owed_and_the_server_signed_in_sends_it_i
 fn a_logout_in_flight_when_the_page_goes_away_is_not_sent_again_over_a_later_login() {
     let mut site = signed_in(1);
     site.backend.unanswered = true;
-    let now = site.now;
-    site.tab(0).logout(now);
-    site.pump();
+    log_out_in_tab_0(&mut site);
     assert_eq!(site.backend.user, None, "the browser delivered it");
     assert!(owed(&site), "unanswered: owed, while the page may yet read the answer");
+    let now = site.now;
     site.tab(0).handle_page_hide(now);
     site.pump();
     assert!(!owed(&site));
@@ -192,9 +193,8 @@ fn a_logout_in_flight_when_the_page_goes_away_is_not_sent_again_over_a_later_log
 fn a_logout_that_failed_before_the_page_went_away_stays_owed() {
     let mut site = signed_in(1);
     site.backend.logout_status = 502;
+    log_out_in_tab_0(&mut site);
     let now = site.now;
-    site.tab(0).logout(now);
-    site.pump();
     site.tab(0).handle_page_hide(now);
     site.pump();
     assert!(owed(&site));
@@ -203,9 +203,7 @@ fn a_logout_that_failed_before_the_page_went_away_stays_owed() {
 #[test]
 fn a_wake_check_never_starts_a_session_but_resume_after_a_fresh_login_does() {
     let mut site = signed_in(2);
-    let now = site.now;
-    site.tab(0).logout(now);
-    site.pump();
+    log_out_in_tab_0(&mut site);
     assert!(!owed(&site), "the server took it");
     // The user signs in again through the site's own login form (no start()).
     site.backend.user = Some("alice".to_owned());
@@ -234,9 +232,7 @@ fn a_wake_check_never_starts_a_session_but_resume_after_a_fresh_login_does() {
 fn start_settles_an_owed_logout_so_it_is_never_sent_over_the_new_session() {
     let mut site = signed_in(2);
     site.set_online(false);
-    let now = site.now;
-    site.tab(0).logout(now);
-    site.pump();
+    log_out_in_tab_0(&mut site);
     assert!(owed(&site));
     site.advance(SEC);
     site.set_online(true);
@@ -265,9 +261,7 @@ fn a_tab_that_slept_through_the_logout_ends_when_it_reads_the_tombstones() {
     let envelope_count = site.sent.len();
     // Tab 1 is frozen: it misses the message.
     site.tabs[1].alive = false;
-    let now = site.now;
-    site.tab(0).logout(now);
-    site.pump();
+    log_out_in_tab_0(&mut site);
     site.tabs[1].alive = true;
     assert_eq!(site.tab(1).state(), SessionState::Active, "it missed everything");
     site.advance(SEC);
@@ -286,9 +280,7 @@ fn a_tab_that_slept_through_the_logout_ends_when_it_reads_the_tombstones() {
 fn asleep_past_its_deadline_through_a_logout_and_a_new_login() -> (Site, Epoch, usize) {
     let mut site = signed_in(2);
     site.tabs[1].alive = false;
-    let now = site.now;
-    site.tab(0).logout(now);
-    site.pump();
+    log_out_in_tab_0(&mut site);
     site.advance(SEC);
     site.sign_in(0, "alice");
     let next = site.tab(0).epoch().expect("signed in again");
@@ -467,9 +459,7 @@ fn an_ended_session_never_lives_again_through_a_message_or_a_restore() {
         other => panic!("{other:?}"),
     };
     site.advance(MIN);
-    let now = site.now;
-    site.tab(0).logout(now);
-    site.pump();
+    log_out_in_tab_0(&mut site);
 
     // A new page: it knows the tombstones from storage only.
     let mut page = Machine::new(site_setup(TokenMode::Cookie, StorageChoice::Session), id(90), 1);
@@ -588,9 +578,7 @@ fn a_revoked_or_changed_user_session_owes_the_server_nothing() {
 fn a_signed_out_answer_settles_an_owed_logout() {
     let mut site = signed_in(1);
     site.backend.logout_status = 500;
-    let now = site.now;
-    site.tab(0).logout(now);
-    site.pump();
+    log_out_in_tab_0(&mut site);
     assert!(owed(&site));
     // The server's session ended anyway (its own timeout): nothing left to tell.
     site.backend.user = None;
