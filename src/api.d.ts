@@ -84,8 +84,7 @@ export interface SessionOptions {
    * Obtains new tokens. Called at most once at a time across all tabs. Resolve with a
    * token response; reject with `{ status, retryAfterMs? }` for an HTTP answer
    * (400/401/403 end the session, 408/429/5xx are retried) or anything else for a
-   * network failure (retried with backoff). A call still unsettled after `requestTimeoutMs`
-   * counts as a network failure.
+   * network failure (retried with backoff).
    */
   refresh?: (request: { refreshToken: string | null }) => Promise<TokenResponse> | TokenResponse;
 
@@ -101,7 +100,7 @@ export interface SessionOptions {
   bodyEncoding?: "json" | "form";
   /** `fetch` credentials for every request and for `session.fetch`. Default "include". */
   credentials?: "omit" | "same-origin" | "include";
-  /** Abort requests (and give up on a `refresh` function's call) after this long. Default 10 s. */
+  /** Abort requests after this long. Default 10 s. */
   requestTimeoutMs?: number;
   /** Static headers on every request. */
   headers?: Record<string, string>;

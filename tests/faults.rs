@@ -395,29 +395,6 @@ async fn without_web_locks_two_sessions_still_rotate_one_at_a_time() {
     b.destroy();
 }
 
-/// An app `refresh` function that never settles is given up after
-/// `requestTimeoutMs`, as a request is, and tried again: it cannot hold the
-/// refresh lock (and every waiting `fetch`) for ever.
-#[wasm_bindgen_test]
-async fn a_refresh_function_that_never_settles_times_out_and_is_tried_again() {
-    js("window.__hookCalls = 0;");
-    let hook: Function = js("(() => { window.__hookCalls++; return window.__hookCalls === 1 \
-        ? new Promise(() => {}) \
-        : Promise.resolve({ access_token: 'second', refresh_token: 'rt2', expires_in: 3600 }); })")
-    .unchecked_into();
-    let s = session(&[
-        ("channelName", channel()),
-        ("refresh", hook.into()),
-        ("refreshJitterMs", num(0.0)),
-        ("requestTimeoutMs", num(300.0)),
-    ]);
-    let events = Recorder::attach(&s);
-    start_expiring(&s);
-    assert!(until(10_000, || s.access_token().as_deref() == Some("second")).await, "tried again after the timeout");
-    assert_eq!(failure_codes(&events), vec!["network"], "the hung call counted as a network failure");
-    s.destroy();
-}
-
 #[wasm_bindgen_test]
 async fn a_tab_gone_while_holding_the_refresh_lock_lets_the_other_refresh() {
     js("window.__aCalls = 0; window.__bCalls = 0;");

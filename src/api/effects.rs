@@ -12,7 +12,7 @@ use super::{drive, tombstones, with_shell, Inner, LockSlot, STORED_SESSION_KEY};
 use crate::browser::http as fetcher;
 use crate::browser::idb;
 use crate::browser::locks::{self, LockGuard};
-use crate::browser::timers::{settles_after, Timer};
+use crate::browser::timers::Timer;
 use crate::browser::value::{self, Limits};
 use crate::browser::{csrf, spawn};
 use crate::core::protocol::encode;
@@ -55,9 +55,7 @@ pub(super) fn apply(inner: &Rc<Inner>, effect: Effect) {
             }
         }
         Effect::Fetch { id, request, .. } => send(inner, id, request),
-        Effect::CallRefreshHook { id, refresh_token, timeout_ms } => {
-            call_refresh_hook(inner, id, refresh_token, timeout_ms);
-        }
+        Effect::CallRefreshHook { id, refresh_token } => call_refresh_hook(inner, id, refresh_token),
         Effect::Persist(stored) => {
             let Some(text) = super::json_text(&stored.0) else { return storage_failed(inner) };
             let failed = with_shell(inner, |shell| shell.store.set(STORED_SESSION_KEY, &text).is_err());
@@ -184,9 +182,8 @@ enum Awaited {
     /// A request the core built, sent with the page's CSRF token if it wants
     /// one (read when the effect ran: `Some` when it wants one).
     Fetch(Request, Option<Option<String>>),
-    /// What the app's `refresh` function returned, as a promise, raced with
-    /// `requestTimeoutMs` (the timer, kept until it is settled).
-    Hook(js_sys::Promise, Option<Timer>),
+    /// What the app's `refresh` function returned, as a promise.
+    Hook(js_sys::Promise),
 }
 
 /// Sends request `id` (with the page's CSRF token, if it wants one) and reports
@@ -213,7 +210,7 @@ fn answer_later(inner: &Rc<Inner>, id: u64, awaited: Awaited) {
                 // Awaited here, not in an `async fn` of its own: one future fewer.
                 Ok(fetcher::send(&request).await)
             }
-            Awaited::Hook(promise, _deadline) => Err(match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Awaited::Hook(promise) => Err(match wasm_bindgen_futures::JsFuture::from(promise).await {
                 Ok(value) => hook_value(&value),
                 Err(error) => {
                     let number = |key: &str| super::get(&error, key).ok().and_then(|v| v.as_f64());
@@ -231,7 +228,7 @@ fn answer_later(inner: &Rc<Inner>, id: u64, awaited: Awaited) {
 }
 
 /// Calls the app's `refresh` option for refresh `id` and reports what it did.
-fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>, timeout_ms: u64) {
+fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>) {
     let promise = inner.refresh_hook.as_ref().and_then(|hook| {
         let argument = Object::new();
         let token = refresh_token.as_ref().map_or(JsValue::NULL, |token| JsValue::from_str(token.expose()));
@@ -239,12 +236,7 @@ fn call_refresh_hook(inner: &Rc<Inner>, id: u64, refresh_token: Option<Secret>, 
         hook.call1(&JsValue::UNDEFINED, &argument).ok().map(|value| js_sys::Promise::resolve(&value))
     });
     match promise {
-        Some(promise) => {
-            // Bounded like an endpoint request (see the effect).
-            let (deadline, timer) = settles_after(u32::try_from(timeout_ms).unwrap_or(u32::MAX), true);
-            let raced = js_sys::Promise::race(&js_sys::Array::of2(&promise, &deadline));
-            answer_later(inner, id, Awaited::Hook(raced, timer));
-        }
+        Some(promise) => answer_later(inner, id, Awaited::Hook(promise)),
         // No function, or it threw.
         None => drive(inner, |machine, now| {
             machine.handle_hook_result(now, id, HookResult::Rejected { status: None, retry_after_ms: None })

@@ -139,8 +139,7 @@ impl Machine {
         if self.refresh_hook {
             let refresh_token = refresh_token.clone();
             self.requests.insert(attempt, Pending::Refresh);
-            let timeout_ms = self.transport.timeout_ms;
-            self.effects.push(Effect::CallRefreshHook { id: attempt, refresh_token, timeout_ms });
+            self.effects.push(Effect::CallRefreshHook { id: attempt, refresh_token });
             return;
         }
         let token = refresh_token.as_ref().map(Secret::expose);

@@ -258,10 +258,6 @@ pub enum Effect {
         id: u64,
         /// The refresh token, taken from memory for this one call.
         refresh_token: Option<Secret>,
-        /// How long the call may take (`requestTimeoutMs`, as a request's):
-        /// past it, it counts as a network failure, so that a function that
-        /// never settles cannot hold the refresh lock in every tab.
-        timeout_ms: u64,
     },
     /// Write the live session (a stored-session value for
     /// [`super::Machine::restore`]; the shell stores it as JSON text) where a

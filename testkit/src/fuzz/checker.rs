@@ -87,7 +87,7 @@ impl Checker {
                     assert!(!self.pending_locks.contains(&attempt), "attempt {attempt} asked for the lock twice");
                     self.pending_locks.push(attempt);
                 }
-                Effect::CallRefreshHook { id: attempt, refresh_token, .. } => {
+                Effect::CallRefreshHook { id: attempt, refresh_token } => {
                     assert!(machine.is_online(), "a refresh sent while offline");
                     assert_eq!(self.outstanding, None, "a second refresh in flight ({attempt})");
                     check_secret(&refresh_token);

@@ -76,7 +76,7 @@ pub(super) fn interpret(effect: Effect) -> Action {
         }
         // The sim's tabs use the refresh endpoint; an app's `refresh`
         // function would present the same token to the same server.
-        Effect::CallRefreshHook { id, refresh_token, .. } => {
+        Effect::CallRefreshHook { id, refresh_token } => {
             Action::Send { id, call: Call::Refresh { token: refresh_token.map(|t| t.expose().to_owned()) } }
         }
         Effect::Persist(_) | Effect::SaveTombstones(_) | Effect::Keep(_) => Action::Nothing,

@@ -79,7 +79,7 @@ fn start_refresh(machine: &mut Machine) -> u64 {
     };
     machine.handle_lock_acquired(due, attempt, None);
     match effects(machine).as_slice() {
-        [Effect::CallRefreshHook { id: sent, refresh_token, .. }] => {
+        [Effect::CallRefreshHook { id: sent, refresh_token }] => {
             assert_eq!(*sent, attempt);
             assert!(refresh_token.is_some());
         }
