@@ -70,7 +70,6 @@ pub(super) fn attach(inner: &Rc<Inner>) {
                 PageEvent::Visible => Act::Touch,
                 PageEvent::Online => Act::Online(true),
                 PageEvent::Offline => Act::Online(false),
-                PageEvent::PageHide => Act::PageHide,
                 _ => Act::Timeout,
             };
             drive(&inner, |machine, now| {

@@ -394,13 +394,9 @@ impl Session {
     /// does nothing. Until then the session runs, whether or not the page
     /// keeps a reference to it.
     pub fn destroy(&self) {
-        if self.inner.destroyed.get() {
+        if self.inner.destroyed.replace(true) {
             return;
         }
-        // Its answers will not be read: a logout in flight counts as told, as
-        // when the page goes away.
-        input(&self.inner, Act::PageHide);
-        self.inner.destroyed.set(true);
         drop(self.inner.running.take());
         let shell = self.inner.shell.try_borrow_mut().ok().and_then(|mut shell| shell.take());
         drop(shell);
@@ -541,7 +537,6 @@ pub(super) enum Act {
     Logout,
     Timeout,
     Online(bool),
-    PageHide,
 }
 
 /// The input-only calls (methods, the timer, activity): one copy of `drive`.
@@ -559,7 +554,6 @@ pub(super) fn feed(machine: &mut Machine, now: u64, act: Act) {
         Act::Logout => machine.logout(now),
         Act::Timeout => machine.handle_timeout(now),
         Act::Online(online) => machine.handle_online(now, online),
-        Act::PageHide => machine.handle_page_hide(now),
     }
 }
 

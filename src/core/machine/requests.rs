@@ -99,25 +99,6 @@ impl Requests {
 }
 
 impl Machine {
-    /// The page is going away (`pagehide`, or the app's `destroy()`): a logout
-    /// still in flight was handed to the browser with `keepalive`, which
-    /// carries it on after the page, so it counts as told (one that failed
-    /// already stays owed). Otherwise the next page would send it again, and
-    /// end a session the user signed in to meanwhile away from this SDK (at an
-    /// identity provider, in cookie mode).
-    pub fn handle_page_hide(&mut self, now: EpochMs) {
-        self.clock(now);
-        let mut told = false;
-        for (_, why) in &self.requests.pending {
-            if let Pending::Logout { epoch: Some(epoch), failed: false, .. } = why {
-                told |= self.tombstones.told(*epoch);
-            }
-        }
-        if told {
-            self.save_tombstones();
-        }
-    }
-
     // ----- inputs: answers ----------------------------------------------------
 
     /// Request `id` (from [`super::Effect::Fetch`]) ended with `answer`. Read

@@ -158,48 +158,6 @@ fn a_reloaded_tab_that_finds_the_logout_owed_and_the_server_signed_in_sends_it_i
     assert!(!owed(&site));
 }
 
-/// A page that goes away with its logout in flight (an app that sends the
-/// user to its login page on `loggedOut`, or a `destroy()`): the browser
-/// delivers it (`keepalive`), so nothing is owed. The next page must not send
-/// it again: the user signed in meanwhile at an identity provider, and in
-/// cookie mode that would end the new session.
-#[test]
-fn a_logout_in_flight_when_the_page_goes_away_is_not_sent_again_over_a_later_login() {
-    let mut site = signed_in(1);
-    site.backend.unanswered = true;
-    log_out_in_tab_0(&mut site);
-    assert_eq!(site.backend.user, None, "the browser delivered it");
-    assert!(owed(&site), "unanswered: owed, while the page may yet read the answer");
-    let now = site.now;
-    site.tab(0).handle_page_hide(now);
-    site.pump();
-    assert!(!owed(&site));
-    site.close(0);
-    site.backend.unanswered = false;
-    // The user signs in again at an identity provider (no start() here).
-    site.backend.user = Some("alice".to_owned());
-    site.advance(MIN);
-    let next = site.open_tab(StorageChoice::Memory);
-    site.resume(next);
-    site.advance(JOIN_WINDOW_MS + SEC);
-    assert_eq!(resends(&site), Vec::<usize>::new());
-    assert_eq!(site.backend.user.as_deref(), Some("alice"), "the new session is alive");
-    assert_eq!(site.tab(next).state(), SessionState::Active);
-}
-
-/// A logout whose revocation already failed when the page goes away stays
-/// owed: it is sent again, as before.
-#[test]
-fn a_logout_that_failed_before_the_page_went_away_stays_owed() {
-    let mut site = signed_in(1);
-    site.backend.logout_status = 502;
-    log_out_in_tab_0(&mut site);
-    let now = site.now;
-    site.tab(0).handle_page_hide(now);
-    site.pump();
-    assert!(owed(&site));
-}
-
 #[test]
 fn a_wake_check_never_starts_a_session_but_resume_after_a_fresh_login_does() {
     let mut site = signed_in(2);

@@ -26,9 +26,6 @@ pub struct Backend {
     pub logouts: u32,
     /// Of which re-sends of an owed logout.
     pub resent: u32,
-    /// Requests reach the server, but their answers never reach the page (it
-    /// went away first).
-    pub unanswered: bool,
 }
 
 #[derive(Debug)]
@@ -91,14 +88,7 @@ impl Site {
             now: T0,
             mode,
             tabs: Vec::new(),
-            backend: Backend {
-                user: None,
-                reachable: true,
-                logout_status: 204,
-                logouts: 0,
-                resent: 0,
-                unanswered: false,
-            },
+            backend: Backend { user: None, reachable: true, logout_status: 204, logouts: 0, resent: 0 },
             local_storage: Tombstones::default(),
             kept: None,
             sent: Vec::new(),
@@ -313,9 +303,7 @@ impl Site {
             Effect::Fetch { id, purpose, .. } => {
                 self.sent.push((tab, purpose));
                 let answer = self.answer(purpose);
-                if !self.backend.unanswered {
-                    self.tabs[tab].machine.handle_fetch_answer(now, id, answer);
-                }
+                self.tabs[tab].machine.handle_fetch_answer(now, id, answer);
             }
             Effect::Persist(StoredSession(stored)) => self.tabs[tab].stored = Some(stored),
             Effect::WipeStorage => self.tabs[tab].stored = None,
