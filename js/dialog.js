@@ -170,9 +170,7 @@ export class SessionTimeoutDialog extends Base {
     this._format = (s) => (s > 90 ? format.format(Math.round(s / 60), "minute") : format.format(s, "second"));
     this._step = Infinity;
     this._status.textContent = "";
-    // The modal dialog is announced as focus moves into it; the other takes no focus (the
-    // user may be typing: a key would press Log out), so it is announced.
-    this._tick(e.remainingMs, !absolute);
+    this._tick(e.remainingMs, true);
     const dialog = this._dialog;
     const shown = this._back != null;
     // Showing the other kind: reopen as this one (the close event finds it open again).
@@ -185,8 +183,14 @@ export class SessionTimeoutDialog extends Base {
       this._back = back || document.body;
     }
     if (absolute) {
-      // The `open` attribute, not show(): show() moves focus into the dialog.
+      // The `open` attribute, not show(): show() moves focus into the dialog. Taking no
+      // focus (the user may be typing: a key would press Log out), it is announced instead,
+      // once it shows: a live region filled while hidden is not read.
       dialog.setAttribute("open", "");
+      const text = this._countdown.textContent;
+      setTimeout(() => {
+        if (this._dialog.open && this._cause === "absolute" && !this._status.textContent) this._status.textContent = text;
+      });
       // From the modal one: focus goes back to the page, where the user was.
       if (wasModal && this._back && this._back.isConnected) this._back.focus();
     } else {

@@ -62,9 +62,9 @@ export async function openBrowser(settings) {
 
 /**
  * As `openBrowser`, in a browser whose pages `freeze(page)` and `unfreeze(page)`
- * really freeze, as Chromium does to a background tab: no timer, no message, no
- * event runs in a frozen page until it resumes (then hidden, as a background
- * tab is; `show(page)` is the user coming back to it).
+ * really freeze, as Chromium does to a background tab: no timer, message or
+ * event runs in a frozen page until it resumes, when the queued ones do (the
+ * page is then hidden, as a background tab is).
  *
  * Playwright keeps every page it opens visible and awake (focus emulation holds
  * each page as if captured), and Chromium ignores a freeze then. So Chromium is
@@ -77,41 +77,44 @@ export async function openFreezableBrowser(settings) {
   const chrome = spawn("/usr/bin/chromium", [...CHROMIUM_ARGS, "--remote-debugging-port=0", `--user-data-dir=${profile}`, "about:blank"], {
     stdio: ["ignore", "ignore", "pipe"],
   });
-  let output = "";
-  const endpoint = await new Promise((resolve, reject) => {
-    chrome.stderr.on("data", (chunk) => {
-      output += chunk;
-      const match = output.match(/DevTools listening on (ws:\/\/\S+)/);
-      if (match) resolve(match[1]);
-    });
-    chrome.on("exit", (code) => reject(new Error(`chromium exited with ${code} before listening: ${output}`)));
-    setTimeout(() => reject(new Error("chromium did not listen within 20 s")), 20_000).unref();
-  });
-  const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true });
-  const context = browser.contexts()[0];
-  const session = await browser.newBrowserCDPSession();
-  const windowed = async () => {
-    const opened = context.waitForEvent("page");
-    await session.send("Target.createTarget", { url: "about:blank", newWindow: true });
-    return opened;
-  };
-  const lifecycle = (state) => async (page) => {
-    const cdp = await context.newCDPSession(page);
-    await cdp.send("Page.setWebLifecycleState", { state });
-    await cdp.detach();
-  };
-  const show = async (page) => {
-    // What Playwright does to every page it opens: held visible, as a tab in front.
-    const cdp = await context.newCDPSession(page);
-    await cdp.send("Emulation.setFocusEmulationEnabled", { enabled: true });
-  };
-  const close = async () => {
-    await browser.close();
+  const stop = async () => {
     chrome.kill();
-    if (chrome.exitCode === null) await once(chrome, "exit");
+    if (chrome.exitCode === null && chrome.signalCode === null) await once(chrome, "exit");
     await rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); // its helper processes may still be writing
   };
-  return { ...(await withPages(context, settings, windowed, close)), freeze: lifecycle("frozen"), unfreeze: lifecycle("active"), show };
+  try {
+    let output = "";
+    const endpoint = await new Promise((resolve, reject) => {
+      chrome.stderr.on("data", (chunk) => {
+        output += chunk;
+        const match = output.match(/DevTools listening on (ws:\/\/\S+)/);
+        if (match) resolve(match[1]);
+      });
+      chrome.on("exit", (code) => reject(new Error(`chromium exited with ${code} before listening: ${output}`)));
+      setTimeout(() => reject(new Error("chromium did not listen within 20 s")), 20_000).unref();
+    });
+    const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true });
+    const context = browser.contexts()[0];
+    const session = await browser.newBrowserCDPSession();
+    const windowed = async () => {
+      const opened = context.waitForEvent("page");
+      await session.send("Target.createTarget", { url: "about:blank", newWindow: true });
+      return opened;
+    };
+    const lifecycle = (state) => async (page) => {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send("Page.setWebLifecycleState", { state });
+      await cdp.detach();
+    };
+    const close = async () => {
+      await browser.close().catch(() => {});
+      await stop();
+    };
+    return { ...(await withPages(context, settings, windowed, close)), freeze: lifecycle("frozen"), unfreeze: lifecycle("active") };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 async function withPages(context, settings, blankPage, close) {
@@ -198,11 +201,12 @@ export const loggedEvents = (page, type) => page.$$eval(`#event-log li.log-event
 /** Runs `body(server, browser)` with a fresh backend and browser, cleaning up after. */
 export async function withBackend(serverOptions, settings, body, open = openBrowser) {
   const server = await startServer(serverOptions);
-  const browser = await open(settings);
+  let browser;
   try {
+    browser = await open(settings);
     await body(server, browser);
   } finally {
-    await browser.close();
+    await browser?.close();
     await server.stop();
   }
 }

@@ -176,7 +176,7 @@ test("absolute warning: non-modal, takes no focus but is announced, other words,
   assert.equal(await p.getByRole("button", { name: "Stay signed in" }).count(), 0);
   assert.equal(await p.getByRole("button", { name: "Log out" }).count(), 1);
   assert.equal(await focused(p), "before", "focus stays where the user was typing");
-  assert.match(await p.evaluate(() => document.querySelector("session-timeout-dialog").shadowRoot.querySelector('[role="status"]').textContent), /^Session ends in \d+ (seconds|minutes)\.$/);
+  await p.waitForFunction(() => /^Session ends in \d+ (seconds|minutes)\.$/.test(document.querySelector("session-timeout-dialog").shadowRoot.querySelector('[role="status"]').textContent));
   await axe(p);
   // Not modal: the page behind it still takes clicks (the user can save their work).
   await p.click("#before");

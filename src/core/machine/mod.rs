@@ -452,6 +452,8 @@ impl Machine {
     pub fn login(&mut self, now: EpochMs, epoch: Epoch, mut tokens: TokenSet) {
         // Before catching up: a window that ended unseen starts no session of its own.
         self.joining.drop_held();
+        // The user signed in again: a logout asked before is behind them.
+        self.logout_asked_at = None;
         let now = self.catch_up(now);
         self.sign_in_records(now, &tokens.identity);
         // These belong to the session, not to its tokens.
@@ -490,7 +492,11 @@ impl Machine {
         } else {
             // A "signed in" to a check still in flight speaks of what the user left.
             self.last_end_at = Some(now);
-            self.logout_asked_at = Some(now);
+            if matches!(self.state, State::Anonymous) {
+                // Still joining: the session the answers speak of is the one to leave.
+                // (After an end here, that session is over and the server was told.)
+                self.logout_asked_at = Some(now);
+            }
             self.forget_kept();
         }
     }

@@ -106,7 +106,7 @@ impl Machine {
             let mut tokens = TokenSet { remember_me, ..TokenSet::default() };
             tokens.identity.user = user;
             self.login(now, asked.epoch, tokens);
-            self.end_if_logout_asked(asked.sent_at);
+            self.end(EndReason::User, Origin::Local);
             return;
         } else if asked.trigger == CheckTrigger::Wake || self.last_end_at.is_some_and(|at| at >= asked.sent_at) {
             // Waking never signs anybody in, and a late answer revives nothing:

@@ -290,6 +290,24 @@ fn a_logout_before_the_answer_comes_keeps_the_tab_signed_out_and_tells_the_serve
     assert!(events.contains(&Event::LoggedOut { reason: EndReason::User, origin: Origin::Local }), "{events:?}");
 }
 
+/// A `logout()` after the session ended here (the app's button still shown)
+/// leaves nothing new: a "signed in" to a check sent before that session
+/// revives nothing, and no second logout goes to the server.
+#[test]
+fn a_logout_after_an_end_here_takes_up_no_late_answer() {
+    let (mut machine, t) = (resuming_machine(T), T);
+    let check = session_check_id(&mut machine);
+    machine.login(t + 10, id(70), TokenSet::default());
+    machine.logout(t + 20);
+    effects(&mut machine);
+    events(&mut machine);
+    machine.logout(t + 30);
+    answer_signed_in(&mut machine, t + 40, check);
+    assert!(sent(&effects(&mut machine), Purpose::Logout(EndReason::User)).is_empty(), "told once, at the end");
+    assert_eq!(started(&events(&mut machine)), 0);
+    assert_eq!(machine.state(), SessionState::LoggedOut);
+}
+
 /// A logout asked before any answer came (a `/logout` page that calls
 /// `logout()` as it loads, beside an open tab): the session the other tab
 /// then answers with is the one the user asked to leave. It ends in every
